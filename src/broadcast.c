@@ -1,0 +1,111 @@
+/*
+ * broadcast.c: local fan-out (see broadcast.h).  Deduplication and the
+ * except set use two per-socket stamps compared with a fresh worker stamp,
+ * so a broadcast allocates nothing per recipient and needs no set.
+ */
+#include "broadcast.h"
+
+#include <string.h>
+
+#include "bridge_adapter.h"
+#include "eio.h"
+#include "rooms.h"
+#include "sio.h"
+#include "sio_packet.h"
+#include "worker.h"
+
+static void mark_except(struct sio_nsp *nsp, const char *name, uint32_t stamp);
+static size_t send_to(struct sio_socket *sock, uint32_t stamp, struct sg_frame *packet,
+		      struct sg_frame *const *att, size_t n_att);
+
+static void mark_except(struct sio_nsp *nsp, const char *name, uint32_t stamp)
+{
+	size_t len = strlen(name);
+	struct room *room = rooms_find(&nsp->rooms, name, len);
+	struct sio_socket *sock;
+
+	if (room != NULL) {
+		for (uint32_t i = 0; i < room->n_members; i++)
+			room->members[i]->except_stamp = stamp;
+	} else if ((sock = sio_nsp_socket(nsp, name, len)) != NULL) {
+		sock->except_stamp = stamp;
+	}
+}
+
+static size_t send_to(struct sio_socket *sock, uint32_t stamp, struct sg_frame *packet,
+		      struct sg_frame *const *att, size_t n_att)
+{
+	if (sock->sent_stamp == stamp || sock->except_stamp == stamp || sock->closing ||
+	    sock->sess.state != SESSION_AUTHENTICATED)
+		return 0;
+	sock->sent_stamp = stamp;
+	eio_send_frame(sock->eio, packet);
+	for (size_t i = 0; i < n_att; i++)
+		eio_send_frame(sock->eio, att[i]);
+	return 1;
+}
+
+size_t broadcast_deliver(struct worker *w, struct sio_nsp *nsp, const struct sg_strv *rooms,
+			 const struct sg_strv *except, struct sg_frame *packet,
+			 struct sg_frame *const *att, size_t n_att)
+{
+	uint32_t stamp = ++w->bcast_stamp;
+	size_t n = 0;
+
+	if (stamp == 0) {
+		/* wrapped: clear every stamp so an old one cannot match */
+		for (size_t k = 0; k < w->n_nsps; k++)
+			for (struct sio_socket *s = w->nsps[k]->all; s; s = s->next)
+				s->sent_stamp = s->except_stamp = 0;
+		stamp = ++w->bcast_stamp;
+	}
+	for (size_t i = 0; except && i < except->n; i++)
+		mark_except(nsp, except->v[i], stamp);
+	if (rooms == NULL || rooms->n == 0) {
+		for (struct sio_socket *s = nsp->all; s; s = s->next)
+			n += send_to(s, stamp, packet, att, n_att);
+	} else {
+		for (size_t i = 0; i < rooms->n; i++) {
+			size_t len = strlen(rooms->v[i]);
+			struct room *room = rooms_find(&nsp->rooms, rooms->v[i], len);
+			struct sio_socket *s;
+			if (room != NULL) {
+				for (uint32_t k = 0; k < room->n_members; k++)
+					n += send_to(room->members[k], stamp, packet, att, n_att);
+			} else if ((s = sio_nsp_socket(nsp, rooms->v[i], len)) != NULL) {
+				n += send_to(s, stamp, packet, att, n_att);
+			}
+		}
+	}
+	w->stats.broadcasts++;
+	w->stats.deliveries += n;
+	return n;
+}
+
+size_t broadcast_adapter_message(struct worker *w, const struct adapter_broadcast *m)
+{
+	struct sio_nsp *nsp = worker_nsp(w, m->nsp, strlen(m->nsp));
+	struct sg_frame *packet, *att[16] = { 0 };
+	size_t n_att = m->n_attachments, n;
+	enum sio_type type;
+	struct sg_buf b;
+
+	if (nsp == NULL || n_att > SG_ARRAY_LEN(att))
+		return 0;
+	if (m->type == SIO_ACK || m->type == SIO_BINARY_ACK)
+		type = n_att ? SIO_BINARY_ACK : SIO_ACK;
+	else
+		type = n_att ? SIO_BINARY_EVENT : SIO_EVENT;
+	sg_buf_init(&b);
+	sio_packet_encode_head(&b, type, nsp->name, (unsigned)n_att, -1);
+	sg_buf_append(&b, m->data_json, m->data_json_len);
+	packet = frame_new(WS_OP_TEXT, '4', b.data, b.len);
+	sg_buf_fini(&b);
+	for (size_t i = 0; i < n_att; i++)
+		att[i] = frame_new(WS_OP_BINARY, 0, m->attachments[i].data, m->attachments[i].len);
+	n = broadcast_deliver(w, nsp, &m->rooms, &m->except, packet, att, n_att);
+	frame_unref(packet);
+	for (size_t i = 0; i < n_att; i++)
+		frame_unref(att[i]);
+	return n;
+}

@@ -1,0 +1,30 @@
+/*
+ * broadcast.h: delivery of one packet to many sockets of a worker with the
+ * Socket.IO adapter's rules: the sockets in any of `rooms` (each once), or
+ * every socket of the namespace when rooms is empty, minus the sockets in any
+ * of `except`; a socket id names the room of that socket.  Only
+ * authenticated sockets receive broadcasts.  The packet is encoded once into
+ * shared frames that every recipient references.
+ */
+#ifndef SG_BROADCAST_H
+#define SG_BROADCAST_H
+
+#include "common.h"
+#include "frame.h"
+
+struct worker;
+struct sio_nsp;
+struct adapter_broadcast;
+
+/* Queues packet (and its binary attachments, in order) to every selected
+ * socket.  Frames are borrowed (recipients take their own references).
+ * Returns the number of recipients. */
+size_t broadcast_deliver(struct worker *w, struct sio_nsp *nsp, const struct sg_strv *rooms,
+			 const struct sg_strv *except, struct sg_frame *packet,
+			 struct sg_frame *const *attachments, size_t n_attachments);
+
+/* Encodes a decoded adapter/emitter message and delivers it locally.
+ * Returns the number of recipients. */
+size_t broadcast_adapter_message(struct worker *w, const struct adapter_broadcast *m);
+
+#endif

@@ -1,0 +1,291 @@
+/*
+ * conn.c: TCP connections (see conn.h).  Invariant: a conn is on
+ * worker->conns until it is closed, then on worker->dead_conns until the
+ * reaper frees it; its state only moves forward (HTTP -> WS -> FLUSHING ->
+ * DEAD).  The request head is parsed in place from the input buffer and
+ * bounded by SG_HTTP_MAX_HEAD before anything is allocated for it.
+ */
+#include "conn.h"
+
+#include <arpa/inet.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "eio.h"
+#include "http.h"
+#include "log.h"
+#include "worker.h"
+#include "ws.h"
+
+#define CONN_MAGIC 0xc0cc0cc0u
+#define SG_HTTP_MAX_HEAD 16384
+
+static void on_read(struct bufferevent *bev, void *arg);
+static void on_write(struct bufferevent *bev, void *arg);
+static void on_event(struct bufferevent *bev, short what, void *arg);
+static void read_request(struct conn *c);
+static void route(struct conn *c, const struct http_request *req);
+static void unlink_conn(struct conn *c);
+static void log_close(const struct conn *c);
+static struct conn *from_arg(void *arg);
+
+static struct conn *from_arg(void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->magic != CONN_MAGIC)
+		sg_fatal("conn callback with a bad magic");
+	return c;
+}
+
+struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, int salen)
+{
+	struct conn *c;
+	char host[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+
+	SG_UNUSED(salen);
+	if (w->shutting_down || w->n_conns >= w->cfg->server.max_connections) {
+		w->stats.closes[SG_CLOSE_CONNECTION_LIMIT]++;
+		log_warn("refusing a connection: %s",
+			 w->shutting_down ? "shutting down" : "server.max_connections reached");
+		close(fd);
+		return NULL;
+	}
+	c = sg_calloc(1, sizeof(*c));
+	c->magic = CONN_MAGIC;
+	c->w = w;
+	c->state = CONN_HTTP;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+		snprintf(c->peer, sizeof(c->peer), "%s:%d", host, port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+		snprintf(c->peer, sizeof(c->peer), "[%s]:%d", host, port);
+	} else {
+		snprintf(c->peer, sizeof(c->peer), "unix");
+	}
+	snprintf(c->addr, sizeof(c->addr), "%s", host);
+	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		log_error("bufferevent_socket_new failed for %s", c->peer);
+		close(fd);
+		free(c);
+		return NULL;
+	}
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	/* Head must arrive within the idle timeout (slow-header clients). */
+	bufferevent_set_timeouts(c->bev, w->tv_http_idle, NULL);
+	/* Bound what is buffered before a layer consumes it: the HTTP head
+	 * limit, and the WebSocket layer drains its input on every read. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 4 * SG_HTTP_MAX_HEAD);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+	w->n_conns++;
+	w->stats.connections++;
+	return c;
+}
+
+bool conn_is_open(const struct conn *c)
+{
+	return c->state == CONN_HTTP || c->state == CONN_WS;
+}
+
+struct evbuffer *conn_output(struct conn *c)
+{
+	return bufferevent_get_output(c->bev);
+}
+
+static void unlink_conn(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+	w->n_conns--;
+}
+
+static void log_close(const struct conn *c)
+{
+	if (c->reason == SG_CLOSE_HTTP_DONE)
+		log_debug("client %s closed: %s", c->peer, sg_close_text(c->reason));
+	else
+		log_info("client %s closed: %s", c->peer, sg_close_text(c->reason));
+}
+
+/* The one teardown path: tell the upper layer once, then retire. */
+void conn_close(struct conn *c, enum sg_close reason)
+{
+	struct worker *w = c->w;
+
+	if (c->state == CONN_DEAD)
+		return;
+	if (c->state != CONN_FLUSHING) {
+		c->reason = reason;
+		w->stats.closes[reason]++;
+		log_close(c);
+	}
+	c->state = CONN_DEAD;
+	if (c->ws)
+		ws_on_conn_closed(c->ws, c->reason);
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	unlink_conn(c);
+	c->dead_next = w->dead_conns;
+	w->dead_conns = c;
+	worker_schedule_reap(w);
+}
+
+void conn_close_after_flush(struct conn *c, enum sg_close reason)
+{
+	if (!conn_is_open(c))
+		return;
+	c->reason = reason;
+	c->w->stats.closes[reason]++;
+	log_close(c);
+	if (c->ws)
+		ws_on_conn_closed(c->ws, reason);
+	c->state = CONN_FLUSHING;
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_set_timeouts(c->bev, NULL, c->w->tv_flush);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		conn_close(c, reason);
+}
+
+void conn_free(struct conn *c)
+{
+	if (c->ws)
+		ws_free(c->ws);
+	bufferevent_free(c->bev);
+	c->magic = 0;
+	free(c);
+}
+
+void conn_respond(struct conn *c, int status, const char *content_type,
+		  const char *extra_headers, const char *body, size_t body_len)
+{
+	struct evbuffer *out = conn_output(c);
+
+	evbuffer_add_printf(out,
+			    "HTTP/1.1 %d %s\r\n"
+			    "Content-Type: %s\r\n"
+			    "Content-Length: %zu\r\n"
+			    "%s"
+			    "Connection: close\r\n\r\n",
+			    status, http_status_text(status), content_type, body_len,
+			    extra_headers ? extra_headers : "");
+	if (body_len)
+		evbuffer_add(out, body, body_len);
+	conn_close_after_flush(c, status < 400 ? SG_CLOSE_HTTP_DONE : SG_CLOSE_BAD_REQUEST);
+}
+
+static void route(struct conn *c, const struct http_request *req)
+{
+	const char *path = c->w->cfg->server.path;
+	size_t plen = strlen(path);
+
+	/* Node matches the path as a prefix that includes the trailing slash. */
+	if (req->path_len >= plen && memcmp(req->path, path, plen) == 0) {
+		eio_handle_request(c->w, c, req);
+		return;
+	}
+	conn_respond(c, 404, "text/plain", NULL, "Not Found\n", 10);
+}
+
+static void read_request(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t len = evbuffer_get_length(in);
+	size_t n = len < SG_HTTP_MAX_HEAD ? len : SG_HTTP_MAX_HEAD;
+	struct http_request req;
+	struct sg_err err = { 0 };
+	int status = 400;
+	const char *p;
+	int rc;
+
+	if (n == 0)
+		return;
+	p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
+	rc = http_request_parse(p, n, SG_HTTP_MAX_HEAD, &req, &status, &err);
+	if (rc == 0) {
+		if (len >= SG_HTTP_MAX_HEAD) {
+			log_info("client %s: request head over %d bytes", c->peer, SG_HTTP_MAX_HEAD);
+			conn_respond(c, 431, "text/plain", NULL, "Request Header Fields Too Large\n", 32);
+		}
+		return;
+	}
+	if (rc < 0) {
+		char body[320];
+		int bl = snprintf(body, sizeof(body), "%s\n", err.msg);
+		log_info("client %s: bad HTTP request: %s", c->peer, err.msg);
+		conn_respond(c, status, "text/plain", NULL, body, (size_t)bl);
+		return;
+	}
+	/* No timeouts once a request is in: the protocol layers own them. */
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	route(c, &req);
+	if (c->state == CONN_WS || c->state == CONN_HTTP)
+		evbuffer_drain(in, req.head_len);
+	if (c->state == CONN_WS && evbuffer_get_length(in) > 0)
+		ws_on_readable(c->ws, in);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = from_arg(arg);
+
+	SG_UNUSED(bev);
+	switch (c->state) {
+	case CONN_HTTP:
+		read_request(c);
+		break;
+	case CONN_WS:
+		ws_on_readable(c->ws, bufferevent_get_input(c->bev));
+		break;
+	default:
+		evbuffer_drain(bufferevent_get_input(c->bev),
+			       evbuffer_get_length(bufferevent_get_input(c->bev)));
+		break;
+	}
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = from_arg(arg);
+
+	SG_UNUSED(bev);
+	if (c->state == CONN_FLUSHING)
+		conn_close(c, c->reason);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = from_arg(arg);
+
+	SG_UNUSED(bev);
+	if (c->state == CONN_FLUSHING) {
+		conn_close(c, c->reason);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT)
+		conn_close(c, SG_CLOSE_IDLE_TIMEOUT);
+	else if (what & BEV_EVENT_EOF)
+		conn_close(c, SG_CLOSE_TRANSPORT_CLOSE);
+	else if (what & BEV_EVENT_ERROR)
+		conn_close(c, SG_CLOSE_TRANSPORT_ERROR);
+}

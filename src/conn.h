@@ -1,0 +1,65 @@
+/*
+ * conn.h: one accepted TCP connection.  A conn reads an HTTP/1.1 request
+ * head, routes it (the Engine.IO path or a 404), and, once upgraded, hands
+ * its bytes to the WebSocket layer.  Every connection ends through
+ * conn_close() or conn_close_after_flush() with a reason from close.def;
+ * the memory is freed by the worker's reaper at the end of the loop turn,
+ * never inside a callback of the connection itself.
+ */
+#ifndef SG_CONN_H
+#define SG_CONN_H
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <sys/socket.h>
+
+#include "close.h"
+#include "common.h"
+
+struct worker;
+struct ws;
+struct http_request;
+
+enum conn_state {
+	CONN_HTTP,     /* reading a request head */
+	CONN_WS,       /* upgraded: bytes go to the WebSocket layer */
+	CONN_FLUSHING, /* closing: writing what is queued, reading nothing */
+	CONN_DEAD,     /* closed, waiting for the reaper */
+};
+
+struct conn {
+	uint32_t magic;
+	enum conn_state state;
+	struct worker *w;
+	struct bufferevent *bev;
+	struct ws *ws;                 /* owned, once upgraded */
+	struct conn *prev, *next;      /* worker->conns */
+	struct conn *dead_next;        /* worker->dead_conns */
+	enum sg_close reason;
+	char addr[48];                 /* client address, e.g. 127.0.0.1 or ::1 */
+	char peer[56];                 /* address:port for logs */
+};
+
+/* Takes ownership of fd.  Returns NULL (fd closed) when the worker refuses
+ * it (connection limit). */
+struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, int salen);
+
+/* Ends the connection now: upper layers are told, queued output is dropped. */
+void conn_close(struct conn *c, enum sg_close reason);
+
+/* Stops reading and ends the connection once its queued output is written
+ * (bounded by a flush timeout). */
+void conn_close_after_flush(struct conn *c, enum sg_close reason);
+
+/* Answers a plain HTTP request and closes after the flush.  extra_headers is
+ * NULL or CRLF-terminated header lines. */
+void conn_respond(struct conn *c, int status, const char *content_type,
+		  const char *extra_headers, const char *body, size_t body_len);
+
+struct evbuffer *conn_output(struct conn *c);
+bool conn_is_open(const struct conn *c);
+
+/* Frees a dead connection (the reaper's call). */
+void conn_free(struct conn *c);
+
+#endif

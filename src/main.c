@@ -1,0 +1,129 @@
+/*
+ * main.c: the command line, the start-up order and the exit status of
+ * siogate; everything else lives in its module.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <openssl/opensslv.h>
+#include <hiredis/hiredis.h>
+#include <wslay/wslayver.h>
+#include <yaml.h>
+#include <msgpack.h>
+
+#include "cmd_token.h"
+#include "config.h"
+#include "log.h"
+#include "server.h"
+
+#define DEFAULT_CONFIG "/etc/siogate/siogate.yaml"
+
+static void usage(FILE *out);
+static void print_version(void);
+static struct sg_config *load_or_report(const char *path);
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: siogate [-c FILE]\n"
+		"       siogate --check -c FILE\n"
+		"       siogate --list-keys\n"
+		"       siogate token --sub NAME [--ttl DURATION] [--claim k=v]... -c FILE\n"
+		"       siogate --version | --help\n"
+		"\n"
+		"  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
+		"      --check         validate the configuration and exit\n"
+		"      --list-keys     print every configuration key and exit\n"
+		"  -V, --version       print versions and exit\n"
+		"  -h, --help          print this help and exit\n"
+		"\n"
+		"Signals: SIGTERM/SIGINT stop gracefully. See siogate(8), siogate.yaml(5).\n");
+}
+
+static void print_version(void)
+{
+	printf("siogate %s\n", SG_VERSION);
+	printf("libevent %s, wslay %s, hiredis %d.%d.%d, jansson %s, %s, libyaml %s, "
+	       "msgpack-c %s\n",
+	       event_get_version(), WSLAY_VERSION, HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH,
+	       JANSSON_VERSION, OPENSSL_VERSION_TEXT, yaml_get_version_string(),
+	       msgpack_version());
+}
+
+static struct sg_config *load_or_report(const char *path)
+{
+	struct sg_config_errors errs = { 0 };
+	struct sg_config *cfg = config_load(path, &errs);
+
+	if (cfg == NULL) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.v[i]);
+		if (errs.n == 0)
+			fprintf(stderr, "%s: cannot load the configuration\n", path);
+		config_errors_free(&errs);
+	}
+	return cfg;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "list-keys", no_argument, NULL, 'L' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = DEFAULT_CONFIG;
+	bool check = false;
+	struct sg_config *cfg;
+	int c, status;
+
+	if (argc > 1 && strcmp(argv[1], "token") == 0)
+		return cmd_token(argc - 1, argv + 1, DEFAULT_CONFIG);
+	while ((c = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'C':
+			check = true;
+			break;
+		case 'L':
+			for (size_t i = 0; config_key_name(i) != NULL; i++)
+				printf("%s\n", config_key_name(i));
+			return 0;
+		case 'V':
+			print_version();
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "siogate: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 1;
+	}
+	cfg = load_or_report(path);
+	if (cfg == NULL)
+		return 1;
+	if (check) {
+		printf("%s: configuration OK\n", path);
+		config_free(cfg);
+		return 0;
+	}
+	log_configure(cfg->log.level, cfg->log.format);
+	status = server_run(cfg);
+	config_free(cfg);
+	return status;
+}

@@ -1,0 +1,200 @@
+/*
+ * server.c: start-up, the loop and graceful shutdown (see server.h).  The
+ * server struct lives on server_run()'s stack: it is the owner of every
+ * long-lived object, and nothing here is global.  Shutdown stops the
+ * listeners, closes every session with a transport close (so socket.io-client
+ * reconnects elsewhere), waits for the output to drain, and is bounded by
+ * server.shutdown_timeout.
+ */
+#include "server.h"
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <openssl/opensslv.h>
+#include <hiredis/hiredis.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wslay/wslayver.h>
+#include <yaml.h>
+#include <msgpack.h>
+
+#include "auth_jwt.h"
+#include "bridge.h"
+#include "conn.h"
+#include "eio.h"
+#include "listener.h"
+#include "log.h"
+#include "worker.h"
+
+struct server {
+	const struct sg_config *cfg;
+	struct event_base *base;
+	struct jwt_verifier *jwt;
+	struct worker worker;
+	struct listener **listeners;
+	size_t n_listeners;
+	struct bridge *bridge;
+	struct event *sigterm, *sigint, *sighup, *drain_check, *deadline;
+	bool stopping;
+};
+
+static void on_signal(evutil_socket_t sig, short what, void *arg);
+static void begin_shutdown(struct server *srv);
+static void on_drain_check(evutil_socket_t fd, short what, void *arg);
+static void on_deadline(evutil_socket_t fd, short what, void *arg);
+static void log_versions(void);
+
+static void log_versions(void)
+{
+	log_info("siogate %s starting (libevent %s, wslay %s, hiredis %d.%d.%d, jansson %s, "
+		 "%s, libyaml %s, msgpack-c %s)",
+		 SG_VERSION, event_get_version(), WSLAY_VERSION, HIREDIS_MAJOR, HIREDIS_MINOR,
+		 HIREDIS_PATCH, JANSSON_VERSION, OPENSSL_VERSION_TEXT, yaml_get_version_string(),
+		 msgpack_version());
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	SG_UNUSED(what);
+	if (sig == SIGHUP) {
+		log_warn("SIGHUP: configuration reload is not implemented yet; ignoring");
+		return;
+	}
+	if (srv->stopping) {
+		log_warn("second stop signal: exiting now");
+		event_base_loopbreak(srv->base);
+		return;
+	}
+	log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	begin_shutdown(srv);
+}
+
+static void begin_shutdown(struct server *srv)
+{
+	struct worker *w = &srv->worker;
+	struct timeval tick = { 0, 50000 };
+	struct timeval deadline = worker_ms_tv(srv->cfg->server.shutdown_timeout_ms);
+
+	srv->stopping = true;
+	w->shutting_down = true;
+	for (size_t i = 0; i < srv->n_listeners; i++)
+		listener_disable(srv->listeners[i]);
+	/* A transport close, not a namespace disconnect: clients reconnect. */
+	while (w->sessions != NULL)
+		eio_session_close(w->sessions, SG_CLOSE_SHUTDOWN, true);
+	srv->drain_check = event_new(srv->base, -1, EV_PERSIST, on_drain_check, srv);
+	srv->deadline = event_new(srv->base, -1, 0, on_deadline, srv);
+	event_add(srv->drain_check, &tick);
+	event_add(srv->deadline, &deadline);
+}
+
+static void on_drain_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	SG_UNUSED(fd);
+	SG_UNUSED(what);
+	if (srv->worker.n_conns == 0)
+		event_base_loopexit(srv->base, NULL);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	SG_UNUSED(fd);
+	SG_UNUSED(what);
+	log_warn("shutdown_timeout reached with %zu connection(s) still open; closing them",
+		 srv->worker.n_conns);
+	event_base_loopexit(srv->base, NULL);
+}
+
+int server_run(const struct sg_config *cfg)
+{
+	struct server srv;
+	struct sg_err err = { 0 };
+	struct sg_buf where;
+	int status = 1;
+
+	memset(&srv, 0, sizeof(srv));
+	srv.cfg = cfg;
+	log_versions();
+	signal(SIGPIPE, SIG_IGN);
+	srv.base = event_base_new();
+	if (srv.base == NULL) {
+		log_error("cannot create the event loop");
+		return 1;
+	}
+	if (cfg->auth.verifier == SG_VERIFIER_HTTP) {
+		log_error("auth.verifier: http is not implemented yet; use jwt");
+		goto out;
+	}
+	srv.jwt = jwt_verifier_new(cfg, &err);
+	if (srv.jwt == NULL) {
+		log_error("auth.jwt: %s", err.msg);
+		goto out;
+	}
+	if (worker_init(&srv.worker, srv.base, cfg, srv.jwt) != 0) {
+		log_error("cannot set up the worker");
+		goto out;
+	}
+	srv.listeners = sg_calloc(cfg->server.listen.n, sizeof(*srv.listeners));
+	sg_buf_init(&where);
+	for (size_t i = 0; i < cfg->server.listen.n; i++) {
+		srv.listeners[i] = listener_new(&srv.worker, cfg->server.listen.v[i], &err);
+		if (srv.listeners[i] == NULL) {
+			log_error("%s", err.msg);
+			sg_buf_fini(&where);
+			goto out;
+		}
+		srv.n_listeners++;
+		sg_buf_printf(&where, "%s%s", i ? ", " : "", cfg->server.listen.v[i]);
+	}
+	if (cfg->redis.url.n > 0) {
+		srv.bridge = bridge_new(&srv.worker, &err);
+		if (srv.bridge == NULL) {
+			log_error("redis.url: %s", err.msg);
+			sg_buf_fini(&where);
+			goto out;
+		}
+	}
+	srv.sigterm = evsignal_new(srv.base, SIGTERM, on_signal, &srv);
+	srv.sigint = evsignal_new(srv.base, SIGINT, on_signal, &srv);
+	srv.sighup = evsignal_new(srv.base, SIGHUP, on_signal, &srv);
+	event_add(srv.sigterm, NULL);
+	event_add(srv.sigint, NULL);
+	event_add(srv.sighup, NULL);
+	log_always("siogate ready: listening on %s (path %s, %s)", where.data, cfg->server.path,
+		   cfg->redis.url.n ? "redis bridge on" : "standalone");
+	sg_buf_fini(&where);
+
+	event_base_dispatch(srv.base);
+	status = 0;
+	log_info("siogate stopped");
+out:
+	/* Reverse order: nothing may call back into what is already freed. */
+	bridge_free(srv.bridge);
+	while (srv.worker.conns != NULL)
+		conn_close(srv.worker.conns, SG_CLOSE_SHUTDOWN);
+	for (size_t i = 0; i < srv.n_listeners; i++)
+		listener_free(srv.listeners[i]);
+	free(srv.listeners);
+	if (srv.worker.base != NULL)
+		worker_fini(&srv.worker);
+	jwt_verifier_free(srv.jwt);
+	if (srv.sigterm)
+		event_free(srv.sigterm);
+	if (srv.sigint)
+		event_free(srv.sigint);
+	if (srv.sighup)
+		event_free(srv.sighup);
+	if (srv.drain_check)
+		event_free(srv.drain_check);
+	if (srv.deadline)
+		event_free(srv.deadline);
+	event_base_free(srv.base);
+	return status;
+}

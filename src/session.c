@@ -1,0 +1,312 @@
+/*
+ * session.c: the helper state machine of one socket (see session.h).
+ * Invariants: the timer is pending while the socket is open (auth timeout
+ * until authenticated, then the app-level ping interval); claims are set
+ * exactly when the state is SESSION_AUTHENTICATED; until then the socket is
+ * in no room and receives nothing but the authentication flow's packets.
+ */
+#include "session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "auth_jwt.h"
+#include "eio.h"
+#include "http.h"
+#include "json_js.h"
+#include "log.h"
+#include "room_rules.h"
+#include "sio.h"
+#include "sio_packet.h"
+#include "worker.h"
+
+/* The seed's exact messages. */
+#define MSG_INVALID_TOKEN "Invalid token to authenticate! Please login again!"
+#define MSG_AUTH_FAILED "Failed to authenticate connection! Please login again!"
+/* Room names longer than this are refused (they would only bloat the index). */
+#define ROOM_NAME_MAX 256
+
+static void on_timer(evutil_socket_t fd, short what, void *arg);
+static void authenticate(struct sio_socket *sock);
+static void accept_client(struct sio_socket *sock, json_t *claims);
+static void refuse_client(struct sio_socket *sock, const char *message, enum sg_close reason);
+static void send_ping(struct sio_socket *sock);
+static void send_with_time(struct sio_socket *sock, const char *event, const char *extra);
+static int find_token(struct sio_socket *sock, struct sg_buf *token);
+static void on_join(struct sio_socket *sock, const struct sio_packet *p);
+static void on_leave(struct sio_socket *sock, const struct sio_packet *p);
+static json_t *rooms_argument(const struct sio_packet *p);
+static void send_ack_json(struct sio_socket *sock, int64_t id, json_t *value);
+
+const char *session_state_name(enum session_state s)
+{
+	switch (s) {
+	case SESSION_UNAUTHORIZED:
+		return "unauthorized";
+	case SESSION_AUTHENTICATING:
+		return "authenticating";
+	case SESSION_AUTHENTICATED:
+		return "authenticated";
+	}
+	return "unknown";
+}
+
+void session_on_connect(struct sio_socket *sock)
+{
+	struct worker *w = sock->nsp->w;
+
+	sock->sess.state = SESSION_UNAUTHORIZED;
+	sock->sess.timer = event_new(w->base, -1, 0, on_timer, sock);
+	event_add(sock->sess.timer, w->tv_auth_timeout);
+}
+
+void session_on_close(struct sio_socket *sock, enum sg_close reason)
+{
+	SG_UNUSED(reason);
+	if (sock->sess.timer) {
+		event_free(sock->sess.timer);
+		sock->sess.timer = NULL;
+	}
+	if (sock->sess.claims) {
+		json_decref(sock->sess.claims);
+		sock->sess.claims = NULL;
+	}
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct sio_socket *sock = arg;
+
+	SG_UNUSED(fd);
+	SG_UNUSED(what);
+	if (sock->closing)
+		return;
+	if (sock->sess.state != SESSION_AUTHENTICATED) {
+		log_info("client %s: socket %s not authenticated in time", sock->eio->peer,
+			 sock->id);
+		sio_socket_disconnect(sock, SG_CLOSE_AUTH_TIMEOUT);
+		return;
+	}
+	send_ping(sock);
+	event_add(sock->sess.timer, sock->nsp->w->tv_app_ping);
+}
+
+/* Sends ["event",{"time":"<iso>"<extra>}]. */
+static void send_with_time(struct sio_socket *sock, const char *event, const char *extra)
+{
+	char when[32], buf[512];
+	int n;
+
+	sg_time_iso(when, sg_now_ms());
+	n = snprintf(buf, sizeof(buf), "[\"%s\",{%s\"time\":\"%s\"}]", event, extra ? extra : "",
+		     when);
+	if (n > 0 && (size_t)n < sizeof(buf))
+		sio_socket_send_event(sock, buf, (size_t)n);
+}
+
+static void send_ping(struct sio_socket *sock)
+{
+	send_with_time(sock, "ping", NULL);
+}
+
+void session_on_event(struct sio_socket *sock, const struct sio_packet *p)
+{
+	struct worker *w = sock->nsp->w;
+	const char *name = sio_event_name(p);
+
+	if (name != NULL && strcmp(name, "authenticate") == 0) {
+		if (sock->sess.state == SESSION_UNAUTHORIZED)
+			authenticate(sock);
+		return;
+	}
+	if (sock->sess.state != SESSION_AUTHENTICATED || name == NULL) {
+		w->stats.events_dropped++;
+		return;
+	}
+	if (strcmp(name, "join") == 0)
+		on_join(sock, p);
+	else if (strcmp(name, "leave") == 0)
+		on_leave(sock, p);
+	else
+		w->stats.events_dropped++; /* forwarding to backends comes later */
+}
+
+/* The token, from the first source of auth.jwt.token_from that has one. */
+static int find_token(struct sio_socket *sock, struct sg_buf *token)
+{
+	const struct sg_config *cfg = sock->nsp->w->cfg;
+	struct http_request req;
+	bool have_req = eio_session_request(sock->eio, &req) == 0;
+
+	for (size_t i = 0; i < cfg->auth.jwt.n_token_from; i++) {
+		switch (cfg->auth.jwt.token_from[i]) {
+		case SG_TOKEN_HEADER: {
+			const struct http_header *h =
+				have_req ? http_request_header(&req, "authorization") : NULL;
+			if (h && h->value_len > 7 && strncasecmp(h->value, "Bearer ", 7) == 0) {
+				sg_buf_append(token, h->value + 7, h->value_len - 7);
+				return 0;
+			}
+			break;
+		}
+		case SG_TOKEN_AUTH: {
+			json_t *t = sock->auth ? json_object_get(sock->auth, "token") : NULL;
+			if (json_is_string(t)) {
+				sg_buf_append(token, json_string_value(t), json_string_length(t));
+				return 0;
+			}
+			break;
+		}
+		case SG_TOKEN_QUERY:
+			if (have_req &&
+			    http_query_get(req.query, req.query_len, "token", token) == 1)
+				return 0;
+			sg_buf_reset(token);
+			break;
+		}
+	}
+	return -1;
+}
+
+static void authenticate(struct sio_socket *sock)
+{
+	struct worker *w = sock->nsp->w;
+	struct sg_buf token;
+	json_t *claims = NULL;
+	enum jwt_status st;
+
+	sock->sess.state = SESSION_AUTHENTICATING;
+	sg_buf_init(&token);
+	if (find_token(sock, &token) != 0) {
+		log_info("client %s: socket %s: no token", sock->eio->peer, sock->id);
+		sg_buf_fini(&token);
+		refuse_client(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_REJECTED);
+		return;
+	}
+	st = jwt_verify(w->jwt, token.data, token.len, sg_now_ms(), &claims);
+	sg_buf_fini(&token);
+	if (st != JWT_OK) {
+		log_info("client %s: socket %s: token refused: %s", sock->eio->peer, sock->id,
+			 jwt_status_str(st));
+		refuse_client(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_REJECTED);
+		return;
+	}
+	accept_client(sock, claims);
+}
+
+static void accept_client(struct sio_socket *sock, json_t *claims)
+{
+	struct worker *w = sock->nsp->w;
+	const struct sg_strv *defaults = &w->cfg->rooms.default_rooms;
+	char extra[64];
+
+	sock->sess.state = SESSION_AUTHENTICATED;
+	sock->sess.claims = claims;
+	w->stats.auth_accepted++;
+	send_ping(sock);
+	for (size_t i = 0; i < defaults->n; i++)
+		(void)rooms_join(&sock->nsp->rooms, sock, &sock->rooms, defaults->v[i]);
+	snprintf(extra, sizeof(extra), "\"id\":\"%s\",", sock->id);
+	send_with_time(sock, "authenticated", extra);
+	event_del(sock->sess.timer);
+	event_add(sock->sess.timer, w->tv_app_ping);
+	log_debug("client %s: socket %s authenticated", sock->eio->peer, sock->id);
+}
+
+static void refuse_client(struct sio_socket *sock, const char *message, enum sg_close reason)
+{
+	struct worker *w = sock->nsp->w;
+	char extra[160];
+
+	if (reason == SG_CLOSE_AUTH_FAILED)
+		w->stats.auth_failed++;
+	else
+		w->stats.auth_rejected++;
+	sock->sess.state = SESSION_UNAUTHORIZED;
+	snprintf(extra, sizeof(extra), "\"message\":\"%s\",", message);
+	/* The event is queued before the DISCONNECT and the close, and the
+	 * close waits for the output to be written: it always reaches the
+	 * client (the seed loses it in a race). */
+	send_with_time(sock, "unauthenticated", extra);
+	sio_socket_disconnect(sock, reason);
+}
+
+/* The rooms array of a join/leave payload {rooms: [...]}, or NULL. */
+static json_t *rooms_argument(const struct sio_packet *p)
+{
+	json_t *arg = json_array_get(p->data, 1);
+	json_t *rooms = json_is_object(arg) ? json_object_get(arg, "rooms") : NULL;
+
+	return json_is_array(rooms) ? rooms : NULL;
+}
+
+static void send_ack_json(struct sio_socket *sock, int64_t id, json_t *value)
+{
+	json_t *args = json_pack("[O]", value);
+	char *text = json_dumps(args, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	if (text != NULL) {
+		sio_socket_send_ack(sock, id, text, strlen(text));
+		free(text);
+	}
+	json_decref(args);
+}
+
+static void on_join(struct sio_socket *sock, const struct sio_packet *p)
+{
+	struct worker *w = sock->nsp->w;
+	const struct sg_config *cfg = w->cfg;
+	json_t *rooms = rooms_argument(p);
+	json_t *joined = json_array(), *rejected = json_array();
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(rooms, i, v) {
+		const char *room = json_string_value(v);
+		size_t len = room ? json_string_length(v) : 0;
+		bool ok = room != NULL && len > 0 && len <= ROOM_NAME_MAX &&
+			  strlen(room) == len &&
+			  sio_nsp_socket(sock->nsp, room, len) == NULL &&
+			  room_rules_allow(&cfg->rooms.allow, room, sock->sess.claims);
+		if (ok && !room_set_has(&sock->rooms, room) &&
+		    sock->rooms.n >= cfg->rooms.max_per_client)
+			ok = false;
+		if (ok) {
+			(void)rooms_join(&sock->nsp->rooms, sock, &sock->rooms, room);
+			json_array_append(joined, v);
+		} else {
+			w->stats.joins_refused++;
+			json_array_append(rejected, v);
+		}
+	}
+	if (p->id >= 0) {
+		json_t *ack = json_pack("{s:O,s:O}", "rooms", joined, "rejected", rejected);
+		send_ack_json(sock, p->id, ack);
+		json_decref(ack);
+	}
+	json_decref(joined);
+	json_decref(rejected);
+}
+
+static void on_leave(struct sio_socket *sock, const struct sio_packet *p)
+{
+	json_t *rooms = rooms_argument(p);
+	json_t *left = json_array();
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(rooms, i, v) {
+		const char *room = json_string_value(v);
+		if (room != NULL && strcmp(room, sock->id) != 0 &&
+		    rooms_leave(&sock->nsp->rooms, sock, &sock->rooms, room) == 1)
+			json_array_append(left, v);
+	}
+	if (p->id >= 0) {
+		json_t *ack = json_pack("{s:O}", "rooms", left);
+		send_ack_json(sock, p->id, ack);
+		json_decref(ack);
+	}
+	json_decref(left);
+}

@@ -1,0 +1,40 @@
+/*
+ * session.h: the seed's helper behaviour for one Socket.IO socket (SPEC.md
+ * section 2): the unauthorized -> authenticating -> authenticated state
+ * machine, the auth timeout, the app-level "ping" event, default rooms, and
+ * join/leave validated by the room rules.  The socket layer calls in on
+ * connect, on every event and on close; this layer answers through sio.h.
+ */
+#ifndef SG_SESSION_H
+#define SG_SESSION_H
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "close.h"
+#include "common.h"
+
+struct sio_socket;
+struct sio_packet;
+
+enum session_state {
+	SESSION_UNAUTHORIZED,   /* connected, or after a failed authentication */
+	SESSION_AUTHENTICATING, /* the verifier is deciding */
+	SESSION_AUTHENTICATED,  /* fully operational */
+};
+
+struct session {
+	uint8_t state;          /* enum session_state */
+	struct event *timer;    /* auth timeout, then the app-level ping */
+	json_t *claims;         /* verified identity (owned), NULL before */
+};
+
+const char *session_state_name(enum session_state s);
+
+void session_on_connect(struct sio_socket *sock);
+/* An EVENT packet for this socket (borrowed for the call). */
+void session_on_event(struct sio_socket *sock, const struct sio_packet *p);
+/* The socket is going away: stop timers, drop state. */
+void session_on_close(struct sio_socket *sock, enum sg_close reason);
+
+#endif

@@ -1,0 +1,272 @@
+/*
+ * sio.c: Socket.IO v5 sockets and namespaces (see sio.h).  Invariants: a
+ * socket is in its namespace's id map and list and on its session's list
+ * from CONNECT until socket_close(), then only on the worker's dead list; a
+ * session has at most one socket per namespace; binary attachments announced
+ * by a BINARY_EVENT/BINARY_ACK are counted on the session and text arriving
+ * before they are all in closes the connection, as in Node.
+ */
+#include "sio.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "eio.h"
+#include "log.h"
+#include "sio_packet.h"
+#include "worker.h"
+
+#define SIO_MAGIC 0x5105105au
+/* socket.io-parser's default maxAttachments. */
+#define SIO_MAX_ATTACHMENTS 10
+
+static struct sio_socket *session_socket(struct eio_session *s, const struct sio_nsp *nsp);
+static void on_connect(struct eio_session *s, const struct sio_packet *p);
+static void socket_close(struct sio_socket *sock, enum sg_close reason);
+static void send_packet(struct sio_socket *sock, enum sio_type type, int64_t id,
+			const char *json, size_t len);
+
+struct sio_nsp *sio_nsp_new(struct worker *w, const char *name)
+{
+	size_t len = strlen(name);
+	struct sio_nsp *nsp = sg_calloc(1, sizeof(*nsp) + len + 1);
+
+	nsp->w = w;
+	memcpy(nsp->name, name, len + 1);
+	nsp->name_len = len;
+	hmap_init(&nsp->by_id);
+	rooms_init(&nsp->rooms);
+	return nsp;
+}
+
+void sio_nsp_free(struct sio_nsp *nsp)
+{
+	if (nsp == NULL)
+		return;
+	hmap_fini(&nsp->by_id);
+	rooms_fini(&nsp->rooms);
+	free(nsp);
+}
+
+struct sio_socket *sio_nsp_socket(const struct sio_nsp *nsp, const char *id, size_t len)
+{
+	return hmap_get(&nsp->by_id, id, len);
+}
+
+struct room_set *sio_socket_room_set(struct sio_socket *sock)
+{
+	return &sock->rooms;
+}
+
+static struct sio_socket *session_socket(struct eio_session *s, const struct sio_nsp *nsp)
+{
+	for (struct sio_socket *sock = s->sockets; sock; sock = sock->eio_next)
+		if (sock->nsp == nsp)
+			return sock;
+	return NULL;
+}
+
+static void send_packet(struct sio_socket *sock, enum sio_type type, int64_t id,
+			const char *json, size_t len)
+{
+	struct sg_buf b;
+
+	sg_buf_init(&b);
+	sio_packet_encode_head(&b, type, sock->nsp->name, 0, id);
+	sg_buf_append(&b, json, len);
+	eio_send_message(sock->eio, b.data, b.len);
+	sg_buf_fini(&b);
+}
+
+void sio_socket_send_event(struct sio_socket *sock, const char *args, size_t len)
+{
+	if (!sock->closing)
+		send_packet(sock, SIO_EVENT, -1, args, len);
+}
+
+void sio_socket_send_ack(struct sio_socket *sock, int64_t id, const char *args, size_t len)
+{
+	if (!sock->closing)
+		send_packet(sock, SIO_ACK, id, args, len);
+}
+
+static void on_connect(struct eio_session *s, const struct sio_packet *p)
+{
+	struct worker *w = s->w;
+	struct sio_nsp *nsp = worker_nsp(w, p->nsp, p->nsp_len);
+	struct sio_socket *sock;
+	struct sg_buf b;
+
+	if (nsp == NULL) {
+		sg_buf_init(&b);
+		sio_packet_encode_head(&b, SIO_CONNECT_ERROR, "", 0, -1);
+		sg_buf_reset(&b);
+		/* head with the requested namespace as the client wrote it */
+		sg_buf_append_char(&b, '4');
+		if (!(p->nsp_len == 1 && p->nsp[0] == '/')) {
+			sg_buf_append(&b, p->nsp, p->nsp_len);
+			sg_buf_append_char(&b, ',');
+		}
+		sg_buf_append_str(&b, "{\"message\":\"Invalid namespace\"}");
+		eio_send_message(s, b.data, b.len);
+		sg_buf_fini(&b);
+		return;
+	}
+	if (session_socket(s, nsp) != NULL) {
+		/* Node closes the connection on a second CONNECT. */
+		log_info("client %s: second CONNECT to %s", s->peer, nsp->name);
+		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
+		return;
+	}
+	sock = sg_calloc(1, sizeof(*sock));
+	sock->magic = SIO_MAGIC;
+	sock->eio = s;
+	sock->nsp = nsp;
+	sg_id_new(sock->id, &w->id_counter);
+	if (p->data != NULL)
+		sock->auth = json_incref(p->data);
+	hmap_put(&nsp->by_id, sock->id, SG_ID_LEN, sock);
+	sock->next = nsp->all;
+	if (nsp->all)
+		nsp->all->prev = sock;
+	nsp->all = sock;
+	nsp->n_sockets++;
+	sock->eio_next = s->sockets;
+	s->sockets = sock;
+	s->ever_connected = true;
+
+	sg_buf_init(&b);
+	sg_buf_printf(&b, "{\"sid\":\"%s\"}", sock->id);
+	send_packet(sock, SIO_CONNECT, -1, b.data, b.len);
+	sg_buf_fini(&b);
+	session_on_connect(sock);
+}
+
+void sio_on_text(struct eio_session *s, const char *data, size_t len)
+{
+	struct sio_packet p;
+	struct sg_err err = { 0 };
+	struct sio_socket *sock;
+	struct sio_nsp *nsp;
+
+	if (s->pending_attachments > 0) {
+		log_info("client %s: text while binary attachments were expected", s->peer);
+		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
+		return;
+	}
+	if (sio_packet_decode(data, len, SIO_MAX_ATTACHMENTS, &p, &err) != 0) {
+		log_info("client %s: invalid Socket.IO packet: %s", s->peer, err.msg);
+		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
+		return;
+	}
+	if (p.type == SIO_CONNECT) {
+		on_connect(s, &p);
+		sio_packet_fini(&p);
+		return;
+	}
+	nsp = worker_nsp(s->w, p.nsp, p.nsp_len);
+	sock = nsp ? session_socket(s, nsp) : NULL;
+	if (sock == NULL || p.type == SIO_CONNECT_ERROR) {
+		/* Node: a packet for a namespace the client is not in closes. */
+		log_info("client %s: Socket.IO packet type %d in an invalid state", s->peer,
+			 (int)p.type);
+		sio_packet_fini(&p);
+		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
+		return;
+	}
+	switch (p.type) {
+	case SIO_DISCONNECT:
+		socket_close(sock, SG_CLOSE_CLIENT_NSP_DISCONNECT);
+		break;
+	case SIO_BINARY_EVENT:
+		if (sio_packet_check_placeholders(&p, &err) != 0) {
+			log_info("client %s: %s", s->peer, err.msg);
+			sio_packet_fini(&p);
+			eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
+			return;
+		}
+		s->pending_attachments = p.attachments;
+		session_on_event(sock, &p);
+		break;
+	case SIO_EVENT:
+		session_on_event(sock, &p);
+		break;
+	case SIO_BINARY_ACK:
+		s->pending_attachments = p.attachments;
+		break;
+	default:
+		/* ACK: siogate asks clients for no acks yet; nothing waits. */
+		break;
+	}
+	sio_packet_fini(&p);
+}
+
+void sio_on_binary(struct eio_session *s, const char *data, size_t len)
+{
+	SG_UNUSED(data);
+	SG_UNUSED(len);
+	if (s->pending_attachments == 0) {
+		log_info("client %s: binary message without a binary packet", s->peer);
+		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
+		return;
+	}
+	/* Attachments of client events are not forwarded anywhere yet. */
+	s->pending_attachments--;
+}
+
+static void socket_close(struct sio_socket *sock, enum sg_close reason)
+{
+	struct eio_session *s = sock->eio;
+	struct sio_nsp *nsp = sock->nsp;
+	struct worker *w = nsp->w;
+	struct sio_socket **pp;
+
+	if (sock->closing)
+		return;
+	sock->closing = true;
+	session_on_close(sock, reason);
+	rooms_leave_all(&nsp->rooms, sock, &sock->rooms);
+	hmap_del(&nsp->by_id, sock->id, SG_ID_LEN);
+	if (sock->prev)
+		sock->prev->next = sock->next;
+	else
+		nsp->all = sock->next;
+	if (sock->next)
+		sock->next->prev = sock->prev;
+	nsp->n_sockets--;
+	for (pp = &s->sockets; *pp; pp = &(*pp)->eio_next) {
+		if (*pp == sock) {
+			*pp = sock->eio_next;
+			break;
+		}
+	}
+	sock->dead_next = w->dead_sockets;
+	w->dead_sockets = sock;
+	worker_schedule_reap(w);
+}
+
+void sio_socket_disconnect(struct sio_socket *sock, enum sg_close reason)
+{
+	struct eio_session *s = sock->eio;
+
+	if (sock->closing)
+		return;
+	send_packet(sock, SIO_DISCONNECT, -1, "", 0);
+	socket_close(sock, reason);
+	if (s->sockets == NULL)
+		eio_session_close(s, reason, true);
+}
+
+void sio_on_session_closed(struct eio_session *s, enum sg_close reason)
+{
+	while (s->sockets != NULL)
+		socket_close(s->sockets, reason);
+}
+
+void sio_socket_free(struct sio_socket *sock)
+{
+	if (sock->auth)
+		json_decref(sock->auth);
+	sock->magic = 0;
+	free(sock);
+}

@@ -1,0 +1,72 @@
+/*
+ * sio.h: Socket.IO v5 on top of an Engine.IO session: namespaces (each with
+ * its sockets and its room index), CONNECT/DISCONNECT, events and acks in
+ * both directions, and the strictness of the Node decoder (a packet it would
+ * reject closes the connection).  Each connected namespace is a struct
+ * sio_socket with its own id, running the helper state machine of session.h.
+ */
+#ifndef SG_SIO_H
+#define SG_SIO_H
+
+#include "close.h"
+#include "common.h"
+#include "frame.h"
+#include "hmap.h"
+#include "ids.h"
+#include "rooms.h"
+#include "session.h"
+
+struct worker;
+struct eio_session;
+
+struct sio_nsp {
+	struct worker *w;
+	struct hmap by_id;               /* socket id -> struct sio_socket */
+	struct sio_socket *all;          /* every socket of the namespace */
+	size_t n_sockets;
+	struct rooms rooms;
+	size_t name_len;
+	char name[];
+};
+
+struct sio_socket {
+	uint32_t magic;
+	bool closing;
+	struct eio_session *eio;
+	struct sio_nsp *nsp;
+	struct sio_socket *eio_next;     /* the session's sockets */
+	struct sio_socket *prev, *next;  /* nsp->all */
+	struct sio_socket *dead_next;
+	struct session sess;
+	struct room_set rooms;
+	uint32_t sent_stamp;             /* broadcast dedup (worker->bcast_stamp) */
+	uint32_t except_stamp;
+	json_t *auth;                    /* the CONNECT payload (owned) or NULL */
+	char id[SG_ID_LEN + 1];
+};
+
+struct sio_nsp *sio_nsp_new(struct worker *w, const char *name);
+void sio_nsp_free(struct sio_nsp *nsp);
+
+/* Engine.IO hands over messages. */
+void sio_on_text(struct eio_session *s, const char *data, size_t len);
+void sio_on_binary(struct eio_session *s, const char *data, size_t len);
+/* The Engine.IO session is closing: every socket goes, silently. */
+void sio_on_session_closed(struct eio_session *s, enum sg_close reason);
+
+/* Sends an EVENT whose data is the JSON array text args (["name", ...]). */
+void sio_socket_send_event(struct sio_socket *sock, const char *args, size_t len);
+/* Sends an ACK with the JSON array text args. */
+void sio_socket_send_ack(struct sio_socket *sock, int64_t id, const char *args, size_t len);
+
+/* Ends a socket for a reason of siogate's: sends DISCONNECT (so the client
+ * does not reconnect), then closes the Engine.IO session gracefully when it
+ * was its last namespace. */
+void sio_socket_disconnect(struct sio_socket *sock, enum sg_close reason);
+
+struct sio_socket *sio_nsp_socket(const struct sio_nsp *nsp, const char *id, size_t len);
+
+/* Reaper. */
+void sio_socket_free(struct sio_socket *sock);
+
+#endif

@@ -1,0 +1,108 @@
+/*
+ * worker.c: worker set-up, the namespace table and the reaper (see
+ * worker.h).  Invariant: objects on the dead lists are already unlinked
+ * from every index and have no pending events; only the reaper frees them.
+ */
+#include "worker.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "eio.h"
+#include "sio.h"
+
+/* How long a closing connection may take to write what it has queued, and
+ * how long a client may take to send its request head. */
+#define WORKER_FLUSH_TIMEOUT_MS 5000
+#define WORKER_HTTP_IDLE_MS 10000
+
+static void on_reap(evutil_socket_t fd, short what, void *arg);
+
+struct timeval worker_ms_tv(int64_t ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+	return tv;
+}
+
+static const struct timeval *common_timeout(struct event_base *base, int64_t ms)
+{
+	struct timeval tv = worker_ms_tv(ms);
+
+	return event_base_init_common_timeout(base, &tv);
+}
+
+int worker_init(struct worker *w, struct event_base *base, const struct sg_config *cfg,
+		const struct jwt_verifier *jwt)
+{
+	memset(w, 0, sizeof(*w));
+	w->base = base;
+	w->cfg = cfg;
+	w->jwt = jwt;
+	w->reaper = event_new(base, -1, 0, on_reap, w);
+	w->tv_ping_interval = common_timeout(base, cfg->server.ping_interval_ms);
+	w->tv_ping_timeout = common_timeout(base, cfg->server.ping_timeout_ms);
+	w->tv_auth_timeout = common_timeout(base, cfg->auth.timeout_ms);
+	w->tv_app_ping = common_timeout(base, cfg->ping.interval_ms);
+	w->tv_http_idle = common_timeout(base, WORKER_HTTP_IDLE_MS);
+	w->tv_flush = common_timeout(base, WORKER_FLUSH_TIMEOUT_MS);
+	if (w->reaper == NULL || w->tv_ping_interval == NULL || w->tv_ping_timeout == NULL ||
+	    w->tv_auth_timeout == NULL || w->tv_app_ping == NULL || w->tv_http_idle == NULL ||
+	    w->tv_flush == NULL)
+		return -1;
+	w->n_nsps = cfg->namespaces.n;
+	w->nsps = sg_calloc(w->n_nsps, sizeof(*w->nsps));
+	for (size_t i = 0; i < w->n_nsps; i++)
+		w->nsps[i] = sio_nsp_new(w, cfg->namespaces.v[i]);
+	return 0;
+}
+
+struct sio_nsp *worker_nsp(struct worker *w, const char *name, size_t len)
+{
+	for (size_t i = 0; i < w->n_nsps; i++)
+		if (w->nsps[i]->name_len == len && memcmp(w->nsps[i]->name, name, len) == 0)
+			return w->nsps[i];
+	return NULL;
+}
+
+void worker_schedule_reap(struct worker *w)
+{
+	event_active(w->reaper, 0, 0);
+}
+
+static void on_reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	SG_UNUSED(fd);
+	SG_UNUSED(what);
+	while (w->dead_sockets) {
+		struct sio_socket *s = w->dead_sockets;
+		w->dead_sockets = s->dead_next;
+		sio_socket_free(s);
+	}
+	while (w->dead_sessions) {
+		struct eio_session *s = w->dead_sessions;
+		w->dead_sessions = s->dead_next;
+		eio_session_free(s);
+	}
+	while (w->dead_conns) {
+		struct conn *c = w->dead_conns;
+		w->dead_conns = c->dead_next;
+		conn_free(c);
+	}
+}
+
+void worker_fini(struct worker *w)
+{
+	on_reap(-1, 0, w);
+	for (size_t i = 0; i < w->n_nsps; i++)
+		sio_nsp_free(w->nsps[i]);
+	free(w->nsps);
+	if (w->reaper)
+		event_free(w->reaper);
+	memset(w, 0, sizeof(*w));
+}

@@ -1,0 +1,91 @@
+/*
+ * worker.h: a worker is one event-loop thread and everything it owns: its
+ * event_base, its connections and Engine.IO sessions, its namespaces with
+ * their room indexes, its timers and its id counter.  Nothing in a worker is
+ * touched by another thread.  This milestone runs a single worker on the
+ * main thread; the structure is what server.workers will multiply.
+ */
+#ifndef SG_WORKER_H
+#define SG_WORKER_H
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "common.h"
+#include "config.h"
+#include "close.h"
+
+struct conn;
+struct eio_session;
+struct sio_socket;
+struct sio_nsp;
+struct jwt_verifier;
+struct bridge;
+
+/* Counters a worker keeps; the metrics endpoint will add them up. */
+struct worker_stats {
+	uint64_t connections;        /* TCP connections accepted */
+	uint64_t handshakes;         /* Engine.IO sessions opened */
+	uint64_t auth_accepted;
+	uint64_t auth_rejected;
+	uint64_t auth_failed;
+	uint64_t joins_refused;
+	uint64_t events_dropped;     /* events nobody handles */
+	uint64_t packets_in;
+	uint64_t packets_out;
+	uint64_t broadcasts;         /* broadcasts applied to local sockets */
+	uint64_t deliveries;         /* packets queued to sockets by broadcasts */
+	uint64_t bridge_bad_messages;
+	uint64_t closes[SG_CLOSE__COUNT];
+};
+
+struct worker {
+	struct event_base *base;
+	const struct sg_config *cfg;       /* borrowed snapshot */
+	const struct jwt_verifier *jwt;    /* borrowed, built from cfg */
+	struct sio_nsp **nsps;             /* one per configured namespace */
+	size_t n_nsps;
+	uint32_t id_counter;
+	uint32_t bcast_stamp;              /* dedup stamp for broadcasts */
+
+	/* Connections and Engine.IO sessions, for shutdown and for limits. */
+	struct conn *conns;
+	size_t n_conns;
+	struct eio_session *sessions;
+	size_t n_sessions;
+
+	/* Objects whose teardown finished, freed at the end of the loop turn
+	 * (never inside a callback that came from them). */
+	struct event *reaper;
+	struct conn *dead_conns;
+	struct eio_session *dead_sessions;
+	struct sio_socket *dead_sockets;
+
+	/* libevent common timeouts: one queue per constant duration. */
+	const struct timeval *tv_ping_interval;
+	const struct timeval *tv_ping_timeout;
+	const struct timeval *tv_auth_timeout;
+	const struct timeval *tv_app_ping;
+	const struct timeval *tv_http_idle;
+	const struct timeval *tv_flush;
+
+	bool shutting_down;
+	struct worker_stats stats;
+};
+
+/* Sets up a worker on base (borrowed) with the config snapshot and JWT
+ * verifier (both borrowed, must outlive the worker). */
+int worker_init(struct worker *w, struct event_base *base, const struct sg_config *cfg,
+		const struct jwt_verifier *jwt) SG_WUR;
+/* Frees what the worker owns; every connection must be closed first. */
+void worker_fini(struct worker *w);
+
+struct sio_nsp *worker_nsp(struct worker *w, const char *name, size_t len);
+
+/* Schedules the reaper to run at the end of this loop turn. */
+void worker_schedule_reap(struct worker *w);
+
+/* A config duration as a timeval. */
+struct timeval worker_ms_tv(int64_t ms);
+
+#endif

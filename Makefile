@@ -60,8 +60,9 @@ $(OBJDIR)/main.o: src/main.c config.mk
 $(OBJDIR)/siogate: $(OBJDIR)/main.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DEPS_LIBS)
 
+# cp + mv: replacing a running binary in place would fail (ETXTBSY)
 $(BIN): $(OBJDIR)/siogate
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 $(OBJDIR)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB)
 	@mkdir -p $(OBJDIR)/unit

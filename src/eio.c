@@ -172,6 +172,7 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 void eio_on_message(struct eio_session *s, bool binary, const char *data, size_t len)
 {
 	struct eio_packet p;
+	struct sg_buf scratch;
 
 	if (s->closing)
 		return;
@@ -180,11 +181,20 @@ void eio_on_message(struct eio_session *s, bool binary, const char *data, size_t
 		sio_on_binary(s, data, len);
 		return;
 	}
-	if (eio_packet_decode(data, len, &p) != 0) {
+	/* Node also accepts a base64 'b' packet in a text frame. */
+	sg_buf_init(&scratch);
+	if (eio_packet_decode_any(data, len, &scratch, &p) != 0) {
+		sg_buf_fini(&scratch);
 		log_info("client %s: invalid Engine.IO packet", s->peer);
 		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
 		return;
 	}
+	if (p.binary) {
+		sio_on_binary(s, p.data, p.len);
+		sg_buf_fini(&scratch);
+		return;
+	}
+	sg_buf_fini(&scratch);
 	switch (p.type) {
 	case EIO_PONG:
 		if (s->awaiting_pong)

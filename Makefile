@@ -6,7 +6,9 @@
 #   make check      install what the tests need, build, run every unit and integration test
 #   make unit       C unit tests only
 #   make integration  node --test integration suites only
-#   make fuzz       build the libFuzzer drivers with clang (tests/fuzz/bin/)
+#   make fuzz       build the libFuzzer drivers with clang (build-fuzz/)
+#   make conformance  build tests/conformance; run the official protocol suites when given
+#   make fuzz-run   run each driver for FUZZ_TIME seconds (default 15) over its corpus
 #   make clean
 #
 # SANITIZE=address,undefined builds everything with those sanitizers
@@ -37,7 +39,16 @@ BIN := src/siogate
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OBJDIR)/unit/%,$(UNIT_SRCS))
 
-.PHONY: all run check unit integration fuzz deps test-deps clean lint distclean
+# libFuzzer drivers: clang, every src/ module except main.c, ASan+UBSan.
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 15
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -D_GNU_SOURCE -DSG_VERSION='"$(VERSION)"' -Isrc \
+              $(DEPS_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRCS))
+FUZZ_LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
+
+.PHONY: all run check unit integration fuzz fuzz-run conformance deps test-deps clean lint distclean
 
 all: $(BIN)
 
@@ -68,6 +79,34 @@ $(OBJDIR)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB)
 	@mkdir -p $(OBJDIR)/unit
 	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS_ALL) $(DEPS_LIBS)
 
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) config.mk
+	@mkdir -p build-fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(DEPS_LIBS)
+
+fuzz: $(FUZZ_BINS)
+
+# Runs every driver for FUZZ_TIME seconds over a copy of its committed corpus
+# (new inputs go to build-fuzz/corpus/, the committed corpus is not touched).
+fuzz-run: fuzz
+	@for f in $(FUZZ_BINS); do \
+		n=$$(basename $$f); mkdir -p build-fuzz/corpus/$$n; \
+		echo "fuzz: $$n for $(FUZZ_TIME)s"; \
+		$$f -max_total_time=$(FUZZ_TIME) -rss_limit_mb=2048 -print_final_stats=0 \
+			-artifact_prefix=build-fuzz/$$n- build-fuzz/corpus/$$n tests/fuzz/corpus/$$n \
+			>build-fuzz/$$n.log 2>&1 || { tail -n 40 build-fuzz/$$n.log; echo "fuzz: $$n FAILED"; exit 1; }; \
+		grep -E '^#[0-9]+.*DONE' build-fuzz/$$n.log | tail -n 1; \
+	done
+
+$(OBJDIR)/siogate-conformance: tests/conformance/conformance.c $(LIB)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDFLAGS_ALL) $(DEPS_LIBS)
+
+# The official protocol suites are fetched outside the tree and never
+# committed: give their test-suite folders to run them, e.g.
+#   make conformance ENGINE_IO_SUITE=/tmp/engine.io-protocol/test-suite \
+#                    SOCKET_IO_SUITE=/tmp/socket.io-protocol/test-suite
+conformance: $(OBJDIR)/siogate-conformance
+	tests/conformance/run $(OBJDIR)/siogate-conformance "$(ENGINE_IO_SUITE)" "$(SOCKET_IO_SUITE)"
+
 deps:
 	scripts/install-deps
 
@@ -91,7 +130,7 @@ check: test-deps
 	$(MAKE) integration
 
 clean:
-	rm -rf build build-san $(BIN) tests/fuzz/bin
+	rm -rf build build-san build-fuzz $(BIN)
 
 distclean: clean
 	rm -rf config.mk config.log config.status configure autom4te.cache aclocal.m4

@@ -1,9 +1,10 @@
 /*
  * conn.c: TCP connections (see conn.h).  Invariant: a conn is on
  * worker->conns until it is closed, then on worker->dead_conns until the
- * reaper frees it; its state only moves forward (HTTP -> WS -> FLUSHING ->
- * DEAD).  The request head is parsed in place from the input buffer and
- * bounded by SG_HTTP_MAX_HEAD before anything is allocated for it.
+ * reaper frees it.  Its state moves HTTP -> (HELD -> HTTP)* -> WS ->
+ * FLUSHING -> DEAD, never back from WS or later.  A request head is parsed
+ * in place from the input buffer and bounded by SG_HTTP_MAX_HEAD, and a body
+ * by server.max_payload, before anything is allocated for them.
  */
 #include "conn.h"
 
@@ -28,7 +29,8 @@ static void on_read(struct bufferevent *bev, void *arg);
 static void on_write(struct bufferevent *bev, void *arg);
 static void on_event(struct bufferevent *bev, short what, void *arg);
 static void read_request(struct conn *c);
-static void route(struct conn *c, const struct http_request *req);
+static void route(struct conn *c, const struct http_request *req, const char *body,
+		  size_t body_len);
 static void unlink_conn(struct conn *c);
 static void log_close(const struct conn *c);
 static struct conn *from_arg(void *arg);
@@ -84,9 +86,11 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, int s
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
 	/* Head must arrive within the idle timeout (slow-header clients). */
 	bufferevent_set_timeouts(c->bev, w->tv_http_idle, NULL);
-	/* Bound what is buffered before a layer consumes it: the HTTP head
-	 * limit, and the WebSocket layer drains its input on every read. */
-	bufferevent_setwatermark(c->bev, EV_READ, 0, 4 * SG_HTTP_MAX_HEAD);
+	/* Bound what is buffered before a layer consumes it: a head and a
+	 * body of at most max_payload; the WebSocket layer drains its input on
+	 * every read. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0,
+				 SG_HTTP_MAX_HEAD + (size_t)w->cfg->server.max_payload + 1024);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	c->next = w->conns;
 	if (w->conns)
@@ -99,7 +103,7 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, int s
 
 bool conn_is_open(const struct conn *c)
 {
-	return c->state == CONN_HTTP || c->state == CONN_WS;
+	return c->state == CONN_HTTP || c->state == CONN_HELD || c->state == CONN_WS;
 }
 
 struct evbuffer *conn_output(struct conn *c)
@@ -142,6 +146,11 @@ void conn_close(struct conn *c, enum sg_close reason)
 		log_close(c);
 	}
 	c->state = CONN_DEAD;
+	if (c->held_by) {
+		struct eio_session *s = c->held_by;
+		c->held_by = NULL;
+		eio_on_held_conn_closed(s, c);
+	}
 	if (c->ws)
 		ws_on_conn_closed(c->ws, c->reason);
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
@@ -160,6 +169,11 @@ void conn_close_after_flush(struct conn *c, enum sg_close reason)
 	log_close(c);
 	if (c->ws)
 		ws_on_conn_closed(c->ws, reason);
+	if (c->held_by) {
+		struct eio_session *s = c->held_by;
+		c->held_by = NULL;
+		eio_on_held_conn_closed(s, c);
+	}
 	c->state = CONN_FLUSHING;
 	bufferevent_disable(c->bev, EV_READ);
 	bufferevent_set_timeouts(c->bev, NULL, c->w->tv_flush);
@@ -171,6 +185,7 @@ void conn_free(struct conn *c)
 {
 	if (c->ws)
 		ws_free(c->ws);
+	free(c->reply_headers);
 	bufferevent_free(c->bev);
 	c->magic = 0;
 	free(c);
@@ -194,14 +209,62 @@ void conn_respond(struct conn *c, int status, const char *content_type,
 	conn_close_after_flush(c, status < 400 ? SG_CLOSE_HTTP_DONE : SG_CLOSE_BAD_REQUEST);
 }
 
-static void route(struct conn *c, const struct http_request *req)
+void conn_reply(struct conn *c, int status, const char *content_type,
+		const char *extra_headers, const char *body, size_t body_len)
+{
+	struct evbuffer *out;
+	bool keep;
+
+	if (!conn_is_open(c) || c->state == CONN_WS)
+		return;
+	keep = c->keep_alive && status < 400 && !c->w->shutting_down;
+	out = conn_output(c);
+	evbuffer_add_printf(out,
+			    "HTTP/1.1 %d %s\r\n"
+			    "Content-Type: %s\r\n"
+			    "Content-Length: %zu\r\n"
+			    "%s%s"
+			    "Connection: %s\r\n\r\n",
+			    status, http_status_text(status), content_type, body_len,
+			    extra_headers ? extra_headers : "",
+			    c->reply_headers ? c->reply_headers : "", keep ? "keep-alive" : "close");
+	if (body_len)
+		evbuffer_add(out, body, body_len);
+	free(c->reply_headers);
+	c->reply_headers = NULL;
+	c->held_by = NULL;
+	if (!keep) {
+		if (c->state == CONN_HELD)
+			c->state = CONN_HTTP;
+		conn_close_after_flush(c, status < 400 ? SG_CLOSE_HTTP_DONE : SG_CLOSE_BAD_REQUEST);
+		return;
+	}
+	if (c->state == CONN_HELD) {
+		/* the next request may already be buffered */
+		c->state = CONN_HTTP;
+		bufferevent_trigger(c->bev, EV_READ, BEV_OPT_DEFER_CALLBACKS);
+	}
+	bufferevent_set_timeouts(c->bev, c->w->tv_http_idle, NULL);
+}
+
+void conn_hold(struct conn *c, struct eio_session *s, const char *extra_headers)
+{
+	c->state = CONN_HELD;
+	c->held_by = s;
+	free(c->reply_headers);
+	c->reply_headers = extra_headers ? sg_strdup(extra_headers) : NULL;
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+}
+
+static void route(struct conn *c, const struct http_request *req, const char *body,
+		  size_t body_len)
 {
 	const char *path = c->w->cfg->server.path;
 	size_t plen = strlen(path);
 
 	/* Node matches the path as a prefix that includes the trailing slash. */
 	if (req->path_len >= plen && memcmp(req->path, path, plen) == 0) {
-		eio_handle_request(c->w, c, req);
+		eio_handle_request(c->w, c, req, body, body_len);
 		return;
 	}
 	conn_respond(c, 404, "text/plain", NULL, "Not Found\n", 10);
@@ -210,10 +273,12 @@ static void route(struct conn *c, const struct http_request *req)
 static void read_request(struct conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
+	uint64_t max_body = c->w->cfg->server.max_payload;
 	size_t len = evbuffer_get_length(in);
 	size_t n = len < SG_HTTP_MAX_HEAD ? len : SG_HTTP_MAX_HEAD;
 	struct http_request req;
 	struct sg_err err = { 0 };
+	size_t body_len = 0, total;
 	int status = 400;
 	const char *p;
 	int rc;
@@ -230,19 +295,37 @@ static void read_request(struct conn *c)
 		return;
 	}
 	if (rc < 0) {
-		char body[320];
-		int bl = snprintf(body, sizeof(body), "%s\n", err.msg);
+		char msg[320];
+		int bl = snprintf(msg, sizeof(msg), "%s\n", err.msg);
 		log_info("client %s: bad HTTP request: %s", c->peer, err.msg);
-		conn_respond(c, status, "text/plain", NULL, body, (size_t)bl);
+		conn_respond(c, status, "text/plain", NULL, msg, (size_t)bl);
 		return;
+	}
+	if (req.chunked) {
+		conn_respond(c, 411, "text/plain", NULL, "Length Required\n", 16);
+		return;
+	}
+	total = req.head_len;
+	if (req.content_length > 0 && (uint64_t)req.content_length <= max_body) {
+		body_len = (size_t)req.content_length;
+		total += body_len;
+		if (len < total)
+			return; /* the rest of the body is on its way */
+		p = (const char *)evbuffer_pullup(in, (ev_ssize_t)total);
+		/* the head moved: parse again in the contiguous copy */
+		if (http_request_parse(p, total, SG_HTTP_MAX_HEAD, &req, &status, &err) != 1)
+			sg_fatal("request head changed while reading its body");
 	}
 	/* No timeouts once a request is in: the protocol layers own them. */
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
-	route(c, &req);
-	if (c->state == CONN_WS || c->state == CONN_HTTP)
-		evbuffer_drain(in, req.head_len);
+	c->keep_alive = req.keep_alive;
+	route(c, &req, body_len ? p + req.head_len : NULL, body_len);
+	if (c->state == CONN_WS || c->state == CONN_HTTP || c->state == CONN_HELD)
+		evbuffer_drain(in, total);
 	if (c->state == CONN_WS && evbuffer_get_length(in) > 0)
 		ws_on_readable(c->ws, in);
+	else if (c->state == CONN_HTTP && evbuffer_get_length(in) > 0)
+		bufferevent_trigger(c->bev, EV_READ, BEV_OPT_DEFER_CALLBACKS); /* pipelined */
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
@@ -254,6 +337,8 @@ static void on_read(struct bufferevent *bev, void *arg)
 	case CONN_HTTP:
 		read_request(c);
 		break;
+	case CONN_HELD:
+		break; /* the next request waits for the held answer */
 	case CONN_WS:
 		ws_on_readable(c->ws, bufferevent_get_input(c->bev));
 		break;

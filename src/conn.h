@@ -19,9 +19,11 @@
 struct worker;
 struct ws;
 struct http_request;
+struct eio_session;
 
 enum conn_state {
-	CONN_HTTP,     /* reading a request head */
+	CONN_HTTP,     /* reading a request (head and body) */
+	CONN_HELD,     /* a request is waiting for its answer (a polling GET) */
 	CONN_WS,       /* upgraded: bytes go to the WebSocket layer */
 	CONN_FLUSHING, /* closing: writing what is queued, reading nothing */
 	CONN_DEAD,     /* closed, waiting for the reaper */
@@ -33,6 +35,9 @@ struct conn {
 	struct worker *w;
 	struct bufferevent *bev;
 	struct ws *ws;                 /* owned, once upgraded */
+	struct eio_session *held_by;   /* the session holding this request */
+	char *reply_headers;           /* extra header lines for the held answer (owned) */
+	bool keep_alive;               /* the current request allows keep-alive */
 	struct conn *prev, *next;      /* worker->conns */
 	struct conn *dead_next;        /* worker->dead_conns */
 	enum sg_close reason;
@@ -55,6 +60,17 @@ void conn_close_after_flush(struct conn *c, enum sg_close reason);
  * NULL or CRLF-terminated header lines. */
 void conn_respond(struct conn *c, int status, const char *content_type,
 		  const char *extra_headers, const char *body, size_t body_len);
+
+/* Answers the current (or held) request; the connection then reads the next
+ * request when the client asked for keep-alive, else closes after the
+ * flush. */
+void conn_reply(struct conn *c, int status, const char *content_type,
+		const char *extra_headers, const char *body, size_t body_len);
+
+/* Keeps the current request open until conn_reply(): the session s is told
+ * through eio_on_held_conn_closed() if the connection goes first.
+ * extra_headers (copied) go into the eventual answer. */
+void conn_hold(struct conn *c, struct eio_session *s, const char *extra_headers);
 
 struct evbuffer *conn_output(struct conn *c);
 bool conn_is_open(const struct conn *c);

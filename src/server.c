@@ -82,9 +82,14 @@ static void begin_shutdown(struct server *srv)
 	w->shutting_down = true;
 	for (size_t i = 0; i < srv->n_listeners; i++)
 		listener_disable(srv->listeners[i]);
-	/* A transport close, not a namespace disconnect: clients reconnect. */
-	while (w->sessions != NULL)
-		eio_session_close(w->sessions, SG_CLOSE_SHUTDOWN, true);
+	/* A transport close, not a namespace disconnect: clients reconnect.
+	 * Polling sessions with no GET to carry the close are not waited for. */
+	for (struct eio_session *s = w->sessions, *next; s != NULL; s = next) {
+		next = s->next;
+		eio_session_close(s, SG_CLOSE_SHUTDOWN, true);
+		if (s->draining)
+			eio_session_finish(s);
+	}
 	srv->drain_check = event_new(srv->base, -1, EV_PERSIST, on_drain_check, srv);
 	srv->deadline = event_new(srv->base, -1, 0, on_deadline, srv);
 	event_add(srv->drain_check, &tick);

@@ -28,6 +28,10 @@
 /* Room names longer than this are refused (they would only bloat the index). */
 #define ROOM_NAME_MAX 256
 
+static void session_on_connect(struct sio_socket *sock);
+static void session_on_event(struct sio_socket *sock, const struct sio_packet *p,
+			     const struct sio_attachment *att, size_t n_att);
+static void session_on_close(struct sio_socket *sock, enum sg_close reason);
 static void on_timer(evutil_socket_t fd, short what, void *arg);
 static void authenticate(struct sio_socket *sock);
 static void accept_client(struct sio_socket *sock, json_t *claims);
@@ -53,7 +57,13 @@ const char *session_state_name(enum session_state s)
 	return "unknown";
 }
 
-void session_on_connect(struct sio_socket *sock)
+const struct sio_handler session_handler = {
+	.on_connect = session_on_connect,
+	.on_event = session_on_event,
+	.on_close = session_on_close,
+};
+
+static void session_on_connect(struct sio_socket *sock)
 {
 	struct worker *w = sock->nsp->w;
 
@@ -62,7 +72,7 @@ void session_on_connect(struct sio_socket *sock)
 	event_add(sock->sess.timer, w->tv_auth_timeout);
 }
 
-void session_on_close(struct sio_socket *sock, enum sg_close reason)
+static void session_on_close(struct sio_socket *sock, enum sg_close reason)
 {
 	SG_UNUSED(reason);
 	if (sock->sess.timer) {
@@ -111,11 +121,15 @@ static void send_ping(struct sio_socket *sock)
 	send_with_time(sock, "ping", NULL);
 }
 
-void session_on_event(struct sio_socket *sock, const struct sio_packet *p)
+static void session_on_event(struct sio_socket *sock, const struct sio_packet *p,
+			     const struct sio_attachment *att, size_t n_att)
 {
 	struct worker *w = sock->nsp->w;
 	const char *name = sio_event_name(p);
 
+	/* Attachments matter to no helper event; forwarding will use them. */
+	SG_UNUSED(att);
+	SG_UNUSED(n_att);
 	if (name != NULL && strcmp(name, "authenticate") == 0) {
 		if (sock->sess.state == SESSION_UNAUTHORIZED)
 			authenticate(sock);

@@ -31,10 +31,6 @@ struct session {
 
 const char *session_state_name(enum session_state s);
 
-void session_on_connect(struct sio_socket *sock);
-/* An EVENT packet for this socket (borrowed for the call). */
-void session_on_event(struct sio_socket *sock, const struct sio_packet *p);
-/* The socket is going away: stop timers, drop state. */
-void session_on_close(struct sio_socket *sock, enum sg_close reason);
+/* The session layer is reached through session_handler (sio.h). */
 
 #endif

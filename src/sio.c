@@ -2,9 +2,9 @@
  * sio.c: Socket.IO v5 sockets and namespaces (see sio.h).  Invariants: a
  * socket is in its namespace's id map and list and on its session's list
  * from CONNECT until socket_close(), then only on the worker's dead list; a
- * session has at most one socket per namespace; binary attachments announced
- * by a BINARY_EVENT/BINARY_ACK are counted on the session and text arriving
- * before they are all in closes the connection, as in Node.
+ * session has at most one socket per namespace; a BINARY_EVENT/BINARY_ACK
+ * waits on its session (struct sio_pending) until its attachments are in,
+ * and text arriving before that closes the connection, as in Node.
  */
 #include "sio.h"
 
@@ -20,7 +20,19 @@
 /* socket.io-parser's default maxAttachments. */
 #define SIO_MAX_ATTACHMENTS 10
 
+/* A binary packet waiting for its attachments: the packet text is kept and
+ * decoded again once they are all in. */
+struct sio_pending {
+	char *text;
+	size_t text_len;
+	unsigned expected;
+	unsigned n;
+	struct sio_attachment att[];
+};
+
 static struct sio_socket *session_socket(struct eio_session *s, const struct sio_nsp *nsp);
+static void dispatch(struct eio_session *s, const struct sio_packet *p,
+		     const struct sio_attachment *att, size_t n_att);
 static void on_connect(struct eio_session *s, const struct sio_packet *p);
 static void socket_close(struct sio_socket *sock, enum sg_close reason);
 static void send_packet(struct sio_socket *sock, enum sio_type type, int64_t id,
@@ -139,17 +151,44 @@ static void on_connect(struct eio_session *s, const struct sio_packet *p)
 	sg_buf_printf(&b, "{\"sid\":\"%s\"}", sock->id);
 	send_packet(sock, SIO_CONNECT, -1, b.data, b.len);
 	sg_buf_fini(&b);
-	session_on_connect(sock);
+	w->handler->on_connect(sock);
+}
+
+/* A decoded packet (with its attachments, for binary types) for a socket. */
+static void dispatch(struct eio_session *s, const struct sio_packet *p,
+		     const struct sio_attachment *att, size_t n_att)
+{
+	struct sio_nsp *nsp = worker_nsp(s->w, p->nsp, p->nsp_len);
+	struct sio_socket *sock = nsp ? session_socket(s, nsp) : NULL;
+
+	if (sock == NULL || p->type == SIO_CONNECT_ERROR) {
+		/* Node: a packet for a namespace the client is not in closes. */
+		log_info("client %s: Socket.IO packet type %d in an invalid state", s->peer,
+			 (int)p->type);
+		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
+		return;
+	}
+	switch (p->type) {
+	case SIO_DISCONNECT:
+		socket_close(sock, SG_CLOSE_CLIENT_NSP_DISCONNECT);
+		break;
+	case SIO_EVENT:
+	case SIO_BINARY_EVENT:
+		s->w->handler->on_event(sock, p, att, n_att);
+		break;
+	default:
+		/* ACK, BINARY_ACK: siogate asks clients for no acks yet. */
+		break;
+	}
 }
 
 void sio_on_text(struct eio_session *s, const char *data, size_t len)
 {
 	struct sio_packet p;
 	struct sg_err err = { 0 };
-	struct sio_socket *sock;
-	struct sio_nsp *nsp;
+	struct sio_pending *pend;
 
-	if (s->pending_attachments > 0) {
+	if (s->pending != NULL) {
 		log_info("client %s: text while binary attachments were expected", s->peer);
 		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
 		return;
@@ -161,57 +200,72 @@ void sio_on_text(struct eio_session *s, const char *data, size_t len)
 	}
 	if (p.type == SIO_CONNECT) {
 		on_connect(s, &p);
-		sio_packet_fini(&p);
-		return;
-	}
-	nsp = worker_nsp(s->w, p.nsp, p.nsp_len);
-	sock = nsp ? session_socket(s, nsp) : NULL;
-	if (sock == NULL || p.type == SIO_CONNECT_ERROR) {
-		/* Node: a packet for a namespace the client is not in closes. */
-		log_info("client %s: Socket.IO packet type %d in an invalid state", s->peer,
-			 (int)p.type);
-		sio_packet_fini(&p);
-		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
-		return;
-	}
-	switch (p.type) {
-	case SIO_DISCONNECT:
-		socket_close(sock, SG_CLOSE_CLIENT_NSP_DISCONNECT);
-		break;
-	case SIO_BINARY_EVENT:
+	} else if (p.type == SIO_BINARY_EVENT || p.type == SIO_BINARY_ACK) {
 		if (sio_packet_check_placeholders(&p, &err) != 0) {
 			log_info("client %s: %s", s->peer, err.msg);
-			sio_packet_fini(&p);
 			eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
-			return;
+		} else {
+			/* attachments <= SIO_MAX_ATTACHMENTS, checked by the decoder */
+			pend = sg_calloc(1, sizeof(*pend) + p.attachments * sizeof(pend->att[0]));
+			pend->text = sg_strndup(data, len);
+			pend->text_len = len;
+			pend->expected = p.attachments;
+			s->pending = pend;
 		}
-		s->pending_attachments = p.attachments;
-		session_on_event(sock, &p);
-		break;
-	case SIO_EVENT:
-		session_on_event(sock, &p);
-		break;
-	case SIO_BINARY_ACK:
-		s->pending_attachments = p.attachments;
-		break;
-	default:
-		/* ACK: siogate asks clients for no acks yet; nothing waits. */
-		break;
+	} else {
+		dispatch(s, &p, NULL, 0);
 	}
 	sio_packet_fini(&p);
 }
 
 void sio_on_binary(struct eio_session *s, const char *data, size_t len)
 {
-	SG_UNUSED(data);
-	SG_UNUSED(len);
-	if (s->pending_attachments == 0) {
+	struct sio_pending *pend = s->pending;
+	struct sg_err err = { 0 };
+	struct sio_packet p;
+
+	if (pend == NULL) {
 		log_info("client %s: binary message without a binary packet", s->peer);
 		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
 		return;
 	}
-	/* Attachments of client events are not forwarded anywhere yet. */
-	s->pending_attachments--;
+	pend->att[pend->n].data = sg_strndup(data, len);
+	pend->att[pend->n].len = len;
+	if (++pend->n < pend->expected)
+		return;
+	s->pending = NULL;
+	if (sio_packet_decode(pend->text, pend->text_len, SIO_MAX_ATTACHMENTS, &p, &err) != 0)
+		sg_fatal("a pending packet no longer decodes: %s", err.msg);
+	dispatch(s, &p, pend->att, pend->n);
+	sio_packet_fini(&p);
+	sio_pending_free(pend);
+}
+
+void sio_pending_free(struct sio_pending *pend)
+{
+	if (pend == NULL)
+		return;
+	for (unsigned i = 0; i < pend->n; i++)
+		free((char *)pend->att[i].data);
+	free(pend->text);
+	free(pend);
+}
+
+void sio_socket_send_binary(struct sio_socket *sock, bool ack, int64_t id, const char *args,
+			    size_t len, const struct sio_attachment *att, size_t n_att)
+{
+	struct sg_buf b;
+
+	if (sock->closing)
+		return;
+	sg_buf_init(&b);
+	sio_packet_encode_head(&b, ack ? SIO_BINARY_ACK : SIO_BINARY_EVENT, sock->nsp->name,
+			       (unsigned)n_att, id);
+	sg_buf_append(&b, args, len);
+	eio_send_message(sock->eio, b.data, b.len);
+	sg_buf_fini(&b);
+	for (size_t i = 0; i < n_att; i++)
+		eio_send_binary(sock->eio, att[i].data, att[i].len);
 }
 
 static void socket_close(struct sio_socket *sock, enum sg_close reason)
@@ -224,7 +278,7 @@ static void socket_close(struct sio_socket *sock, enum sg_close reason)
 	if (sock->closing)
 		return;
 	sock->closing = true;
-	session_on_close(sock, reason);
+	nsp->w->handler->on_close(sock, reason);
 	rooms_leave_all(&nsp->rooms, sock, &sock->rooms);
 	hmap_del(&nsp->by_id, sock->id, SG_ID_LEN);
 	if (sock->prev)

@@ -18,6 +18,27 @@
 
 struct worker;
 struct eio_session;
+struct sio_packet;
+struct sio_pending;
+
+/* A binary attachment of a packet (borrowed for the handler call). */
+struct sio_attachment {
+	const char *data;
+	size_t len;
+};
+
+/* What runs on top of the sockets: the helper state machine (session.c) in
+ * the daemon, an echo application in the conformance program. */
+struct sio_handler {
+	void (*on_connect)(struct sio_socket *sock);
+	/* An EVENT or a completed BINARY_EVENT (p and att borrowed). */
+	void (*on_event)(struct sio_socket *sock, const struct sio_packet *p,
+			 const struct sio_attachment *att, size_t n_att);
+	void (*on_close)(struct sio_socket *sock, enum sg_close reason);
+};
+
+/* The daemon's handler (session.c). */
+extern const struct sio_handler session_handler;
 
 struct sio_nsp {
 	struct worker *w;
@@ -58,6 +79,10 @@ void sio_on_session_closed(struct eio_session *s, enum sg_close reason);
 void sio_socket_send_event(struct sio_socket *sock, const char *args, size_t len);
 /* Sends an ACK with the JSON array text args. */
 void sio_socket_send_ack(struct sio_socket *sock, int64_t id, const char *args, size_t len);
+/* Sends an EVENT (ack false) or ACK (ack true, with id) whose args hold
+ * placeholders for n_att binary attachments, followed by them. */
+void sio_socket_send_binary(struct sio_socket *sock, bool ack, int64_t id, const char *args,
+			    size_t len, const struct sio_attachment *att, size_t n_att);
 
 /* Ends a socket for a reason of siogate's: sends DISCONNECT (so the client
  * does not reconnect), then closes the Engine.IO session gracefully when it
@@ -68,5 +93,7 @@ struct sio_socket *sio_nsp_socket(const struct sio_nsp *nsp, const char *id, siz
 
 /* Reaper. */
 void sio_socket_free(struct sio_socket *sock);
+/* Drops a session's half-received binary packet. */
+void sio_pending_free(struct sio_pending *p);
 
 #endif

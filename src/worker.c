@@ -16,6 +16,11 @@
  * how long a client may take to send its request head. */
 #define WORKER_FLUSH_TIMEOUT_MS 5000
 #define WORKER_HTTP_IDLE_MS 10000
+/* Node's connectTimeout: an Engine.IO connection that joins no namespace
+ * in this time is closed. */
+#define WORKER_CONNECT_TIMEOUT_MS 45000
+/* Engine.IO's upgradeTimeout: the "5" must follow the probe within this. */
+#define WORKER_UPGRADE_TIMEOUT_MS 10000
 
 static void on_reap(evutil_socket_t fd, short what, void *arg);
 
@@ -43,13 +48,17 @@ int worker_init(struct worker *w, struct event_base *base, const struct sg_confi
 	w->cfg = cfg;
 	w->jwt = jwt;
 	w->reaper = event_new(base, -1, 0, on_reap, w);
+	w->handler = &session_handler;
+	w->connect_timeout_ms = WORKER_CONNECT_TIMEOUT_MS;
 	w->tv_ping_interval = common_timeout(base, cfg->server.ping_interval_ms);
 	w->tv_ping_timeout = common_timeout(base, cfg->server.ping_timeout_ms);
 	w->tv_auth_timeout = common_timeout(base, cfg->auth.timeout_ms);
 	w->tv_app_ping = common_timeout(base, cfg->ping.interval_ms);
 	w->tv_http_idle = common_timeout(base, WORKER_HTTP_IDLE_MS);
 	w->tv_flush = common_timeout(base, WORKER_FLUSH_TIMEOUT_MS);
-	if (w->reaper == NULL || w->tv_ping_interval == NULL || w->tv_ping_timeout == NULL ||
+	w->tv_upgrade = common_timeout(base, WORKER_UPGRADE_TIMEOUT_MS);
+	hmap_init(&w->sessions_by_sid);
+	if (w->tv_upgrade == NULL || w->reaper == NULL || w->tv_ping_interval == NULL || w->tv_ping_timeout == NULL ||
 	    w->tv_auth_timeout == NULL || w->tv_app_ping == NULL || w->tv_http_idle == NULL ||
 	    w->tv_flush == NULL)
 		return -1;
@@ -102,6 +111,7 @@ void worker_fini(struct worker *w)
 	for (size_t i = 0; i < w->n_nsps; i++)
 		sio_nsp_free(w->nsps[i]);
 	free(w->nsps);
+	hmap_fini(&w->sessions_by_sid);
 	if (w->reaper)
 		event_free(w->reaper);
 	memset(w, 0, sizeof(*w));

@@ -14,6 +14,7 @@
 #include "common.h"
 #include "config.h"
 #include "close.h"
+#include "hmap.h"
 
 struct conn;
 struct eio_session;
@@ -21,6 +22,7 @@ struct sio_socket;
 struct sio_nsp;
 struct jwt_verifier;
 struct bridge;
+struct sio_handler;
 
 /* Counters a worker keeps; the metrics endpoint will add them up. */
 struct worker_stats {
@@ -53,6 +55,7 @@ struct worker {
 	size_t n_conns;
 	struct eio_session *sessions;
 	size_t n_sessions;
+	struct hmap sessions_by_sid;       /* sid -> struct eio_session */
 
 	/* Objects whose teardown finished, freed at the end of the loop turn
 	 * (never inside a callback that came from them). */
@@ -68,6 +71,14 @@ struct worker {
 	const struct timeval *tv_app_ping;
 	const struct timeval *tv_http_idle;
 	const struct timeval *tv_flush;
+	const struct timeval *tv_upgrade;
+
+	/* What runs on the sockets (session_handler in the daemon), and, when
+	 * set, an Engine.IO-level handler that takes every message instead of
+	 * Socket.IO (the conformance program's echo). */
+	const struct sio_handler *handler;
+	void (*eio_message)(struct eio_session *s, bool binary, const char *data, size_t len);
+	int64_t connect_timeout_ms;        /* no namespace joined in this time -> close */
 
 	bool shutting_down;
 	struct worker_stats stats;

@@ -49,7 +49,8 @@ static void upgrade_error(struct conn *c, const char *msg)
 	conn_respond(c, 400, "text/html", NULL, msg, strlen(msg));
 }
 
-struct ws *ws_upgrade(struct conn *c, const struct http_request *req, uint64_t max_msg)
+struct ws *ws_upgrade(struct conn *c, const struct http_request *req, uint64_t max_msg,
+		      const char *extra_headers)
 {
 	const struct http_header *key = http_request_header(req, "sec-websocket-key");
 	const struct http_header *ver = http_request_header(req, "sec-websocket-version");
@@ -82,8 +83,8 @@ struct ws *ws_upgrade(struct conn *c, const struct http_request *req, uint64_t m
 			    "HTTP/1.1 101 Switching Protocols\r\n"
 			    "Upgrade: websocket\r\n"
 			    "Connection: Upgrade\r\n"
-			    "Sec-WebSocket-Accept: %s\r\n\r\n",
-			    acc.data);
+			    "Sec-WebSocket-Accept: %s\r\n%s\r\n",
+			    acc.data, extra_headers ? extra_headers : "");
 	sg_buf_fini(&acc);
 	c->ws = ws;
 	c->state = CONN_WS;
@@ -141,9 +142,9 @@ static void msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
 	if (ws->c->state != CONN_WS || ws->sess == NULL)
 		return;
 	if (m->opcode == WSLAY_TEXT_FRAME)
-		eio_on_message(ws->sess, false, (const char *)m->msg, m->msg_length);
+		eio_on_message(ws->sess, ws, false, (const char *)m->msg, m->msg_length);
 	else if (m->opcode == WSLAY_BINARY_FRAME)
-		eio_on_message(ws->sess, true, (const char *)m->msg, m->msg_length);
+		eio_on_message(ws->sess, ws, true, (const char *)m->msg, m->msg_length);
 	/* ping, pong and close frames are answered by wslay itself */
 }
 
@@ -250,7 +251,7 @@ void ws_on_conn_closed(struct ws *ws, enum sg_close reason)
 
 	if (sess != NULL) {
 		ws->sess = NULL;
-		eio_on_transport_closed(sess, reason);
+		eio_on_transport_closed(sess, ws, reason);
 	}
 }
 

@@ -23,8 +23,10 @@ struct ws;
 /* Validates the upgrade headers of req and, when they are acceptable, writes
  * the 101 answer and attaches a new ws to c (c->ws, c->state = CONN_WS).
  * Returns the ws, or NULL after answering the client with an error (the
- * connection is then closing).  max_msg bounds a received message. */
-struct ws *ws_upgrade(struct conn *c, const struct http_request *req, uint64_t max_msg);
+ * connection is then closing).  max_msg bounds a received message;
+ * extra_headers (CRLF-terminated lines, or NULL) go into the 101 answer. */
+struct ws *ws_upgrade(struct conn *c, const struct http_request *req, uint64_t max_msg,
+		      const char *extra_headers);
 
 /* Routes received messages to sess (borrowed; the session detaches itself
  * with ws_set_session(ws, NULL) before it goes away). */

@@ -50,7 +50,14 @@ FUZZ_LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
 
 .PHONY: all run check unit integration fuzz fuzz-run conformance deps test-deps clean lint distclean
 
+ifneq ($(SANITIZE),)
+# A sanitizer build stays in build-san/; src/siogate remains the plain one.
+SIOGATE_BIN = $(abspath $(OBJDIR)/siogate)
+all: $(OBJDIR)/siogate
+else
+SIOGATE_BIN = $(abspath $(BIN))
 all: $(BIN)
+endif
 
 config.mk: configure config.mk.in
 	./configure
@@ -120,13 +127,13 @@ run: deps
 unit: $(UNIT_BINS)
 	@tests/unit/run $(UNIT_BINS)
 
-integration: $(BIN)
-	tests/integration/run
+integration: all
+	SIOGATE_BIN=$(SIOGATE_BIN) tests/integration/run
 
 check: test-deps
 	$(MAKE) all
 	$(MAKE) unit
-	tests/check-docs
+	SIOGATE=$(SIOGATE_BIN) tests/check-docs
 	$(MAKE) integration
 
 clean:

@@ -260,6 +260,8 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 	struct bridge *b = ac->data;
 
 	b->ac = NULL;
+	if (b->stopping)
+		return;
 	if (b->subscribed || status != REDIS_OK)
 		log_warn("bridge: lost redis %s:%d%s%s", b->url.host, b->url.port,
 			 status != REDIS_OK ? ": " : "", status != REDIS_OK ? ac->errstr : "");

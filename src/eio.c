@@ -142,18 +142,19 @@ void eio_handle_request(struct worker *w, struct conn *c, const struct http_requ
 		http_error(c, is_upgrade, EIO_ERR_BAD_HANDSHAKE_METHOD, headers.data);
 		goto out;
 	}
+	if (t == EIO_WEBSOCKET && !is_upgrade) {
+		/* before the version, as in Node's verify() */
+		http_error(c, false, EIO_ERR_BAD_REQUEST, headers.data);
+		goto out;
+	}
 	if (http_query_get(req->query, req->query_len, "EIO", &eio) != 1 ||
 	    strcmp(eio.data, "4") != 0) {
 		http_error(c, is_upgrade, EIO_ERR_UNSUPPORTED_PROTOCOL, headers.data);
 		goto out;
 	}
 	if (t == EIO_WEBSOCKET) {
-		struct ws *ws;
-		if (!is_upgrade) {
-			http_error(c, false, EIO_ERR_BAD_REQUEST, headers.data);
-			goto out;
-		}
-		ws = ws_upgrade(c, req, cfg->server.max_payload, headers.data);
+		struct ws *ws = ws_upgrade(c, req, cfg->server.max_payload, headers.data);
+
 		if (ws == NULL)
 			goto out;
 		s = session_new(w, c, req, EIO_WEBSOCKET);
@@ -477,6 +478,13 @@ void eio_session_finish(struct eio_session *s)
 		return;
 	s->finished = true;
 	s->draining = false;
+	if (s->get != NULL) {
+		/* never leave a connection pointing at a session in the reaper */
+		struct conn *c = s->get;
+		s->get = NULL;
+		c->held_by = NULL;
+		conn_close(c, SG_CLOSE_TRANSPORT_CLOSE);
+	}
 	event_del(s->heartbeat);
 	hmap_del(&w->sessions_by_sid, s->sid, SG_ID_LEN);
 	if (s->prev)

@@ -33,6 +33,8 @@ else
 endif
 
 SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
+# src/client/ (libsiogate-client and siocat) has its own rules, in
+# src/client/client.mk, included below.
 OBJS := $(patsubst src/%.c,$(OBJDIR)/%.o,$(SRCS))
 LIB := $(OBJDIR)/libsiogate.a
 BIN := src/siogate
@@ -47,6 +49,8 @@ FUZZ_CFLAGS = -std=gnu11 -g -O1 -D_GNU_SOURCE -DSG_VERSION='"$(VERSION)"' -Isrc 
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRCS))
 FUZZ_LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
+# src/client/ (libsiogate-client and siocat) has its own rules, in
+# src/client/client.mk, included below.
 
 .PHONY: all run check unit integration fuzz fuzz-run conformance deps test-deps clean lint distclean
 
@@ -142,4 +146,5 @@ clean:
 distclean: clean
 	rm -rf config.mk config.log config.status configure autom4te.cache aclocal.m4
 
+-include src/client/client.mk
 -include $(OBJS:.o=.d) $(OBJDIR)/main.d

@@ -19,6 +19,7 @@
 #include "bridge_adapter.h"
 #include "broadcast.h"
 #include "config.h"
+#include "emit_msg.h"
 #include "log.h"
 #include "worker.h"
 
@@ -47,6 +48,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status);
 static void on_auth(redisAsyncContext *ac, void *reply, void *arg);
 static void on_message(redisAsyncContext *ac, void *reply, void *arg);
 static void subscribe_all(struct bridge *b);
+static void on_json_message(struct bridge *b, const redisReply *channel, const redisReply *payload);
 
 int bridge_parse_url(const char *url, struct redis_url *out, struct sg_err *err)
 {
@@ -197,6 +199,9 @@ static void subscribe_all(struct bridge *b)
 			b->pending_subs++;
 	}
 	sg_buf_fini(&pat);
+	if (redisAsyncCommand(b->ac, on_message, b, "SUBSCRIBE %s", cfg->redis.json_channel) ==
+	    REDIS_OK)
+		b->pending_subs++;
 }
 
 static void on_auth(redisAsyncContext *ac, void *reply, void *arg)
@@ -283,13 +288,19 @@ static void on_message(redisAsyncContext *ac, void *reply, void *arg)
 	kind = r->element[0];
 	if (kind->type != REDIS_REPLY_STRING)
 		return;
-	if (strcmp(kind->str, "psubscribe") == 0) {
+	if (strcmp(kind->str, "psubscribe") == 0 || strcmp(kind->str, "subscribe") == 0) {
 		if (b->pending_subs > 0 && --b->pending_subs == 0) {
 			b->subscribed = true;
 			b->backoff_ms = BRIDGE_BACKOFF_MIN_MS;
-			log_info("bridge: subscribed to %zu namespace channel pattern(s) (uid %s)",
-				 b->w->cfg->namespaces.n, b->uid);
+			log_info("bridge: subscribed to %zu namespace channel pattern(s) and %s (uid %s)",
+				 b->w->cfg->namespaces.n, b->w->cfg->redis.json_channel, b->uid);
 		}
+		return;
+	}
+	if (strcmp(kind->str, "message") == 0) {
+		if (r->element[1]->type == REDIS_REPLY_STRING &&
+		    r->element[2]->type == REDIS_REPLY_STRING)
+			on_json_message(b, r->element[1], r->element[2]);
 		return;
 	}
 	if (strcmp(kind->str, "pmessage") != 0 || r->elements < 4)
@@ -307,6 +318,21 @@ static void on_message(redisAsyncContext *ac, void *reply, void *arg)
 	if (strcmp(m.uid, b->uid) != 0 && !m.flag_local)
 		(void)broadcast_adapter_message(b->w, &m);
 	bridge_adapter_broadcast_fini(&m);
+}
+
+static void on_json_message(struct bridge *b, const redisReply *channel, const redisReply *payload)
+{
+	struct sg_err err = { 0 };
+	struct emit_msg m;
+
+	if (emit_msg_parse(payload->str, payload->len, &m, &err) != 0) {
+		b->w->stats.bridge_bad_messages++;
+		log_warn("bridge: dropped a message on %.*s: %s", (int)channel->len, channel->str,
+			 err.msg);
+		return;
+	}
+	(void)broadcast_emit_msg(b->w, &m);
+	emit_msg_fini(&m);
 }
 
 void bridge_free(struct bridge *b)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bridge_adapter.h"
+#include "emit_msg.h"
 #include "eio.h"
 #include "rooms.h"
 #include "sio.h"
@@ -107,5 +108,24 @@ size_t broadcast_adapter_message(struct worker *w, const struct adapter_broadcas
 	frame_unref(packet);
 	for (size_t i = 0; i < n_att; i++)
 		frame_unref(att[i]);
+	return n;
+}
+
+size_t broadcast_emit_msg(struct worker *w, const struct emit_msg *m)
+{
+	struct sio_nsp *nsp = worker_nsp(w, m->nsp, strlen(m->nsp));
+	struct sg_frame *packet;
+	struct sg_buf b;
+	size_t n;
+
+	if (nsp == NULL)
+		return 0;
+	sg_buf_init(&b);
+	sio_packet_encode_head(&b, SIO_EVENT, nsp->name, 0, -1);
+	sg_buf_append(&b, m->args, m->args_len);
+	packet = frame_new(WS_OP_TEXT, '4', b.data, b.len);
+	sg_buf_fini(&b);
+	n = broadcast_deliver(w, nsp, &m->to, &m->except, packet, NULL, 0);
+	frame_unref(packet);
 	return n;
 }

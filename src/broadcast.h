@@ -15,6 +15,7 @@
 struct worker;
 struct sio_nsp;
 struct adapter_broadcast;
+struct emit_msg;
 
 /* Queues packet (and its binary attachments, in order) to every selected
  * socket.  Frames are borrowed (recipients take their own references).
@@ -26,5 +27,9 @@ size_t broadcast_deliver(struct worker *w, struct sio_nsp *nsp, const struct sg_
 /* Encodes a decoded adapter/emitter message and delivers it locally.
  * Returns the number of recipients. */
 size_t broadcast_adapter_message(struct worker *w, const struct adapter_broadcast *m);
+
+/* Delivers a JSON emit message (JSON channel, admin emit) locally.  Returns
+ * the number of recipients; an unknown namespace delivers to nobody. */
+size_t broadcast_emit_msg(struct worker *w, const struct emit_msg *m);
 
 #endif

@@ -280,3 +280,53 @@ void json_js_date(struct sg_buf *out, double ms)
 	sg_buf_printf(out, "-%02d-%02dT%02d:%02d:%02d.%03dZ\"", mo, da, (int)(rem / 3600000),
 		      (int)(rem / 60000 % 60), (int)(rem / 1000 % 60), (int)(rem % 1000));
 }
+
+void json_js_value(struct sg_buf *out, const json_t *v)
+{
+	const char *key;
+	json_t *item;
+	size_t i;
+	bool first = true;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		sg_buf_append_char(out, '{');
+		json_object_foreach((json_t *)v, key, item) {
+			if (!first)
+				sg_buf_append_char(out, ',');
+			first = false;
+			json_js_string(out, key, strlen(key));
+			sg_buf_append_char(out, ':');
+			json_js_value(out, item);
+		}
+		sg_buf_append_char(out, '}');
+		break;
+	case JSON_ARRAY:
+		sg_buf_append_char(out, '[');
+		json_array_foreach(v, i, item) {
+			if (i)
+				sg_buf_append_char(out, ',');
+			json_js_value(out, item);
+		}
+		sg_buf_append_char(out, ']');
+		break;
+	case JSON_STRING:
+		json_js_string(out, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		sg_buf_printf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		break;
+	case JSON_REAL:
+		json_js_number(out, json_real_value(v));
+		break;
+	case JSON_TRUE:
+		sg_buf_append_str(out, "true");
+		break;
+	case JSON_FALSE:
+		sg_buf_append_str(out, "false");
+		break;
+	case JSON_NULL:
+		sg_buf_append_str(out, "null");
+		break;
+	}
+}

@@ -7,6 +7,8 @@
 #ifndef SG_JSON_JS_H
 #define SG_JSON_JS_H
 
+#include <jansson.h>
+
 #include "common.h"
 
 /* Appends s[0..len) as a JSON string literal, quotes included, escaping like
@@ -39,5 +41,11 @@ void json_js_date(struct sg_buf *out, double ms);
 /* Appends s[0..len) with every ill-formed UTF-8 sequence replaced by U+FFFD
  * exactly as json_js_string reads it (Buffer.toString('utf8') semantics). */
 void json_js_utf8_sanitize(struct sg_buf *out, const char *s, size_t len);
+
+/* Appends a jansson value as JSON.stringify would write the same value:
+ * compact, keys in the object's order, strings escaped by json_js_string,
+ * reals by json_js_number (shortest round-trip digits).  Depth is bounded by
+ * what jansson accepted when it parsed the value. */
+void json_js_value(struct sg_buf *out, const json_t *v);
 
 #endif

@@ -1,13 +1,14 @@
 /*
- * bridge.c: the Redis subscriber (see bridge.h).  Invariants: at most one
- * hiredis context exists at a time (b->ac), and it is either connecting,
- * subscribed, or being torn down by hiredis; when it is gone the reconnect
- * timer is pending unless the bridge is stopping.  Messages are decoded into
- * a stack-owned adapter_broadcast and delivered before the callback returns.
+ * bridge.c: siogate's Redis side (see bridge.h): a subscriber link and a
+ * publisher link (redis_link.c keeps each up).  Invariants: `subscribed`
+ * is true only while every subscription of the current subscriber
+ * connection is confirmed; a publish is either sent (and counted when its
+ * reply comes) or dropped and counted at once, never buffered past
+ * BRIDGE_MAX_IN_FLIGHT.  Messages are decoded into a stack-owned struct and
+ * delivered before the callback returns.
  */
 #include "bridge.h"
 
-#include <hiredis/adapters/libevent.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <openssl/rand.h>
@@ -21,99 +22,41 @@
 #include "config.h"
 #include "emit_msg.h"
 #include "log.h"
+#include "redis_link.h"
 #include "worker.h"
 
-#define BRIDGE_BACKOFF_MIN_MS 100
-#define BRIDGE_BACKOFF_MAX_MS 5000
-/* The largest message the bridge decodes (a broadcast over it is dropped). */
+/* The most attachments a relayed broadcast may carry (socket.io-parser's). */
 #define BRIDGE_MAX_ATTACHMENTS 10
+/* Publishes waiting for Redis's reply; past this, new ones are dropped and
+ * counted rather than buffered without bound. */
+#define BRIDGE_MAX_IN_FLIGHT 10000
 
 struct bridge {
 	struct worker *w;
-	redisAsyncContext *ac;
-	struct event *retry;
-	struct redis_url url;
-	int64_t backoff_ms;
-	size_t pending_subs;  /* PSUBSCRIBE confirmations still expected */
+	struct redis_link *sub;   /* SUBSCRIBE/PSUBSCRIBE */
+	struct redis_link *pub;   /* PUBLISH and other commands */
+	size_t pending_subs;      /* subscription confirmations still expected */
+	size_t in_flight;         /* publishes without a reply yet */
 	bool subscribed;
 	bool stopping;
+	struct bridge_stats stats;
 	char uid[8];
 };
 
-static void connect_now(struct bridge *b);
-static void schedule_retry(struct bridge *b);
-static void on_retry(evutil_socket_t fd, short what, void *arg);
-static void on_connect(const redisAsyncContext *ac, int status);
-static void on_disconnect(const redisAsyncContext *ac, int status);
-static void on_auth(redisAsyncContext *ac, void *reply, void *arg);
+static void sub_ready(struct redis_link *l, void *arg);
+static void sub_lost(struct redis_link *l, void *arg);
 static void on_message(redisAsyncContext *ac, void *reply, void *arg);
+static void on_published(redisAsyncContext *ac, void *reply, void *arg);
 static void subscribe_all(struct bridge *b);
 static void on_json_message(struct bridge *b, const redisReply *channel, const redisReply *payload);
 
-int bridge_parse_url(const char *url, struct redis_url *out, struct sg_err *err)
-{
-	const char *p, *at, *slash, *colon, *hostend;
-	size_t hl;
-
-	memset(out, 0, sizeof(*out));
-	out->port = 6379;
-	if (strncmp(url, "redis://", 8) != 0)
-		return sg_err_set(err, "only redis:// URLs are supported (got '%s')", url);
-	p = url + 8;
-	slash = strchr(p, '/');
-	at = strchr(p, '@');
-	if (at != NULL && (slash == NULL || at < slash)) {
-		const char *c = memchr(p, ':', (size_t)(at - p));
-		if (c != NULL) {
-			if ((size_t)(c - p) >= sizeof(out->user) ||
-			    (size_t)(at - c - 1) >= sizeof(out->password))
-				return sg_err_set(err, "credentials too long");
-			memcpy(out->user, p, (size_t)(c - p));
-			memcpy(out->password, c + 1, (size_t)(at - c - 1));
-		} else {
-			if ((size_t)(at - p) >= sizeof(out->password))
-				return sg_err_set(err, "password too long");
-			memcpy(out->password, p, (size_t)(at - p));
-		}
-		p = at + 1;
-	}
-	hostend = slash ? slash : p + strlen(p);
-	if (*p == '[') {
-		const char *rb = memchr(p, ']', (size_t)(hostend - p));
-		if (rb == NULL)
-			return sg_err_set(err, "unterminated IPv6 address in '%s'", url);
-		hl = (size_t)(rb - p - 1);
-		if (hl == 0 || hl >= sizeof(out->host))
-			return sg_err_set(err, "bad host in '%s'", url);
-		memcpy(out->host, p + 1, hl);
-		colon = rb + 1 < hostend && rb[1] == ':' ? rb + 1 : NULL;
-	} else {
-		colon = memchr(p, ':', (size_t)(hostend - p));
-		hl = (size_t)((colon ? colon : hostend) - p);
-		if (hl == 0 || hl >= sizeof(out->host))
-			return sg_err_set(err, "bad host in '%s'", url);
-		memcpy(out->host, p, hl);
-	}
-	if (colon != NULL) {
-		char *end;
-		long port = strtol(colon + 1, &end, 10);
-		if (end != hostend || port < 1 || port > 65535)
-			return sg_err_set(err, "bad port in '%s'", url);
-		out->port = (int)port;
-	}
-	if (slash != NULL && slash[1] != '\0') {
-		char *end;
-		long db = strtol(slash + 1, &end, 10);
-		if (*end != '\0' || db < 0 || db > 100000)
-			return sg_err_set(err, "bad database index in '%s'", url);
-		out->db = (int)db;
-	}
-	return 0;
-}
+static const struct redis_link_ops sub_ops = { .on_ready = sub_ready, .on_lost = sub_lost };
+static const struct redis_link_ops pub_ops = { 0 };
 
 struct bridge *bridge_new(struct worker *w, struct sg_err *err)
 {
 	const struct sg_config *cfg = w->cfg;
+	struct redis_url url;
 	struct bridge *b;
 	unsigned char raw[6];
 	struct sg_buf u;
@@ -122,14 +65,10 @@ struct bridge *bridge_new(struct worker *w, struct sg_err *err)
 		sg_err_set(err, "redis.url is not set");
 		return NULL;
 	}
-	b = sg_calloc(1, sizeof(*b));
-	if (bridge_parse_url(cfg->redis.url.v[0], &b->url, err) != 0) {
-		free(b);
+	if (redis_url_parse(cfg->redis.url.v[0], &url, err) != 0)
 		return NULL;
-	}
+	b = sg_calloc(1, sizeof(*b));
 	b->w = w;
-	b->backoff_ms = BRIDGE_BACKOFF_MIN_MS;
-	b->retry = event_new(w->base, -1, 0, on_retry, b);
 	/* uid2(6) in the adapter: 6 URL-safe characters. */
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
 		sg_fatal("RAND_bytes failed");
@@ -138,7 +77,8 @@ struct bridge *bridge_new(struct worker *w, struct sg_err *err)
 	memcpy(b->uid, u.data, 6);
 	b->uid[6] = '\0';
 	sg_buf_fini(&u);
-	connect_now(b);
+	b->sub = redis_link_new(w->base, &url, "subscriber", &sub_ops, b);
+	b->pub = redis_link_new(w->base, &url, "publisher", &pub_ops, b);
 	return b;
 }
 
@@ -152,126 +92,79 @@ bool bridge_is_subscribed(const struct bridge *b)
 	return b->subscribed;
 }
 
-static void connect_now(struct bridge *b)
+void bridge_get_stats(const struct bridge *b, struct bridge_stats *out)
 {
-	redisAsyncContext *ac = redisAsyncConnect(b->url.host, b->url.port);
+	*out = b->stats;
+	out->reconnects = redis_link_losses(b->sub) + redis_link_losses(b->pub);
+	out->subscriber_up = b->subscribed;
+	out->publisher_up = redis_link_ready(b->pub);
+}
 
-	if (ac == NULL || ac->err) {
-		log_warn("bridge: cannot connect to redis %s:%d: %s", b->url.host, b->url.port,
-			 ac ? ac->errstr : "out of memory");
-		if (ac)
-			redisAsyncFree(ac);
-		schedule_retry(b);
-		return;
-	}
-	ac->data = b;
-	if (redisLibeventAttach(ac, b->w->base) != REDIS_OK) {
-		redisAsyncFree(ac);
-		schedule_retry(b);
-		return;
-	}
-	redisAsyncSetConnectCallback(ac, on_connect);
-	redisAsyncSetDisconnectCallback(ac, on_disconnect);
-	b->ac = ac;
-	if (b->url.password[0] != '\0') {
-		if (b->url.user[0] != '\0')
-			redisAsyncCommand(ac, on_auth, b, "AUTH %s %s", b->url.user,
-					  b->url.password);
-		else
-			redisAsyncCommand(ac, on_auth, b, "AUTH %s", b->url.password);
-	} else {
-		subscribe_all(b);
-	}
+static void sub_ready(struct redis_link *l, void *arg)
+{
+	SG_UNUSED(l);
+	subscribe_all(arg);
+}
+
+static void sub_lost(struct redis_link *l, void *arg)
+{
+	struct bridge *b = arg;
+
+	SG_UNUSED(l);
+	b->subscribed = false;
+	b->pending_subs = 0;
 }
 
 static void subscribe_all(struct bridge *b)
 {
 	const struct sg_config *cfg = b->w->cfg;
+	redisAsyncContext *ac = redis_link_context(b->sub);
 	struct sg_buf pat;
 
+	if (ac == NULL)
+		return;
 	sg_buf_init(&pat);
 	b->pending_subs = 0;
 	for (size_t i = 0; i < cfg->namespaces.n; i++) {
 		sg_buf_reset(&pat);
 		sg_buf_printf(&pat, "%s#%s#*", cfg->redis.prefix, cfg->namespaces.v[i]);
-		if (redisAsyncCommand(b->ac, on_message, b, "PSUBSCRIBE %b", pat.data,
-				      pat.len) == REDIS_OK)
+		if (redisAsyncCommand(ac, on_message, b, "PSUBSCRIBE %b", pat.data, pat.len) ==
+		    REDIS_OK)
 			b->pending_subs++;
 	}
 	sg_buf_fini(&pat);
-	if (redisAsyncCommand(b->ac, on_message, b, "SUBSCRIBE %s", cfg->redis.json_channel) ==
+	if (redisAsyncCommand(ac, on_message, b, "SUBSCRIBE %s", cfg->redis.json_channel) ==
 	    REDIS_OK)
 		b->pending_subs++;
 }
 
-static void on_auth(redisAsyncContext *ac, void *reply, void *arg)
+int bridge_publish(struct bridge *b, const char *channel, const void *data, size_t len)
+{
+	redisAsyncContext *ac = b ? redis_link_context(b->pub) : NULL;
+
+	if (ac == NULL || b->in_flight >= BRIDGE_MAX_IN_FLIGHT ||
+	    redisAsyncCommand(ac, on_published, b, "PUBLISH %s %b", channel, data, len) !=
+		    REDIS_OK) {
+		if (b)
+			b->stats.publish_dropped++;
+		return -1;
+	}
+	b->in_flight++;
+	return 0;
+}
+
+static void on_published(redisAsyncContext *ac, void *reply, void *arg)
 {
 	struct bridge *b = arg;
 	redisReply *r = reply;
 
 	SG_UNUSED(ac);
-	if (r == NULL || b->stopping)
-		return;
-	if (r->type == REDIS_REPLY_ERROR) {
-		/* The password is never logged. */
-		log_error("bridge: redis refused authentication: %s", r->str);
-		redisAsyncDisconnect(b->ac);
-		return;
-	}
-	subscribe_all(b);
-}
-
-static void schedule_retry(struct bridge *b)
-{
-	struct timeval tv;
-	int64_t delay = b->backoff_ms;
-	unsigned char j;
-
-	if (b->stopping)
-		return;
-	/* jitter: between half and all of the backoff */
-	if (RAND_bytes(&j, 1) == 1)
-		delay = delay / 2 + (delay / 2) * j / 255;
-	tv = worker_ms_tv(delay);
-	event_add(b->retry, &tv);
-	b->backoff_ms *= 2;
-	if (b->backoff_ms > BRIDGE_BACKOFF_MAX_MS)
-		b->backoff_ms = BRIDGE_BACKOFF_MAX_MS;
-}
-
-static void on_retry(evutil_socket_t fd, short what, void *arg)
-{
-	SG_UNUSED(fd);
-	SG_UNUSED(what);
-	connect_now(arg);
-}
-
-static void on_connect(const redisAsyncContext *ac, int status)
-{
-	struct bridge *b = ac->data;
-
-	if (status != REDIS_OK) {
-		log_warn("bridge: cannot connect to redis %s:%d: %s", b->url.host, b->url.port,
-			 ac->errstr);
-		b->ac = NULL; /* hiredis frees it */
-		schedule_retry(b);
-		return;
-	}
-	log_info("bridge: connected to redis %s:%d", b->url.host, b->url.port);
-}
-
-static void on_disconnect(const redisAsyncContext *ac, int status)
-{
-	struct bridge *b = ac->data;
-
-	b->ac = NULL;
-	if (b->stopping)
-		return;
-	if (b->subscribed || status != REDIS_OK)
-		log_warn("bridge: lost redis %s:%d%s%s", b->url.host, b->url.port,
-			 status != REDIS_OK ? ": " : "", status != REDIS_OK ? ac->errstr : "");
-	b->subscribed = false;
-	schedule_retry(b);
+	if (b->in_flight > 0)
+		b->in_flight--;
+	if (r == NULL || r->type == REDIS_REPLY_ERROR)
+		b->stats.publish_dropped++;
+	else
+		b->stats.published++;
 }
 
 static void on_message(redisAsyncContext *ac, void *reply, void *arg)
@@ -285,13 +178,13 @@ static void on_message(redisAsyncContext *ac, void *reply, void *arg)
 	SG_UNUSED(ac);
 	if (r == NULL || b->stopping || r->type != REDIS_REPLY_ARRAY || r->elements < 3)
 		return;
+	b->stats.received++;
 	kind = r->element[0];
 	if (kind->type != REDIS_REPLY_STRING)
 		return;
 	if (strcmp(kind->str, "psubscribe") == 0 || strcmp(kind->str, "subscribe") == 0) {
 		if (b->pending_subs > 0 && --b->pending_subs == 0) {
 			b->subscribed = true;
-			b->backoff_ms = BRIDGE_BACKOFF_MIN_MS;
 			log_info("bridge: subscribed to %zu namespace channel pattern(s) and %s (uid %s)",
 				 b->w->cfg->namespaces.n, b->w->cfg->redis.json_channel, b->uid);
 		}
@@ -310,7 +203,7 @@ static void on_message(redisAsyncContext *ac, void *reply, void *arg)
 		return;
 	if (bridge_adapter_decode_broadcast(payload->str, payload->len, BRIDGE_MAX_ATTACHMENTS,
 					    &m, &err) != 0) {
-		b->w->stats.bridge_bad_messages++;
+		b->stats.bad_messages++;
 		log_warn("bridge: dropped a message on %.*s: %s", (int)r->element[2]->len,
 			 r->element[2]->str, err.msg);
 		return;
@@ -326,7 +219,7 @@ static void on_json_message(struct bridge *b, const redisReply *channel, const r
 	struct emit_msg m;
 
 	if (emit_msg_parse(payload->str, payload->len, &m, &err) != 0) {
-		b->w->stats.bridge_bad_messages++;
+		b->stats.bad_messages++;
 		log_warn("bridge: dropped a message on %.*s: %s", (int)channel->len, channel->str,
 			 err.msg);
 		return;
@@ -340,12 +233,7 @@ void bridge_free(struct bridge *b)
 	if (b == NULL)
 		return;
 	b->stopping = true;
-	if (b->ac != NULL) {
-		redisAsyncContext *ac = b->ac;
-		b->ac = NULL;
-		ac->data = b;
-		redisAsyncFree(ac);
-	}
-	event_free(b->retry);
+	redis_link_free(b->sub);
+	redis_link_free(b->pub);
 	free(b);
 }

@@ -2,8 +2,9 @@
  * bridge.h: siogate's link to Redis.  It subscribes to the Socket.IO adapter
  * channels of every configured namespace (`<prefix>#<nsp>#*`), decodes what
  * @socket.io/redis-emitter and adapter peers publish, drops its own echoes,
- * and hands each message to the worker's broadcast.  It reconnects with a
- * capped exponential backoff with jitter and never blocks the loop.
+ * hands each message to the worker's broadcast, and publishes what siogate
+ * sends to others.  Its links reconnect with a capped exponential backoff
+ * with jitter and never block the loop.
  */
 #ifndef SG_BRIDGE_H
 #define SG_BRIDGE_H
@@ -24,14 +25,20 @@ bool bridge_is_subscribed(const struct bridge *b);
 /* The 6-character uid this instance uses in the adapter protocol. */
 const char *bridge_uid(const struct bridge *b);
 
-/* Parses redis://[[user]:password@]host[:port][/db] (pure; for tests too). */
-struct redis_url {
-	char host[256];
-	int port;
-	int db;
-	char user[128];
-	char password[256];
+struct bridge_stats {
+	uint64_t received;        /* messages received on subscribed channels */
+	uint64_t bad_messages;    /* undecodable messages, dropped */
+	uint64_t published;       /* publishes Redis acknowledged */
+	uint64_t publish_dropped; /* publishes lost: Redis down, refused, or too many in flight */
+	uint64_t reconnects;      /* connections lost and re-established */
+	bool subscriber_up;
+	bool publisher_up;
 };
-int bridge_parse_url(const char *url, struct redis_url *out, struct sg_err *err) SG_WUR;
+
+void bridge_get_stats(const struct bridge *b, struct bridge_stats *out);
+
+/* PUBLISHes data on channel through the publisher link.  Returns 0 when it
+ * was sent, -1 when it was dropped (and counted). */
+int bridge_publish(struct bridge *b, const char *channel, const void *data, size_t len);
 
 #endif

@@ -165,6 +165,7 @@ int server_run(const struct sg_config *cfg)
 			sg_buf_fini(&where);
 			goto out;
 		}
+		srv.worker.bridge = srv.bridge;
 	}
 	srv.sigterm = evsignal_new(srv.base, SIGTERM, on_signal, &srv);
 	srv.sigint = evsignal_new(srv.base, SIGINT, on_signal, &srv);
@@ -181,6 +182,7 @@ int server_run(const struct sg_config *cfg)
 	log_info("siogate stopped");
 out:
 	/* Reverse order: nothing may call back into what is already freed. */
+	srv.worker.bridge = NULL;
 	bridge_free(srv.bridge);
 	while (srv.worker.conns != NULL)
 		conn_close(srv.worker.conns, SG_CLOSE_SHUTDOWN);

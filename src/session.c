@@ -16,6 +16,7 @@
 #include "eio.h"
 #include "http.h"
 #include "json_js.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "room_rules.h"
 #include "sio.h"
@@ -70,11 +71,12 @@ static void session_on_connect(struct sio_socket *sock)
 	sock->sess.state = SESSION_UNAUTHORIZED;
 	sock->sess.timer = event_new(w->base, -1, 0, on_timer, sock);
 	event_add(sock->sess.timer, w->tv_auth_timeout);
+	lifecycle_publish(sock, LIFECYCLE_CONNECTED, NULL, NULL);
 }
 
 static void session_on_close(struct sio_socket *sock, enum sg_close reason)
 {
-	SG_UNUSED(reason);
+	lifecycle_publish(sock, LIFECYCLE_DISCONNECTED, NULL, sg_close_text(reason));
 	if (sock->sess.timer) {
 		event_free(sock->sess.timer);
 		sock->sess.timer = NULL;
@@ -226,6 +228,7 @@ static void accept_client(struct sio_socket *sock, json_t *claims)
 	send_with_time(sock, "authenticated", extra);
 	event_del(sock->sess.timer);
 	event_add(sock->sess.timer, w->tv_app_ping);
+	lifecycle_publish(sock, LIFECYCLE_AUTHENTICATED, NULL, NULL);
 	log_debug("client %s: socket %s authenticated", sock->eio->peer, sock->id);
 }
 
@@ -274,6 +277,7 @@ static void on_join(struct sio_socket *sock, const struct sio_packet *p)
 	const struct sg_config *cfg = w->cfg;
 	json_t *rooms = rooms_argument(p);
 	json_t *joined = json_array(), *rejected = json_array();
+	struct sg_strv names = { 0 };
 	size_t i;
 	json_t *v;
 
@@ -288,7 +292,8 @@ static void on_join(struct sio_socket *sock, const struct sio_packet *p)
 		    sock->rooms.n >= cfg->rooms.max_per_client)
 			ok = false;
 		if (ok) {
-			(void)rooms_join(&sock->nsp->rooms, sock, &sock->rooms, room);
+			if (rooms_join(&sock->nsp->rooms, sock, &sock->rooms, room) == 1)
+				sg_strv_push(&names, room);
 			json_array_append(joined, v);
 		} else {
 			w->stats.joins_refused++;
@@ -300,6 +305,9 @@ static void on_join(struct sio_socket *sock, const struct sio_packet *p)
 		send_ack_json(sock, p->id, ack);
 		json_decref(ack);
 	}
+	if (names.n > 0)
+		lifecycle_publish(sock, LIFECYCLE_JOINED, &names, NULL);
+	sg_strv_free(&names);
 	json_decref(joined);
 	json_decref(rejected);
 }
@@ -308,15 +316,21 @@ static void on_leave(struct sio_socket *sock, const struct sio_packet *p)
 {
 	json_t *rooms = rooms_argument(p);
 	json_t *left = json_array();
+	struct sg_strv names = { 0 };
 	size_t i;
 	json_t *v;
 
 	json_array_foreach(rooms, i, v) {
 		const char *room = json_string_value(v);
 		if (room != NULL && strcmp(room, sock->id) != 0 &&
-		    rooms_leave(&sock->nsp->rooms, sock, &sock->rooms, room) == 1)
+		    rooms_leave(&sock->nsp->rooms, sock, &sock->rooms, room) == 1) {
 			json_array_append(left, v);
+			sg_strv_push(&names, room);
+		}
 	}
+	if (names.n > 0)
+		lifecycle_publish(sock, LIFECYCLE_LEFT, &names, NULL);
+	sg_strv_free(&names);
 	if (p->id >= 0) {
 		json_t *ack = json_pack("{s:O}", "rooms", left);
 		send_ack_json(sock, p->id, ack);

@@ -37,7 +37,6 @@ struct worker_stats {
 	uint64_t packets_out;
 	uint64_t broadcasts;         /* broadcasts applied to local sockets */
 	uint64_t deliveries;         /* packets queued to sockets by broadcasts */
-	uint64_t bridge_bad_messages;
 	uint64_t closes[SG_CLOSE__COUNT];
 };
 
@@ -45,6 +44,7 @@ struct worker {
 	struct event_base *base;
 	const struct sg_config *cfg;       /* borrowed snapshot */
 	const struct jwt_verifier *jwt;    /* borrowed, built from cfg */
+	struct bridge *bridge;             /* borrowed; NULL when standalone */
 	struct sio_nsp **nsps;             /* one per configured namespace */
 	size_t n_nsps;
 	uint32_t id_counter;

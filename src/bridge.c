@@ -92,6 +92,11 @@ bool bridge_is_subscribed(const struct bridge *b)
 	return b->subscribed;
 }
 
+bool bridge_publisher_up(const struct bridge *b)
+{
+	return redis_link_ready(b->pub);
+}
+
 void bridge_get_stats(const struct bridge *b, struct bridge_stats *out)
 {
 	*out = b->stats;

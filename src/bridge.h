@@ -22,6 +22,7 @@ struct bridge *bridge_new(struct worker *w, struct sg_err *err) SG_WUR;
 /* Disconnects and frees (no callbacks after it returns). */
 void bridge_free(struct bridge *b);
 bool bridge_is_subscribed(const struct bridge *b);
+bool bridge_publisher_up(const struct bridge *b);
 /* The 6-character uid this instance uses in the adapter protocol. */
 const char *bridge_uid(const struct bridge *b);
 

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "eio.h"
 #include "http.h"
 #include "log.h"
@@ -32,7 +33,7 @@ static void read_request(struct conn *c);
 static void route(struct conn *c, const struct http_request *req, const char *body,
 		  size_t body_len);
 static void unlink_conn(struct conn *c);
-static void log_close(const struct conn *c);
+static void log_close(struct conn *c);
 static struct conn *from_arg(void *arg);
 
 static struct conn *from_arg(void *arg)
@@ -44,14 +45,15 @@ static struct conn *from_arg(void *arg)
 	return c;
 }
 
-struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, int salen)
+struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, int salen,
+		      bool admin)
 {
 	struct conn *c;
 	char host[INET6_ADDRSTRLEN] = "?";
 	int port = 0;
 
 	SG_UNUSED(salen);
-	if (w->shutting_down || w->n_conns >= w->cfg->server.max_connections) {
+	if (w->shutting_down || (!admin && w->n_conns >= w->cfg->server.max_connections)) {
 		w->stats.closes[SG_CLOSE_CONNECTION_LIMIT]++;
 		log_warn("refusing a connection: %s",
 			 w->shutting_down ? "shutting down" : "server.max_connections reached");
@@ -61,6 +63,7 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, int s
 	c = sg_calloc(1, sizeof(*c));
 	c->magic = CONN_MAGIC;
 	c->w = w;
+	c->admin = admin;
 	c->state = CONN_HTTP;
 	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
@@ -125,12 +128,16 @@ static void unlink_conn(struct conn *c)
 	w->n_conns--;
 }
 
-static void log_close(const struct conn *c)
+/* Connections that carried a session are logged and counted by it (one
+ * line per client, not one per polling request). */
+static void log_close(struct conn *c)
 {
-	if (c->reason == SG_CLOSE_HTTP_DONE)
-		log_debug("client %s closed: %s", c->peer, sg_close_text(c->reason));
-	else
-		log_info("client %s closed: %s", c->peer, sg_close_text(c->reason));
+	if (c->had_session || c->reason == SG_CLOSE_HTTP_DONE) {
+		log_debug("connection %s closed: %s", c->peer, sg_close_text(c->reason));
+		return;
+	}
+	c->w->stats.closes[c->reason]++;
+	log_info("client %s closed: %s", c->peer, sg_close_text(c->reason));
 }
 
 /* The one teardown path: tell the upper layer once, then retire. */
@@ -142,7 +149,6 @@ void conn_close(struct conn *c, enum sg_close reason)
 		return;
 	if (c->state != CONN_FLUSHING) {
 		c->reason = reason;
-		w->stats.closes[reason]++;
 		log_close(c);
 	}
 	c->state = CONN_DEAD;
@@ -206,6 +212,7 @@ void conn_respond(struct conn *c, int status, const char *content_type,
 			    extra_headers ? extra_headers : "");
 	if (body_len)
 		evbuffer_add(out, body, body_len);
+	c->w->stats.bytes_out += evbuffer_get_length(out);
 	conn_close_after_flush(c, status < 400 ? SG_CLOSE_HTTP_DONE : SG_CLOSE_BAD_REQUEST);
 }
 
@@ -230,6 +237,7 @@ void conn_reply(struct conn *c, int status, const char *content_type,
 			    c->reply_headers ? c->reply_headers : "", keep ? "keep-alive" : "close");
 	if (body_len)
 		evbuffer_add(out, body, body_len);
+	c->w->stats.bytes_out += evbuffer_get_length(out);
 	free(c->reply_headers);
 	c->reply_headers = NULL;
 	c->held_by = NULL;
@@ -262,6 +270,10 @@ static void route(struct conn *c, const struct http_request *req, const char *bo
 	const char *path = c->w->cfg->server.path;
 	size_t plen = strlen(path);
 
+	if (c->admin) {
+		admin_handle_request(c->w, c, req, body, body_len);
+		return;
+	}
 	/* Node matches the path as a prefix that includes the trailing slash. */
 	if (req->path_len >= plen && memcmp(req->path, path, plen) == 0) {
 		eio_handle_request(c->w, c, req, body, body_len);
@@ -319,6 +331,7 @@ static void read_request(struct conn *c)
 	/* No timeouts once a request is in: the protocol layers own them. */
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
 	c->keep_alive = req.keep_alive;
+	c->w->stats.bytes_in += total;
 	route(c, &req, body_len ? p + req.head_len : NULL, body_len);
 	if (c->state == CONN_WS || c->state == CONN_HTTP || c->state == CONN_HELD)
 		evbuffer_drain(in, total);

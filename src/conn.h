@@ -38,6 +38,9 @@ struct conn {
 	struct eio_session *held_by;   /* the session holding this request */
 	char *reply_headers;           /* extra header lines for the held answer (owned) */
 	bool keep_alive;               /* the current request allows keep-alive */
+	bool admin;                    /* accepted on admin.listen */
+	bool had_session;              /* carried an Engine.IO session's traffic: its
+					  end is logged and counted by the session */
 	struct conn *prev, *next;      /* worker->conns */
 	struct conn *dead_next;        /* worker->dead_conns */
 	enum sg_close reason;
@@ -45,9 +48,11 @@ struct conn {
 	char peer[56];                 /* address:port for logs */
 };
 
-/* Takes ownership of fd.  Returns NULL (fd closed) when the worker refuses
- * it (connection limit). */
-struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, int salen);
+/* Takes ownership of fd; admin: accepted on the admin listener (exempt
+ * from server.max_connections, routed to admin.c).  Returns NULL (fd
+ * closed) when the worker refuses it (connection limit). */
+struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, int salen,
+		      bool admin);
 
 /* Ends the connection now: upper layers are told, queued output is dropped. */
 void conn_close(struct conn *c, enum sg_close reason);

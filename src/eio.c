@@ -124,6 +124,7 @@ void eio_handle_request(struct worker *w, struct conn *c, const struct http_requ
 			websocket_with_sid(w, c, req, s);
 			goto out;
 		}
+		c->had_session = true;
 		if (s->transport != EIO_POLLING) {
 			/* polling after the upgrade: TRANSPORT_MISMATCH */
 			http_error(c, false, EIO_ERR_BAD_REQUEST, headers.data);
@@ -184,6 +185,7 @@ static void websocket_with_sid(struct worker *w, struct conn *c, const struct ht
 
 	if (ws == NULL)
 		return;
+	c->had_session = true;
 	if (s->transport != EIO_POLLING || s->probe != NULL || s->closing) {
 		ws_close(ws, SG_CLOSE_BAD_REQUEST);
 		return;
@@ -201,6 +203,7 @@ static struct eio_session *session_new(struct worker *w, struct conn *c,
 
 	s->magic = EIO_MAGIC;
 	s->w = w;
+	c->had_session = true;
 	s->transport = (uint8_t)t;
 	s->q_tail = &s->q_head;
 	s->issued_ms = sg_now_ms();
@@ -236,10 +239,15 @@ static void send_open(struct eio_session *s, const char *headers, struct conn *c
 		     (long long)cfg->server.ping_interval_ms,
 		     (long long)cfg->server.ping_timeout_ms,
 		     (unsigned long long)cfg->server.max_payload);
-	if (s->transport == EIO_WEBSOCKET)
+	if (s->transport == EIO_WEBSOCKET) {
 		ws_send_text(s->ws, 0, open, (size_t)n);
-	else
-		conn_reply(c, 200, "text/plain; charset=UTF-8", headers, open, (size_t)n);
+	} else {
+		struct sg_buf h;
+		sg_buf_init(&h);
+		sg_buf_printf(&h, "Cache-Control: no-store\r\n%s", headers ? headers : "");
+		conn_reply(c, 200, "text/plain; charset=UTF-8", h.data, open, (size_t)n);
+		sg_buf_fini(&h);
+	}
 }
 
 static void arm_ping(struct eio_session *s)
@@ -507,6 +515,8 @@ void eio_session_close(struct eio_session *s, enum sg_close reason, bool gracefu
 	if (s->closing)
 		return;
 	s->closing = true;
+	s->w->stats.closes[reason]++;
+	log_info("client %s closed: %s (session %s)", s->peer, sg_close_text(reason), s->sid);
 	event_del(s->heartbeat);
 	sio_on_session_closed(s, reason);
 	if (s->probe != NULL)
@@ -523,22 +533,27 @@ void eio_session_close(struct eio_session *s, enum sg_close reason, bool gracefu
 		eio_session_finish(s);
 		return;
 	}
-	/* Polling: the close packet follows whatever is still queued. */
-	s->w->stats.closes[reason]++;
-	log_info("client %s closed: %s", s->peer, sg_close_text(reason));
-	if (!graceful)
-		eio_poll_queue_free(s);
-	eio_poll_enqueue(s, false, '1', "", 0);
-	if (s->get != NULL || !graceful) {
+	/* Polling. */
+	if (!graceful) {
 		/* Node forgets the sid at once: a later GET gets "Session ID
-		 * unknown" (the close packet only rides on a GET already held). */
+		 * unknown"; the close packet only rides on a GET already held. */
+		eio_poll_queue_free(s);
+		eio_poll_enqueue(s, false, '1', "", 0);
 		eio_poll_flush(s);
 		eio_session_finish(s);
 		return;
 	}
 	/* Graceful: what is queued (say unauthenticated, then the DISCONNECT)
-	 * still reaches the client on its next GET. */
+	 * goes out first, and the close packet only on a later GET, alone:
+	 * socket.io-client handles Socket.IO packets a tick after Engine.IO
+	 * ones, so a close in the same payload would overtake the DISCONNECT. */
 	s->draining = true;
+	if (s->get != NULL && s->q_head == NULL) {
+		eio_poll_answer(s, "1", 1);
+		eio_session_finish(s);
+		return;
+	}
+	eio_poll_flush(s);
 	event_add(s->heartbeat, s->w->tv_ping_timeout);
 }
 

@@ -27,6 +27,7 @@ static const char no_store[] = "Cache-Control: no-store\r\n";
 
 static int on_posted_packet(const struct eio_packet *p, void *arg);
 static void build_payload(struct eio_session *s, struct sg_buf *out);
+static void post_ok(struct conn *c, const char *headers);
 
 void eio_poll_queue_free(struct eio_session *s)
 {
@@ -98,8 +99,6 @@ void eio_poll_flush(struct eio_session *s)
 	build_payload(s, &b);
 	eio_poll_answer(s, b.data, b.len);
 	sg_buf_fini(&b);
-	if (s->draining)
-		eio_session_finish(s);
 }
 
 void eio_poll_get(struct eio_session *s, struct conn *c, const char *headers)
@@ -120,7 +119,24 @@ void eio_poll_get(struct eio_session *s, struct conn *c, const char *headers)
 		eio_poll_answer(s, "6", 1);
 		return;
 	}
+	if (s->draining && s->q_head == NULL) {
+		/* the last packets went out on the previous GET: now the close */
+		eio_poll_answer(s, "1", 1);
+		eio_session_finish(s);
+		return;
+	}
 	eio_poll_flush(s);
+}
+
+/* "ok" for a POST, with the CORS lines and no-store, as Node answers. */
+static void post_ok(struct conn *c, const char *headers)
+{
+	struct sg_buf h;
+
+	sg_buf_init(&h);
+	sg_buf_printf(&h, "%s%s", no_store, headers ? headers : "");
+	conn_reply(c, 200, "text/html", h.data, "ok", 2);
+	sg_buf_fini(&h);
 }
 
 static int on_posted_packet(const struct eio_packet *p, void *arg)
@@ -145,7 +161,7 @@ void eio_poll_post(struct eio_session *s, struct conn *c, const struct http_requ
 		return;
 	}
 	if (s->draining) {
-		conn_reply(c, 200, "text/html", headers, "ok", 2);
+		post_ok(c, headers);
 		return;
 	}
 	if (ct != NULL && ct->value_len >= sizeof(octet) - 1 &&
@@ -163,5 +179,5 @@ void eio_poll_post(struct eio_session *s, struct conn *c, const struct http_requ
 			eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
 		}
 	}
-	conn_reply(c, 200, "text/html", headers, "ok", 2);
+	post_ok(c, headers);
 }

@@ -21,6 +21,7 @@ struct listener {
 	struct worker *w;
 	struct evconnlistener *l;
 	struct event *resume;
+	bool admin;
 	char addr[128];
 };
 
@@ -73,7 +74,8 @@ int listener_parse_addr(const char *addr, struct sockaddr_storage *ss, int *len,
 	return 0;
 }
 
-struct listener *listener_new(struct worker *w, const char *addr, struct sg_err *err)
+struct listener *listener_new(struct worker *w, const char *addr, bool admin,
+			      struct sg_err *err)
 {
 	struct sockaddr_storage ss;
 	struct listener *l;
@@ -83,6 +85,7 @@ struct listener *listener_new(struct worker *w, const char *addr, struct sg_err 
 		return NULL;
 	l = sg_calloc(1, sizeof(*l));
 	l->w = w;
+	l->admin = admin;
 	snprintf(l->addr, sizeof(l->addr), "%s", addr);
 	l->l = evconnlistener_new_bind(w->base, on_accept, l,
 				       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
@@ -103,8 +106,11 @@ static void on_accept(struct evconnlistener *el, evutil_socket_t fd, struct sock
 {
 	struct listener *l = arg;
 
+	struct conn *c;
+
 	SG_UNUSED(el);
-	(void)conn_new(l->w, fd, sa, salen);
+	c = conn_new(l->w, fd, sa, salen, l->admin);
+	SG_UNUSED(c);
 }
 
 static void on_error(struct evconnlistener *el, void *arg)

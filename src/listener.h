@@ -12,9 +12,11 @@
 struct worker;
 struct listener;
 
-/* Binds addr ("host:port", "[v6]:port" or "*:port").  Returns NULL with err
- * (e.g. "127.0.0.1:3000: Address already in use"). */
-struct listener *listener_new(struct worker *w, const char *addr, struct sg_err *err) SG_WUR;
+/* Binds addr ("host:port", "[v6]:port" or "*:port"); admin: the admin
+ * listener (its requests go to admin.c).  Returns NULL with err (e.g.
+ * "cannot listen on 127.0.0.1:3000: Address already in use"). */
+struct listener *listener_new(struct worker *w, const char *addr, bool admin,
+			      struct sg_err *err) SG_WUR;
 /* Stops accepting (the socket stays bound until listener_free). */
 void listener_disable(struct listener *l);
 void listener_free(struct listener *l);

@@ -53,6 +53,14 @@ int64_t sg_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t sg_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 char *sg_time_iso(char *buf, int64_t ms)
 {
 	time_t secs = (time_t)(ms / 1000);

@@ -39,5 +39,6 @@ void log_always(const char *fmt, ...) SG_PRINTF(1, 2);
 char *sg_time_iso(char *buf, int64_t ms);
 int64_t sg_now_ms(void);      /* wall clock, ms since the epoch */
 int64_t sg_mono_ms(void);     /* monotonic clock, ms */
+int64_t sg_mono_ns(void);     /* monotonic clock, ns */
 
 #endif

@@ -19,6 +19,7 @@
 #include <yaml.h>
 #include <msgpack.h>
 
+#include "admin.h"
 #include "auth_jwt.h"
 #include "bridge.h"
 #include "conn.h"
@@ -35,6 +36,8 @@ struct server {
 	struct listener **listeners;
 	size_t n_listeners;
 	struct bridge *bridge;
+	struct listener *admin;
+	char *admin_token;
 	struct event *sigterm, *sigint, *sighup, *drain_check, *deadline;
 	bool stopping;
 };
@@ -149,7 +152,7 @@ int server_run(const struct sg_config *cfg)
 	srv.listeners = sg_calloc(cfg->server.listen.n, sizeof(*srv.listeners));
 	sg_buf_init(&where);
 	for (size_t i = 0; i < cfg->server.listen.n; i++) {
-		srv.listeners[i] = listener_new(&srv.worker, cfg->server.listen.v[i], &err);
+		srv.listeners[i] = listener_new(&srv.worker, cfg->server.listen.v[i], false, &err);
 		if (srv.listeners[i] == NULL) {
 			log_error("%s", err.msg);
 			sg_buf_fini(&where);
@@ -157,6 +160,24 @@ int server_run(const struct sg_config *cfg)
 		}
 		srv.n_listeners++;
 		sg_buf_printf(&where, "%s%s", i ? ", " : "", cfg->server.listen.v[i]);
+	}
+	if (cfg->admin.token_file != NULL) {
+		srv.admin_token = admin_load_token(cfg->admin.token_file, &err);
+		if (srv.admin_token == NULL) {
+			log_error("admin.token_file: %s", err.msg);
+			sg_buf_fini(&where);
+			goto out;
+		}
+		srv.worker.admin_token = srv.admin_token;
+	}
+	if (cfg->admin.listen != NULL) {
+		srv.admin = listener_new(&srv.worker, cfg->admin.listen, true, &err);
+		if (srv.admin == NULL) {
+			log_error("admin.listen: %s", err.msg);
+			sg_buf_fini(&where);
+			goto out;
+		}
+		sg_buf_printf(&where, ", admin on %s", cfg->admin.listen);
 	}
 	if (cfg->redis.url.n > 0) {
 		srv.bridge = bridge_new(&srv.worker, &err);
@@ -189,6 +210,8 @@ out:
 	for (size_t i = 0; i < srv.n_listeners; i++)
 		listener_free(srv.listeners[i]);
 	free(srv.listeners);
+	listener_free(srv.admin);
+	free(srv.admin_token);
 	if (srv.worker.base != NULL)
 		worker_fini(&srv.worker);
 	jwt_verifier_free(srv.jwt);

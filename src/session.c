@@ -18,6 +18,7 @@
 #include "json_js.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "metrics.h"
 #include "room_rules.h"
 #include "sio.h"
 #include "sio_packet.h"
@@ -34,6 +35,7 @@ static void session_on_event(struct sio_socket *sock, const struct sio_packet *p
 			     const struct sio_attachment *att, size_t n_att);
 static void session_on_close(struct sio_socket *sock, enum sg_close reason);
 static void on_timer(evutil_socket_t fd, short what, void *arg);
+static void set_state(struct sio_socket *sock, enum session_state st);
 static void authenticate(struct sio_socket *sock);
 static void accept_client(struct sio_socket *sock, json_t *claims);
 static void refuse_client(struct sio_socket *sock, const char *message, enum sg_close reason);
@@ -69,13 +71,25 @@ static void session_on_connect(struct sio_socket *sock)
 	struct worker *w = sock->nsp->w;
 
 	sock->sess.state = SESSION_UNAUTHORIZED;
+	w->stats.sockets_by_state[SESSION_UNAUTHORIZED]++;
 	sock->sess.timer = event_new(w->base, -1, 0, on_timer, sock);
 	event_add(sock->sess.timer, w->tv_auth_timeout);
 	lifecycle_publish(sock, LIFECYCLE_CONNECTED, NULL, NULL);
 }
 
+/* Moves the state, keeping the per-state gauge of /metrics right. */
+static void set_state(struct sio_socket *sock, enum session_state st)
+{
+	struct worker_stats *stats = &sock->nsp->w->stats;
+
+	stats->sockets_by_state[sock->sess.state]--;
+	stats->sockets_by_state[st]++;
+	sock->sess.state = st;
+}
+
 static void session_on_close(struct sio_socket *sock, enum sg_close reason)
 {
+	sock->nsp->w->stats.sockets_by_state[sock->sess.state]--;
 	lifecycle_publish(sock, LIFECYCLE_DISCONNECTED, NULL, sg_close_text(reason));
 	if (sock->sess.timer) {
 		event_free(sock->sess.timer);
@@ -192,8 +206,9 @@ static void authenticate(struct sio_socket *sock)
 	struct sg_buf token;
 	json_t *claims = NULL;
 	enum jwt_status st;
+	int64_t started;
 
-	sock->sess.state = SESSION_AUTHENTICATING;
+	set_state(sock, SESSION_AUTHENTICATING);
 	sg_buf_init(&token);
 	if (find_token(sock, &token) != 0) {
 		log_info("client %s: socket %s: no token", sock->eio->peer, sock->id);
@@ -201,7 +216,9 @@ static void authenticate(struct sio_socket *sock)
 		refuse_client(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_REJECTED);
 		return;
 	}
+	started = sg_mono_ns();
 	st = jwt_verify(w->jwt, token.data, token.len, sg_now_ms(), &claims);
+	metrics_observe_verify(&w->stats, (double)(sg_mono_ns() - started) / 1e9);
 	sg_buf_fini(&token);
 	if (st != JWT_OK) {
 		log_info("client %s: socket %s: token refused: %s", sock->eio->peer, sock->id,
@@ -218,7 +235,7 @@ static void accept_client(struct sio_socket *sock, json_t *claims)
 	const struct sg_strv *defaults = &w->cfg->rooms.default_rooms;
 	char extra[64];
 
-	sock->sess.state = SESSION_AUTHENTICATED;
+	set_state(sock, SESSION_AUTHENTICATED);
 	sock->sess.claims = claims;
 	w->stats.auth_accepted++;
 	send_ping(sock);
@@ -241,7 +258,7 @@ static void refuse_client(struct sio_socket *sock, const char *message, enum sg_
 		w->stats.auth_failed++;
 	else
 		w->stats.auth_rejected++;
-	sock->sess.state = SESSION_UNAUTHORIZED;
+	set_state(sock, SESSION_UNAUTHORIZED);
 	snprintf(extra, sizeof(extra), "\"message\":\"%s\",", message);
 	/* The event is queued before the DISCONNECT and the close, and the
 	 * close waits for the output to be written: it always reaches the

@@ -24,20 +24,16 @@ struct jwt_verifier;
 struct bridge;
 struct sio_handler;
 
-/* Counters a worker keeps; the metrics endpoint will add them up. */
+/* Counters a worker keeps (metrics.def); /metrics adds them up. */
 struct worker_stats {
-	uint64_t connections;        /* TCP connections accepted */
-	uint64_t handshakes;         /* Engine.IO sessions opened */
-	uint64_t auth_accepted;
-	uint64_t auth_rejected;
-	uint64_t auth_failed;
-	uint64_t joins_refused;
-	uint64_t events_dropped;     /* events nobody handles */
-	uint64_t packets_in;
-	uint64_t packets_out;
-	uint64_t broadcasts;         /* broadcasts applied to local sockets */
-	uint64_t deliveries;         /* packets queued to sockets by broadcasts */
+#define COUNTER(field, name, labels, help) uint64_t field;
+#include "metrics.def"
+#undef COUNTER
 	uint64_t closes[SG_CLOSE__COUNT];
+	uint64_t sockets_by_state[3];          /* enum session_state, a gauge */
+	uint64_t verify_hist[16];              /* verifier latency buckets (metrics.c) */
+	uint64_t verify_count;
+	double verify_sum_s;
 };
 
 struct worker {
@@ -45,6 +41,7 @@ struct worker {
 	const struct sg_config *cfg;       /* borrowed snapshot */
 	const struct jwt_verifier *jwt;    /* borrowed, built from cfg */
 	struct bridge *bridge;             /* borrowed; NULL when standalone */
+	const char *admin_token;           /* borrowed; NULL: the /v1 API is off */
 	struct sio_nsp **nsps;             /* one per configured namespace */
 	size_t n_nsps;
 	uint32_t id_counter;

@@ -117,6 +117,7 @@ static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
 		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 		return -1;
 	}
+	ws->c->w->stats.bytes_in += (uint64_t)n;
 	return n;
 }
 
@@ -130,6 +131,7 @@ static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
 	if (ws->c->state == CONN_DEAD)
 		return (ssize_t)len; /* dropped: nobody will read it */
 	evbuffer_add(conn_output(ws->c), data, len);
+	ws->c->w->stats.bytes_out += len;
 	return (ssize_t)len;
 }
 
@@ -196,6 +198,7 @@ void ws_send_text(struct ws *ws, char prefix, const char *data, size_t len)
 	if (prefix)
 		evbuffer_add(out, &prefix, 1);
 	evbuffer_add(out, data, len);
+	ws->c->w->stats.bytes_out += hl + len + (prefix ? 1 : 0);
 }
 
 void ws_send_binary(struct ws *ws, const void *data, size_t len)
@@ -210,6 +213,7 @@ void ws_send_binary(struct ws *ws, const void *data, size_t len)
 	hl = ws_frame_header(hdr, WS_OP_BINARY, len);
 	evbuffer_add(out, hdr, hl);
 	evbuffer_add(out, data, len);
+	ws->c->w->stats.bytes_out += hl + len;
 }
 
 static void frame_cleanup(const void *data, size_t len, void *arg)
@@ -226,6 +230,8 @@ void ws_send_frame(struct ws *ws, struct sg_frame *f)
 	frame_ref(f);
 	if (evbuffer_add_reference(conn_output(ws->c), f->data, f->len, frame_cleanup, f) != 0)
 		frame_unref(f);
+	else
+		ws->c->w->stats.bytes_out += f->len;
 }
 
 size_t ws_pending(const struct ws *ws)

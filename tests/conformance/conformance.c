@@ -152,7 +152,7 @@ int main(int argc, char **argv)
 		w.eio_message = eio_echo;
 	else
 		w.handler = &echo_handler;
-	l = listener_new(&w, listen, &err);
+	l = listener_new(&w, listen, false, &err);
 	if (l == NULL) {
 		fprintf(stderr, "conformance: %s\n", err.msg);
 		return 1;

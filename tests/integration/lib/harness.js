@@ -404,8 +404,8 @@ function fmtExit(info) {
  * (10 s at most) for "Ready to accept connections".  Returns {port, url, pid, log(), stop()};
  * stop() sends SIGTERM to that PID and waits for the exit.
  */
-async function startRedis() {
-	const port = await freePort();
+async function startRedis(opts = {}) {
+	const port = opts.port || await freePort();
 	const dir = makeTempDir('redis');
 	const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
 		'--daemonize', 'no', '--dir', dir];
@@ -1068,3 +1068,371 @@ module.exports = {
 	makeTempDir,
 	removeDir,
 };
+
+/* ================================================================ appended helpers: raw HTTP,
+ * Engine.IO long-polling, raw TCP and hand-built WebSocket frames (used by polling, upgrade,
+ * cors and badinput-catalogue suites).  Every wait here is bounded, and every raw TCP socket
+ * opened here joins the rawSockets set, so closeRawSockets() (useSiogate's afterEach) destroys it. */
+
+const http = require('node:http');
+const crypto = require('node:crypto');
+
+/**
+ * One HTTP request with node:http (not fetch: headers such as Origin go exactly as given, and a
+ * keep-alive agent can be passed).  url is absolute.  opts: method (default GET), headers, body
+ * (string or Buffer; Content-Length is set), agent (default false: a new connection, Connection:
+ * close), timeoutMs (default 3000).  Resolves {status, headers (lower-case names), body (utf-8
+ * text), reusedSocket, localPort}; rejects on a socket error or after timeoutMs (destroying the
+ * request).
+ */
+function httpRequest(url, opts = {}) {
+	const { method = 'GET', headers = {}, body, agent = false, timeoutMs = DEFAULT_WAIT_MS } = opts;
+	return new Promise((resolve, reject) => {
+		const hdrs = { ...headers };
+		if (body !== undefined && hdrs['Content-Length'] === undefined && hdrs['content-length'] === undefined)
+			hdrs['Content-Length'] = Buffer.byteLength(body);
+		const req = http.request(url, { method, headers: hdrs, agent });
+		let localPort = null;
+		req.on('socket', (s) => {
+			if (s.localPort)
+				localPort = s.localPort;
+			else
+				s.once('connect', () => { localPort = s.localPort; });
+		});
+		const timer = setTimeout(() => {
+			req.destroy();
+			reject(new Error(`timed out after ${timeoutMs} ms: ${method} ${url}`));
+		}, timeoutMs);
+		req.on('error', (err) => {
+			clearTimeout(timer);
+			reject(err);
+		});
+		req.on('response', (res) => {
+			const chunks = [];
+			res.on('data', (c) => chunks.push(c));
+			res.on('error', (err) => {
+				clearTimeout(timer);
+				reject(err);
+			});
+			res.on('end', () => {
+				clearTimeout(timer);
+				resolve({
+					status: res.statusCode,
+					headers: res.headers,
+					body: Buffer.concat(chunks).toString('utf8'),
+					reusedSocket: req.reusedSocket,
+					localPort,
+				});
+			});
+		});
+		req.end(body);
+	});
+}
+
+/** Splits an Engine.IO v4 polling payload into its packets (record separator \x1e). */
+function pollPackets(body) {
+	return body.split('\x1e');
+}
+
+/**
+ * Opens an Engine.IO long-polling session by hand: the handshake GET on sg (query defaults to
+ * EIO=4&transport=polling; opts.headers, opts.agent go to every request).  Resolves
+ * {sid, open (parsed open packet), openText, handshake (the httpRequest answer), url (the query
+ * with sid), get(timeoutMs), post(body, headers)}; get/post resolve httpRequest answers.
+ */
+async function pollOpen(sg, opts = {}) {
+	const { query = 'EIO=4&transport=polling', headers = {}, agent = false, pathName = '/socket.io/' } = opts;
+	const base = `${sg.url}${pathName}?${query}`;
+	const handshake = await httpRequest(base, { headers, agent });
+	assert.equal(handshake.status, 200, `polling handshake: ${handshake.status} ${handshake.body}`);
+	assert.equal(handshake.body[0], '0', `the handshake must answer the open packet, got ${handshake.body}`);
+	const open = JSON.parse(handshake.body.slice(1));
+	const url = `${base}&sid=${encodeURIComponent(open.sid)}`;
+	return {
+		sid: open.sid,
+		open,
+		openText: handshake.body,
+		handshake,
+		url,
+		get: (timeoutMs = DEFAULT_WAIT_MS, extra = {}) =>
+			httpRequest(url, { headers: { ...headers, ...extra }, agent, timeoutMs }),
+		post: (body, extra = {}, timeoutMs = DEFAULT_WAIT_MS) =>
+			httpRequest(url, {
+				method: 'POST',
+				headers: { 'Content-Type': 'text/plain;charset=UTF-8', ...headers, ...extra },
+				body,
+				agent,
+				timeoutMs,
+			}),
+	};
+}
+
+/**
+ * Opens a raw TCP connection to sg (loopback) and resolves once connected.  Returns {sock,
+ * data() (everything received so far, a Buffer), text() (as latin1 text), closed (a promise that
+ * resolves true when the server ended or reset the connection), isClosed(), waitFor(re or fn,
+ * timeoutMs) (resolves once text() matches, rejects if closed first or after timeoutMs), write(b)}.
+ */
+function rawTcpConnect(sg, timeoutMs = DEFAULT_WAIT_MS) {
+	return withTimeout(new Promise((resolve, reject) => {
+		const sock = net.connect({ host: '127.0.0.1', port: sg.port });
+		let buf = Buffer.alloc(0);
+		let isClosed = false;
+		const waiters = new Set();
+		const wake = () => {
+			for (const w of [...waiters])
+				w();
+		};
+		sock.on('data', (d) => {
+			buf = Buffer.concat([buf, d]);
+			wake();
+		});
+		const closed = new Promise((res) => {
+			sock.on('close', () => {
+				isClosed = true;
+				res(true);
+				wake();
+			});
+		});
+		sock.on('error', () => {
+			/* surfaces as close */
+		});
+		const conn = {
+			sock,
+			closed,
+			data: () => buf,
+			text: () => buf.toString('latin1'),
+			isClosed: () => isClosed,
+			write: (b) => sock.write(b),
+			close: () => sock.destroy(),
+			waitFor: (what, ms = DEFAULT_WAIT_MS) => withTimeout(new Promise((res, rej) => {
+				const test = typeof what === 'function' ? what : (t) => toRegExp(what).test(t);
+				const check = () => {
+					if (test(conn.text())) {
+						waiters.delete(check);
+						res(conn.text());
+					} else if (isClosed) {
+						waiters.delete(check);
+						rej(new Error(`connection closed before ${what} arrived; got ` +
+							JSON.stringify(conn.text().slice(0, 500))));
+					}
+				};
+				waiters.add(check);
+				check();
+			}), ms, `raw TCP data matching ${what}`),
+		};
+		rawSockets.add(conn);
+		sock.once('connect', () => resolve(conn));
+		sock.once('error', reject);
+	}), timeoutMs, 'a raw TCP connection');
+}
+
+/**
+ * Builds one WebSocket frame: opcode (1 text, 2 binary, 8 close, 9 ping...), payload (string or
+ * Buffer), opts.mask (default true, with a random key, as a client must), opts.fin (default true).
+ */
+function wsFrame(opcode, payload, opts = {}) {
+	const { mask = true, fin = true } = opts;
+	const data = Buffer.isBuffer(payload) ? payload : Buffer.from(payload, 'utf8');
+	const len = data.length;
+	let head;
+	if (len < 126) {
+		head = Buffer.alloc(2);
+		head[1] = len;
+	} else if (len < 65536) {
+		head = Buffer.alloc(4);
+		head[1] = 126;
+		head.writeUInt16BE(len, 2);
+	} else {
+		head = Buffer.alloc(10);
+		head[1] = 127;
+		head.writeBigUInt64BE(BigInt(len), 2);
+	}
+	head[0] = (fin ? 0x80 : 0) | (opcode & 0x0f);
+	if (!mask)
+		return Buffer.concat([head, data]);
+	head[1] |= 0x80;
+	const key = crypto.randomBytes(4);
+	const masked = Buffer.alloc(len);
+	for (let i = 0; i < len; i++)
+		masked[i] = data[i] ^ key[i % 4];
+	return Buffer.concat([head, key, masked]);
+}
+
+/**
+ * Parses the server's (unmasked) WebSocket frames in buf.  Returns an array of {opcode, fin,
+ * payload (Buffer), text (utf-8), closeCode (for close frames with a body, else null)}; a
+ * trailing incomplete frame is ignored.
+ */
+function wsParseFrames(buf) {
+	const frames = [];
+	let off = 0;
+	while (buf.length - off >= 2) {
+		const b0 = buf[off];
+		const b1 = buf[off + 1];
+		let len = b1 & 0x7f;
+		let p = off + 2;
+		if (len === 126) {
+			if (buf.length - p < 2)
+				break;
+			len = buf.readUInt16BE(p);
+			p += 2;
+		} else if (len === 127) {
+			if (buf.length - p < 8)
+				break;
+			len = Number(buf.readBigUInt64BE(p));
+			p += 8;
+		}
+		if (b1 & 0x80)
+			p += 4; /* a server never masks, but skip a key if there is one */
+		if (buf.length - p < len)
+			break;
+		const payload = buf.subarray(p, p + len);
+		const opcode = b0 & 0x0f;
+		frames.push({
+			opcode,
+			fin: Boolean(b0 & 0x80),
+			payload,
+			text: payload.toString('utf8'),
+			closeCode: opcode === 8 && len >= 2 ? payload.readUInt16BE(0) : null,
+		});
+		off = p + len;
+	}
+	return frames;
+}
+
+/**
+ * Performs a WebSocket upgrade by hand on a raw TCP connection (rawTcpConnect) to sg with query
+ * (default EIO=4&transport=websocket) and extra request headers, and resolves once the whole
+ * 101 head arrived.  Returns the rawTcpConnect record plus head (the response head text),
+ * frames() (wsParseFrames of what followed the head), waitFrames(n, timeoutMs) and
+ * sendFrame(opcode, payload, opts) (wsFrame).  Rejects when the answer is not 101.
+ */
+async function rawWsUpgrade(sg, query = 'EIO=4&transport=websocket', headers = {}, pathName = '/socket.io/') {
+	const conn = await rawTcpConnect(sg);
+	const key = crypto.randomBytes(16).toString('base64');
+	const lines = [
+		`GET ${pathName}?${query} HTTP/1.1`,
+		`Host: 127.0.0.1:${sg.port}`,
+		'Upgrade: websocket',
+		'Connection: Upgrade',
+		`Sec-WebSocket-Key: ${key}`,
+		'Sec-WebSocket-Version: 13',
+		...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+	];
+	conn.write(lines.join('\r\n') + '\r\n\r\n');
+	const text = await conn.waitFor((t) => t.includes('\r\n\r\n'));
+	const headEnd = text.indexOf('\r\n\r\n') + 4;
+	conn.head = text.slice(0, headEnd);
+	if (!/^HTTP\/1\.1 101 /.test(conn.head)) {
+		conn.sock.destroy();
+		throw new Error(`upgrade refused: ${JSON.stringify(conn.head)}`);
+	}
+	const accept = crypto.createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11')
+		.digest('base64');
+	assert.match(conn.head, new RegExp(`Sec-WebSocket-Accept: ${escapeRe(accept)}`, 'i'));
+	conn.frames = () => wsParseFrames(conn.data().subarray(headEnd));
+	conn.waitFrames = (n, ms = DEFAULT_WAIT_MS) =>
+		conn.waitFor(() => conn.frames().length >= n, ms).then(() => conn.frames());
+	conn.sendFrame = (opcode, payload, opts) => conn.write(wsFrame(opcode, payload, opts));
+	return conn;
+}
+
+/**
+ * Opens a raw `ws` WebSocket to sg's Engine.IO endpoint with query (e.g. an upgrade probe with
+ * sid=...; no open packet is expected) and resolves once it is open.  opts.headers (extra request
+ * headers), opts.origin (the Origin header), opts.pathName.  Resolves {ws, upgradeHeaders (of the
+ * 101), next(timeoutMs), send(data), closed (a promise of {code, reason}), isClosed(), close()};
+ * rejects when the upgrade is refused with an Error carrying .statusCode, .headers and .body, or
+ * when the connection closes before it opened.
+ */
+function rawWs(sg, query, opts = {}) {
+	const { headers, origin, pathName = '/socket.io/', timeoutMs = DEFAULT_WAIT_MS } = opts;
+	const ws = new WebSocket(`${sg.wsUrl}${pathName}?${query}`, { headers, origin });
+	const queue = [];
+	const waiters = [];
+	let closedInfo = null;
+	const closed = new Promise((resolve) => {
+		ws.on('close', (code, reason) => {
+			closedInfo = { code, reason: reason.toString() };
+			resolve(closedInfo);
+			for (const w of waiters.splice(0))
+				w.reject(new Error(`connection closed (code ${code}) while waiting for a message`));
+		});
+	});
+	ws.on('error', () => {
+		/* surfaces as close or as the rejection below */
+	});
+	ws.on('message', (data, isBinary) => {
+		const msg = isBinary ? Buffer.from(data) : data.toString('utf8');
+		const w = waiters.shift();
+		if (w)
+			w.resolve(msg);
+		else
+			queue.push(msg);
+	});
+	const conn = {
+		ws,
+		closed,
+		upgradeHeaders: null,
+		isClosed: () => closedInfo !== null,
+		next: (ms = DEFAULT_WAIT_MS) => {
+			if (queue.length > 0)
+				return Promise.resolve(queue.shift());
+			if (closedInfo)
+				return Promise.reject(new Error(`connection closed (code ${closedInfo.code})`));
+			return withTimeout(new Promise((resolve, reject) => waiters.push({ resolve, reject })),
+				ms, 'a WebSocket message');
+		},
+		send: (data) => ws.send(data),
+		close: () => {
+			try {
+				ws.terminate();
+			} catch {
+				/* ignore */
+			}
+		},
+	};
+	rawSockets.add(conn);
+	ws.once('upgrade', (res) => {
+		conn.upgradeHeaders = res.headers;
+	});
+	return withTimeout(new Promise((resolve, reject) => {
+		ws.once('open', () => resolve(conn));
+		ws.once('unexpected-response', (req, res) => {
+			const chunks = [];
+			res.on('data', (c) => chunks.push(c));
+			const done = () => {
+				const err = new Error(`HTTP ${res.statusCode} on upgrade`);
+				err.statusCode = res.statusCode;
+				err.headers = res.headers;
+				err.body = Buffer.concat(chunks).toString('utf8');
+				reject(err);
+				ws.terminate();
+			};
+			res.on('end', done);
+			res.on('error', done);
+			res.on('close', done);
+		});
+		ws.once('close', (code) => reject(new Error(`closed (code ${code}) before open`)));
+	}), timeoutMs, 'WebSocket open');
+}
+
+/** The resident set size of process pid in kB (VmRSS of /proc/<pid>/status). */
+function rssKb(pid) {
+	const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+)\s+kB/m);
+	assert.ok(m, `no VmRSS for pid ${pid}`);
+	return Number(m[1]);
+}
+
+Object.assign(module.exports, {
+	httpRequest,
+	pollPackets,
+	pollOpen,
+	rawTcpConnect,
+	wsFrame,
+	wsParseFrames,
+	rawWsUpgrade,
+	rawWs,
+	rssKb,
+});

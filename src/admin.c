@@ -16,6 +16,7 @@
 
 #include "bridge.h"
 #include "broadcast.h"
+#include "cluster.h"
 #include "conn.h"
 #include "eio.h"
 #include "emit_msg.h"
@@ -186,33 +187,25 @@ static void list_rooms(struct worker *w, struct conn *c)
 	sg_buf_fini(&b);
 }
 
-/* With Redis, the message goes on the JSON channel so that every instance
- * (this one included) delivers it, like the seed's send(); standalone, it
- * is delivered here. */
+/* Delivered here and published in the adapter format, so every member of
+ * the cluster (siogate or Node) delivers it too, like the seed's send(). */
 static void emit(struct worker *w, struct conn *c, const char *body, size_t len)
 {
 	struct sg_err err = { 0 };
 	struct emit_msg m;
 	struct sg_buf b;
+	bool published;
+	size_t n;
 
 	if (body == NULL || emit_msg_parse(body, len, &m, &err) != 0) {
 		reply_error(c, 400, body == NULL ? "a JSON body is required" : err.msg);
 		return;
 	}
-	sg_buf_init(&b);
-	if (w->bridge != NULL) {
-		if (bridge_publish(w->bridge, w->cfg->redis.json_channel, body, len) != 0) {
-			emit_msg_fini(&m);
-			sg_buf_fini(&b);
-			reply_error(c, 503, "redis is not connected: the message was not sent");
-			return;
-		}
-		sg_buf_append_str(&b, "{\"published\":true}");
-	} else {
-		sg_buf_printf(&b, "{\"delivered\":%zu}", broadcast_emit_msg(w, &m));
-	}
+	n = cluster_broadcast(w, &m, &published);
 	emit_msg_fini(&m);
-	reply_json(c, 202, &b);
+	sg_buf_init(&b);
+	sg_buf_printf(&b, "{\"delivered\":%zu,\"published\":%s}", n, published ? "true" : "false");
+	reply_json(c, w->bridge != NULL && !published ? 503 : 202, &b);
 	sg_buf_fini(&b);
 }
 

@@ -19,6 +19,7 @@
 #include "base64.h"
 #include "bridge_adapter.h"
 #include "broadcast.h"
+#include "cluster.h"
 #include "config.h"
 #include "emit_msg.h"
 #include "log.h"
@@ -49,6 +50,7 @@ static void on_message(redisAsyncContext *ac, void *reply, void *arg);
 static void on_published(redisAsyncContext *ac, void *reply, void *arg);
 static void subscribe_all(struct bridge *b);
 static void on_json_message(struct bridge *b, const redisReply *channel, const redisReply *payload);
+static const char *request_nsp(const struct bridge *b, const redisReply *ch, size_t *len);
 
 static const struct redis_link_ops sub_ops = { .on_ready = sub_ready, .on_lost = sub_lost };
 static const struct redis_link_ops pub_ops = { 0 };
@@ -141,6 +143,28 @@ static void subscribe_all(struct bridge *b)
 	if (redisAsyncCommand(ac, on_message, b, "SUBSCRIBE %s", cfg->redis.json_channel) ==
 	    REDIS_OK)
 		b->pending_subs++;
+	/* The adapter's request/response channels: subscribing makes siogate
+	 * count as a server (PUBSUB NUMSUB), so it answers every request. */
+	for (size_t i = 0; i < cfg->namespaces.n; i++) {
+		const char *p = cfg->redis.prefix, *n = cfg->namespaces.v[i];
+		if (redisAsyncCommand(ac, on_message, b,
+				      "SUBSCRIBE %s-request#%s# %s-response#%s# %s-response#%s#%s#", p, n,
+				      p, n, p, n, b->uid) == REDIS_OK)
+			b->pending_subs += 3;
+	}
+}
+
+/* "<prefix>-request#<nsp>#": returns the namespace part, or NULL. */
+static const char *request_nsp(const struct bridge *b, const redisReply *ch, size_t *len)
+{
+	const char *prefix = b->w->cfg->redis.prefix;
+	size_t pl = strlen(prefix);
+
+	if (ch->len < pl + 11 || memcmp(ch->str, prefix, pl) != 0 ||
+	    memcmp(ch->str + pl, "-request#", 9) != 0 || ch->str[ch->len - 1] != '#')
+		return NULL;
+	*len = ch->len - pl - 9 - 1;
+	return ch->str + pl + 9;
 }
 
 int bridge_publish(struct bridge *b, const char *channel, const void *data, size_t len)
@@ -196,9 +220,16 @@ static void on_message(redisAsyncContext *ac, void *reply, void *arg)
 		return;
 	}
 	if (strcmp(kind->str, "message") == 0) {
-		if (r->element[1]->type == REDIS_REPLY_STRING &&
-		    r->element[2]->type == REDIS_REPLY_STRING)
-			on_json_message(b, r->element[1], r->element[2]);
+		const redisReply *ch = r->element[1], *msg = r->element[2];
+		const char *nsp;
+		size_t nsp_len;
+		if (ch->type != REDIS_REPLY_STRING || msg->type != REDIS_REPLY_STRING)
+			return;
+		if (strcmp(ch->str, b->w->cfg->redis.json_channel) == 0)
+			on_json_message(b, ch, msg);
+		else if ((nsp = request_nsp(b, ch, &nsp_len)) != NULL)
+			cluster_on_request(b->w, b, nsp, nsp_len, msg->str, msg->len);
+		/* responses: siogate sends no requests of its own yet */
 		return;
 	}
 	if (strcmp(kind->str, "pmessage") != 0 || r->elements < 4)

@@ -918,6 +918,57 @@ fail:
 	return -1;
 }
 
+int bridge_adapter_msgpack_to_json(const void *buf, size_t len, unsigned max_attachments,
+				   struct sg_buf *json, struct adapter_attachment **attachments,
+				   size_t *n_attachments, struct sg_err *err)
+{
+	struct dec d;
+	size_t off = 0;
+
+	*attachments = NULL;
+	*n_attachments = 0;
+	memset(&d, 0, sizeof(d));
+	d.buf = buf;
+	d.len = len;
+	d.max_att = max_attachments;
+	d.err = err;
+	sg_buf_init(&d.json);
+	if (len == 0)
+		return sg_err_set(err, "empty message");
+	if (mp_skip(d.buf, len, &off, 0, err) < 0)
+		return -1;
+	if (off != len)
+		return sg_err_set(err, "%zu trailing bytes after the message", len - off);
+	off = 0;
+	if (dec_value(&d, &off) < 0) {
+		free(d.att);
+		sg_buf_fini(&d.json);
+		return -1;
+	}
+	sg_buf_append(json, d.json.data, d.json.len);
+	sg_buf_fini(&d.json);
+	if (d.n_att) {
+		*attachments = sg_calloc(d.n_att, sizeof(**attachments));
+		for (size_t j = 0; j < d.n_att; j++) {
+			(*attachments)[j].len = d.att[j].len;
+			if (d.att[j].len) {
+				(*attachments)[j].data = sg_malloc(d.att[j].len);
+				memcpy((*attachments)[j].data, d.buf + d.att[j].off, d.att[j].len);
+			}
+		}
+		*n_attachments = d.n_att;
+	}
+	free(d.att);
+	return 0;
+}
+
+void bridge_adapter_attachments_free(struct adapter_attachment *att, size_t n)
+{
+	for (size_t j = 0; j < n; j++)
+		free(att[j].data);
+	free(att);
+}
+
 void bridge_adapter_broadcast_fini(struct adapter_broadcast *b)
 {
 	free(b->uid);
@@ -1507,6 +1558,38 @@ int bridge_adapter_encode_broadcast(struct sg_buf *out, const char *uid, const c
 out:
 	jp_free(&jp);
 	sg_buf_fini(&b);
+	return rc;
+}
+
+int bridge_adapter_json_to_msgpack(struct sg_buf *out, const char *json, size_t len,
+				   const struct adapter_attachment *attachments, size_t n_attachments,
+				   struct sg_err *err)
+{
+	struct jp jp;
+	struct enc e;
+	size_t root;
+	int rc = -1;
+
+	memset(&jp, 0, sizeof(jp));
+	jp.p = json;
+	jp.end = json + len;
+	jp.err = err;
+	sg_buf_init(&jp.pool);
+	if (jp_value(&jp, 0, &root) < 0)
+		goto out;
+	jp_ws(&jp);
+	if (jp.p != jp.end) {
+		sg_err_set(err, "trailing characters after the JSON value");
+		goto out;
+	}
+	e.jp = &jp;
+	e.att = attachments;
+	e.n_att = attachments ? n_attachments : 0;
+	e.out = out;
+	e.err = err;
+	rc = enc_value(&e, root) < 0 ? -1 : 0;
+out:
+	jp_free(&jp);
 	return rc;
 }
 

@@ -107,4 +107,19 @@ int bridge_adapter_encode_broadcast(struct sg_buf *out, const char *uid, const c
 void bridge_adapter_channel(struct sg_buf *out, const char *prefix, const char *nsp,
 			    const struct sg_strv *rooms);
 
+/* Any msgpack value as JSON text appended to json (the same conversion as
+ * data_json: bin values become placeholders and their bytes attachments,
+ * which the caller frees with bridge_adapter_attachments_free).  For the
+ * request/response messages of the adapter that travel as msgpack. */
+int bridge_adapter_msgpack_to_json(const void *buf, size_t len, unsigned max_attachments,
+				   struct sg_buf *json, struct adapter_attachment **attachments,
+				   size_t *n_attachments, struct sg_err *err) SG_WUR;
+void bridge_adapter_attachments_free(struct adapter_attachment *att, size_t n);
+
+/* JSON text as msgpack appended to out, with notepack.io's choices;
+ * placeholders become bin values from attachments (NULL: none). */
+int bridge_adapter_json_to_msgpack(struct sg_buf *out, const char *json, size_t len,
+				   const struct adapter_attachment *attachments, size_t n_attachments,
+				   struct sg_err *err) SG_WUR;
+
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "eio.h"
 #include "log.h"
 #include "sio_packet.h"
@@ -176,8 +177,11 @@ static void dispatch(struct eio_session *s, const struct sio_packet *p,
 	case SIO_BINARY_EVENT:
 		s->w->handler->on_event(sock, p, att, n_att);
 		break;
+	case SIO_ACK:
+	case SIO_BINARY_ACK:
+		cluster_on_client_ack(sock, p->id, p->data);
+		break;
 	default:
-		/* ACK, BINARY_ACK: siogate asks clients for no acks yet. */
 		break;
 	}
 }
@@ -259,8 +263,11 @@ void sio_socket_send_binary(struct sio_socket *sock, bool ack, int64_t id, const
 	if (sock->closing)
 		return;
 	sg_buf_init(&b);
-	sio_packet_encode_head(&b, ack ? SIO_BINARY_ACK : SIO_BINARY_EVENT, sock->nsp->name,
-			       (unsigned)n_att, id);
+	if (n_att > 0)
+		sio_packet_encode_head(&b, ack ? SIO_BINARY_ACK : SIO_BINARY_EVENT, sock->nsp->name,
+				       (unsigned)n_att, id);
+	else
+		sio_packet_encode_head(&b, ack ? SIO_ACK : SIO_EVENT, sock->nsp->name, 0, id);
 	sg_buf_append(&b, args, len);
 	eio_send_message(sock->eio, b.data, b.len);
 	sg_buf_fini(&b);
@@ -279,6 +286,7 @@ static void socket_close(struct sio_socket *sock, enum sg_close reason)
 		return;
 	sock->closing = true;
 	nsp->w->handler->on_close(sock, reason);
+	cluster_socket_closed(sock);
 	rooms_leave_all(&nsp->rooms, sock, &sock->rooms);
 	hmap_del(&nsp->by_id, sock->id, SG_ID_LEN);
 	if (sock->prev)

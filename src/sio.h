@@ -20,6 +20,7 @@ struct worker;
 struct eio_session;
 struct sio_packet;
 struct sio_pending;
+struct cluster_ack;
 
 /* A binary attachment of a packet (borrowed for the handler call). */
 struct sio_attachment {
@@ -63,6 +64,8 @@ struct sio_socket {
 	uint32_t sent_stamp;             /* broadcast dedup (worker->bcast_stamp) */
 	uint32_t except_stamp;
 	json_t *auth;                    /* the CONNECT payload (owned) or NULL */
+	struct cluster_ack *acks;        /* acks a cluster peer waits for (owned, cluster.c) */
+	uint32_t next_ack_id;            /* ids of the acks siogate asks the client for */
 	char id[SG_ID_LEN + 1];
 };
 
@@ -79,8 +82,9 @@ void sio_on_session_closed(struct eio_session *s, enum sg_close reason);
 void sio_socket_send_event(struct sio_socket *sock, const char *args, size_t len);
 /* Sends an ACK with the JSON array text args. */
 void sio_socket_send_ack(struct sio_socket *sock, int64_t id, const char *args, size_t len);
-/* Sends an EVENT (ack false) or ACK (ack true, with id) whose args hold
- * placeholders for n_att binary attachments, followed by them. */
+/* Sends an EVENT (ack false) or ACK (ack true), with ack id `id` (-1:
+ * none), whose args hold placeholders for n_att binary attachments,
+ * followed by them (a plain EVENT/ACK when n_att is 0). */
 void sio_socket_send_binary(struct sio_socket *sock, bool ack, int64_t id, const char *args,
 			    size_t len, const struct sio_attachment *att, size_t n_att);
 

@@ -1,0 +1,178 @@
+'use strict';
+/*
+ * cluster.test.js: siogate in a mixed cluster with a Node.js socket.io 4.8 server that uses
+ * @socket.io/redis-adapter 8.3 on the same Redis and prefix.  The Node server's own cluster
+ * operations include siogate's sockets and complete without the adapter's 5 s requests timeout
+ * (siogate answers every request type), its broadcasts reach siogate's clients, and an admin emit
+ * on siogate reaches the Node server's clients.
+ */
+
+const assert = require('node:assert/strict');
+const { test, before, after } = require('node:test');
+const http = require('node:http');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const crypto = require('node:crypto');
+const { Server } = require('socket.io');
+const { createAdapter } = require('@socket.io/redis-adapter');
+const { createClient } = require('redis');
+const ioClient = require('socket.io-client');
+const h = require('./lib/harness');
+
+const tokenDir = fs.mkdtempSync(path.join(os.tmpdir(), 'siogate-cluster-'));
+const tokenFile = path.join(tokenDir, 'admin.token');
+const ADMIN_TOKEN = crypto.randomBytes(24).toString('hex');
+fs.writeFileSync(tokenFile, ADMIN_TOKEN, { mode: 0o600 });
+
+let io;
+let httpServer;
+let nodePort;
+const redisClients = [];
+
+/* Registered before useSiogate's hooks so that it runs first, while Redis is still up. */
+after(async () => {
+	if (io) io.close();
+	for (const c of redisClients) await h.withTimeout(c.quit(), 3000, 'redis quit').catch(() => c.disconnect());
+	fs.rmSync(tokenDir, { recursive: true, force: true });
+});
+
+const env = h.useSiogate({
+	redis: true,
+	config: { rooms: { allow: ['public-*'] }, admin: { token_file: tokenFile } },
+});
+
+
+before(async () => {
+	await env.starting;
+	const pub = createClient({ url: env.redis.url, socket: { reconnectStrategy: false } });
+	const sub = pub.duplicate();
+	for (const c of [pub, sub]) {
+		c.on('error', () => {});
+		redisClients.push(c);
+	}
+	await Promise.all([pub.connect(), sub.connect()]);
+	httpServer = http.createServer();
+	io = new Server(httpServer, { adapter: createAdapter(pub, sub) });
+	await new Promise((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+	nodePort = httpServer.address().port;
+	/* both servers subscribed: the Node adapter counts siogate through NUMSUB */
+	const deadline = Date.now() + 5000;
+	while ((await io.of('/').adapter.serverCount()) < 2) {
+		if (Date.now() > deadline) throw new Error('siogate never counted as a server');
+		await h.delay(50);
+	}
+});
+
+async function timed(promise) {
+	const t0 = Date.now();
+	const value = await promise;
+	return { value, ms: Date.now() - t0 };
+}
+
+test('the Node server counts siogate: serverCount() is 2', async () => {
+	assert.equal(await io.of('/').adapter.serverCount(), 2);
+});
+
+test('fetchSockets() on the Node server includes siogate\'s socket with its user, rooms and handshake', async () => {
+	const user = h.uniq('fetch');
+	const s = await h.connectAuthed(env.sg.url, { claims: { sub: user } });
+	await s.timeout(3000).emitWithAck('join', { rooms: ['public-fetch'] });
+	const { value: sockets, ms } = await timed(io.in('public-fetch').fetchSockets());
+	assert.ok(ms < 2000, `fetchSockets took ${ms} ms`);
+	const remote = sockets.find((x) => x.id === s.id);
+	assert.ok(remote, 'siogate socket listed');
+	assert.equal(remote.data.user, user);
+	assert.equal(remote.data.state, 'authenticated');
+	assert.ok(remote.rooms.has('public-fetch') && remote.rooms.has(s.id));
+	assert.equal(remote.handshake.auth.token !== undefined, true);
+	assert.match(remote.handshake.url, /^\/socket\.io\/\?/);
+	assert.equal(typeof remote.handshake.issued, 'number');
+});
+
+test('allRooms() includes siogate\'s rooms and socket id rooms', async () => {
+	const s = await h.connectAuthed(env.sg.url, { claims: { sub: h.uniq('rooms') } });
+	await s.timeout(3000).emitWithAck('join', { rooms: ['public-allrooms'] });
+	const rooms = await io.of('/').adapter.allRooms();
+	assert.ok(rooms.has('public-allrooms'));
+	assert.ok(rooms.has(s.id));
+});
+
+test('socketsJoin() and socketsLeave() from the Node server move siogate\'s sockets', async () => {
+	const s = await h.connectAuthed(env.sg.url, { claims: { sub: h.uniq('join') } });
+	const room = h.uniq('remote-joined');
+	io.in(s.id).socketsJoin(room);
+	const deadline = Date.now() + 3000;
+	for (;;) {
+		const sockets = await io.in(room).fetchSockets();
+		if (sockets.some((x) => x.id === s.id)) break;
+		if (Date.now() > deadline) throw new Error('socketsJoin not applied');
+		await h.delay(50);
+	}
+	const got = h.once(s, 'in-remote-room');
+	io.to(room).emit('in-remote-room', 'yes');
+	assert.equal(await got, 'yes');
+	io.in(s.id).socketsLeave(room);
+	const deadline2 = Date.now() + 3000;
+	for (;;) {
+		const sockets = await io.in(room).fetchSockets();
+		if (!sockets.some((x) => x.id === s.id)) break;
+		if (Date.now() > deadline2) throw new Error('socketsLeave not applied');
+		await h.delay(50);
+	}
+});
+
+test('a broadcast from the Node server reaches siogate\'s authenticated clients', async () => {
+	const s = await h.connectAuthed(env.sg.url, { claims: { sub: h.uniq('b') } });
+	const got = h.once(s, 'from-node');
+	io.emit('from-node', { n: 1 }, 'two');
+	assert.deepEqual(await got, { n: 1 });
+});
+
+test('emitWithAck() from the Node server collects siogate clients\' acks, without a timeout', async () => {
+	const room = 'public-ack';
+	const a = await h.connectAuthed(env.sg.url, { claims: { sub: h.uniq('a') } });
+	const b = await h.connectAuthed(env.sg.url, { claims: { sub: h.uniq('b') } });
+	for (const s of [a, b]) {
+		await s.timeout(3000).emitWithAck('join', { rooms: [room] });
+		s.on('question', (q, cb) => cb(`${q}:${s.id}`));
+	}
+	const { value: answers, ms } = await timed(io.to(room).timeout(3000).emitWithAck('question', 'q'));
+	assert.ok(ms < 2500, `emitWithAck took ${ms} ms`);
+	assert.deepEqual([...answers].sort(), [`q:${a.id}`, `q:${b.id}`].sort());
+});
+
+test('emitWithAck() to a room without siogate members still completes (CLIENT_COUNT 0)', async () => {
+	const { value: answers, ms } = await timed(io.to(h.uniq('nobody')).timeout(3000).emitWithAck('x'));
+	assert.deepEqual(answers, []);
+	assert.ok(ms < 2500, `took ${ms} ms`);
+});
+
+test('disconnectSockets() from the Node server disconnects siogate\'s socket (io server disconnect)', async () => {
+	const s = await h.connectAuthed(env.sg.url, { claims: { sub: h.uniq('dc') } });
+	const gone = h.once(s, 'disconnect');
+	io.in(s.id).disconnectSockets(true);
+	assert.equal(await gone, 'io server disconnect');
+});
+
+test('an admin emit on siogate reaches the Node server\'s clients and siogate\'s own', async () => {
+	const nodeClient = ioClient(`http://127.0.0.1:${nodePort}`, { transports: ['websocket'], forceNew: true });
+	try {
+		await h.withTimeout(new Promise((r) => nodeClient.on('connect', r)), 3000, 'node client connect');
+		const s = await h.connectAuthed(env.sg.url, { claims: { sub: h.uniq('adm') } });
+		const onNode = new Promise((r) => nodeClient.on('admin-news', r));
+		const onSiogate = h.once(s, 'admin-news');
+		const res = await fetch(`http://127.0.0.1:${env.sg.adminPort}/v1/emit`, {
+			method: 'POST',
+			headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+			body: JSON.stringify({ event: 'admin-news', data: { v: 2 } }),
+		});
+		assert.equal(res.status, 202);
+		assert.deepEqual(await res.json(), { delivered: 1, published: true });
+		assert.deepEqual(await h.withTimeout(onNode, 3000, 'node client gets admin-news'), { v: 2 });
+		assert.deepEqual(await onSiogate, { v: 2 });
+	} finally {
+		nodeClient.close();
+	}
+});
+

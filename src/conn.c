@@ -89,6 +89,7 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, int s
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
 	/* Head must arrive within the idle timeout (slow-header clients). */
 	bufferevent_set_timeouts(c->bev, w->tv_http_idle, NULL);
+	c->head_start_ms = sg_mono_ms();
 	/* Bound what is buffered before a layer consumes it: a head and a
 	 * body of at most max_payload; the WebSocket layer drains its input on
 	 * every read. */
@@ -253,6 +254,7 @@ void conn_reply(struct conn *c, int status, const char *content_type,
 		bufferevent_trigger(c->bev, EV_READ, BEV_OPT_DEFER_CALLBACKS);
 	}
 	bufferevent_set_timeouts(c->bev, c->w->tv_http_idle, NULL);
+	c->head_start_ms = sg_mono_ms();
 }
 
 void conn_hold(struct conn *c, struct eio_session *s, const char *extra_headers)
@@ -299,6 +301,12 @@ static void read_request(struct conn *c)
 		return;
 	p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
 	rc = http_request_parse(p, n, SG_HTTP_MAX_HEAD, &req, &status, &err);
+	if (rc == 0 && sg_mono_ms() - c->head_start_ms > WORKER_HTTP_IDLE_MS) {
+		/* the read timeout restarts with every byte: this bounds the
+		 * whole head, against clients that trickle it (slowloris) */
+		conn_close(c, SG_CLOSE_IDLE_TIMEOUT);
+		return;
+	}
 	if (rc == 0) {
 		if (len >= SG_HTTP_MAX_HEAD) {
 			log_info("client %s: request head over %d bytes", c->peer, SG_HTTP_MAX_HEAD);

@@ -44,6 +44,7 @@ struct conn {
 	struct conn *prev, *next;      /* worker->conns */
 	struct conn *dead_next;        /* worker->dead_conns */
 	enum sg_close reason;
+	int64_t head_start_ms;         /* when the current request head began (monotonic) */
 	char addr[48];                 /* client address, e.g. 127.0.0.1 or ::1 */
 	char peer[56];                 /* address:port for logs */
 };

@@ -79,6 +79,7 @@ void eio_handle_request(struct worker *w, struct conn *c, const struct http_requ
 	struct sg_buf transport, eio, sid, headers;
 	enum eio_transport t;
 	struct eio_session *s;
+	int cors_rc;
 
 	sg_buf_init(&transport);
 	sg_buf_init(&eio);
@@ -93,19 +94,21 @@ void eio_handle_request(struct worker *w, struct conn *c, const struct http_requ
 		conn_reply(c, 204, "text/plain", headers.data, NULL, 0);
 		goto out;
 	}
-	/* Node's order: transport, Origin, sid, method, version. */
+	/* Node's cors middleware runs first (its headers are on every answer),
+	 * then verify(): transport, Origin, sid, method, version. */
+	cors_rc = cors_headers(cfg, req, &headers);
 	if (http_query_get(req->query, req->query_len, "transport", &transport) != 1 ||
 	    (strcmp(transport.data, "websocket") != 0 && strcmp(transport.data, "polling") != 0)) {
-		http_error(c, is_upgrade, EIO_ERR_TRANSPORT_UNKNOWN, NULL);
+		http_error(c, is_upgrade, EIO_ERR_TRANSPORT_UNKNOWN, cors_rc == 0 ? headers.data : NULL);
 		goto out;
 	}
 	t = strcmp(transport.data, "polling") == 0 ? EIO_POLLING : EIO_WEBSOCKET;
 	if (!(cfg->server.transports &
 	      (t == EIO_POLLING ? SG_TRANSPORT_POLLING : SG_TRANSPORT_WEBSOCKET))) {
-		http_error(c, is_upgrade, EIO_ERR_TRANSPORT_UNKNOWN, NULL);
+		http_error(c, is_upgrade, EIO_ERR_TRANSPORT_UNKNOWN, cors_rc == 0 ? headers.data : NULL);
 		goto out;
 	}
-	if (cors_headers(cfg, req, &headers) != 0) {
+	if (cors_rc != 0) {
 		log_info("client %s: Origin not allowed by server.cors", c->peer);
 		http_error(c, is_upgrade, EIO_ERR_FORBIDDEN, NULL);
 		goto out;
@@ -295,6 +298,8 @@ static void on_upgrade_timeout(evutil_socket_t fd, short what, void *arg)
 	SG_UNUSED(what);
 	log_info("client %s: upgrade of session %s timed out", s->peer, s->sid);
 	drop_probe(s, SG_CLOSE_TRANSPORT_ERROR);
+	if (s->close_after_upgrade)
+		eio_session_finish(s);
 }
 
 /* Forgets the probe (and closes it unless it is already closing). */
@@ -368,12 +373,12 @@ void eio_on_message(struct eio_session *s, struct ws *ws, bool binary, const cha
 	struct eio_packet p;
 	struct sg_buf scratch;
 
-	if (s->closing)
-		return;
 	if (ws == s->probe) {
 		on_probe_message(s, ws, binary, data, len);
 		return;
 	}
+	if (s->closing)
+		return;
 	if (binary) {
 		struct eio_packet bp = { .type = EIO_MESSAGE, .binary = true, .data = data, .len = len };
 		eio_on_packet(s, &bp);
@@ -453,6 +458,8 @@ static void on_probe_message(struct eio_session *s, struct ws *ws, bool binary,
 	}
 	log_info("client %s: unexpected packet during the upgrade of %s", s->peer, s->sid);
 	drop_probe(s, SG_CLOSE_TRANSPORT_ERROR);
+	if (s->close_after_upgrade)
+		eio_session_finish(s);
 }
 
 static void finish_upgrade(struct eio_session *s)
@@ -476,6 +483,14 @@ static void finish_upgrade(struct eio_session *s)
 	}
 	eio_poll_queue_free(s);
 	log_debug("client %s: session %s upgraded to websocket", s->peer, s->sid);
+	if (s->close_after_upgrade) {
+		/* the session was closed mid-upgrade: what it queued is out */
+		struct ws *ws = s->ws;
+		s->ws = NULL;
+		ws_set_session(ws, NULL);
+		ws_close(ws, (enum sg_close)s->close_reason);
+		eio_session_finish(s);
+	}
 }
 
 void eio_session_finish(struct eio_session *s)
@@ -519,6 +534,15 @@ void eio_session_close(struct eio_session *s, enum sg_close reason, bool gracefu
 	log_info("client %s closed: %s (session %s)", s->peer, sg_close_text(reason), s->sid);
 	event_del(s->heartbeat);
 	sio_on_session_closed(s, reason);
+	if (s->probe != NULL && s->upgrading && graceful) {
+		/* The client has paused polling to finish the upgrade: let it, and
+		 * deliver what is queued (say unauthenticated, then the
+		 * DISCONNECT) on the WebSocket, as Node does; the upgrade timer
+		 * bounds the wait. */
+		s->close_after_upgrade = true;
+		s->close_reason = (uint8_t)reason;
+		return;
+	}
 	if (s->probe != NULL)
 		drop_probe(s, reason);
 	if (s->transport == EIO_WEBSOCKET) {
@@ -562,6 +586,8 @@ void eio_on_transport_closed(struct eio_session *s, struct ws *ws, enum sg_close
 	if (ws == s->probe) {
 		s->probe = NULL;
 		drop_probe(s, reason);
+		if (s->close_after_upgrade)
+			eio_session_finish(s);
 		return;
 	}
 	if (ws == s->ws) {

@@ -44,6 +44,8 @@ struct eio_session {
 	bool draining;                /* polling: closed, last packets wait for a GET */
 	bool awaiting_pong;
 	bool upgrading;               /* probe answered, waiting for the "5" */
+	bool close_after_upgrade;     /* closed gracefully mid-upgrade: finish it, flush, close */
+	uint8_t close_reason;         /* enum sg_close, for close_after_upgrade */
 	bool ever_connected;          /* a namespace was joined at least once */
 	struct sio_pending *pending;  /* a binary packet waiting for its attachments (owned) */
 	struct worker *w;

@@ -12,10 +12,8 @@
 #include "eio.h"
 #include "sio.h"
 
-/* How long a closing connection may take to write what it has queued, and
- * how long a client may take to send its request head. */
+/* How long a closing connection may take to write what it has queued. */
 #define WORKER_FLUSH_TIMEOUT_MS 5000
-#define WORKER_HTTP_IDLE_MS 10000
 /* Node's connectTimeout: an Engine.IO connection that joins no namespace
  * in this time is closed. */
 #define WORKER_CONNECT_TIMEOUT_MS 45000

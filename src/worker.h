@@ -81,6 +81,9 @@ struct worker {
 	struct worker_stats stats;
 };
 
+/* How long a client may take to send a request head, in all. */
+#define WORKER_HTTP_IDLE_MS 10000
+
 /* Sets up a worker on base (borrowed) with the config snapshot and JWT
  * verifier (both borrowed, must outlive the worker). */
 int worker_init(struct worker *w, struct event_base *base, const struct sg_config *cfg,

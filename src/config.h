@@ -179,6 +179,12 @@ struct sg_config *config_load_string(const char *name, const char *text, size_t 
 
 void config_free(struct sg_config *cfg);
 
+/* For a reload: every key that cannot change while running and differs in
+ * next gets running's value back, so next can replace running.  Returns how
+ * many keys were kept; their names go into kept[] (up to max_kept). */
+size_t config_reload_merge(struct sg_config *next, const struct sg_config *running,
+			   const char **kept, size_t max_kept);
+
 /* Key table introspection, for `siogate --list-keys` and the documentation
  * check: returns the dotted name of key i, or NULL past the end. */
 const char *config_key_name(size_t i);

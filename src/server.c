@@ -26,10 +26,13 @@
 #include "eio.h"
 #include "listener.h"
 #include "log.h"
+#include "notify.h"
 #include "worker.h"
 
 struct server {
-	const struct sg_config *cfg;
+	const struct sg_config *cfg;      /* the running snapshot */
+	struct sg_config *reloaded;       /* owned when cfg came from a reload */
+	struct notifier *notifier;
 	struct event_base *base;
 	struct jwt_verifier *jwt;
 	struct worker worker;
@@ -47,6 +50,7 @@ static void begin_shutdown(struct server *srv);
 static void on_drain_check(evutil_socket_t fd, short what, void *arg);
 static void on_deadline(evutil_socket_t fd, short what, void *arg);
 static void log_versions(void);
+static void reload(struct server *srv);
 
 static void log_versions(void)
 {
@@ -63,7 +67,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 	SG_UNUSED(what);
 	if (sig == SIGHUP) {
-		log_warn("SIGHUP: configuration reload is not implemented yet; ignoring");
+		if (!srv->stopping)
+			reload(srv);
 		return;
 	}
 	if (srv->stopping) {
@@ -75,6 +80,57 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	begin_shutdown(srv);
 }
 
+/* SIGHUP: load the file again, keep what cannot change while running (and
+ * say so), rebuild the verifier, then swap the snapshot.  Anything wrong and
+ * the running configuration stays as it is. */
+static void reload(struct server *srv)
+{
+	struct sg_config_errors errs = { 0 };
+	struct sg_config *next;
+	struct jwt_verifier *jwt;
+	struct sg_err err = { 0 };
+	const char *kept[32];
+	size_t n_kept;
+
+	notify_reloading(srv->notifier);
+	log_info("SIGHUP: reloading %s", srv->cfg->file);
+	next = config_load(srv->cfg->file, &errs);
+	if (next == NULL) {
+		for (size_t i = 0; i < errs.n; i++)
+			log_error("reload: %s", errs.v[i]);
+		config_errors_free(&errs);
+		log_error("reload: %s has errors; the running configuration is kept",
+			  srv->cfg->file);
+		notify_send(srv->notifier, "READY=1\nSTATUS=reload failed; running configuration kept");
+		return;
+	}
+	n_kept = config_reload_merge(next, srv->cfg, kept, SG_ARRAY_LEN(kept));
+	for (size_t i = 0; i < n_kept && i < SG_ARRAY_LEN(kept); i++)
+		log_warn("reload: %s changed, but only a restart applies it; keeping the running value",
+			 kept[i]);
+	jwt = jwt_verifier_new(next, &err);
+	if (jwt == NULL) {
+		log_error("reload: auth.jwt: %s; the running configuration is kept", err.msg);
+		config_free(next);
+		notify_send(srv->notifier, "READY=1\nSTATUS=reload failed; running configuration kept");
+		return;
+	}
+	/* Nothing keeps pointers into a snapshot across loop turns, so the old
+	 * one can go now. */
+	srv->worker.cfg = next;
+	srv->worker.jwt = jwt;
+	if (worker_apply_config(&srv->worker) != 0)
+		log_warn("reload: could not re-arm the worker's timers");
+	jwt_verifier_free(srv->jwt);
+	srv->jwt = jwt;
+	config_free(srv->reloaded);
+	srv->reloaded = next;
+	srv->cfg = next;
+	log_configure(next->log.level, next->log.format);
+	log_info("reload: configuration applied");
+	notify_send(srv->notifier, "READY=1\nSTATUS=serving");
+}
+
 static void begin_shutdown(struct server *srv)
 {
 	struct worker *w = &srv->worker;
@@ -83,6 +139,7 @@ static void begin_shutdown(struct server *srv)
 
 	srv->stopping = true;
 	w->shutting_down = true;
+	notify_send(srv->notifier, "STOPPING=1");
 	for (size_t i = 0; i < srv->n_listeners; i++)
 		listener_disable(srv->listeners[i]);
 	/* A transport close, not a namespace disconnect: clients reconnect.
@@ -197,6 +254,8 @@ int server_run(const struct sg_config *cfg)
 	log_always("siogate ready: listening on %s (path %s, %s)", where.data, cfg->server.path,
 		   cfg->redis.url.n ? "redis bridge on" : "standalone");
 	sg_buf_fini(&where);
+	srv.notifier = notify_new(srv.base);
+	notify_send(srv.notifier, "READY=1\nSTATUS=serving");
 
 	event_base_dispatch(srv.base);
 	status = 0;
@@ -225,6 +284,8 @@ out:
 		event_free(srv.drain_check);
 	if (srv.deadline)
 		event_free(srv.deadline);
+	notify_free(srv.notifier);
+	config_free(srv.reloaded);
 	event_base_free(srv.base);
 	return status;
 }

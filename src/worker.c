@@ -67,6 +67,16 @@ int worker_init(struct worker *w, struct event_base *base, const struct sg_confi
 	return 0;
 }
 
+int worker_apply_config(struct worker *w)
+{
+	const struct timeval *auth = common_timeout(w->base, w->cfg->auth.timeout_ms);
+
+	if (auth == NULL)
+		return -1;
+	w->tv_auth_timeout = auth;
+	return 0;
+}
+
 struct sio_nsp *worker_nsp(struct worker *w, const char *name, size_t len)
 {
 	for (size_t i = 0; i < w->n_nsps; i++)

@@ -88,6 +88,10 @@ struct worker {
  * verifier (both borrowed, must outlive the worker). */
 int worker_init(struct worker *w, struct event_base *base, const struct sg_config *cfg,
 		const struct jwt_verifier *jwt) SG_WUR;
+/* After w->cfg was replaced by a reload: recomputes what derives from it
+ * (the timeout queues of reloadable durations). */
+int worker_apply_config(struct worker *w) SG_WUR;
+
 /* Frees what the worker owns; every connection must be closed first. */
 void worker_fini(struct worker *w);
 

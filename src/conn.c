@@ -27,6 +27,9 @@
 #define SG_HTTP_MAX_HEAD 16384
 
 static void on_read(struct bufferevent *bev, void *arg);
+static int ip_admit(struct worker *w, struct conn *c);
+static void linger(struct conn *c);
+static void ip_release(struct worker *w, struct conn *c);
 static void on_write(struct bufferevent *bev, void *arg);
 static void on_event(struct bufferevent *bev, short what, void *arg);
 static void read_request(struct conn *c);
@@ -79,9 +82,18 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, int s
 		snprintf(c->peer, sizeof(c->peer), "unix");
 	}
 	snprintf(c->addr, sizeof(c->addr), "%s", host);
+	if (!admin && ip_admit(w, c) != 0) {
+		w->stats.closes[SG_CLOSE_PER_IP_LIMIT]++;
+		log_warn("refusing a connection from %s: limits.per_ip (%u) reached", c->addr,
+			 w->cfg->limits.per_ip);
+		close(fd);
+		free(c);
+		return NULL;
+	}
 	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		log_error("bufferevent_socket_new failed for %s", c->peer);
+		ip_release(w, c);
 		close(fd);
 		free(c);
 		return NULL;
@@ -115,6 +127,73 @@ struct evbuffer *conn_output(struct conn *c)
 	return bufferevent_get_output(c->bev);
 }
 
+/* limits.per_ip: counts this connection against its address. */
+static int ip_admit(struct worker *w, struct conn *c)
+{
+	size_t len = strlen(c->addr);
+	struct ip_count *ip = hmap_get(&w->per_ip, c->addr, len);
+
+	if (ip == NULL) {
+		ip = sg_calloc(1, sizeof(*ip) + len + 1);
+		memcpy(ip->addr, c->addr, len + 1);
+		hmap_put(&w->per_ip, ip->addr, len, ip);
+	}
+	if (w->cfg->limits.per_ip > 0 && ip->n >= w->cfg->limits.per_ip) {
+		if (ip->n == 0) {
+			hmap_del(&w->per_ip, ip->addr, len);
+			free(ip);
+		}
+		return -1;
+	}
+	ip->n++;
+	c->ip = ip;
+	return 0;
+}
+
+static void ip_release(struct worker *w, struct conn *c)
+{
+	struct ip_count *ip = c->ip;
+
+	if (ip == NULL)
+		return;
+	c->ip = NULL;
+	if (--ip->n == 0) {
+		hmap_del(&w->per_ip, ip->addr, strlen(ip->addr));
+		free(ip);
+	}
+}
+
+void conn_close_later(struct conn *c, enum sg_close reason)
+{
+	if (c->close_pending || !conn_is_open(c))
+		return;
+	c->close_pending = true;
+	c->pending_reason = reason;
+	c->dead_next = c->w->close_later;
+	c->w->close_later = c;
+	worker_schedule_reap(c->w);
+}
+
+void conn_check_output(struct conn *c)
+{
+	const struct sg_config *cfg = c->w->cfg;
+	size_t pending = evbuffer_get_length(bufferevent_get_output(c->bev));
+
+	if (pending > cfg->limits.output_hard) {
+		log_info("client %s: %zu bytes waiting, over limits.output_hard", c->peer, pending);
+		conn_close_later(c, SG_CLOSE_SLOW_CONSUMER);
+	} else if (pending > cfg->limits.output_soft) {
+		int64_t now = sg_mono_ms();
+		if (c->over_soft_since_ms == 0) {
+			c->over_soft_since_ms = now;
+		} else if (now - c->over_soft_since_ms > cfg->limits.output_soft_time_ms) {
+			log_info("client %s: over limits.output_soft for %lld ms", c->peer,
+				 (long long)(now - c->over_soft_since_ms));
+			conn_close_later(c, SG_CLOSE_SLOW_CONSUMER);
+		}
+	}
+}
+
 static void unlink_conn(struct conn *c)
 {
 	struct worker *w = c->w;
@@ -127,6 +206,7 @@ static void unlink_conn(struct conn *c)
 		c->next->prev = c->prev;
 	c->prev = c->next = NULL;
 	w->n_conns--;
+	ip_release(w, c);
 }
 
 /* Connections that carried a session are logged and counted by it (one
@@ -148,6 +228,16 @@ void conn_close(struct conn *c, enum sg_close reason)
 
 	if (c->state == CONN_DEAD)
 		return;
+	if (c->close_pending) {
+		/* closed before the deferred close ran: take it off that list */
+		struct conn **pp;
+		for (pp = &w->close_later; *pp; pp = &(*pp)->dead_next)
+			if (*pp == c) {
+				*pp = c->dead_next;
+				break;
+			}
+		c->close_pending = false;
+	}
 	if (c->state != CONN_FLUSHING) {
 		c->reason = reason;
 		log_close(c);
@@ -172,7 +262,6 @@ void conn_close_after_flush(struct conn *c, enum sg_close reason)
 	if (!conn_is_open(c))
 		return;
 	c->reason = reason;
-	c->w->stats.closes[reason]++;
 	log_close(c);
 	if (c->ws)
 		ws_on_conn_closed(c->ws, reason);
@@ -182,10 +271,25 @@ void conn_close_after_flush(struct conn *c, enum sg_close reason)
 		eio_on_held_conn_closed(s, c);
 	}
 	c->state = CONN_FLUSHING;
-	bufferevent_disable(c->bev, EV_READ);
-	bufferevent_set_timeouts(c->bev, NULL, c->w->tv_flush);
+	bufferevent_set_timeouts(c->bev, c->w->tv_flush, c->w->tv_flush);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		conn_close(c, reason);
+		linger(c);
+}
+
+/* The output is written: send FIN and keep reading (and discarding) until
+ * the client closes too, or briefly.  Closing with unread input would make
+ * the kernel send RST, and the client could lose the last packets (an
+ * unauthenticated event, a DISCONNECT) still in its receive buffer. */
+static void linger(struct conn *c)
+{
+	if (c->lingering)
+		return;
+	c->lingering = true;
+	if (shutdown(bufferevent_getfd(c->bev), SHUT_WR) != 0) {
+		conn_close(c, c->reason);
+		return;
+	}
+	bufferevent_set_timeouts(c->bev, c->w->tv_linger, NULL);
 }
 
 void conn_free(struct conn *c)
@@ -375,8 +479,9 @@ static void on_write(struct bufferevent *bev, void *arg)
 	struct conn *c = from_arg(arg);
 
 	SG_UNUSED(bev);
+	c->over_soft_since_ms = 0; /* everything queued was written */
 	if (c->state == CONN_FLUSHING)
-		conn_close(c, c->reason);
+		linger(c);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)

@@ -41,9 +41,14 @@ struct conn {
 	bool admin;                    /* accepted on admin.listen */
 	bool had_session;              /* carried an Engine.IO session's traffic: its
 					  end is logged and counted by the session */
+	bool close_pending;            /* on worker->close_later */
+	bool lingering;                /* FIN sent, discarding input until the client closes */
 	struct conn *prev, *next;      /* worker->conns */
-	struct conn *dead_next;        /* worker->dead_conns */
+	struct conn *dead_next;        /* worker->dead_conns, or worker->close_later */
+	struct ip_count *ip;           /* this address's connection count (limits.per_ip) */
 	enum sg_close reason;
+	enum sg_close pending_reason;  /* for close_pending */
+	int64_t over_soft_since_ms;    /* output above limits.output_soft since (0: below) */
 	int64_t head_start_ms;         /* when the current request head began (monotonic) */
 	char addr[48];                 /* client address, e.g. 127.0.0.1 or ::1 */
 	char peer[56];                 /* address:port for logs */
@@ -54,6 +59,14 @@ struct conn {
  * closed) when the worker refuses it (connection limit). */
 struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, int salen,
 		      bool admin);
+
+/* Ends the connection at the end of this loop turn: for callers in the
+ * middle of iterating what the close would change (a broadcast). */
+void conn_close_later(struct conn *c, enum sg_close reason);
+
+/* Checks the output queue against limits.output_soft/hard after a write
+ * was queued; a slow consumer is closed (later). */
+void conn_check_output(struct conn *c);
 
 /* Ends the connection now: upper layers are told, queued output is dropped. */
 void conn_close(struct conn *c, enum sg_close reason);

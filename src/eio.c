@@ -156,6 +156,14 @@ void eio_handle_request(struct worker *w, struct conn *c, const struct http_requ
 		http_error(c, is_upgrade, EIO_ERR_UNSUPPORTED_PROTOCOL, headers.data);
 		goto out;
 	}
+	if (!worker_admit_handshake(w)) {
+		/* limits.handshakes_per_second: socket.io-client retries with backoff */
+		w->stats.closes[SG_CLOSE_RATE_LIMITED]++;
+		log_debug("client %s: handshake refused by limits.handshakes_per_second", c->peer);
+		conn_respond(c, 503, "application/json", "Retry-After: 1\r\n",
+			     "{\"code\":3,\"message\":\"Bad request\"}", 34);
+		goto out;
+	}
 	if (t == EIO_WEBSOCKET) {
 		struct ws *ws = ws_upgrade(c, req, cfg->server.max_payload, headers.data);
 

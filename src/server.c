@@ -29,6 +29,9 @@
 #include "notify.h"
 #include "worker.h"
 
+/* The drain ticks: server.drain_window is cut into slices of this length. */
+#define SERVER_DRAIN_TICK_MS 50
+
 struct server {
 	const struct sg_config *cfg;      /* the running snapshot */
 	struct sg_config *reloaded;       /* owned when cfg came from a reload */
@@ -42,12 +45,14 @@ struct server {
 	struct listener *admin;
 	char *admin_token;
 	struct event *sigterm, *sigint, *sighup, *drain_check, *deadline;
+	size_t drain_batch;               /* sessions closed per drain tick */
 	bool stopping;
 };
 
 static void on_signal(evutil_socket_t sig, short what, void *arg);
 static void begin_shutdown(struct server *srv);
 static void on_drain_check(evutil_socket_t fd, short what, void *arg);
+static void close_some(struct server *srv);
 static void on_deadline(evutil_socket_t fd, short what, void *arg);
 static void log_versions(void);
 static void reload(struct server *srv);
@@ -134,26 +139,47 @@ static void reload(struct server *srv)
 static void begin_shutdown(struct server *srv)
 {
 	struct worker *w = &srv->worker;
-	struct timeval tick = { 0, 50000 };
+	struct timeval tick = { 0, SERVER_DRAIN_TICK_MS * 1000 };
 	struct timeval deadline = worker_ms_tv(srv->cfg->server.shutdown_timeout_ms);
+	int64_t window = srv->cfg->server.drain_window_ms;
+	size_t ticks = window > 0 ? (size_t)(window / SERVER_DRAIN_TICK_MS) : 0;
 
 	srv->stopping = true;
 	w->shutting_down = true;
 	notify_send(srv->notifier, "STOPPING=1");
 	for (size_t i = 0; i < srv->n_listeners; i++)
 		listener_disable(srv->listeners[i]);
-	/* A transport close, not a namespace disconnect: clients reconnect.
-	 * Polling sessions with no GET to carry the close are not waited for. */
-	for (struct eio_session *s = w->sessions, *next; s != NULL; s = next) {
-		next = s->next;
-		eio_session_close(s, SG_CLOSE_SHUTDOWN, true);
-		if (s->draining)
-			eio_session_finish(s);
-	}
+	/* Spread the closes over server.drain_window so that the clients'
+	 * reconnections do not all land on the other instances at once. */
+	srv->drain_batch = ticks > 0 ? (w->n_sessions + ticks - 1) / ticks : w->n_sessions;
+	if (srv->drain_batch == 0)
+		srv->drain_batch = 1;
+	log_info("closing %zu session(s) over %lld ms", w->n_sessions, (long long)window);
+	close_some(srv);
 	srv->drain_check = event_new(srv->base, -1, EV_PERSIST, on_drain_check, srv);
 	srv->deadline = event_new(srv->base, -1, 0, on_deadline, srv);
 	event_add(srv->drain_check, &tick);
 	event_add(srv->deadline, &deadline);
+}
+
+/* Closes the next batch of sessions with a transport close (not a
+ * namespace disconnect): clients reconnect elsewhere.  Polling sessions
+ * with no GET to carry the close are not waited for. */
+static void close_some(struct server *srv)
+{
+	struct worker *w = &srv->worker;
+	size_t n = 0;
+
+	for (struct eio_session *s = w->sessions, *next; s != NULL && n < srv->drain_batch;
+	     s = next) {
+		next = s->next;
+		if (s->closing)
+			continue;
+		eio_session_close(s, SG_CLOSE_SHUTDOWN, true);
+		if (s->draining)
+			eio_session_finish(s);
+		n++;
+	}
 }
 
 static void on_drain_check(evutil_socket_t fd, short what, void *arg)
@@ -162,7 +188,8 @@ static void on_drain_check(evutil_socket_t fd, short what, void *arg)
 
 	SG_UNUSED(fd);
 	SG_UNUSED(what);
-	if (srv->worker.n_conns == 0)
+	close_some(srv);
+	if (srv->worker.n_sessions == 0 && srv->worker.n_conns == 0)
 		event_base_loopexit(srv->base, NULL);
 }
 

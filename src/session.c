@@ -36,6 +36,7 @@ static void session_on_event(struct sio_socket *sock, const struct sio_packet *p
 static void session_on_close(struct sio_socket *sock, enum sg_close reason);
 static void on_timer(evutil_socket_t fd, short what, void *arg);
 static void set_state(struct sio_socket *sock, enum session_state st);
+static bool flood_admit(struct sio_socket *sock);
 static void authenticate(struct sio_socket *sock);
 static void accept_client(struct sio_socket *sock, json_t *claims);
 static void refuse_client(struct sio_socket *sock, const char *message, enum sg_close reason);
@@ -72,9 +73,35 @@ static void session_on_connect(struct sio_socket *sock)
 
 	sock->sess.state = SESSION_UNAUTHORIZED;
 	w->stats.sockets_by_state[SESSION_UNAUTHORIZED]++;
+	sock->flood_tokens = (int32_t)(w->cfg->limits.burst * 1000);
+	sock->flood_refill_ms = (uint32_t)sg_mono_ms();
 	sock->sess.timer = event_new(w->base, -1, 0, on_timer, sock);
 	event_add(sock->sess.timer, w->tv_auth_timeout);
 	lifecycle_publish(sock, LIFECYCLE_CONNECTED, NULL, NULL);
+}
+
+/* limits.events_per_second as a token bucket of depth limits.burst, kept
+ * in thousandths of an event so it fits two 32-bit fields per socket. */
+static bool flood_admit(struct sio_socket *sock)
+{
+	const struct sg_config *cfg = sock->nsp->w->cfg;
+	uint32_t now = (uint32_t)sg_mono_ms();
+	int64_t cap = (int64_t)cfg->limits.burst * 1000;
+	int64_t tokens;
+
+	if (cfg->limits.events_per_second == 0)
+		return true;
+	tokens = sock->flood_tokens +
+		 (int64_t)(uint32_t)(now - sock->flood_refill_ms) * cfg->limits.events_per_second;
+	if (tokens > cap)
+		tokens = cap;
+	sock->flood_refill_ms = now;
+	if (tokens < 1000) {
+		sock->flood_tokens = (int32_t)tokens;
+		return false;
+	}
+	sock->flood_tokens = (int32_t)(tokens - 1000);
+	return true;
 }
 
 /* Moves the state, keeping the per-state gauge of /metrics right. */
@@ -146,6 +173,15 @@ static void session_on_event(struct sio_socket *sock, const struct sio_packet *p
 	/* Attachments matter to no helper event; forwarding will use them. */
 	SG_UNUSED(att);
 	SG_UNUSED(n_att);
+	if (!flood_admit(sock)) {
+		w->stats.events_flood++;
+		if (w->cfg->limits.on_flood == SG_FLOOD_DISCONNECT) {
+			log_info("client %s: socket %s over limits.events_per_second",
+				 sock->eio->peer, sock->id);
+			sio_socket_disconnect(sock, SG_CLOSE_FLOOD);
+		}
+		return;
+	}
 	if (name != NULL && strcmp(name, "authenticate") == 0) {
 		if (sock->sess.state == SESSION_UNAUTHORIZED)
 			authenticate(sock);

@@ -62,6 +62,8 @@ struct sio_socket {
 	struct session sess;
 	struct room_set rooms;
 	uint32_t sent_stamp;             /* broadcast dedup (worker->bcast_stamp) */
+	int32_t flood_tokens;            /* limits.events_per_second bucket, in 1/1000 events */
+	uint32_t flood_refill_ms;        /* when the bucket was last refilled (mono ms, wraps) */
 	uint32_t except_stamp;
 	json_t *auth;                    /* the CONNECT payload (owned) or NULL */
 	struct cluster_ack *acks;        /* acks a cluster peer waits for (owned, cluster.c) */

@@ -10,6 +10,7 @@
 
 #include "conn.h"
 #include "eio.h"
+#include "log.h"
 #include "sio.h"
 
 /* How long a closing connection may take to write what it has queued. */
@@ -17,6 +18,9 @@
 /* Node's connectTimeout: an Engine.IO connection that joins no namespace
  * in this time is closed. */
 #define WORKER_CONNECT_TIMEOUT_MS 45000
+/* After the last byte of a closing connection, how long its input is read
+ * and discarded waiting for the client's own close. */
+#define WORKER_LINGER_MS 2000
 /* Engine.IO's upgradeTimeout: the "5" must follow the probe within this. */
 #define WORKER_UPGRADE_TIMEOUT_MS 10000
 
@@ -55,8 +59,12 @@ int worker_init(struct worker *w, struct event_base *base, const struct sg_confi
 	w->tv_http_idle = common_timeout(base, WORKER_HTTP_IDLE_MS);
 	w->tv_flush = common_timeout(base, WORKER_FLUSH_TIMEOUT_MS);
 	w->tv_upgrade = common_timeout(base, WORKER_UPGRADE_TIMEOUT_MS);
+	w->tv_linger = common_timeout(base, WORKER_LINGER_MS);
 	hmap_init(&w->sessions_by_sid);
-	if (w->tv_upgrade == NULL || w->reaper == NULL || w->tv_ping_interval == NULL || w->tv_ping_timeout == NULL ||
+	hmap_init(&w->per_ip);
+	w->hs_tokens = cfg->limits.handshakes_per_second;
+	w->hs_refill_ms = sg_mono_ms();
+	if (w->tv_upgrade == NULL || w->tv_linger == NULL || w->reaper == NULL || w->tv_ping_interval == NULL || w->tv_ping_timeout == NULL ||
 	    w->tv_auth_timeout == NULL || w->tv_app_ping == NULL || w->tv_http_idle == NULL ||
 	    w->tv_flush == NULL)
 		return -1;
@@ -90,12 +98,37 @@ void worker_schedule_reap(struct worker *w)
 	event_active(w->reaper, 0, 0);
 }
 
+bool worker_admit_handshake(struct worker *w)
+{
+	unsigned rate = w->cfg->limits.handshakes_per_second;
+	int64_t now;
+
+	if (rate == 0)
+		return true;
+	now = sg_mono_ms();
+	w->hs_tokens += (double)(now - w->hs_refill_ms) * rate / 1000.0;
+	if (w->hs_tokens > rate)
+		w->hs_tokens = rate; /* a one-second burst */
+	w->hs_refill_ms = now;
+	if (w->hs_tokens < 1.0)
+		return false;
+	w->hs_tokens -= 1.0;
+	return true;
+}
+
 static void on_reap(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
 
 	SG_UNUSED(fd);
 	SG_UNUSED(what);
+	while (w->close_later) {
+		struct conn *c = w->close_later;
+		w->close_later = c->dead_next;
+		c->dead_next = NULL;
+		c->close_pending = false;
+		conn_close(c, c->pending_reason);
+	}
 	while (w->dead_sockets) {
 		struct sio_socket *s = w->dead_sockets;
 		w->dead_sockets = s->dead_next;
@@ -120,6 +153,7 @@ void worker_fini(struct worker *w)
 		sio_nsp_free(w->nsps[i]);
 	free(w->nsps);
 	hmap_fini(&w->sessions_by_sid);
+	hmap_fini(&w->per_ip);
 	if (w->reaper)
 		event_free(w->reaper);
 	memset(w, 0, sizeof(*w));

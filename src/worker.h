@@ -58,6 +58,10 @@ struct worker {
 	 * (never inside a callback that came from them). */
 	struct event *reaper;
 	struct conn *dead_conns;
+	struct conn *close_later;          /* closes deferred to the end of the turn */
+	struct hmap per_ip;                /* address -> struct ip_count (limits.per_ip) */
+	double hs_tokens;                  /* limits.handshakes_per_second bucket */
+	int64_t hs_refill_ms;
 	struct eio_session *dead_sessions;
 	struct sio_socket *dead_sockets;
 
@@ -69,6 +73,7 @@ struct worker {
 	const struct timeval *tv_http_idle;
 	const struct timeval *tv_flush;
 	const struct timeval *tv_upgrade;
+	const struct timeval *tv_linger;
 
 	/* What runs on the sockets (session_handler in the daemon), and, when
 	 * set, an Engine.IO-level handler that takes every message instead of
@@ -96,6 +101,16 @@ int worker_apply_config(struct worker *w) SG_WUR;
 void worker_fini(struct worker *w);
 
 struct sio_nsp *worker_nsp(struct worker *w, const char *name, size_t len);
+
+/* Connections open from one address (limits.per_ip). */
+struct ip_count {
+	uint32_t n;
+	char addr[];
+};
+
+/* Takes a token from the handshake bucket (limits.handshakes_per_second);
+ * false when the rate is exceeded. */
+bool worker_admit_handshake(struct worker *w);
 
 /* Schedules the reaper to run at the end of this loop turn. */
 void worker_schedule_reap(struct worker *w);

@@ -199,6 +199,7 @@ void ws_send_text(struct ws *ws, char prefix, const char *data, size_t len)
 		evbuffer_add(out, &prefix, 1);
 	evbuffer_add(out, data, len);
 	ws->c->w->stats.bytes_out += hl + len + (prefix ? 1 : 0);
+	conn_check_output(ws->c);
 }
 
 void ws_send_binary(struct ws *ws, const void *data, size_t len)
@@ -214,6 +215,7 @@ void ws_send_binary(struct ws *ws, const void *data, size_t len)
 	evbuffer_add(out, hdr, hl);
 	evbuffer_add(out, data, len);
 	ws->c->w->stats.bytes_out += hl + len;
+	conn_check_output(ws->c);
 }
 
 static void frame_cleanup(const void *data, size_t len, void *arg)
@@ -232,6 +234,7 @@ void ws_send_frame(struct ws *ws, struct sg_frame *f)
 		frame_unref(f);
 	else
 		ws->c->w->stats.bytes_out += f->len;
+	conn_check_output(ws->c);
 }
 
 size_t ws_pending(const struct ws *ws)

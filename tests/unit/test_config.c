@@ -174,8 +174,8 @@ static void test_defaults(void)
 	CHECK_INT(c->events.n_forward, 0);
 	CHECK(c->events.forward == NULL);
 	CHECK_INT(c->events.stream_maxlen, 100000);
-	CHECK_INT(c->limits.per_ip, 1000);
-	CHECK_INT(c->limits.handshakes_per_second, 2000);
+	CHECK_INT(c->limits.per_ip, 0);
+	CHECK_INT(c->limits.handshakes_per_second, 0);
 	CHECK_INT(c->limits.events_per_second, 50);
 	CHECK_INT(c->limits.burst, 100);
 	CHECK_INT(c->limits.on_flood, SG_FLOOD_DROP);
@@ -244,7 +244,7 @@ static void test_every_type(void)
 		"    - { match: \"x\", http: \"http://127.0.0.1:8080/x\" }\n"
 		"  stream_maxlen: 5000\n"
 		"limits:\n"
-		"  per_ip: 0\n"
+		"  per_ip: 7\n"
 		"  handshakes_per_second: 10\n"
 		"  events_per_second: 5\n"
 		"  burst: 6\n"
@@ -335,7 +335,7 @@ static void test_every_type(void)
 		CHECK_INT(c->events.forward[2].timeout_ms, 3000);
 	}
 	CHECK_INT(c->events.stream_maxlen, 5000);
-	CHECK_INT(c->limits.per_ip, 0);
+	CHECK_INT(c->limits.per_ip, 7);
 	CHECK_INT(c->limits.handshakes_per_second, 10);
 	CHECK_INT(c->limits.events_per_second, 5);
 	CHECK_INT(c->limits.burst, 6);

@@ -102,7 +102,8 @@ fuzz-run: fuzz
 	@for f in $(FUZZ_BINS); do \
 		n=$$(basename $$f); mkdir -p build-fuzz/corpus/$$n; \
 		echo "fuzz: $$n for $(FUZZ_TIME)s"; \
-		$$f -max_total_time=$(FUZZ_TIME) -rss_limit_mb=2048 -print_final_stats=0 \
+		dict=$$( [ -f tests/fuzz/$$n.dict ] && echo -dict=tests/fuzz/$$n.dict ); \
+		$$f $$dict -max_total_time=$(FUZZ_TIME) -rss_limit_mb=2048 -print_final_stats=0 \
 			-artifact_prefix=build-fuzz/$$n- build-fuzz/corpus/$$n tests/fuzz/corpus/$$n \
 			>build-fuzz/$$n.log 2>&1 || { tail -n 40 build-fuzz/$$n.log; echo "fuzz: $$n FAILED"; exit 1; }; \
 		grep -E '^#[0-9]+.*DONE' build-fuzz/$$n.log | tail -n 1; \

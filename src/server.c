@@ -113,8 +113,8 @@ static void reload(struct server *srv)
 	for (size_t i = 0; i < n_kept && i < SG_ARRAY_LEN(kept); i++)
 		log_warn("reload: %s changed, but only a restart applies it; keeping the running value",
 			 kept[i]);
-	jwt = jwt_verifier_new(next, &err);
-	if (jwt == NULL) {
+	jwt = next->auth.verifier == SG_VERIFIER_JWT ? jwt_verifier_new(next, &err) : NULL;
+	if (jwt == NULL && next->auth.verifier == SG_VERIFIER_JWT) {
 		log_error("reload: auth.jwt: %s; the running configuration is kept", err.msg);
 		config_free(next);
 		notify_send(srv->notifier, "READY=1\nSTATUS=reload failed; running configuration kept");
@@ -220,12 +220,8 @@ int server_run(const struct sg_config *cfg)
 		log_error("cannot create the event loop");
 		return 1;
 	}
-	if (cfg->auth.verifier == SG_VERIFIER_HTTP) {
-		log_error("auth.verifier: http is not implemented yet; use jwt");
-		goto out;
-	}
-	srv.jwt = jwt_verifier_new(cfg, &err);
-	if (srv.jwt == NULL) {
+	srv.jwt = cfg->auth.verifier == SG_VERIFIER_JWT ? jwt_verifier_new(cfg, &err) : NULL;
+	if (srv.jwt == NULL && cfg->auth.verifier == SG_VERIFIER_JWT) {
 		log_error("auth.jwt: %s", err.msg);
 		goto out;
 	}

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth_http.h"
 #include "auth_jwt.h"
 #include "eio.h"
 #include "http.h"
@@ -38,7 +39,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg);
 static void set_state(struct sio_socket *sock, enum session_state st);
 static bool flood_admit(struct sio_socket *sock);
 static void authenticate(struct sio_socket *sock);
-static void accept_client(struct sio_socket *sock, json_t *claims);
+static void accept_client(struct sio_socket *sock, json_t *claims, const struct sg_strv *rooms);
+static void on_verified(struct sio_socket *sock, const struct auth_result *r);
 static void refuse_client(struct sio_socket *sock, const char *message, enum sg_close reason);
 static void send_ping(struct sio_socket *sock);
 static void send_with_time(struct sio_socket *sock, const char *event, const char *extra);
@@ -117,6 +119,10 @@ static void set_state(struct sio_socket *sock, enum session_state st)
 static void session_on_close(struct sio_socket *sock, enum sg_close reason)
 {
 	sock->nsp->w->stats.sockets_by_state[sock->sess.state]--;
+	if (sock->sess.verifying) {
+		auth_http_cancel(sock->sess.verifying);
+		sock->sess.verifying = NULL;
+	}
 	lifecycle_publish(sock, LIFECYCLE_DISCONNECTED, NULL, sg_close_text(reason));
 	if (sock->sess.timer) {
 		event_free(sock->sess.timer);
@@ -149,14 +155,14 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 /* Sends ["event",{"time":"<iso>"<extra>}]. */
 static void send_with_time(struct sio_socket *sock, const char *event, const char *extra)
 {
-	char when[32], buf[512];
-	int n;
+	char when[32];
+	struct sg_buf b;
 
 	sg_time_iso(when, sg_now_ms());
-	n = snprintf(buf, sizeof(buf), "[\"%s\",{%s\"time\":\"%s\"}]", event, extra ? extra : "",
-		     when);
-	if (n > 0 && (size_t)n < sizeof(buf))
-		sio_socket_send_event(sock, buf, (size_t)n);
+	sg_buf_init(&b);
+	sg_buf_printf(&b, "[\"%s\",{%s\"time\":\"%s\"}]", event, extra ? extra : "", when);
+	sio_socket_send_event(sock, b.data, b.len);
+	sg_buf_fini(&b);
 }
 
 static void send_ping(struct sio_socket *sock)
@@ -246,6 +252,21 @@ static void authenticate(struct sio_socket *sock)
 
 	set_state(sock, SESSION_AUTHENTICATING);
 	sg_buf_init(&token);
+	if (w->cfg->auth.verifier == SG_VERIFIER_HTTP) {
+		struct sg_err err = { 0 };
+		if (w->auth_http == NULL && (w->auth_http = auth_http_new(w, &err)) == NULL) {
+			log_error("auth.http: %s", err.msg);
+			sg_buf_fini(&token);
+			refuse_client(sock, MSG_AUTH_FAILED, SG_CLOSE_AUTH_FAILED);
+			return;
+		}
+		/* the token only names the client for coalescing and the cache */
+		sock->sess.verifying = auth_http_verify(
+			w->auth_http, sock, find_token(sock, &token) == 0 ? token.data : NULL,
+			on_verified);
+		sg_buf_fini(&token);
+		return;
+	}
 	if (find_token(sock, &token) != 0) {
 		log_info("client %s: socket %s: no token", sock->eio->peer, sock->id);
 		sg_buf_fini(&token);
@@ -262,10 +283,29 @@ static void authenticate(struct sio_socket *sock)
 		refuse_client(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_REJECTED);
 		return;
 	}
-	accept_client(sock, claims);
+	accept_client(sock, claims, NULL);
 }
 
-static void accept_client(struct sio_socket *sock, json_t *claims)
+/* The HTTP verifier's verdict (the socket is still here: its close cancels
+ * the wait). */
+static void on_verified(struct sio_socket *sock, const struct auth_result *r)
+{
+	sock->sess.verifying = NULL;
+	switch (r->verdict) {
+	case AUTH_ACCEPTED:
+		accept_client(sock, json_incref(r->claims), r->rooms);
+		break;
+	case AUTH_REJECTED:
+		refuse_client(sock, r->message ? r->message : MSG_INVALID_TOKEN,
+			      SG_CLOSE_AUTH_REJECTED);
+		break;
+	case AUTH_FAILED:
+		refuse_client(sock, MSG_AUTH_FAILED, SG_CLOSE_AUTH_FAILED);
+		break;
+	}
+}
+
+static void accept_client(struct sio_socket *sock, json_t *claims, const struct sg_strv *rooms)
 {
 	struct worker *w = sock->nsp->w;
 	const struct sg_strv *defaults = &w->cfg->rooms.default_rooms;
@@ -277,6 +317,11 @@ static void accept_client(struct sio_socket *sock, json_t *claims)
 	send_ping(sock);
 	for (size_t i = 0; i < defaults->n; i++)
 		(void)rooms_join(&sock->nsp->rooms, sock, &sock->rooms, defaults->v[i]);
+	/* rooms the verifier grants, never another socket's id room */
+	for (size_t i = 0; rooms && i < rooms->n; i++)
+		if (sio_nsp_socket(sock->nsp, rooms->v[i], strlen(rooms->v[i])) == NULL &&
+		    sock->rooms.n < w->cfg->rooms.max_per_client)
+			(void)rooms_join(&sock->nsp->rooms, sock, &sock->rooms, rooms->v[i]);
 	snprintf(extra, sizeof(extra), "\"id\":\"%s\",", sock->id);
 	send_with_time(sock, "authenticated", extra);
 	event_del(sock->sess.timer);
@@ -288,18 +333,22 @@ static void accept_client(struct sio_socket *sock, json_t *claims)
 static void refuse_client(struct sio_socket *sock, const char *message, enum sg_close reason)
 {
 	struct worker *w = sock->nsp->w;
-	char extra[160];
+	struct sg_buf extra;
 
 	if (reason == SG_CLOSE_AUTH_FAILED)
 		w->stats.auth_failed++;
 	else
 		w->stats.auth_rejected++;
 	set_state(sock, SESSION_UNAUTHORIZED);
-	snprintf(extra, sizeof(extra), "\"message\":\"%s\",", message);
+	sg_buf_init(&extra);
+	sg_buf_append_str(&extra, "\"message\":");
+	json_js_string(&extra, message, strlen(message));
+	sg_buf_append_char(&extra, ',');
 	/* The event is queued before the DISCONNECT and the close, and the
 	 * close waits for the output to be written: it always reaches the
 	 * client (the seed loses it in a race). */
-	send_with_time(sock, "unauthenticated", extra);
+	send_with_time(sock, "unauthenticated", extra.data);
+	sg_buf_fini(&extra);
 	sio_socket_disconnect(sock, reason);
 }
 

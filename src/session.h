@@ -16,6 +16,7 @@
 
 struct sio_socket;
 struct sio_packet;
+struct auth_http_wait;
 
 enum session_state {
 	SESSION_UNAUTHORIZED,   /* connected, or after a failed authentication */
@@ -27,6 +28,7 @@ struct session {
 	uint8_t state;          /* enum session_state */
 	struct event *timer;    /* auth timeout, then the app-level ping */
 	json_t *claims;         /* verified identity (owned), NULL before */
+	struct auth_http_wait *verifying; /* the HTTP verifier's answer is awaited */
 };
 
 const char *session_state_name(enum session_state s);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth_http.h"
 #include "conn.h"
 #include "eio.h"
 #include "log.h"
@@ -154,6 +155,7 @@ void worker_fini(struct worker *w)
 	free(w->nsps);
 	hmap_fini(&w->sessions_by_sid);
 	hmap_fini(&w->per_ip);
+	auth_http_free(w->auth_http);
 	if (w->reaper)
 		event_free(w->reaper);
 	memset(w, 0, sizeof(*w));

@@ -22,6 +22,7 @@ struct sio_socket;
 struct sio_nsp;
 struct jwt_verifier;
 struct bridge;
+struct auth_http;
 struct sio_handler;
 
 /* Counters a worker keeps (metrics.def); /metrics adds them up. */
@@ -41,6 +42,7 @@ struct worker {
 	const struct sg_config *cfg;       /* borrowed snapshot */
 	const struct jwt_verifier *jwt;    /* borrowed, built from cfg */
 	struct bridge *bridge;             /* borrowed; NULL when standalone */
+	struct auth_http *auth_http;       /* owned, made on first use of auth.verifier: http */
 	const char *admin_token;           /* borrowed; NULL: the /v1 API is off */
 	struct sio_nsp **nsps;             /* one per configured namespace */
 	size_t n_nsps;

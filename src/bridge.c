@@ -182,6 +182,81 @@ int bridge_publish(struct bridge *b, const char *channel, const void *data, size
 	return 0;
 }
 
+struct xadd_wait {
+	struct bridge *b;
+	bridge_xadd_cb cb;
+	void *arg;
+};
+
+static void on_xadd(redisAsyncContext *ac, void *reply, void *arg)
+{
+	struct xadd_wait *x = arg;
+	redisReply *r = reply;
+	bool ok = r != NULL && r->type == REDIS_REPLY_STRING;
+
+	SG_UNUSED(ac);
+	if (x->b->in_flight > 0)
+		x->b->in_flight--;
+	if (ok)
+		x->b->stats.published++;
+	else
+		x->b->stats.publish_dropped++;
+	/* always called, even while stopping: the callback owns its arg */
+	if (x->cb)
+		x->cb(ok && !x->b->stopping ? r->str : NULL, x->arg);
+	free(x);
+}
+
+int bridge_xadd(struct bridge *b, const char *stream, uint64_t maxlen,
+		const char *const *fields, const char *const *values, const size_t *value_lens,
+		size_t n, bridge_xadd_cb cb, void *arg)
+{
+	redisAsyncContext *ac = b ? redis_link_context(b->pub) : NULL;
+	size_t argc = 6 + 2 * n;
+	const char **argv;
+	size_t *argl;
+	char maxbuf[32];
+	struct xadd_wait *x;
+	int rc;
+
+	if (ac == NULL || b->in_flight >= BRIDGE_MAX_IN_FLIGHT) {
+		if (b)
+			b->stats.publish_dropped++;
+		return -1;
+	}
+	snprintf(maxbuf, sizeof(maxbuf), "%llu", (unsigned long long)maxlen);
+	argv = sg_calloc(argc, sizeof(*argv));
+	argl = sg_calloc(argc, sizeof(*argl));
+	argv[0] = "XADD";
+	argv[1] = stream;
+	argv[2] = "MAXLEN";
+	argv[3] = "~";
+	argv[4] = maxbuf;
+	argv[5] = "*";
+	for (size_t i = 0; i < 6; i++)
+		argl[i] = strlen(argv[i]);
+	for (size_t i = 0; i < n; i++) {
+		argv[6 + 2 * i] = fields[i];
+		argl[6 + 2 * i] = strlen(fields[i]);
+		argv[7 + 2 * i] = values[i];
+		argl[7 + 2 * i] = value_lens[i];
+	}
+	x = sg_malloc(sizeof(*x));
+	x->b = b;
+	x->cb = cb;
+	x->arg = arg;
+	rc = redisAsyncCommandArgv(ac, on_xadd, x, (int)argc, argv, argl);
+	free(argv);
+	free(argl);
+	if (rc != REDIS_OK) {
+		free(x);
+		b->stats.publish_dropped++;
+		return -1;
+	}
+	b->in_flight++;
+	return 0;
+}
+
 static void on_published(redisAsyncContext *ac, void *reply, void *arg)
 {
 	struct bridge *b = arg;

@@ -42,4 +42,13 @@ void bridge_get_stats(const struct bridge *b, struct bridge_stats *out);
  * was sent, -1 when it was dropped (and counted). */
 int bridge_publish(struct bridge *b, const char *channel, const void *data, size_t len);
 
+/* XADD stream MAXLEN ~ maxlen * field value... through the publisher link.
+ * cb (may be NULL) gets the new entry's id, or NULL when Redis refused it
+ * or the link went down; it is called from the loop, later.  Returns -1
+ * (cb not called) when the command could not be sent (counted). */
+typedef void (*bridge_xadd_cb)(const char *entry_id, void *arg);
+int bridge_xadd(struct bridge *b, const char *stream, uint64_t maxlen,
+		const char *const *fields, const char *const *values, const size_t *value_lens,
+		size_t n, bridge_xadd_cb cb, void *arg);
+
 #endif

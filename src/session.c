@@ -16,6 +16,7 @@
 #include "auth_jwt.h"
 #include "eio.h"
 #include "http.h"
+#include "forward.h"
 #include "json_js.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -201,8 +202,8 @@ static void session_on_event(struct sio_socket *sock, const struct sio_packet *p
 		on_join(sock, p);
 	else if (strcmp(name, "leave") == 0)
 		on_leave(sock, p);
-	else
-		w->stats.events_dropped++; /* forwarding to backends comes later */
+	else if (!forward_event(sock, p))
+		w->stats.events_dropped++; /* no events.forward rule takes it */
 }
 
 /* The token, from the first source of auth.jwt.token_from that has one. */

@@ -23,6 +23,7 @@ struct sio_nsp;
 struct jwt_verifier;
 struct bridge;
 struct auth_http;
+struct http_client;
 struct sio_handler;
 
 /* Counters a worker keeps (metrics.def); /metrics adds them up. */
@@ -43,6 +44,7 @@ struct worker {
 	const struct jwt_verifier *jwt;    /* borrowed, built from cfg */
 	struct bridge *bridge;             /* borrowed; NULL when standalone */
 	struct auth_http *auth_http;       /* owned, made on first use of auth.verifier: http */
+	struct http_client *forward_http;  /* owned, made on first use of an http forward rule */
 	const char *admin_token;           /* borrowed; NULL: the /v1 API is off */
 	struct sio_nsp **nsps;             /* one per configured namespace */
 	size_t n_nsps;

@@ -1,0 +1,211 @@
+/*
+ * forward.c: events.forward (see forward.h).  An answer may come after the
+ * socket is gone: the pending call keeps the socket's id and namespace, not
+ * a pointer, and looks the socket up again when the answer arrives.
+ */
+#include "forward.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bridge.h"
+#include "http_client.h"
+#include "json_js.h"
+#include "log.h"
+#include "room_rules.h"
+#include "sio.h"
+#include "sio_packet.h"
+#include "worker.h"
+
+#define FORWARD_MAX_RESPONSE (256 * 1024)
+
+/* A forwarded event waiting for its target's answer. */
+struct pending {
+	struct worker *w;
+	int64_t ack_id;          /* -1: the client wants no ack */
+	char nsp[64];
+	char id[SG_ID_LEN + 1];
+};
+
+static void build_data(struct sg_buf *out, const struct sio_packet *p);
+static struct pending *pending_new(struct sio_socket *sock, int64_t ack_id);
+static struct sio_socket *pending_socket(const struct pending *pd);
+static void on_xadd(const char *entry_id, void *arg);
+static void on_http(enum http_client_error e, const struct http_client_response *resp, void *arg);
+static void ack_json(struct pending *pd, const char *json, size_t len);
+
+/* The event's argument as JSON: the one argument, an array of them when the
+ * client sent several, null for none. */
+static void build_data(struct sg_buf *out, const struct sio_packet *p)
+{
+	size_t n = json_array_size(p->data);
+
+	if (n <= 1) {
+		sg_buf_append_str(out, "null");
+	} else if (n == 2) {
+		json_js_value(out, json_array_get(p->data, 1));
+	} else {
+		sg_buf_append_char(out, '[');
+		for (size_t i = 1; i < n; i++) {
+			if (i > 1)
+				sg_buf_append_char(out, ',');
+			json_js_value(out, json_array_get(p->data, i));
+		}
+		sg_buf_append_char(out, ']');
+	}
+}
+
+static struct pending *pending_new(struct sio_socket *sock, int64_t ack_id)
+{
+	struct pending *pd = sg_calloc(1, sizeof(*pd));
+
+	pd->w = sock->nsp->w;
+	pd->ack_id = ack_id;
+	snprintf(pd->nsp, sizeof(pd->nsp), "%s", sock->nsp->name);
+	memcpy(pd->id, sock->id, sizeof(pd->id));
+	return pd;
+}
+
+static struct sio_socket *pending_socket(const struct pending *pd)
+{
+	struct sio_nsp *nsp = worker_nsp(pd->w, pd->nsp, strlen(pd->nsp));
+	struct sio_socket *s = nsp ? sio_nsp_socket(nsp, pd->id, SG_ID_LEN) : NULL;
+
+	return s && !s->closing ? s : NULL;
+}
+
+static void ack_json(struct pending *pd, const char *json, size_t len)
+{
+	struct sio_socket *s;
+	struct sg_buf b;
+
+	if (pd->ack_id < 0 || (s = pending_socket(pd)) == NULL)
+		return;
+	sg_buf_init(&b);
+	sg_buf_append_char(&b, '[');
+	sg_buf_append(&b, json, len);
+	sg_buf_append_char(&b, ']');
+	sio_socket_send_ack(s, pd->ack_id, b.data, b.len);
+	sg_buf_fini(&b);
+}
+
+static void on_xadd(const char *entry_id, void *arg)
+{
+	struct pending *pd = arg;
+	struct sg_buf b;
+
+	sg_buf_init(&b);
+	if (entry_id != NULL) {
+		sg_buf_append_str(&b, "{\"id\":");
+		json_js_string(&b, entry_id, strlen(entry_id));
+		sg_buf_append_char(&b, '}');
+	} else {
+		sg_buf_append_str(&b, "{\"error\":\"the event could not be forwarded\"}");
+	}
+	ack_json(pd, b.data, b.len);
+	sg_buf_fini(&b);
+	free(pd);
+}
+
+static void on_http(enum http_client_error e, const struct http_client_response *resp, void *arg)
+{
+	struct pending *pd = arg;
+	json_t *doc = NULL;
+
+	if (e == HC_OK && resp->status >= 200 && resp->status < 300 &&
+	    (resp->body_len == 0 ||
+	     (doc = json_loadb(resp->body, resp->body_len, JSON_DECODE_ANY, NULL)) != NULL)) {
+		struct sg_buf b;
+		sg_buf_init(&b);
+		if (doc)
+			json_js_value(&b, doc);
+		else
+			sg_buf_append_str(&b, "null");
+		ack_json(pd, b.data, b.len);
+		sg_buf_fini(&b);
+	} else {
+		log_warn("events.forward: the backend failed: %s",
+			 e != HC_OK ? http_client_error_str(e) : "a non-2xx or non-JSON answer");
+		ack_json(pd, "{\"error\":\"the event could not be forwarded\"}", 44);
+	}
+	json_decref(doc);
+	free(pd);
+}
+
+bool forward_event(struct sio_socket *sock, const struct sio_packet *p)
+{
+	struct worker *w = sock->nsp->w;
+	const struct sg_config *cfg = w->cfg;
+	const char *name = sio_event_name(p);
+	const struct sg_forward_rule *rule = NULL;
+	json_t *sub = sock->sess.claims ? json_object_get(sock->sess.claims, "sub") : NULL;
+	const char *user = json_is_string(sub) ? json_string_value(sub) : "";
+	struct sg_buf data;
+	char when[32];
+
+	for (size_t i = 0; name && i < cfg->events.n_forward; i++) {
+		if (room_rule_match(cfg->events.forward[i].match, name, NULL)) {
+			rule = &cfg->events.forward[i];
+			break;
+		}
+	}
+	if (rule == NULL)
+		return false;
+	sg_time_iso(when, sg_now_ms());
+	sg_buf_init(&data);
+	build_data(&data, p);
+	if (rule->stream != NULL) {
+		const char *fields[] = { "id", "user", "event", "data", "time", "server" };
+		const char *values[] = { sock->id, user, name, data.data, when, cfg->server.id };
+		size_t lens[] = { strlen(sock->id), strlen(user), strlen(name), data.len,
+				  strlen(when), strlen(cfg->server.id) };
+		struct pending *pd = pending_new(sock, p->id);
+		if (w->bridge == NULL ||
+		    bridge_xadd(w->bridge, rule->stream, cfg->events.stream_maxlen, fields, values, lens,
+				SG_ARRAY_LEN(fields), on_xadd, pd) != 0)
+			on_xadd(NULL, pd);
+	} else {
+		struct sg_buf body;
+		struct sg_err err = { 0 };
+		struct pending *pd = pending_new(sock, p->id);
+
+		if (w->forward_http == NULL) {
+			struct http_client_opts opts = {
+				.max_in_flight = 256, .max_queued = 100000, .max_idle_per_host = 64,
+				.idle_timeout_ms = 30000, .max_response_bytes = FORWARD_MAX_RESPONSE,
+			};
+			w->forward_http = http_client_new(w->base, &opts, &err);
+		}
+		if (w->forward_http == NULL) {
+			log_error("events.forward: %s", err.msg);
+			ack_json(pd, "{\"error\":\"the event could not be forwarded\"}", 44);
+			free(pd);
+		} else {
+			sg_buf_init(&body);
+			sg_buf_printf(&body, "{\"id\":\"%s\",\"nsp\":", sock->id);
+			json_js_string(&body, sock->nsp->name, sock->nsp->name_len);
+			sg_buf_append_str(&body, ",\"user\":");
+			json_js_string(&body, user, strlen(user));
+			sg_buf_append_str(&body, ",\"event\":");
+			json_js_string(&body, name, strlen(name));
+			sg_buf_append_str(&body, ",\"data\":");
+			sg_buf_append(&body, data.data, data.len);
+			sg_buf_printf(&body, ",\"ack\":%s,\"time\":\"%s\",\"server\":",
+				      p->id >= 0 ? "true" : "false", when);
+			json_js_string(&body, cfg->server.id, strlen(cfg->server.id));
+			sg_buf_append_char(&body, '}');
+			(void)http_client_request(w->forward_http, "POST", rule->http, NULL,
+						  "application/json", body.data, body.len,
+						  rule->timeout_ms, on_http, pd);
+			sg_buf_fini(&body);
+		}
+	}
+	sg_buf_fini(&data);
+	return true;
+}
+
+void forward_fini(struct worker *w)
+{
+	http_client_free(w->forward_http);
+	w->forward_http = NULL;
+}

@@ -1,0 +1,25 @@
+/*
+ * forward.h: client events to backends (SPEC.md section 4, events.forward):
+ * the first rule whose pattern matches an authenticated client's event sends
+ * it to a Redis stream (XADD with MAXLEN ~ events.stream_maxlen; fields id,
+ * user, event, data, time, server) or POSTs it to an HTTP endpoint whose
+ * JSON answer becomes the ack payload when the client asked for an ack.
+ * The seed's on() handlers, for a gateway.
+ */
+#ifndef SG_FORWARD_H
+#define SG_FORWARD_H
+
+#include "common.h"
+
+struct sio_socket;
+struct sio_packet;
+struct worker;
+
+/* Forwards the EVENT p of sock.  Returns true when a rule took it, false
+ * when none matched (the caller drops and counts it). */
+bool forward_event(struct sio_socket *sock, const struct sio_packet *p);
+
+/* The worker's forwarding state (its HTTP client), freed with the worker. */
+void forward_fini(struct worker *w);
+
+#endif

@@ -975,3 +975,112 @@ int jwt_sign_hmac(const char *alg, const void *secret, size_t secret_len, const 
 	*out = sg_buf_steal(&tok);
 	return 0;
 }
+
+/* ---- signing with a private key (siogate token --alg RS256... --key) ---- */
+
+static int signing_input(int a, const char *kid, json_t *claims, struct sg_buf *tok,
+			 struct sg_err *err);
+
+/* "base64url(header).base64url(claims)" into tok. */
+static int signing_input(int a, const char *kid, json_t *claims, struct sg_buf *tok,
+			 struct sg_err *err)
+{
+	json_t *header = json_object();
+	char *hs, *ps;
+
+	if (json_object_set_new(header, "alg", json_string(algs[a].name)) < 0 ||
+	    json_object_set_new(header, "typ", json_string("JWT")) < 0 ||
+	    (kid && json_object_set_new(header, "kid", json_string(kid)) < 0)) {
+		json_decref(header);
+		return sg_err_set(err, "token: kid is not valid UTF-8");
+	}
+	hs = json_dumps(header, JSON_COMPACT);
+	json_decref(header);
+	ps = json_dumps(claims, JSON_COMPACT);
+	if (hs == NULL || ps == NULL) {
+		free(hs);
+		free(ps);
+		return sg_err_set(err, "token: claims cannot be serialised");
+	}
+	base64url_encode(tok, hs, strlen(hs));
+	sg_buf_append_char(tok, '.');
+	base64url_encode(tok, ps, strlen(ps));
+	free(hs);
+	free(ps);
+	return 0;
+}
+
+int jwt_sign_pem(const char *alg, const char *key_file, const char *kid, json_t *claims,
+		 char **out, struct sg_err *err)
+{
+	int a = alg ? alg_find(alg) : -1;
+	EVP_PKEY *pkey = NULL;
+	EVP_MD_CTX *md = NULL;
+	EVP_PKEY_CTX *pctx = NULL;
+	unsigned char *sig = NULL;
+	size_t sig_len = 0;
+	struct sg_buf tok;
+	FILE *f;
+	int rc = -1;
+
+	*out = NULL;
+	if (a < 0 || algs[a].kind == KIND_HMAC)
+		return sg_err_set(err, "token: '%s' is not an algorithm signed with a private key",
+				  alg ? alg : "(null)");
+	if (!json_is_object(claims))
+		return sg_err_set(err, "token: claims must be a JSON object");
+	f = fopen(key_file, "r");
+	if (f == NULL)
+		return sg_err_set(err, "token: cannot read %s: %s", key_file, strerror(errno));
+	pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	if (pkey == NULL) {
+		ERR_clear_error();
+		return sg_err_set(err, "token: %s holds no PEM private key", key_file);
+	}
+	sg_buf_init(&tok);
+	if (signing_input(a, kid, claims, &tok, err) != 0)
+		goto out;
+	md = EVP_MD_CTX_new();
+	if (EVP_DigestSignInit(md, &pctx, algs[a].md ? algs[a].md() : NULL, NULL, pkey) != 1 ||
+	    (algs[a].kind == KIND_RSA_PSS &&
+	     (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+	      EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1)) ||
+	    EVP_DigestSign(md, NULL, &sig_len, (const unsigned char *)tok.data, tok.len) != 1) {
+		sg_err_set(err, "token: the key in %s cannot sign %s", key_file, algs[a].name);
+		goto out;
+	}
+	sig = sg_malloc(sig_len);
+	if (EVP_DigestSign(md, sig, &sig_len, (const unsigned char *)tok.data, tok.len) != 1) {
+		sg_err_set(err, "token: signing with %s failed", algs[a].name);
+		goto out;
+	}
+	sg_buf_append_char(&tok, '.');
+	if (algs[a].kind == KIND_ECDSA) {
+		/* JWS wants r || s, each ec_len bytes, not DER */
+		const unsigned char *p = sig;
+		ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)sig_len);
+		unsigned char raw[2 * 66];
+		size_t n = algs[a].ec_len;
+		if (es == NULL || BN_bn2binpad(ECDSA_SIG_get0_r(es), raw, (int)n) < 0 ||
+		    BN_bn2binpad(ECDSA_SIG_get0_s(es), raw + n, (int)n) < 0) {
+			ECDSA_SIG_free(es);
+			sg_err_set(err, "token: the key in %s is not on the curve of %s", key_file,
+				   algs[a].name);
+			goto out;
+		}
+		ECDSA_SIG_free(es);
+		base64url_encode(&tok, raw, 2 * n);
+	} else {
+		base64url_encode(&tok, sig, sig_len);
+	}
+	*out = sg_buf_steal(&tok);
+	rc = 0;
+out:
+	ERR_clear_error();
+	free(sig);
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(pkey);
+	sg_buf_fini(&tok);
+	return rc;
+}

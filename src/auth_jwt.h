@@ -86,4 +86,11 @@ const char *jwt_status_str(enum jwt_status s);
 int jwt_sign_hmac(const char *alg, const void *secret, size_t secret_len, const char *kid,
 		  json_t *claims, char **out, struct sg_err *err) SG_WUR;
 
+/* Signs claims (borrowed) with the PEM private key in key_file, for the
+ * asymmetric algorithms (RS*, PS*, ES256/384, EdDSA); ES signatures are
+ * written raw r||s as JWS wants.  *out is malloc'd.  For `siogate token`
+ * and tests; the daemon itself never signs. */
+int jwt_sign_pem(const char *alg, const char *key_file, const char *kid, json_t *claims,
+		 char **out, struct sg_err *err) SG_WUR;
+
 #endif

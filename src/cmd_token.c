@@ -1,8 +1,10 @@
 /*
- * cmd_token.c: `siogate token --sub NAME [--ttl D] [--claim k=v]... -c FILE`.
- * Claims: sub, iat, exp (iat + ttl) and each --claim; a value that parses
- * as a JSON number, true, false or null keeps that type, anything else is a
- * string.
+ * cmd_token.c: `siogate token --sub NAME [--ttl D] [--claim k=v]...
+ * [--alg ALG] [--kid KID] [--key PEM] -c FILE`.  Claims: sub, iat, exp
+ * (iat + ttl) and each --claim; a value that parses as a JSON number, true,
+ * false or null keeps that type, anything else is a string.  HS* tokens are
+ * signed with the configuration's secret, the other algorithms with the
+ * private key given by --key.
  */
 #include "cmd_token.h"
 
@@ -16,6 +18,12 @@
 #include "common.h"
 #include "config.h"
 #include "log.h"
+
+#define TOKEN_USAGE                                                                      \
+	"usage: siogate token --sub NAME [--ttl DURATION] [--claim k=v]... [--alg ALG]\n"   \
+	"                     [--kid KID] [--key PRIVATE_KEY.pem] -c FILE\n"                 \
+	"  HS256/HS384/HS512 (default HS256) are signed with auth.jwt.secret of FILE;\n"     \
+	"  RS*, PS*, ES256/ES384 and EdDSA with the PEM private key given by --key.\n"
 
 static int add_claim(json_t *claims, const char *kv);
 
@@ -48,10 +56,13 @@ int cmd_token(int argc, char **argv, const char *default_config)
 		{ "ttl", required_argument, NULL, 't' },
 		{ "claim", required_argument, NULL, 'k' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "alg", required_argument, NULL, 'a' },
+		{ "kid", required_argument, NULL, 'i' },
+		{ "key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *sub = NULL, *path = default_config;
+	const char *sub = NULL, *path = default_config, *alg = "HS256", *kid = NULL, *key = NULL;
 	int64_t ttl_ms = 3600 * 1000, now;
 	struct sg_config_errors errs = { 0 };
 	struct sg_config *cfg;
@@ -61,7 +72,7 @@ int cmd_token(int argc, char **argv, const char *default_config)
 	int c, status = 1;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:t:k:c:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:t:k:c:a:i:K:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			sub = optarg;
@@ -80,13 +91,21 @@ int cmd_token(int argc, char **argv, const char *default_config)
 		case 'c':
 			path = optarg;
 			break;
+		case 'a':
+			alg = optarg;
+			break;
+		case 'i':
+			kid = optarg;
+			break;
+		case 'K':
+			key = optarg;
+			break;
 		case 'h':
-			printf("usage: siogate token --sub NAME [--ttl DURATION] [--claim k=v]... -c FILE\n");
+			printf("%s", TOKEN_USAGE);
 			status = 0;
 			goto out;
 		default:
-			fprintf(stderr, "usage: siogate token --sub NAME [--ttl DURATION] "
-					"[--claim k=v]... -c FILE\n");
+			fprintf(stderr, "%s", TOKEN_USAGE);
 			goto out;
 		}
 	}
@@ -96,6 +115,25 @@ int cmd_token(int argc, char **argv, const char *default_config)
 	}
 	if (sub == NULL) {
 		fprintf(stderr, "siogate token: --sub NAME is required\n");
+		goto out;
+	}
+	if (strncmp(alg, "HS", 2) != 0) {
+		/* an asymmetric algorithm: the private key, not the configuration */
+		if (key == NULL) {
+			fprintf(stderr, "siogate token: --alg %s needs --key PRIVATE_KEY.pem\n", alg);
+			goto out;
+		}
+		now = sg_now_ms() / 1000;
+		json_object_set_new(claims, "sub", json_string(sub));
+		json_object_set_new(claims, "iat", json_integer(now));
+		json_object_set_new(claims, "exp", json_integer(now + ttl_ms / 1000));
+		if (jwt_sign_pem(alg, key, kid, claims, &token, &err) != 0) {
+			fprintf(stderr, "siogate %s\n", err.msg);
+			goto out;
+		}
+		printf("%s\n", token);
+		free(token);
+		status = 0;
 		goto out;
 	}
 	cfg = config_load(path, &errs);
@@ -114,7 +152,7 @@ int cmd_token(int argc, char **argv, const char *default_config)
 	json_object_set_new(claims, "sub", json_string(sub));
 	json_object_set_new(claims, "iat", json_integer(now));
 	json_object_set_new(claims, "exp", json_integer(now + ttl_ms / 1000));
-	if (jwt_sign_hmac("HS256", cfg->auth.jwt.secret, cfg->auth.jwt.secret_len, NULL, claims,
+	if (jwt_sign_hmac(alg, cfg->auth.jwt.secret, cfg->auth.jwt.secret_len, kid, claims,
 			  &token, &err) != 0) {
 		fprintf(stderr, "siogate token: %s\n", err.msg);
 		config_free(cfg);

@@ -8,6 +8,7 @@
 #   make integration  node --test integration suites only
 #   make fuzz       build the libFuzzer drivers with clang (build-fuzz/)
 #   make conformance  build tests/conformance; run the official protocol suites when given
+#   make install    PREFIX (/usr/local), DESTDIR: binary, man pages, unit, example config
 #   make fuzz-run   run each driver for FUZZ_TIME seconds (default 15) over its corpus
 #   make clean
 #
@@ -52,7 +53,7 @@ FUZZ_LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
 # src/client/ (libsiogate-client and siocat) has its own rules, in
 # src/client/client.mk, included below.
 
-.PHONY: all run check unit integration fuzz fuzz-run conformance deps test-deps clean lint distclean
+.PHONY: all run check unit integration fuzz fuzz-run conformance install deps test-deps clean lint distclean
 
 ifneq ($(SANITIZE),)
 # A sanitizer build stays in build-san/; src/siogate remains the plain one.
@@ -118,6 +119,29 @@ $(OBJDIR)/siogate-conformance: tests/conformance/conformance.c $(LIB)
 #                    SOCKET_IO_SUITE=/tmp/socket.io-protocol/test-suite
 conformance: $(OBJDIR)/siogate-conformance
 	tests/conformance/run $(OBJDIR)/siogate-conformance "$(ENGINE_IO_SUITE)" "$(SOCKET_IO_SUITE)"
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the binary, the man
+# pages, the systemd unit (with its paths rewritten to PREFIX) and the
+# example configuration in /etc/siogate/ (never over an existing one).
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/siogate
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/siogate
+	install -m 644 man/siogate.8 $(DESTDIR)$(PREFIX)/share/man/man8/siogate.8
+	install -m 644 man/siogate.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man5/siogate.yaml.5
+	sed -e 's|/usr/bin/siogate|$(PREFIX)/bin/siogate|g' \
+	    -e 's|/etc/siogate/|$(SYSCONFDIR)/siogate/|g' systemd/siogate.service \
+		>$(DESTDIR)$(UNITDIR)/siogate.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/siogate.service
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/siogate/siogate.yaml ]; then \
+		echo "install: keeping the existing $(SYSCONFDIR)/siogate/siogate.yaml"; \
+	else \
+		install -m 644 conf/siogate.yaml $(DESTDIR)$(SYSCONFDIR)/siogate/siogate.yaml; \
+	fi
 
 deps:
 	scripts/install-deps

@@ -28,6 +28,10 @@
 
 /* The most attachments a relayed broadcast may carry (socket.io-parser's). */
 #define BRIDGE_MAX_ATTACHMENTS 10
+/* The canary: a message the bridge publishes to itself; a subscriber that
+ * stops delivering it for BRIDGE_CANARY_STALL_MS is stalled, and reset. */
+#define BRIDGE_CANARY_MS 2000
+#define BRIDGE_CANARY_STALL_MS 6000
 /* Publishes waiting for Redis's reply; past this, new ones are dropped and
  * counted rather than buffered without bound. */
 #define BRIDGE_MAX_IN_FLIGHT 10000
@@ -40,6 +44,8 @@ struct bridge {
 	size_t in_flight;         /* publishes without a reply yet */
 	bool subscribed;
 	bool stopping;
+	struct event *canary;
+	int64_t canary_pending_ms; /* when the oldest unanswered canary left (0: none) */
 	struct bridge_stats stats;
 	char uid[8];
 };
@@ -49,6 +55,7 @@ static void sub_lost(struct redis_link *l, void *arg);
 static void on_message(redisAsyncContext *ac, void *reply, void *arg);
 static void on_published(redisAsyncContext *ac, void *reply, void *arg);
 static void subscribe_all(struct bridge *b);
+static void on_canary(evutil_socket_t fd, short what, void *arg);
 static void on_json_message(struct bridge *b, const redisReply *channel, const redisReply *payload);
 static const char *request_nsp(const struct bridge *b, const redisReply *ch, size_t *len);
 
@@ -81,6 +88,11 @@ struct bridge *bridge_new(struct worker *w, struct sg_err *err)
 	sg_buf_fini(&u);
 	b->sub = redis_link_new(w->base, &url, "subscriber", &sub_ops, b);
 	b->pub = redis_link_new(w->base, &url, "publisher", &pub_ops, b);
+	b->canary = event_new(w->base, -1, EV_PERSIST, on_canary, b);
+	{
+		struct timeval tv = { BRIDGE_CANARY_MS / 1000, (BRIDGE_CANARY_MS % 1000) * 1000 };
+		event_add(b->canary, &tv);
+	}
 	return b;
 }
 
@@ -120,6 +132,34 @@ static void sub_lost(struct redis_link *l, void *arg)
 	SG_UNUSED(l);
 	b->subscribed = false;
 	b->pending_subs = 0;
+	b->canary_pending_ms = 0;
+}
+
+/* Publishes a canary on siogate's own response channel (which only it
+ * subscribes to) and resets a subscriber that stopped delivering them: a
+ * connection can stay open while nothing flows. */
+static void on_canary(evutil_socket_t fd, short what, void *arg)
+{
+	struct bridge *b = arg;
+	const struct sg_config *cfg = b->w->cfg;
+	int64_t now = sg_mono_ms();
+	struct sg_buf ch;
+
+	SG_UNUSED(fd);
+	SG_UNUSED(what);
+	if (!b->subscribed || !redis_link_ready(b->pub))
+		return;
+	if (b->canary_pending_ms != 0 && now - b->canary_pending_ms > BRIDGE_CANARY_STALL_MS) {
+		b->canary_pending_ms = 0;
+		b->subscribed = false;
+		redis_link_reset(b->sub, "the subscriber stopped delivering (canary lost)");
+		return;
+	}
+	sg_buf_init(&ch);
+	sg_buf_printf(&ch, "%s-response#%s#%s#", cfg->redis.prefix, cfg->namespaces.v[0], b->uid);
+	if (bridge_publish(b, ch.data, "{\"canary\":1}", 12) == 0 && b->canary_pending_ms == 0)
+		b->canary_pending_ms = now;
+	sg_buf_fini(&ch);
 }
 
 static void subscribe_all(struct bridge *b)
@@ -304,7 +344,9 @@ static void on_message(redisAsyncContext *ac, void *reply, void *arg)
 			on_json_message(b, ch, msg);
 		else if ((nsp = request_nsp(b, ch, &nsp_len)) != NULL)
 			cluster_on_request(b->w, b, nsp, nsp_len, msg->str, msg->len);
-		/* responses: siogate sends no requests of its own yet */
+		else if (msg->len == 12 && memcmp(msg->str, "{\"canary\":1}", 12) == 0)
+			b->canary_pending_ms = 0; /* the subscriber delivers */
+		/* other responses: siogate sends no requests of its own yet */
 		return;
 	}
 	if (strcmp(kind->str, "pmessage") != 0 || r->elements < 4)
@@ -344,6 +386,7 @@ void bridge_free(struct bridge *b)
 	if (b == NULL)
 		return;
 	b->stopping = true;
+	event_free(b->canary);
 	redis_link_free(b->sub);
 	redis_link_free(b->pub);
 	free(b);

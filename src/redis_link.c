@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "log.h"
 
@@ -281,7 +282,11 @@ void redis_link_reset(struct redis_link *l, const char *why)
 	if (l->ac == NULL)
 		return;
 	log_warn("redis %s: resetting the connection to %s: %s", l->name, l->where, why);
-	redisAsyncDisconnect(l->ac);
+	/* A subscribed hiredis context never finishes a polite disconnect;
+	 * shutting the socket makes it see the end and go through the usual
+	 * loss and reconnection. */
+	if (shutdown(l->ac->c.fd, SHUT_RDWR) != 0)
+		redisAsyncDisconnect(l->ac);
 }
 
 void redis_link_free(struct redis_link *l)

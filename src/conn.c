@@ -9,7 +9,9 @@
 #include "conn.h"
 
 #include <arpa/inet.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <openssl/ssl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +92,18 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, int s
 		free(c);
 		return NULL;
 	}
-	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!admin && w->tls != NULL) {
+		SSL *ssl = SSL_new(w->tls);
+		c->secure = true;
+		c->bev = ssl ? bufferevent_openssl_socket_new(w->base, fd, ssl,
+							      BUFFEREVENT_SSL_ACCEPTING,
+							      BEV_OPT_CLOSE_ON_FREE)
+			     : NULL;
+		if (c->bev == NULL && ssl != NULL)
+			SSL_free(ssl);
+	} else {
+		c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	}
 	if (c->bev == NULL) {
 		log_error("bufferevent_socket_new failed for %s", c->peer);
 		ip_release(w, c);

@@ -39,6 +39,7 @@ struct conn {
 	char *reply_headers;           /* extra header lines for the held answer (owned) */
 	bool keep_alive;               /* the current request allows keep-alive */
 	bool admin;                    /* accepted on admin.listen */
+	bool secure;                   /* TLS */
 	bool had_session;              /* carried an Engine.IO session's traffic: its
 					  end is logged and counted by the session */
 	bool close_pending;            /* on worker->close_later */

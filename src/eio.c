@@ -214,6 +214,7 @@ static struct eio_session *session_new(struct worker *w, struct conn *c,
 
 	s->magic = EIO_MAGIC;
 	s->w = w;
+	s->secure = c->secure;
 	c->had_session = true;
 	s->transport = (uint8_t)t;
 	s->q_tail = &s->q_head;

@@ -47,6 +47,7 @@ struct eio_session {
 	bool close_after_upgrade;     /* closed gracefully mid-upgrade: finish it, flush, close */
 	uint8_t close_reason;         /* enum sg_close, for close_after_upgrade */
 	bool ever_connected;          /* a namespace was joined at least once */
+	bool secure;                  /* the handshake came over TLS */
 	struct sio_pending *pending;  /* a binary packet waiting for its attachments (owned) */
 	struct worker *w;
 	struct ws *ws;                /* WebSocket transport, borrowed (owned by its conn) */

@@ -67,9 +67,9 @@ void handshake_json(struct sg_buf *out, const struct sio_socket *sock)
 	json_js_string(out, when, strlen(when));
 	sg_buf_append_str(out, ",\"address\":");
 	json_js_string(out, s->addr, strlen(s->addr));
-	sg_buf_printf(out, ",\"xdomain\":%s,\"secure\":false,\"issued\":%lld,\"url\":",
+	sg_buf_printf(out, ",\"xdomain\":%s,\"secure\":%s,\"issued\":%lld,\"url\":",
 		      have && http_request_header(&req, "origin") ? "true" : "false",
-		      (long long)s->issued_ms);
+		      s->secure ? "true" : "false", (long long)s->issued_ms);
 	if (have)
 		json_js_string(out, req.target, req.target_len);
 	else

@@ -27,6 +27,7 @@
 #include "listener.h"
 #include "log.h"
 #include "notify.h"
+#include "tls.h"
 #include "worker.h"
 
 /* The drain ticks: server.drain_window is cut into slices of this length. */
@@ -44,6 +45,7 @@ struct server {
 	struct bridge *bridge;
 	struct listener *admin;
 	char *admin_token;
+	SSL_CTX *tls;
 	struct event *sigterm, *sigint, *sighup, *drain_check, *deadline;
 	size_t drain_batch;               /* sessions closed per drain tick */
 	bool stopping;
@@ -119,6 +121,20 @@ static void reload(struct server *srv)
 		config_free(next);
 		notify_send(srv->notifier, "READY=1\nSTATUS=reload failed; running configuration kept");
 		return;
+	}
+	if (next->server.tls.cert != NULL && srv->tls != NULL) {
+		/* new connections get the new pair; a bad pair keeps the old one */
+		SSL_CTX *tls = tls_ctx_new(next->server.tls.cert, next->server.tls.key, &err);
+		if (tls == NULL) {
+			log_error("reload: %s; keeping the running certificate", err.msg);
+		} else {
+			SSL_CTX_free(srv->tls); /* connections hold their own references */
+			srv->tls = tls;
+			srv->worker.tls = tls;
+			log_info("reload: TLS certificate loaded from %s", next->server.tls.cert);
+		}
+	} else if ((next->server.tls.cert != NULL) != (srv->tls != NULL)) {
+		log_warn("reload: turning TLS on or off needs a restart");
 	}
 	/* Nothing keeps pointers into a snapshot across loop turns, so the old
 	 * one can go now. */
@@ -229,6 +245,14 @@ int server_run(const struct sg_config *cfg)
 		log_error("cannot set up the worker");
 		goto out;
 	}
+	if (cfg->server.tls.cert != NULL) {
+		srv.tls = tls_ctx_new(cfg->server.tls.cert, cfg->server.tls.key, &err);
+		if (srv.tls == NULL) {
+			log_error("%s", err.msg);
+			goto out;
+		}
+		srv.worker.tls = srv.tls;
+	}
 	srv.listeners = sg_calloc(cfg->server.listen.n, sizeof(*srv.listeners));
 	sg_buf_init(&where);
 	for (size_t i = 0; i < cfg->server.listen.n; i++) {
@@ -274,8 +298,8 @@ int server_run(const struct sg_config *cfg)
 	event_add(srv.sigterm, NULL);
 	event_add(srv.sigint, NULL);
 	event_add(srv.sighup, NULL);
-	log_always("siogate ready: listening on %s (path %s, %s)", where.data, cfg->server.path,
-		   cfg->redis.url.n ? "redis bridge on" : "standalone");
+	log_always("siogate ready: listening on %s (path %s, %s%s)", where.data, cfg->server.path,
+		   cfg->redis.url.n ? "redis bridge on" : "standalone", srv.tls ? ", TLS" : "");
 	sg_buf_fini(&where);
 	srv.notifier = notify_new(srv.base);
 	notify_send(srv.notifier, "READY=1\nSTATUS=serving");
@@ -294,6 +318,8 @@ out:
 	free(srv.listeners);
 	listener_free(srv.admin);
 	free(srv.admin_token);
+	if (srv.tls)
+		SSL_CTX_free(srv.tls);
 	if (srv.worker.base != NULL)
 		worker_fini(&srv.worker);
 	jwt_verifier_free(srv.jwt);

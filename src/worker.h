@@ -46,6 +46,7 @@ struct worker {
 	struct auth_http *auth_http;       /* owned, made on first use of auth.verifier: http */
 	struct http_client *forward_http;  /* owned, made on first use of an http forward rule */
 	const char *admin_token;           /* borrowed; NULL: the /v1 API is off */
+	struct ssl_ctx_st *tls;            /* borrowed server TLS context; NULL: plain */
 	struct sio_nsp **nsps;             /* one per configured namespace */
 	size_t n_nsps;
 	uint32_t id_counter;

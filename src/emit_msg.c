@@ -94,8 +94,9 @@ int emit_msg_parse(const char *text, size_t len, struct emit_msg *out, struct sg
 	name = json_string_value(event);
 	for (size_t i = 0; i < SG_ARRAY_LEN(reserved); i++) {
 		if (strcmp(name, reserved[i]) == 0) {
-			json_decref(root);
-			return sg_err_set(err, "'%s' is a reserved event name", name);
+			sg_err_set(err, "'%s' is a reserved event name", reserved[i]);
+			json_decref(root); /* name points into root */
+			return -1;
 		}
 	}
 	nsp = json_object_get(root, "nsp");

@@ -143,6 +143,9 @@ install: $(BIN)
 		install -m 644 conf/siogate.yaml $(DESTDIR)$(SYSCONFDIR)/siogate/siogate.yaml; \
 	fi
 
+# the client library, its header, .pc, siocat and siocat(1) (src/client/client.mk)
+install: install-client
+
 deps:
 	scripts/install-deps
 

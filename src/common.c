@@ -109,6 +109,7 @@ void sg_buf_reserve(struct sg_buf *b, size_t extra)
 		cap *= 2;
 	b->data = sg_realloc(b->data, cap);
 	b->cap = cap;
+	b->data[b->len] = '\0'; /* data is always a string, even before the first append */
 }
 
 void sg_buf_append(struct sg_buf *b, const void *p, size_t n)

@@ -590,6 +590,15 @@ void eio_session_close(struct eio_session *s, enum sg_close reason, bool gracefu
 	event_add(s->heartbeat, s->w->tv_ping_timeout);
 }
 
+void eio_session_abort(struct eio_session *s, enum sg_close reason)
+{
+	if (!s->closing)
+		eio_session_close(s, reason, false);
+	if (s->probe != NULL)
+		drop_probe(s, reason);
+	eio_session_finish(s);
+}
+
 void eio_on_transport_closed(struct eio_session *s, struct ws *ws, enum sg_close reason)
 {
 	if (ws == s->probe) {

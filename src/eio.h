@@ -95,6 +95,10 @@ void eio_send_frame(struct eio_session *s, struct sg_frame *f);
  * the transport closes; otherwise it is dropped at once. */
 void eio_session_close(struct eio_session *s, enum sg_close reason, bool graceful);
 
+/* Ends the session now, whatever it was waiting for (a last GET, the end
+ * of an upgrade): for shutdown. */
+void eio_session_abort(struct eio_session *s, enum sg_close reason);
+
 /* The handshake's request head, re-parsed (for tokens, headers, query). */
 int eio_session_request(const struct eio_session *s, struct http_request *req) SG_WUR;
 

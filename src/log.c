@@ -23,7 +23,7 @@ static _Atomic int log_format = SG_LOG_TEXT;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
-static void emit(enum sg_log_level level, const char *fmt, va_list ap);
+static void emit(enum sg_log_level level, const char *fmt, va_list ap) SG_PRINTF(2, 0);
 static void escape_text(struct sg_buf *out, const char *s, size_t len);
 
 void log_configure(enum sg_log_level level, enum sg_log_format format)

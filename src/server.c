@@ -189,8 +189,11 @@ static void close_some(struct server *srv)
 	for (struct eio_session *s = w->sessions, *next; s != NULL && n < srv->drain_batch;
 	     s = next) {
 		next = s->next;
-		if (s->closing)
+		if (s->closing) {
+			/* waiting for a last GET or the end of an upgrade: not now */
+			eio_session_abort(s, SG_CLOSE_SHUTDOWN);
 			continue;
+		}
 		eio_session_close(s, SG_CLOSE_SHUTDOWN, true);
 		if (s->draining)
 			eio_session_finish(s);
@@ -311,6 +314,8 @@ out:
 	/* Reverse order: nothing may call back into what is already freed. */
 	srv.worker.bridge = NULL;
 	bridge_free(srv.bridge);
+	while (srv.worker.sessions != NULL)
+		eio_session_abort(srv.worker.sessions, SG_CLOSE_SHUTDOWN);
 	while (srv.worker.conns != NULL)
 		conn_close(srv.worker.conns, SG_CLOSE_SHUTDOWN);
 	for (size_t i = 0; i < srv.n_listeners; i++)

@@ -29,9 +29,11 @@
  * thread.
  *
  * Callbacks: every callback runs from the event loop, never from inside the
- * API function that caused it, with one exception documented at
- * sgc_disconnect() and sgc_shutdown() (on_disconnected).  Inside any callback
- * the program may call any function of this header on the same client,
+ * API function that caused it, with these exceptions, documented at each
+ * function: sgc_disconnect() and sgc_shutdown() call on_disconnected and the
+ * pending ack callbacks (SGC_ERR_DISCONNECTED) before returning, and
+ * sgc_client_free() calls the pending ack callbacks.  Inside any callback the
+ * program may call any function of this header on the same client,
  * sgc_client_free() included (the free then completes when the callback
  * returns).
  *
@@ -109,6 +111,11 @@ enum sgc_status {
 	SGC_ERR_RECONNECT_FAILED = -12,	/* reconnection_attempts reached; the client is idle */
 };
 
+/* The event name that subscribes to every event (socket.io-client's onAny):
+ * its handlers run for each event after the handlers of the event's own
+ * name. */
+#define SGC_ANY_EVENT "*"
+
 /* Transports (a bit mask for sgc_options.transports). */
 #define SGC_TRANSPORT_WEBSOCKET 0x1u	/* WebSocket only (the default) */
 #define SGC_TRANSPORT_POLLING 0x2u	/* HTTP long-polling */
@@ -170,8 +177,8 @@ typedef void (*sgc_ack_fn)(struct sgc_client *c, int status, const struct sgc_ev
  * discarded after it returns.
  */
 struct sgc_options {
-	/* Name of this client in error messages (the seed's `identifier`);
-	 * default "siogate-client". */
+	/* Name of this client, for the program's logs (the seed's
+	 * `identifier`, see sgc_identifier()); default "siogate-client". */
 	const char *identifier;
 	/* Server URL (required): http://, https://, ws:// or wss://, then
 	 * host[:port], then an optional path and query.  As with
@@ -308,13 +315,25 @@ SGC_API int sgc_connect(struct sgc_client *c);
 
 /*
  * Disconnects (the seed's disconnect()): sends the namespace's DISCONNECT,
- * closes the transport gracefully (in the background), cancels any
- * reconnection, fails pending acks with SGC_ERR_DISCONNECTED, resets the
- * state to SGC_UNAUTHORIZED, and, when the namespace was connected, calls
- * on_disconnected(c, "io client disconnect", ...) before returning.
- * Subscriptions stay.  sgc_connect() may be called again later.
+ * closes the transport gracefully (in the background, see sgc_is_closing()),
+ * cancels any reconnection, resets the state to SGC_UNAUTHORIZED, and, when
+ * the namespace was connected, calls on_disconnected(c, "io client
+ * disconnect", ...) and then every pending ack callback with
+ * SGC_ERR_DISCONNECTED, before returning.  Subscriptions stay.  A client that
+ * is not connected is only stopped (no callback).  sgc_connect() may be
+ * called again later.
  */
 SGC_API void sgc_disconnect(struct sgc_client *c);
+
+/*
+ * True while a graceful close started by sgc_disconnect() or sgc_shutdown()
+ * is still being written in the background (the DISCONNECT packet, then the
+ * WebSocket close frame or the polling close packet; one second at most).
+ * sgc_client_free() cuts it short, so a program that wants the server to see
+ * a clean disconnect keeps its loop running until this turns false (or until
+ * event_base_dispatch() returns for lack of events) before freeing.
+ */
+SGC_API bool sgc_is_closing(const struct sgc_client *c);
 
 /*
  * Runs the helper's authentication flow (the seed's authenticate()): emits
@@ -348,7 +367,8 @@ SGC_API const char *sgc_transport_name(const struct sgc_client *c);
 SGC_API const char *sgc_identifier(const struct sgc_client *c);
 
 /*
- * Subscribes handler(c, ev, user) to event (the seed's subscribe()).  With
+ * Subscribes handler(c, ev, user) to event (the seed's subscribe());
+ * SGC_ANY_EVENT ("*") subscribes to every event.  With
  * ignore_duplicate (the seed's default, true) nothing is added when the event
  * already has a handler, whichever it is, and SGC_SKIPPED is returned.
  * Without it the handler is added even if the same (handler, user) pair is

@@ -1,0 +1,457 @@
+/*
+ * test_client_pure.c: the pure modules of libsiogate-client: URL parsing,
+ * the HTTP response parser (every input also split at every byte boundary),
+ * chunked bodies, the backoff formula, the subscription table (duplicate
+ * protection, removing one handler or all, changes during a dispatch) and
+ * JSON output.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backoff.h"
+#include "httpresp.h"
+#include "jsonout.h"
+#include "subs.h"
+#include "unit.h"
+#include "url.h"
+
+static void test_url_valid(void);
+static void test_url_invalid(void);
+static void test_http_resp(void);
+static void test_http_resp_split(void);
+static void test_http_resp_errors(void);
+static void test_http_chunked(void);
+static void test_backoff(void);
+static void test_subs_duplicates(void);
+static void test_subs_remove(void);
+static void test_subs_dispatch_changes(void);
+static void test_json_out(void);
+
+static void test_url_valid(void)
+{
+	static const struct {
+		const char *in;
+		int tls;
+		const char *host;
+		unsigned port;
+		const char *path;
+		const char *query;
+		const char *host_header;
+	} cases[] = {
+		{ "http://127.0.0.1:8080", 0, "127.0.0.1", 8080, "/", "", "127.0.0.1:8080" },
+		{ "ws://example.com", 0, "example.com", 80, "/", "", "example.com" },
+		{ "https://example.com/admin?x=1&y=2#frag", 1, "example.com", 443, "/admin",
+		  "x=1&y=2", "example.com" },
+		{ "WSS://h:444/", 1, "h", 444, "/", "", "h:444" },
+		{ "http://[::1]:3000/chat", 0, "::1", 3000, "/chat", "", "[::1]:3000" },
+		{ "http://host?token=abc", 0, "host", 80, "/", "token=abc", "host" },
+		{ "http://h:65535#x", 0, "h", 65535, "/", "", "h:65535" },
+	};
+	size_t i;
+
+	for (i = 0; i < SG_ARRAY_LEN(cases); i++) {
+		struct sgc_url u;
+		struct sg_err err = { 0, 0, "" };
+		struct sg_buf b;
+
+		CHECK_INT(sgc_url_parse(cases[i].in, &u, &err), 0);
+		CHECK_INT(u.tls, cases[i].tls);
+		CHECK_STR(u.host, cases[i].host);
+		CHECK_INT(u.port, cases[i].port);
+		CHECK_STR(u.path, cases[i].path);
+		CHECK_STR(u.query, cases[i].query);
+		sg_buf_init(&b);
+		sgc_url_host_header(&u, &b);
+		CHECK_STR(b.data, cases[i].host_header);
+		sg_buf_fini(&b);
+		sgc_url_fini(&u);
+		sgc_url_fini(&u); /* twice is fine */
+	}
+}
+
+static void test_url_invalid(void)
+{
+	static const struct {
+		const char *in;
+		const char *msg;	/* a substring of the error */
+	} cases[] = {
+		{ "", "empty URL" },
+		{ "localhost:3000", "no scheme" },
+		{ "ftp://h", "unsupported URL scheme 'ftp'" },
+		{ "http://", "no host" },
+		{ "http://:80", "no host" },
+		{ "http://h:0", "invalid port" },
+		{ "http://h:65536", "invalid port" },
+		{ "http://h:12a", "invalid port" },
+		{ "http://h:", "invalid port" },
+		{ "http://user:pw@h", "user information" },
+		{ "http://[::1", "IPv6" },
+		{ "http://[::1]x", "after the IPv6" },
+		{ "http://ho st", "invalid character ' '" },
+	};
+	size_t i;
+
+	for (i = 0; i < SG_ARRAY_LEN(cases); i++) {
+		struct sgc_url u;
+		struct sg_err err = { 0, 0, "" };
+
+		CHECK_INT(sgc_url_parse(cases[i].in, &u, &err), -1);
+		CHECK(u.host == NULL && u.path == NULL && u.query == NULL);
+		if (strstr(err.msg, cases[i].msg) == NULL)
+			fprintf(stderr, "case '%s': error '%s' lacks '%s'\n", cases[i].in, err.msg,
+				cases[i].msg);
+		CHECK(strstr(err.msg, cases[i].msg) != NULL);
+	}
+}
+
+static const char resp101[] = "HTTP/1.1 101 Switching Protocols\r\n"
+			      "Upgrade: websocket\r\n"
+			      "Connection: Upgrade\r\n"
+			      "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+			      "\r\n";
+
+static void test_http_resp(void)
+{
+	struct sgc_http_resp r;
+	struct sg_err err = { 0, 0, "" };
+	const struct sgc_http_header *h;
+	static const char ok[] = "HTTP/1.1 200 OK\nContent-Type: text/plain; charset=UTF-8\n"
+				 "Content-Length:  5 \nX-Multi: a, keep-alive ,Upgrade\n\nhello";
+	static const char chunked[] = "HTTP/1.0 400 Bad Request\r\n"
+				      "Transfer-Encoding: gzip, chunked\r\n\r\n";
+
+	CHECK_INT(sgc_http_resp_parse(resp101, strlen(resp101), 4096, &r, &err), 1);
+	CHECK_INT(r.status, 101);
+	CHECK_INT(r.version_minor, 1);
+	CHECK_INT(r.n_headers, 3);
+	CHECK_INT(r.head_len, strlen(resp101));
+	CHECK_INT(r.content_length, -1);
+	CHECK(!r.chunked);
+	h = sgc_http_resp_header(&r, "sec-websocket-accept");
+	CHECK(h != NULL);
+	if (h)
+		CHECK_MEM(h->value, h->value_len, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+	CHECK(sgc_http_header_has_token(sgc_http_resp_header(&r, "Upgrade"), "WebSocket"));
+	CHECK(sgc_http_resp_no_body(&r, "GET"));
+	CHECK(sgc_http_resp_header(&r, "Content-Length") == NULL);
+
+	CHECK_INT(sgc_http_resp_parse(ok, strlen(ok), 4096, &r, &err), 1);
+	CHECK_INT(r.status, 200);
+	CHECK_INT(r.content_length, 5);
+	CHECK_INT(r.head_len, strlen(ok) - 5);
+	CHECK(!sgc_http_resp_no_body(&r, "GET"));
+	CHECK(sgc_http_resp_no_body(&r, "HEAD"));
+	h = sgc_http_resp_header(&r, "X-Multi");
+	CHECK(sgc_http_header_has_token(h, "keep-alive"));
+	CHECK(sgc_http_header_has_token(h, "upgrade"));
+	CHECK(sgc_http_header_has_token(h, "a"));
+	CHECK(!sgc_http_header_has_token(h, "keep"));
+	CHECK(!sgc_http_header_has_token(NULL, "a"));
+
+	CHECK_INT(sgc_http_resp_parse(chunked, strlen(chunked), 4096, &r, &err), 1);
+	CHECK_INT(r.status, 400);
+	CHECK_INT(r.version_minor, 0);
+	CHECK(r.chunked);
+}
+
+/* Every prefix of a complete head is "need more"; the whole is complete. */
+static void test_http_resp_split(void)
+{
+	struct sgc_http_resp r;
+	struct sg_err err = { 0, 0, "" };
+	size_t i, n = strlen(resp101);
+	int more = 0;
+
+	for (i = 0; i < n; i++) {
+		if (sgc_http_resp_parse(resp101, i, 4096, &r, &err) == 0)
+			more++;
+	}
+	CHECK_INT(more, (int)n);
+	CHECK_INT(sgc_http_resp_parse(resp101, n, 4096, &r, &err), 1);
+}
+
+static void test_http_resp_errors(void)
+{
+	static const char *const bad[] = {
+		"HTTP/2.0 200 OK\r\n\r\n",
+		"HTTP/1.1 2x0 OK\r\n\r\n",
+		"HTTP/1.1 200OK\r\n\r\n",
+		"HTTP/1.1 099 Low\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nBad Header: x\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nX: a\r\n folded\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 12x\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+		"HTTP/1.1 200 OK\r\n: novalue\r\n\r\n",
+		"SSH-2.0-OpenSSH",
+	};
+	struct sgc_http_resp r;
+	struct sg_err err = { 0, 0, "" };
+	char big[600];
+	size_t i;
+
+	for (i = 0; i < SG_ARRAY_LEN(bad); i++) {
+		int rc = sgc_http_resp_parse(bad[i], strlen(bad[i]), 4096, &r, &err);
+		if (rc != -1)
+			fprintf(stderr, "accepted: %s\n", bad[i]);
+		CHECK_INT(rc, -1);
+	}
+	/* a head larger than max_head */
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "HTTP/1.1 200 OK\r\nX: ", 20);
+	CHECK_INT(sgc_http_resp_parse(big, sizeof(big), 512, &r, &err), -1);
+	CHECK(strstr(err.msg, "longer than 512") != NULL);
+	/* a repeated Content-Length that agrees is fine */
+	CHECK_INT(sgc_http_resp_parse("HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\n",
+				      58, 4096, &r, &err),
+		  1);
+	CHECK_INT(r.content_length, 2);
+}
+
+static void test_http_chunked(void)
+{
+	static const char body[] = "5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nTrailer: x\r\n\r\nNEXT";
+	struct sg_buf out;
+	struct sg_err err = { 0, 0, "" };
+	size_t used = 0, i, full = strlen(body) - 4;
+
+	sg_buf_init(&out);
+	CHECK_INT(sgc_http_chunked_decode(body, strlen(body), 1000, &out, &used, &err), 1);
+	CHECK_STR(out.data, "hello, world");
+	CHECK_INT(used, full);
+	for (i = 0; i < full; i++)
+		CHECK_INT(sgc_http_chunked_decode(body, i, 1000, &out, &used, &err), 0);
+	CHECK_INT(sgc_http_chunked_decode("0\n\n", 3, 1000, &out, &used, &err), 1);
+	CHECK_INT(out.len, 0);
+	CHECK_INT(sgc_http_chunked_decode("zz\r\n", 4, 1000, &out, &used, &err), -1);
+	CHECK_INT(sgc_http_chunked_decode("5\r\nhelloXX", 10, 1000, &out, &used, &err), -1);
+	CHECK_INT(sgc_http_chunked_decode("5\r\nhello\r\n", 10, 4, &out, &used, &err), -1);
+	CHECK(strstr(err.msg, "larger than 4") != NULL);
+	sg_buf_fini(&out);
+}
+
+static void test_backoff(void)
+{
+	/* socket.io-client defaults: 1000 ms, max 5000, factor 2, jitter 0.5 */
+	CHECK_INT(sgc_backoff_delay(0, 1000, 5000, 0, 0.3), 1000);
+	CHECK_INT(sgc_backoff_delay(1, 1000, 5000, 0, 0.3), 2000);
+	CHECK_INT(sgc_backoff_delay(2, 1000, 5000, 0, 0.3), 4000);
+	CHECK_INT(sgc_backoff_delay(3, 1000, 5000, 0, 0.3), 5000);
+	CHECK_INT(sgc_backoff_delay(1000, 1000, 5000, 0, 0.3), 5000);
+	/* r = 0.3: floor(3) is odd -> + floor(0.3 * 0.5 * 1000) = 150 */
+	CHECK_INT(sgc_backoff_delay(0, 1000, 5000, 0.5, 0.3), 1150);
+	/* r = 0.25: floor(2.5) = 2 even -> - floor(125) */
+	CHECK_INT(sgc_backoff_delay(0, 1000, 5000, 0.5, 0.25), 875);
+	/* r = 0.99: odd (9) -> + floor(0.99 * 0.5 * 2000) = 990 */
+	CHECK_INT(sgc_backoff_delay(1, 1000, 5000, 0.5, 0.99), 2990);
+	/* jitter never breaks the cap */
+	CHECK_INT(sgc_backoff_delay(2, 1000, 5000, 0.5, 0.99), 5000);
+	CHECK_INT(sgc_backoff_delay(0, 0, 0, 0.5, 0.5), 0);
+}
+
+/* Handlers for the table tests: they record calls in a log. */
+static char sub_log[256];
+
+static int h_a(struct sgc_client *c, const struct sgc_event *ev, void *user);
+static int h_b(struct sgc_client *c, const struct sgc_event *ev, void *user);
+
+static int h_a(struct sgc_client *c, const struct sgc_event *ev, void *user)
+{
+	(void)c;
+	(void)ev;
+	strcat(sub_log, "a");
+	strcat(sub_log, user ? (const char *)user : "-");
+	return 0;
+}
+
+static int h_b(struct sgc_client *c, const struct sgc_event *ev, void *user)
+{
+	(void)c;
+	(void)ev;
+	strcat(sub_log, "b");
+	strcat(sub_log, user ? (const char *)user : "-");
+	return 0;
+}
+
+static void call_sub(const struct sgc_sub *sub, void *arg);
+
+static void call_sub(const struct sgc_sub *sub, void *arg)
+{
+	(void)arg;
+	sub->fn(NULL, NULL, sub->user);
+}
+
+static void test_subs_duplicates(void)
+{
+	struct sgc_subs s;
+
+	memset(&s, 0, sizeof(s));
+	/* the seed's ignoreDuplicate: skip when the event has any handler */
+	CHECK_INT(sgc_subs_add(&s, "news", h_a, "1", true), SGC_OK);
+	CHECK_INT(sgc_subs_add(&s, "news", h_a, "1", true), SGC_SKIPPED);
+	CHECK_INT(sgc_subs_add(&s, "news", h_b, "2", true), SGC_SKIPPED);
+	CHECK_INT(sgc_subs_count(&s, "news"), 1);
+	/* another event is independent */
+	CHECK_INT(sgc_subs_add(&s, "other", h_b, "2", true), SGC_OK);
+	/* without the protection, even the same pair is added again */
+	CHECK_INT(sgc_subs_add(&s, "news", h_a, "1", false), SGC_OK);
+	CHECK_INT(sgc_subs_add(&s, "news", h_b, "2", false), SGC_OK);
+	CHECK_INT(sgc_subs_count(&s, "news"), 3);
+	sub_log[0] = '\0';
+	CHECK_INT(sgc_subs_dispatch(&s, "news", call_sub, NULL), 3);
+	CHECK_STR(sub_log, "a1a1b2");
+	sub_log[0] = '\0';
+	CHECK_INT(sgc_subs_dispatch(&s, "nothing", call_sub, NULL), 0);
+	CHECK_STR(sub_log, "");
+	sgc_subs_fini(&s);
+}
+
+static void test_subs_remove(void)
+{
+	struct sgc_subs s;
+
+	memset(&s, 0, sizeof(s));
+	CHECK_INT(sgc_subs_add(&s, "e", h_a, "1", false), SGC_OK);
+	CHECK_INT(sgc_subs_add(&s, "e", h_a, "2", false), SGC_OK);
+	CHECK_INT(sgc_subs_add(&s, "e", h_b, "1", false), SGC_OK);
+	CHECK_INT(sgc_subs_add(&s, "e", h_a, "1", false), SGC_OK);
+	CHECK_INT(sgc_subs_add(&s, "f", h_a, "1", false), SGC_OK);
+	/* one handler: every registration of exactly (fn, user) */
+	CHECK_INT(sgc_subs_remove(&s, "e", h_a, "1"), SGC_OK);
+	CHECK_INT(sgc_subs_count(&s, "e"), 2);
+	sub_log[0] = '\0';
+	sgc_subs_dispatch(&s, "e", call_sub, NULL);
+	CHECK_STR(sub_log, "a2b1");
+	CHECK_INT(sgc_subs_remove(&s, "e", h_a, "1"), SGC_SKIPPED);
+	CHECK_INT(sgc_subs_remove(&s, "e", h_b, "2"), SGC_SKIPPED);
+	/* the other event kept its handler */
+	CHECK_INT(sgc_subs_count(&s, "f"), 1);
+	/* all handlers of an event */
+	CHECK_INT(sgc_subs_remove(&s, "e", NULL, NULL), SGC_OK);
+	CHECK_INT(sgc_subs_count(&s, "e"), 0);
+	CHECK_INT(sgc_subs_remove(&s, "e", NULL, NULL), SGC_SKIPPED);
+	/* removing all lifts the duplicate protection */
+	CHECK_INT(sgc_subs_add(&s, "e", h_b, "3", true), SGC_OK);
+	sgc_subs_clear(&s);
+	CHECK_INT(sgc_subs_count(&s, "e") + sgc_subs_count(&s, "f"), 0);
+	CHECK_INT(s.n, 0);
+	sgc_subs_fini(&s);
+}
+
+/* A handler that changes the table while the dispatch runs. */
+static struct sgc_subs *mut_table;
+static int mut_mode;
+
+static int h_mut(struct sgc_client *c, const struct sgc_event *ev, void *user);
+
+static int h_mut(struct sgc_client *c, const struct sgc_event *ev, void *user)
+{
+	int i;
+
+	(void)c;
+	(void)ev;
+	strcat(sub_log, "m");
+	switch (mut_mode) {
+	case 1: /* remove itself and the next handler */
+		sgc_subs_remove(mut_table, "e", h_mut, user);
+		sgc_subs_remove(mut_table, "e", h_b, "2");
+		break;
+	case 2: /* add many (forces the table to move) */
+		for (i = 0; i < 50; i++)
+			sgc_subs_add(mut_table, "e", h_a, "n", false);
+		break;
+	case 3: /* clear everything */
+		sgc_subs_clear(mut_table);
+		break;
+	}
+	return 0;
+}
+
+static void test_subs_dispatch_changes(void)
+{
+	struct sgc_subs s;
+
+	memset(&s, 0, sizeof(s));
+	mut_table = &s;
+	mut_mode = 1;
+	sgc_subs_add(&s, "e", h_a, "1", false);
+	sgc_subs_add(&s, "e", h_mut, NULL, false);
+	sgc_subs_add(&s, "e", h_b, "2", false);
+	sgc_subs_add(&s, "e", h_b, "3", false);
+	sub_log[0] = '\0';
+	CHECK_INT(sgc_subs_dispatch(&s, "e", call_sub, NULL), 3);
+	CHECK_STR(sub_log, "a1mb3");
+	CHECK_INT(sgc_subs_count(&s, "e"), 2);
+	CHECK_INT(s.n, 2); /* compacted after the dispatch */
+
+	/* handlers added during a dispatch wait for the next event */
+	mut_mode = 2;
+	sgc_subs_add(&s, "e", h_mut, NULL, false);
+	sub_log[0] = '\0';
+	sgc_subs_dispatch(&s, "e", call_sub, NULL);
+	CHECK_STR(sub_log, "a1b3m");
+	CHECK_INT(sgc_subs_count(&s, "e"), 53);
+
+	/* clear during a dispatch stops the remaining handlers */
+	sgc_subs_fini(&s);
+	memset(&s, 0, sizeof(s));
+	mut_mode = 3;
+	sgc_subs_add(&s, "e", h_mut, NULL, false);
+	sgc_subs_add(&s, "e", h_a, "1", false);
+	sub_log[0] = '\0';
+	sgc_subs_dispatch(&s, "e", call_sub, NULL);
+	CHECK_STR(sub_log, "m");
+	CHECK_INT(s.n, 0);
+	sgc_subs_fini(&s);
+}
+
+static void test_json_out(void)
+{
+	static const struct {
+		const char *in;
+		const char *out;
+	} cases[] = {
+		{ "{\"a\":1,\"b\":[true,false,null],\"c\":\"x\"}", "{\"a\":1,\"b\":[true,false,null],\"c\":\"x\"}" },
+		{ "[0.1,1.0,1e21,-0.0,1.5e-7,12345678901234]", "[0.1,1,1e+21,0,1.5e-7,12345678901234]" },
+		{ "\"tab\\tquote\\\"nl\\n\\u0001\\u00e9\"", "\"tab\\tquote\\\"nl\\n\\u0001\xc3\xa9\"" },
+		{ "{\"z\":1,\"a\":2}", "{\"z\":1,\"a\":2}" },
+		{ "[]", "[]" },
+		{ "{}", "{}" },
+	};
+	size_t i;
+
+	for (i = 0; i < SG_ARRAY_LEN(cases); i++) {
+		json_error_t jerr;
+		json_t *v = json_loads(cases[i].in, JSON_DECODE_ANY, &jerr);
+		struct sg_buf b;
+
+		CHECK(v != NULL);
+		sg_buf_init(&b);
+		sgc_json_append(&b, v);
+		CHECK_STR(b.data, cases[i].out);
+		sg_buf_fini(&b);
+		json_decref(v);
+	}
+	{
+		struct sg_buf b;
+		sg_buf_init(&b);
+		sgc_json_append(&b, NULL);
+		CHECK_STR(b.data, "null");
+		sg_buf_fini(&b);
+	}
+}
+
+int main(void)
+{
+	RUN(test_url_valid);
+	RUN(test_url_invalid);
+	RUN(test_http_resp);
+	RUN(test_http_resp_split);
+	RUN(test_http_resp_errors);
+	RUN(test_http_chunked);
+	RUN(test_backoff);
+	RUN(test_subs_duplicates);
+	RUN(test_subs_remove);
+	RUN(test_subs_dispatch_changes);
+	RUN(test_json_out);
+	return UNIT_END();
+}

@@ -1,0 +1,1086 @@
+/*
+ * test_client_state.c: libsiogate-client's state machine and Socket.IO layer
+ * (client.c) on a fake engine: connect and the namespace CONNECT, the
+ * helper's authentication states, emit / acks both ways / timeouts, binary
+ * attachments, subscribe / unsubscribe semantics through the client
+ * (duplicate protection, one handler or all, contained handler errors,
+ * changes and frees inside callbacks), server and client disconnects,
+ * CONNECT_ERROR, protocol errors, reconnection with backoff and its limit,
+ * and the connect timeout.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "fake_engine.h"
+#include "siogate/client.h"
+#include "unit.h"
+
+/* Everything the callbacks saw, as one log string, plus counters. */
+struct rec {
+	struct sg_buf log;
+	int connected;
+	int disconnected;
+	int authenticated;
+	int unauthenticated;
+	int errors;
+	int last_error;
+	int reconnecting;
+	unsigned last_delay;
+	bool free_on_connected;
+	bool free_on_event;
+	bool disconnect_on_authenticated;
+	struct sgc_client **self;
+};
+
+static struct event_base *base;
+
+static void run_ms(int ms);
+static struct sgc_client *make_client(struct rec *r, struct sgc_options *o);
+static void rec_init(struct rec *r);
+static void rec_fini(struct rec *r);
+static struct sgc_engine *connect_open(struct sgc_client *c, const char *nsp_reply);
+static void cb_connected(struct sgc_client *c, void *user);
+static void cb_disconnected(struct sgc_client *c, const char *reason, void *user);
+static void cb_error(struct sgc_client *c, const struct sgc_error *err, void *user);
+static void cb_authenticated(struct sgc_client *c, const json_t *data, void *user);
+static void cb_unauthenticated(struct sgc_client *c, const char *message, void *user);
+static void cb_reconnecting(struct sgc_client *c, unsigned attempt, unsigned delay, void *user);
+static int h_log(struct sgc_client *c, const struct sgc_event *ev, void *user);
+static int h_fail(struct sgc_client *c, const struct sgc_event *ev, void *user);
+static int h_unsub_self(struct sgc_client *c, const struct sgc_event *ev, void *user);
+static int h_free(struct sgc_client *c, const struct sgc_event *ev, void *user);
+static void ack_log(struct sgc_client *c, int status, const struct sgc_event *reply, void *user);
+
+static void test_options(void);
+static void test_connect_and_auth(void);
+static void test_unauthenticated(void);
+static void test_emit(void);
+static void test_acks(void);
+static void test_server_ack_request(void);
+static void test_binary(void);
+static void test_subscribe_semantics(void);
+static void test_handler_errors_contained(void);
+static void test_free_inside_callbacks(void);
+static void test_client_disconnect(void);
+static void test_connect_error(void);
+static void test_protocol_error(void);
+static void test_reconnect(void);
+static void test_reconnect_gives_up(void);
+static void test_connect_timeout(void);
+static void test_namespace_and_rooms(void);
+static void test_shutdown(void);
+
+/* ------------------------------------------------------------------ helpers */
+
+static void run_ms(int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
+}
+
+static void rec_init(struct rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	sg_buf_init(&r->log);
+	sg_buf_append(&r->log, "", 0);
+}
+
+static void rec_fini(struct rec *r)
+{
+	sg_buf_fini(&r->log);
+}
+
+static void cb_connected(struct sgc_client *c, void *user)
+{
+	struct rec *r = user;
+
+	r->connected++;
+	sg_buf_printf(&r->log, "connected(%s,%s)|", sgc_socket_id(c), sgc_state_name(sgc_state(c)));
+	if (r->free_on_connected) {
+		sgc_client_free(c);
+		*r->self = NULL;
+	}
+}
+
+static void cb_disconnected(struct sgc_client *c, const char *reason, void *user)
+{
+	struct rec *r = user;
+
+	r->disconnected++;
+	sg_buf_printf(&r->log, "disconnected(%s,%s)|", reason, sgc_state_name(sgc_state(c)));
+}
+
+static void cb_error(struct sgc_client *c, const struct sgc_error *err, void *user)
+{
+	struct rec *r = user;
+	char *data = err->data ? json_dumps(err->data, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+
+	(void)c;
+	r->errors++;
+	r->last_error = err->code;
+	sg_buf_printf(&r->log, "error(%d,%s%s%s)|", err->code, err->message, data ? "," : "",
+		      data ? data : "");
+	free(data);
+}
+
+static void cb_authenticated(struct sgc_client *c, const json_t *data, void *user)
+{
+	struct rec *r = user;
+
+	r->authenticated++;
+	sg_buf_printf(&r->log, "authenticated(%s)|",
+		      json_string_value(json_object_get(data, "id")));
+	if (r->disconnect_on_authenticated)
+		sgc_disconnect(c);
+}
+
+static void cb_unauthenticated(struct sgc_client *c, const char *message, void *user)
+{
+	struct rec *r = user;
+
+	r->unauthenticated++;
+	sg_buf_printf(&r->log, "unauthenticated(%s,%s)|", message, sgc_state_name(sgc_state(c)));
+}
+
+static void cb_reconnecting(struct sgc_client *c, unsigned attempt, unsigned delay, void *user)
+{
+	struct rec *r = user;
+
+	(void)c;
+	r->reconnecting++;
+	r->last_delay = delay;
+	sg_buf_printf(&r->log, "reconnecting(%u)|", attempt);
+}
+
+static struct sgc_client *make_client(struct rec *r, struct sgc_options *o)
+{
+	char err[200];
+	struct sgc_client *c;
+
+	o->on_connected = cb_connected;
+	o->on_disconnected = cb_disconnected;
+	o->on_error = cb_error;
+	o->on_authenticated = cb_authenticated;
+	o->on_unauthenticated = cb_unauthenticated;
+	o->on_reconnecting = cb_reconnecting;
+	o->user = r;
+	c = sgc_client_new(base, o, err, sizeof(err));
+	if (c == NULL)
+		fprintf(stderr, "sgc_client_new: %s\n", err);
+	CHECK(c != NULL);
+	return c;
+}
+
+/* connect, open the engine, answer the CONNECT with nsp_reply (e.g.
+ * "40{\"sid\":\"S1\"}"); returns the engine. */
+static struct sgc_engine *connect_open(struct sgc_client *c, const char *nsp_reply)
+{
+	struct sgc_engine *e;
+
+	CHECK_INT(sgc_connect(c), SGC_OK);
+	e = fake_engine_last();
+	CHECK(e != NULL);
+	fake_engine_open(e);
+	if (nsp_reply)
+		fake_engine_recv(e, nsp_reply);
+	return e;
+}
+
+/* Handler log: "<user>:<event>:<args JSON>[:ack N][:bin hex...]|" */
+static int h_log(struct sgc_client *c, const struct sgc_event *ev, void *user)
+{
+	struct rec *r = user ? user : NULL;
+	char *args = json_dumps(ev->args, JSON_COMPACT);
+	size_t i, k;
+
+	(void)c;
+	if (r == NULL)
+		return 0;
+	sg_buf_printf(&r->log, "h:%s:%s", ev->name, args);
+	if (ev->ack_id >= 0)
+		sg_buf_printf(&r->log, ":ack%lld", (long long)ev->ack_id);
+	for (i = 0; i < ev->n_attachments; i++) {
+		sg_buf_append_str(&r->log, ":bin");
+		for (k = 0; k < ev->attachments[i].len; k++)
+			sg_buf_printf(&r->log, "%02x", ((const unsigned char *)ev->attachments[i].data)[k]);
+	}
+	sg_buf_append_char(&r->log, '|');
+	free(args);
+	return 0;
+}
+
+static int h_fail(struct sgc_client *c, const struct sgc_event *ev, void *user)
+{
+	struct rec *r = user;
+
+	(void)c;
+	sg_buf_printf(&r->log, "fail:%s|", ev->name);
+	return 42;
+}
+
+static int h_unsub_self(struct sgc_client *c, const struct sgc_event *ev, void *user)
+{
+	struct rec *r = user;
+
+	sg_buf_printf(&r->log, "once:%s|", ev->name);
+	CHECK_INT(sgc_unsubscribe(c, ev->name, h_unsub_self, user), SGC_OK);
+	return 0;
+}
+
+static int h_free(struct sgc_client *c, const struct sgc_event *ev, void *user)
+{
+	struct rec *r = user;
+
+	sg_buf_printf(&r->log, "free:%s|", ev->name);
+	sgc_client_free(c);
+	*r->self = NULL;
+	return 0;
+}
+
+static void ack_log(struct sgc_client *c, int status, const struct sgc_event *reply, void *user)
+{
+	struct rec *r = user;
+	char *args = reply ? json_dumps(reply->args, JSON_COMPACT) : NULL;
+
+	(void)c;
+	sg_buf_printf(&r->log, "ack(%d%s%s%s)|", status, args ? "," : "", args ? args : "",
+		      reply && reply->n_attachments ? ",bin" : "");
+	free(args);
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static void test_options(void)
+{
+	struct sgc_options o;
+	char err[200];
+	static const char *const bad_header[] = { "NoColon", NULL };
+	static const char *const host_header[] = { "Host: evil", NULL };
+	static const char *const ctl_header[] = { "X-A: a\r\nX-B: b", NULL };
+	static const char *const good[] = { "Authorization: Bearer abc", "X-Id:  7", NULL };
+	struct sgc_client *c;
+	struct sgc_engine *e;
+	struct rec r;
+
+	sgc_options_init(&o);
+	CHECK_INT(o.transports, SGC_TRANSPORT_WEBSOCKET);
+	CHECK(o.reconnection);
+	CHECK(o.tls_verify);
+	CHECK_INT(o.reconnection_delay_ms, 1000);
+	CHECK_INT(o.reconnection_delay_max_ms, 5000);
+	CHECK(sgc_client_new(base, &o, err, sizeof(err)) == NULL);
+	CHECK_STR(err, "no URL");
+	o.url = "gopher://x";
+	CHECK(sgc_client_new(base, &o, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "unsupported URL scheme") != NULL);
+	o.url = "http://h:1";
+	o.headers = bad_header;
+	CHECK(sgc_client_new(base, &o, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "not 'Name: value'") != NULL);
+	o.headers = host_header;
+	CHECK(sgc_client_new(base, &o, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "set by the client itself") != NULL);
+	o.headers = ctl_header;
+	CHECK(sgc_client_new(base, &o, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "control character") != NULL);
+	o.headers = NULL;
+	o.auth = "[1]";
+	CHECK(sgc_client_new(base, &o, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "auth must be a JSON object") != NULL);
+	o.auth = NULL;
+	o.path = "no-slash";
+	CHECK(sgc_client_new(base, &o, err, sizeof(err)) == NULL);
+	o.path = "/socket.io/";
+	o.nsp = "admin";
+	CHECK(sgc_client_new(base, &o, NULL, 0) == NULL); /* errbuf may be NULL */
+
+	/* what a valid client hands to its engine */
+	rec_init(&r);
+	sgc_options_init(&o);
+	o.url = "http://h:1/chat?from=url";
+	o.path = "/io";
+	o.query = "token=t1";
+	o.headers = good;
+	o.transports = SGC_TRANSPORT_ANY;
+	c = make_client(&r, &o);
+	CHECK_STR(sgc_identifier(c), "siogate-client");
+	CHECK_INT(sgc_conn_state(c), SGC_CONN_DISCONNECTED);
+	CHECK(sgc_socket_id(c) == NULL);
+	CHECK_INT(sgc_connect(c), SGC_OK);
+	CHECK_INT(sgc_connect(c), SGC_SKIPPED);
+	CHECK_INT(sgc_conn_state(c), SGC_CONN_CONNECTING);
+	e = fake_engine_last();
+	CHECK_STR(fake_engine_path(e), "/io/");
+	CHECK_STR(fake_engine_query(e), "from=url&token=t1");
+	CHECK_STR(fake_engine_headers(e), "Authorization: Bearer abc\r\nX-Id: 7\r\n");
+	CHECK_INT(fake_engine_transports(e), SGC_TRANSPORT_ANY);
+	/* the URL path is the namespace */
+	fake_engine_open(e);
+	CHECK_STR(fake_engine_sent(e), "T:40/chat,|");
+	sgc_client_free(c);
+	CHECK(fake_engine_freed(e));
+	rec_fini(&r);
+	fake_engine_reset();
+}
+
+static void test_connect_and_auth(void)
+{
+	struct sgc_options o;
+	struct sgc_client *c;
+	struct sgc_engine *e;
+	struct rec r;
+
+	rec_init(&r);
+	sgc_options_init(&o);
+	o.url = "ws://127.0.0.1:9";
+	o.auth = "{ \"token\" : \"abc\" }";
+	c = make_client(&r, &o);
+	CHECK_INT(sgc_authenticate(c), SGC_ERR_NOT_CONNECTED);
+	e = connect_open(c, NULL);
+	/* CONNECT with the auth payload, compact */
+	CHECK_STR(fake_engine_sent(e), "T:40{\"token\":\"abc\"}|");
+	CHECK_INT(r.connected, 0);
+	CHECK_INT(sgc_emit(c, "early", NULL), SGC_ERR_NOT_CONNECTED);
+	fake_engine_recv(e, "40{\"sid\":\"S1\"}");
+	CHECK_INT(r.connected, 1);
+	CHECK_STR(r.log.data, "connected(S1,unauthorized)|");
+	CHECK_INT(sgc_conn_state(c), SGC_CONN_CONNECTED);
+	CHECK_STR(sgc_socket_id(c), "S1");
+	CHECK_STR(sgc_transport_name(c), "websocket");
+	/* a repeated CONNECT changes nothing */
+	fake_engine_recv(e, "40{\"sid\":\"S2\"}");
+	CHECK_INT(r.connected, 1);
+	CHECK_STR(sgc_socket_id(c), "S1");
+
+	fake_engine_clear_sent(e);
+	CHECK_INT(sgc_state(c), SGC_UNAUTHORIZED);
+	CHECK_INT(sgc_authenticate(c), SGC_OK);
+	CHECK_STR(fake_engine_sent(e), "T:42[\"authenticate\"]|");
+	CHECK_INT(sgc_state(c), SGC_AUTHENTICATING);
+	CHECK_STR(sgc_state_name(sgc_state(c)), "authenticating");
+	CHECK_INT(sgc_authenticate(c), SGC_ERR_STATE);
+	fake_engine_recv(e, "42[\"authenticated\",{\"id\":\"S1\",\"time\":\"t\"}]");
+	CHECK_INT(r.authenticated, 1);
+	CHECK_INT(sgc_state(c), SGC_AUTHENTICATED);
+	CHECK_INT(sgc_authenticate(c), SGC_ERR_STATE);
+	CHECK_STR(r.log.data, "connected(S1,unauthorized)|authenticated(S1)|");
+
+	/* the transport drops: disconnected, state reset, reconnect scheduled */
+	fake_engine_close(e, 0, "transport close", "gone");
+	CHECK_INT(r.disconnected, 1);
+	CHECK_INT(sgc_state(c), SGC_UNAUTHORIZED);
+	CHECK(strstr(r.log.data, "disconnected(transport close,unauthorized)|reconnecting(1)|") != NULL);
+	CHECK_INT(sgc_conn_state(c), SGC_CONN_RECONNECTING);
+	CHECK(sgc_socket_id(c) == NULL);
+	CHECK(fake_engine_freed(e));
+	sgc_client_free(c);
+	rec_fini(&r);
+	fake_engine_reset();
+}
+
+static void test_unauthenticated(void)
+{
+	struct sgc_options o;
+	struct sgc_client *c;
+	struct sgc_engine *e;
+	struct rec r;
+
+	rec_init(&r);
+	sgc_options_init(&o);
+	o.url = "http://h:1";
+	o.reconnection_delay_ms = 1;
+	o.reconnection_delay_max_ms = 1;
+	c = make_client(&r, &o);
+	e = connect_open(c, "40{\"sid\":\"S1\"}");
+	CHECK_INT(sgc_authenticate(c), SGC_OK);
+	fake_engine_recv(e, "42[\"unauthenticated\",{\"message\":\"Invalid token\",\"time\":\"t\"}]");
+	CHECK_INT(r.unauthenticated, 1);
+	CHECK_INT(sgc_state(c), SGC_UNAUTHORIZED);
+	/* the server's DISCONNECT: no reconnection */
+	fake_engine_recv(e, "41");
+	CHECK_STR(r.log.data, "connected(S1,unauthorized)|unauthenticated(Invalid token,unauthorized)|"
+			      "disconnected(io server disconnect,unauthorized)|");
+	CHECK(fake_engine_shut(e));
+	CHECK_INT(sgc_conn_state(c), SGC_CONN_DISCONNECTED);
+	run_ms(30);
+	CHECK_INT(fake_engine_count(), 1);
+	CHECK_INT(r.reconnecting, 0);
+	/* a message without `message` gives "" */
+	CHECK_INT(sgc_connect(c), SGC_OK);
+	e = fake_engine_last();
+	fake_engine_open(e);
+	fake_engine_recv(e, "40{\"sid\":\"S2\"}");
+	fake_engine_recv(e, "42[\"unauthenticated\"]");
+	CHECK(strstr(r.log.data, "unauthenticated(,unauthorized)|") != NULL);
+	sgc_client_free(c);
+	rec_fini(&r);
+	fake_engine_reset();
+}
+
+static void test_emit(void)
+{
+	struct sgc_options o;
+	struct sgc_client *c;
+	struct sgc_engine *e;
+	struct rec r;
+	json_t *v;
+	struct sgc_emit em;
+
+	rec_init(&r);
+	sgc_options_init(&o);
+	o.url = "http://h:1";
+	c = make_client(&r, &o);
+	CHECK_INT(sgc_emit(c, "x", NULL), SGC_ERR_NOT_CONNECTED);
+	e = connect_open(c, "40{\"sid\":\"S1\"}");
+	fake_engine_clear_sent(e);
+	v = json_loads("{\"n\":0.1,\"s\":\"\\u00e9\",\"big\":1e21}", 0, NULL);
+	CHECK_INT(sgc_emit(c, "chat:message", v), SGC_OK);
+	CHECK_INT(sgc_emit(c, "bare", NULL), SGC_OK);
+	json_decref(v);
+	CHECK_STR(fake_engine_sent(e), "T:42[\"chat:message\",{\"n\":0.1,\"s\":\"\xc3\xa9\",\"big\":1e+21}]|"
+				       "T:42[\"bare\"]|");
+	/* invalid names and arguments */
+	CHECK_INT(sgc_emit(c, "", NULL), SGC_ERR_INVALID);
+	CHECK_INT(sgc_emit(c, NULL, NULL), SGC_ERR_INVALID);
+	CHECK_INT(sgc_emit(c, "disconnect", NULL), SGC_ERR_INVALID);
+	CHECK_INT(sgc_emit(c, "connect_error", NULL), SGC_ERR_INVALID);
+	CHECK_INT(sgc_emit(c, "bad\xff", NULL), SGC_ERR_INVALID);
+	memset(&em, 0, sizeof(em));
+	em.event = "x";
+	em.args = json_object();
+	CHECK_INT(sgc_emit_ex(c, &em), SGC_ERR_INVALID);
+	json_decref((json_t *)em.args);
+	/* several arguments */
+	em.args = json_loads("[1,\"two\",[3]]", 0, NULL);
+	fake_engine_clear_sent(e);
+	CHECK_INT(sgc_emit_ex(c, &em), SGC_OK);
+	CHECK_STR(fake_engine_sent(e), "T:42[\"x\",1,\"two\",[3]]|");
+	json_decref((json_t *)em.args);
+	sgc_client_free(c);
+	rec_fini(&r);
+	fake_engine_reset();
+}
+
+static void test_acks(void)
+{
+	struct sgc_options o;
+	struct sgc_client *c;
+	struct sgc_engine *e;
+	struct rec r;
+	json_t *one = json_integer(1);
+
+	rec_init(&r);
+	sgc_options_init(&o);
+	o.url = "http://h:1";
+	c = make_client(&r, &o);
+	CHECK_INT(sgc_emit_with_ack(c, "q", one, 0, ack_log, &r), SGC_ERR_NOT_CONNECTED);
+	e = connect_open(c, "40{\"sid\":\"S1\"}");
+	fake_engine_clear_sent(e);
+	CHECK_INT(sgc_emit_with_ack(c, "q", one, 0, NULL, &r), SGC_ERR_INVALID);
+	CHECK_INT(sgc_emit_with_ack(c, "q", one, 0, ack_log, &r), SGC_OK);
+	CHECK_INT(sgc_emit_with_ack(c, "q", NULL, 30, ack_log, &r), SGC_OK);
+	CHECK_INT(sgc_emit_with_ack(c, "q", one, 0, ack_log, &r), SGC_OK);
+	CHECK_STR(fake_engine_sent(e), "T:420[\"q\",1]|T:421[\"q\"]|T:422[\"q\",1]|");
+	/* answers in any order; unknown ids are ignored */
+	fake_engine_recv(e, "432[\"second\"]");
+	fake_engine_recv(e, "4399[\"nobody\"]");
+	fake_engine_recv(e, "430[{\"ok\":true},2]");
+	CHECK_STR(r.log.data, "connected(S1,unauthorized)|ack(0,[\"second\"])|ack(0,[{\"ok\":true},2])|");
+	/* id 1 times out */
+	run_ms(60);
+	CHECK(strstr(r.log.data, "ack(-4)|") != NULL);
+	/* a late answer after the timeout is ignored */
+	fake_engine_recv(e, "431[\"late\"]");
+	CHECK(strstr(r.log.data, "late") == NULL);
+	/* pending acks fail when the connection ends */
+	sg_buf_reset(&r.log);
+	CHECK_INT(sgc_emit_with_ack(c, "q", NULL, 0, ack_log, &r), SGC_OK);
+	CHECK_INT(sgc_emit_with_ack(c, "q", NULL, 5000, ack_log, &r), SGC_OK);
+	fake_engine_close(e, 0, "transport error", "reset");
+	CHECK_STR(r.log.data, "disconnected(transport error,unauthorized)|ack(-5)|ack(-5)|reconnecting(1)|");
+	sgc_client_free(c);
+	json_decref(one);
+	rec_fini(&r);
+	fake_engine_reset();
+}
+
+static void test_server_ack_request(void)
+{
+	struct sgc_options o;
+	struct sgc_client *c;
+	struct sgc_engine *e;
+	struct rec r;
+	json_t *args = json_loads("[{\"got\":\"world\"}]", 0, NULL);
+
+	rec_init(&r);
+	sgc_options_init(&o);
+	o.url = "http://h:1";
+	c = make_client(&r, &o);
+	CHECK_INT(sgc_subscribe(c, "hello", h_log, &r, true), SGC_OK);
+	e = connect_open(c, "40{\"sid\":\"S1\"}");
+	fake_engine_recv(e, "427[\"hello\",\"world\"]");
+	CHECK(strstr(r.log.data, "h:hello:[\"world\"]:ack7|") != NULL);
+	fake_engine_clear_sent(e);
+	CHECK_INT(sgc_ack(c, 7, args), SGC_OK);
+	CHECK_INT(sgc_ack(c, 8, NULL), SGC_OK);
+	CHECK_INT(sgc_ack(c, -1, NULL), SGC_ERR_INVALID);
+	CHECK_INT(sgc_ack(c, 1, json_object_get(json_array_get(args, 0), "got")), SGC_ERR_INVALID);
+	CHECK_STR(fake_engine_sent(e), "T:437[{\"got\":\"world\"}]|T:438[]|");
+	/* numeric event names read as JS strings */
+	CHECK_INT(sgc_subscribe(c, "1", h_log, &r, true), SGC_OK);
+	fake_engine_recv(e, "42[1.0,\"n\"]");
+	CHECK(strstr(r.log.data, "h:1:[\"n\"]|") != NULL);
+	sgc_client_free(c);
+	json_decref(args);
+	rec_fini(&r);
+	fake_engine_reset();
+}
+
+static void test_binary(void)
+{
+	struct sgc_options o;
+	struct sgc_client *c;
+	struct sgc_engine *e;
+	struct rec r;
+	struct sgc_emit em;
+	struct sgc_binary bins[2] = { { "\x09\x08", 2 }, { "", 0 } };
+	json_t *args;
+
+	rec_init(&r);
+	sgc_options_init(&o);
+	o.url = "http://h:1";
+	c = make_client(&r, &o);
+	CHECK_INT(sgc_subscribe(c, "bin-down", h_log, &r, true), SGC_OK);
+	e = connect_open(c, "40{\"sid\":\"S1\"}");
+	/* server -> client: two attachments follow the text */
+	fake_engine_recv(e, "452-[\"bin-down\",{\"_placeholder\":true,\"num\":0},"
+			    "{\"nested\":{\"_placeholder\":true,\"num\":1}}]");
+	CHECK(strstr(r.log.data, "h:bin-down") == NULL);
+	fake_engine_recv_binary(e, "\x01\x02\x03", 3);
+	CHECK(strstr(r.log.data, "h:bin-down") == NULL);
+	fake_engine_recv_binary(e, "\x04", 1);
+	CHECK(strstr(r.log.data, "h:bin-down:[{\"_placeholder\":true,\"num\":0},{\"nested\":"
+				 "{\"_placeholder\":true,\"num\":1}}]:bin010203:bin04|") != NULL);
+	/* binary ack */
+	CHECK_INT(sgc_emit_with_ack(c, "up", NULL, 0, ack_log, &r), SGC_OK);
+	fake_engine_recv(e, "461-0[{\"_placeholder\":true,\"num\":0}]");
+	fake_engine_recv_binary(e, "\xff", 1);
+	CHECK(strstr(r.log.data, "ack(0,[{\"_placeholder\":true,\"num\":0}],bin)|") != NULL);
+	/* client -> server */
+	fake_engine_clear_sent(e);
+	args = json_array();
+	json_array_append_new(args, sgc_placeholder(0));
+	json_array_append_new(args, json_pack("{s:o}", "k", sgc_placeholder(1)));
+	CHECK_INT(sgc_placeholder_num(json_array_get(args, 0)), 0);
+	CHECK_INT(sgc_placeholder_num(args), -1);
+	memset(&em, 0, sizeof(em));
+	em.event = "bin-up";
+	em.args = args;
+	em.attachments = bins;
+	em.n_attachments = 2;
+	CHECK_INT(sgc_emit_ex(c, &em), SGC_OK);
+	CHECK_STR(fake_engine_sent(e), "T:452-[\"bin-up\",{\"_placeholder\":true,\"num\":0},"
+				       "{\"k\":{\"_placeholder\":true,\"num\":1}}]|B:0908|B:|");
+	/* a placeholder without its attachment is refused */
+	em.n_attachments = 1;
+	CHECK_INT(sgc_emit_ex(c, &em), SGC_ERR_INVALID);
+	em.attachments = NULL;
+	em.n_attachments = 2;
+	CHECK_INT(sgc_emit_ex(c, &em), SGC_ERR_INVALID);
+	json_decref(args);
+	/* an unexpected binary message is a protocol error */
+	fake_engine_recv_binary(e, "\x01", 1);
+	CHECK_INT(r.last_error, SGC_ERR_PROTOCOL);
+	CHECK(strstr(r.log.data, "disconnected(parse error,unauthorized)|") != NULL);
+	sgc_client_free(c);
+	rec_fini(&r);
+	fake_engine_reset();
+}
+
+static void test_subscribe_semantics(void)
+{
+	struct sgc_options o;
+	struct sgc_client *c;
+	struct sgc_engine *e;
+	struct rec r, r2;
+	struct sgc_subscription many[] = {
+		{ "a", h_log, NULL },
+		{ "b", h_log, NULL },
+		{ "c", h_log, NULL },
+	};
+	static const char *const ab[] = { "a", "b", "zzz" };
+
+	rec_init(&r);
+	rec_init(&r2);
+	many[0].user = many[1].user = many[2].user = &r2;
+	sgc_options_init(&o);
+	o.url = "http://h:1";
+	c = make_client(&r, &o);
+	CHECK_INT(sgc_subscribe(c, NULL, h_log, &r, true), SGC_ERR_INVALID);
+	CHECK_INT(sgc_subscribe(c, "", h_log, &r, true), SGC_ERR_INVALID);
+	CHECK_INT(sgc_subscribe(c, "x", NULL, &r, true), SGC_ERR_INVALID);
+	/* duplicate protection (the seed's default): any handler blocks */
+	CHECK_INT(sgc_subscribe(c, "news", h_log, &r, true), SGC_OK);
+	CHECK_INT(sgc_subscribe(c, "news", h_log, &r, true), SGC_SKIPPED);
+	CHECK_INT(sgc_subscribe(c, "news", h_log, &r2, true), SGC_SKIPPED);
+	CHECK_INT(sgc_handler_count(c, "news"), 1);
+	/* without it, added again */
+	CHECK_INT(sgc_subscribe(c, "news", h_log, &r2, false), SGC_OK);
+	CHECK_INT(sgc_subscribe(c, "news", h_log, &r2, false), SGC_OK);
+	CHECK_INT(sgc_handler_count(c, "news"), 3);
+	CHECK_INT(sgc_handler_count(c, NULL), 0);
+	/* subscriptions work before connecting and survive connections */
+	e = connect_open(c, "40{\"sid\":\"S1\"}");
+	fake_engine_recv(e, "42[\"news\",{\"n\":1}]");
+	CHECK(strstr(r.log.data, "h:news:[{\"n\":1}]|") != NULL);
+	CHECK_STR(r2.log.data, "h:news:[{\"n\":1}]|h:news:[{\"n\":1}]|");
+	/* remove one handler: every registration of that (handler, user) */
+	CHECK_INT(sgc_unsubscribe(c, "news", h_log, &r2), SGC_OK);
+	CHECK_INT(sgc_handler_count(c, "news"), 1);
+	CHECK_INT(sgc_unsubscribe(c, "news", h_log, &r2), SGC_SKIPPED);
+	CHECK_INT(sgc_unsubscribe(c, "news", h_fail, &r), SGC_SKIPPED);
+	sg_buf_reset(&r2.log);
+	fake_engine_recv(e, "42[\"news\",2]");
+	CHECK_STR(r2.log.data, "");
+	/* remove all */
+	CHECK_INT(sgc_subscribe(c, "news", h_log, &r2, false), SGC_OK);
+	CHECK_INT(sgc_unsubscribe(c, "news", NULL, NULL), SGC_OK);
+	CHECK_INT(sgc_handler_count(c, "news"), 0);
+	CHECK_INT(sgc_unsubscribe(c, "news", NULL, NULL), SGC_SKIPPED);
+	CHECK_INT(sgc_unsubscribe(c, NULL, NULL, NULL), SGC_ERR_INVALID);
+	sg_buf_reset(&r.log);
+	fake_engine_recv(e, "42[\"news\",3]");
+	CHECK_STR(r.log.data, "");
+	/* subscribe_many / unsubscribe_many */
+	CHECK_INT(sgc_subscribe_many(c, many, 3, true), 3);
+	CHECK_INT(sgc_subscribe_many(c, many, 3, true), 0);
+	CHECK_INT(sgc_subscribe_many(c, many, 3, false), 3);
+	many[1].handler = NULL;
+	CHECK_INT(sgc_subscribe_many(c, many, 3, false), SGC_ERR_INVALID);
+	CHECK_INT(sgc_handler_count(c, "c"), 2); /* nothing added by the invalid call */
+	CHECK_INT(sgc_unsubscribe_many(c, ab, 3), 2);
+	CHECK_INT(sgc_handler_count(c, "a") + sgc_handler_count(c, "b"), 0);
+	CHECK_INT(sgc_handler_count(c, "c"), 2);
+	/* the wildcard sees every event, after the named handlers */
+	sg_buf_reset(&r.log);
+	sg_buf_reset(&r2.log);
+	CHECK_INT(sgc_subscribe(c, SGC_ANY_EVENT, h_log, &r2, true), SGC_OK);
+	fake_engine_recv(e, "42[\"c\",\"x\"]");
+	CHECK_STR(r2.log.data, "h:c:[\"x\"]|h:c:[\"x\"]|h:c:[\"x\"]|");
+	/* a handler that removes itself runs once */
+	CHECK_INT(sgc_subscribe(c, "once", h_unsub_self, &r, true), SGC_OK);
+	fake_engine_recv(e, "42[\"once\"]");
+	fake_engine_recv(e, "42[\"once\"]");
+	CHECK_STR(r.log.data, "once:once|");
+	sgc_client_free(c);
+	rec_fini(&r);
+	rec_fini(&r2);
+	fake_engine_reset();
+}
+
+static void test_handler_errors_contained(void)
+{
+	struct sgc_options o;
+	struct sgc_client *c;
+	struct sgc_engine *e;
+	struct rec r;
+
+	rec_init(&r);
+	sgc_options_init(&o);
+	o.url = "http://h:1";
+	c = make_client(&r, &o);
+	CHECK_INT(sgc_subscribe(c, "ev", h_fail, &r, false), SGC_OK);
+	CHECK_INT(sgc_subscribe(c, "ev", h_log, &r, false), SGC_OK);
+	e = connect_open(c, "40{\"sid\":\"S1\"}");
+	sg_buf_reset(&r.log);
+	fake_engine_recv(e, "42[\"ev\",1]");
+	/* the failure is reported, the next handler still runs, the
+	 * connection stays */
+	CHECK_STR(r.log.data, "fail:ev|error(-11,handler of event 'ev' failed (returned 42))|"
+			      "h:ev:[1]|");
+	CHECK_INT(sgc_conn_state(c), SGC_CONN_CONNECTED);
+	fake_engine_recv(e, "42[\"ev\",2]");
+	CHECK_INT(r.errors, 2);
+	sgc_client_free(c);
+	rec_fini(&r);
+	fake_engine_reset();
+}
+
+static void test_free_inside_callbacks(void)
+{
+	struct sgc_options o;
+	struct sgc_client *c;
+	struct sgc_engine *e;
+	struct rec r;
+
+	/* free in on_connected */
+	rec_init(&r);
+	sgc_options_init(&o);
+	o.url = "http://h:1";
+	c = make_client(&r, &o);
+	r.free_on_connected = true;
+	r.self = &c;
+	e = connect_open(c, "40{\"sid\":\"S1\"}");
+	CHECK(c == NULL);
+	CHECK(fake_engine_freed(e));
+	fake_engine_reset();
+	rec_fini(&r);
+
+	/* free in a handler with more handlers and pending acks */
+	rec_init(&r);
+	c = make_client(&r, &o);
+	r.self = &c;
+	CHECK_INT(sgc_subscribe(c, "boom", h_free, &r, false), SGC_OK);
+	CHECK_INT(sgc_subscribe(c, "boom", h_log, &r, false), SGC_OK);
+	e = connect_open(c, "40{\"sid\":\"S1\"}");
+	CHECK_INT(sgc_emit_with_ack(c, "q", NULL, 1000, ack_log, &r), SGC_OK);
+	sg_buf_reset(&r.log);
+	fake_engine_recv(e, "42[\"boom\"]");
+	CHECK(c == NULL);
+	/* the ack failed, the next handler did not run, nothing else came */
+	CHECK_STR(r.log.data, "free:boom|ack(-5)|");
+	run_ms(20);
+	fake_engine_reset();
+	rec_fini(&r);
+
+	/* disconnect inside on_authenticated */
+	rec_init(&r);
+	c = make_client(&r, &o);
+	r.disconnect_on_authenticated = true;
+	e = connect_open(c, "40{\"sid\":\"S1\"}");
+	CHECK_INT(sgc_authenticate(c), SGC_OK);
+	fake_engine_recv(e, "42[\"authenticated\",{\"id\":\"S1\"}]");
+	CHECK_STR(r.log.data, "connected(S1,unauthorized)|authenticated(S1)|"
+			      "disconnected(io client disconnect,unauthorized)|");
+	CHECK_INT(sgc_conn_state(c), SGC_CONN_DISCONNECTED);
+	sgc_client_free(c);
+	sgc_client_free(NULL);
+	fake_engine_reset();
+	rec_fini(&r);
+}
+
+static void test_client_disconnect(void)
+{
+	struct sgc_options o;
+	struct sgc_client *c;
+	struct sgc_engine *e;
+	struct rec r;
+
+	rec_init(&r);
+	sgc_options_init(&o);
+	o.url = "http://h:1/admin";
+	o.reconnection_delay_ms = 1;
+	c = make_client(&r, &o);
+	e = connect_open(c, "40/admin,{\"sid\":\"S1\"}");
+	CHECK_INT(r.connected, 1);
+	fake_engine_clear_sent(e);
+	sgc_disconnect(c);
+	/* DISCONNECT for the namespace, then a graceful close */
+	CHECK_STR(fake_engine_sent(e), "T:41/admin,|");
+	CHECK(fake_engine_shut(e));
+	CHECK_STR(r.log.data, "connected(S1,unauthorized)|disconnected(io client disconnect,unauthorized)|");
+	CHECK_INT(sgc_conn_state(c), SGC_CONN_DISCONNECTED);
+	/* the closing engine ends: nothing more happens */
+	fake_engine_close(e, 0, "io client disconnect", "");
+	run_ms(20);
+	CHECK_INT(fake_engine_count(), 1);
+	CHECK_INT(r.disconnected, 1);
+	/* disconnect while connecting: no callback */
+	CHECK_INT(sgc_connect(c), SGC_OK);
+	e = fake_engine_last();
+	sgc_disconnect(c);
+	CHECK(fake_engine_freed(e));
+	CHECK_INT(r.disconnected, 1);
+	/* disconnect while waiting to reconnect cancels the reconnection */
+	e = connect_open(c, "40/admin,{\"sid\":\"S2\"}");
+	fake_engine_close(e, 0, "ping timeout", "");
+	CHECK_INT(sgc_conn_state(c), SGC_CONN_RECONNECTING);
+	sgc_disconnect(c);
+	CHECK_INT(sgc_conn_state(c), SGC_CONN_DISCONNECTED);
+	run_ms(30);
+	CHECK_INT(fake_engine_count(), 3);
+	sgc_client_free(c);
+	rec_fini(&r);
+	fake_engine_reset();
+}
+
+static void test_connect_error(void)
+{
+	struct sgc_options o;
+	struct sgc_client *c;
+	struct sgc_engine *e;
+	struct rec r;
+
+	rec_init(&r);
+	sgc_options_init(&o);
+	o.url = "http://h:1/nope";
+	o.reconnection_delay_ms = 1;
+	c = make_client(&r, &o);
+	e = connect_open(c, "44/nope,{\"message\":\"not authorized\",\"data\":{\"code\":42}}");
+	CHECK_STR(r.log.data, "error(-10,not authorized,{\"code\":42})|");
+	CHECK_INT(sgc_conn_state(c), SGC_CONN_DISCONNECTED);
+	CHECK(fake_engine_shut(e));
+	run_ms(20);
+	CHECK_INT(fake_engine_count(), 1); /* no reconnection */
+	/* a string CONNECT_ERROR */
+	sg_buf_reset(&r.log);
+	connect_open(c, "44/nope,\"Invalid namespace\"");
+	CHECK_STR(r.log.data, "error(-10,Invalid namespace)|");
+	sgc_client_free(c);
+	rec_fini(&r);
+	fake_engine_reset();
+}
+
+static void test_protocol_error(void)
+{
+	static const char *const garbage[] = { "49", "42[", "42{\"not\":\"array\"}", "42[]",
+					       "40{\"nosid\":1}" };
+	struct sgc_options o;
+	struct sgc_client *c;
+	struct sgc_engine *e;
+	struct rec r;
+	size_t i;
+
+	for (i = 0; i < SG_ARRAY_LEN(garbage); i++) {
+		rec_init(&r);
+		sgc_options_init(&o);
+		o.url = "http://h:1";
+		o.reconnection_delay_ms = 5;
+		c = make_client(&r, &o);
+		e = connect_open(c, i == 4 ? NULL : "40{\"sid\":\"S1\"}");
+		fake_engine_recv(e, garbage[i]);
+		CHECK_INT(r.last_error, SGC_ERR_PROTOCOL);
+		CHECK(fake_engine_freed(e));
+		if (i < 4)
+			CHECK(strstr(r.log.data, "disconnected(parse error,unauthorized)|reconnecting(1)|") != NULL);
+		else
+			CHECK(strstr(r.log.data, "reconnecting(1)|") != NULL);
+		CHECK_INT(sgc_conn_state(c), SGC_CONN_RECONNECTING);
+		sgc_client_free(c);
+		rec_fini(&r);
+		fake_engine_reset();
+	}
+	/* packets of another namespace are ignored */
+	rec_init(&r);
+	sgc_options_init(&o);
+	o.url = "http://h:1";
+	c = make_client(&r, &o);
+	CHECK_INT(sgc_subscribe(c, "x", h_log, &r, true), SGC_OK);
+	e = connect_open(c, "40{\"sid\":\"S1\"}");
+	fake_engine_recv(e, "42/other,[\"x\"]");
+	fake_engine_recv(e, "41/other,");
+	CHECK_STR(r.log.data, "connected(S1,unauthorized)|");
+	CHECK_INT(sgc_conn_state(c), SGC_CONN_CONNECTED);
+	sgc_client_free(c);
+	rec_fini(&r);
+	fake_engine_reset();
+}
+
+static void test_reconnect(void)
+{
+	struct sgc_options o;
+	struct sgc_client *c;
+	struct sgc_engine *e;
+	struct rec r;
+
+	rec_init(&r);
+	sgc_options_init(&o);
+	o.url = "http://h:1";
+	o.reconnection_delay_ms = 10;
+	o.reconnection_delay_max_ms = 40;
+	o.randomization_factor = 0;
+	c = make_client(&r, &o);
+	e = connect_open(c, "40{\"sid\":\"S1\"}");
+	fake_engine_close(e, 0, "transport close", "");
+	CHECK_INT(r.reconnecting, 1);
+	CHECK_INT(r.last_delay, 10);
+	run_ms(30);
+	CHECK_INT(fake_engine_count(), 2);
+	CHECK_INT(sgc_conn_state(c), SGC_CONN_CONNECTING);
+	/* the attempt fails before opening: on_error, then the next delay */
+	e = fake_engine_last();
+	fake_engine_close(e, SGC_ERR_CONNECT, "transport error", "connection refused");
+	CHECK_INT(r.last_error, SGC_ERR_CONNECT);
+	CHECK_INT(r.reconnecting, 2);
+	CHECK_INT(r.last_delay, 20);
+	run_ms(40);
+	e = fake_engine_last();
+	fake_engine_close(e, SGC_ERR_HANDSHAKE, "transport error", "HTTP 400");
+	CHECK_INT(r.last_delay, 40);
+	e = NULL;
+	run_ms(60);
+	CHECK_INT(fake_engine_count(), 4);
+	/* success resets the backoff */
+	e = fake_engine_last();
+	fake_engine_open(e);
+	fake_engine_recv(e, "40{\"sid\":\"S9\"}");
+	CHECK_INT(r.connected, 2);
+	CHECK_STR(sgc_socket_id(c), "S9");
+	fake_engine_close(e, 0, "ping timeout", "");
+	CHECK_INT(r.last_delay, 10);
+	CHECK(strstr(r.log.data, "disconnected(ping timeout,unauthorized)|") != NULL);
+	sgc_client_free(c);
+	rec_fini(&r);
+	fake_engine_reset();
+
+	/* without reconnection, a lost connection stays lost */
+	rec_init(&r);
+	sgc_options_init(&o);
+	o.url = "http://h:1";
+	o.reconnection = false;
+	c = make_client(&r, &o);
+	e = connect_open(c, "40{\"sid\":\"S1\"}");
+	fake_engine_close(e, 0, "transport close", "");
+	CHECK_INT(sgc_conn_state(c), SGC_CONN_DISCONNECTED);
+	CHECK_INT(r.reconnecting, 0);
+	sgc_client_free(c);
+	rec_fini(&r);
+	fake_engine_reset();
+}
+
+static void test_reconnect_gives_up(void)
+{
+	struct sgc_options o;
+	struct sgc_client *c;
+	struct rec r;
+	int i;
+
+	rec_init(&r);
+	sgc_options_init(&o);
+	o.url = "http://h:1";
+	o.reconnection_delay_ms = 1;
+	o.reconnection_delay_max_ms = 2;
+	o.reconnection_attempts = 2;
+	c = make_client(&r, &o);
+	CHECK_INT(sgc_connect(c), SGC_OK);
+	for (i = 0; i < 3; i++) {
+		fake_engine_close(fake_engine_last(), SGC_ERR_CONNECT, "transport error", "refused");
+		run_ms(10);
+	}
+	CHECK_INT(fake_engine_count(), 3);
+	CHECK_INT(r.reconnecting, 2);
+	CHECK_INT(r.last_error, SGC_ERR_RECONNECT_FAILED);
+	CHECK(strstr(r.log.data, "error(-12,gave up after 2 reconnection attempts)|") != NULL);
+	CHECK_INT(sgc_conn_state(c), SGC_CONN_DISCONNECTED);
+	/* connect() starts over */
+	CHECK_INT(sgc_connect(c), SGC_OK);
+	CHECK_INT(fake_engine_count(), 4);
+	sgc_client_free(c);
+	rec_fini(&r);
+	fake_engine_reset();
+}
+
+static void test_connect_timeout(void)
+{
+	struct sgc_options o;
+	struct sgc_client *c;
+	struct sgc_engine *e;
+	struct rec r;
+
+	rec_init(&r);
+	sgc_options_init(&o);
+	o.url = "http://h:1";
+	o.connect_timeout_ms = 20;
+	o.reconnection = false;
+	c = make_client(&r, &o);
+	e = connect_open(c, NULL); /* open, but no CONNECT answer */
+	run_ms(50);
+	CHECK_STR(r.log.data, "error(-4,connection attempt timed out after 20 ms)|");
+	CHECK(fake_engine_freed(e));
+	CHECK_INT(sgc_conn_state(c), SGC_CONN_DISCONNECTED);
+	/* a late CONNECT answer on the dropped engine is ignored */
+	sgc_client_free(c);
+	rec_fini(&r);
+	fake_engine_reset();
+}
+
+static void test_namespace_and_rooms(void)
+{
+	struct sgc_options o;
+	struct sgc_client *c;
+	struct sgc_engine *e;
+	struct rec r;
+	static const char *const rooms[] = { "public-a", "b\"q" };
+	static const char *const bad_rooms[] = { "a", NULL };
+
+	rec_init(&r);
+	sgc_options_init(&o);
+	o.url = "http://h:1/ignored";
+	o.nsp = "/chat";
+	c = make_client(&r, &o);
+	CHECK_INT(sgc_join_rooms(c, rooms, 2, NULL, NULL, 0), SGC_ERR_NOT_CONNECTED);
+	e = connect_open(c, "40/chat,{\"sid\":\"S1\"}");
+	fake_engine_clear_sent(e);
+	CHECK_INT(sgc_join_rooms(c, rooms, 2, NULL, NULL, 0), SGC_OK);
+	CHECK_INT(sgc_join_rooms(c, rooms, 1, ack_log, &r, 100), SGC_OK);
+	CHECK_INT(sgc_leave_rooms(c, rooms, 1, NULL, NULL, 0), SGC_OK);
+	CHECK_INT(sgc_join_rooms(c, rooms, 0, NULL, NULL, 0), SGC_ERR_INVALID);
+	CHECK_INT(sgc_join_rooms(c, bad_rooms, 2, NULL, NULL, 0), SGC_ERR_INVALID);
+	CHECK_STR(fake_engine_sent(e), "T:42/chat,[\"join\",{\"rooms\":[\"public-a\",\"b\\\"q\"]}]|"
+				       "T:42/chat,0[\"join\",{\"rooms\":[\"public-a\"]}]|"
+				       "T:42/chat,[\"leave\",{\"rooms\":[\"public-a\"]}]|");
+	fake_engine_recv(e, "43/chat,0[{\"rooms\":[\"public-a\"],\"rejected\":[]}]");
+	CHECK(strstr(r.log.data, "ack(0,[{\"rooms\":[\"public-a\"],\"rejected\":[]}])|") != NULL);
+	sgc_client_free(c);
+	rec_fini(&r);
+	fake_engine_reset();
+}
+
+static void test_shutdown(void)
+{
+	struct sgc_options o;
+	struct sgc_client *c;
+	struct sgc_engine *e;
+	struct rec r;
+
+	rec_init(&r);
+	sgc_options_init(&o);
+	o.url = "http://h:1";
+	c = make_client(&r, &o);
+	CHECK_INT(sgc_subscribe(c, "x", h_log, &r, true), SGC_OK);
+	e = connect_open(c, "40{\"sid\":\"S1\"}");
+	CHECK_INT(sgc_authenticate(c), SGC_OK);
+	fake_engine_clear_sent(e);
+	sgc_shutdown(c);
+	CHECK_STR(fake_engine_sent(e), "T:41|");
+	CHECK_INT(sgc_handler_count(c, "x"), 0);
+	CHECK_INT(sgc_state(c), SGC_UNAUTHORIZED);
+	CHECK_INT(sgc_conn_state(c), SGC_CONN_DISCONNECTED);
+	CHECK(strstr(r.log.data, "disconnected(io client disconnect,unauthorized)|") != NULL);
+	/* still usable */
+	CHECK_INT(sgc_subscribe(c, "x", h_log, &r, true), SGC_OK);
+	e = connect_open(c, "40{\"sid\":\"S2\"}");
+	CHECK_INT(r.connected, 2);
+	sgc_client_free(c);
+	rec_fini(&r);
+	fake_engine_reset();
+}
+
+int main(void)
+{
+	base = event_base_new();
+	RUN(test_options);
+	RUN(test_connect_and_auth);
+	RUN(test_unauthenticated);
+	RUN(test_emit);
+	RUN(test_acks);
+	RUN(test_server_ack_request);
+	RUN(test_binary);
+	RUN(test_subscribe_semantics);
+	RUN(test_handler_errors_contained);
+	RUN(test_free_inside_callbacks);
+	RUN(test_client_disconnect);
+	RUN(test_connect_error);
+	RUN(test_protocol_error);
+	RUN(test_reconnect);
+	RUN(test_reconnect_gives_up);
+	RUN(test_connect_timeout);
+	RUN(test_namespace_and_rooms);
+	RUN(test_shutdown);
+	event_base_free(base);
+	return UNIT_END();
+}

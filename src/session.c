@@ -21,6 +21,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "metrics.h"
+#include "room_check.h"
 #include "room_rules.h"
 #include "sio.h"
 #include "sio_packet.h"
@@ -376,21 +377,43 @@ static void send_ack_json(struct sio_socket *sock, int64_t id, json_t *value)
 
 static void on_join(struct sio_socket *sock, const struct sio_packet *p)
 {
+	json_t *rooms = rooms_argument(p);
+
+	if (sock->nsp->w->cfg->rooms.http.url != NULL) {
+		/* rooms.http decides instead of the rules, asynchronously */
+		room_check_start(sock, rooms ? rooms : json_array(), p->id, rooms == NULL);
+		return;
+	}
+	session_join(sock, rooms, NULL, p->id);
+}
+
+/* Joins what may be joined of rooms (an array of names; borrowed): names
+ * that are strings of a sane length and not another socket's id, that
+ * `allowed` lists (the room validator's answer) or, when it is NULL, that
+ * rooms.allow permits, within rooms.max_per_client.  Acks {rooms,
+ * rejected} when ack_id >= 0. */
+void session_join(struct sio_socket *sock, json_t *rooms, const json_t *allowed, int64_t ack_id)
+{
 	struct worker *w = sock->nsp->w;
 	const struct sg_config *cfg = w->cfg;
-	json_t *rooms = rooms_argument(p);
 	json_t *joined = json_array(), *rejected = json_array();
 	struct sg_strv names = { 0 };
-	size_t i;
-	json_t *v;
+	size_t i, k;
+	json_t *v, *a;
 
 	json_array_foreach(rooms, i, v) {
 		const char *room = json_string_value(v);
 		size_t len = room ? json_string_length(v) : 0;
 		bool ok = room != NULL && len > 0 && len <= ROOM_NAME_MAX &&
-			  strlen(room) == len &&
-			  sio_nsp_socket(sock->nsp, room, len) == NULL &&
-			  room_rules_allow(&cfg->rooms.allow, room, sock->sess.claims);
+			  strlen(room) == len && sio_nsp_socket(sock->nsp, room, len) == NULL;
+		if (ok && allowed != NULL) {
+			bool listed = false;
+			json_array_foreach(allowed, k, a)
+				listed = listed || (json_is_string(a) && strcmp(json_string_value(a), room) == 0);
+			ok = listed;
+		} else if (ok) {
+			ok = room_rules_allow(&cfg->rooms.allow, room, sock->sess.claims);
+		}
 		if (ok && !room_set_has(&sock->rooms, room) &&
 		    sock->rooms.n >= cfg->rooms.max_per_client)
 			ok = false;
@@ -403,9 +426,9 @@ static void on_join(struct sio_socket *sock, const struct sio_packet *p)
 			json_array_append(rejected, v);
 		}
 	}
-	if (p->id >= 0) {
+	if (ack_id >= 0) {
 		json_t *ack = json_pack("{s:O,s:O}", "rooms", joined, "rejected", rejected);
-		send_ack_json(sock, p->id, ack);
+		send_ack_json(sock, ack_id, ack);
 		json_decref(ack);
 	}
 	if (names.n > 0)

@@ -33,6 +33,9 @@ struct session {
 
 const char *session_state_name(enum session_state s);
 
-/* The session layer is reached through session_handler (sio.h). */
+/* The session layer is reached through session_handler (sio.h); this one
+ * is also called by the room validator when its answer arrives. */
+void session_join(struct sio_socket *sock, json_t *rooms, const json_t *allowed,
+		  int64_t ack_id);
 
 #endif

@@ -11,6 +11,7 @@
 #include "auth_http.h"
 #include "conn.h"
 #include "forward.h"
+#include "room_check.h"
 #include "eio.h"
 #include "log.h"
 #include "sio.h"
@@ -158,6 +159,7 @@ void worker_fini(struct worker *w)
 	hmap_fini(&w->per_ip);
 	auth_http_free(w->auth_http);
 	forward_fini(w);
+	room_check_fini(w);
 	if (w->reaper)
 		event_free(w->reaper);
 	memset(w, 0, sizeof(*w));

@@ -45,6 +45,7 @@ struct worker {
 	struct bridge *bridge;             /* borrowed; NULL when standalone */
 	struct auth_http *auth_http;       /* owned, made on first use of auth.verifier: http */
 	struct http_client *forward_http;  /* owned, made on first use of an http forward rule */
+	struct http_client *rooms_http;    /* owned, made on first use of rooms.http */
 	const char *admin_token;           /* borrowed; NULL: the /v1 API is off */
 	struct ssl_ctx_st *tls;            /* borrowed server TLS context; NULL: plain */
 	struct sio_nsp **nsps;             /* one per configured namespace */

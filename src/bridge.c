@@ -65,7 +65,7 @@ static const struct redis_link_ops pub_ops = { 0 };
 struct bridge *bridge_new(struct worker *w, struct sg_err *err)
 {
 	const struct sg_config *cfg = w->cfg;
-	struct redis_url url;
+	struct redis_url *urls;
 	struct bridge *b;
 	unsigned char raw[6];
 	struct sg_buf u;
@@ -74,8 +74,13 @@ struct bridge *bridge_new(struct worker *w, struct sg_err *err)
 		sg_err_set(err, "redis.url is not set");
 		return NULL;
 	}
-	if (redis_url_parse(cfg->redis.url.v[0], &url, err) != 0)
-		return NULL;
+	urls = sg_calloc(cfg->redis.url.n, sizeof(*urls));
+	for (size_t i = 0; i < cfg->redis.url.n; i++) {
+		if (redis_url_parse(cfg->redis.url.v[i], &urls[i], err) != 0) {
+			free(urls);
+			return NULL;
+		}
+	}
 	b = sg_calloc(1, sizeof(*b));
 	b->w = w;
 	/* uid2(6) in the adapter: 6 URL-safe characters. */
@@ -86,8 +91,9 @@ struct bridge *bridge_new(struct worker *w, struct sg_err *err)
 	memcpy(b->uid, u.data, 6);
 	b->uid[6] = '\0';
 	sg_buf_fini(&u);
-	b->sub = redis_link_new(w->base, &url, "subscriber", &sub_ops, b);
-	b->pub = redis_link_new(w->base, &url, "publisher", &pub_ops, b);
+	b->sub = redis_link_new(w->base, urls, cfg->redis.url.n, "subscriber", &sub_ops, b);
+	b->pub = redis_link_new(w->base, urls, cfg->redis.url.n, "publisher", &pub_ops, b);
+	free(urls);
 	b->canary = event_new(w->base, -1, EV_PERSIST, on_canary, b);
 	{
 		struct timeval tv = { BRIDGE_CANARY_MS / 1000, (BRIDGE_CANARY_MS % 1000) * 1000 };

@@ -23,7 +23,10 @@ struct redis_link {
 	struct event_base *base;
 	redisAsyncContext *ac;
 	struct event *retry;
-	struct redis_url url;
+	struct redis_url url;         /* the current one */
+	struct redis_url *urls;       /* all of them (owned) */
+	size_t n_urls;
+	size_t cur;
 	const struct redis_link_ops *ops;
 	void *arg;
 	const char *name;
@@ -35,6 +38,8 @@ struct redis_link {
 };
 
 static void connect_now(struct redis_link *l);
+static void set_where(struct redis_link *l);
+static void next_url(struct redis_link *l);
 static void schedule_retry(struct redis_link *l);
 static void on_retry(evutil_socket_t fd, short what, void *arg);
 static void on_connect(const redisAsyncContext *ac, int status);
@@ -122,22 +127,41 @@ int redis_url_parse(const char *url, struct redis_url *out, struct sg_err *err)
 	return 0;
 }
 
-struct redis_link *redis_link_new(struct event_base *base, const struct redis_url *url,
-				  const char *name, const struct redis_link_ops *ops, void *arg)
+static void set_where(struct redis_link *l)
+{
+	if (l->url.unix_socket)
+		snprintf(l->where, sizeof(l->where), "unix:%s", l->url.host);
+	else
+		snprintf(l->where, sizeof(l->where), "%s:%d", l->url.host, l->url.port);
+}
+
+/* The next seed node, for the next attempt. */
+static void next_url(struct redis_link *l)
+{
+	if (l->n_urls < 2)
+		return;
+	l->cur = (l->cur + 1) % l->n_urls;
+	l->url = l->urls[l->cur];
+	set_where(l);
+}
+
+struct redis_link *redis_link_new(struct event_base *base, const struct redis_url *urls,
+				  size_t n_urls, const char *name, const struct redis_link_ops *ops,
+				  void *arg)
 {
 	struct redis_link *l = sg_calloc(1, sizeof(*l));
 
 	l->base = base;
-	l->url = *url;
+	l->urls = sg_calloc(n_urls, sizeof(*l->urls));
+	memcpy(l->urls, urls, n_urls * sizeof(*urls));
+	l->n_urls = n_urls;
+	l->url = urls[0];
 	l->ops = ops;
 	l->arg = arg;
 	l->name = name;
 	l->backoff_ms = LINK_BACKOFF_MIN_MS;
 	l->retry = event_new(base, -1, 0, on_retry, l);
-	if (url->unix_socket)
-		snprintf(l->where, sizeof(l->where), "unix:%s", url->host);
-	else
-		snprintf(l->where, sizeof(l->where), "%s:%d", url->host, url->port);
+	set_where(l);
 	connect_now(l);
 	return l;
 }
@@ -229,6 +253,7 @@ static void schedule_retry(struct redis_link *l)
 
 	if (l->stopping)
 		return;
+	next_url(l);
 	/* jitter: between half and all of the backoff */
 	if (RAND_bytes(&j, 1) == 1)
 		delay = delay / 2 + (delay / 2) * j / 255;
@@ -300,5 +325,6 @@ void redis_link_free(struct redis_link *l)
 		redisAsyncFree(ac);
 	}
 	event_free(l->retry);
+	free(l->urls);
 	free(l);
 }

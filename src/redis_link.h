@@ -34,10 +34,15 @@ struct redis_link_ops {
 	void (*on_lost)(struct redis_link *l, void *arg);
 };
 
-/* Starts connecting.  name is used in log lines ("subscriber", ...).
- * ops/arg are borrowed and must outlive the link. */
-struct redis_link *redis_link_new(struct event_base *base, const struct redis_url *url,
-				  const char *name, const struct redis_link_ops *ops, void *arg);
+/* Starts connecting to urls[0] (copied; n_urls >= 1).  After a failed
+ * attempt or a loss, the next connection goes to the next URL of the list
+ * (seed nodes of a Redis Cluster, or replicas behind a failover): classic
+ * pub/sub is cluster-wide, so any reachable node serves.  name is used in
+ * log lines ("subscriber", ...).  ops/arg are borrowed and must outlive
+ * the link. */
+struct redis_link *redis_link_new(struct event_base *base, const struct redis_url *urls,
+				  size_t n_urls, const char *name, const struct redis_link_ops *ops,
+				  void *arg);
 /* Disconnects at once (pending callbacks get NULL replies) and frees. */
 void redis_link_free(struct redis_link *l);
 

@@ -1,8 +1,10 @@
 /*
- * ws.c: WebSocket on wslay (see ws.h).  Invariant: wslay's own send queue is
- * flushed into the output buffer right after every wslay call that can fill
- * it (its send callback never blocks), so siogate's directly written frames
- * and wslay's control frames can never interleave mid-frame.
+ * ws.c: WebSocket connections (see ws.h).  Frames are parsed straight from
+ * the connection's input buffer (ws_frame.c) and delivered in place, so an
+ * idle WebSocket costs this small struct and nothing else; only a message
+ * that arrives in fragments gets a buffer, for as long as it takes.
+ * Invariant: every frame siogate sends is written whole into the output
+ * buffer, so frames never interleave.
  */
 #include "ws.h"
 
@@ -10,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <wslay/wslay.h>
 
 #include "base64.h"
 #include "conn.h"
@@ -18,30 +19,24 @@
 #include "http.h"
 #include "log.h"
 #include "worker.h"
+#include "ws_frame.h"
 
 struct ws {
 	struct conn *c;
-	wslay_event_context_ptr ctx;
 	struct eio_session *sess;
-	struct evbuffer *in; /* borrowed during ws_on_readable */
+	struct sg_buf *frag;     /* a fragmented message so far (owned), or NULL */
+	uint64_t max_msg;
+	uint8_t frag_opcode;     /* its opcode (text or binary); 0 when none */
+	bool close_sent;
 };
 
 static const char ws_guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
-		       void *arg);
-static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
-		       int flags, void *arg);
-static void msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *m,
-		   void *arg);
-static void flush_wslay(struct ws *ws);
 static void upgrade_error(struct conn *c, const char *msg);
-
-static const struct wslay_event_callbacks callbacks = {
-	.recv_callback = recv_cb,
-	.send_callback = send_cb,
-	.on_msg_recv_callback = msg_cb,
-};
+static void fail(struct ws *ws, uint16_t code);
+static void send_control(struct ws *ws, uint8_t opcode, const void *data, size_t len);
+static void deliver(struct ws *ws, uint8_t opcode, uint8_t *data, size_t len);
+static void drop_fragments(struct ws *ws);
 
 static void upgrade_error(struct conn *c, const char *msg)
 {
@@ -75,9 +70,7 @@ struct ws *ws_upgrade(struct conn *c, const struct http_request *req, uint64_t m
 
 	ws = sg_calloc(1, sizeof(*ws));
 	ws->c = c;
-	if (wslay_event_context_server_init(&ws->ctx, &callbacks, ws) != 0)
-		sg_fatal("wslay_event_context_server_init failed");
-	wslay_event_config_set_max_recv_msg_length(ws->ctx, max_msg);
+	ws->max_msg = max_msg;
 	/* permessage-deflate is declined, as Node's server does by default. */
 	evbuffer_add_printf(conn_output(c),
 			    "HTTP/1.1 101 Switching Protocols\r\n"
@@ -101,86 +94,134 @@ struct conn *ws_conn(const struct ws *ws)
 	return ws->c;
 }
 
-static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
-		       void *arg)
+static void send_control(struct ws *ws, uint8_t opcode, const void *data, size_t len)
 {
-	struct ws *ws = arg;
-	int n;
+	uint8_t hdr[10];
+	size_t hl = ws_frame_header(hdr, opcode, len);
+	struct evbuffer *out = conn_output(ws->c);
 
-	SG_UNUSED(flags);
-	if (ws->in == NULL || !conn_is_open(ws->c)) {
-		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-		return -1;
-	}
-	n = evbuffer_remove(ws->in, buf, len);
-	if (n <= 0) {
-		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-		return -1;
-	}
-	ws->c->w->stats.bytes_in += (uint64_t)n;
-	return n;
+	evbuffer_add(out, hdr, hl);
+	if (len)
+		evbuffer_add(out, data, len);
+	ws->c->w->stats.bytes_out += hl + len;
 }
 
-static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
-		       int flags, void *arg)
+/* A protocol violation: close with its code, as Node's ws library does. */
+static void fail(struct ws *ws, uint16_t code)
 {
-	struct ws *ws = arg;
+	uint8_t payload[2] = { (uint8_t)(code >> 8), (uint8_t)code };
 
-	SG_UNUSED(ctx);
-	SG_UNUSED(flags);
-	if (ws->c->state == CONN_DEAD)
-		return (ssize_t)len; /* dropped: nobody will read it */
-	evbuffer_add(conn_output(ws->c), data, len);
-	ws->c->w->stats.bytes_out += len;
-	return (ssize_t)len;
+	if (!ws->close_sent) {
+		ws->close_sent = true;
+		send_control(ws, WS_OPC_CLOSE, payload, sizeof(payload));
+	}
+	conn_close_after_flush(ws->c, code == WS_CLOSE_TOO_BIG ? SG_CLOSE_MESSAGE_TOO_BIG
+							       : SG_CLOSE_TRANSPORT_ERROR);
 }
 
-static void msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *m,
-		   void *arg)
+static void drop_fragments(struct ws *ws)
 {
-	struct ws *ws = arg;
+	if (ws->frag) {
+		sg_buf_fini(ws->frag);
+		free(ws->frag);
+		ws->frag = NULL;
+	}
+	ws->frag_opcode = 0;
+}
 
-	SG_UNUSED(ctx);
-	if (ws->c->state != CONN_WS || ws->sess == NULL)
+/* A whole message (text: checked as UTF-8 first). */
+static void deliver(struct ws *ws, uint8_t opcode, uint8_t *data, size_t len)
+{
+	if (opcode == WS_OPC_TEXT && !ws_utf8_valid(data, len)) {
+		fail(ws, WS_CLOSE_INVALID_DATA);
 		return;
-	if (m->opcode == WSLAY_TEXT_FRAME)
-		eio_on_message(ws->sess, ws, false, (const char *)m->msg, m->msg_length);
-	else if (m->opcode == WSLAY_BINARY_FRAME)
-		eio_on_message(ws->sess, ws, true, (const char *)m->msg, m->msg_length);
-	/* ping, pong and close frames are answered by wslay itself */
-}
-
-static void flush_wslay(struct ws *ws)
-{
-	if (wslay_event_want_write(ws->ctx))
-		(void)wslay_event_send(ws->ctx); /* send_cb never fails */
+	}
+	if (ws->sess != NULL)
+		eio_on_message(ws->sess, ws, opcode == WS_OPC_BINARY, (const char *)data, len);
 }
 
 void ws_on_readable(struct ws *ws, struct evbuffer *in)
 {
-	int rc;
+	while (ws->c->state == CONN_WS) {
+		size_t avail = evbuffer_get_length(in);
+		uint8_t peek[14];
+		struct ws_frame_hdr h;
+		uint16_t code = 0;
+		uint8_t *frame, *payload;
+		size_t need;
+		int rc;
 
-	ws->in = in;
-	rc = wslay_event_recv(ws->ctx);
-	ws->in = NULL;
-	if (ws->c->state != CONN_WS)
-		return; /* an upper layer closed the connection meanwhile */
-	flush_wslay(ws);
-	if (rc != 0) {
-		conn_close(ws->c, SG_CLOSE_TRANSPORT_ERROR);
-		return;
-	}
-	if (!wslay_event_get_read_enabled(ws->ctx)) {
-		uint16_t sent = wslay_event_get_status_code_sent(ws->ctx);
-		enum sg_close why = SG_CLOSE_TRANSPORT_CLOSE;
-		if (sent == WSLAY_CODE_MESSAGE_TOO_BIG)
-			why = SG_CLOSE_MESSAGE_TOO_BIG;
-		else if (!wslay_event_get_close_received(ws->ctx))
-			why = SG_CLOSE_TRANSPORT_ERROR;
-		else if (sent != WSLAY_CODE_NORMAL_CLOSURE && sent != WSLAY_CODE_NO_STATUS_RCVD &&
-			 sent != 0 && sent != WSLAY_CODE_GOING_AWAY)
-			why = SG_CLOSE_TRANSPORT_ERROR;
-		conn_close_after_flush(ws->c, why);
+		if (avail == 0)
+			return;
+		rc = ws_frame_parse(peek, (size_t)evbuffer_copyout(in, peek, avail < 14 ? avail : 14),
+				    &h, &code);
+		if (rc == 0)
+			return; /* the header is not all here yet */
+		if (rc < 0) {
+			fail(ws, code);
+			return;
+		}
+		if (h.opcode <= WS_OPC_BINARY) {
+			uint64_t so_far = ws->frag ? ws->frag->len : 0;
+			if ((h.opcode == WS_OPC_CONTINUATION) != (ws->frag_opcode != 0)) {
+				fail(ws, WS_CLOSE_PROTOCOL); /* continuation without a start, or a start inside */
+				return;
+			}
+			if (h.len > ws->max_msg || so_far + h.len > ws->max_msg) {
+				fail(ws, WS_CLOSE_TOO_BIG); /* before waiting for a payload that big */
+				return;
+			}
+		}
+		need = h.hdr_len + (size_t)h.len;
+		if (avail < need)
+			return; /* wait for the whole frame (bounded by max_msg above) */
+		frame = evbuffer_pullup(in, (ev_ssize_t)need);
+		payload = frame + h.hdr_len;
+		ws_unmask(payload, (size_t)h.len, h.mask, 0);
+		ws->c->w->stats.bytes_in += need;
+		switch (h.opcode) {
+		case WS_OPC_PING:
+			send_control(ws, WS_OPC_PONG, payload, (size_t)h.len);
+			break;
+		case WS_OPC_PONG:
+			break;
+		case WS_OPC_CLOSE:
+			if (h.len == 1) {
+				fail(ws, WS_CLOSE_PROTOCOL);
+				return;
+			}
+			if (!ws->close_sent) {
+				/* echo the client's code (none: a bare close), then FIN */
+				ws->close_sent = true;
+				send_control(ws, WS_OPC_CLOSE, payload, h.len >= 2 ? 2 : 0);
+			}
+			evbuffer_drain(in, need);
+			conn_close_after_flush(ws->c, SG_CLOSE_TRANSPORT_CLOSE);
+			return;
+		default:
+			if (h.fin && ws->frag_opcode == 0) {
+				deliver(ws, h.opcode, payload, (size_t)h.len); /* the usual case: no copy */
+			} else {
+				if (ws->frag == NULL) {
+					ws->frag = sg_calloc(1, sizeof(*ws->frag));
+					ws->frag_opcode = h.opcode;
+				}
+				sg_buf_append(ws->frag, payload, (size_t)h.len);
+				if (h.fin) {
+					struct sg_buf *m = ws->frag;
+					uint8_t op = ws->frag_opcode;
+					ws->frag = NULL;
+					ws->frag_opcode = 0;
+					deliver(ws, op, (uint8_t *)m->data, m->len);
+					sg_buf_fini(m);
+					free(m);
+				}
+			}
+			break;
+		}
+		if (ws->c->state != CONN_WS && ws->c->state != CONN_FLUSHING)
+			return; /* closed at once by an upper layer: the buffer goes with it */
+		evbuffer_drain(in, need);
 	}
 }
 
@@ -249,8 +290,10 @@ void ws_close(struct ws *ws, enum sg_close reason)
 	if (ws->c->state != CONN_WS)
 		return;
 	/* A bare close frame, as Node sends (the client sees 1005). */
-	if (!wslay_event_get_close_sent(ws->ctx))
+	if (!ws->close_sent) {
+		ws->close_sent = true;
 		evbuffer_add(conn_output(ws->c), close_frame, sizeof(close_frame));
+	}
 	conn_close_after_flush(ws->c, reason);
 }
 
@@ -266,6 +309,6 @@ void ws_on_conn_closed(struct ws *ws, enum sg_close reason)
 
 void ws_free(struct ws *ws)
 {
-	wslay_event_context_free(ws->ctx);
+	drop_fragments(ws);
 	free(ws);
 }

@@ -1,9 +1,10 @@
 /*
- * ws.h: the WebSocket layer of an upgraded connection, on wslay.  wslay
- * parses and validates client frames (masking, control frames, UTF-8 of text
- * messages, fragmentation, the max_payload limit answered with 1009); siogate
- * writes its own frames straight into the connection's output buffer, which
- * is what lets a broadcast share one encoded frame between recipients.
+ * ws.h: the WebSocket layer of an upgraded connection.  Client frames are
+ * parsed and validated in place (ws_frame.c: masking, control frames, UTF-8
+ * of text messages, fragmentation, the max_payload limit answered with
+ * 1009); siogate writes its own frames straight into the connection's output
+ * buffer, which is what lets a broadcast share one encoded frame between
+ * recipients.
  */
 #ifndef SG_WS_H
 #define SG_WS_H
@@ -32,7 +33,8 @@ struct ws *ws_upgrade(struct conn *c, const struct http_request *req, uint64_t m
  * with ws_set_session(ws, NULL) before it goes away). */
 void ws_set_session(struct ws *ws, struct eio_session *sess);
 
-/* Feeds what is buffered in `in` to wslay (the conn's read callback). */
+/* Parses and delivers every whole frame buffered in `in` (the conn's read
+ * callback); a partial frame stays there until the rest arrives. */
 void ws_on_readable(struct ws *ws, struct evbuffer *in);
 
 /* Sends one text message made of a one-character prefix (0 for none) and

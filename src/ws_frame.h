@@ -1,0 +1,46 @@
+/*
+ * ws_frame.h: the client-to-server half of RFC 6455 framing, pure: frame
+ * header parsing with every rule a server must enforce (masking, reserved
+ * bits, opcodes, control frame size and fragmentation), unmasking, and
+ * UTF-8 validation of text messages.  Its state is the caller's: siogate
+ * keeps none of it per connection between frames, which is why a WebSocket
+ * costs a few bytes here instead of a library context of several KB.
+ */
+#ifndef SG_WS_FRAME_H
+#define SG_WS_FRAME_H
+
+#include "common.h"
+
+#define WS_OPC_CONTINUATION 0x0
+#define WS_OPC_TEXT 0x1
+#define WS_OPC_BINARY 0x2
+#define WS_OPC_CLOSE 0x8
+#define WS_OPC_PING 0x9
+#define WS_OPC_PONG 0xA
+
+#define WS_CLOSE_NORMAL 1000
+#define WS_CLOSE_PROTOCOL 1002
+#define WS_CLOSE_INVALID_DATA 1007
+#define WS_CLOSE_TOO_BIG 1009
+
+struct ws_frame_hdr {
+	bool fin;
+	uint8_t opcode;
+	uint8_t mask[4];
+	uint64_t len;      /* payload length */
+	size_t hdr_len;    /* bytes of the header, mask key included */
+};
+
+/* Parses a client frame header from p[0..n).  Returns 1 with *h filled, 0
+ * when more bytes are needed, or -1 with *close_code set (1002: reserved
+ * bits, unknown opcode, unmasked frame, a control frame fragmented or over
+ * 125 bytes, a 64-bit length with the top bit set). */
+int ws_frame_parse(const uint8_t *p, size_t n, struct ws_frame_hdr *h, uint16_t *close_code) SG_WUR;
+
+/* XORs p[0..n) with the mask, starting at payload offset `offset`. */
+void ws_unmask(uint8_t *p, size_t n, const uint8_t mask[4], uint64_t offset);
+
+/* Whether p[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
+bool ws_utf8_valid(const uint8_t *p, size_t n);
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * test_ws_frame.c: RFC 6455 client frame headers, unmasking and UTF-8
+ * validation, each header also fed byte by byte.
+ */
+#include <stdlib.h>
+
+#include "unit.h"
+#include "ws_frame.h"
+
+static int parse_all(const uint8_t *p, size_t n, struct ws_frame_hdr *h, uint16_t *code)
+{
+	/* every prefix must say "more" until the header is whole */
+	for (size_t k = 0; k < n; k++) {
+		struct ws_frame_hdr t;
+		uint16_t c = 0;
+		int rc = ws_frame_parse(p, k, &t, &c);
+		if (rc != 0)
+			return rc == 1 ? -100 : rc; /* complete too early is a bug */
+	}
+	return ws_frame_parse(p, n, h, code);
+}
+
+static void test_headers(void)
+{
+	static const uint8_t small[] = { 0x81, 0x85, 1, 2, 3, 4 };
+	static const uint8_t mid[] = { 0x82, 0xfe, 0x01, 0x00, 9, 9, 9, 9 };
+	static const uint8_t big[] = { 0x01, 0xff, 0, 0, 0, 0, 0, 1, 0, 0, 5, 6, 7, 8 };
+	struct ws_frame_hdr h;
+	uint16_t code;
+
+	CHECK_INT(parse_all(small, sizeof(small), &h, &code), 1);
+	CHECK(h.fin);
+	CHECK_INT(h.opcode, WS_OPC_TEXT);
+	CHECK_INT(h.len, 5);
+	CHECK_INT(h.hdr_len, 6);
+	CHECK_INT(h.mask[3], 4);
+	CHECK_INT(parse_all(mid, sizeof(mid), &h, &code), 1);
+	CHECK_INT(h.len, 256);
+	CHECK_INT(h.hdr_len, 8);
+	CHECK_INT(h.opcode, WS_OPC_BINARY);
+	CHECK_INT(parse_all(big, sizeof(big), &h, &code), 1);
+	CHECK(!h.fin);
+	CHECK_INT(h.len, 65536);
+	CHECK_INT(h.hdr_len, 14);
+}
+
+static void test_violations(void)
+{
+	static const uint8_t cases[][8] = {
+		{ 0x81, 0x05, 0, 0, 0, 0 }, /* unmasked */
+		{ 0xc1, 0x80, 0, 0, 0, 0 }, /* RSV1 */
+		{ 0x83, 0x80, 0, 0, 0, 0 }, /* opcode 3 */
+		{ 0x8b, 0x80, 0, 0, 0, 0 }, /* opcode 11 */
+		{ 0x09, 0x80, 0, 0, 0, 0 }, /* fragmented ping */
+		{ 0x88, 0xfe, 0, 126, 0, 0, 0, 0 }, /* close over 125 */
+	};
+	struct ws_frame_hdr h;
+	uint16_t code;
+
+	for (size_t i = 0; i < SG_ARRAY_LEN(cases); i++) {
+		code = 0;
+		CHECK_INT(ws_frame_parse(cases[i], 8, &h, &code), -1);
+		CHECK_INT(code, WS_CLOSE_PROTOCOL);
+	}
+	{
+		static const uint8_t huge[] = { 0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4 };
+		CHECK_INT(ws_frame_parse(huge, sizeof(huge), &h, &code), -1);
+	}
+}
+
+static void test_unmask(void)
+{
+	uint8_t mask[4] = { 0x37, 0xfa, 0x21, 0x3d };
+	uint8_t data[] = { 0x7f, 0x9f, 0x4d, 0x51, 0x58 }; /* RFC 6455 5.7: "Hello" */
+
+	ws_unmask(data, sizeof(data), mask, 0);
+	CHECK_MEM(data, 5, "Hello");
+	ws_unmask(data + 2, 3, mask, 2); /* masking again from an offset restores */
+	ws_unmask(data, 2, mask, 0);
+	CHECK(data[0] == 0x7f && data[4] == 0x58);
+}
+
+static void test_utf8(void)
+{
+	static const char *const good[] = { "", "hello", "h\xc3\xa9llo", "\xe2\x82\xac",
+					     "\xf0\x9f\x98\x80", "\xef\xbf\xbf", "\xf4\x8f\xbf\xbf" };
+	static const char *const bad[] = { "\xff", "\xc0\x80", "\xe0\x80\x80", "\xed\xa0\x80",
+					   "\xf4\x90\x80\x80", "\xc3", "\xe2\x82", "\x80",
+					   "\xf8\x88\x80\x80\x80" };
+
+	for (size_t i = 0; i < SG_ARRAY_LEN(good); i++)
+		CHECK(ws_utf8_valid((const uint8_t *)good[i], strlen(good[i])));
+	for (size_t i = 0; i < SG_ARRAY_LEN(bad); i++)
+		CHECK(!ws_utf8_valid((const uint8_t *)bad[i], strlen(bad[i])));
+}
+
+int main(void)
+{
+	RUN(test_headers);
+	RUN(test_violations);
+	RUN(test_unmask);
+	RUN(test_utf8);
+	return UNIT_END();
+}

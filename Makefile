@@ -9,6 +9,7 @@
 #   make fuzz       build the libFuzzer drivers with clang (build-fuzz/)
 #   make conformance  build tests/conformance; run the official protocol suites when given
 #   make install    PREFIX (/usr/local), DESTDIR: binary, man pages, unit, example config
+#   make bench      the shared benchmark: siogate against the Node.js reference (BENCH_ARGS)
 #   make fuzz-run   run each driver for FUZZ_TIME seconds (default 15) over its corpus
 #   make clean
 #
@@ -53,7 +54,7 @@ FUZZ_LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
 # src/client/ (libsiogate-client and siocat) has its own rules, in
 # src/client/client.mk, included below.
 
-.PHONY: all run check unit integration fuzz fuzz-run conformance install deps test-deps clean lint distclean
+.PHONY: all run check unit integration fuzz fuzz-run conformance install bench deps test-deps clean lint distclean
 
 ifneq ($(SANITIZE),)
 # A sanitizer build stays in build-san/; src/siogate remains the plain one.
@@ -142,6 +143,16 @@ install: $(BIN)
 	else \
 		install -m 644 conf/siogate.yaml $(DESTDIR)$(SYSCONFDIR)/siogate/siogate.yaml; \
 	fi
+
+# The shared benchmark harness against a fresh siogate and the Node.js
+# reference, in one run, with the ratio table (not a test: see README).
+#   make bench [BENCH=../shared/bench] [BENCH_ARGS='--repeat 3']
+BENCH ?= ../shared/bench
+BENCH_ARGS ?=
+bench: $(BIN)
+	cp $(BIN) build/siogate-bench
+	$(BENCH)/run.sh --compare '$(abspath $(BENCH))/siogate-server.sh $(abspath build/siogate-bench) {port} {redis_url}' \
+		--compare-name siogate $(BENCH_ARGS)
 
 # the client library, its header, .pc, siocat and siocat(1) (src/client/client.mk)
 install: install-client

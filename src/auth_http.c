@@ -259,7 +259,7 @@ static void finish_flight(struct flight *f, const struct auth_result *r)
 {
 	struct auth_http *ah = f->ah;
 
-	metrics_observe_verify(&ah->w->stats, (double)(sg_mono_ns() - f->started_ns) / 1e9);
+	metrics_observe(&ah->w->stats.verify, (double)(sg_mono_ns() - f->started_ns) / 1e9);
 	if (f->keyed)
 		hmap_del(&ah->flights, f->key, strlen(f->key));
 	if (r->verdict == AUTH_ACCEPTED && f->keyed)

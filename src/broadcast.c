@@ -9,6 +9,8 @@
 
 #include "bridge_adapter.h"
 #include "emit_msg.h"
+#include "log.h"
+#include "metrics.h"
 #include "eio.h"
 #include "rooms.h"
 #include "sio.h"
@@ -51,6 +53,7 @@ size_t broadcast_deliver(struct worker *w, struct sio_nsp *nsp, const struct sg_
 			 struct sg_frame *const *att, size_t n_att)
 {
 	uint32_t stamp = ++w->bcast_stamp;
+	int64_t started = sg_mono_ns();
 	size_t n = 0;
 
 	if (stamp == 0) {
@@ -80,6 +83,7 @@ size_t broadcast_deliver(struct worker *w, struct sio_nsp *nsp, const struct sg_
 	}
 	w->stats.broadcasts++;
 	w->stats.deliveries += n;
+	metrics_observe(&w->stats.fanout, (double)(sg_mono_ns() - started) / 1e9);
 	return n;
 }
 

@@ -33,17 +33,42 @@ static const struct {
 };
 
 static void head(struct sg_buf *out, const char *name, const char *type, const char *help);
+static void render_hist(struct sg_buf *out, struct worker *const *workers, size_t n,
+			const char *name, const char *help, size_t which);
 
-void metrics_observe_verify(struct worker_stats *st, double seconds)
+void metrics_observe(struct sg_hist *h, double seconds)
 {
 	size_t i;
 
 	for (i = 0; i < SG_ARRAY_LEN(verify_buckets); i++)
 		if (seconds <= verify_buckets[i])
 			break;
-	st->verify_hist[i]++;
-	st->verify_count++;
-	st->verify_sum_s += seconds;
+	h->buckets[i]++;
+	h->count++;
+	h->sum_s += seconds;
+}
+
+/* One histogram over every worker; `which` picks it from worker_stats. */
+static void render_hist(struct sg_buf *out, struct worker *const *workers, size_t n,
+			const char *name, const char *help, size_t which)
+{
+	uint64_t cum = 0;
+	double sum = 0;
+	size_t k;
+
+	head(out, name, "histogram", help);
+	for (size_t b = 0; b <= SG_ARRAY_LEN(verify_buckets); b++) {
+		for (k = 0; k < n; k++)
+			cum += ((const struct sg_hist *)((const char *)&workers[k]->stats + which))->buckets[b];
+		if (b < SG_ARRAY_LEN(verify_buckets))
+			sg_buf_printf(out, "%s_bucket{le=\"%g\"} %llu\n", name, verify_buckets[b],
+				      (unsigned long long)cum);
+		else
+			sg_buf_printf(out, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cum);
+	}
+	for (k = 0; k < n; k++)
+		sum += ((const struct sg_hist *)((const char *)&workers[k]->stats + which))->sum_s;
+	sg_buf_printf(out, "%s_sum %.9f\n%s_count %llu\n", name, sum, name, (unsigned long long)cum);
 }
 
 static void head(struct sg_buf *out, const char *name, const char *type, const char *help)
@@ -55,7 +80,7 @@ void metrics_render(struct sg_buf *out, struct worker *const *workers, size_t n,
 		    const struct bridge_stats *bridge)
 {
 	const char *prev = "";
-	uint64_t sum, cum;
+	uint64_t sum;
 	size_t k;
 
 	for (size_t i = 0; i < SG_ARRAY_LEN(counters); i++) {
@@ -114,25 +139,11 @@ void metrics_render(struct sg_buf *out, struct worker *const *workers, size_t n,
 		sg_buf_printf(out, "siogate_rooms %llu\n", (unsigned long long)rooms);
 	}
 
-	head(out, "siogate_verifier_seconds", "histogram", "Time the verifier took to decide");
-	cum = 0;
-	for (size_t b = 0; b <= SG_ARRAY_LEN(verify_buckets); b++) {
-		for (k = 0; k < n; k++)
-			cum += workers[k]->stats.verify_hist[b];
-		if (b < SG_ARRAY_LEN(verify_buckets))
-			sg_buf_printf(out, "siogate_verifier_seconds_bucket{le=\"%g\"} %llu\n",
-				      verify_buckets[b], (unsigned long long)cum);
-		else
-			sg_buf_printf(out, "siogate_verifier_seconds_bucket{le=\"+Inf\"} %llu\n",
-				      (unsigned long long)cum);
-	}
-	{
-		double s = 0;
-		for (k = 0; k < n; k++)
-			s += workers[k]->stats.verify_sum_s;
-		sg_buf_printf(out, "siogate_verifier_seconds_sum %.9f\n", s);
-		sg_buf_printf(out, "siogate_verifier_seconds_count %llu\n", (unsigned long long)cum);
-	}
+	render_hist(out, workers, n, "siogate_verifier_seconds", "Time the verifier took to decide",
+		    offsetof(struct worker_stats, verify));
+	render_hist(out, workers, n, "siogate_broadcast_fanout_seconds",
+		    "Time to queue a broadcast's frames for every local recipient",
+		    offsetof(struct worker_stats, fanout));
 
 	if (bridge != NULL) {
 		head(out, "siogate_redis_up", "gauge", "Redis links up (1) or down (0)");

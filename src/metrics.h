@@ -11,9 +11,10 @@
 struct worker;
 struct worker_stats;
 struct bridge_stats;
+struct sg_hist;
 
-/* Records one verifier decision that took `seconds`. */
-void metrics_observe_verify(struct worker_stats *st, double seconds);
+/* Records one observation of `seconds` (a verifier decision, a fan-out). */
+void metrics_observe(struct sg_hist *h, double seconds);
 
 /* Appends the whole page.  bridge is NULL when siogate runs standalone. */
 void metrics_render(struct sg_buf *out, struct worker *const *workers, size_t n_workers,

@@ -26,6 +26,13 @@ struct auth_http;
 struct http_client;
 struct sio_handler;
 
+/* A latency histogram (buckets in metrics.c). */
+struct sg_hist {
+	uint64_t buckets[16];
+	uint64_t count;
+	double sum_s;
+};
+
 /* Counters a worker keeps (metrics.def); /metrics adds them up. */
 struct worker_stats {
 #define COUNTER(field, name, labels, help) uint64_t field;
@@ -33,9 +40,8 @@ struct worker_stats {
 #undef COUNTER
 	uint64_t closes[SG_CLOSE__COUNT];
 	uint64_t sockets_by_state[3];          /* enum session_state, a gauge */
-	uint64_t verify_hist[16];              /* verifier latency buckets (metrics.c) */
-	uint64_t verify_count;
-	double verify_sum_s;
+	struct sg_hist verify;                 /* verifier latency */
+	struct sg_hist fanout;                 /* a broadcast's local fan-out, receipt to queued */
 };
 
 struct worker {

@@ -449,7 +449,7 @@ async function startSiogate(opts = {}) {
 	if (!fs.existsSync(SIOGATE_BIN))
 		throw new Error(`siogate binary not found at ${SIOGATE_BIN} (run make, or set SIOGATE_BIN)`);
 	const dir = makeTempDir('sg');
-	const port = await freePort();
+	const port = opts.port || await freePort();
 	const adminPort = await freePort();
 	const redisUrl = typeof opts.redis === 'string' ? opts.redis : opts.redis ? opts.redis.url : null;
 	let text;

@@ -233,6 +233,9 @@ int server_run(const struct sg_config *cfg)
 	memset(&srv, 0, sizeof(srv));
 	srv.cfg = cfg;
 	log_versions();
+	if (cfg->server.workers != 1)
+		log_info("server.workers: this version runs one event loop (%s asked)",
+			 cfg->server.workers == 0 ? "auto" : "more");
 	signal(SIGPIPE, SIG_IGN);
 	srv.base = event_base_new();
 	if (srv.base == NULL) {

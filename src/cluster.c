@@ -17,6 +17,7 @@
 #include "broadcast.h"
 #include "eio.h"
 #include "emit_msg.h"
+#include "forward.h"
 #include "frame.h"
 #include "handshake.h"
 #include "json_js.h"
@@ -466,10 +467,12 @@ void cluster_on_request(struct worker *w, struct bridge *b, const char *nsp_name
 		respond(&r, r.out.data, r.out.len);
 		break;
 	case REQ_SERVER_SIDE_EMIT:
-		/* For the servers themselves: siogate has no handler (event
-		 * forwarding is configured separately), so, like a Node server
-		 * without a listener, it does not answer. */
-		log_debug("cluster: server-side emit on %s ignored", r.nsp->name);
+		/* For the servers themselves: siogate hands it to the backends
+		 * through events.forward; without a rule, like a Node server
+		 * without a listener, nothing answers. */
+		if (!forward_server_event(w, r.nsp->name, json_object_get(r.msg, "data"), r.request_id,
+					  json_is_string(uid) ? json_string_value(uid) : ""))
+			log_debug("cluster: server-side emit on %s: no events.forward rule", r.nsp->name);
 		break;
 	case REQ_BROADCAST: {
 		json_t *packet = json_object_get(r.msg, "packet");

@@ -5,6 +5,7 @@
  */
 #include "forward.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,11 +24,16 @@
 struct pending {
 	struct worker *w;
 	int64_t ack_id;          /* -1: the client wants no ack */
+	char *request_id;        /* a peer's serverSideEmit waiting for the answer (owned), or NULL */
 	char nsp[64];
 	char id[SG_ID_LEN + 1];
 };
 
-static void build_data(struct sg_buf *out, const struct sio_packet *p);
+static void build_data(struct sg_buf *out, const json_t *args);
+static const struct sg_forward_rule *find_rule(const struct sg_config *cfg, const char *name);
+static void forward_to(struct worker *w, const struct sg_forward_rule *rule, struct pending *pd,
+		       const char *id, const char *user, const char *nsp, const char *name,
+		       const char *data, size_t data_len);
 static struct pending *pending_new(struct sio_socket *sock, int64_t ack_id);
 static struct sio_socket *pending_socket(const struct pending *pd);
 static void on_xadd(const char *entry_id, void *arg);
@@ -36,20 +42,20 @@ static void ack_json(struct pending *pd, const char *json, size_t len);
 
 /* The event's argument as JSON: the one argument, an array of them when the
  * client sent several, null for none. */
-static void build_data(struct sg_buf *out, const struct sio_packet *p)
+static void build_data(struct sg_buf *out, const json_t *args)
 {
-	size_t n = json_array_size(p->data);
+	size_t n = json_array_size(args);
 
 	if (n <= 1) {
 		sg_buf_append_str(out, "null");
 	} else if (n == 2) {
-		json_js_value(out, json_array_get(p->data, 1));
+		json_js_value(out, json_array_get(args, 1));
 	} else {
 		sg_buf_append_char(out, '[');
 		for (size_t i = 1; i < n; i++) {
 			if (i > 1)
 				sg_buf_append_char(out, ',');
-			json_js_value(out, json_array_get(p->data, i));
+			json_js_value(out, json_array_get(args, i));
 		}
 		sg_buf_append_char(out, ']');
 	}
@@ -79,6 +85,24 @@ static void ack_json(struct pending *pd, const char *json, size_t len)
 	struct sio_socket *s;
 	struct sg_buf b;
 
+	if (pd->request_id != NULL) {
+		/* SERVER_SIDE_EMIT_RESPONSE for the peer that asked */
+		struct sg_buf ch;
+		if (pd->w->bridge == NULL)
+			return;
+		sg_buf_init(&ch);
+		sg_buf_init(&b);
+		sg_buf_printf(&ch, "%s-response#%s#", pd->w->cfg->redis.prefix, pd->nsp);
+		sg_buf_append_str(&b, "{\"type\":6,\"requestId\":");
+		json_js_string(&b, pd->request_id, strlen(pd->request_id));
+		sg_buf_append_str(&b, ",\"data\":");
+		sg_buf_append(&b, json, len);
+		sg_buf_append_char(&b, '}');
+		(void)bridge_publish(pd->w->bridge, ch.data, b.data, b.len);
+		sg_buf_fini(&ch);
+		sg_buf_fini(&b);
+		return;
+	}
 	if (pd->ack_id < 0 || (s = pending_socket(pd)) == NULL)
 		return;
 	sg_buf_init(&b);
@@ -104,6 +128,7 @@ static void on_xadd(const char *entry_id, void *arg)
 	}
 	ack_json(pd, b.data, b.len);
 	sg_buf_fini(&b);
+	free(pd->request_id);
 	free(pd);
 }
 
@@ -129,77 +154,115 @@ static void on_http(enum http_client_error e, const struct http_client_response 
 		ack_json(pd, "{\"error\":\"the event could not be forwarded\"}", 44);
 	}
 	json_decref(doc);
+	free(pd->request_id);
 	free(pd);
+}
+
+/* Sends one event to the rule's target; pd (owned) says whom the answer
+ * goes to. */
+static void forward_to(struct worker *w, const struct sg_forward_rule *rule, struct pending *pd,
+		       const char *id, const char *user, const char *nsp, const char *name,
+		       const char *data, size_t data_len)
+{
+	const struct sg_config *cfg = w->cfg;
+	char when[32];
+
+	sg_time_iso(when, sg_now_ms());
+	if (rule->stream != NULL) {
+		const char *fields[] = { "id", "user", "event", "data", "time", "server" };
+		const char *values[] = { id, user, name, data, when, cfg->server.id };
+		size_t lens[] = { strlen(id), strlen(user), strlen(name), data_len, strlen(when),
+				  strlen(cfg->server.id) };
+		if (w->bridge == NULL ||
+		    bridge_xadd(w->bridge, rule->stream, cfg->events.stream_maxlen, fields, values, lens,
+				SG_ARRAY_LEN(fields), on_xadd, pd) != 0)
+			on_xadd(NULL, pd);
+		return;
+	}
+	if (w->forward_http == NULL) {
+		struct http_client_opts opts = {
+			.max_in_flight = 256, .max_queued = 100000, .max_idle_per_host = 64,
+			.idle_timeout_ms = 30000, .max_response_bytes = FORWARD_MAX_RESPONSE,
+		};
+		struct sg_err err = { 0 };
+		w->forward_http = http_client_new(w->base, &opts, &err);
+		if (w->forward_http == NULL) {
+			log_error("events.forward: %s", err.msg);
+			on_http(HC_CONNECT, NULL, pd);
+			return;
+		}
+	}
+	{
+		struct sg_buf body;
+		sg_buf_init(&body);
+		sg_buf_append_str(&body, "{\"id\":");
+		json_js_string(&body, id, strlen(id));
+		sg_buf_append_str(&body, ",\"nsp\":");
+		json_js_string(&body, nsp, strlen(nsp));
+		sg_buf_append_str(&body, ",\"user\":");
+		json_js_string(&body, user, strlen(user));
+		sg_buf_append_str(&body, ",\"event\":");
+		json_js_string(&body, name, strlen(name));
+		sg_buf_append_str(&body, ",\"data\":");
+		sg_buf_append(&body, data, data_len);
+		sg_buf_printf(&body, ",\"ack\":%s,\"time\":\"%s\",\"server\":",
+			      pd->ack_id >= 0 || pd->request_id ? "true" : "false", when);
+		json_js_string(&body, cfg->server.id, strlen(cfg->server.id));
+		if (pd->request_id != NULL)
+			sg_buf_append_str(&body, ",\"from\":\"server\"");
+		sg_buf_append_char(&body, '}');
+		(void)http_client_request(w->forward_http, "POST", rule->http, NULL, "application/json",
+					  body.data, body.len, rule->timeout_ms, on_http, pd);
+		sg_buf_fini(&body);
+	}
+}
+
+static const struct sg_forward_rule *find_rule(const struct sg_config *cfg, const char *name)
+{
+	for (size_t i = 0; name && i < cfg->events.n_forward; i++)
+		if (room_rule_match(cfg->events.forward[i].match, name, NULL))
+			return &cfg->events.forward[i];
+	return NULL;
 }
 
 bool forward_event(struct sio_socket *sock, const struct sio_packet *p)
 {
 	struct worker *w = sock->nsp->w;
-	const struct sg_config *cfg = w->cfg;
 	const char *name = sio_event_name(p);
-	const struct sg_forward_rule *rule = NULL;
+	const struct sg_forward_rule *rule = find_rule(w->cfg, name);
 	json_t *sub = sock->sess.claims ? json_object_get(sock->sess.claims, "sub") : NULL;
 	const char *user = json_is_string(sub) ? json_string_value(sub) : "";
 	struct sg_buf data;
-	char when[32];
 
-	for (size_t i = 0; name && i < cfg->events.n_forward; i++) {
-		if (room_rule_match(cfg->events.forward[i].match, name, NULL)) {
-			rule = &cfg->events.forward[i];
-			break;
-		}
-	}
 	if (rule == NULL)
 		return false;
-	sg_time_iso(when, sg_now_ms());
 	sg_buf_init(&data);
-	build_data(&data, p);
-	if (rule->stream != NULL) {
-		const char *fields[] = { "id", "user", "event", "data", "time", "server" };
-		const char *values[] = { sock->id, user, name, data.data, when, cfg->server.id };
-		size_t lens[] = { strlen(sock->id), strlen(user), strlen(name), data.len,
-				  strlen(when), strlen(cfg->server.id) };
-		struct pending *pd = pending_new(sock, p->id);
-		if (w->bridge == NULL ||
-		    bridge_xadd(w->bridge, rule->stream, cfg->events.stream_maxlen, fields, values, lens,
-				SG_ARRAY_LEN(fields), on_xadd, pd) != 0)
-			on_xadd(NULL, pd);
-	} else {
-		struct sg_buf body;
-		struct sg_err err = { 0 };
-		struct pending *pd = pending_new(sock, p->id);
+	build_data(&data, p->data);
+	forward_to(w, rule, pending_new(sock, p->id), sock->id, user, sock->nsp->name, name,
+		   data.data, data.len);
+	sg_buf_fini(&data);
+	return true;
+}
 
-		if (w->forward_http == NULL) {
-			struct http_client_opts opts = {
-				.max_in_flight = 256, .max_queued = 100000, .max_idle_per_host = 64,
-				.idle_timeout_ms = 30000, .max_response_bytes = FORWARD_MAX_RESPONSE,
-			};
-			w->forward_http = http_client_new(w->base, &opts, &err);
-		}
-		if (w->forward_http == NULL) {
-			log_error("events.forward: %s", err.msg);
-			ack_json(pd, "{\"error\":\"the event could not be forwarded\"}", 44);
-			free(pd);
-		} else {
-			sg_buf_init(&body);
-			sg_buf_printf(&body, "{\"id\":\"%s\",\"nsp\":", sock->id);
-			json_js_string(&body, sock->nsp->name, sock->nsp->name_len);
-			sg_buf_append_str(&body, ",\"user\":");
-			json_js_string(&body, user, strlen(user));
-			sg_buf_append_str(&body, ",\"event\":");
-			json_js_string(&body, name, strlen(name));
-			sg_buf_append_str(&body, ",\"data\":");
-			sg_buf_append(&body, data.data, data.len);
-			sg_buf_printf(&body, ",\"ack\":%s,\"time\":\"%s\",\"server\":",
-				      p->id >= 0 ? "true" : "false", when);
-			json_js_string(&body, cfg->server.id, strlen(cfg->server.id));
-			sg_buf_append_char(&body, '}');
-			(void)http_client_request(w->forward_http, "POST", rule->http, NULL,
-						  "application/json", body.data, body.len,
-						  rule->timeout_ms, on_http, pd);
-			sg_buf_fini(&body);
-		}
-	}
+bool forward_server_event(struct worker *w, const char *nsp, const json_t *args,
+			  const char *request_id, const char *from_uid)
+{
+	json_t *first = json_array_get(args, 0);
+	const char *name = json_is_string(first) ? json_string_value(first) : NULL;
+	const struct sg_forward_rule *rule = find_rule(w->cfg, name);
+	struct pending *pd;
+	struct sg_buf data;
+
+	if (rule == NULL)
+		return false;
+	pd = sg_calloc(1, sizeof(*pd));
+	pd->w = w;
+	pd->ack_id = -1;
+	pd->request_id = request_id && request_id[0] ? sg_strdup(request_id) : NULL;
+	snprintf(pd->nsp, sizeof(pd->nsp), "%s", nsp);
+	sg_buf_init(&data);
+	build_data(&data, args);
+	forward_to(w, rule, pd, from_uid, "", nsp, name, data.data, data.len);
 	sg_buf_fini(&data);
 	return true;
 }

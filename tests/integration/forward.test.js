@@ -126,3 +126,37 @@ test('unmatched events and events of unauthenticated clients go nowhere, counted
 	const all = await rc.xRange('siogate:events', '-', '+');
 	assert.ok(!all.some((e) => e.message.event === 'chat:sneaky'));
 });
+
+test('a Node peer\'s serverSideEmit reaches the backend by the same rules, and its answer comes back', async () => {
+	const { Server } = require('socket.io');
+	const { createAdapter } = require('@socket.io/redis-adapter');
+	const pub = createClient({ url: ctx.redis.url, socket: { reconnectStrategy: false } });
+	const sub = pub.duplicate();
+	for (const c of [pub, sub]) c.on('error', () => {});
+	await Promise.all([pub.connect(), sub.connect()]);
+	const io = new Server({ adapter: createAdapter(pub, sub) });
+	try {
+		const deadline = Date.now() + 5000;
+		while ((await io.of('/').adapter.serverCount()) < 2) {
+			if (Date.now() > deadline) throw new Error('siogate not counted');
+			await h.delay(50);
+		}
+		const answers = await io.serverSideEmitWithAck('rpc:sum', 4, 5);
+		assert.deepEqual(answers, [{ sum: 9, user: '' }]);
+		const call = seen.find((e) => e.event === 'rpc:sum' && e.from === 'server');
+		assert.deepEqual(call.data, [4, 5]);
+		/* and a stream rule takes server-side events too */
+		io.serverSideEmit('chat:from-node', { hi: 1 });
+		const deadline2 = Date.now() + 3000;
+		let found;
+		while (!(found = (await rc.xRange('siogate:events', '-', '+')).find((e) => e.message.event === 'chat:from-node'))) {
+			if (Date.now() > deadline2) throw new Error('the server-side event never reached the stream');
+			await h.delay(50);
+		}
+		assert.deepEqual(JSON.parse(found.message.data), { hi: 1 });
+	} finally {
+		/* no HTTP server is attached, so io.close() has nothing to close: just the adapter */
+		await io.of('/').adapter.close();
+		for (const c of [pub, sub]) await h.withTimeout(c.quit(), 3000, 'quit').catch(() => c.disconnect());
+	}
+});

@@ -9,6 +9,7 @@
 #   make fuzz       build the libFuzzer drivers with clang (build-fuzz/)
 #   make conformance  build tests/conformance; run the official protocol suites when given
 #   make install    PREFIX (/usr/local), DESTDIR: binary, man pages, unit, example config
+#   make lint       cppcheck and mandoc -Tlint
 #   make bench      the shared benchmark: siogate against the Node.js reference (BENCH_ARGS)
 #   make fuzz-run   run each driver for FUZZ_TIME seconds (default 15) over its corpus
 #   make clean
@@ -153,6 +154,13 @@ bench: $(BIN)
 	cp $(BIN) build/siogate-bench
 	$(BENCH)/run.sh --compare '$(abspath $(BENCH))/siogate-server.sh $(abspath build/siogate-bench) {port} {redis_url}' \
 		--compare-name siogate $(BENCH_ARGS)
+
+# Static checks beyond the compilers' warnings: cppcheck on the sources and
+# mandoc on the man pages (both from Debian: cppcheck, mandoc).
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
+		-D_GNU_SOURCE -Isrc --suppress=missingIncludeSystem --inline-suppr src/*.c
+	mandoc -Tlint -Wwarning man/*.[0-9]
 
 # the client library, its header, .pc, siocat and siocat(1) (src/client/client.mk)
 install: install-client

@@ -803,6 +803,8 @@ static struct hc_conn *idle_take(struct http_client *hc, const char *key)
 	struct hc_conn *c;
 
 	TAILQ_FOREACH(c, &hc->idle, link) {
+		/* cppcheck does not see TAILQ_FOREACH assign c */
+		// cppcheck-suppress uninitvar
 		if (strcmp(c->key, key) == 0) {
 			TAILQ_REMOVE(&hc->idle, c, link);
 			hc->n_idle--;

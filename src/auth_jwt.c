@@ -922,12 +922,13 @@ const char *jwt_status_str(enum jwt_status s)
 
 /* ---- minting ---- */
 
+static int signing_input(int a, const char *kid, json_t *claims, struct sg_buf *tok,
+			 struct sg_err *err);
+
 int jwt_sign_hmac(const char *alg, const void *secret, size_t secret_len, const char *kid,
 		  json_t *claims, char **out, struct sg_err *err)
 {
 	int a = alg ? alg_find(alg) : -1;
-	json_t *header;
-	char *hs, *ps;
 	struct sg_buf tok;
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int mac_len = 0;
@@ -942,27 +943,11 @@ int jwt_sign_hmac(const char *alg, const void *secret, size_t secret_len, const 
 		return sg_err_set(err, "token: secret too long");
 	if (!json_is_object(claims))
 		return sg_err_set(err, "token: claims must be a JSON object");
-	header = json_object();
-	if (json_object_set_new(header, "alg", json_string(algs[a].name)) < 0 ||
-	    json_object_set_new(header, "typ", json_string("JWT")) < 0 ||
-	    (kid && json_object_set_new(header, "kid", json_string(kid)) < 0)) {
-		json_decref(header);
-		return sg_err_set(err, "token: kid is not valid UTF-8");
-	}
-	hs = json_dumps(header, JSON_COMPACT);
-	json_decref(header);
-	ps = json_dumps(claims, JSON_COMPACT);
-	if (hs == NULL || ps == NULL) {
-		free(hs);
-		free(ps);
-		return sg_err_set(err, "token: claims cannot be serialised");
-	}
 	sg_buf_init(&tok);
-	base64url_encode(&tok, hs, strlen(hs));
-	sg_buf_append_char(&tok, '.');
-	base64url_encode(&tok, ps, strlen(ps));
-	free(hs);
-	free(ps);
+	if (signing_input(a, kid, claims, &tok, err) != 0) {
+		sg_buf_fini(&tok);
+		return -1;
+	}
 	if (HMAC(algs[a].md(), secret, (int)secret_len, (const unsigned char *)tok.data, tok.len,
 		 mac, &mac_len) == NULL) {
 		ERR_clear_error();
@@ -977,9 +962,6 @@ int jwt_sign_hmac(const char *alg, const void *secret, size_t secret_len, const 
 }
 
 /* ---- signing with a private key (siogate token --alg RS256... --key) ---- */
-
-static int signing_input(int a, const char *kid, json_t *claims, struct sg_buf *tok,
-			 struct sg_err *err);
 
 /* "base64url(header).base64url(claims)" into tok. */
 static int signing_input(int a, const char *kid, json_t *claims, struct sg_buf *tok,

@@ -42,3 +42,29 @@ test('make install DESTDIR=... produces the expected tree and keeps an existing 
 		fs.rmSync(dest, { recursive: true, force: true });
 	}
 });
+
+test('systemd-analyze verify finds nothing wrong with the unit (where the tool exists)', (t) => {
+	let tool = true;
+	try {
+		execFileSync('systemd-analyze', ['--version'], { stdio: 'ignore' });
+	} catch {
+		tool = false;
+	}
+	if (!tool) {
+		t.skip('systemd-analyze is not installed here');
+		return;
+	}
+	/* the unit as installed, pointed at this build and an existing configuration */
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'siogate-unit-'));
+	try {
+		const unit = fs.readFileSync(path.join(root, 'systemd/siogate.service'), 'utf8')
+			.replaceAll('/usr/bin/siogate', path.join(root, 'src/siogate'))
+			.replaceAll('/etc/siogate/siogate.yaml', path.join(root, 'conf/minimal.yaml'));
+		fs.writeFileSync(path.join(dir, 'siogate.service'), unit);
+		const out = execFileSync('systemd-analyze', ['verify', '--man=no', path.join(dir, 'siogate.service')],
+			{ encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+		assert.equal(out.trim(), '');
+	} finally {
+		fs.rmSync(dir, { recursive: true, force: true });
+	}
+});

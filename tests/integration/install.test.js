@@ -11,7 +11,7 @@ const { test } = require('node:test');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { execFileSync } = require('node:child_process');
+const { execFileSync, spawnSync } = require('node:child_process');
 
 const root = path.resolve(__dirname, '../..');
 
@@ -61,9 +61,10 @@ test('systemd-analyze verify finds nothing wrong with the unit (where the tool e
 			.replaceAll('/usr/bin/siogate', path.join(root, 'src/siogate'))
 			.replaceAll('/etc/siogate/siogate.yaml', path.join(root, 'conf/minimal.yaml'));
 		fs.writeFileSync(path.join(dir, 'siogate.service'), unit);
-		const out = execFileSync('systemd-analyze', ['verify', '--man=no', path.join(dir, 'siogate.service')],
-			{ encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-		assert.equal(out.trim(), '');
+		const r = spawnSync('systemd-analyze', ['verify', '--man=no', path.join(dir, 'siogate.service')],
+			{ encoding: 'utf8', timeout: 60000 });
+		assert.equal(r.status, 0);
+		assert.equal(`${r.stdout}${r.stderr}`.trim(), '', 'systemd-analyze says nothing');
 	} finally {
 		fs.rmSync(dir, { recursive: true, force: true });
 	}

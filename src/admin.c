@@ -40,6 +40,10 @@ static bool is_method(const struct http_request *req, const char *m);
 static void client_json(struct sg_buf *b, struct sio_socket *sock);
 static struct sio_socket *find_socket(struct worker *w, const char *id, size_t len);
 static void list_clients(struct worker *w, struct conn *c);
+static void local_clients(struct worker *w, struct sg_buf *b);
+static void list_cluster_clients(struct worker *w, struct conn *c);
+static void on_cluster_clients(struct worker *w, const char *sockets, size_t len, bool partial,
+			       void *arg);
 static void list_rooms(struct worker *w, struct conn *c);
 static void emit(struct worker *w, struct conn *c, const char *body, size_t len);
 static void readiness(struct worker *w, struct conn *c);
@@ -139,26 +143,63 @@ static struct sio_socket *find_socket(struct worker *w, const char *id, size_t l
 	return NULL;
 }
 
-static void list_clients(struct worker *w, struct conn *c)
+/* {"server": ..., "clients": [every local socket] (without the closing brace) */
+static void local_clients(struct worker *w, struct sg_buf *b)
 {
-	struct sg_buf b;
 	bool first = true;
 
-	sg_buf_init(&b);
-	sg_buf_printf(&b, "{\"server\":");
-	json_js_string(&b, w->cfg->server.id, strlen(w->cfg->server.id));
-	sg_buf_append_str(&b, ",\"clients\":[");
+	sg_buf_printf(b, "{\"server\":");
+	json_js_string(b, w->cfg->server.id, strlen(w->cfg->server.id));
+	sg_buf_append_str(b, ",\"clients\":[");
 	for (size_t i = 0; i < w->n_nsps; i++) {
 		for (struct sio_socket *s = w->nsps[i]->all; s; s = s->next) {
 			if (!first)
-				sg_buf_append_char(&b, ',');
+				sg_buf_append_char(b, ',');
 			first = false;
-			client_json(&b, s);
+			client_json(b, s);
 		}
 	}
-	sg_buf_append_str(&b, "]}");
+	sg_buf_append_char(b, ']');
+}
+
+static void list_clients(struct worker *w, struct conn *c)
+{
+	struct sg_buf b;
+
+	sg_buf_init(&b);
+	local_clients(w, &b);
+	sg_buf_append_char(&b, '}');
 	reply_json(c, 200, &b);
 	sg_buf_fini(&b);
+}
+
+/* The answer of /v1/clients?scope=cluster, once the other members spoke. */
+static void on_cluster_clients(struct worker *w, const char *sockets, size_t len, bool partial,
+			       void *arg)
+{
+	uint64_t serial = *(uint64_t *)arg;
+	struct conn *c = conn_find_held(w, serial);
+	struct sg_buf b;
+
+	free(arg);
+	if (c == NULL)
+		return; /* the admin client went away */
+	sg_buf_init(&b);
+	local_clients(w, &b);
+	sg_buf_append_str(&b, ",\"remote\":[");
+	sg_buf_append(&b, sockets, len);
+	sg_buf_printf(&b, "],\"partial\":%s}", partial ? "true" : "false");
+	reply_json(c, 200, &b);
+	sg_buf_fini(&b);
+}
+
+static void list_cluster_clients(struct worker *w, struct conn *c)
+{
+	uint64_t *serial = sg_malloc(sizeof(*serial));
+
+	*serial = c->serial;
+	conn_hold(c, NULL, NULL);
+	cluster_fetch_remote(w, on_cluster_clients, serial);
 }
 
 static void list_rooms(struct worker *w, struct conn *c)
@@ -269,7 +310,14 @@ void admin_handle_request(struct worker *w, struct conn *c, const struct http_re
 		return;
 	}
 	if (PATH_IS("/v1/clients") && is_method(req, "GET")) {
-		list_clients(w, c);
+		struct sg_buf scope;
+		sg_buf_init(&scope);
+		if (http_query_get(req->query, req->query_len, "scope", &scope) == 1 &&
+		    strcmp(scope.data, "cluster") == 0)
+			list_cluster_clients(w, c);
+		else
+			list_clients(w, c);
+		sg_buf_fini(&scope);
 	} else if (PATH_IS("/v1/rooms") && is_method(req, "GET")) {
 		list_rooms(w, c);
 	} else if (PATH_IS("/v1/emit") && is_method(req, "POST")) {

@@ -303,6 +303,47 @@ int bridge_xadd(struct bridge *b, const char *stream, uint64_t maxlen,
 	return 0;
 }
 
+struct count_wait {
+	struct bridge *b;
+	bridge_count_cb cb;
+	void *arg;
+};
+
+static void on_numsub(redisAsyncContext *ac, void *reply, void *arg)
+{
+	struct count_wait *cw = arg;
+	redisReply *r = reply;
+	long long n = -1;
+
+	SG_UNUSED(ac);
+	if (cw->b->in_flight > 0)
+		cw->b->in_flight--;
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[1]->type == REDIS_REPLY_INTEGER && !cw->b->stopping)
+		n = r->element[1]->integer;
+	cw->cb(n, cw->arg);
+	free(cw);
+}
+
+int bridge_numsub(struct bridge *b, const char *channel, bridge_count_cb cb, void *arg)
+{
+	redisAsyncContext *ac = b ? redis_link_context(b->pub) : NULL;
+	struct count_wait *cw;
+
+	if (ac == NULL || b->in_flight >= BRIDGE_MAX_IN_FLIGHT)
+		return -1;
+	cw = sg_malloc(sizeof(*cw));
+	cw->b = b;
+	cw->cb = cb;
+	cw->arg = arg;
+	if (redisAsyncCommand(ac, on_numsub, cw, "PUBSUB NUMSUB %s", channel) != REDIS_OK) {
+		free(cw);
+		return -1;
+	}
+	b->in_flight++;
+	return 0;
+}
+
 static void on_published(redisAsyncContext *ac, void *reply, void *arg)
 {
 	struct bridge *b = arg;
@@ -352,7 +393,8 @@ static void on_message(redisAsyncContext *ac, void *reply, void *arg)
 			cluster_on_request(b->w, b, nsp, nsp_len, msg->str, msg->len);
 		else if (msg->len == 12 && memcmp(msg->str, "{\"canary\":1}", 12) == 0)
 			b->canary_pending_ms = 0; /* the subscriber delivers */
-		/* other responses: siogate sends no requests of its own yet */
+		else
+			cluster_on_response(b->w, msg->str, msg->len);
 		return;
 	}
 	if (strcmp(kind->str, "pmessage") != 0 || r->elements < 4)

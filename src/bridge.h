@@ -51,4 +51,11 @@ int bridge_xadd(struct bridge *b, const char *stream, uint64_t maxlen,
 		const char *const *fields, const char *const *values, const size_t *value_lens,
 		size_t n, bridge_xadd_cb cb, void *arg);
 
+/* PUBSUB NUMSUB channel through the publisher link: cb gets the number of
+ * subscribers, or -1 when Redis could not answer; always called later,
+ * from the loop (even while stopping: the callback owns arg).  Returns -1
+ * (cb not called) when the command could not be sent. */
+typedef void (*bridge_count_cb)(long long n, void *arg);
+int bridge_numsub(struct bridge *b, const char *channel, bridge_count_cb cb, void *arg);
+
 #endif

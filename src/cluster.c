@@ -524,3 +524,148 @@ size_t cluster_broadcast(struct worker *w, const struct emit_msg *m, bool *publi
 	sg_buf_fini(&ch);
 	return n;
 }
+
+/* ---- siogate's own requests: the cluster-wide view ---- */
+
+#define CLUSTER_FETCH_TIMEOUT_MS 2000
+
+struct cluster_fetch {
+	struct cluster_fetch *next;
+	struct worker *w;
+	struct event *timer;
+	cluster_fetch_cb cb;
+	void *arg;
+	struct sg_buf sockets;   /* socket descriptions, comma-separated */
+	long long expected;      /* answers expected (the other members, summed over namespaces) */
+	long long received;
+	unsigned counts_pending; /* NUMSUB answers still to come */
+	bool done;
+	char request_id[SG_ID_LEN + 1];
+};
+
+static void fetch_finish(struct cluster_fetch *f, bool partial);
+static void fetch_maybe_free(struct cluster_fetch *f);
+
+static void fetch_maybe_free(struct cluster_fetch *f)
+{
+	if (!f->done || f->counts_pending > 0)
+		return;
+	event_free(f->timer);
+	sg_buf_fini(&f->sockets);
+	free(f);
+}
+
+static void fetch_finish(struct cluster_fetch *f, bool partial)
+{
+	struct cluster_fetch **pp;
+
+	if (f->done)
+		return;
+	f->done = true;
+	event_del(f->timer);
+	for (pp = &f->w->fetches; *pp; pp = &(*pp)->next) {
+		if (*pp == f) {
+			*pp = f->next;
+			break;
+		}
+	}
+	f->cb(f->w, f->sockets.data ? f->sockets.data : "", f->sockets.len, partial, f->arg);
+	fetch_maybe_free(f);
+}
+
+static void fetch_check(struct cluster_fetch *f)
+{
+	if (!f->done && f->counts_pending == 0 && f->received >= f->expected)
+		fetch_finish(f, false);
+}
+
+static void on_fetch_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	SG_UNUSED(fd);
+	SG_UNUSED(what);
+	fetch_finish(arg, true);
+}
+
+static void on_count(long long n, void *arg)
+{
+	struct cluster_fetch *f = arg;
+
+	f->counts_pending--;
+	if (n > 1)
+		f->expected += n - 1; /* every subscriber but siogate itself */
+	if (f->done)
+		fetch_maybe_free(f);
+	else
+		fetch_check(f);
+}
+
+void cluster_fetch_remote(struct worker *w, cluster_fetch_cb cb, void *arg)
+{
+	const struct sg_config *cfg = w->cfg;
+	struct cluster_fetch *f = sg_calloc(1, sizeof(*f));
+	struct timeval tv = { CLUSTER_FETCH_TIMEOUT_MS / 1000, (CLUSTER_FETCH_TIMEOUT_MS % 1000) * 1000 };
+	struct sg_buf ch, req;
+
+	f->w = w;
+	f->cb = cb;
+	f->arg = arg;
+	sg_buf_init(&f->sockets);
+	sg_id_new(f->request_id, &w->id_counter);
+	f->timer = event_new(w->base, -1, 0, on_fetch_timeout, f);
+	f->next = w->fetches;
+	w->fetches = f;
+	if (w->bridge == NULL) {
+		fetch_finish(f, false); /* standalone: there is no rest of the cluster */
+		return;
+	}
+	event_add(f->timer, &tv);
+	sg_buf_init(&ch);
+	sg_buf_init(&req);
+	for (size_t i = 0; i < cfg->namespaces.n; i++) {
+		sg_buf_reset(&ch);
+		sg_buf_printf(&ch, "%s-request#%s#", cfg->redis.prefix, cfg->namespaces.v[i]);
+		f->counts_pending++;
+		if (bridge_numsub(w->bridge, ch.data, on_count, f) != 0)
+			f->counts_pending--;
+		sg_buf_reset(&req);
+		sg_buf_printf(&req, "{\"uid\":\"%s\",\"requestId\":\"%s\",\"type\":%d,"
+				    "\"opts\":{\"rooms\":[],\"except\":[]}}",
+			      bridge_uid(w->bridge), f->request_id, REQ_REMOTE_FETCH);
+		(void)bridge_publish(w->bridge, ch.data, req.data, req.len);
+	}
+	sg_buf_fini(&ch);
+	sg_buf_fini(&req);
+	fetch_check(f);
+}
+
+void cluster_on_response(struct worker *w, const char *payload, size_t len)
+{
+	json_t *doc, *rid, *sockets, *v;
+	struct cluster_fetch *f;
+	size_t i;
+
+	if (w->fetches == NULL || len == 0 || payload[0] != '{')
+		return; /* nothing of ours in flight, or msgpack (broadcast acks: not ours) */
+	doc = json_loadb(payload, len, 0, NULL);
+	rid = json_object_get(doc, "requestId");
+	sockets = json_object_get(doc, "sockets");
+	for (f = w->fetches; f && json_is_string(rid); f = f->next) {
+		if (strcmp(f->request_id, json_string_value(rid)) != 0 || !json_is_array(sockets))
+			continue;
+		json_array_foreach(sockets, i, v) {
+			if (f->sockets.len)
+				sg_buf_append_char(&f->sockets, ',');
+			json_js_value(&f->sockets, v);
+		}
+		f->received++;
+		fetch_check(f);
+		break;
+	}
+	json_decref(doc);
+}
+
+void cluster_fini(struct worker *w)
+{
+	while (w->fetches != NULL)
+		fetch_finish(w->fetches, true);
+}

@@ -36,4 +36,19 @@ void cluster_socket_closed(struct sio_socket *sock);
  * it. */
 size_t cluster_broadcast(struct worker *w, const struct emit_msg *m, bool *published);
 
+/* The sockets of the rest of the cluster: REMOTE_FETCH requests on every
+ * namespace, answered by every other member (as many as PUBSUB NUMSUB
+ * counts), or whatever arrived within CLUSTER_FETCH_TIMEOUT_MS.  cb gets
+ * the socket descriptions as the elements of a JSON array (no brackets),
+ * and whether some member did not answer; it is called from the loop. */
+typedef void (*cluster_fetch_cb)(struct worker *w, const char *sockets, size_t len, bool partial,
+				 void *arg);
+void cluster_fetch_remote(struct worker *w, cluster_fetch_cb cb, void *arg);
+
+/* A message on a response channel (answers to siogate's own requests). */
+void cluster_on_response(struct worker *w, const char *payload, size_t len);
+
+/* Ends pending fetches (at shutdown): their callbacks run, partial. */
+void cluster_fini(struct worker *w);
+
 #endif

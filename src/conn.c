@@ -69,6 +69,7 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, int s
 	c->magic = CONN_MAGIC;
 	c->w = w;
 	c->admin = admin;
+	c->serial = ++w->conn_serial;
 	c->state = CONN_HTTP;
 	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
@@ -128,6 +129,14 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, int s
 	w->n_conns++;
 	w->stats.connections++;
 	return c;
+}
+
+struct conn *conn_find_held(struct worker *w, uint64_t serial)
+{
+	for (struct conn *c = w->conns; c != NULL; c = c->next)
+		if (c->serial == serial)
+			return c->state == CONN_HELD ? c : NULL;
+	return NULL;
 }
 
 bool conn_is_open(const struct conn *c)

@@ -47,6 +47,7 @@ struct conn {
 	struct conn *prev, *next;      /* worker->conns */
 	struct conn *dead_next;        /* worker->dead_conns, or worker->close_later */
 	struct ip_count *ip;           /* this address's connection count (limits.per_ip) */
+	uint64_t serial;               /* unique in the worker: finds a held request again */
 	enum sg_close reason;
 	enum sg_close pending_reason;  /* for close_pending */
 	int64_t over_soft_since_ms;    /* output above limits.output_soft since (0: below) */
@@ -93,6 +94,10 @@ void conn_reply(struct conn *c, int status, const char *content_type,
 void conn_hold(struct conn *c, struct eio_session *s, const char *extra_headers);
 
 struct evbuffer *conn_output(struct conn *c);
+
+/* The open connection with this serial whose request is held, or NULL (it
+ * went away meanwhile).  Linear in the connections: for rare answers. */
+struct conn *conn_find_held(struct worker *w, uint64_t serial);
 bool conn_is_open(const struct conn *c);
 
 /* Frees a dead connection (the reaper's call). */

@@ -22,6 +22,7 @@
 #include "admin.h"
 #include "auth_jwt.h"
 #include "bridge.h"
+#include "cluster.h"
 #include "conn.h"
 #include "eio.h"
 #include "listener.h"
@@ -315,6 +316,8 @@ int server_run(const struct sg_config *cfg)
 	log_info("siogate stopped");
 out:
 	/* Reverse order: nothing may call back into what is already freed. */
+	if (srv.worker.base != NULL)
+		cluster_fini(&srv.worker);
 	srv.worker.bridge = NULL;
 	bridge_free(srv.bridge);
 	while (srv.worker.sessions != NULL)

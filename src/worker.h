@@ -24,6 +24,7 @@ struct jwt_verifier;
 struct bridge;
 struct auth_http;
 struct http_client;
+struct cluster_fetch;
 struct sio_handler;
 
 /* A latency histogram (buckets in metrics.c). */
@@ -52,6 +53,8 @@ struct worker {
 	struct auth_http *auth_http;       /* owned, made on first use of auth.verifier: http */
 	struct http_client *forward_http;  /* owned, made on first use of an http forward rule */
 	struct http_client *rooms_http;    /* owned, made on first use of rooms.http */
+	struct cluster_fetch *fetches;     /* cluster-wide fetches in flight (owned, cluster.c) */
+	uint64_t conn_serial;              /* the last connection serial given */
 	const char *admin_token;           /* borrowed; NULL: the /v1 API is off */
 	struct ssl_ctx_st *tls;            /* borrowed server TLS context; NULL: plain */
 	struct sio_nsp **nsps;             /* one per configured namespace */

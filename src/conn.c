@@ -13,6 +13,7 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,12 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, int s
 		close(fd);
 		free(c);
 		return NULL;
+	}
+	{
+		/* small frames go out at once: Nagle would hold a message while an
+		 * earlier one waits for its ACK (Node sets noDelay too) */
+		int one = 1;
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
 	if (!admin && w->tls != NULL) {
 		SSL *ssl = SSL_new(w->tls);

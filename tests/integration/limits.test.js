@@ -44,6 +44,24 @@ describe('server.max_connections and limits.per_ip', () => {
 	});
 });
 
+describe('server.max_connections', () => {
+	const env = h.useSiogate({ before, after }, { config: { server: { max_connections: 2 } } });
+
+	test('the connection over server.max_connections is closed at once and counted', async () => {
+		const a = await h.rawTcpConnect(env.sg);
+		const b = await h.rawTcpConnect(env.sg);
+		const c = await h.rawTcpConnect(env.sg);
+		await h.withTimeout(c.closed, 3000, 'the third connection to be closed');
+		assert.equal(a.isClosed(), false);
+		assert.equal(b.isClosed(), false);
+		await env.sg.waitForLog(/server\.max_connections reached/, 2000);
+		const m = await metrics(env.sg);
+		assert.ok(metric(m, 'siogate_closes_total{reason="connection limit"}') >= 1);
+		a.close();
+		b.close();
+	});
+});
+
 describe('limits.handshakes_per_second', () => {
 	const env = h.useSiogate({ before, after }, { config: { limits: { handshakes_per_second: 3 } } });
 

@@ -92,3 +92,80 @@ test('siogate started with Redis down serves at once, and joins Redis when it ap
 	assert.equal(await got, true);
 	await emitter.close();
 });
+
+/*
+ * A TCP proxy in front of Redis that can freeze the connections that subscribed: the socket stays
+ * open but nothing Redis sends reaches siogate, which is what a stalled subscriber looks like.
+ */
+async function stallingProxy(redisPort) {
+	const net = require('node:net');
+	const pairs = new Set();
+	const server = net.createServer((down) => {
+		const up = net.connect(redisPort, '127.0.0.1');
+		const pair = { down, up, subscriber: false, frozen: false };
+		pairs.add(pair);
+		down.on('data', (d) => {
+			if (/SUBSCRIBE/i.test(d.toString('latin1')))
+				pair.subscriber = true;
+			up.write(d);
+		});
+		up.on('data', (d) => {
+			if (!pair.frozen)
+				down.write(d);
+		});
+		const end = () => {
+			pairs.delete(pair);
+			down.destroy();
+			up.destroy();
+		};
+		down.on('error', end).on('close', end);
+		up.on('error', end).on('close', end);
+	});
+	await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+	return {
+		url: `redis://127.0.0.1:${server.address().port}`,
+		freezeSubscribers() {
+			let n = 0;
+			for (const p of pairs)
+				if (p.subscriber) {
+					p.frozen = true;
+					n++;
+				}
+			return n;
+		},
+		async close() {
+			for (const p of pairs) {
+				p.down.destroy();
+				p.up.destroy();
+			}
+			await new Promise((resolve) => server.close(resolve));
+		},
+	};
+}
+
+test('a subscriber that stays open but stops delivering is found by the canary and reset', async () => {
+	const redis = await h.startRedis();
+	running.push({ stop: () => redis.stop() });
+	const proxy = await stallingProxy(redis.port);
+	running.push({ stop: () => proxy.close() });
+	const sg = await h.startSiogate({ redis: proxy.url });
+	running.push(sg);
+	const s = await h.connectAuthed(sg.url, { claims: { sub: h.uniq('stall') } });
+	let dropped = false;
+	s.on('disconnect', () => { dropped = true; });
+	const emitter = await h.emitterFor(redis.url);
+	const first = h.once(s, 'before');
+	await emitter.to(s.id).emit('before', 1);
+	assert.equal(await first, 1);
+
+	const mark = sg.mark();
+	assert.equal(proxy.freezeSubscribers(), 1, 'one subscriber connection goes through the proxy');
+	await sg.waitForLog(/redis subscriber: resetting .*canary lost/, 20000, mark);
+	await sg.waitForLog(/bridge: subscribed/, 15000, mark);
+	const again = h.once(s, 'after');
+	await emitter.to(s.id).emit('after', 2);
+	assert.equal(await again, 2, 'delivery resumes on the new subscriber connection');
+	await emitter.close();
+	assert.equal(dropped, false, 'no client was dropped');
+	assert.ok(s.connected);
+});

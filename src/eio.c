@@ -24,21 +24,11 @@
 
 #define EIO_MAGIC 0xe10e10e1u
 
-enum eio_error {
-	EIO_ERR_TRANSPORT_UNKNOWN = 0,
-	EIO_ERR_SID_UNKNOWN = 1,
-	EIO_ERR_BAD_HANDSHAKE_METHOD = 2,
-	EIO_ERR_BAD_REQUEST = 3,
-	EIO_ERR_FORBIDDEN = 4,
-	EIO_ERR_UNSUPPORTED_PROTOCOL = 5,
-};
-
 static const char *const eio_error_text[] = {
 	"Transport unknown", "Session ID unknown", "Bad handshake method",
 	"Bad request",       "Forbidden",          "Unsupported protocol version",
 };
 
-static void http_error(struct conn *c, bool upgrade, enum eio_error code, const char *headers);
 static struct eio_session *session_new(struct worker *w, struct conn *c,
 				       const struct http_request *req, enum eio_transport t);
 static void send_open(struct eio_session *s, const char *headers, struct conn *c);
@@ -53,7 +43,7 @@ static void drop_probe(struct eio_session *s, enum sg_close reason);
 static void websocket_with_sid(struct worker *w, struct conn *c, const struct http_request *req,
 			       struct eio_session *s);
 
-static void http_error(struct conn *c, bool upgrade, enum eio_error code, const char *headers)
+void eio_http_error(struct conn *c, bool upgrade, enum eio_error code, const char *headers)
 {
 	const char *msg = eio_error_text[code];
 	int status = code == EIO_ERR_FORBIDDEN ? 403 : 400;
@@ -87,7 +77,7 @@ void eio_handle_request(struct worker *w, struct conn *c, const struct http_requ
 	sg_buf_init(&headers);
 	if (req->method_len == 7 && memcmp(req->method, "OPTIONS", 7) == 0 && cors_enabled(cfg)) {
 		if (cors_headers(cfg, req, &headers) != 0) {
-			http_error(c, false, EIO_ERR_FORBIDDEN, NULL);
+			eio_http_error(c, false, EIO_ERR_FORBIDDEN, NULL);
 			goto out;
 		}
 		cors_preflight_headers(req, &headers);
@@ -99,29 +89,29 @@ void eio_handle_request(struct worker *w, struct conn *c, const struct http_requ
 	cors_rc = cors_headers(cfg, req, &headers);
 	if (http_query_get(req->query, req->query_len, "transport", &transport) != 1 ||
 	    (strcmp(transport.data, "websocket") != 0 && strcmp(transport.data, "polling") != 0)) {
-		http_error(c, is_upgrade, EIO_ERR_TRANSPORT_UNKNOWN, cors_rc == 0 ? headers.data : NULL);
+		eio_http_error(c, is_upgrade, EIO_ERR_TRANSPORT_UNKNOWN, cors_rc == 0 ? headers.data : NULL);
 		goto out;
 	}
 	t = strcmp(transport.data, "polling") == 0 ? EIO_POLLING : EIO_WEBSOCKET;
 	if (!(cfg->server.transports &
 	      (t == EIO_POLLING ? SG_TRANSPORT_POLLING : SG_TRANSPORT_WEBSOCKET))) {
-		http_error(c, is_upgrade, EIO_ERR_TRANSPORT_UNKNOWN, cors_rc == 0 ? headers.data : NULL);
+		eio_http_error(c, is_upgrade, EIO_ERR_TRANSPORT_UNKNOWN, cors_rc == 0 ? headers.data : NULL);
 		goto out;
 	}
 	if (cors_rc != 0) {
 		log_info("client %s: Origin not allowed by server.cors", c->peer);
-		http_error(c, is_upgrade, EIO_ERR_FORBIDDEN, NULL);
+		eio_http_error(c, is_upgrade, EIO_ERR_FORBIDDEN, NULL);
 		goto out;
 	}
 	if (http_query_get(req->query, req->query_len, "sid", &sid) == 1) {
 		s = hmap_get(&w->sessions_by_sid, sid.data, sid.len);
 		if (s == NULL || (s->closing && !s->draining)) {
-			http_error(c, is_upgrade, EIO_ERR_SID_UNKNOWN, headers.data);
+			eio_http_error(c, is_upgrade, EIO_ERR_SID_UNKNOWN, headers.data);
 			goto out;
 		}
 		if (t == EIO_WEBSOCKET) {
 			if (!is_upgrade || !is_get) {
-				http_error(c, is_upgrade, EIO_ERR_BAD_REQUEST, headers.data);
+				eio_http_error(c, is_upgrade, EIO_ERR_BAD_REQUEST, headers.data);
 				goto out;
 			}
 			websocket_with_sid(w, c, req, s);
@@ -130,7 +120,7 @@ void eio_handle_request(struct worker *w, struct conn *c, const struct http_requ
 		c->had_session = true;
 		if (s->transport != EIO_POLLING) {
 			/* polling after the upgrade: TRANSPORT_MISMATCH */
-			http_error(c, false, EIO_ERR_BAD_REQUEST, headers.data);
+			eio_http_error(c, false, EIO_ERR_BAD_REQUEST, headers.data);
 			goto out;
 		}
 		if (is_get) {
@@ -138,22 +128,22 @@ void eio_handle_request(struct worker *w, struct conn *c, const struct http_requ
 		} else if (req->method_len == 4 && memcmp(req->method, "POST", 4) == 0) {
 			eio_poll_post(s, c, req, body, body_len, headers.data);
 		} else {
-			http_error(c, false, EIO_ERR_BAD_REQUEST, headers.data);
+			eio_http_error(c, false, EIO_ERR_BAD_REQUEST, headers.data);
 		}
 		goto out;
 	}
 	if (!is_get) {
-		http_error(c, is_upgrade, EIO_ERR_BAD_HANDSHAKE_METHOD, headers.data);
+		eio_http_error(c, is_upgrade, EIO_ERR_BAD_HANDSHAKE_METHOD, headers.data);
 		goto out;
 	}
 	if (t == EIO_WEBSOCKET && !is_upgrade) {
 		/* before the version, as in Node's verify() */
-		http_error(c, false, EIO_ERR_BAD_REQUEST, headers.data);
+		eio_http_error(c, false, EIO_ERR_BAD_REQUEST, headers.data);
 		goto out;
 	}
 	if (http_query_get(req->query, req->query_len, "EIO", &eio) != 1 ||
 	    strcmp(eio.data, "4") != 0) {
-		http_error(c, is_upgrade, EIO_ERR_UNSUPPORTED_PROTOCOL, headers.data);
+		eio_http_error(c, is_upgrade, EIO_ERR_UNSUPPORTED_PROTOCOL, headers.data);
 		goto out;
 	}
 	if (!worker_admit_handshake(w)) {

@@ -105,6 +105,20 @@ int eio_session_request(const struct eio_session *s, struct http_request *req) S
 /* The reaper's call. */
 void eio_session_free(struct eio_session *s);
 
+/* Engine.IO's HTTP error codes, answered as {"code":N,"message":...}. */
+enum eio_error {
+	EIO_ERR_TRANSPORT_UNKNOWN = 0,
+	EIO_ERR_SID_UNKNOWN = 1,
+	EIO_ERR_BAD_HANDSHAKE_METHOD = 2,
+	EIO_ERR_BAD_REQUEST = 3,
+	EIO_ERR_FORBIDDEN = 4,
+	EIO_ERR_UNSUPPORTED_PROTOCOL = 5,
+};
+
+/* Answers an HTTP request with Engine.IO error `code` as Node does: 403 for
+ * FORBIDDEN, else 400; JSON, or the bare message to a refused upgrade. */
+void eio_http_error(struct conn *c, bool upgrade, enum eio_error code, const char *headers);
+
 /* eio_polling.c: the long-polling transport. */
 void eio_poll_get(struct eio_session *s, struct conn *c, const char *headers);
 void eio_poll_post(struct eio_session *s, struct conn *c, const struct http_request *req,

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "base64.h"
 #include "conn.h"
 #include "eio.h"
 #include "eio_packet.h"
@@ -67,12 +66,11 @@ void eio_poll_enqueue(struct eio_session *s, bool binary, char type, const char 
 static void build_payload(struct eio_session *s, struct sg_buf *out)
 {
 	for (struct eio_qentry *e = s->q_head; e; e = e->next) {
-		if (out->len)
-			sg_buf_append_char(out, '\x1e');
 		if (e->binary) {
-			sg_buf_append_char(out, 'b');
-			base64_encode(out, e->data, e->len);
+			eio_payload_append_binary(out, e->data, e->len);
 		} else {
+			if (out->len)
+				sg_buf_append_char(out, '\x1e');
 			sg_buf_append(out, e->data, e->len);
 		}
 	}
@@ -107,8 +105,7 @@ void eio_poll_get(struct eio_session *s, struct conn *c, const char *headers)
 		/* Node: the first GET gets a close packet, the second a 400, and
 		 * the session ends. */
 		log_info("client %s: overlapping polling GET for %s", s->peer, s->sid);
-		conn_respond(c, 400, "application/json", headers,
-			     "{\"code\":3,\"message\":\"Bad request\"}", 34);
+		eio_http_error(c, false, EIO_ERR_BAD_REQUEST, headers);
 		eio_poll_queue_free(s);
 		eio_session_close(s, SG_CLOSE_TRANSPORT_ERROR, false);
 		return;
@@ -167,8 +164,7 @@ void eio_poll_post(struct eio_session *s, struct conn *c, const struct http_requ
 	if (ct != NULL && ct->value_len >= sizeof(octet) - 1 &&
 	    strncasecmp(ct->value, octet, sizeof(octet) - 1) == 0) {
 		/* v4 sends binary as base64 text; Node refuses this and closes. */
-		conn_respond(c, 400, "application/json", headers,
-			     "{\"code\":3,\"message\":\"Bad request\"}", 34);
+		eio_http_error(c, false, EIO_ERR_BAD_REQUEST, headers);
 		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
 		return;
 	}

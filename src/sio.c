@@ -37,7 +37,8 @@ static void dispatch(struct eio_session *s, const struct sio_packet *p,
 static void on_connect(struct eio_session *s, const struct sio_packet *p);
 static void socket_close(struct sio_socket *sock, enum sg_close reason);
 static void send_packet(struct sio_socket *sock, enum sio_type type, int64_t id,
-			const char *json, size_t len);
+			const char *json, size_t len, const struct sio_attachment *att,
+			size_t n_att);
 
 struct sio_nsp *sio_nsp_new(struct worker *w, const char *name)
 {
@@ -79,28 +80,33 @@ static struct sio_socket *session_socket(struct eio_session *s, const struct sio
 	return NULL;
 }
 
+/* Sends one packet, then its binary attachments (BINARY_EVENT/BINARY_ACK
+ * carry their count in the head). */
 static void send_packet(struct sio_socket *sock, enum sio_type type, int64_t id,
-			const char *json, size_t len)
+			const char *json, size_t len, const struct sio_attachment *att,
+			size_t n_att)
 {
 	struct sg_buf b;
 
 	sg_buf_init(&b);
-	sio_packet_encode_head(&b, type, sock->nsp->name, 0, id);
+	sio_packet_encode_head(&b, type, sock->nsp->name, (unsigned)n_att, id);
 	sg_buf_append(&b, json, len);
 	eio_send_message(sock->eio, b.data, b.len);
 	sg_buf_fini(&b);
+	for (size_t i = 0; i < n_att; i++)
+		eio_send_binary(sock->eio, att[i].data, att[i].len);
 }
 
 void sio_socket_send_event(struct sio_socket *sock, const char *args, size_t len)
 {
 	if (!sock->closing)
-		send_packet(sock, SIO_EVENT, -1, args, len);
+		send_packet(sock, SIO_EVENT, -1, args, len, NULL, 0);
 }
 
 void sio_socket_send_ack(struct sio_socket *sock, int64_t id, const char *args, size_t len)
 {
 	if (!sock->closing)
-		send_packet(sock, SIO_ACK, id, args, len);
+		send_packet(sock, SIO_ACK, id, args, len, NULL, 0);
 }
 
 static void on_connect(struct eio_session *s, const struct sio_packet *p)
@@ -112,8 +118,6 @@ static void on_connect(struct eio_session *s, const struct sio_packet *p)
 
 	if (nsp == NULL) {
 		sg_buf_init(&b);
-		sio_packet_encode_head(&b, SIO_CONNECT_ERROR, "", 0, -1);
-		sg_buf_reset(&b);
 		/* head with the requested namespace as the client wrote it */
 		sg_buf_append_char(&b, '4');
 		if (!(p->nsp_len == 1 && p->nsp[0] == '/')) {
@@ -150,7 +154,7 @@ static void on_connect(struct eio_session *s, const struct sio_packet *p)
 
 	sg_buf_init(&b);
 	sg_buf_printf(&b, "{\"sid\":\"%s\"}", sock->id);
-	send_packet(sock, SIO_CONNECT, -1, b.data, b.len);
+	send_packet(sock, SIO_CONNECT, -1, b.data, b.len, NULL, 0);
 	sg_buf_fini(&b);
 	w->handler->on_connect(sock);
 }
@@ -258,21 +262,15 @@ void sio_pending_free(struct sio_pending *pend)
 void sio_socket_send_binary(struct sio_socket *sock, bool ack, int64_t id, const char *args,
 			    size_t len, const struct sio_attachment *att, size_t n_att)
 {
-	struct sg_buf b;
+	enum sio_type type;
 
 	if (sock->closing)
 		return;
-	sg_buf_init(&b);
 	if (n_att > 0)
-		sio_packet_encode_head(&b, ack ? SIO_BINARY_ACK : SIO_BINARY_EVENT, sock->nsp->name,
-				       (unsigned)n_att, id);
+		type = ack ? SIO_BINARY_ACK : SIO_BINARY_EVENT;
 	else
-		sio_packet_encode_head(&b, ack ? SIO_ACK : SIO_EVENT, sock->nsp->name, 0, id);
-	sg_buf_append(&b, args, len);
-	eio_send_message(sock->eio, b.data, b.len);
-	sg_buf_fini(&b);
-	for (size_t i = 0; i < n_att; i++)
-		eio_send_binary(sock->eio, att[i].data, att[i].len);
+		type = ack ? SIO_ACK : SIO_EVENT;
+	send_packet(sock, type, id, args, len, att, n_att);
 }
 
 static void socket_close(struct sio_socket *sock, enum sg_close reason)
@@ -313,7 +311,7 @@ void sio_socket_disconnect(struct sio_socket *sock, enum sg_close reason)
 
 	if (sock->closing)
 		return;
-	send_packet(sock, SIO_DISCONNECT, -1, "", 0);
+	send_packet(sock, SIO_DISCONNECT, -1, "", 0, NULL, 0);
 	socket_close(sock, reason);
 	if (s->sockets == NULL)
 		eio_session_close(s, reason, true);

@@ -225,38 +225,34 @@ void ws_on_readable(struct ws *ws, struct evbuffer *in)
 	}
 }
 
-void ws_send_text(struct ws *ws, char prefix, const char *data, size_t len)
+/* One data frame: header and optional prefix byte in one evbuffer_add, then
+ * the payload. */
+static void send_data(struct ws *ws, uint8_t opcode, char prefix, const void *data, size_t len)
 {
 	struct evbuffer *out;
-	uint8_t hdr[10];
-	size_t hl;
+	uint8_t hdr[11];
+	size_t hl, n = len + (prefix ? 1 : 0);
 
 	if (ws->c->state != CONN_WS)
 		return;
 	out = conn_output(ws->c);
-	hl = ws_frame_header(hdr, WS_OP_TEXT, len + (prefix ? 1 : 0));
-	evbuffer_add(out, hdr, hl);
+	hl = ws_frame_header(hdr, opcode, n);
 	if (prefix)
-		evbuffer_add(out, &prefix, 1);
-	evbuffer_add(out, data, len);
-	ws->c->w->stats.bytes_out += hl + len + (prefix ? 1 : 0);
-	conn_check_output(ws->c);
-}
-
-void ws_send_binary(struct ws *ws, const void *data, size_t len)
-{
-	struct evbuffer *out;
-	uint8_t hdr[10];
-	size_t hl;
-
-	if (ws->c->state != CONN_WS)
-		return;
-	out = conn_output(ws->c);
-	hl = ws_frame_header(hdr, WS_OP_BINARY, len);
+		hdr[hl++] = (uint8_t)prefix;
 	evbuffer_add(out, hdr, hl);
 	evbuffer_add(out, data, len);
 	ws->c->w->stats.bytes_out += hl + len;
 	conn_check_output(ws->c);
+}
+
+void ws_send_text(struct ws *ws, char prefix, const char *data, size_t len)
+{
+	send_data(ws, WS_OP_TEXT, prefix, data, len);
+}
+
+void ws_send_binary(struct ws *ws, const void *data, size_t len)
+{
+	send_data(ws, WS_OP_BINARY, 0, data, len);
 }
 
 static void frame_cleanup(const void *data, size_t len, void *arg)

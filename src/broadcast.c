@@ -48,21 +48,25 @@ static size_t send_to(struct sio_socket *sock, uint32_t stamp, struct sg_frame *
 	return 1;
 }
 
+uint32_t broadcast_next_stamp(struct worker *w)
+{
+	if (++w->bcast_stamp == 0) {
+		for (size_t k = 0; k < w->n_nsps; k++)
+			for (struct sio_socket *s = w->nsps[k]->all; s; s = s->next)
+				s->sent_stamp = s->except_stamp = 0;
+		++w->bcast_stamp;
+	}
+	return w->bcast_stamp;
+}
+
 size_t broadcast_deliver(struct worker *w, struct sio_nsp *nsp, const struct sg_strv *rooms,
 			 const struct sg_strv *except, struct sg_frame *packet,
 			 struct sg_frame *const *att, size_t n_att)
 {
-	uint32_t stamp = ++w->bcast_stamp;
+	uint32_t stamp = broadcast_next_stamp(w);
 	int64_t started = sg_mono_ns();
 	size_t n = 0;
 
-	if (stamp == 0) {
-		/* wrapped: clear every stamp so an old one cannot match */
-		for (size_t k = 0; k < w->n_nsps; k++)
-			for (struct sio_socket *s = w->nsps[k]->all; s; s = s->next)
-				s->sent_stamp = s->except_stamp = 0;
-		stamp = ++w->bcast_stamp;
-	}
 	for (size_t i = 0; except && i < except->n; i++)
 		mark_except(nsp, except->v[i], stamp);
 	if (rooms == NULL || rooms->n == 0) {

@@ -17,6 +17,11 @@ struct sio_nsp;
 struct adapter_broadcast;
 struct emit_msg;
 
+/* A fresh dedup stamp for one pass over the sockets (sio_socket.sent_stamp,
+ * except_stamp); on wrap-around every stamp is cleared first, so an old one
+ * cannot match. */
+uint32_t broadcast_next_stamp(struct worker *w);
+
 /* Queues packet (and its binary attachments, in order) to every selected
  * socket.  Frames are borrowed (recipients take their own references).
  * Returns the number of recipients. */

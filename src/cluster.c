@@ -64,11 +64,16 @@ struct request {
 	const char *request_id;
 	struct sg_buf out;           /* JSON being built by the per-socket callback */
 	size_t count;
-	json_t *arg;                 /* REMOTE_JOIN/LEAVE rooms; BROADCAST packet */
+	json_t *arg;                 /* REMOTE_JOIN/LEAVE rooms */
 	bool close;
 	struct adapter_attachment *att;
 	size_t n_att;
 	int64_t timeout_ms;
+	/* BROADCAST: the packet's data and attachments, prepared once for every
+	 * recipient */
+	struct sg_buf args;
+	struct sio_attachment satt[CLUSTER_MAX_ATTACHMENTS];
+	size_t request_id_len;
 };
 
 static void respond(struct request *r, const char *json, size_t len);
@@ -148,7 +153,7 @@ static void each_socket(struct request *r, bool authenticated_only,
 			v[n++] = s;
 		}
 	} else {
-		uint32_t stamp = ++r->w->bcast_stamp;
+		uint32_t stamp = broadcast_next_stamp(r->w);
 		for (size_t i = 0; i < r->rooms.n; i++) {
 			size_t len = strlen(r->rooms.v[i]);
 			struct room *room = rooms_find(&r->nsp->rooms, r->rooms.v[i], len);
@@ -249,22 +254,11 @@ static void do_disconnect(struct request *r, struct sio_socket *s)
 
 static void do_broadcast(struct request *r, struct sio_socket *s)
 {
-	json_t *packet = r->arg;
-	json_t *data = json_object_get(packet, "data");
 	struct cluster_ack *a, **pp;
-	size_t rl = strlen(r->request_id), n = 0;
+	size_t rl = r->request_id_len, n = 0;
 	uint32_t id = s->next_ack_id++;
-	struct sio_attachment att[CLUSTER_MAX_ATTACHMENTS];
-	struct sg_buf args;
 
-	sg_buf_init(&args);
-	json_js_value(&args, data);
-	for (size_t i = 0; i < r->n_att && i < CLUSTER_MAX_ATTACHMENTS; i++) {
-		att[i].data = (const char *)r->att[i].data;
-		att[i].len = r->att[i].len;
-	}
-	sio_socket_send_binary(s, false, id, args.data, args.len, att, r->n_att);
-	sg_buf_fini(&args);
+	sio_socket_send_binary(s, false, id, r->args.data, r->args.len, r->satt, r->n_att);
 
 	/* remember which request this ack answers (bounded per socket) */
 	for (pp = &s->acks; *pp; pp = &(*pp)->next)
@@ -402,6 +396,7 @@ void cluster_on_request(struct worker *w, struct bridge *b, const char *nsp_name
 	if (r.nsp == NULL)
 		return;
 	sg_buf_init(&r.out);
+	sg_buf_init(&r.args);
 	if (len > 0 && payload[0] == '{') {
 		r.msg = json_loadb(payload, len, 0, &jerr);
 	} else {
@@ -481,7 +476,12 @@ void cluster_on_request(struct worker *w, struct bridge *b, const char *nsp_name
 			log_warn("cluster: dropped a malformed broadcast request");
 			break;
 		}
-		r.arg = packet;
+		json_js_value(&r.args, json_object_get(packet, "data"));
+		for (size_t i = 0; i < r.n_att; i++) {
+			r.satt[i].data = (const char *)r.att[i].data;
+			r.satt[i].len = r.att[i].len;
+		}
+		r.request_id_len = strlen(r.request_id);
 		each_socket(&r, true, do_broadcast);
 		sg_buf_printf(&r.out, "{\"type\":8,\"requestId\":");
 		json_js_string(&r.out, r.request_id, strlen(r.request_id));
@@ -498,6 +498,7 @@ out:
 	sg_strv_free(&r.rooms);
 	sg_strv_free(&r.except);
 	bridge_adapter_attachments_free(r.att, r.n_att);
+	sg_buf_fini(&r.args);
 	sg_buf_fini(&r.out);
 }
 

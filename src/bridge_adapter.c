@@ -1116,17 +1116,11 @@ static int jp_hex4(struct jp *jp, unsigned *cp)
 	if (jp->end - jp->p < 4)
 		return sg_err_set(jp->err, "truncated \\u escape in JSON");
 	for (int k = 0; k < 4; k++) {
-		char c = *jp->p++;
+		int d = sg_hex_value(*jp->p++);
 
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (unsigned)(c - 'A' + 10);
-		else
+		if (d < 0)
 			return sg_err_set(jp->err, "bad \\u escape in JSON");
+		v = v << 4 | (unsigned)d;
 	}
 	*cp = v;
 	return 0;

@@ -189,3 +189,21 @@ void sg_strv_copy(struct sg_strv *dst, const struct sg_strv *src)
 	for (size_t i = 0; i < src->n; i++)
 		sg_strv_push(dst, src->v[i]);
 }
+
+bool sg_is_tchar(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return true;
+	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+int sg_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

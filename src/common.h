@@ -73,4 +73,9 @@ void sg_strv_free(struct sg_strv *sv);
 bool sg_strv_contains(const struct sg_strv *sv, const char *s);
 void sg_strv_copy(struct sg_strv *dst, const struct sg_strv *src);
 
+/* RFC 9110 tchar: a byte allowed in a token (header names, methods). */
+bool sg_is_tchar(unsigned char c);
+/* The value of hex digit c (either case), or -1. */
+int sg_hex_value(char c);
+
 #endif

@@ -16,7 +16,6 @@
 static int fail(int *status, int code, struct sg_err *err, const char *msg);
 static int need_more(size_t len, size_t max_head, int *status, struct sg_err *err);
 static bool find_line(const char *buf, size_t len, size_t pos, size_t *end, size_t *next);
-static bool is_tchar(unsigned char c);
 static bool is_ows(char c);
 static bool name_is(const struct http_header *h, const char *name);
 static bool list_next(const char **p, const char *e, const char **tok, size_t *tok_len);
@@ -26,7 +25,6 @@ static int parse_header_line(const char *l, size_t ll, struct http_request *req,
 			     struct sg_err *err);
 static int check_framing(struct http_request *req, int *status, struct sg_err *err);
 static int check_transfer_encoding(struct http_request *req, int *status, struct sg_err *err);
-static int hex_value(char c);
 static int query_check(const char *q, size_t n);
 static void query_decode(struct sg_buf *out, const char *s, size_t n);
 
@@ -57,14 +55,6 @@ static bool find_line(const char *buf, size_t len, size_t pos, size_t *end, size
 	*next = at + 1;
 	*end = (at > pos && buf[at - 1] == '\r') ? at - 1 : at;
 	return true;
-}
-
-/* RFC 9110 tchar. */
-static bool is_tchar(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return true;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
 static bool is_ows(char c)
@@ -168,7 +158,7 @@ static int parse_request_line(const char *l, size_t ll, struct http_request *req
 	const char *v, *q;
 
 	for (i = 0; i < ll && l[i] != ' '; i++) {
-		if (!is_tchar((unsigned char)l[i]))
+		if (!sg_is_tchar((unsigned char)l[i]))
 			return fail(status, 400, err, "invalid character in method");
 	}
 	if (i == 0 || i == ll)
@@ -222,7 +212,7 @@ static int parse_header_line(const char *l, size_t ll, struct http_request *req,
 
 		if (is_ows((char)c))
 			return fail(status, 400, err, "whitespace before ':' in header");
-		if (!is_tchar(c))
+		if (!sg_is_tchar(c))
 			return fail(status, 400, err, "invalid character in header name");
 	}
 	if (i == ll)
@@ -366,24 +356,13 @@ bool http_header_has_token(const struct http_header *h, const char *token)
 	return false;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 0 when every '%' in q[0..n) starts a valid %XX, else -1. */
 static int query_check(const char *q, size_t n)
 {
 	const char *p = q, *e = q + n;
 
 	while ((p = memchr(p, '%', (size_t)(e - p))) != NULL) {
-		if (e - p < 3 || hex_value(p[1]) < 0 || hex_value(p[2]) < 0)
+		if (e - p < 3 || sg_hex_value(p[1]) < 0 || sg_hex_value(p[2]) < 0)
 			return -1;
 		p += 3;
 	}
@@ -400,7 +379,7 @@ static void query_decode(struct sg_buf *out, const char *s, size_t n)
 		if (s[i] == '+') {
 			sg_buf_append_char(out, ' ');
 		} else if (s[i] == '%') {
-			int byte = hex_value(s[i + 1]) << 4 | hex_value(s[i + 2]);
+			int byte = sg_hex_value(s[i + 1]) << 4 | sg_hex_value(s[i + 2]);
 
 			sg_buf_append_char(out, (char)byte);
 			i += 2;

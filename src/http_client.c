@@ -140,7 +140,6 @@ struct http_client {
 
 static int ssl_ctx_make(struct http_client *hc, const char *ca_file, struct sg_err *err);
 static const struct timeval *timeout_tv(struct http_client *hc, int64_t ms, struct timeval *tv);
-static bool is_tchar(unsigned char c);
 static int url_parse(const char *url, struct hc_url *u, struct sg_err *err);
 static int header_check(const char *h, bool *is_host, struct sg_err *err);
 static void url_free(struct hc_url *u);
@@ -378,13 +377,6 @@ static const struct timeval *timeout_tv(struct http_client *hc, int64_t ms, stru
 
 /* ---- URL and request bytes ---- */
 
-static bool is_tchar(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return true;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 static void url_free(struct hc_url *u)
 {
 	free(u->host);
@@ -509,7 +501,7 @@ static int header_check(const char *h, bool *is_host, struct sg_err *err)
 	size_t i, nl;
 
 	for (i = 0; h[i] != '\0' && h[i] != ':'; i++)
-		if (!is_tchar((unsigned char)h[i]))
+		if (!sg_is_tchar((unsigned char)h[i]))
 			return sg_err_set(err, "bad header name in '%s'", h);
 	if (h[i] != ':' || i == 0)
 		return sg_err_set(err, "header '%s' is not 'Name: value'", h);
@@ -538,7 +530,7 @@ static int build_request(struct http_client_req *r, const char *method,
 	if (method == NULL || method[0] == '\0' || strlen(method) > HC_MAX_METHOD)
 		return sg_err_set(err, "bad method");
 	for (i = 0; method[i] != '\0'; i++)
-		if (!is_tchar((unsigned char)method[i]))
+		if (!sg_is_tchar((unsigned char)method[i]))
 			return sg_err_set(err, "bad method");
 	for (i = 0; headers != NULL && headers[i] != NULL; i++) {
 		bool is_host = false;

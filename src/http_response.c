@@ -41,7 +41,6 @@ static enum http_response_status on_header_line(struct http_response *r, char *l
 static enum http_response_status on_head_end(struct http_response *r, struct sg_err *err);
 static enum http_response_status on_chunk_size(struct http_response *r, const char *line,
 					       size_t len, struct sg_err *err);
-static bool is_tchar(unsigned char c);
 static bool list_next(const char *v, size_t len, size_t *pos, size_t *s, size_t *e);
 static bool token_list_has(const char *v, size_t len, const char *token);
 static bool transfer_encoding_is_chunked(const char *v, size_t len);
@@ -273,13 +272,6 @@ static enum http_response_status on_status_line(struct http_response *r, const c
 	return HRESP_MORE;
 }
 
-static bool is_tchar(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return true;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 /* Steps to the next element of a comma-separated list v (len bytes) from
  * *pos: sets [*s, *e) to the element without its surrounding whitespace and
  * returns false at the end of the list.  Empty elements are skipped. */
@@ -339,7 +331,7 @@ static enum http_response_status on_header_line(struct http_response *r, char *l
 	if (line[0] == ' ' || line[0] == '\t')
 		return fail(r, err, "obsolete header line folding");
 	for (i = 0; i < len && line[i] != ':'; i++)
-		if (!is_tchar((unsigned char)line[i]))
+		if (!sg_is_tchar((unsigned char)line[i]))
 			return fail(r, err, "malformed header name");
 	if (i == len || i == 0)
 		return fail(r, err, "malformed header line");
@@ -437,14 +429,8 @@ static enum http_response_status on_chunk_size(struct http_response *r, const ch
 
 	for (; i < len; i++) {
 		char c = line[i];
-		int d;
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
+		int d = sg_hex_value(c);
+		if (d < 0)
 			break;
 		if (n > (UINT64_MAX >> 4))
 			return fail(r, err, "chunk size too large");

@@ -20,7 +20,6 @@
 static size_t js_space_len(const char *s, size_t n);
 static size_t js_space_len_back(const char *s, size_t n);
 static bool is_digit(char c);
-static int hex_digit(char c);
 static bool is_integral(double v);
 static bool js_to_number(const char *s, size_t n, double *out);
 static int parse_ack_id(const char *s, size_t n, int64_t *out);
@@ -80,15 +79,6 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* Value of a hex digit, or -1. */
-static int hex_digit(char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	c = (char)(c | 0x20);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Number.isInteger without libm: finite and without a fractional part (every
  * double of magnitude 2^53 or more is an integer). */
 static bool is_integral(double v)
@@ -122,7 +112,7 @@ static bool js_to_number(const char *s, size_t n, double *out)
 		double v = 0;
 
 		for (i = 2; i < n; i++) {
-			int d = hex_digit(s[i]);
+			int d = sg_hex_value(s[i]);
 
 			if (d < 0 || d >= base)
 				return false;
@@ -312,7 +302,7 @@ static int hex4(const char *s, size_t n, size_t at)
 	if (at + 4 > n)
 		return -1;
 	for (i = at; i < at + 4; i++) {
-		int d = hex_digit(s[i]);
+		int d = sg_hex_value(s[i]);
 
 		if (d < 0)
 			return -1;

@@ -298,8 +298,7 @@ static int build_headers(const char *const *headers, struct sg_buf *out, char *e
 		}
 		nl = (size_t)(colon - h);
 		for (p = h; p < colon; p++) {
-			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			      (*p >= '0' && *p <= '9') || strchr("!#$%&'*+-.^_`|~", *p))) {
+			if (!sg_is_tchar((unsigned char)*p)) {
 				set_err(errbuf, errlen, "invalid header name in '%s'", h);
 				return -1;
 			}

@@ -8,17 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
-static bool is_tchar(unsigned char ch);
 static const char *find_eol(const char *p, const char *end);
 static int parse_header_line(struct sgc_http_resp *r, const char *line, const char *eol,
 			     struct sg_err *err);
-
-static bool is_tchar(unsigned char ch)
-{
-	if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))
-		return true;
-	return ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL;
-}
 
 /* The '\n' ending the line that starts at p, or NULL. */
 static const char *find_eol(const char *p, const char *end)
@@ -35,7 +27,7 @@ static int parse_header_line(struct sgc_http_resp *r, const char *line, const ch
 	if (eol > line && eol[-1] == '\r')
 		eol--;
 	for (c = line; c < eol && *c != ':'; c++) {
-		if (!is_tchar((unsigned char)*c))
+		if (!sg_is_tchar((unsigned char)*c))
 			return sg_err_set(err, "invalid character in a response header name");
 	}
 	colon = c;
@@ -194,14 +186,8 @@ int sgc_http_chunked_decode(const char *buf, size_t len, size_t max_body, struct
 			return len - (size_t)(p - buf) > 1024 ? sg_err_set(err, "chunk size line too long")
 							      : 0;
 		for (c = p; c < eol && *c != ';' && *c != '\r'; c++) {
-			int d;
-			if (*c >= '0' && *c <= '9')
-				d = *c - '0';
-			else if (*c >= 'a' && *c <= 'f')
-				d = *c - 'a' + 10;
-			else if (*c >= 'A' && *c <= 'F')
-				d = *c - 'A' + 10;
-			else
+			int d = sg_hex_value(*c);
+			if (d < 0)
 				return sg_err_set(err, "malformed chunk size");
 			if (++digits > 15)
 				return sg_err_set(err, "chunk too large");

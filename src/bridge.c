@@ -23,6 +23,7 @@
 #include "config.h"
 #include "emit_msg.h"
 #include "log.h"
+#include "members.h"
 #include "redis_link.h"
 #include "worker.h"
 
@@ -35,6 +36,10 @@
 /* Publishes waiting for Redis's reply; past this, new ones are dropped and
  * counted rather than buffered without bound. */
 #define BRIDGE_MAX_IN_FLIGHT 10000
+/* The uid a relayed JSON message carries in the adapter format: Node peers
+ * deliver it (it is not theirs), siogate instances drop it (they deliver the
+ * JSON message itself). */
+#define BRIDGE_RELAY_UID_PREFIX "siogate-relay:"
 
 struct bridge {
 	struct worker *w;
@@ -46,8 +51,13 @@ struct bridge {
 	bool stopping;
 	struct event *canary;
 	int64_t canary_pending_ms; /* when the oldest unanswered canary left (0: none) */
+	struct members *members;  /* the siogate instances; who relays JSON messages */
+	struct event *heartbeat;
+	char *members_channel;
+	bool relay;               /* this instance relayed at the last JSON message */
 	struct bridge_stats stats;
 	char uid[8];
+	char relay_uid[sizeof(BRIDGE_RELAY_UID_PREFIX) + 8];
 };
 
 static void sub_ready(struct redis_link *l, void *arg);
@@ -56,6 +66,9 @@ static void on_message(redisAsyncContext *ac, void *reply, void *arg);
 static void on_published(redisAsyncContext *ac, void *reply, void *arg);
 static void subscribe_all(struct bridge *b);
 static void on_canary(evutil_socket_t fd, short what, void *arg);
+static void on_heartbeat(evutil_socket_t fd, short what, void *arg);
+static void on_members_message(struct bridge *b, const redisReply *payload);
+static void relay_json_message(struct bridge *b, const struct emit_msg *m);
 static void on_json_message(struct bridge *b, const redisReply *channel, const redisReply *payload);
 static const char *request_nsp(const struct bridge *b, const redisReply *ch, size_t *len);
 
@@ -94,10 +107,18 @@ struct bridge *bridge_new(struct worker *w, struct sg_err *err)
 	b->sub = redis_link_new(w->base, urls, cfg->redis.url.n, "subscriber", &sub_ops, b);
 	b->pub = redis_link_new(w->base, urls, cfg->redis.url.n, "publisher", &pub_ops, b);
 	free(urls);
+	snprintf(b->relay_uid, sizeof(b->relay_uid), "%s%s", BRIDGE_RELAY_UID_PREFIX, b->uid);
+	b->members = members_new(b->uid, cfg->server.id);
+	sg_buf_init(&u);
+	sg_buf_printf(&u, "%s-siogate#%s#", cfg->redis.prefix, cfg->redis.json_channel);
+	b->members_channel = sg_buf_steal(&u);
 	b->canary = event_new(w->base, -1, EV_PERSIST, on_canary, b);
+	b->heartbeat = event_new(w->base, -1, EV_PERSIST, on_heartbeat, b);
 	{
-		struct timeval tv = { BRIDGE_CANARY_MS / 1000, (BRIDGE_CANARY_MS % 1000) * 1000 };
+		struct timeval tv = worker_ms_tv(BRIDGE_CANARY_MS);
+		struct timeval hb = worker_ms_tv(MEMBERS_HEARTBEAT_MS);
 		event_add(b->canary, &tv);
+		event_add(b->heartbeat, &hb);
 	}
 	return b;
 }
@@ -123,6 +144,9 @@ void bridge_get_stats(const struct bridge *b, struct bridge_stats *out)
 	out->reconnects = redis_link_losses(b->sub) + redis_link_losses(b->pub);
 	out->subscriber_up = b->subscribed;
 	out->publisher_up = redis_link_ready(b->pub);
+	out->members_ready = members_count(b->members, sg_mono_ms(), true);
+	out->members_settling = members_count(b->members, sg_mono_ms(), false);
+	out->relay = members_is_relay(b->members, sg_mono_ms());
 }
 
 static void sub_ready(struct redis_link *l, void *arg)
@@ -139,6 +163,7 @@ static void sub_lost(struct redis_link *l, void *arg)
 	b->subscribed = false;
 	b->pending_subs = 0;
 	b->canary_pending_ms = 0;
+	members_lost(b->members);
 }
 
 /* Publishes a canary on siogate's own response channel (which only it
@@ -186,9 +211,11 @@ static void subscribe_all(struct bridge *b)
 			b->pending_subs++;
 	}
 	sg_buf_fini(&pat);
-	if (redisAsyncCommand(ac, on_message, b, "SUBSCRIBE %s", cfg->redis.json_channel) ==
-	    REDIS_OK)
-		b->pending_subs++;
+	/* The JSON channel and the members channel on one connection: Redis
+	 * delivers them in one order, which the choice of the relay relies on. */
+	if (redisAsyncCommand(ac, on_message, b, "SUBSCRIBE %s %s", cfg->redis.json_channel,
+			      b->members_channel) == REDIS_OK)
+		b->pending_subs += 2;
 	/* The adapter's request/response channels: subscribing makes siogate
 	 * count as a server (PUBSUB NUMSUB), so it answers every request. */
 	for (size_t i = 0; i < cfg->namespaces.n; i++) {
@@ -376,6 +403,8 @@ static void on_message(redisAsyncContext *ac, void *reply, void *arg)
 	if (strcmp(kind->str, "psubscribe") == 0 || strcmp(kind->str, "subscribe") == 0) {
 		if (b->pending_subs > 0 && --b->pending_subs == 0) {
 			b->subscribed = true;
+			members_subscribed(b->members, sg_mono_ms());
+			on_heartbeat(-1, 0, b);
 			log_info("bridge: subscribed to %zu namespace channel pattern(s) and %s (uid %s)",
 				 b->w->cfg->namespaces.n, b->w->cfg->redis.json_channel, b->uid);
 		}
@@ -389,6 +418,8 @@ static void on_message(redisAsyncContext *ac, void *reply, void *arg)
 			return;
 		if (strcmp(ch->str, b->w->cfg->redis.json_channel) == 0)
 			on_json_message(b, ch, msg);
+		else if (strcmp(ch->str, b->members_channel) == 0)
+			on_members_message(b, msg);
 		else if ((nsp = request_nsp(b, ch, &nsp_len)) != NULL)
 			cluster_on_request(b->w, b, nsp, nsp_len, msg->str, msg->len);
 		else if (msg->len == 12 && memcmp(msg->str, "{\"canary\":1}", 12) == 0)
@@ -409,7 +440,8 @@ static void on_message(redisAsyncContext *ac, void *reply, void *arg)
 			 r->element[2]->str, err.msg);
 		return;
 	}
-	if (strcmp(m.uid, b->uid) != 0 && !m.flag_local)
+	if (strcmp(m.uid, b->uid) != 0 && !m.flag_local &&
+	    strncmp(m.uid, BRIDGE_RELAY_UID_PREFIX, sizeof(BRIDGE_RELAY_UID_PREFIX) - 1) != 0)
 		(void)broadcast_adapter_message(b->w, &m);
 	bridge_adapter_broadcast_fini(&m);
 }
@@ -426,7 +458,58 @@ static void on_json_message(struct bridge *b, const redisReply *channel, const r
 		return;
 	}
 	(void)broadcast_emit_msg(b->w, &m);
+	relay_json_message(b, &m);
 	emit_msg_fini(&m);
+}
+
+/* Node peers read only the adapter format: the relay re-publishes. */
+static void relay_json_message(struct bridge *b, const struct emit_msg *m)
+{
+	bool relay = members_is_relay(b->members, sg_mono_ms());
+
+	if (relay != b->relay) {
+		b->relay = relay;
+		log_info("bridge: %s JSON-channel messages to the adapter cluster",
+			 relay ? "this instance now relays" : "this instance no longer relays");
+	}
+	if (relay && cluster_publish(b->w, m, b->relay_uid))
+		b->stats.json_relayed++;
+}
+
+static void on_members_message(struct bridge *b, const redisReply *payload)
+{
+	struct sg_err err = { 0 };
+
+	if (members_on_message(b->members, payload->str, payload->len, sg_mono_ms(), &err) != 0) {
+		b->stats.bad_messages++;
+		log_warn("bridge: dropped a message on %s: %s", b->members_channel, err.msg);
+	}
+}
+
+/* Announces this instance on the members channel. */
+static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
+{
+	struct bridge *b = arg;
+	struct sg_buf hb;
+
+	SG_UNUSED(fd);
+	SG_UNUSED(what);
+	sg_buf_init(&hb);
+	if (members_heartbeat(b->members, sg_mono_ms(), &hb))
+		(void)bridge_publish(b, b->members_channel, hb.data, hb.len);
+	sg_buf_fini(&hb);
+}
+
+void bridge_leave(struct bridge *b)
+{
+	struct sg_buf msg;
+
+	if (b == NULL)
+		return;
+	sg_buf_init(&msg);
+	members_leave(b->members, &msg);
+	(void)bridge_publish(b, b->members_channel, msg.data, msg.len);
+	sg_buf_fini(&msg);
 }
 
 void bridge_free(struct bridge *b)
@@ -435,7 +518,10 @@ void bridge_free(struct bridge *b)
 		return;
 	b->stopping = true;
 	event_free(b->canary);
+	event_free(b->heartbeat);
 	redis_link_free(b->sub);
 	redis_link_free(b->pub);
+	members_free(b->members);
+	free(b->members_channel);
 	free(b);
 }

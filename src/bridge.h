@@ -23,6 +23,9 @@ struct bridge *bridge_new(struct worker *w, struct sg_err *err) SG_WUR;
 void bridge_free(struct bridge *b);
 bool bridge_is_subscribed(const struct bridge *b);
 bool bridge_publisher_up(const struct bridge *b);
+/* Announces on the members channel that this instance leaves (at the start
+ * of a shutdown): another takes over relaying JSON-channel messages. */
+void bridge_leave(struct bridge *b);
 /* The 6-character uid this instance uses in the adapter protocol. */
 const char *bridge_uid(const struct bridge *b);
 
@@ -32,6 +35,10 @@ struct bridge_stats {
 	uint64_t published;       /* publishes Redis acknowledged */
 	uint64_t publish_dropped; /* publishes lost: Redis down, refused, or too many in flight */
 	uint64_t reconnects;      /* connections lost and re-established */
+	uint64_t json_relayed;    /* JSON-channel messages re-published in the adapter format */
+	size_t members_ready;     /* live siogate instances on this Redis (members.h), settled */
+	size_t members_settling;  /* ... and still settling */
+	bool relay;               /* this instance relays JSON-channel messages */
 	bool subscriber_up;
 	bool publisher_up;
 };

@@ -504,26 +504,30 @@ out:
 
 size_t cluster_broadcast(struct worker *w, const struct emit_msg *m, bool *published)
 {
-	struct sg_buf mp, ch;
-	struct sg_err err = { 0 };
 	size_t n = broadcast_emit_msg(w, m);
 
-	*published = false;
-	if (w->bridge == NULL)
-		return n;
+	*published = w->bridge != NULL && cluster_publish(w, m, bridge_uid(w->bridge));
+	return n;
+}
+
+bool cluster_publish(struct worker *w, const struct emit_msg *m, const char *uid)
+{
+	struct sg_buf mp, ch;
+	struct sg_err err = { 0 };
+	bool published = false;
+
 	sg_buf_init(&mp);
 	sg_buf_init(&ch);
-	if (bridge_adapter_encode_broadcast(&mp, bridge_uid(w->bridge), m->nsp, SIO_EVENT, m->args,
-					    m->args_len, NULL, 0, &m->to, &m->except, false, -1,
-					    &err) == 0) {
+	if (bridge_adapter_encode_broadcast(&mp, uid, m->nsp, SIO_EVENT, m->args, m->args_len,
+					    NULL, 0, &m->to, &m->except, false, -1, &err) == 0) {
 		bridge_adapter_channel(&ch, w->cfg->redis.prefix, m->nsp, &m->to);
-		*published = bridge_publish(w->bridge, ch.data, mp.data, mp.len) == 0;
+		published = bridge_publish(w->bridge, ch.data, mp.data, mp.len) == 0;
 	} else {
 		log_warn("cluster: cannot encode a broadcast: %s", err.msg);
 	}
 	sg_buf_fini(&mp);
 	sg_buf_fini(&ch);
-	return n;
+	return published;
 }
 
 /* ---- siogate's own requests: the cluster-wide view ---- */

@@ -36,6 +36,10 @@ void cluster_socket_closed(struct sio_socket *sock);
  * it. */
 size_t cluster_broadcast(struct worker *w, const struct emit_msg *m, bool *published);
 
+/* Publishes m in the adapter format with the given uid, without local
+ * delivery (w->bridge must be set).  Returns whether Redis took it. */
+bool cluster_publish(struct worker *w, const struct emit_msg *m, const char *uid);
+
 /* The sockets of the rest of the cluster: REMOTE_FETCH requests on every
  * namespace, answered by every other member (as many as PUBSUB NUMSUB
  * counts), or whatever arrived within CLUSTER_FETCH_TIMEOUT_MS.  cb gets

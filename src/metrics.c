@@ -163,5 +163,18 @@ void metrics_render(struct sg_buf *out, struct worker *const *workers, size_t n,
 			      (unsigned long long)bridge->published);
 		sg_buf_printf(out, "siogate_redis_publishes_total{outcome=\"dropped\"} %llu\n",
 			      (unsigned long long)bridge->publish_dropped);
+		head(out, "siogate_cluster_members", "gauge",
+		     "Live siogate instances on this Redis and JSON channel, by state");
+		sg_buf_printf(out, "siogate_cluster_members{state=\"ready\"} %zu\n",
+			      bridge->members_ready);
+		sg_buf_printf(out, "siogate_cluster_members{state=\"settling\"} %zu\n",
+			      bridge->members_settling);
+		head(out, "siogate_json_relay", "gauge",
+		     "1 when this instance re-publishes JSON-channel messages for Node peers");
+		sg_buf_printf(out, "siogate_json_relay %d\n", bridge->relay);
+		head(out, "siogate_json_relayed_total", "counter",
+		     "JSON-channel messages re-published in the adapter format");
+		sg_buf_printf(out, "siogate_json_relayed_total %llu\n",
+			      (unsigned long long)bridge->json_relayed);
 	}
 }

@@ -164,6 +164,7 @@ static void begin_shutdown(struct server *srv)
 	srv->stopping = true;
 	w->shutting_down = true;
 	notify_send(srv->notifier, "STOPPING=1");
+	bridge_leave(srv->bridge);
 	for (size_t i = 0; i < srv->n_listeners; i++)
 		listener_disable(srv->listeners[i]);
 	/* Spread the closes over server.drain_window so that the clients'

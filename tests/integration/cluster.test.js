@@ -9,31 +9,25 @@
 
 const assert = require('node:assert/strict');
 const { test, before, after } = require('node:test');
-const http = require('node:http');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const crypto = require('node:crypto');
-const { Server } = require('socket.io');
-const { createAdapter } = require('@socket.io/redis-adapter');
-const { createClient } = require('redis');
 const ioClient = require('socket.io-client');
 const h = require('./lib/harness');
+const { startNodePeer } = require('./lib/nodepeer');
 
 const tokenDir = fs.mkdtempSync(path.join(os.tmpdir(), 'siogate-cluster-'));
 const tokenFile = path.join(tokenDir, 'admin.token');
 const ADMIN_TOKEN = crypto.randomBytes(24).toString('hex');
 fs.writeFileSync(tokenFile, ADMIN_TOKEN, { mode: 0o600 });
 
+let peer;
 let io;
-let httpServer;
-let nodePort;
-const redisClients = [];
 
 /* Registered before useSiogate's hooks so that it runs first, while Redis is still up. */
 after(async () => {
-	if (io) io.close();
-	for (const c of redisClients) await h.withTimeout(c.quit(), 3000, 'redis quit').catch(() => c.disconnect());
+	if (peer) await peer.close();
 	fs.rmSync(tokenDir, { recursive: true, force: true });
 });
 
@@ -45,23 +39,8 @@ const env = h.useSiogate({
 
 before(async () => {
 	await env.starting;
-	const pub = createClient({ url: env.redis.url, socket: { reconnectStrategy: false } });
-	const sub = pub.duplicate();
-	for (const c of [pub, sub]) {
-		c.on('error', () => {});
-		redisClients.push(c);
-	}
-	await Promise.all([pub.connect(), sub.connect()]);
-	httpServer = http.createServer();
-	io = new Server(httpServer, { adapter: createAdapter(pub, sub) });
-	await new Promise((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-	nodePort = httpServer.address().port;
-	/* both servers subscribed: the Node adapter counts siogate through NUMSUB */
-	const deadline = Date.now() + 5000;
-	while ((await io.of('/').adapter.serverCount()) < 2) {
-		if (Date.now() > deadline) throw new Error('siogate never counted as a server');
-		await h.delay(50);
-	}
+	peer = await startNodePeer(env.redis.url);
+	io = peer.io;
 });
 
 async function timed(promise) {
@@ -156,7 +135,7 @@ test('disconnectSockets() from the Node server disconnects siogate\'s socket (io
 });
 
 test('an admin emit on siogate reaches the Node server\'s clients and siogate\'s own', async () => {
-	const nodeClient = ioClient(`http://127.0.0.1:${nodePort}`, { transports: ['websocket'], forceNew: true });
+	const nodeClient = ioClient(peer.url, { transports: ['websocket'], forceNew: true });
 	try {
 		await h.withTimeout(new Promise((r) => nodeClient.on('connect', r)), 3000, 'node client connect');
 		const s = await h.connectAuthed(env.sg.url, { claims: { sub: h.uniq('adm') } });

@@ -9,48 +9,33 @@
 
 const assert = require('node:assert/strict');
 const { test, before, after } = require('node:test');
-const http = require('node:http');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const crypto = require('node:crypto');
-const { Server } = require('socket.io');
-const { createAdapter } = require('@socket.io/redis-adapter');
-const { createClient } = require('redis');
 const ioClient = require('socket.io-client');
 const h = require('./lib/harness');
+const { startNodePeer } = require('./lib/nodepeer');
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'siogate-c3-'));
 const tokenFile = path.join(dir, 'admin.token');
 const ADMIN = crypto.randomBytes(20).toString('hex');
 fs.writeFileSync(tokenFile, ADMIN, { mode: 0o600 });
 
-let redis, a, b, io, httpServer, nodeUrl;
-const rclients = [];
+let redis, a, b, peer, io, nodeUrl;
 
 before(async () => {
 	redis = await h.startRedis();
 	a = await h.startSiogate({ redis, config: { server: { id: 'gw-a' }, admin: { token_file: tokenFile } } });
 	b = await h.startSiogate({ redis, config: { server: { id: 'gw-b' }, admin: { token_file: tokenFile } } });
-	const pub = createClient({ url: redis.url, socket: { reconnectStrategy: false } });
-	const sub = pub.duplicate();
-	for (const c of [pub, sub]) { c.on('error', () => {}); rclients.push(c); }
-	await Promise.all([pub.connect(), sub.connect()]);
-	httpServer = http.createServer();
-	io = new Server(httpServer, { adapter: createAdapter(pub, sub) });
-	await new Promise((r) => httpServer.listen(0, '127.0.0.1', r));
-	nodeUrl = `http://127.0.0.1:${httpServer.address().port}`;
-	const deadline = Date.now() + 5000;
-	while ((await io.of('/').adapter.serverCount()) < 3) {
-		if (Date.now() > deadline) throw new Error('not three servers');
-		await h.delay(50);
-	}
+	peer = await startNodePeer(redis.url, { servers: 3 });
+	io = peer.io;
+	nodeUrl = peer.url;
 });
 
 after(async () => {
 	h.closeClients(true);
-	if (io) io.close();
-	for (const c of rclients) await h.withTimeout(c.quit(), 3000, 'quit').catch(() => c.disconnect());
+	if (peer) await peer.close();
 	for (const sg of [a, b]) {
 		if (!sg) continue;
 		const exit = await sg.stop();

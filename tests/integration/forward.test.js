@@ -11,6 +11,7 @@ const { test, before, after } = require('node:test');
 const http = require('node:http');
 const { createClient } = require('redis');
 const h = require('./lib/harness');
+const { startNodePeer } = require('./lib/nodepeer');
 
 let backend;
 const seen = [];
@@ -128,19 +129,9 @@ test('unmatched events and events of unauthenticated clients go nowhere, counted
 });
 
 test('a Node peer\'s serverSideEmit reaches the backend by the same rules, and its answer comes back', async () => {
-	const { Server } = require('socket.io');
-	const { createAdapter } = require('@socket.io/redis-adapter');
-	const pub = createClient({ url: ctx.redis.url, socket: { reconnectStrategy: false } });
-	const sub = pub.duplicate();
-	for (const c of [pub, sub]) c.on('error', () => {});
-	await Promise.all([pub.connect(), sub.connect()]);
-	const io = new Server({ adapter: createAdapter(pub, sub) });
+	const peer = await startNodePeer(ctx.redis.url, { listen: false });
+	const io = peer.io;
 	try {
-		const deadline = Date.now() + 5000;
-		while ((await io.of('/').adapter.serverCount()) < 2) {
-			if (Date.now() > deadline) throw new Error('siogate not counted');
-			await h.delay(50);
-		}
 		const answers = await io.serverSideEmitWithAck('rpc:sum', 4, 5);
 		assert.deepEqual(answers, [{ sum: 9, user: '' }]);
 		const call = seen.find((e) => e.event === 'rpc:sum' && e.from === 'server');
@@ -155,8 +146,6 @@ test('a Node peer\'s serverSideEmit reaches the backend by the same rules, and i
 		}
 		assert.deepEqual(JSON.parse(found.message.data), { hi: 1 });
 	} finally {
-		/* no HTTP server is attached, so io.close() has nothing to close: just the adapter */
-		await io.of('/').adapter.close();
-		for (const c of [pub, sub]) await h.withTimeout(c.quit(), 3000, 'quit').catch(() => c.disconnect());
+		await peer.close();
 	}
 });

@@ -1,0 +1,148 @@
+'use strict';
+/*
+ * jsonrelay.test.js: a JSON-channel message in a cluster of siogate instances and a Node.js
+ * socket.io server with @socket.io/redis-adapter.  Every siogate delivers the JSON message to
+ * its own clients; exactly one of them (the relay, chosen through the members channel)
+ * re-publishes it in the adapter format for the Node server.  Each client gets it once, also
+ * while the relay leaves (graceful stop) and while a new instance joins.
+ */
+
+const assert = require('node:assert/strict');
+const { test, before, after } = require('node:test');
+const ioClient = require('socket.io-client');
+const h = require('./lib/harness');
+const { startNodePeer } = require('./lib/nodepeer');
+
+let redis, peer;
+const gates = [];
+
+function metric(text, name) {
+	const line = text.split('\n').find((l) => l.startsWith(name + ' '));
+	return line ? Number(line.slice(name.length + 1)) : NaN;
+}
+
+async function metrics(sg) {
+	return (await fetch(`http://127.0.0.1:${sg.adminPort}/metrics`)).text();
+}
+
+/* Waits until every instance in list counts list.length settled members and exactly one
+ * relays; returns that one. */
+async function settledRelay(list) {
+	const deadline = Date.now() + 10000;
+	for (;;) {
+		const texts = await Promise.all(list.map(metrics));
+		const relays = list.filter((sg, i) => metric(texts[i], 'siogate_json_relay') === 1);
+		const counted = texts.every((t) => metric(t, 'siogate_cluster_members{state="ready"}') === list.length);
+		if (counted && relays.length === 1)
+			return relays[0];
+		if (Date.now() > deadline)
+			throw new Error(`no single relay among ${list.length}: ${texts.map((t) =>
+				`members ${metric(t, 'siogate_cluster_members{state="ready"}')} relay ${metric(t, 'siogate_json_relay')}`).join('; ')}`);
+		await h.delay(100);
+	}
+}
+
+async function startGate(id) {
+	const sg = await h.startSiogate({ redis, config: { server: { id } } });
+	gates.push(sg);
+	return sg;
+}
+
+async function nodeClient() {
+	const s = ioClient(peer.url, { transports: ['websocket'], forceNew: true, reconnection: false });
+	await h.withTimeout(new Promise((r) => s.on('connect', r)), 5000, 'node client');
+	return s;
+}
+
+function publish(msg) {
+	return peer.pub.publish('siogate#send', JSON.stringify(msg));
+}
+
+/* Publishes msg, then a closing marker; once every client has the marker, each must have
+ * got msg exactly `expect[i]` times (Redis delivers in publish order, and the relay of msg
+ * is published before the Node client can have received it). */
+async function deliverOnce(clients, msg, expect) {
+	const got = clients.map((c) => h.collect(c, msg.event));
+	const ends = clients.map((c) => h.collect(c, 'end-of-test'));
+	await publish(msg);
+	await Promise.all(got.map((g, i) => (expect[i] ? g.waitFor(expect[i], 5000) : null)));
+	await publish({ event: 'end-of-test' });
+	await Promise.all(ends.map((e) => e.waitFor(1, 5000)));
+	for (const g of got.concat(ends))
+		g.stop();
+	return got.map((g) => g.length);
+}
+
+before(async () => {
+	redis = await h.startRedis();
+	await startGate('gw-a');
+	await startGate('gw-b');
+	peer = await startNodePeer(redis.url, { servers: 3, onConnection: (s) => s.join('news') });
+});
+
+after(async () => {
+	h.closeClients(true);
+	if (peer) await peer.close();
+	for (const sg of gates) {
+		if (sg.exitInfo) continue;
+		const exit = await sg.stop();
+		h.assertCleanLog(sg.log(), exit, 'SIGTERM');
+	}
+	if (redis) await redis.stop();
+});
+
+test('one JSON message reaches the clients of both siogates and of the Node server, once each', async () => {
+	const relay = await settledRelay(gates);
+	const ca = await h.connectAuthed(gates[0].url, { claims: { sub: h.uniq('a') } });
+	const cb = await h.connectAuthed(gates[1].url, { claims: { sub: h.uniq('b') } });
+	const cn = await nodeClient();
+	try {
+		assert.deepEqual(await deliverOnce([ca, cb, cn], { event: 'all', data: { n: 1 } }, [1, 1, 1]),
+			[1, 1, 1]);
+		/* to a room: only the Node client is in "news" (rules apply on the Node side too) */
+		assert.deepEqual(await deliverOnce([ca, cb, cn], { to: ['news'], event: 'room', data: 2 }, [0, 0, 1]),
+			[0, 0, 1]);
+		/* except: the Node client's room excluded */
+		assert.deepEqual(await deliverOnce([ca, cb, cn], { except: ['news'], event: 'exc', data: 3 }, [1, 1, 0]),
+			[1, 1, 0]);
+		const text = await metrics(relay);
+		assert.ok(metric(text, 'siogate_json_relayed_total') >= 3, 'the relay counted what it re-published');
+		const other = gates.find((g) => g !== relay);
+		assert.equal(metric(await metrics(other), 'siogate_json_relayed_total'), 0);
+	} finally {
+		cn.close();
+	}
+});
+
+test('the relay stops (SIGTERM): the other instance takes over at once, nothing lost or doubled', async () => {
+	const relay = await settledRelay(gates);
+	const other = gates.find((g) => g !== relay);
+	const co = await h.connectAuthed(other.url, { claims: { sub: h.uniq('o') } });
+	const cn = await nodeClient();
+	try {
+		const exit = await relay.stop();
+		h.assertCleanLog(relay.log(), exit, 'SIGTERM');
+		/* no wait: the leaving announcement precedes this message in Redis's order */
+		assert.deepEqual(await deliverOnce([co, cn], { event: 'after-stop', data: 'x' }, [1, 1]), [1, 1]);
+		assert.equal(metric(await metrics(other), 'siogate_json_relay'), 1);
+		assert.ok(other.log().includes('this instance now relays'));
+	} finally {
+		cn.close();
+	}
+});
+
+test('a new instance joins: after it settled there is still one relay, and one copy each', async () => {
+	const live = gates.filter((g) => !g.exitInfo);
+	const c = await startGate('gw-c');
+	const cc = await h.connectAuthed(c.url, { claims: { sub: h.uniq('c') } });
+	const co = await h.connectAuthed(live[0].url, { claims: { sub: h.uniq('o') } });
+	const cn = await nodeClient();
+	try {
+		/* while it settles, and after */
+		assert.deepEqual(await deliverOnce([cc, co, cn], { event: 'settling', data: 1 }, [1, 1, 1]), [1, 1, 1]);
+		await settledRelay([live[0], c]);
+		assert.deepEqual(await deliverOnce([cc, co, cn], { event: 'settled', data: 2 }, [1, 1, 1]), [1, 1, 1]);
+	} finally {
+		cn.close();
+	}
+});

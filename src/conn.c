@@ -34,6 +34,8 @@ static int ip_admit(struct worker *w, struct conn *c);
 static void linger(struct conn *c);
 static void ip_release(struct worker *w, struct conn *c);
 static void on_write(struct bufferevent *bev, void *arg);
+static void on_output_added(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg);
+static void undirty(struct conn *c);
 static void on_event(struct bufferevent *bev, short what, void *arg);
 static void read_request(struct conn *c);
 static void route(struct conn *c, const struct http_request *req, const char *body,
@@ -128,7 +130,14 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, int s
 	 * every read. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0,
 				 SG_HTTP_MAX_HEAD + (size_t)w->cfg->server.max_payload + 1024);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/* Plain TCP: the worker writes at the end of the turn (conn_flush_dirty)
+	 * and the bufferevent writes only what the kernel did not take, so the
+	 * poller is not touched for every message.  TLS and admin connections
+	 * are written by their bufferevent. */
+	c->direct = !c->secure && !admin;
+	if (c->direct)
+		evbuffer_add_cb(bufferevent_get_output(c->bev), on_output_added, c);
+	bufferevent_enable(c->bev, c->direct ? EV_READ : EV_READ | EV_WRITE);
 	c->next = w->conns;
 	if (w->conns)
 		w->conns->prev = c;
@@ -201,6 +210,64 @@ void conn_close_later(struct conn *c, enum sg_close reason)
 	c->dead_next = c->w->close_later;
 	c->w->close_later = c;
 	worker_schedule_reap(c->w);
+}
+
+/* Output was queued: a direct connection is written at the end of the turn,
+ * unless the bufferevent is already writing a backlog. */
+static void on_output_added(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct conn *c = arg;
+
+	SG_UNUSED(buf);
+	if (info->n_added == 0 || c->dirty || c->state == CONN_DEAD ||
+	    (bufferevent_get_enabled(c->bev) & EV_WRITE))
+		return;
+	c->dirty = true;
+	c->dirty_next = c->w->dirty;
+	c->w->dirty = c;
+	worker_schedule_flush(c->w);
+}
+
+static void undirty(struct conn *c)
+{
+	struct conn **pp;
+
+	if (!c->dirty)
+		return;
+	for (pp = &c->w->dirty; *pp != NULL; pp = &(*pp)->dirty_next) {
+		if (*pp == c) {
+			*pp = c->dirty_next;
+			break;
+		}
+	}
+	c->dirty = false;
+	c->dirty_next = NULL;
+}
+
+void conn_flush_dirty(struct worker *w)
+{
+	while (w->dirty != NULL) {
+		struct conn *c = w->dirty;
+		struct evbuffer *out = bufferevent_get_output(c->bev);
+
+		w->dirty = c->dirty_next;
+		c->dirty = false;
+		c->dirty_next = NULL;
+		if (bufferevent_get_enabled(c->bev) & EV_WRITE)
+			continue; /* the bufferevent writes it */
+		/* The bufferevent keeps the front of its output frozen; it thaws
+		 * it the same way around its own writes. */
+		evbuffer_unfreeze(out, 1);
+		(void)evbuffer_write(out, bufferevent_getfd(c->bev));
+		evbuffer_freeze(out, 1);
+		if (evbuffer_get_length(out) == 0) {
+			c->over_soft_since_ms = 0;
+			continue;
+		}
+		/* A backlog, or an error: the bufferevent takes over, writes the
+		 * rest, and reports an error through on_event. */
+		bufferevent_enable(c->bev, EV_WRITE);
+	}
 }
 
 void conn_check_output(struct conn *c)
@@ -280,6 +347,7 @@ void conn_close(struct conn *c, enum sg_close reason)
 	if (c->ws)
 		ws_on_conn_closed(c->ws, c->reason);
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	undirty(c);
 	unlink_conn(c);
 	c->dead_next = w->dead_conns;
 	w->dead_conns = c;
@@ -303,6 +371,8 @@ void conn_close_after_flush(struct conn *c, enum sg_close reason)
 	bufferevent_set_timeouts(c->bev, c->w->tv_flush, c->w->tv_flush);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		linger(c);
+	else if (c->direct)
+		bufferevent_enable(c->bev, EV_WRITE); /* the flush timeout applies */
 }
 
 /* The output is written: send FIN and keep reading (and discarding) until
@@ -326,6 +396,8 @@ void conn_free(struct conn *c)
 	if (c->ws)
 		ws_free(c->ws);
 	free(c->reply_headers);
+	if (c->direct)
+		evbuffer_remove_cb(bufferevent_get_output(c->bev), on_output_added, c);
 	bufferevent_free(c->bev);
 	c->magic = 0;
 	free(c);
@@ -511,6 +583,8 @@ static void on_write(struct bufferevent *bev, void *arg)
 	c->over_soft_since_ms = 0; /* everything queued was written */
 	if (c->state == CONN_FLUSHING)
 		linger(c);
+	else if (c->direct)
+		bufferevent_disable(c->bev, EV_WRITE); /* back to the worker's flush */
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)

@@ -44,6 +44,10 @@ struct conn {
 					  end is logged and counted by the session */
 	bool close_pending;            /* on worker->close_later */
 	bool lingering;                /* FIN sent, discarding input until the client closes */
+	bool direct;                   /* plain TCP written by the worker's flush (see
+					  conn_flush_dirty), not by the bufferevent */
+	bool dirty;                    /* on worker->dirty */
+	struct conn *dirty_next;
 	struct conn *prev, *next;      /* worker->conns */
 	struct conn *dead_next;        /* worker->dead_conns, or worker->close_later */
 	struct ip_count *ip;           /* this address's connection count (limits.per_ip) */
@@ -69,6 +73,12 @@ void conn_close_later(struct conn *c, enum sg_close reason);
 /* Checks the output queue against limits.output_soft/hard after a write
  * was queued; a slow consumer is closed (later). */
 void conn_check_output(struct conn *c);
+
+/* Writes the output of every connection that got some this loop turn: one
+ * write per connection, however many frames were queued, and no change to
+ * the poller unless the kernel did not take it all (then the bufferevent
+ * writes the rest).  Run by the worker at the end of each loop turn. */
+void conn_flush_dirty(struct worker *w);
 
 /* Ends the connection now: upper layers are told, queued output is dropped. */
 void conn_close(struct conn *c, enum sg_close reason);

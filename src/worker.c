@@ -28,6 +28,7 @@
 #define WORKER_UPGRADE_TIMEOUT_MS 10000
 
 static void on_reap(evutil_socket_t fd, short what, void *arg);
+static void on_flush(evutil_socket_t fd, short what, void *arg);
 
 struct timeval worker_ms_tv(int64_t ms)
 {
@@ -53,6 +54,7 @@ int worker_init(struct worker *w, struct event_base *base, const struct sg_confi
 	w->cfg = cfg;
 	w->jwt = jwt;
 	w->reaper = event_new(base, -1, 0, on_reap, w);
+	w->flusher = event_new(base, -1, 0, on_flush, w);
 	w->handler = &session_handler;
 	w->connect_timeout_ms = WORKER_CONNECT_TIMEOUT_MS;
 	w->tv_ping_interval = common_timeout(base, cfg->server.ping_interval_ms);
@@ -67,7 +69,7 @@ int worker_init(struct worker *w, struct event_base *base, const struct sg_confi
 	hmap_init(&w->per_ip);
 	w->hs_tokens = cfg->limits.handshakes_per_second;
 	w->hs_refill_ms = sg_mono_ms();
-	if (w->tv_upgrade == NULL || w->tv_linger == NULL || w->reaper == NULL || w->tv_ping_interval == NULL || w->tv_ping_timeout == NULL ||
+	if (w->tv_upgrade == NULL || w->tv_linger == NULL || w->reaper == NULL || w->flusher == NULL || w->tv_ping_interval == NULL || w->tv_ping_timeout == NULL ||
 	    w->tv_auth_timeout == NULL || w->tv_app_ping == NULL || w->tv_http_idle == NULL ||
 	    w->tv_flush == NULL)
 		return -1;
@@ -94,6 +96,18 @@ struct sio_nsp *worker_nsp(struct worker *w, const char *name, size_t len)
 		if (w->nsps[i]->name_len == len && memcmp(w->nsps[i]->name, name, len) == 0)
 			return w->nsps[i];
 	return NULL;
+}
+
+void worker_schedule_flush(struct worker *w)
+{
+	event_active(w->flusher, 0, 0);
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	SG_UNUSED(fd);
+	SG_UNUSED(what);
+	conn_flush_dirty(arg);
 }
 
 void worker_schedule_reap(struct worker *w)
@@ -162,5 +176,7 @@ void worker_fini(struct worker *w)
 	room_check_fini(w);
 	if (w->reaper)
 		event_free(w->reaper);
+	if (w->flusher)
+		event_free(w->flusher);
 	memset(w, 0, sizeof(*w));
 }

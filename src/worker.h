@@ -74,6 +74,8 @@ struct worker {
 	struct event *reaper;
 	struct conn *dead_conns;
 	struct conn *close_later;          /* closes deferred to the end of the turn */
+	struct event *flusher;             /* writes the dirty connections (end of turn) */
+	struct conn *dirty;                /* connections with output queued this turn */
 	struct hmap per_ip;                /* address -> struct ip_count (limits.per_ip) */
 	double hs_tokens;                  /* limits.handshakes_per_second bucket */
 	int64_t hs_refill_ms;
@@ -126,6 +128,9 @@ struct ip_count {
 /* Takes a token from the handshake bucket (limits.handshakes_per_second);
  * false when the rate is exceeded. */
 bool worker_admit_handshake(struct worker *w);
+
+/* Schedules conn_flush_dirty at the end of this loop turn. */
+void worker_schedule_flush(struct worker *w);
 
 /* Schedules the reaper to run at the end of this loop turn. */
 void worker_schedule_reap(struct worker *w);

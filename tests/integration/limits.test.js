@@ -151,3 +151,33 @@ describe('slow consumers', () => {
 		conn.close();
 	});
 });
+
+describe('a backlog within the limits', () => {
+	const env = h.useSiogate({ before, after }, {
+		redis: true,
+		config: { limits: { output_soft: '64MB', output_hard: '128MB' } },
+	});
+
+	test('a client that stops reading, then reads again, gets every message in order, and the next ones', async () => {
+		const conn = await h.rawWsUpgrade(env.sg, `EIO=4&transport=websocket&token=${h.token({ sub: 'pauser' })}`);
+		conn.write(h.wsFrame(1, '40'));
+		conn.write(h.wsFrame(1, '42["authenticate"]'));
+		await conn.waitFor(/authenticated/, 3000);
+		/* 12.8 MB while it does not read: more than the kernel's socket buffers hold, so
+		 * siogate keeps a backlog and writes it as the client drains */
+		conn.sock.pause();
+		const big = 'y'.repeat(32 * 1024);
+		for (let i = 0; i < 400; i++)
+			await env.emitter.emit('bulk', { i, big });
+		await h.delay(200);
+		conn.sock.resume();
+		const named = (name) => conn.frames().filter((f) => f.text.startsWith(`42["${name}"`));
+		await conn.waitFor(() => named('bulk').length >= 400, 20000);
+		assert.deepEqual(named('bulk').map((f) => JSON.parse(f.text.slice(2))[1].i),
+			Array.from({ length: 400 }, (_, i) => i));
+		for (let i = 0; i < 3; i++)
+			await env.emitter.emit('after', i);
+		await conn.waitFor(() => named('after').length >= 3, 5000);
+		conn.close();
+	});
+});

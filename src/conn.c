@@ -223,25 +223,26 @@ static void on_output_added(struct evbuffer *buf, const struct evbuffer_cb_info 
 	    (bufferevent_get_enabled(c->bev) & EV_WRITE))
 		return;
 	c->dirty = true;
+	c->dirty_prev = NULL;
 	c->dirty_next = c->w->dirty;
+	if (c->w->dirty != NULL)
+		c->w->dirty->dirty_prev = c;
 	c->w->dirty = c;
 	worker_schedule_flush(c->w);
 }
 
 static void undirty(struct conn *c)
 {
-	struct conn **pp;
-
 	if (!c->dirty)
 		return;
-	for (pp = &c->w->dirty; *pp != NULL; pp = &(*pp)->dirty_next) {
-		if (*pp == c) {
-			*pp = c->dirty_next;
-			break;
-		}
-	}
+	if (c->dirty_prev != NULL)
+		c->dirty_prev->dirty_next = c->dirty_next;
+	else
+		c->w->dirty = c->dirty_next;
+	if (c->dirty_next != NULL)
+		c->dirty_next->dirty_prev = c->dirty_prev;
 	c->dirty = false;
-	c->dirty_next = NULL;
+	c->dirty_prev = c->dirty_next = NULL;
 }
 
 void conn_flush_dirty(struct worker *w)
@@ -250,9 +251,7 @@ void conn_flush_dirty(struct worker *w)
 		struct conn *c = w->dirty;
 		struct evbuffer *out = bufferevent_get_output(c->bev);
 
-		w->dirty = c->dirty_next;
-		c->dirty = false;
-		c->dirty_next = NULL;
+		undirty(c);
 		if (bufferevent_get_enabled(c->bev) & EV_WRITE)
 			continue; /* the bufferevent writes it */
 		/* The bufferevent keeps the front of its output frozen; it thaws

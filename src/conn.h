@@ -47,7 +47,7 @@ struct conn {
 	bool direct;                   /* plain TCP written by the worker's flush (see
 					  conn_flush_dirty), not by the bufferevent */
 	bool dirty;                    /* on worker->dirty */
-	struct conn *dirty_next;
+	struct conn *dirty_prev, *dirty_next;
 	struct conn *prev, *next;      /* worker->conns */
 	struct conn *dead_next;        /* worker->dead_conns, or worker->close_later */
 	struct ip_count *ip;           /* this address's connection count (limits.per_ip) */

@@ -179,7 +179,7 @@ unit: $(UNIT_BINS)
 	@tests/unit/run $(UNIT_BINS)
 
 integration: all
-	SIOGATE_BIN=$(SIOGATE_BIN) tests/integration/run
+	SIOGATE_BIN=$(SIOGATE_BIN) SIOGATE_SANITIZE=$(SANITIZE) tests/integration/run
 
 check: test-deps
 	$(MAKE) all

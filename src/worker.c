@@ -5,6 +5,7 @@
  */
 #include "worker.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,9 +27,15 @@
 #define WORKER_LINGER_MS 2000
 /* Engine.IO's upgradeTimeout: the "5" must follow the probe within this. */
 #define WORKER_UPGRADE_TIMEOUT_MS 10000
+/* After this many connections were freed, the heap's free pages go back to
+ * the system WORKER_TRIM_DELAY_MS later (one trim per wave of closes):
+ * glibc keeps them otherwise, and RSS would stay at the peak of a spike. */
+#define WORKER_TRIM_AFTER_CONNS 256
+#define WORKER_TRIM_DELAY_MS 2000
 
 static void on_reap(evutil_socket_t fd, short what, void *arg);
 static void on_flush(evutil_socket_t fd, short what, void *arg);
+static void on_trim(evutil_socket_t fd, short what, void *arg);
 
 struct timeval worker_ms_tv(int64_t ms)
 {
@@ -55,6 +62,7 @@ int worker_init(struct worker *w, struct event_base *base, const struct sg_confi
 	w->jwt = jwt;
 	w->reaper = event_new(base, -1, 0, on_reap, w);
 	w->flusher = event_new(base, -1, 0, on_flush, w);
+	w->trimmer = evtimer_new(base, on_trim, w);
 	w->handler = &session_handler;
 	w->connect_timeout_ms = WORKER_CONNECT_TIMEOUT_MS;
 	w->tv_ping_interval = common_timeout(base, cfg->server.ping_interval_ms);
@@ -69,7 +77,9 @@ int worker_init(struct worker *w, struct event_base *base, const struct sg_confi
 	hmap_init(&w->per_ip);
 	w->hs_tokens = cfg->limits.handshakes_per_second;
 	w->hs_refill_ms = sg_mono_ms();
-	if (w->tv_upgrade == NULL || w->tv_linger == NULL || w->reaper == NULL || w->flusher == NULL || w->tv_ping_interval == NULL || w->tv_ping_timeout == NULL ||
+	if (w->reaper == NULL || w->flusher == NULL || w->trimmer == NULL ||
+	    w->tv_upgrade == NULL || w->tv_linger == NULL ||
+	    w->tv_ping_interval == NULL || w->tv_ping_timeout == NULL ||
 	    w->tv_auth_timeout == NULL || w->tv_app_ping == NULL || w->tv_http_idle == NULL ||
 	    w->tv_flush == NULL)
 		return -1;
@@ -160,7 +170,25 @@ static void on_reap(evutil_socket_t fd, short what, void *arg)
 		struct conn *c = w->dead_conns;
 		w->dead_conns = c->dead_next;
 		conn_free(c);
+		w->freed_since_trim++;
 	}
+	if (w->freed_since_trim >= WORKER_TRIM_AFTER_CONNS && w->trimmer != NULL &&
+	    !evtimer_pending(w->trimmer, NULL)) {
+		struct timeval tv = worker_ms_tv(WORKER_TRIM_DELAY_MS);
+		evtimer_add(w->trimmer, &tv);
+	}
+}
+
+static void on_trim(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	SG_UNUSED(fd);
+	SG_UNUSED(what);
+	log_debug("returning the memory of %zu closed connections to the system",
+		  w->freed_since_trim);
+	w->freed_since_trim = 0;
+	(void)malloc_trim(0);
 }
 
 void worker_fini(struct worker *w)
@@ -178,5 +206,7 @@ void worker_fini(struct worker *w)
 		event_free(w->reaper);
 	if (w->flusher)
 		event_free(w->flusher);
+	if (w->trimmer)
+		event_free(w->trimmer);
 	memset(w, 0, sizeof(*w));
 }

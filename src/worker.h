@@ -75,6 +75,8 @@ struct worker {
 	struct conn *dead_conns;
 	struct conn *close_later;          /* closes deferred to the end of the turn */
 	struct event *flusher;             /* writes the dirty connections (end of turn) */
+	struct event *trimmer;             /* gives freed memory back after a wave of closes */
+	size_t freed_since_trim;           /* connections freed since the last trim */
 	struct conn *dirty;                /* connections with output queued this turn */
 	struct hmap per_ip;                /* address -> struct ip_count (limits.per_ip) */
 	double hs_tokens;                  /* limits.handshakes_per_second bucket */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int sg_err_set(struct sg_err *err, const char *fmt, ...)
 {
@@ -206,4 +207,36 @@ int sg_hex_value(char c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+bool sg_list_next(const char **p, const char *e, const char **tok, size_t *tok_len)
+{
+	while (*p < e) {
+		const char *s = *p, *comma = memchr(s, ',', (size_t)(e - s));
+		const char *t = comma ? comma : e;
+
+		*p = comma ? comma + 1 : e;
+		while (s < t && (*s == ' ' || *s == '\t'))
+			s++;
+		while (t > s && (t[-1] == ' ' || t[-1] == '\t'))
+			t--;
+		if (t > s) {
+			*tok = s;
+			*tok_len = (size_t)(t - s);
+			return true;
+		}
+	}
+	return false;
+}
+
+bool sg_list_has(const char *v, size_t len, const char *token)
+{
+	const char *p = v, *tok;
+	size_t tl, n = strlen(token);
+
+	while (sg_list_next(&p, v + len, &tok, &tl)) {
+		if (tl == n && strncasecmp(tok, token, n) == 0)
+			return true;
+	}
+	return false;
 }

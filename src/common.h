@@ -78,4 +78,11 @@ bool sg_is_tchar(unsigned char c);
 /* The value of hex digit c (either case), or -1. */
 int sg_hex_value(char c);
 
+/* HTTP comma-separated lists (RFC 9110 section 5.6.1): yields the next
+ * non-empty element of [*p, e), trimmed of spaces and tabs, and advances *p
+ * past it; false at the end. */
+bool sg_list_next(const char **p, const char *e, const char **tok, size_t *tok_len);
+/* Whether the list v[0..len) has the element token (case-insensitive). */
+bool sg_list_has(const char *v, size_t len, const char *token);
+
 #endif

@@ -18,7 +18,6 @@ static int need_more(size_t len, size_t max_head, int *status, struct sg_err *er
 static bool find_line(const char *buf, size_t len, size_t pos, size_t *end, size_t *next);
 static bool is_ows(char c);
 static bool name_is(const struct http_header *h, const char *name);
-static bool list_next(const char **p, const char *e, const char **tok, size_t *tok_len);
 static int parse_request_line(const char *l, size_t ll, struct http_request *req, int *status,
 			      struct sg_err *err);
 static int parse_header_line(const char *l, size_t ll, struct http_request *req, int *status,
@@ -67,28 +66,6 @@ static bool name_is(const struct http_header *h, const char *name)
 	size_t n = strlen(name);
 
 	return h->name_len == n && strncasecmp(h->name, name, n) == 0;
-}
-
-/* Iterates a comma-separated list in [*p, e): yields the next non-empty
- * element trimmed of OWS and advances *p past it. */
-static bool list_next(const char **p, const char *e, const char **tok, size_t *tok_len)
-{
-	while (*p < e) {
-		const char *s = *p, *comma = memchr(s, ',', (size_t)(e - s));
-		const char *t = comma ? comma : e;
-
-		*p = comma ? comma + 1 : e;
-		while (s < t && is_ows(*s))
-			s++;
-		while (t > s && is_ows(t[-1]))
-			t--;
-		if (t > s) {
-			*tok = s;
-			*tok_len = (size_t)(t - s);
-			return true;
-		}
-	}
-	return false;
 }
 
 int http_request_parse(const char *buf, size_t len, size_t max_head, struct http_request *req,
@@ -311,7 +288,7 @@ static int check_transfer_encoding(struct http_request *req, int *status, struct
 
 		if (!name_is(h, "transfer-encoding"))
 			continue;
-		while (list_next(&p, h->value + h->value_len, &tok, &tl)) {
+		while (sg_list_next(&p, h->value + h->value_len, &tok, &tl)) {
 			codings++;
 			last_chunked = tl == 7 && strncasecmp(tok, "chunked", 7) == 0;
 			if (last_chunked)
@@ -343,17 +320,7 @@ const struct http_header *http_request_header(const struct http_request *req, co
 
 bool http_header_has_token(const struct http_header *h, const char *token)
 {
-	const char *p, *tok;
-	size_t tl, n = strlen(token);
-
-	if (h == NULL)
-		return false;
-	p = h->value;
-	while (list_next(&p, h->value + h->value_len, &tok, &tl)) {
-		if (tl == n && strncasecmp(tok, token, n) == 0)
-			return true;
-	}
-	return false;
+	return h != NULL && sg_list_has(h->value, h->value_len, token);
 }
 
 /* 0 when every '%' in q[0..n) starts a valid %XX, else -1. */

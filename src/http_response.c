@@ -41,8 +41,6 @@ static enum http_response_status on_header_line(struct http_response *r, char *l
 static enum http_response_status on_head_end(struct http_response *r, struct sg_err *err);
 static enum http_response_status on_chunk_size(struct http_response *r, const char *line,
 					       size_t len, struct sg_err *err);
-static bool list_next(const char *v, size_t len, size_t *pos, size_t *s, size_t *e);
-static bool token_list_has(const char *v, size_t len, const char *token);
 static bool transfer_encoding_is_chunked(const char *v, size_t len);
 static enum http_response_status current_status(const struct http_response *r);
 
@@ -275,47 +273,16 @@ static enum http_response_status on_status_line(struct http_response *r, const c
 /* Steps to the next element of a comma-separated list v (len bytes) from
  * *pos: sets [*s, *e) to the element without its surrounding whitespace and
  * returns false at the end of the list.  Empty elements are skipped. */
-static bool list_next(const char *v, size_t len, size_t *pos, size_t *s, size_t *e)
-{
-	size_t i = *pos;
-
-	while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-		i++;
-	if (i >= len) {
-		*pos = i;
-		return false;
-	}
-	*s = i;
-	while (i < len && v[i] != ',')
-		i++;
-	*e = i;
-	while (*e > *s && (v[*e - 1] == ' ' || v[*e - 1] == '\t'))
-		(*e)--;
-	*pos = i;
-	return true;
-}
-
-/* Whether the comma-separated list v (len bytes) has the element token
- * (case-insensitive). */
-static bool token_list_has(const char *v, size_t len, const char *token)
-{
-	size_t pos = 0, s, e, tl = strlen(token);
-
-	while (list_next(v, len, &pos, &s, &e))
-		if (e - s == tl && strncasecmp(v + s, token, tl) == 0)
-			return true;
-	return false;
-}
-
 /* Transfer-Encoding: true when it is exactly one "chunked" (list form and
  * empty elements allowed).  This client asks for no other coding and cannot
  * decode one. */
 static bool transfer_encoding_is_chunked(const char *v, size_t len)
 {
-	size_t pos = 0, s, e, n = 0;
+	const char *p = v, *tok;
+	size_t tl, n = 0;
 
-	while (list_next(v, len, &pos, &s, &e)) {
-		if (e - s != 7 || strncasecmp(v + s, "chunked", 7) != 0)
+	while (sg_list_next(&p, v + len, &tok, &tl)) {
+		if (tl != 7 || strncasecmp(tok, "chunked", 7) != 0)
 			return false;
 		n++;
 	}
@@ -369,9 +336,9 @@ static enum http_response_status on_header_line(struct http_response *r, char *l
 			return fail(r, err, "unsupported Transfer-Encoding");
 		r->chunked = true;
 	} else if (nl == 10 && strncasecmp(name, "connection", 10) == 0) {
-		if (token_list_has(val, ve - vs, "close"))
+		if (sg_list_has(val, ve - vs, "close"))
 			r->conn_close = true;
-		if (token_list_has(val, ve - vs, "keep-alive"))
+		if (sg_list_has(val, ve - vs, "keep-alive"))
 			r->conn_keep_alive = true;
 	} else if (nl == 12 && strncasecmp(name, "content-type", 12) == 0) {
 		if (r->content_type == NULL)

@@ -140,28 +140,7 @@ const struct sgc_http_header *sgc_http_resp_header(const struct sgc_http_resp *r
 
 bool sgc_http_header_has_token(const struct sgc_http_header *h, const char *token)
 {
-	size_t tl = strlen(token);
-	const char *p, *end;
-
-	if (h == NULL)
-		return false;
-	p = h->value;
-	end = h->value + h->value_len;
-	while (p < end) {
-		const char *e = memchr(p, ',', (size_t)(end - p));
-		const char *s = p, *t;
-		if (e == NULL)
-			e = end;
-		t = e;
-		while (s < t && (*s == ' ' || *s == '\t'))
-			s++;
-		while (t > s && (t[-1] == ' ' || t[-1] == '\t'))
-			t--;
-		if ((size_t)(t - s) == tl && strncasecmp(s, token, tl) == 0)
-			return true;
-		p = e + 1;
-	}
-	return false;
+	return h != NULL && sg_list_has(h->value, h->value_len, token);
 }
 
 bool sgc_http_resp_no_body(const struct sgc_http_resp *r, const char *method)

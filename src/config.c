@@ -8,9 +8,10 @@
  * fault) before giving up, and no secret value ever reaches a message.
  */
 #include "config.h"
+#include "config_table.h"
+#include "config_value.h"
 #include "room_rules.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,98 +28,10 @@
 
 #include <yaml.h>
 
-#define SG_KF_RELOAD (1u << 0)   /* a SIGHUP reload applies the key */
-#define SG_KF_NULLABLE (1u << 1) /* null is accepted and leaves the field unset */
-
 #define CONFIG_MAX_FILE (16u << 20)  /* largest config file read */
 #define SECRET_MAX_FILE (1u << 20)   /* largest secret file read */
 #define FORWARD_TIMEOUT_MS 3000      /* events.forward[].timeout default */
 #define FORWARD_TIMEOUT_MAX 600000   /* and its upper bound (10m) */
-#define SHOW_MAX 60                  /* longest user text quoted in a message */
-
-enum key_type {
-	KT_STRING,     /* non-empty string */
-	KT_SECRET,     /* non-empty string, never echoed */
-	KT_FILE,       /* path, resolved against the config file's directory */
-	KT_URL,        /* http:// or https:// URL */
-	KT_ADDR,       /* one HOST:PORT */
-	KT_PATH,       /* URL path normalised to /.../ */
-	KT_BOOL,       /* true | false */
-	KT_UINT,       /* unsigned in [min, max] */
-	KT_UINT64,     /* uint64_t in [min, max] */
-	KT_DURATION,   /* int64_t milliseconds in [min, max] */
-	KT_SIZE,       /* uint64_t bytes in [min, max] */
-	KT_ENUM,       /* index into choices */
-	KT_STRV,       /* list of non-empty strings */
-	KT_ORIGINS,    /* list of "*" or http(s) origins */
-	KT_LISTEN,     /* list of HOST:PORT, at least one */
-	KT_NAMESPACES, /* list of /names, "/" always included */
-	KT_ALGORITHMS, /* list of JWT algorithm names from choices */
-	KT_TRANSPORTS, /* list of choices as bits */
-	KT_TOKEN_FROM, /* ordered list of choices without repeats */
-	KT_WORKERS,    /* auto or an integer in [min, max] */
-	KT_REDIS_URL,  /* one URL or a list of URLs */
-	KT_HEADERS,    /* mapping of header name to value */
-	KT_FORWARD,    /* list of forwarding rules */
-};
-
-struct key_def {
-	const char *name;
-	enum key_type type;
-	size_t off;
-	const char *def;
-	uint64_t min;
-	uint64_t max;
-	const char *choices;
-	unsigned flags;
-	const char *doc;
-};
-
-/* Compile-time check that each key's field has the C type its kind writes. */
-#define KT_CHECK_STRING(f) _Generic((f), char *: 1, default: 0)
-#define KT_CHECK_SECRET KT_CHECK_STRING
-#define KT_CHECK_FILE KT_CHECK_STRING
-#define KT_CHECK_URL KT_CHECK_STRING
-#define KT_CHECK_ADDR KT_CHECK_STRING
-#define KT_CHECK_PATH KT_CHECK_STRING
-#define KT_CHECK_BOOL(f) _Generic((f), bool: 1, default: 0)
-#define KT_CHECK_UINT(f) _Generic((f), unsigned: 1, default: 0)
-#define KT_CHECK_UINT64(f) _Generic((f), uint64_t: 1, default: 0)
-#define KT_CHECK_DURATION(f) _Generic((f), int64_t: 1, default: 0)
-#define KT_CHECK_SIZE KT_CHECK_UINT64
-#define KT_CHECK_ENUM(f) (sizeof(f) == sizeof(int))
-#define KT_CHECK_STRV(f) _Generic((f), struct sg_strv: 1, default: 0)
-#define KT_CHECK_ORIGINS KT_CHECK_STRV
-#define KT_CHECK_LISTEN KT_CHECK_STRV
-#define KT_CHECK_NAMESPACES KT_CHECK_STRV
-#define KT_CHECK_ALGORITHMS KT_CHECK_STRV
-#define KT_CHECK_REDIS_URL KT_CHECK_STRV
-#define KT_CHECK_HEADERS KT_CHECK_STRV
-#define KT_CHECK_TRANSPORTS KT_CHECK_UINT
-#define KT_CHECK_WORKERS KT_CHECK_UINT
-#define KT_CHECK_TOKEN_FROM(f) _Generic(&(f)[0], enum sg_token_source *: 1, default: 0)
-#define KT_CHECK_FORWARD(f) _Generic((f), struct sg_forward_rule *: 1, default: 0)
-
-#define SG_KEY(name, type, field, def, min, max, choices, flags, doc)                      \
-	_Static_assert(KT_CHECK_##type(((struct sg_config *)0)->field),                    \
-		       "config_keys.def: wrong field type for " name);
-#include "config_keys.def"
-#undef SG_KEY
-
-static const struct key_def keys[] = {
-#define SG_KEY(name, type, field, def, min, max, choices, flags, doc)                      \
-	{name, KT_##type, offsetof(struct sg_config, field), def, min, max, choices, flags, doc},
-#include "config_keys.def"
-#undef SG_KEY
-};
-
-#define N_KEYS SG_ARRAY_LEN(keys)
-
-/* The enums are stored through an int: they must have its size. */
-_Static_assert(sizeof(enum sg_verifier) == sizeof(int), "enum size");
-_Static_assert(sizeof(enum sg_on_flood) == sizeof(int), "enum size");
-_Static_assert(sizeof(enum sg_log_level) == sizeof(int), "enum size");
-_Static_assert(sizeof(enum sg_log_format) == sizeof(int), "enum size");
 
 /* An error before formatting: sorted by position at the end. */
 struct pending_err {
@@ -146,10 +59,10 @@ struct loader {
 	size_t n_errs;
 	struct seen_section *seen;
 	size_t n_seen;
-	bool key_set[N_KEYS];
-	bool key_bad[N_KEYS]; /* given, but its value had an error */
-	int key_line[N_KEYS];
-	int key_col[N_KEYS];
+	bool key_set[CONFIG_N_KEYS];
+	bool key_bad[CONFIG_N_KEYS]; /* given, but its value had an error */
+	int key_line[CONFIG_N_KEYS];
+	int key_col[CONFIG_N_KEYS];
 };
 
 static void add_err(struct loader *ld, int line, int col, const char *key, const char *fmt, ...)
@@ -162,10 +75,7 @@ static int node_line(const yaml_node_t *n);
 static int node_col(const yaml_node_t *n);
 static bool node_is_null(const yaml_node_t *n);
 static const char *node_kind(const yaml_node_t *n);
-static const char *show(const char *s, char *buf, size_t size);
 static const char *type_what(enum key_type t);
-static void choices_list(const char *choices, char *buf, size_t size);
-static int choice_index(const char *choices, const char *s);
 static long find_key(const char *path);
 static bool is_section(const char *path);
 static struct seen_section *find_seen(struct loader *ld, const char *path);
@@ -173,14 +83,7 @@ static bool pos_of(struct loader *ld, const char *path, int *line, int *col);
 static bool given(struct loader *ld, const char *path);
 static bool bad(struct loader *ld, const char *path);
 static bool auth_configured(struct loader *ld);
-static int osa_distance(const char *a, const char *b);
 static const char *suggest(const char *path, char *best, size_t size);
-static const char *suggest_among(const char *name, const char *const *cands, size_t n);
-static void fmt_duration(uint64_t ms, char *buf, size_t size);
-static void fmt_size(uint64_t bytes, char *buf, size_t size);
-static int parse_digits(const char **sp, uint64_t *v);
-static int parse_listen(const char *s, struct sg_err *err);
-static bool is_http_url(const char *s);
 static void *field_of(struct loader *ld, const struct key_def *k);
 static const char *want_scalar(struct loader *ld, const char *path, const yaml_node_t *n,
 			       const char *what);
@@ -362,21 +265,6 @@ static const char *node_kind(const yaml_node_t *n)
 	}
 }
 
-/* Quotes user text for a message: truncated, control bytes replaced. */
-static const char *show(const char *s, char *buf, size_t size)
-{
-	size_t i = 0, n = strlen(s);
-
-	for (; i < n && i < SHOW_MAX && i + 4 < size; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	if (i < n && i + 4 < size) {
-		memcpy(buf + i, "...", 3);
-		i += 3;
-	}
-	buf[i] = '\0';
-	return buf;
-}
-
 static const char *type_what(enum key_type t)
 {
 	switch (t) {
@@ -415,44 +303,10 @@ static const char *type_what(enum key_type t)
 	}
 }
 
-/* "a|b|c" -> "a, b, c" */
-static void choices_list(const char *choices, char *buf, size_t size)
-{
-	size_t j = 0;
-
-	for (const char *p = choices; *p != '\0' && j + 3 < size; p++) {
-		if (*p == '|') {
-			buf[j++] = ',';
-			buf[j++] = ' ';
-		} else {
-			buf[j++] = *p;
-		}
-	}
-	buf[j] = '\0';
-}
-
-/* Index of s among "a|b|c", or -1. */
-static int choice_index(const char *choices, const char *s)
-{
-	size_t len = strlen(s);
-	int i = 0;
-
-	for (const char *p = choices;; i++) {
-		const char *bar = strchr(p, '|');
-		size_t n = bar ? (size_t)(bar - p) : strlen(p);
-
-		if (n == len && memcmp(p, s, n) == 0)
-			return i;
-		if (bar == NULL)
-			return -1;
-		p = bar + 1;
-	}
-}
-
 static long find_key(const char *path)
 {
-	for (size_t i = 0; i < N_KEYS; i++)
-		if (strcmp(keys[i].name, path) == 0)
+	for (size_t i = 0; i < CONFIG_N_KEYS; i++)
+		if (strcmp(config_keys[i].name, path) == 0)
 			return (long)i;
 	return -1;
 }
@@ -461,8 +315,8 @@ static bool is_section(const char *path)
 {
 	size_t n = strlen(path);
 
-	for (size_t i = 0; i < N_KEYS; i++)
-		if (strncmp(keys[i].name, path, n) == 0 && keys[i].name[n] == '.')
+	for (size_t i = 0; i < CONFIG_N_KEYS; i++)
+		if (strncmp(config_keys[i].name, path, n) == 0 && config_keys[i].name[n] == '.')
 			return true;
 	return false;
 }
@@ -523,53 +377,10 @@ static bool auth_configured(struct loader *ld)
 
 	if (given(ld, "auth.verifier") || (s != NULL && s->mapping))
 		return true;
-	for (size_t i = 0; i < N_KEYS; i++)
-		if (ld->key_set[i] && strncmp(keys[i].name, "auth.jwt.", 9) == 0)
+	for (size_t i = 0; i < CONFIG_N_KEYS; i++)
+		if (ld->key_set[i] && strncmp(config_keys[i].name, "auth.jwt.", 9) == 0)
 			return true;
 	return false;
-}
-
-/* Optimal string alignment distance: Levenshtein plus adjacent swaps. */
-static int osa_distance(const char *a, const char *b)
-{
-	enum { MAXLEN = 127 };
-	int rows[3][MAXLEN + 2];
-	size_t la = strlen(a), lb = strlen(b);
-	int *pp = rows[0], *p = rows[1], *c = rows[2];
-
-	if (la > MAXLEN || lb > MAXLEN)
-		return INT_MAX;
-	for (size_t j = 0; j <= lb; j++)
-		p[j] = (int)j;
-	for (size_t i = 1; i <= la; i++) {
-		c[0] = (int)i;
-		for (size_t j = 1; j <= lb; j++) {
-			int cost = a[i - 1] != b[j - 1];
-			int v = p[j] + 1;
-
-			if (c[j - 1] + 1 < v)
-				v = c[j - 1] + 1;
-			if (p[j - 1] + cost < v)
-				v = p[j - 1] + cost;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    pp[j - 2] + 1 < v)
-				v = pp[j - 2] + 1;
-			c[j] = v;
-		}
-		int *t = pp;
-		pp = p;
-		p = c;
-		c = t;
-	}
-	return p[lb];
-}
-
-/* Is d small enough, for a name of this length, to be a likely typo? */
-static bool close_enough(int d, size_t len)
-{
-	int limit = len < 6 ? 1 : len < 12 ? 2 : 3;
-
-	return d > 0 && d <= limit;
 }
 
 /* The known key or section closest to path, or NULL. */
@@ -578,8 +389,8 @@ static const char *suggest(const char *path, char *best, size_t size)
 	int best_d = INT_MAX;
 
 	best[0] = '\0';
-	for (size_t i = 0; i < N_KEYS; i++) {
-		const char *name = keys[i].name;
+	for (size_t i = 0; i < CONFIG_N_KEYS; i++) {
+		const char *name = config_keys[i].name;
 
 		for (const char *dot = name;; dot++) {
 			if (*dot == '.' || *dot == '\0') {
@@ -591,8 +402,8 @@ static const char *suggest(const char *path, char *best, size_t size)
 					break;
 				memcpy(cand, name, n);
 				cand[n] = '\0';
-				d = osa_distance(path, cand);
-				if (d < best_d && close_enough(d, n)) {
+				d = cfg_distance(path, cand);
+				if (d < best_d && cfg_close_enough(d, n)) {
 					best_d = d;
 					memcpy(best, cand, n + 1);
 				}
@@ -604,182 +415,7 @@ static const char *suggest(const char *path, char *best, size_t size)
 	return best[0] != '\0' ? best : NULL;
 }
 
-static const char *suggest_among(const char *name, const char *const *cands, size_t n)
-{
-	const char *best = NULL;
-	int best_d = INT_MAX;
-
-	for (size_t i = 0; i < n; i++) {
-		int d = osa_distance(name, cands[i]);
-
-		if (d < best_d && close_enough(d, strlen(cands[i]))) {
-			best_d = d;
-			best = cands[i];
-		}
-	}
-	return best;
-}
-
-static void fmt_duration(uint64_t ms, char *buf, size_t size)
-{
-	if (ms == 0)
-		snprintf(buf, size, "0");
-	else if (ms % 3600000 == 0)
-		snprintf(buf, size, "%" PRIu64 "h", ms / 3600000);
-	else if (ms % 60000 == 0)
-		snprintf(buf, size, "%" PRIu64 "m", ms / 60000);
-	else if (ms % 1000 == 0)
-		snprintf(buf, size, "%" PRIu64 "s", ms / 1000);
-	else
-		snprintf(buf, size, "%" PRIu64 "ms", ms);
-}
-
-static void fmt_size(uint64_t bytes, char *buf, size_t size)
-{
-	if (bytes != 0 && bytes % (1u << 30) == 0)
-		snprintf(buf, size, "%" PRIu64 "GB", bytes >> 30);
-	else if (bytes != 0 && bytes % (1u << 20) == 0)
-		snprintf(buf, size, "%" PRIu64 "MB", bytes >> 20);
-	else if (bytes != 0 && bytes % 1024 == 0)
-		snprintf(buf, size, "%" PRIu64 "KB", bytes >> 10);
-	else
-		snprintf(buf, size, "%" PRIu64, bytes);
-}
-
-/* Reads decimal digits at *sp (at least one) into v; -1 on none or overflow. */
-static int parse_digits(const char **sp, uint64_t *v)
-{
-	const char *s = *sp;
-	uint64_t x = 0;
-
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	for (; isdigit((unsigned char)*s); s++) {
-		unsigned d = (unsigned)(*s - '0');
-
-		if (x > (UINT64_MAX - d) / 10)
-			return -1;
-		x = x * 10 + d;
-	}
-	*sp = s;
-	*v = x;
-	return 0;
-}
-
 /* ---- public parsers --------------------------------------------------------- */
-
-int config_parse_duration(const char *s, int64_t *ms, struct sg_err *err)
-{
-	static const struct {
-		const char *unit;
-		uint64_t mult;
-	} units[] = {{"", 1}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
-	const char *p = s;
-	uint64_t v;
-	char buf[SHOW_MAX + 8];
-
-	if (parse_digits(&p, &v) == 0) {
-		for (size_t i = 0; i < SG_ARRAY_LEN(units); i++) {
-			if (strcmp(p, units[i].unit) != 0)
-				continue;
-			if (v > (uint64_t)INT64_MAX / units[i].mult)
-				break;
-			*ms = (int64_t)(v * units[i].mult);
-			return 0;
-		}
-		if (isdigit((unsigned char)s[0]) && *p == '\0')
-			return sg_err_set(err, "duration '%s' is too large",
-					  show(s, buf, sizeof(buf)));
-	}
-	return sg_err_set(err,
-			  "invalid duration '%s' (expected e.g. 250ms, 10s, 2m, 1h, or a "
-			  "number of milliseconds)",
-			  show(s, buf, sizeof(buf)));
-}
-
-int config_parse_size(const char *s, uint64_t *bytes, struct sg_err *err)
-{
-	static const struct {
-		const char *unit;
-		uint64_t mult;
-	} units[] = {{"", 1},	       {"B", 1},	  {"KB", 1024},	      {"KiB", 1024},
-		     {"MB", 1u << 20}, {"MiB", 1u << 20}, {"GB", 1u << 30}, {"GiB", 1u << 30}};
-	const char *p = s;
-	uint64_t v;
-	char buf[SHOW_MAX + 8];
-
-	if (parse_digits(&p, &v) == 0) {
-		for (size_t i = 0; i < SG_ARRAY_LEN(units); i++) {
-			if (strcasecmp(p, units[i].unit) != 0)
-				continue;
-			if (v > UINT64_MAX / units[i].mult)
-				return sg_err_set(err, "size '%s' is too large",
-						  show(s, buf, sizeof(buf)));
-			*bytes = v * units[i].mult;
-			return 0;
-		}
-	}
-	return sg_err_set(err,
-			  "invalid size '%s' (expected e.g. 64KB, 1MB, 1GB, or a number of "
-			  "bytes)",
-			  show(s, buf, sizeof(buf)));
-}
-
-/* Validates "IPv4:PORT", "[IPv6]:PORT" or "*:PORT". */
-static int parse_listen(const char *s, struct sg_err *err)
-{
-	char host[64], buf[SHOW_MAX + 8];
-	const char *port;
-	uint64_t v;
-	size_t n;
-
-	if (s[0] == '[') {
-		const char *rb = strchr(s, ']');
-		struct in6_addr a6;
-
-		if (rb == NULL || rb[1] != ':')
-			goto bad;
-		n = (size_t)(rb - s - 1);
-		if (n == 0 || n >= sizeof(host))
-			goto bad;
-		memcpy(host, s + 1, n);
-		host[n] = '\0';
-		if (inet_pton(AF_INET6, host, &a6) != 1)
-			return sg_err_set(err, "invalid IPv6 address in '%s'",
-					  show(s, buf, sizeof(buf)));
-		port = rb + 2;
-	} else {
-		const char *colon = strrchr(s, ':');
-		struct in_addr a4;
-
-		if (colon == NULL)
-			goto bad;
-		n = (size_t)(colon - s);
-		if (n == 0 || n >= sizeof(host))
-			goto bad;
-		memcpy(host, s, n);
-		host[n] = '\0';
-		if (strchr(host, ':') != NULL)
-			return sg_err_set(err, "IPv6 addresses go in brackets: '[%s]:PORT'",
-					  show(host, buf, sizeof(buf)));
-		if (strcmp(host, "*") != 0 && inet_pton(AF_INET, host, &a4) != 1)
-			goto bad;
-		port = colon + 1;
-	}
-	if (parse_digits(&port, &v) != 0 || *port != '\0' || v < 1 || v > 65535)
-		return sg_err_set(err, "invalid port in '%s' (expected 1 to 65535)",
-				  show(s, buf, sizeof(buf)));
-	return 0;
-bad:
-	return sg_err_set(err, "invalid address '%s' (expected IPv4:PORT, [IPv6]:PORT or *:PORT)",
-			  show(s, buf, sizeof(buf)));
-}
-
-static bool is_http_url(const char *s)
-{
-	return (strncmp(s, "http://", 7) == 0 && s[7] != '\0' && s[7] != '/') ||
-	       (strncmp(s, "https://", 8) == 0 && s[8] != '\0' && s[8] != '/');
-}
 
 /* ---- node access ------------------------------------------------------------ */
 
@@ -828,18 +464,18 @@ static bool get_uint(struct loader *ld, const char *path, const yaml_node_t *n, 
 
 	if (s == NULL)
 		return false;
-	if (parse_digits(&p, &v) != 0 || *p != '\0') {
+	if (cfg_parse_digits(&p, &v) != 0 || *p != '\0') {
 		if (strspn(s, "0123456789") == strlen(s))
 			node_err(ld, n, path, "must be between %" PRIu64 " and %" PRIu64 " (got %s)",
-				 min, max, show(s, buf, sizeof(buf)));
+				 min, max, cfg_show(s, buf, sizeof(buf)));
 		else
 			node_err(ld, n, path, "expected an integer (got '%s')",
-				 show(s, buf, sizeof(buf)));
+				 cfg_show(s, buf, sizeof(buf)));
 		return false;
 	}
 	if (v < min || v > max) {
 		node_err(ld, n, path, "must be between %" PRIu64 " and %" PRIu64 " (got %s)", min,
-			 max, show(s, buf, sizeof(buf)));
+			 max, cfg_show(s, buf, sizeof(buf)));
 		return false;
 	}
 	*out = v;
@@ -861,10 +497,10 @@ static bool get_duration(struct loader *ld, const char *path, const yaml_node_t 
 		return false;
 	}
 	if ((uint64_t)v < min || (uint64_t)v > max) {
-		fmt_duration(min, lo, sizeof(lo));
-		fmt_duration(max, hi, sizeof(hi));
+		cfg_fmt_duration(min, lo, sizeof(lo));
+		cfg_fmt_duration(max, hi, sizeof(hi));
 		node_err(ld, n, path, "must be between %s and %s (got %s)", lo, hi,
-			 show(s, buf, sizeof(buf)));
+			 cfg_show(s, buf, sizeof(buf)));
 		return false;
 	}
 	*out = v;
@@ -886,10 +522,10 @@ static bool get_size(struct loader *ld, const char *path, const yaml_node_t *n, 
 		return false;
 	}
 	if (v < min || v > max) {
-		fmt_size(min, lo, sizeof(lo));
-		fmt_size(max, hi, sizeof(hi));
+		cfg_fmt_size(min, lo, sizeof(lo));
+		cfg_fmt_size(max, hi, sizeof(hi));
 		node_err(ld, n, path, "must be between %s and %s (got %s)", lo, hi,
-			 show(s, buf, sizeof(buf)));
+			 cfg_show(s, buf, sizeof(buf)));
 		return false;
 	}
 	*out = v;
@@ -925,14 +561,14 @@ static void set_string(struct loader *ld, const struct key_def *k, const yaml_no
 	}
 	switch (k->type) {
 	case KT_URL:
-		if (!is_http_url(s)) {
+		if (!cfg_is_http_url(s)) {
 			node_err(ld, n, k->name, "expected an http:// or https:// URL (got '%s')",
-				 show(s, buf, sizeof(buf)));
+				 cfg_show(s, buf, sizeof(buf)));
 			return;
 		}
 		break;
 	case KT_ADDR:
-		if (parse_listen(s, &err) != 0) {
+		if (cfg_parse_listen(s, &err) != 0) {
 			node_err(ld, n, k->name, "%s", err.msg);
 			return;
 		}
@@ -956,14 +592,14 @@ static void set_path(struct loader *ld, const struct key_def *k, const yaml_node
 	if (s == NULL)
 		return;
 	if (s[0] != '/') {
-		node_err(ld, n, k->name, "must start with '/' (got '%s')", show(s, buf, sizeof(buf)));
+		node_err(ld, n, k->name, "must start with '/' (got '%s')", cfg_show(s, buf, sizeof(buf)));
 		return;
 	}
 	for (const char *p = s; *p != '\0'; p++) {
 		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '?' || *p == '#') {
 			node_err(ld, n, k->name,
 				 "must not contain spaces, control characters, '?' or '#' (got '%s')",
-				 show(s, buf, sizeof(buf)));
+				 cfg_show(s, buf, sizeof(buf)));
 			return;
 		}
 	}
@@ -990,7 +626,7 @@ static void set_bool(struct loader *ld, const struct key_def *k, const yaml_node
 		*f = false;
 	else
 		node_err(ld, n, k->name, "expected true or false (got '%s')",
-			 show(s, buf, sizeof(buf)));
+			 cfg_show(s, buf, sizeof(buf)));
 }
 
 static void set_enum(struct loader *ld, const struct key_def *k, const yaml_node_t *n)
@@ -1001,11 +637,11 @@ static void set_enum(struct loader *ld, const struct key_def *k, const yaml_node
 
 	if (s == NULL)
 		return;
-	i = choice_index(k->choices, s);
+	i = cfg_choice_index(k->choices, s);
 	if (i < 0) {
-		choices_list(k->choices, list, sizeof(list));
+		cfg_choices_list(k->choices, list, sizeof(list));
 		node_err(ld, n, k->name, "must be one of %s (got '%s')", list,
-			 show(s, buf, sizeof(buf)));
+			 cfg_show(s, buf, sizeof(buf)));
 		return;
 	}
 	memcpy(field_of(ld, k), &i, sizeof(i));
@@ -1025,7 +661,7 @@ static void set_workers(struct loader *ld, const struct key_def *k, const yaml_n
 		char buf[SHOW_MAX + 8];
 
 		node_err(ld, n, k->name, "expected auto or an integer (got '%s')",
-			 show((const char *)n->data.scalar.value, buf, sizeof(buf)));
+			 cfg_show((const char *)n->data.scalar.value, buf, sizeof(buf)));
 		return;
 	}
 	if (get_uint(ld, k->name, n, k->min, k->max, &v))
@@ -1052,11 +688,11 @@ static void set_strv(struct loader *ld, const struct key_def *k, const yaml_node
 			node_err(ld, in, k->name, "list items must not be empty");
 			continue;
 		}
-		show(s, buf, sizeof(buf));
+		cfg_show(s, buf, sizeof(buf));
 		switch (k->type) {
 		case KT_ORIGINS:
 			if (strcmp(s, "*") != 0 &&
-			    (!is_http_url(s) || strchr(strstr(s, "://") + 3, '/') != NULL)) {
+			    (!cfg_is_http_url(s) || strchr(strstr(s, "://") + 3, '/') != NULL)) {
 				node_err(ld, in, k->name,
 					 "origins are \"*\" or scheme://host[:port] without a path "
 					 "(got '%s')",
@@ -1065,7 +701,7 @@ static void set_strv(struct loader *ld, const struct key_def *k, const yaml_node
 			}
 			break;
 		case KT_LISTEN:
-			if (parse_listen(s, &err) != 0) {
+			if (cfg_parse_listen(s, &err) != 0) {
 				node_err(ld, in, k->name, "%s", err.msg);
 				continue;
 			}
@@ -1083,10 +719,10 @@ static void set_strv(struct loader *ld, const struct key_def *k, const yaml_node
 					 "tokens");
 				continue;
 			}
-			if (choice_index(k->choices, s) < 0) {
+			if (cfg_choice_index(k->choices, s) < 0) {
 				char list[256];
 
-				choices_list(k->choices, list, sizeof(list));
+				cfg_choices_list(k->choices, list, sizeof(list));
 				node_err(ld, in, k->name, "must be one of %s (got '%s')", list, buf);
 				continue;
 			}
@@ -1127,11 +763,11 @@ static void set_choice_list(struct loader *ld, const struct key_def *k, const ya
 
 		if (s == NULL)
 			continue;
-		i = choice_index(k->choices, s);
+		i = cfg_choice_index(k->choices, s);
 		if (i < 0) {
-			choices_list(k->choices, list, sizeof(list));
+			cfg_choices_list(k->choices, list, sizeof(list));
 			node_err(ld, in, k->name, "must be one of %s (got '%s')", list,
-				 show(s, buf, sizeof(buf)));
+				 cfg_show(s, buf, sizeof(buf)));
 			continue;
 		}
 		if (bits & (1u << i)) {
@@ -1165,7 +801,7 @@ static bool check_redis_url(struct loader *ld, const char *path, const yaml_node
 	    (strncmp(s, "unix://", 7) == 0 && s[7] == '/'))
 		return true;
 	node_err(ld, n, path, "expected redis://HOST[:PORT][/DB] or unix:///PATH (got '%s')",
-		 show(s, buf, sizeof(buf)));
+		 cfg_show(s, buf, sizeof(buf)));
 	return false;
 }
 
@@ -1218,14 +854,14 @@ static void set_headers(struct loader *ld, const struct key_def *k, const yaml_n
 					      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") !=
 					       strlen(name)) {
 			node_err(ld, kn, k->name, "invalid header name '%s'",
-				 show(name, buf, sizeof(buf)));
+				 cfg_show(name, buf, sizeof(buf)));
 			continue;
 		}
 		for (size_t i = 0; i < names->n; i++)
 			dup = dup || strcasecmp(names->v[i], name) == 0;
 		if (dup) {
 			node_err(ld, kn, k->name, "header '%s' is given twice",
-				 show(name, buf, sizeof(buf)));
+				 cfg_show(name, buf, sizeof(buf)));
 			continue;
 		}
 		value = want_scalar(ld, k->name, vn, "a header value");
@@ -1233,7 +869,7 @@ static void set_headers(struct loader *ld, const struct key_def *k, const yaml_n
 			continue;
 		if (strpbrk(value, "\r\n") != NULL) {
 			node_err(ld, vn, k->name, "the value of header '%s' contains a line break",
-				 show(name, buf, sizeof(buf)));
+				 cfg_show(name, buf, sizeof(buf)));
 			continue;
 		}
 		sg_strv_push(names, name);
@@ -1278,9 +914,9 @@ static bool parse_forward_rule(struct loader *ld, const char *path, const yaml_n
 			if (strcmp(name, fields[f]) == 0)
 				break;
 		if (f == SG_ARRAY_LEN(fields)) {
-			const char *hint = suggest_among(name, fields, SG_ARRAY_LEN(fields));
+			const char *hint = cfg_suggest_among(name, fields, SG_ARRAY_LEN(fields));
 
-			show(name, buf, sizeof(buf));
+			cfg_show(name, buf, sizeof(buf));
 			if (hint != NULL)
 				node_err(ld, kn, path, "unknown key '%s' (did you mean '%s'?)", buf,
 					 hint);
@@ -1308,9 +944,9 @@ static bool parse_forward_rule(struct loader *ld, const char *path, const yaml_n
 			node_err(ld, vn, sub, "must not be empty");
 			continue;
 		}
-		if (f == 2 && !is_http_url(s)) {
+		if (f == 2 && !cfg_is_http_url(s)) {
 			node_err(ld, vn, sub, "expected an http:// or https:// URL (got '%s')",
-				 show(s, buf, sizeof(buf)));
+				 cfg_show(s, buf, sizeof(buf)));
 			continue;
 		}
 		if (f == 0)
@@ -1357,7 +993,7 @@ static void set_forward(struct loader *ld, const struct key_def *k, const yaml_n
 /* Applies one key's value node (the user's, or its parsed default). */
 static void apply_key(struct loader *ld, size_t ki, const yaml_node_t *n)
 {
-	const struct key_def *k = &keys[ki];
+	const struct key_def *k = &config_keys[ki];
 	uint64_t u;
 
 	if (node_is_null(n)) {
@@ -1366,7 +1002,7 @@ static void apply_key(struct loader *ld, size_t ki, const yaml_node_t *n)
 		if (k->flags & SG_KF_NULLABLE)
 			return; /* null: the field stays unset (NULL, empty) */
 		if (k->type == KT_ENUM) {
-			choices_list(k->choices, list, sizeof(list));
+			cfg_choices_list(k->choices, list, sizeof(list));
 			node_err(ld, n, k->name, "missing value (expected one of %s)", list);
 		} else {
 			node_err(ld, n, k->name, "missing value (expected %s)", type_what(k->type));
@@ -1458,7 +1094,7 @@ static void walk_mapping(struct loader *ld, const yaml_node_t *map, const char *
 		    strchr(name, '.') != NULL || name[0] == '\0' ||
 		    strlen(name) != kn->data.scalar.length) {
 			node_err(ld, kn, NULL, "unknown key '%s%s%s'", prefix, prefix[0] ? "." : "",
-				 show(name, buf, sizeof(buf)));
+				 cfg_show(name, buf, sizeof(buf)));
 			continue;
 		}
 		ki = find_key(path);
@@ -1496,9 +1132,9 @@ static void walk_mapping(struct loader *ld, const yaml_node_t *map, const char *
 			hint = suggest(path, hintbuf, sizeof(hintbuf));
 			if (hint != NULL)
 				node_err(ld, kn, NULL, "unknown key '%s' (did you mean '%s'?)",
-					 show(path, buf, sizeof(buf)), hint);
+					 cfg_show(path, buf, sizeof(buf)), hint);
 			else
-				node_err(ld, kn, NULL, "unknown key '%s'", show(path, buf, sizeof(buf)));
+				node_err(ld, kn, NULL, "unknown key '%s'", cfg_show(path, buf, sizeof(buf)));
 		}
 	}
 }
@@ -1509,7 +1145,7 @@ static void apply_defaults(struct loader *ld)
 	yaml_document_t *user_doc = ld->doc;
 
 	ld->defaults = true;
-	for (size_t i = 0; i < N_KEYS; i++) {
+	for (size_t i = 0; i < CONFIG_N_KEYS; i++) {
 		yaml_parser_t parser;
 		yaml_document_t doc;
 		yaml_node_t *root;
@@ -1518,14 +1154,14 @@ static void apply_defaults(struct loader *ld)
 			continue;
 		if (!yaml_parser_initialize(&parser))
 			sg_fatal("yaml_parser_initialize failed");
-		yaml_parser_set_input_string(&parser, (const unsigned char *)keys[i].def,
-					     strlen(keys[i].def));
+		yaml_parser_set_input_string(&parser, (const unsigned char *)config_keys[i].def,
+					     strlen(config_keys[i].def));
 		if (!yaml_parser_load(&parser, &doc))
-			sg_fatal("config_keys.def: default of %s: %s", keys[i].name,
+			sg_fatal("config_keys.def: default of %s: %s", config_keys[i].name,
 				 parser.problem ? parser.problem : "YAML error");
 		root = yaml_document_get_root_node(&doc);
 		if (root == NULL)
-			sg_fatal("config_keys.def: default of %s is empty", keys[i].name);
+			sg_fatal("config_keys.def: default of %s is empty", config_keys[i].name);
 		ld->doc = &doc;
 		apply_key(ld, i, root);
 		yaml_document_delete(&doc);
@@ -1545,7 +1181,7 @@ static int open_private_file(struct loader *ld, const char *key, const char *pat
 	char buf[SHOW_MAX + 8];
 
 	(void)pos_of(ld, key, &line, &col);
-	show(path, buf, sizeof(buf));
+	cfg_show(path, buf, sizeof(buf));
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		add_err(ld, line, col, key, "cannot open '%s': %s", buf, strerror(errno));
@@ -1582,7 +1218,7 @@ static void load_secret_file(struct loader *ld)
 	if (fd < 0)
 		return;
 	(void)pos_of(ld, key, &line, &col);
-	show(cfg->auth.jwt.secret_file, buf, sizeof(buf));
+	cfg_show(cfg->auth.jwt.secret_file, buf, sizeof(buf));
 	sg_buf_init(&b);
 	while (!failed) {
 		ssize_t r;
@@ -1705,8 +1341,8 @@ static void check_cross(struct loader *ld)
 
 		if (!pos_of(ld, "server.drain_window", &line, &col))
 			(void)pos_of(ld, "server.shutdown_timeout", &line, &col);
-		fmt_duration((uint64_t)cfg->server.drain_window_ms, a, sizeof(a));
-		fmt_duration((uint64_t)cfg->server.shutdown_timeout_ms, b, sizeof(b));
+		cfg_fmt_duration((uint64_t)cfg->server.drain_window_ms, a, sizeof(a));
+		cfg_fmt_duration((uint64_t)cfg->server.shutdown_timeout_ms, b, sizeof(b));
 		add_err(ld, line, col, "server.drain_window",
 			"%s is longer than server.shutdown_timeout (%s)", a, b);
 	}
@@ -1716,8 +1352,8 @@ static void check_cross(struct loader *ld)
 
 		if (!pos_of(ld, "limits.output_soft", &line, &col))
 			(void)pos_of(ld, "limits.output_hard", &line, &col);
-		fmt_size(cfg->limits.output_soft, a, sizeof(a));
-		fmt_size(cfg->limits.output_hard, b, sizeof(b));
+		cfg_fmt_size(cfg->limits.output_soft, a, sizeof(a));
+		cfg_fmt_size(cfg->limits.output_hard, b, sizeof(b));
 		add_err(ld, line, col, "limits.output_soft", "%s is more than limits.output_hard (%s)",
 			a, b);
 	}
@@ -1893,10 +1529,10 @@ void config_free(struct sg_config *cfg)
 {
 	if (cfg == NULL)
 		return;
-	for (size_t i = 0; i < N_KEYS; i++) {
-		void *f = (char *)cfg + keys[i].off;
+	for (size_t i = 0; i < CONFIG_N_KEYS; i++) {
+		void *f = (char *)cfg + config_keys[i].off;
 
-		switch (keys[i].type) {
+		switch (config_keys[i].type) {
 		case KT_STRING:
 		case KT_FILE:
 		case KT_URL:
@@ -1937,150 +1573,5 @@ void config_free(struct sg_config *cfg)
 
 const char *config_key_name(size_t i)
 {
-	return i < N_KEYS ? keys[i].name : NULL;
-}
-
-/* ---- reload support --------------------------------------------------------- */
-
-static bool strv_equal(const struct sg_strv *a, const struct sg_strv *b);
-static bool str_equal(const char *a, const char *b);
-static bool field_equal(const struct sg_config *a, const struct sg_config *b,
-			const struct key_def *k);
-static void field_copy(struct sg_config *dst, const struct sg_config *src, const struct key_def *k);
-
-static bool str_equal(const char *a, const char *b)
-{
-	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
-}
-
-static bool strv_equal(const struct sg_strv *a, const struct sg_strv *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->v[i], b->v[i]) != 0)
-			return false;
-	return true;
-}
-
-static bool field_equal(const struct sg_config *a, const struct sg_config *b,
-			const struct key_def *k)
-{
-	const void *fa = (const char *)a + k->off, *fb = (const char *)b + k->off;
-
-	switch (k->type) {
-	case KT_STRING:
-	case KT_FILE:
-	case KT_URL:
-	case KT_ADDR:
-	case KT_PATH:
-		return str_equal(*(char *const *)fa, *(char *const *)fb);
-	case KT_SECRET:
-		return a->auth.jwt.secret_len == b->auth.jwt.secret_len &&
-		       (a->auth.jwt.secret_len == 0 ||
-			memcmp(a->auth.jwt.secret, b->auth.jwt.secret, a->auth.jwt.secret_len) == 0);
-	case KT_BOOL:
-		return *(const bool *)fa == *(const bool *)fb;
-	case KT_UINT:
-	case KT_WORKERS:
-	case KT_TRANSPORTS:
-		return *(const unsigned *)fa == *(const unsigned *)fb;
-	case KT_UINT64:
-	case KT_SIZE:
-		return *(const uint64_t *)fa == *(const uint64_t *)fb;
-	case KT_DURATION:
-		return *(const int64_t *)fa == *(const int64_t *)fb;
-	case KT_ENUM:
-		return *(const int *)fa == *(const int *)fb;
-	case KT_STRV:
-	case KT_ORIGINS:
-	case KT_LISTEN:
-	case KT_NAMESPACES:
-	case KT_ALGORITHMS:
-	case KT_REDIS_URL:
-		return strv_equal(fa, fb);
-	case KT_TOKEN_FROM:
-		return a->auth.jwt.n_token_from == b->auth.jwt.n_token_from &&
-		       memcmp(a->auth.jwt.token_from, b->auth.jwt.token_from,
-			      a->auth.jwt.n_token_from * sizeof(a->auth.jwt.token_from[0])) == 0;
-	case KT_HEADERS:
-		return strv_equal(&a->auth.http.header_names, &b->auth.http.header_names) &&
-		       strv_equal(&a->auth.http.header_values, &b->auth.http.header_values);
-	case KT_FORWARD:
-		if (a->events.n_forward != b->events.n_forward)
-			return false;
-		for (size_t j = 0; j < a->events.n_forward; j++) {
-			const struct sg_forward_rule *x = &a->events.forward[j], *y = &b->events.forward[j];
-			if (!str_equal(x->match, y->match) || !str_equal(x->stream, y->stream) ||
-			    !str_equal(x->http, y->http) || x->timeout_ms != y->timeout_ms)
-				return false;
-		}
-		return true;
-	}
-	return true;
-}
-
-/* Replaces dst's value of key k by a deep copy of src's. */
-static void field_copy(struct sg_config *dst, const struct sg_config *src, const struct key_def *k)
-{
-	void *fd = (char *)dst + k->off;
-	const void *fs = (const char *)src + k->off;
-
-	switch (k->type) {
-	case KT_STRING:
-	case KT_FILE:
-	case KT_URL:
-	case KT_ADDR:
-	case KT_PATH:
-		free(*(char **)fd);
-		*(char **)fd = *(char *const *)fs ? sg_strdup(*(char *const *)fs) : NULL;
-		break;
-	case KT_STRV:
-	case KT_ORIGINS:
-	case KT_LISTEN:
-	case KT_NAMESPACES:
-	case KT_ALGORITHMS:
-	case KT_REDIS_URL:
-		sg_strv_free(fd);
-		sg_strv_copy(fd, fs);
-		break;
-	case KT_BOOL:
-		*(bool *)fd = *(const bool *)fs;
-		break;
-	case KT_UINT:
-	case KT_WORKERS:
-	case KT_TRANSPORTS:
-		*(unsigned *)fd = *(const unsigned *)fs;
-		break;
-	case KT_UINT64:
-	case KT_SIZE:
-		*(uint64_t *)fd = *(const uint64_t *)fs;
-		break;
-	case KT_DURATION:
-		*(int64_t *)fd = *(const int64_t *)fs;
-		break;
-	case KT_ENUM:
-		*(int *)fd = *(const int *)fs;
-		break;
-	default:
-		/* SECRET, TOKEN_FROM, HEADERS, FORWARD are all reloadable: a
-		 * reload never needs to keep the old value of one. */
-		sg_fatal("config: no copy for key %s", k->name);
-	}
-}
-
-size_t config_reload_merge(struct sg_config *next, const struct sg_config *running,
-			   const char **kept, size_t max_kept)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < N_KEYS; i++) {
-		if ((keys[i].flags & SG_KF_RELOAD) || field_equal(next, running, &keys[i]))
-			continue;
-		field_copy(next, running, &keys[i]);
-		if (n < max_kept)
-			kept[n] = keys[i].name;
-		n++;
-	}
-	return n;
+	return i < CONFIG_N_KEYS ? config_keys[i].name : NULL;
 }

@@ -22,33 +22,9 @@
 #include <string.h>
 
 #include "json_js.h"
+#include "msgpack_read.h"
 
-/* ---- msgpack reading ---- */
-
-enum mp_kind {
-	MP_NIL,		/* c0 */
-	MP_BOOL,	/* c2 c3 */
-	MP_UINT,	/* every integer >= 0, whatever its form */
-	MP_INT,		/* every integer < 0 */
-	MP_FLOAT,	/* ca cb (float32 widened) */
-	MP_STR,		/* fixstr d9 da db */
-	MP_BIN,		/* c4 c5 c6 */
-	MP_ARRAY,	/* fixarray dc dd */
-	MP_MAP,		/* fixmap de df */
-	MP_EXT,		/* d4..d8 c7 c8 c9 */
-};
-
-struct mp_item {
-	enum mp_kind kind;
-	uint8_t head;		/* the first byte */
-	bool b;
-	uint64_t u;
-	int64_t i;
-	double f;
-	const uint8_t *p;	/* str, bin, ext payload */
-	size_t n;		/* payload bytes, or element / pair count */
-	int8_t ext_type;
-};
+_Static_assert(ADAPTER_MAX_DEPTH == MP_MAX_DEPTH, "one nesting bound for msgpack");
 
 /* A map entry seen as a JS property: key text in a pool, the value's offset. */
 struct key_ent {
@@ -114,13 +90,6 @@ struct enc {
 	struct sg_err *err;
 };
 
-static uint64_t be_load(const uint8_t *p, size_t n);
-static int mp_read(const uint8_t *buf, size_t len, size_t *off, struct mp_item *it,
-		   struct sg_err *err);
-static int mp_skip(const uint8_t *buf, size_t len, size_t *off, int depth, struct sg_err *err);
-static bool mp_is_undefined(const uint8_t *buf, size_t len, size_t off);
-static bool mp_str_is(const struct mp_item *it, const char *s);
-static bool mp_truthy(const struct mp_item *it);
 static bool key_is_index(const char *k, size_t n, uint32_t *index);
 static int cmp_key_pos(const void *a, const void *b);
 static int cmp_js_order(const void *a, const void *b);
@@ -155,219 +124,6 @@ static int jp_hex4(struct jp *jp, unsigned *cp);
 static void utf8_put(struct sg_buf *b, unsigned cp);
 static int enc_value(struct enc *e, size_t idx);
 static int enc_object(struct enc *e, const struct jn *o);
-
-/* ---- msgpack reader ---- */
-
-static uint64_t be_load(const uint8_t *p, size_t n)
-{
-	uint64_t v = 0;
-
-	for (size_t k = 0; k < n; k++)
-		v = v << 8 | p[k];
-	return v;
-}
-
-/* Reads one item's header at *off.  Scalars, str, bin and ext are consumed
- * whole; for arrays and maps only the header, after checking that the
- * declared count fits in the bytes left (each element takes at least one). */
-static int mp_read(const uint8_t *buf, size_t len, size_t *off, struct mp_item *it,
-		   struct sg_err *err)
-{
-	size_t o = *off, need = 0, left;
-	uint8_t h;
-
-	if (o >= len)
-		return sg_err_set(err, "truncated msgpack at byte %zu", o);
-	memset(it, 0, sizeof(*it));
-	h = buf[o++];
-	it->head = h;
-	left = len - o;
-#define NEED(k)                                                                        \
-	do {                                                                           \
-		if (left < (size_t)(k))                                                \
-			return sg_err_set(err, "truncated msgpack at byte %zu", *off); \
-	} while (0)
-	if (h <= 0x7f) {
-		it->kind = MP_UINT;
-		it->u = h;
-	} else if (h <= 0x8f) {
-		it->kind = MP_MAP;
-		it->n = h & 0x0f;
-	} else if (h <= 0x9f) {
-		it->kind = MP_ARRAY;
-		it->n = h & 0x0f;
-	} else if (h <= 0xbf) {
-		it->kind = MP_STR;
-		it->n = h & 0x1f;
-	} else if (h >= 0xe0) {
-		it->kind = MP_INT;
-		it->i = (int8_t)h;
-	} else {
-		switch (h) {
-		case 0xc0:
-			it->kind = MP_NIL;
-			break;
-		case 0xc2:
-		case 0xc3:
-			it->kind = MP_BOOL;
-			it->b = h == 0xc3;
-			break;
-		case 0xc4: case 0xc5: case 0xc6:
-			need = (size_t)1 << (h - 0xc4);
-			NEED(need);
-			it->kind = MP_BIN;
-			it->n = (size_t)be_load(buf + o, need);
-			o += need;
-			break;
-		case 0xc7: case 0xc8: case 0xc9:
-			need = (size_t)1 << (h - 0xc7);
-			NEED(need + 1);
-			it->kind = MP_EXT;
-			it->n = (size_t)be_load(buf + o, need);
-			it->ext_type = (int8_t)buf[o + need];
-			o += need + 1;
-			break;
-		case 0xca: {
-			uint32_t bits;
-			float fl;
-
-			NEED(4);
-			bits = (uint32_t)be_load(buf + o, 4);
-			memcpy(&fl, &bits, 4);
-			it->kind = MP_FLOAT;
-			it->f = fl;
-			o += 4;
-			break;
-		}
-		case 0xcb: {
-			uint64_t bits;
-
-			NEED(8);
-			bits = be_load(buf + o, 8);
-			memcpy(&it->f, &bits, 8);
-			it->kind = MP_FLOAT;
-			o += 8;
-			break;
-		}
-		case 0xcc: case 0xcd: case 0xce: case 0xcf:
-			need = (size_t)1 << (h - 0xcc);
-			NEED(need);
-			it->kind = MP_UINT;
-			it->u = be_load(buf + o, need);
-			o += need;
-			break;
-		case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
-			uint64_t v;
-
-			need = (size_t)1 << (h - 0xd0);
-			NEED(need);
-			v = be_load(buf + o, need);
-			if (need < 8 && (v >> (need * 8 - 1)))
-				v |= ~(uint64_t)0 << (need * 8);	/* sign-extend */
-			it->kind = MP_INT;
-			it->i = (int64_t)v;
-			o += need;
-			break;
-		}
-		case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
-			NEED(1);
-			it->kind = MP_EXT;
-			it->n = (size_t)1 << (h - 0xd4);
-			it->ext_type = (int8_t)buf[o];
-			o += 1;
-			break;
-		case 0xd9: case 0xda: case 0xdb:
-			need = (size_t)1 << (h - 0xd9);
-			NEED(need);
-			it->kind = MP_STR;
-			it->n = (size_t)be_load(buf + o, need);
-			o += need;
-			break;
-		case 0xdc: case 0xdd:
-			need = h == 0xdc ? 2 : 4;
-			NEED(need);
-			it->kind = MP_ARRAY;
-			it->n = (size_t)be_load(buf + o, need);
-			o += need;
-			break;
-		case 0xde: case 0xdf:
-			need = h == 0xde ? 2 : 4;
-			NEED(need);
-			it->kind = MP_MAP;
-			it->n = (size_t)be_load(buf + o, need);
-			o += need;
-			break;
-		default:	/* 0xc1, never used */
-			return sg_err_set(err, "invalid msgpack byte 0x%02x at byte %zu", h, *off);
-		}
-	}
-	if (it->kind == MP_INT && it->i >= 0) {
-		it->kind = MP_UINT;
-		it->u = (uint64_t)it->i;
-	}
-	left = len - o;
-	if (it->kind == MP_STR || it->kind == MP_BIN || it->kind == MP_EXT) {
-		NEED(it->n);
-		it->p = buf + o;
-		o += it->n;
-	} else if (it->kind == MP_ARRAY) {
-		NEED(it->n);
-	} else if (it->kind == MP_MAP) {
-		if (it->n > left / 2)
-			return sg_err_set(err, "truncated msgpack at byte %zu", *off);
-	}
-#undef NEED
-	*off = o;
-	return 0;
-}
-
-/* Skips the value at *off, checking it whole; depth is the nesting of the
- * value's parent (0 at top level). */
-static int mp_skip(const uint8_t *buf, size_t len, size_t *off, int depth, struct sg_err *err)
-{
-	struct mp_item it;
-	size_t count;
-
-	if (mp_read(buf, len, off, &it, err) < 0)
-		return -1;
-	if (it.kind != MP_ARRAY && it.kind != MP_MAP)
-		return 0;
-	if (depth + 1 > ADAPTER_MAX_DEPTH)
-		return sg_err_set(err, "msgpack nested deeper than %d", ADAPTER_MAX_DEPTH);
-	count = it.kind == MP_MAP ? it.n * 2 : it.n;
-	for (size_t k = 0; k < count; k++)
-		if (mp_skip(buf, len, off, depth + 1, err) < 0)
-			return -1;
-	return 0;
-}
-
-/* notepack's "undefined": fixext 1 of type 0 (d4 00 xx). */
-static bool mp_is_undefined(const uint8_t *buf, size_t len, size_t off)
-{
-	return off + 1 < len && buf[off] == 0xd4 && buf[off + 1] == 0x00;
-}
-
-static bool mp_str_is(const struct mp_item *it, const char *s)
-{
-	size_t n = strlen(s);
-
-	return it->kind == MP_STR && it->n == n && memcmp(it->p, s, n) == 0;
-}
-
-/* JS truthiness of the decoded value. */
-static bool mp_truthy(const struct mp_item *it)
-{
-	switch (it->kind) {
-	case MP_NIL: return false;
-	case MP_BOOL: return it->b;
-	case MP_UINT: return it->u != 0;
-	case MP_INT: return true;
-	case MP_FLOAT: return it->f != 0 && !isnan(it->f);
-	case MP_STR: return it->n != 0;
-	case MP_EXT: return !(it->head == 0xd4 && it->ext_type == 0);
-	default: return true;
-	}
-}
 
 /* ---- JS property order ---- */
 
@@ -469,23 +225,23 @@ static int dec_ext(struct dec *d, const struct mp_item *it)
 		if (it->n != 12)
 			return sg_err_set(d->err, "timestamp 96 of %zu bytes", it->n);
 		/* the same double arithmetic as notepack, so rounding matches */
-		ms = (double)(int32_t)be_load(p + 4, 4) * 4294967296.0 + (double)be_load(p + 8, 4);
-		ms = ms * 1e3 + (double)be_load(p, 4) / 1e6;
+		ms = (double)(int32_t)mp_be_load(p + 4, 4) * 4294967296.0 + (double)mp_be_load(p + 8, 4);
+		ms = ms * 1e3 + (double)mp_be_load(p, 4) / 1e6;
 		json_js_date(&d->json, ms);
 		return 0;
 	}
 	if (it->head == 0xd6 && it->ext_type == -1) {
-		json_js_date(&d->json, (double)be_load(p, 4) * 1e3);
+		json_js_date(&d->json, (double)mp_be_load(p, 4) * 1e3);
 		return 0;
 	}
 	if (it->head == 0xd7 && it->ext_type == 0) {
-		json_js_date(&d->json, (double)(int32_t)be_load(p, 4) * 4294967296.0 +
-					       (double)be_load(p + 4, 4));
+		json_js_date(&d->json, (double)(int32_t)mp_be_load(p, 4) * 4294967296.0 +
+					       (double)mp_be_load(p + 4, 4));
 		return 0;
 	}
 	if (it->head == 0xd7 && it->ext_type == -1) {
-		uint32_t hi = (uint32_t)be_load(p, 4);
-		double s = (double)(hi & 3) * 4294967296.0 + (double)be_load(p + 4, 4);
+		uint32_t hi = (uint32_t)mp_be_load(p, 4);
+		double s = (double)(hi & 3) * 4294967296.0 + (double)mp_be_load(p + 4, 4);
 
 		json_js_date(&d->json, s * 1e3 + (double)(hi >> 2) / 1e6);
 		return 0;

@@ -8,17 +8,16 @@
  */
 #include "ws.h"
 
-#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "base64.h"
 #include "conn.h"
 #include "eio.h"
 #include "http.h"
 #include "log.h"
 #include "worker.h"
+#include "ws_accept.h"
 #include "ws_frame.h"
 
 struct ws {
@@ -29,8 +28,6 @@ struct ws {
 	uint8_t frag_opcode;     /* its opcode (text or binary); 0 when none */
 	bool close_sent;
 };
-
-static const char ws_guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 static void upgrade_error(struct conn *c, const char *msg);
 static void fail(struct ws *ws, uint16_t code);
@@ -49,8 +46,6 @@ struct ws *ws_upgrade(struct conn *c, const struct http_request *req, uint64_t m
 {
 	const struct http_header *key = http_request_header(req, "sec-websocket-key");
 	const struct http_header *ver = http_request_header(req, "sec-websocket-version");
-	unsigned char digest[SHA_DIGEST_LENGTH];
-	char keyguid[24 + sizeof(ws_guid)];
 	struct sg_buf acc;
 	struct ws *ws;
 
@@ -62,11 +57,8 @@ struct ws *ws_upgrade(struct conn *c, const struct http_request *req, uint64_t m
 		upgrade_error(c, "Unsupported WebSocket version");
 		return NULL;
 	}
-	memcpy(keyguid, key->value, 24);
-	memcpy(keyguid + 24, ws_guid, sizeof(ws_guid) - 1);
-	SHA1((const unsigned char *)keyguid, 24 + sizeof(ws_guid) - 1, digest);
 	sg_buf_init(&acc);
-	base64_encode(&acc, digest, sizeof(digest));
+	ws_accept_key(key->value, key->value_len, &acc);
 
 	ws = sg_calloc(1, sizeof(*ws));
 	ws->c = c;

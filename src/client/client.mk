@@ -21,7 +21,8 @@ CLIENT_OBJDIR := $(OBJDIR)/client
 CLIENT_LIB_SRCS := $(addprefix $(CLIENT_DIR)/,client.c engine.c subs.c url.c httpresp.c \
                    backoff.c jsonout.c)
 # siogate's own pure codecs, compiled again here with -fPIC
-CLIENT_SG_SRCS := src/common.c src/base64.c src/eio_packet.c src/sio_packet.c src/json_js.c
+CLIENT_SG_SRCS := src/common.c src/base64.c src/eio_packet.c src/sio_packet.c src/json_js.c \
+                  src/ws_accept.c
 CLIENT_OBJS := $(patsubst $(CLIENT_DIR)/%.c,$(CLIENT_OBJDIR)/%.o,$(CLIENT_LIB_SRCS)) \
                $(patsubst src/%.c,$(CLIENT_OBJDIR)/sg/%.o,$(CLIENT_SG_SRCS))
 CLIENT_CFLAGS = $(CFLAGS_ALL) -fPIC -fvisibility=hidden -I$(CLIENT_DIR) -I$(CLIENT_DIR)/include

@@ -32,12 +32,12 @@
 #include <event2/util.h>
 #include <jansson.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 #include <wslay/wslay.h>
 
 #include "base64.h"
+#include "ws_accept.h"
 #include "eio_packet.h"
 #include "httpresp.h"
 #include "siogate/client.h"
@@ -45,7 +45,6 @@
 #define ENG_MAX_HEAD 16384
 #define ENG_LINGER_MS 1000
 #define ENG_MAX_ADDRS 8
-#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 /* conn_failed codes besides the SGC_ERR_* ones (which are negative). */
 #define FAIL_CLOSE 1	/* the peer closed: "transport close" */
@@ -1176,17 +1175,11 @@ static void conn_http_readable(struct eng_conn *c, bool eof)
 		c->head_len = r.head_len;
 		if (c->kind == CK_WS && r.status == 101) {
 			const struct sgc_http_header *acc = sgc_http_resp_header(&r, "Sec-WebSocket-Accept");
-			unsigned char md[EVP_MAX_MD_SIZE];
-			unsigned mdlen = 0;
 			struct sg_buf want;
 			bool ok;
-			char cat[64 + sizeof(WS_GUID)];
 
-			snprintf(cat, sizeof(cat), "%s%s", c->ws_key, WS_GUID);
-			if (EVP_Digest(cat, strlen(cat), md, &mdlen, EVP_sha1(), NULL) != 1)
-				sg_fatal("EVP_Digest(sha1) failed");
 			sg_buf_init(&want);
-			base64_encode(&want, md, mdlen);
+			ws_accept_key(c->ws_key, strlen(c->ws_key), &want);
 			ok = acc != NULL && acc->value_len == want.len &&
 			     memcmp(acc->value, want.data, want.len) == 0 &&
 			     sgc_http_header_has_token(sgc_http_resp_header(&r, "Upgrade"), "websocket");

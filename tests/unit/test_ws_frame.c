@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "unit.h"
+#include "ws_accept.h"
 #include "ws_frame.h"
 
 static int parse_all(const uint8_t *p, size_t n, struct ws_frame_hdr *h, uint16_t *code)
@@ -94,8 +95,20 @@ static void test_utf8(void)
 		CHECK(!ws_utf8_valid((const uint8_t *)bad[i], strlen(bad[i])));
 }
 
+/* RFC 6455 section 1.3's example. */
+static void test_accept_key(void)
+{
+	struct sg_buf b;
+
+	sg_buf_init(&b);
+	ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", 24, &b);
+	CHECK_STR(b.data, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+	sg_buf_fini(&b);
+}
+
 int main(void)
 {
+	RUN(test_accept_key);
 	RUN(test_headers);
 	RUN(test_violations);
 	RUN(test_unmask);

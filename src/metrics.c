@@ -5,7 +5,10 @@
  */
 #include "metrics.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "bridge.h"
 #include "close.h"
@@ -33,6 +36,7 @@ static const struct {
 };
 
 static void head(struct sg_buf *out, const char *name, const char *type, const char *help);
+static void render_process(struct sg_buf *out);
 static void render_hist(struct sg_buf *out, struct worker *const *workers, size_t n,
 			const char *name, const char *help, size_t which);
 
@@ -139,6 +143,7 @@ void metrics_render(struct sg_buf *out, struct worker *const *workers, size_t n,
 		sg_buf_printf(out, "siogate_rooms %llu\n", (unsigned long long)rooms);
 	}
 
+	render_process(out);
 	render_hist(out, workers, n, "siogate_verifier_seconds", "Time the verifier took to decide",
 		    offsetof(struct worker_stats, verify));
 	render_hist(out, workers, n, "siogate_broadcast_fanout_seconds",
@@ -176,5 +181,29 @@ void metrics_render(struct sg_buf *out, struct worker *const *workers, size_t n,
 		     "JSON-channel messages re-published in the adapter format");
 		sg_buf_printf(out, "siogate_json_relayed_total %llu\n",
 			      (unsigned long long)bridge->json_relayed);
+	}
+}
+
+/* The process metrics Prometheus client libraries export under these names:
+ * resident memory (from /proc/self/statm) and CPU time (getrusage). */
+static void render_process(struct sg_buf *out)
+{
+	struct rusage ru;
+	unsigned long long size, resident;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f != NULL) {
+		if (fscanf(f, "%llu %llu", &size, &resident) == 2) {
+			head(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes");
+			sg_buf_printf(out, "process_resident_memory_bytes %llu\n",
+				      resident * (unsigned long long)sysconf(_SC_PAGESIZE));
+		}
+		fclose(f);
+	}
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
+		head(out, "process_cpu_seconds_total", "counter", "User and system CPU time in seconds");
+		sg_buf_printf(out, "process_cpu_seconds_total %.3f\n",
+			      (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+				      (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	}
 }

@@ -90,6 +90,11 @@ test('metrics: every counter of a scripted scenario moves as expected', async ()
 	assert.equal(m['siogate_redis_up{link="publisher"}'], 1);
 	assert.ok(d('siogate_redis_messages_total{outcome="received"}') >= 1);
 	assert.ok(m['siogate_closes_total{reason="auth rejected"}'] >= 1);
+	/* the process itself, as /proc sees it */
+	const rssBytes = h.rssKb(env.sg.pid) * 1024;
+	assert.ok(Math.abs(m.process_resident_memory_bytes - rssBytes) < rssBytes / 2,
+		`process_resident_memory_bytes ${m.process_resident_memory_bytes}, VmRSS ${rssBytes}`);
+	assert.ok(m.process_cpu_seconds_total > 0);
 });
 
 test('the /v1 API refuses a missing or wrong bearer token', async () => {

@@ -4,7 +4,7 @@
  * socket.io server with @socket.io/redis-adapter.  Every siogate delivers the JSON message to
  * its own clients; exactly one of them (the relay, chosen through the members channel)
  * re-publishes it in the adapter format for the Node server.  Each client gets it once, also
- * while the relay leaves (graceful stop) and while a new instance joins.
+ * while the relay leaves (graceful stop), while a new instance joins, and after Redis restarts.
  */
 
 const assert = require('node:assert/strict');
@@ -144,5 +144,45 @@ test('a new instance joins: after it settled there is still one relay, and one c
 		assert.deepEqual(await deliverOnce([cc, co, cn], { event: 'settled', data: 2 }, [1, 1, 1]), [1, 1, 1]);
 	} finally {
 		cn.close();
+	}
+});
+
+test('Redis restarts: the instances settle again and exactly one relays', async () => {
+	const { createClient } = require('redis');
+	let redis2 = await h.startRedis();
+	const port = redis2.port;
+	const c = await h.startSiogate({ redis: redis2, config: { server: { id: 'gw-r1' } } });
+	const d = await h.startSiogate({ redis: redis2, config: { server: { id: 'gw-r2' } } });
+	const clients = [];
+	try {
+		await settledRelay([c, d]);
+		const marks = [c.mark(), d.mark()];
+		await redis2.stop();
+		redis2 = await h.startRedis({ port });
+		/* both subscribed again (the table was cleared with the lost link), then settled */
+		await Promise.all([c, d].map((sg, i) => sg.waitForLog('bridge: subscribed', 10000, marks[i])));
+		await settledRelay([c, d]);
+		const sub = createClient({ url: redis2.url, socket: { reconnectStrategy: false } });
+		const pub2 = sub.duplicate();
+		for (const x of [sub, pub2]) { x.on('error', () => {}); clients.push(x); }
+		await Promise.all([sub.connect(), pub2.connect()]);
+		const seen = [];
+		await sub.pSubscribe('socket.io#/#*', (msg) => seen.push(msg), true);
+		await pub2.publish('siogate#send', JSON.stringify({ event: 'after-restart-1' }));
+		await pub2.publish('siogate#send', JSON.stringify({ event: 'after-restart-2' }));
+		const has = (m, s) => m.includes(Buffer.from(s));
+		const deadline = Date.now() + 5000;
+		while (!seen.some((m) => has(m, 'after-restart-2')) && Date.now() < deadline)
+			await h.delay(50);
+		assert.equal(seen.filter((m) => has(m, 'after-restart-2')).length, 1, 'the marker relayed once');
+		assert.equal(seen.filter((m) => has(m, 'after-restart-1')).length, 1, 'relayed exactly once');
+		assert.ok(seen.every((m) => has(m, 'siogate-relay:')));
+	} finally {
+		for (const x of clients) await h.withTimeout(x.quit(), 3000, 'quit').catch(() => x.disconnect());
+		for (const sg of [c, d]) {
+			const exit = await sg.stop();
+			h.assertCleanLog(sg.log(), exit, 'SIGTERM');
+		}
+		await redis2.stop();
 	}
 });

@@ -105,7 +105,9 @@ void eio_handle_request(struct worker *w, struct conn *c, const struct http_requ
 	}
 	if (http_query_get(req->query, req->query_len, "sid", &sid) == 1) {
 		s = hmap_get(&w->sessions_by_sid, sid.data, sid.len);
-		if (s == NULL || (s->closing && !s->draining)) {
+		/* A session closed mid-upgrade still answers polling (a GET the
+		 * client sent before it paused gets a noop) until the upgrade ends. */
+		if (s == NULL || (s->closing && !s->draining && !s->close_after_upgrade)) {
 			eio_http_error(c, is_upgrade, EIO_ERR_SID_UNKNOWN, headers.data);
 			goto out;
 		}

@@ -157,8 +157,8 @@ void eio_poll_post(struct eio_session *s, struct conn *c, const struct http_requ
 		conn_respond(c, 413, "text/plain", headers, "", 0);
 		return;
 	}
-	if (s->draining) {
-		post_ok(c, headers);
+	if (s->draining || s->close_after_upgrade) {
+		post_ok(c, headers); /* closing: nothing posted is read any more */
 		return;
 	}
 	if (ct != NULL && ct->value_len >= sizeof(octet) - 1 &&

@@ -133,6 +133,26 @@ test('raw upgrade: what is sent during the probe goes out on the WebSocket after
 	assert.deepEqual([...(await nextNonPing(ws))], [1, 2]);
 });
 
+test('closed by the auth check mid-upgrade: a GET sent before the pause gets a noop, then the upgrade delivers', async () => {
+	const p = await h.pollOpen(env.sg);
+	assert.equal((await p.post(`40${JSON.stringify({ token: 'not-a-token' })}`)).body, 'ok');
+	await pollUntil(p, (all) => all.some((x) => x.startsWith('40{')));
+	const held = p.get();
+	const ws = await h.rawWs(env.sg, `EIO=4&transport=websocket&sid=${encodeURIComponent(p.sid)}`);
+	ws.send('2probe');
+	assert.equal(await ws.next(), '3probe');
+	assert.equal((await held).body, '6');
+	/* the client authenticates with its bad token while the upgrade is under way */
+	assert.equal((await p.post('42["authenticate",{}]')).body, 'ok');
+	/* a GET it had sent before pausing: a noop, not "Session ID unknown" */
+	const late = await p.get();
+	assert.equal(late.status, 200, `GET during the upgrade: ${late.status} ${late.body}`);
+	assert.equal(late.body, '6');
+	ws.send('5');
+	assert.match(await nextNonPing(ws), /^42\["unauthenticated",/);
+	assert.equal(await nextNonPing(ws), '41');
+});
+
 test('after the upgrade, polling with that sid gets 400 code 3 Bad request', async () => {
 	const p = await h.pollOpen(env.sg);
 	const ws = await upgrade(p);

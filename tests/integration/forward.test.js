@@ -113,10 +113,7 @@ test('a failing backend acks an error instead of leaving the client waiting', as
 });
 
 test('unmatched events and events of unauthenticated clients go nowhere, counted', async () => {
-	const metric = async () => {
-		const t = await (await fetch(`http://127.0.0.1:${ctx.sg.adminPort}/metrics`)).text();
-		return Number(t.match(/^siogate_events_dropped_total (\d+)/m)[1]);
-	};
+	const metric = async () => h.metric(await h.metrics(ctx.sg), 'siogate_events_dropped_total');
 	const d0 = await metric();
 	const s = await h.connectAuthed(ctx.sg.url, { claims: { sub: h.uniq('d') } });
 	s.emit('other:thing', 1);

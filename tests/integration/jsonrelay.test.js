@@ -16,28 +16,19 @@ const { startNodePeer } = require('./lib/nodepeer');
 let redis, peer;
 const gates = [];
 
-function metric(text, name) {
-	const line = text.split('\n').find((l) => l.startsWith(name + ' '));
-	return line ? Number(line.slice(name.length + 1)) : NaN;
-}
-
-async function metrics(sg) {
-	return (await fetch(`http://127.0.0.1:${sg.adminPort}/metrics`)).text();
-}
-
 /* Waits until every instance in list counts list.length settled members and exactly one
  * relays; returns that one. */
 async function settledRelay(list) {
 	const deadline = Date.now() + 10000;
 	for (;;) {
-		const texts = await Promise.all(list.map(metrics));
-		const relays = list.filter((sg, i) => metric(texts[i], 'siogate_json_relay') === 1);
-		const counted = texts.every((t) => metric(t, 'siogate_cluster_members{state="ready"}') === list.length);
+		const texts = await Promise.all(list.map(h.metrics));
+		const relays = list.filter((sg, i) => h.metric(texts[i], 'siogate_json_relay') === 1);
+		const counted = texts.every((t) => h.metric(t, 'siogate_cluster_members{state="ready"}') === list.length);
 		if (counted && relays.length === 1)
 			return relays[0];
 		if (Date.now() > deadline)
 			throw new Error(`no single relay among ${list.length}: ${texts.map((t) =>
-				`members ${metric(t, 'siogate_cluster_members{state="ready"}')} relay ${metric(t, 'siogate_json_relay')}`).join('; ')}`);
+				`members ${h.metric(t, 'siogate_cluster_members{state="ready"}')} relay ${h.metric(t, 'siogate_json_relay')}`).join('; ')}`);
 		await h.delay(100);
 	}
 }
@@ -105,10 +96,10 @@ test('one JSON message reaches the clients of both siogates and of the Node serv
 		/* except: the Node client's room excluded */
 		assert.deepEqual(await deliverOnce([ca, cb, cn], { except: ['news'], event: 'exc', data: 3 }, [1, 1, 0]),
 			[1, 1, 0]);
-		const text = await metrics(relay);
-		assert.ok(metric(text, 'siogate_json_relayed_total') >= 3, 'the relay counted what it re-published');
+		const text = await h.metrics(relay);
+		assert.ok(h.metric(text, 'siogate_json_relayed_total') >= 3, 'the relay counted what it re-published');
 		const other = gates.find((g) => g !== relay);
-		assert.equal(metric(await metrics(other), 'siogate_json_relayed_total'), 0);
+		assert.equal(h.metric(await h.metrics(other), 'siogate_json_relayed_total'), 0);
 	} finally {
 		cn.close();
 	}
@@ -124,7 +115,7 @@ test('the relay stops (SIGTERM): the other instance takes over at once, nothing 
 		h.assertCleanLog(relay.log(), exit, 'SIGTERM');
 		/* no wait: the leaving announcement precedes this message in Redis's order */
 		assert.deepEqual(await deliverOnce([co, cn], { event: 'after-stop', data: 'x' }, [1, 1]), [1, 1]);
-		assert.equal(metric(await metrics(other), 'siogate_json_relay'), 1);
+		assert.equal(h.metric(await h.metrics(other), 'siogate_json_relay'), 1);
 		assert.ok(other.log().includes('this instance now relays'));
 	} finally {
 		cn.close();

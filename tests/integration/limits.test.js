@@ -12,16 +12,6 @@ const assert = require('node:assert/strict');
 const { test, describe, before, after } = require('node:test');
 const h = require('./lib/harness');
 
-function metric(text, name) {
-	const line = text.split('\n').find((l) => l.startsWith(name + ' '));
-	return line ? Number(line.slice(name.length + 1)) : 0;
-}
-
-async function metrics(sg) {
-	const res = await fetch(`http://127.0.0.1:${sg.adminPort}/metrics`);
-	return res.text();
-}
-
 describe('server.max_connections and limits.per_ip', () => {
 	const env = h.useSiogate({ before, after }, { config: { server: { max_connections: 3 }, limits: { per_ip: 2 } } });
 
@@ -55,8 +45,8 @@ describe('server.max_connections', () => {
 		assert.equal(a.isClosed(), false);
 		assert.equal(b.isClosed(), false);
 		await env.sg.waitForLog(/server\.max_connections reached/, 2000);
-		const m = await metrics(env.sg);
-		assert.ok(metric(m, 'siogate_closes_total{reason="connection limit"}') >= 1);
+		const m = await h.metrics(env.sg);
+		assert.ok(h.metric(m, 'siogate_closes_total{reason="connection limit"}') >= 1);
 		a.close();
 		b.close();
 	});
@@ -86,7 +76,7 @@ describe('limits.events_per_second with on_flood: drop', () => {
 	});
 
 	test('a flooding client has its excess events dropped and counted, and stays connected', async () => {
-		const before0 = metric(await metrics(env.sg), 'siogate_events_flood_total');
+		const before0 = h.metric(await h.metrics(env.sg), 'siogate_events_flood_total');
 		const s = await h.connectAuthed(env.sg.url, { claims: { sub: h.uniq('flood') } });
 		const acks = [];
 		for (let i = 0; i < 40; i++)
@@ -94,7 +84,7 @@ describe('limits.events_per_second with on_flood: drop', () => {
 		await h.delay(400);
 		assert.ok(acks.length >= 4 && acks.length <= 8, `acked ${acks.length} of 40`);
 		assert.ok(s.connected);
-		const after0 = metric(await metrics(env.sg), 'siogate_events_flood_total');
+		const after0 = h.metric(await h.metrics(env.sg), 'siogate_events_flood_total');
 		assert.ok(after0 - before0 >= 30, `flood counter moved by ${after0 - before0}`);
 		/* a well-behaved client at the same time is not limited */
 		const calm = await h.connectAuthed(env.sg.url, { claims: { sub: h.uniq('calm') } });
@@ -146,8 +136,8 @@ describe('slow consumers', () => {
 			await h.delay(50);
 		assert.equal(got, 400, 'the watcher got every message');
 		assert.ok(watcher.connected);
-		const m = await metrics(env.sg);
-		assert.ok(metric(m, 'siogate_closes_total{reason="slow consumer"}') >= 1);
+		const m = await h.metrics(env.sg);
+		assert.ok(h.metric(m, 'siogate_closes_total{reason="slow consumer"}') >= 1);
 		conn.close();
 	});
 });

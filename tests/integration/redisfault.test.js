@@ -29,11 +29,6 @@ async function until(fn, ms, what) {
 	}
 }
 
-function metric(text, name) {
-	const line = text.split('\n').find((l) => l.startsWith(name + ' '));
-	return line ? Number(line.slice(name.length + 1)) : 0;
-}
-
 test('Redis stopped and restarted under traffic: clients stay, delivery resumes, drops are counted', async () => {
 	let redis = await h.startRedis();
 	running.push({ stop: () => redis.stop() });
@@ -56,10 +51,10 @@ test('Redis stopped and restarted under traffic: clients stay, delivery resumes,
 	assert.deepEqual(ack.rooms, ['public-offline']);
 	const other = await h.connectAuthed(sg.url, { claims: { sub: h.uniq('new') } });
 	assert.ok(other.connected, 'new clients are served while Redis is down');
-	const m = await (await fetch(`http://127.0.0.1:${sg.adminPort}/metrics`)).text();
-	assert.ok(metric(m, 'siogate_redis_publishes_total{outcome="dropped"}') >= 1,
+	const m = await h.metrics(sg);
+	assert.ok(h.metric(m, 'siogate_redis_publishes_total{outcome="dropped"}') >= 1,
 		'lifecycle publishes made while Redis is down are counted as dropped');
-	assert.equal(metric(m, 'siogate_redis_up{link="subscriber"}'), 0);
+	assert.equal(h.metric(m, 'siogate_redis_up{link="subscriber"}'), 0);
 
 	const mark = sg.mark();
 	redis = await h.startRedis({ port });
@@ -72,8 +67,8 @@ test('Redis stopped and restarted under traffic: clients stay, delivery resumes,
 	await emitter.close();
 	assert.equal(dropped, false, 'no client was dropped');
 	assert.ok(s.connected);
-	const m2 = await (await fetch(`http://127.0.0.1:${sg.adminPort}/metrics`)).text();
-	assert.ok(metric(m2, 'siogate_redis_reconnects_total') >= 1);
+	const m2 = await h.metrics(sg);
+	assert.ok(h.metric(m2, 'siogate_redis_reconnects_total') >= 1);
 });
 
 test('siogate started with Redis down serves at once, and joins Redis when it appears', async () => {

@@ -1425,7 +1425,23 @@ function rssKb(pid) {
 	return Number(m[1]);
 }
 
+/**
+ * The value of one sample in Prometheus text (name with its labels, e.g.
+ * 'siogate_redis_up{link="subscriber"}'), or NaN when the text has no such sample.
+ */
+function metric(text, name) {
+	const line = text.split('\n').find((l) => l.startsWith(name + ' '));
+	return line ? Number(line.slice(name.length + 1)) : NaN;
+}
+
+/** The /metrics text of sg's admin listener. */
+async function metrics(sg) {
+	return (await fetch(`http://127.0.0.1:${sg.adminPort}/metrics`)).text();
+}
+
 Object.assign(module.exports, {
+	metric,
+	metrics,
 	httpRequest,
 	pollPackets,
 	pollOpen,

@@ -140,13 +140,15 @@ bool bridge_publisher_up(const struct bridge *b)
 
 void bridge_get_stats(const struct bridge *b, struct bridge_stats *out)
 {
+	int64_t now = sg_mono_ms();
+
 	*out = b->stats;
 	out->reconnects = redis_link_losses(b->sub) + redis_link_losses(b->pub);
 	out->subscriber_up = b->subscribed;
 	out->publisher_up = redis_link_ready(b->pub);
-	out->members_ready = members_count(b->members, sg_mono_ms(), true);
-	out->members_settling = members_count(b->members, sg_mono_ms(), false);
-	out->relay = members_is_relay(b->members, sg_mono_ms());
+	out->members_ready = members_count(b->members, now, true);
+	out->members_settling = members_count(b->members, now, false);
+	out->relay = members_is_relay(b->members, now);
 }
 
 static void sub_ready(struct redis_link *l, void *arg)

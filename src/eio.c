@@ -107,7 +107,7 @@ void eio_handle_request(struct worker *w, struct conn *c, const struct http_requ
 		s = hmap_get(&w->sessions_by_sid, sid.data, sid.len);
 		/* A session closed mid-upgrade still answers polling (a GET the
 		 * client sent before it paused gets a noop) until the upgrade ends. */
-		if (s == NULL || (s->closing && !s->draining && !s->close_after_upgrade)) {
+		if (s == NULL || !eio_session_takes_requests(s)) {
 			eio_http_error(c, is_upgrade, EIO_ERR_SID_UNKNOWN, headers.data);
 			goto out;
 		}

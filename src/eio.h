@@ -91,6 +91,14 @@ void eio_send_message(struct eio_session *s, const char *data, size_t len);
 void eio_send_binary(struct eio_session *s, const void *data, size_t len);
 void eio_send_frame(struct eio_session *s, struct sg_frame *f);
 
+/* Whether s still takes requests with its sid: open, or closed but still
+ * delivering its last packets (draining a polling queue, or finishing an
+ * upgrade that will carry them). */
+static inline bool eio_session_takes_requests(const struct eio_session *s)
+{
+	return !s->closing || s->draining || s->close_after_upgrade;
+}
+
 /* Ends the session.  graceful: queued packets still reach the client, then
  * the transport closes; otherwise it is dropped at once. */
 void eio_session_close(struct eio_session *s, enum sg_close reason, bool graceful);

@@ -157,7 +157,7 @@ void eio_poll_post(struct eio_session *s, struct conn *c, const struct http_requ
 		conn_respond(c, 413, "text/plain", headers, "", 0);
 		return;
 	}
-	if (s->draining || s->close_after_upgrade) {
+	if (s->closing) {
 		post_ok(c, headers); /* closing: nothing posted is read any more */
 		return;
 	}

@@ -11,6 +11,7 @@
 #   make install    PREFIX (/usr/local), DESTDIR: binary, man pages, unit, example config
 #   make lint       cppcheck and mandoc -Tlint
 #   make bench      the shared benchmark: siogate against the Node.js reference (BENCH_ARGS)
+#   make bench-workers  the same with server.workers: 1 against 2 (BENCH_ARGS)
 #   make fuzz-run   run each driver for FUZZ_TIME seconds (default 15) over its corpus
 #   make clean
 #
@@ -55,7 +56,7 @@ FUZZ_LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
 # src/client/ (libsiogate-client and siocat) has its own rules, in
 # src/client/client.mk, included below.
 
-.PHONY: all run check unit integration fuzz fuzz-run conformance install bench deps test-deps clean lint distclean
+.PHONY: all run check unit integration fuzz fuzz-run conformance install bench bench-workers deps test-deps clean lint distclean
 
 ifneq ($(SANITIZE),)
 # A sanitizer build stays in build-san/; src/siogate remains the plain one.
@@ -154,6 +155,15 @@ bench: $(BIN)
 	cp $(BIN) build/siogate-bench
 	$(BENCH)/run.sh --compare '$(abspath $(BENCH))/siogate-server.sh $(abspath build/siogate-bench) {port} {redis_url}' \
 		--compare-name siogate $(BENCH_ARGS)
+
+# The same scenarios with server.workers: 1 and server.workers: 2 (the scaling
+# of the worker threads), e.g. BENCH_ARGS="--scenarios 'burst:n=5000'".
+bench-workers: $(BIN)
+	cp $(BIN) build/siogate-bench
+	$(BENCH)/run.sh --server-cmd '$(abspath $(BENCH))/siogate-server.sh $(abspath build/siogate-bench) {port} {redis_url} "workers: 1"' \
+		--name workers-1 \
+		--compare '$(abspath $(BENCH))/siogate-server.sh $(abspath build/siogate-bench) {port} {redis_url} "workers: 2"' \
+		--compare-name workers-2 $(BENCH_ARGS)
 
 # Static checks beyond the compilers' warnings: cppcheck on the sources and
 # mandoc on the man pages (both from Debian: cppcheck, mandoc).

@@ -20,6 +20,8 @@
 #include "conn.h"
 #include "eio.h"
 #include "emit_msg.h"
+#include "gather.h"
+#include "ids.h"
 #include "http.h"
 #include "json_js.h"
 #include "log.h"
@@ -33,20 +35,47 @@
 
 static const char json_ctype[] = "application/json";
 
+/* An answer being gathered from the workers: the held request it goes to
+ * (found again by serial, in case the client went away meanwhile). */
+struct pending {
+	uint64_t serial;
+	int mode;                     /* what the request asks (per endpoint) */
+	struct emit_msg msg;          /* /v1/emit */
+	struct sg_buf local;          /* /v1/clients?scope=cluster: this process's part */
+	char id[SG_ID_LEN + 1];       /* /v1/clients/<id> */
+	char peer[56];
+};
+
+enum { CLIENT_GET, CLIENT_DISCONNECT, CLIENT_OTHER_METHOD };
+
 static void reply_json(struct conn *c, int status, struct sg_buf *b);
 static void reply_error(struct conn *c, int status, const char *msg);
 static bool authorized(const struct worker *w, const struct http_request *req);
 static bool is_method(const struct http_request *req, const char *m);
+static struct pending *hold(struct conn *c);
+static struct conn *pending_conn(struct worker *w, struct pending *p);
+static void pending_free(struct pending *p);
 static void client_json(struct sg_buf *b, struct sio_socket *sock);
-static struct sio_socket *find_socket(struct worker *w, const char *id, size_t len);
-static void list_clients(struct worker *w, struct conn *c);
-static void local_clients(struct worker *w, struct sg_buf *b);
-static void list_cluster_clients(struct worker *w, struct conn *c);
+static void clients_part(struct worker *w, const void *ctx, struct sg_buf *out);
+static void clients_open(struct sg_buf *b, const struct worker *w, struct sg_buf *parts,
+			 size_t n);
+static void clients_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t n);
+static void cluster_clients_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t n);
 static void on_cluster_clients(struct worker *w, const char *sockets, size_t len, bool partial,
 			       void *arg);
-static void list_rooms(struct worker *w, struct conn *c);
+static void rooms_part(struct worker *w, const void *ctx, struct sg_buf *out);
+static void rooms_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t n);
 static void emit(struct worker *w, struct conn *c, const char *body, size_t len);
-static void readiness(struct worker *w, struct conn *c);
+static void emit_part(struct worker *w, const void *ctx, struct sg_buf *out);
+static void emit_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t n);
+static void client_request(struct worker *w, struct conn *c, const struct http_request *req,
+			   const char *rest, size_t rest_len);
+static void client_part(struct worker *w, const void *ctx, struct sg_buf *out);
+static void client_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t n);
+static void ready_part(struct worker *w, const void *ctx, struct sg_buf *out);
+static void ready_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t n);
+static void metrics_part(struct worker *w, const void *ctx, struct sg_buf *out);
+static void metrics_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t n);
 
 char *admin_load_token(const char *path, struct sg_err *err)
 {
@@ -133,138 +162,347 @@ static void client_json(struct sg_buf *b, struct sio_socket *sock)
 		      sg_time_iso(when, sock->eio->issued_ms));
 }
 
-static struct sio_socket *find_socket(struct worker *w, const char *id, size_t len)
+static struct pending *hold(struct conn *c)
 {
-	for (size_t i = 0; i < w->n_nsps; i++) {
-		struct sio_socket *s = sio_nsp_socket(w->nsps[i], id, len);
-		if (s != NULL)
-			return s;
-	}
-	return NULL;
+	struct pending *p = sg_calloc(1, sizeof(*p));
+
+	p->serial = c->serial;
+	memcpy(p->peer, c->peer, sizeof(p->peer));
+	sg_buf_init(&p->local);
+	conn_hold(c, NULL, NULL);
+	return p;
 }
 
-/* {"server": ..., "clients": [every local socket] (without the closing brace) */
-static void local_clients(struct worker *w, struct sg_buf *b)
+static struct conn *pending_conn(struct worker *w, struct pending *p)
+{
+	return conn_find_held(w, p->serial);
+}
+
+static void pending_free(struct pending *p)
+{
+	emit_msg_fini(&p->msg);
+	sg_buf_fini(&p->local);
+	free(p);
+}
+
+/* Every socket of a worker, as comma-separated client objects. */
+static void clients_part(struct worker *w, const void *ctx, struct sg_buf *out)
+{
+	SG_UNUSED(ctx);
+	for (size_t i = 0; i < w->n_nsps; i++) {
+		for (struct sio_socket *s = w->nsps[i]->all; s; s = s->next) {
+			if (out->len > 0)
+				sg_buf_append_char(out, ',');
+			client_json(out, s);
+		}
+	}
+}
+
+/* {"server": ..., "clients": [every socket of the process] (no closing brace) */
+static void clients_open(struct sg_buf *b, const struct worker *w, struct sg_buf *parts,
+			 size_t n)
 {
 	bool first = true;
 
 	sg_buf_printf(b, "{\"server\":");
 	json_js_string(b, w->cfg->server.id, strlen(w->cfg->server.id));
 	sg_buf_append_str(b, ",\"clients\":[");
-	for (size_t i = 0; i < w->n_nsps; i++) {
-		for (struct sio_socket *s = w->nsps[i]->all; s; s = s->next) {
-			if (!first)
-				sg_buf_append_char(b, ',');
-			first = false;
-			client_json(b, s);
-		}
+	for (size_t i = 0; i < n; i++) {
+		if (parts[i].len == 0)
+			continue;
+		if (!first)
+			sg_buf_append_char(b, ',');
+		first = false;
+		sg_buf_append(b, parts[i].data, parts[i].len);
 	}
 	sg_buf_append_char(b, ']');
 }
 
-static void list_clients(struct worker *w, struct conn *c)
+static void clients_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t n)
 {
+	struct pending *p = ctx;
+	struct conn *c = pending_conn(w, p);
 	struct sg_buf b;
 
-	sg_buf_init(&b);
-	local_clients(w, &b);
-	sg_buf_append_char(&b, '}');
-	reply_json(c, 200, &b);
-	sg_buf_fini(&b);
+	if (c != NULL) {
+		sg_buf_init(&b);
+		clients_open(&b, w, parts, n);
+		sg_buf_append_char(&b, '}');
+		reply_json(c, 200, &b);
+		sg_buf_fini(&b);
+	}
+	pending_free(p);
 }
 
-/* The answer of /v1/clients?scope=cluster, once the other members spoke. */
+/* /v1/clients?scope=cluster: this process's sockets first, then the
+ * other members'. */
+static void cluster_clients_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t n)
+{
+	struct pending *p = ctx;
+
+	clients_open(&p->local, w, parts, n);
+	cluster_fetch_remote(w, on_cluster_clients, p);
+}
+
 static void on_cluster_clients(struct worker *w, const char *sockets, size_t len, bool partial,
 			       void *arg)
 {
-	uint64_t serial = *(uint64_t *)arg;
-	struct conn *c = conn_find_held(w, serial);
-	struct sg_buf b;
+	struct pending *p = arg;
+	struct conn *c = pending_conn(w, p);
 
-	free(arg);
-	if (c == NULL)
-		return; /* the admin client went away */
-	sg_buf_init(&b);
-	local_clients(w, &b);
-	sg_buf_append_str(&b, ",\"remote\":[");
-	sg_buf_append(&b, sockets, len);
-	sg_buf_printf(&b, "],\"partial\":%s}", partial ? "true" : "false");
-	reply_json(c, 200, &b);
-	sg_buf_fini(&b);
+	if (c != NULL) {
+		sg_buf_append_str(&p->local, ",\"remote\":[");
+		sg_buf_append(&p->local, sockets, len);
+		sg_buf_printf(&p->local, "],\"partial\":%s}", partial ? "true" : "false");
+		reply_json(c, 200, &p->local);
+	}
+	pending_free(p);
 }
 
-static void list_cluster_clients(struct worker *w, struct conn *c)
-{
-	uint64_t *serial = sg_malloc(sizeof(*serial));
-
-	*serial = c->serial;
-	conn_hold(c, NULL, NULL);
-	cluster_fetch_remote(w, on_cluster_clients, serial);
-}
-
-static void list_rooms(struct worker *w, struct conn *c)
+/* A worker's rooms as records: namespace index, member count, name
+ * length (uint32 each), then the name. */
+static void rooms_part(struct worker *w, const void *ctx, struct sg_buf *out)
 {
 	const struct hmap_entry *e;
-	struct sg_buf b;
-	bool first = true;
 
-	sg_buf_init(&b);
-	sg_buf_append_str(&b, "{\"rooms\":[");
+	SG_UNUSED(ctx);
 	for (size_t i = 0; i < w->n_nsps; i++) {
 		for (size_t it = 0; hmap_next(&w->nsps[i]->rooms.by_name, &it, &e);) {
 			const struct room *r = e->value;
-			if (!first)
-				sg_buf_append_char(&b, ',');
-			first = false;
-			sg_buf_append_str(&b, "{\"nsp\":");
-			json_js_string(&b, w->nsps[i]->name, w->nsps[i]->name_len);
-			sg_buf_append_str(&b, ",\"room\":");
-			json_js_string(&b, r->name, r->name_len);
-			sg_buf_printf(&b, ",\"clients\":%u}", r->n_members);
+			uint32_t head[3] = { (uint32_t)i, r->n_members, (uint32_t)r->name_len };
+			sg_buf_append(out, head, sizeof(head));
+			sg_buf_append(out, r->name, r->name_len);
 		}
 	}
-	sg_buf_append_str(&b, "]}");
-	reply_json(c, 200, &b);
-	sg_buf_fini(&b);
 }
 
-/* Delivered here and published in the adapter format, so every member of
- * the cluster (siogate or Node) delivers it too, like the seed's send(). */
+struct room_total {
+	uint32_t nsp, members;
+	const char *name;
+	size_t name_len;
+};
+
+/* One entry per namespace and room, its members summed over the workers. */
+static void rooms_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t n)
+{
+	struct pending *p = ctx;
+	struct conn *c = pending_conn(w, p);
+	struct room_total *v = NULL;
+	size_t nv = 0, cap = 0;
+	struct hmap seen;
+	struct sg_buf b, key;
+
+	hmap_init(&seen);
+	sg_buf_init(&key);
+	for (size_t k = 0; k < n; k++) {
+		for (size_t off = 0; off + 12 <= parts[k].len;) {
+			uint32_t head[3];
+			uintptr_t at;
+			memcpy(head, parts[k].data + off, sizeof(head));
+			off += sizeof(head);
+			sg_buf_reset(&key);
+			sg_buf_printf(&key, "%u:", head[0]);
+			sg_buf_append(&key, parts[k].data + off, head[2]);
+			/* the map holds index + 1 (v moves as it grows) */
+			at = (uintptr_t)hmap_get(&seen, key.data, key.len);
+			if (at == 0) {
+				if (nv == cap) {
+					cap = cap ? cap * 2 : 16;
+					v = sg_realloc(v, cap * sizeof(*v));
+				}
+				v[nv] = (struct room_total){ head[0], 0, parts[k].data + off, head[2] };
+				at = ++nv;
+				hmap_put(&seen, sg_strndup(key.data, key.len), key.len, (void *)at);
+			}
+			v[at - 1].members += head[1];
+			off += head[2];
+		}
+	}
+	if (c != NULL) {
+		sg_buf_init(&b);
+		sg_buf_append_str(&b, "{\"rooms\":[");
+		for (size_t i = 0; i < nv; i++) {
+			const struct sio_nsp *nsp = w->nsps[v[i].nsp];
+			sg_buf_append_str(&b, i ? ",{\"nsp\":" : "{\"nsp\":");
+			json_js_string(&b, nsp->name, nsp->name_len);
+			sg_buf_append_str(&b, ",\"room\":");
+			json_js_string(&b, v[i].name, v[i].name_len);
+			sg_buf_printf(&b, ",\"clients\":%u}", v[i].members);
+		}
+		sg_buf_append_str(&b, "]}");
+		reply_json(c, 200, &b);
+		sg_buf_fini(&b);
+	}
+	{
+		const struct hmap_entry *e;
+		for (size_t it = 0; hmap_next(&seen, &it, &e);)
+			free((void *)e->key);
+	}
+	hmap_fini(&seen);
+	sg_buf_fini(&key);
+	free(v);
+	pending_free(p);
+}
+
+/* Delivered by every worker and published in the adapter format, so every
+ * member of the cluster (siogate or Node) delivers it too, like the seed's
+ * send().  The other workers of this process skip the published copy. */
 static void emit(struct worker *w, struct conn *c, const char *body, size_t len)
 {
 	struct sg_err err = { 0 };
+	struct pending *p;
 	struct emit_msg m;
-	struct sg_buf b;
-	bool published;
-	size_t n;
 
 	if (body == NULL || emit_msg_parse(body, len, &m, &err) != 0) {
 		reply_error(c, 400, body == NULL ? "a JSON body is required" : err.msg);
 		return;
 	}
-	n = cluster_broadcast(w, &m, &published);
-	emit_msg_fini(&m);
-	sg_buf_init(&b);
-	sg_buf_printf(&b, "{\"delivered\":%zu,\"published\":%s}", n, published ? "true" : "false");
-	reply_json(c, w->bridge != NULL && !published ? 503 : 202, &b);
-	sg_buf_fini(&b);
+	p = hold(c);
+	p->msg = m;
+	gather(w, -1, emit_part, emit_done, p);
 }
 
-static void readiness(struct worker *w, struct conn *c)
+static void emit_part(struct worker *w, const void *ctx, struct sg_buf *out)
 {
+	const struct pending *p = ctx;
+
+	sg_buf_printf(out, "%zu", broadcast_emit_msg(w, &p->msg));
+}
+
+static void emit_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t n)
+{
+	struct pending *p = ctx;
+	struct conn *c = pending_conn(w, p);
+	bool published = w->bridge != NULL && cluster_publish(w, &p->msg, bridge_uid(w->bridge));
+	unsigned long long delivered = 0;
+	struct sg_buf b;
+
+	for (size_t i = 0; i < n; i++)
+		delivered += parts[i].len ? strtoull(parts[i].data, NULL, 10) : 0;
+	if (c != NULL) {
+		sg_buf_init(&b);
+		sg_buf_printf(&b, "{\"delivered\":%llu,\"published\":%s}", delivered,
+			      published ? "true" : "false");
+		reply_json(c, w->bridge != NULL && !published ? 503 : 202, &b);
+		sg_buf_fini(&b);
+	}
+	pending_free(p);
+}
+
+/* /v1/clients/<id>[/disconnect]: asked of the worker the id names. */
+static void client_request(struct worker *w, struct conn *c, const struct http_request *req,
+			   const char *rest, size_t rest_len)
+{
+	const char *slash = memchr(rest, '/', rest_len);
+	size_t idl = slash ? (size_t)(slash - rest) : rest_len;
+	bool disconnect = slash != NULL && (size_t)(rest + rest_len - slash) == 11 &&
+			  memcmp(slash, "/disconnect", 11) == 0;
+	int owner = sg_id_worker(rest, idl);
+	struct pending *p;
+
+	if (owner < 0 || (size_t)owner >= w->n_workers) {
+		reply_error(c, 404, "no such client");
+		return;
+	}
+	p = hold(c);
+	memcpy(p->id, rest, SG_ID_LEN);
+	if (slash == NULL && is_method(req, "GET"))
+		p->mode = CLIENT_GET;
+	else if (disconnect && is_method(req, "POST"))
+		p->mode = CLIENT_DISCONNECT;
+	else
+		p->mode = CLIENT_OTHER_METHOD;
+	gather(w, owner, client_part, client_done, p);
+}
+
+static void client_part(struct worker *w, const void *ctx, struct sg_buf *out)
+{
+	const struct pending *p = ctx;
+	struct sio_socket *sock = NULL;
+
+	for (size_t i = 0; i < w->n_nsps && sock == NULL; i++)
+		sock = sio_nsp_socket(w->nsps[i], p->id, SG_ID_LEN);
+	if (sock == NULL)
+		return;
+	if (p->mode == CLIENT_GET) {
+		client_json(out, sock);
+	} else if (p->mode == CLIENT_DISCONNECT) {
+		log_info("admin: %s disconnects socket %s", p->peer, sock->id);
+		sio_socket_disconnect(sock, SG_CLOSE_FORCED);
+		sg_buf_append_str(out, "{\"disconnected\":true}");
+	} else {
+		sg_buf_append_char(out, '-'); /* it exists */
+	}
+}
+
+static void client_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t n)
+{
+	struct pending *p = ctx;
+	struct conn *c = pending_conn(w, p);
+	struct sg_buf *found = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if (parts[i].len > 0)
+			found = &parts[i];
+	if (c != NULL && found == NULL)
+		reply_error(c, 404, "no such client");
+	else if (c != NULL && p->mode == CLIENT_OTHER_METHOD)
+		reply_error(c, 405, "method not allowed");
+	else if (c != NULL)
+		reply_json(c, 200, found);
+	pending_free(p);
+}
+
+static void ready_part(struct worker *w, const void *ctx, struct sg_buf *out)
+{
+	SG_UNUSED(ctx);
+	if (w->shutting_down)
+		sg_buf_append_str(out, "shutting down");
+	else if (w->bridge != NULL && !bridge_is_subscribed(w->bridge))
+		sg_buf_append_str(out, "redis subscriber down");
+	else if (w->bridge != NULL && !bridge_publisher_up(w->bridge))
+		sg_buf_append_str(out, "redis publisher down");
+}
+
+/* Ready when every worker is. */
+static void ready_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t n)
+{
+	struct pending *p = ctx;
+	struct conn *c = pending_conn(w, p);
 	const char *why = NULL;
 	char body[160];
-	int n;
+	int len;
 
-	if (w->shutting_down)
-		why = "shutting down";
-	else if (w->bridge != NULL && !bridge_is_subscribed(w->bridge))
-		why = "redis subscriber down";
-	else if (w->bridge != NULL && !bridge_publisher_up(w->bridge))
-		why = "redis publisher down";
-	n = snprintf(body, sizeof(body), why ? "not ready: %s\n" : "ready\n", why);
-	conn_reply(c, why ? 503 : 200, "text/plain; charset=utf-8", "Cache-Control: no-store\r\n",
-		   body, (size_t)n);
+	for (size_t i = 0; i < n && why == NULL; i++)
+		if (parts[i].len > 0)
+			why = parts[i].data;
+	if (c != NULL) {
+		len = snprintf(body, sizeof(body), why ? "not ready: %s\n" : "ready\n", why);
+		conn_reply(c, why ? 503 : 200, "text/plain; charset=utf-8",
+			   "Cache-Control: no-store\r\n", body, (size_t)len);
+	}
+	pending_free(p);
+}
+
+static void metrics_part(struct worker *w, const void *ctx, struct sg_buf *out)
+{
+	SG_UNUSED(ctx);
+	metrics_snapshot(w, out);
+}
+
+static void metrics_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t n)
+{
+	struct pending *p = ctx;
+	struct conn *c = pending_conn(w, p);
+	struct sg_buf b;
+
+	if (c != NULL) {
+		sg_buf_init(&b);
+		metrics_render(&b, parts, n);
+		conn_reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.data, b.len);
+		sg_buf_fini(&b);
+	}
+	pending_free(p);
 }
 
 void admin_handle_request(struct worker *w, struct conn *c, const struct http_request *req,
@@ -279,20 +517,11 @@ void admin_handle_request(struct worker *w, struct conn *c, const struct http_re
 		return;
 	}
 	if (PATH_IS("/readyz") && (is_method(req, "GET") || is_method(req, "HEAD"))) {
-		readiness(w, c);
+		gather(w, -1, ready_part, ready_done, hold(c));
 		return;
 	}
 	if (PATH_IS("/metrics") && is_method(req, "GET")) {
-		struct bridge_stats bs;
-		struct sg_buf b;
-		struct worker *ws[1] = { w };
-
-		sg_buf_init(&b);
-		if (w->bridge != NULL)
-			bridge_get_stats(w->bridge, &bs);
-		metrics_render(&b, ws, 1, w->bridge ? &bs : NULL);
-		conn_reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.data, b.len);
-		sg_buf_fini(&b);
+		gather(w, -1, metrics_part, metrics_done, hold(c));
 		return;
 	}
 	if (pl < 4 || memcmp(p, "/v1/", 4) != 0) {
@@ -311,42 +540,18 @@ void admin_handle_request(struct worker *w, struct conn *c, const struct http_re
 	}
 	if (PATH_IS("/v1/clients") && is_method(req, "GET")) {
 		struct sg_buf scope;
+		bool cluster;
 		sg_buf_init(&scope);
-		if (http_query_get(req->query, req->query_len, "scope", &scope) == 1 &&
-		    strcmp(scope.data, "cluster") == 0)
-			list_cluster_clients(w, c);
-		else
-			list_clients(w, c);
+		cluster = http_query_get(req->query, req->query_len, "scope", &scope) == 1 &&
+			  strcmp(scope.data, "cluster") == 0;
 		sg_buf_fini(&scope);
+		gather(w, -1, clients_part, cluster ? cluster_clients_done : clients_done, hold(c));
 	} else if (PATH_IS("/v1/rooms") && is_method(req, "GET")) {
-		list_rooms(w, c);
+		gather(w, -1, rooms_part, rooms_done, hold(c));
 	} else if (PATH_IS("/v1/emit") && is_method(req, "POST")) {
 		emit(w, c, body, body_len);
 	} else if (pl > 12 && memcmp(p, "/v1/clients/", 12) == 0) {
-		const char *id = p + 12, *slash = memchr(id, '/', pl - 12);
-		size_t idl = slash ? (size_t)(slash - id) : pl - 12;
-		struct sio_socket *sock = find_socket(w, id, idl);
-		bool disconnect = slash != NULL && (size_t)(p + pl - slash) == 11 &&
-				  memcmp(slash, "/disconnect", 11) == 0;
-		struct sg_buf b;
-
-		if (sock == NULL) {
-			reply_error(c, 404, "no such client");
-		} else if (slash == NULL && is_method(req, "GET")) {
-			sg_buf_init(&b);
-			client_json(&b, sock);
-			reply_json(c, 200, &b);
-			sg_buf_fini(&b);
-		} else if (disconnect && is_method(req, "POST")) {
-			log_info("admin: %s disconnects socket %s", c->peer, sock->id);
-			sio_socket_disconnect(sock, SG_CLOSE_FORCED);
-			sg_buf_init(&b);
-			sg_buf_append_str(&b, "{\"disconnected\":true}");
-			reply_json(c, 200, &b);
-			sg_buf_fini(&b);
-		} else {
-			reply_error(c, 405, "method not allowed");
-		}
+		client_request(w, c, req, p + 12, pl - 12);
 	} else {
 		reply_error(c, 404, "not found");
 	}

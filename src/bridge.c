@@ -11,12 +11,10 @@
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base64.h"
 #include "bridge_adapter.h"
 #include "broadcast.h"
 #include "cluster.h"
@@ -54,10 +52,12 @@ struct bridge {
 	struct members *members;  /* the siogate instances; who relays JSON messages */
 	struct event *heartbeat;
 	char *members_channel;
+	char *canary_channel;     /* a response channel only this worker subscribes to */
+	bool primary;             /* worker 0: the request, response and members channels */
 	bool relay;               /* this instance relayed at the last JSON message */
 	struct bridge_stats stats;
-	char uid[8];
-	char relay_uid[sizeof(BRIDGE_RELAY_UID_PREFIX) + 8];
+	char uid[BRIDGE_UID_MAX];
+	char relay_uid[sizeof(BRIDGE_RELAY_UID_PREFIX) + BRIDGE_UID_MAX];
 };
 
 static void sub_ready(struct redis_link *l, void *arg);
@@ -80,7 +80,6 @@ struct bridge *bridge_new(struct worker *w, struct sg_err *err)
 	const struct sg_config *cfg = w->cfg;
 	struct redis_url *urls;
 	struct bridge *b;
-	unsigned char raw[6];
 	struct sg_buf u;
 
 	if (cfg->redis.url.n == 0) {
@@ -96,14 +95,10 @@ struct bridge *bridge_new(struct worker *w, struct sg_err *err)
 	}
 	b = sg_calloc(1, sizeof(*b));
 	b->w = w;
-	/* uid2(6) in the adapter: 6 URL-safe characters. */
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
-		sg_fatal("RAND_bytes failed");
-	sg_buf_init(&u);
-	base64url_encode(&u, raw, sizeof(raw));
-	memcpy(b->uid, u.data, 6);
-	b->uid[6] = '\0';
-	sg_buf_fini(&u);
+	/* uid2(6) in the adapter: 6 URL-safe characters, one uid for all the
+	 * workers of a process (they are one member of the cluster) */
+	memcpy(b->uid, w->adapter_uid, sizeof(w->adapter_uid));
+	b->primary = w->index == 0;
 	b->sub = redis_link_new(w->base, urls, cfg->redis.url.n, "subscriber", &sub_ops, b);
 	b->pub = redis_link_new(w->base, urls, cfg->redis.url.n, "publisher", &pub_ops, b);
 	free(urls);
@@ -112,6 +107,14 @@ struct bridge *bridge_new(struct worker *w, struct sg_err *err)
 	sg_buf_init(&u);
 	sg_buf_printf(&u, "%s-siogate#%s#", cfg->redis.prefix, cfg->redis.json_channel);
 	b->members_channel = sg_buf_steal(&u);
+	/* the canary goes to a response channel only this worker holds */
+	sg_buf_init(&u);
+	if (b->primary)
+		sg_buf_printf(&u, "%s-response#%s#%s#", cfg->redis.prefix, cfg->namespaces.v[0], b->uid);
+	else
+		sg_buf_printf(&u, "%s-response#%s#%s-%u#", cfg->redis.prefix, cfg->namespaces.v[0],
+			      b->uid, (unsigned)w->index);
+	b->canary_channel = sg_buf_steal(&u);
 	b->canary = event_new(w->base, -1, EV_PERSIST, on_canary, b);
 	b->heartbeat = event_new(w->base, -1, EV_PERSIST, on_heartbeat, b);
 	{
@@ -127,6 +130,7 @@ const char *bridge_uid(const struct bridge *b)
 {
 	return b->uid;
 }
+
 
 bool bridge_is_subscribed(const struct bridge *b)
 {
@@ -148,7 +152,7 @@ void bridge_get_stats(const struct bridge *b, struct bridge_stats *out)
 	out->publisher_up = redis_link_ready(b->pub);
 	out->members_ready = members_count(b->members, now, true);
 	out->members_settling = members_count(b->members, now, false);
-	out->relay = members_is_relay(b->members, now);
+	out->relay = b->primary && members_is_relay(b->members, now);
 }
 
 static void sub_ready(struct redis_link *l, void *arg)
@@ -174,9 +178,7 @@ static void sub_lost(struct redis_link *l, void *arg)
 static void on_canary(evutil_socket_t fd, short what, void *arg)
 {
 	struct bridge *b = arg;
-	const struct sg_config *cfg = b->w->cfg;
 	int64_t now = sg_mono_ms();
-	struct sg_buf ch;
 
 	SG_UNUSED(fd);
 	SG_UNUSED(what);
@@ -188,11 +190,9 @@ static void on_canary(evutil_socket_t fd, short what, void *arg)
 		redis_link_reset(b->sub, "the subscriber stopped delivering (canary lost)");
 		return;
 	}
-	sg_buf_init(&ch);
-	sg_buf_printf(&ch, "%s-response#%s#%s#", cfg->redis.prefix, cfg->namespaces.v[0], b->uid);
-	if (bridge_publish(b, ch.data, "{\"canary\":1}", 12) == 0 && b->canary_pending_ms == 0)
+	if (bridge_publish(b, b->canary_channel, "{\"canary\":1}", 12) == 0 &&
+	    b->canary_pending_ms == 0)
 		b->canary_pending_ms = now;
-	sg_buf_fini(&ch);
 }
 
 static void subscribe_all(struct bridge *b)
@@ -213,6 +213,15 @@ static void subscribe_all(struct bridge *b)
 			b->pending_subs++;
 	}
 	sg_buf_fini(&pat);
+	if (!b->primary) {
+		/* the other workers deliver broadcasts and JSON messages to their
+		 * own clients; the cluster sees only worker 0 */
+		if (redisAsyncCommand(ac, on_message, b, "SUBSCRIBE %s %s", cfg->redis.json_channel,
+				      b->canary_channel) == REDIS_OK)
+			b->pending_subs += 2;
+		sg_buf_fini(&pat);
+		return;
+	}
 	/* The JSON channel and the members channel on one connection: Redis
 	 * delivers them in one order, which the choice of the relay relies on. */
 	if (redisAsyncCommand(ac, on_message, b, "SUBSCRIBE %s %s", cfg->redis.json_channel,
@@ -405,8 +414,10 @@ static void on_message(redisAsyncContext *ac, void *reply, void *arg)
 	if (strcmp(kind->str, "psubscribe") == 0 || strcmp(kind->str, "subscribe") == 0) {
 		if (b->pending_subs > 0 && --b->pending_subs == 0) {
 			b->subscribed = true;
-			members_subscribed(b->members, sg_mono_ms());
-			on_heartbeat(-1, 0, b);
+			if (b->primary) {
+				members_subscribed(b->members, sg_mono_ms());
+				on_heartbeat(-1, 0, b);
+			}
 			log_info("bridge: subscribed to %zu namespace channel pattern(s) and %s (uid %s)",
 				 b->w->cfg->namespaces.n, b->w->cfg->redis.json_channel, b->uid);
 		}
@@ -442,6 +453,7 @@ static void on_message(redisAsyncContext *ac, void *reply, void *arg)
 			 r->element[2]->str, err.msg);
 		return;
 	}
+	/* a broadcast of this process was delivered by every worker already */
 	if (strcmp(m.uid, b->uid) != 0 && !m.flag_local &&
 	    strncmp(m.uid, BRIDGE_RELAY_UID_PREFIX, sizeof(BRIDGE_RELAY_UID_PREFIX) - 1) != 0)
 		(void)broadcast_adapter_message(b->w, &m);
@@ -467,7 +479,7 @@ static void on_json_message(struct bridge *b, const redisReply *channel, const r
 /* Node peers read only the adapter format: the relay re-publishes. */
 static void relay_json_message(struct bridge *b, const struct emit_msg *m)
 {
-	bool relay = members_is_relay(b->members, sg_mono_ms());
+	bool relay = b->primary && members_is_relay(b->members, sg_mono_ms());
 
 	if (relay != b->relay) {
 		b->relay = relay;
@@ -497,7 +509,7 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 	SG_UNUSED(fd);
 	SG_UNUSED(what);
 	sg_buf_init(&hb);
-	if (members_heartbeat(b->members, sg_mono_ms(), &hb))
+	if (b->primary && members_heartbeat(b->members, sg_mono_ms(), &hb))
 		(void)bridge_publish(b, b->members_channel, hb.data, hb.len);
 	sg_buf_fini(&hb);
 }
@@ -506,7 +518,7 @@ void bridge_leave(struct bridge *b)
 {
 	struct sg_buf msg;
 
-	if (b == NULL)
+	if (b == NULL || !b->primary)
 		return;
 	sg_buf_init(&msg);
 	members_leave(b->members, &msg);
@@ -525,5 +537,6 @@ void bridge_free(struct bridge *b)
 	redis_link_free(b->pub);
 	members_free(b->members);
 	free(b->members_channel);
+	free(b->canary_channel);
 	free(b);
 }

@@ -26,7 +26,9 @@ bool bridge_publisher_up(const struct bridge *b);
 /* Announces on the members channel that this instance leaves (at the start
  * of a shutdown): another takes over relaying JSON-channel messages. */
 void bridge_leave(struct bridge *b);
-/* The 6-character uid this instance uses in the adapter protocol. */
+/* The 6-character uid this process uses in the adapter protocol (every
+ * worker's bridge has the same). */
+#define BRIDGE_UID_MAX 8
 const char *bridge_uid(const struct bridge *b);
 
 struct bridge_stats {

@@ -19,6 +19,7 @@
 #include "emit_msg.h"
 #include "forward.h"
 #include "frame.h"
+#include "gather.h"
 #include "handshake.h"
 #include "json_js.h"
 #include "lifecycle.h"
@@ -87,8 +88,6 @@ static void do_join(struct request *r, struct sio_socket *s);
 static void do_leave(struct request *r, struct sio_socket *s);
 static void do_disconnect(struct request *r, struct sio_socket *s);
 static void do_broadcast(struct request *r, struct sio_socket *s);
-static void all_rooms(struct request *r);
-static void legacy(struct request *r, int type);
 static void response_channel(struct sg_buf *ch, const struct worker *w, const struct sio_nsp *nsp);
 
 static void response_channel(struct sg_buf *ch, const struct worker *w, const struct sio_nsp *nsp)
@@ -334,14 +333,14 @@ void cluster_socket_closed(struct sio_socket *sock)
 	}
 }
 
-static void all_rooms(struct request *r)
+/* A worker's rooms and socket ids (allRooms counts every socket's own room). */
+static void room_names(struct request *r)
 {
 	const struct hmap_entry *e;
 	bool first = true;
 
-	sg_buf_append_str(&r->out, "{\"requestId\":");
-	json_js_string(&r->out, r->request_id, strlen(r->request_id));
-	sg_buf_append_str(&r->out, ",\"rooms\":[");
+	if (r->nsp == NULL)
+		return;
 	for (size_t it = 0; hmap_next(&r->nsp->rooms.by_name, &it, &e);) {
 		const struct room *room = e->value;
 		if (!first)
@@ -353,153 +352,244 @@ static void all_rooms(struct request *r)
 		sg_buf_printf(&r->out, "%s\"%s\"", first ? "" : ",", s->id);
 		first = false;
 	}
-	sg_buf_append_str(&r->out, "]}");
-	respond(r, r->out.data, r->out.len);
 }
 
-/* The pre-8 forms {sid, room | close, requestId}: one socket by id. */
-static void legacy(struct request *r, int type)
+/* The pre-8 forms {sid, room | close, requestId}: one socket by id; out
+ * says whether this worker had it. */
+static void legacy_apply(struct request *r, int type)
 {
 	json_t *sid = json_object_get(r->msg, "sid");
 	json_t *room = json_object_get(r->msg, "room");
-	struct sio_socket *s = json_is_string(sid) ? sio_nsp_socket(r->nsp, json_string_value(sid),
-								   json_string_length(sid))
-						   : NULL;
+	struct sio_socket *s = json_is_string(sid) && r->nsp != NULL
+				       ? sio_nsp_socket(r->nsp, json_string_value(sid),
+							json_string_length(sid))
+				       : NULL;
 
-	if (s != NULL && json_is_string(room) && type == REQ_REMOTE_JOIN)
+	if (s == NULL)
+		return;
+	if (json_is_string(room) && type == REQ_REMOTE_JOIN)
 		(void)rooms_join(&r->nsp->rooms, s, &s->rooms, json_string_value(room));
-	else if (s != NULL && json_is_string(room) && type == REQ_REMOTE_LEAVE)
+	else if (json_is_string(room) && type == REQ_REMOTE_LEAVE)
 		(void)rooms_leave(&r->nsp->rooms, s, &s->rooms, json_string_value(room));
-	else if (s != NULL && type == REQ_REMOTE_DISCONNECT)
+	else if (type == REQ_REMOTE_DISCONNECT)
 		sio_socket_disconnect(s, SG_CLOSE_FORCED);
-	if (s != NULL && r->request_id[0]) {
-		sg_buf_append_str(&r->out, "{\"requestId\":");
-		json_js_string(&r->out, r->request_id, strlen(r->request_id));
-		sg_buf_append_char(&r->out, '}');
-		respond(r, r->out.data, r->out.len);
-	}
+	sg_buf_append_char(&r->out, '1');
 }
+
+/* A Node peer's request, parsed once on the worker that holds the request
+ * channel and run by every worker on its own sockets (gather.h); the parts
+ * read it, never write it. */
+struct spread {
+	struct request r;
+	int type;
+	bool legacy;                 /* the pre-8 {sid, room | close} form */
+};
+
+static void spread_part(struct worker *w, const void *ctx, struct sg_buf *out);
+static void spread_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t n);
+static void spread_free(struct spread *sp);
+static void room_names(struct request *r);
+static void legacy_apply(struct request *r, int type);
 
 void cluster_on_request(struct worker *w, struct bridge *b, const char *nsp_name, size_t nsp_len,
 			const char *payload, size_t len)
 {
-	struct request r;
+	struct spread *sp;
+	struct request *r;
 	struct sg_err err = { 0 };
 	json_error_t jerr;
 	json_t *type, *uid, *rid, *opts;
-	int t;
+	struct sio_nsp *nsp = worker_nsp(w, nsp_name, nsp_len);
 
-	memset(&r, 0, sizeof(r));
-	r.w = w;
-	r.b = b;
-	r.nsp = worker_nsp(w, nsp_name, nsp_len);
-	if (r.nsp == NULL)
+	if (nsp == NULL)
 		return;
-	sg_buf_init(&r.out);
-	sg_buf_init(&r.args);
+	sp = sg_calloc(1, sizeof(*sp));
+	r = &sp->r;
+	r->w = w;
+	r->b = b;
+	r->nsp = nsp;
+	sg_buf_init(&r->out);
+	sg_buf_init(&r->args);
 	if (len > 0 && payload[0] == '{') {
-		r.msg = json_loadb(payload, len, 0, &jerr);
+		r->msg = json_loadb(payload, len, 0, &jerr);
 	} else {
 		struct sg_buf text;
 		sg_buf_init(&text);
-		if (bridge_adapter_msgpack_to_json(payload, len, CLUSTER_MAX_ATTACHMENTS, &text, &r.att,
-						   &r.n_att, &err) == 0)
-			r.msg = json_loadb(text.data, text.len, 0, &jerr);
+		if (bridge_adapter_msgpack_to_json(payload, len, CLUSTER_MAX_ATTACHMENTS, &text, &r->att,
+						   &r->n_att, &err) == 0)
+			r->msg = json_loadb(text.data, text.len, 0, &jerr);
 		else
 			snprintf(jerr.text, sizeof(jerr.text), "%.150s", err.msg);
 		sg_buf_fini(&text);
 	}
-	if (!json_is_object(r.msg)) {
+	if (!json_is_object(r->msg)) {
 		log_warn("cluster: dropped a request on %.*s: %s", (int)nsp_len, nsp_name,
-			 r.msg ? "not an object" : jerr.text);
-		goto out;
+			 r->msg ? "not an object" : jerr.text);
+		spread_free(sp);
+		return;
 	}
-	type = json_object_get(r.msg, "type");
-	uid = json_object_get(r.msg, "uid");
-	rid = json_object_get(r.msg, "requestId");
-	opts = json_object_get(r.msg, "opts");
-	r.request_id = json_is_string(rid) ? json_string_value(rid) : "";
-	t = json_is_integer(type) ? (int)json_integer_value(type) : -1;
-	if (json_is_string(uid) && strcmp(json_string_value(uid), bridge_uid(b)) == 0)
-		goto out; /* our own request, come back */
+	type = json_object_get(r->msg, "type");
+	uid = json_object_get(r->msg, "uid");
+	rid = json_object_get(r->msg, "requestId");
+	opts = json_object_get(r->msg, "opts");
+	r->request_id = json_is_string(rid) ? json_string_value(rid) : "";
+	r->request_id_len = strlen(r->request_id);
+	sp->type = json_is_integer(type) ? (int)json_integer_value(type) : -1;
+	if (json_is_string(uid) && strcmp(json_string_value(uid), bridge_uid(b)) == 0) {
+		spread_free(sp); /* our own request, come back */
+		return;
+	}
 	if (json_is_object(opts))
-		read_opts(&r, opts);
+		read_opts(r, opts);
 	else
-		r.timeout_ms = CLUSTER_DEFAULT_ACK_TIMEOUT_MS;
+		r->timeout_ms = CLUSTER_DEFAULT_ACK_TIMEOUT_MS;
 
-	switch (t) {
+	switch (sp->type) {
 	case REQ_SOCKETS:
-		strv_from_json(&r.rooms, json_object_get(r.msg, "rooms"));
-		sg_buf_append_str(&r.out, "{\"requestId\":");
-		json_js_string(&r.out, r.request_id, strlen(r.request_id));
-		sg_buf_append_str(&r.out, ",\"sockets\":[");
-		each_socket(&r, false, add_id);
-		sg_buf_append_str(&r.out, "]}");
-		respond(&r, r.out.data, r.out.len);
+		strv_from_json(&r->rooms, json_object_get(r->msg, "rooms"));
 		break;
 	case REQ_ALL_ROOMS:
-		all_rooms(&r);
+	case REQ_REMOTE_FETCH:
 		break;
 	case REQ_REMOTE_JOIN:
 	case REQ_REMOTE_LEAVE:
 	case REQ_REMOTE_DISCONNECT:
-		if (!json_is_object(opts)) {
-			legacy(&r, t);
-			break;
-		}
-		r.arg = json_object_get(r.msg, "rooms");
-		r.close = json_is_true(json_object_get(r.msg, "close"));
-		each_socket(&r, false,
-			    t == REQ_REMOTE_JOIN ? do_join
-			    : t == REQ_REMOTE_LEAVE ? do_leave : do_disconnect);
-		break;
-	case REQ_REMOTE_FETCH:
-		sg_buf_append_str(&r.out, "{\"requestId\":");
-		json_js_string(&r.out, r.request_id, strlen(r.request_id));
-		sg_buf_append_str(&r.out, ",\"sockets\":[");
-		each_socket(&r, false, add_description);
-		sg_buf_append_str(&r.out, "]}");
-		respond(&r, r.out.data, r.out.len);
+		sp->legacy = !json_is_object(opts);
+		r->arg = json_object_get(r->msg, "rooms");
+		r->close = json_is_true(json_object_get(r->msg, "close"));
 		break;
 	case REQ_SERVER_SIDE_EMIT:
 		/* For the servers themselves: siogate hands it to the backends
 		 * through events.forward; without a rule, like a Node server
 		 * without a listener, nothing answers. */
-		if (!forward_server_event(w, r.nsp->name, json_object_get(r.msg, "data"), r.request_id,
-					  json_is_string(uid) ? json_string_value(uid) : ""))
-			log_debug("cluster: server-side emit on %s: no events.forward rule", r.nsp->name);
-		break;
+		if (!forward_server_event(w, r->nsp->name, json_object_get(r->msg, "data"),
+					  r->request_id, json_is_string(uid) ? json_string_value(uid) : ""))
+			log_debug("cluster: server-side emit on %s: no events.forward rule", r->nsp->name);
+		spread_free(sp);
+		return;
 	case REQ_BROADCAST: {
-		json_t *packet = json_object_get(r.msg, "packet");
+		json_t *packet = json_object_get(r->msg, "packet");
 		if (!json_is_object(packet) || !json_is_array(json_object_get(packet, "data")) ||
-		    !r.request_id[0]) {
+		    !r->request_id[0]) {
 			log_warn("cluster: dropped a malformed broadcast request");
-			break;
+			spread_free(sp);
+			return;
 		}
-		json_js_value(&r.args, json_object_get(packet, "data"));
-		for (size_t i = 0; i < r.n_att; i++) {
-			r.satt[i].data = (const char *)r.att[i].data;
-			r.satt[i].len = r.att[i].len;
+		json_js_value(&r->args, json_object_get(packet, "data"));
+		for (size_t i = 0; i < r->n_att; i++) {
+			r->satt[i].data = (const char *)r->att[i].data;
+			r->satt[i].len = r->att[i].len;
 		}
-		r.request_id_len = strlen(r.request_id);
-		each_socket(&r, true, do_broadcast);
-		sg_buf_printf(&r.out, "{\"type\":8,\"requestId\":");
-		json_js_string(&r.out, r.request_id, strlen(r.request_id));
-		sg_buf_printf(&r.out, ",\"clientCount\":%zu}", r.count);
-		respond(&r, r.out.data, r.out.len);
 		break;
 	}
 	default:
-		log_debug("cluster: request type %d on %s ignored", t, r.nsp->name);
+		log_debug("cluster: request type %d on %s ignored", sp->type, r->nsp->name);
+		spread_free(sp);
+		return;
+	}
+	gather(w, -1, spread_part, spread_done, sp);
+}
+
+/* On each worker: the request applied to its sockets; out gets the ids,
+ * descriptions or room names (comma-separated JSON), or the count. */
+static void spread_part(struct worker *w, const void *ctx, struct sg_buf *out)
+{
+	const struct spread *sp = ctx;
+	struct request r = sp->r;
+
+	r.w = w;
+	r.nsp = worker_nsp(w, sp->r.nsp->name, sp->r.nsp->name_len);
+	r.count = 0;
+	sg_buf_init(&r.out);
+	switch (sp->type) {
+	case REQ_SOCKETS:
+		each_socket(&r, false, add_id);
+		break;
+	case REQ_REMOTE_FETCH:
+		each_socket(&r, false, add_description);
+		break;
+	case REQ_ALL_ROOMS:
+		room_names(&r);
+		break;
+	case REQ_REMOTE_JOIN:
+	case REQ_REMOTE_LEAVE:
+	case REQ_REMOTE_DISCONNECT:
+		if (sp->legacy)
+			legacy_apply(&r, sp->type);
+		else
+			each_socket(&r, false,
+				    sp->type == REQ_REMOTE_JOIN ? do_join
+				    : sp->type == REQ_REMOTE_LEAVE ? do_leave : do_disconnect);
+		break;
+	case REQ_BROADCAST:
+		each_socket(&r, true, do_broadcast);
+		sg_buf_printf(&r.out, "%zu", r.count);
+		break;
+	default:
 		break;
 	}
-out:
-	json_decref(r.msg);
-	sg_strv_free(&r.rooms);
-	sg_strv_free(&r.except);
-	bridge_adapter_attachments_free(r.att, r.n_att);
-	sg_buf_fini(&r.args);
+	sg_buf_append(out, r.out.data, r.out.len);
 	sg_buf_fini(&r.out);
+}
+
+/* Every worker answered: one response for the whole process. */
+static void spread_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t n)
+{
+	struct spread *sp = ctx;
+	struct request *r = &sp->r;
+	unsigned long long count = 0;
+	bool first = true, found = false;
+
+	SG_UNUSED(w);
+	sg_buf_reset(&r->out);
+	sg_buf_append_str(&r->out, "{\"requestId\":");
+	json_js_string(&r->out, r->request_id, r->request_id_len);
+	switch (sp->type) {
+	case REQ_SOCKETS:
+	case REQ_REMOTE_FETCH:
+	case REQ_ALL_ROOMS:
+		sg_buf_append_str(&r->out, sp->type == REQ_ALL_ROOMS ? ",\"rooms\":[" : ",\"sockets\":[");
+		for (size_t i = 0; i < n; i++) {
+			if (parts[i].len == 0)
+				continue;
+			if (!first)
+				sg_buf_append_char(&r->out, ',');
+			first = false;
+			sg_buf_append(&r->out, parts[i].data, parts[i].len);
+		}
+		sg_buf_append_str(&r->out, "]}");
+		respond(r, r->out.data, r->out.len);
+		break;
+	case REQ_BROADCAST:
+		for (size_t i = 0; i < n; i++)
+			count += parts[i].len ? strtoull(parts[i].data, NULL, 10) : 0;
+		sg_buf_reset(&r->out);
+		sg_buf_printf(&r->out, "{\"type\":8,\"requestId\":");
+		json_js_string(&r->out, r->request_id, r->request_id_len);
+		sg_buf_printf(&r->out, ",\"clientCount\":%llu}", count);
+		respond(r, r->out.data, r->out.len);
+		break;
+	default: /* join, leave, disconnect: only the legacy form answers */
+		for (size_t i = 0; i < n; i++)
+			found = found || parts[i].len > 0;
+		if (sp->legacy && found && r->request_id[0]) {
+			sg_buf_append_char(&r->out, '}');
+			respond(r, r->out.data, r->out.len);
+		}
+		break;
+	}
+	spread_free(sp);
+}
+
+static void spread_free(struct spread *sp)
+{
+	json_decref(sp->r.msg);
+	sg_strv_free(&sp->r.rooms);
+	sg_strv_free(&sp->r.except);
+	bridge_adapter_attachments_free(sp->r.att, sp->r.n_att);
+	sg_buf_fini(&sp->r.args);
+	sg_buf_fini(&sp->r.out);
+	free(sp);
 }
 
 size_t cluster_broadcast(struct worker *w, const struct emit_msg *m, bool *published)
@@ -615,7 +705,7 @@ void cluster_fetch_remote(struct worker *w, cluster_fetch_cb cb, void *arg)
 	f->cb = cb;
 	f->arg = arg;
 	sg_buf_init(&f->sockets);
-	sg_id_new(f->request_id, &w->id_counter);
+	sg_id_new(f->request_id, w->index, &w->id_counter);
 	f->timer = event_new(w->base, -1, 0, on_fetch_timeout, f);
 	f->next = w->fetches;
 	w->fetches = f;

@@ -20,8 +20,11 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "admission.h"
 #include "eio.h"
 #include "http.h"
+#include "ids.h"
+#include "inbox.h"
 #include "log.h"
 #include "worker.h"
 #include "ws.h"
@@ -30,7 +33,9 @@
 #define SG_HTTP_MAX_HEAD 16384
 
 static void on_read(struct bufferevent *bev, void *arg);
-static int ip_admit(struct worker *w, struct conn *c);
+static int start(struct conn *c, int fd, SSL *ssl, int ssl_state);
+static void hand_over(struct conn *c, size_t to);
+static int owner_elsewhere(const struct conn *c, const struct http_request *req);
 static void linger(struct conn *c);
 static void ip_release(struct worker *w, struct conn *c);
 static void on_write(struct bufferevent *bev, void *arg);
@@ -53,18 +58,59 @@ static struct conn *from_arg(void *arg)
 	return c;
 }
 
-struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, int salen,
-		      bool admin)
+/* addr ("127.0.0.1", "::1") and peer (address:port, for logs) of sa. */
+static void name_peer(const struct sockaddr *sa, char *addr, size_t alen, char *peer, size_t plen)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		snprintf(peer, plen, "%s:%d", host, ntohs(in->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		snprintf(peer, plen, "[%s]:%d", host, ntohs(in6->sin6_port));
+	} else {
+		snprintf(peer, plen, "unix");
+	}
+	snprintf(addr, alen, "%s", host);
+}
+
+int conn_admit(struct worker *w, int fd, const struct sockaddr *sa, struct ip_count **ip)
+{
+	char addr[48], peer[56];
+	enum sg_close why;
+
+	*ip = NULL;
+	if (w->shutting_down) {
+		w->stats.closes[SG_CLOSE_CONNECTION_LIMIT]++;
+		log_warn("refusing a connection: shutting down");
+		close(fd);
+		return -1;
+	}
+	name_peer(sa, addr, sizeof(addr), peer, sizeof(peer));
+	if (admission_enter(w->admission, w->cfg, addr, ip, &why) == 0)
+		return 0;
+	w->stats.closes[why]++;
+	if (why == SG_CLOSE_PER_IP_LIMIT)
+		log_warn("refusing a connection from %s: limits.per_ip (%u) reached", addr,
+			 w->cfg->limits.per_ip);
+	else
+		log_warn("refusing a connection: server.max_connections reached");
+	close(fd);
+	return -1;
+}
+
+struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, bool admin,
+		      struct ip_count *ip)
 {
 	struct conn *c;
-	char host[INET6_ADDRSTRLEN] = "?";
-	int port = 0;
 
-	SG_UNUSED(salen);
-	if (w->shutting_down || (!admin && w->n_conns >= w->cfg->server.max_connections)) {
+	if (w->shutting_down) {
 		w->stats.closes[SG_CLOSE_CONNECTION_LIMIT]++;
-		log_warn("refusing a connection: %s",
-			 w->shutting_down ? "shutting down" : "server.max_connections reached");
+		log_warn("refusing a connection: shutting down");
+		admission_leave(w->admission, ip);
 		close(fd);
 		return NULL;
 	}
@@ -74,28 +120,8 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, int s
 	c->admin = admin;
 	c->serial = ++w->conn_serial;
 	c->state = CONN_HTTP;
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-		port = ntohs(in->sin_port);
-		snprintf(c->peer, sizeof(c->peer), "%s:%d", host, port);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-		port = ntohs(in6->sin6_port);
-		snprintf(c->peer, sizeof(c->peer), "[%s]:%d", host, port);
-	} else {
-		snprintf(c->peer, sizeof(c->peer), "unix");
-	}
-	snprintf(c->addr, sizeof(c->addr), "%s", host);
-	if (!admin && ip_admit(w, c) != 0) {
-		w->stats.closes[SG_CLOSE_PER_IP_LIMIT]++;
-		log_warn("refusing a connection from %s: limits.per_ip (%u) reached", c->addr,
-			 w->cfg->limits.per_ip);
-		close(fd);
-		free(c);
-		return NULL;
-	}
+	c->ip = ip;
+	name_peer(sa, c->addr, sizeof(c->addr), c->peer, sizeof(c->peer));
 	{
 		/* small frames go out at once: Nagle would hold a message while an
 		 * earlier one waits for its ACK (Node sets noDelay too) */
@@ -105,14 +131,13 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, int s
 	if (!admin && w->tls != NULL) {
 		SSL *ssl = SSL_new(w->tls);
 		c->secure = true;
-		c->bev = ssl ? bufferevent_openssl_socket_new(w->base, fd, ssl,
-							      BUFFEREVENT_SSL_ACCEPTING,
-							      BEV_OPT_CLOSE_ON_FREE)
-			     : NULL;
-		if (c->bev == NULL && ssl != NULL)
-			SSL_free(ssl);
-	} else {
-		c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+		if (ssl == NULL || start(c, fd, ssl, BUFFEREVENT_SSL_ACCEPTING) != 0) {
+			if (ssl != NULL)
+				SSL_free(ssl);
+			c->bev = NULL;
+		}
+	} else if (start(c, fd, NULL, 0) != 0) {
+		c->bev = NULL;
 	}
 	if (c->bev == NULL) {
 		log_error("bufferevent_socket_new failed for %s", c->peer);
@@ -121,6 +146,22 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, int s
 		free(c);
 		return NULL;
 	}
+	w->stats.connections++;
+	return c;
+}
+
+/* Puts c on fd (and ssl, in state) into the worker: its bufferevent, which
+ * owns neither (conn_free closes them, unless the connection was handed to
+ * another worker), its limits and its list. */
+static int start(struct conn *c, int fd, SSL *ssl, int ssl_state)
+{
+	struct worker *w = c->w;
+
+	c->bev = ssl ? bufferevent_openssl_socket_new(w->base, fd, ssl,
+						      (enum bufferevent_ssl_state)ssl_state, 0)
+		     : bufferevent_socket_new(w->base, fd, 0);
+	if (c->bev == NULL)
+		return -1;
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
 	/* Head must arrive within the idle timeout (slow-header clients). */
 	bufferevent_set_timeouts(c->bev, w->tv_http_idle, NULL);
@@ -134,7 +175,7 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, int s
 	 * and the bufferevent writes only what the kernel did not take, so the
 	 * poller is not touched for every message.  TLS and admin connections
 	 * are written by their bufferevent. */
-	c->direct = !c->secure && !admin;
+	c->direct = !c->secure && !c->admin;
 	if (c->direct)
 		evbuffer_add_cb(bufferevent_get_output(c->bev), on_output_added, c);
 	bufferevent_enable(c->bev, c->direct ? EV_READ : EV_READ | EV_WRITE);
@@ -143,8 +184,110 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, int s
 		w->conns->prev = c;
 	w->conns = c;
 	w->n_conns++;
-	w->stats.connections++;
-	return c;
+	return 0;
+}
+
+/* A request for a session of another worker: the connection moves there,
+ * with what it read and what it still has to write (see conn_hand_over). */
+struct handover {
+	struct job job;
+	int fd;
+	SSL *ssl;
+	struct ip_count *ip;
+	int64_t head_start_ms;
+	struct sg_buf in, out;
+	char addr[48];
+	char peer[56];
+};
+
+static void adopt(struct worker *w, struct job *j);
+
+static void hand_over(struct conn *c, size_t to)
+{
+	struct worker *w = c->w;
+	struct handover *h = sg_calloc(1, sizeof(*h));
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	h->job.run = adopt;
+	h->fd = bufferevent_getfd(c->bev);
+	h->ssl = c->secure ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+	h->ip = c->ip;
+	h->head_start_ms = c->head_start_ms;
+	c->ip = NULL; /* the limits count it once, wherever it is */
+	memcpy(h->addr, c->addr, sizeof(h->addr));
+	memcpy(h->peer, c->peer, sizeof(h->peer));
+	sg_buf_init(&h->in);
+	sg_buf_init(&h->out);
+	/* off this loop's poller before the other loop adds the socket */
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	evbuffer_unfreeze(out, 1);
+	sg_buf_reserve(&h->out, evbuffer_get_length(out));
+	h->out.len = (size_t)evbuffer_remove(out, h->out.data, evbuffer_get_length(out));
+	sg_buf_reserve(&h->in, evbuffer_get_length(in));
+	h->in.len = (size_t)evbuffer_remove(in, h->in.data, evbuffer_get_length(in));
+	c->handed_over = true;
+	c->state = CONN_FLUSHING; /* conn_close: no log line, no count */
+	conn_close(c, SG_CLOSE_HTTP_DONE);
+	w->stats.handovers++;
+	inbox_post(w->siblings[to]->inbox, &h->job);
+}
+
+static void adopt(struct worker *w, struct job *j)
+{
+	struct handover *h = (struct handover *)j;
+	struct conn *c = sg_calloc(1, sizeof(*c));
+
+	c->magic = CONN_MAGIC;
+	c->w = w;
+	c->serial = ++w->conn_serial;
+	c->state = CONN_HTTP;
+	c->secure = h->ssl != NULL;
+	c->ip = h->ip;
+	memcpy(c->addr, h->addr, sizeof(c->addr));
+	memcpy(c->peer, h->peer, sizeof(c->peer));
+	if (start(c, h->fd, h->ssl, BUFFEREVENT_SSL_OPEN) != 0) {
+		log_error("bufferevent_socket_new failed for %s", c->peer);
+		ip_release(w, c);
+		if (h->ssl != NULL)
+			SSL_free(h->ssl);
+		close(h->fd);
+		free(c);
+	} else {
+		struct evbuffer *in = bufferevent_get_input(c->bev);
+		c->head_start_ms = h->head_start_ms;
+		if (h->out.len > 0)
+			evbuffer_add(bufferevent_get_output(c->bev), h->out.data, h->out.len);
+		/* the bufferevent keeps the end of its input frozen between its
+		 * own reads */
+		evbuffer_unfreeze(in, 0);
+		evbuffer_add(in, h->in.data, h->in.len);
+		evbuffer_freeze(in, 0);
+		read_request(c);
+	}
+	sg_buf_fini(&h->in);
+	sg_buf_fini(&h->out);
+	free(h);
+}
+
+/* The worker that owns the session a request names (sid=), when that is
+ * another worker of this process; -1 otherwise (this worker answers, even
+ * an unknown sid). */
+static int owner_elsewhere(const struct conn *c, const struct http_request *req)
+{
+	const struct worker *w = c->w;
+	struct sg_buf sid;
+	int owner = -1;
+
+	if (w->n_workers < 2 || c->admin)
+		return -1;
+	sg_buf_init(&sid);
+	if (http_query_get(req->query, req->query_len, "sid", &sid) == 1)
+		owner = sg_id_worker(sid.data, sid.len);
+	sg_buf_fini(&sid);
+	if (owner < 0 || (size_t)owner >= w->n_workers || owner == w->index)
+		return -1;
+	return owner;
 }
 
 struct conn *conn_find_held(struct worker *w, uint64_t serial)
@@ -165,40 +308,10 @@ struct evbuffer *conn_output(struct conn *c)
 	return bufferevent_get_output(c->bev);
 }
 
-/* limits.per_ip: counts this connection against its address. */
-static int ip_admit(struct worker *w, struct conn *c)
-{
-	size_t len = strlen(c->addr);
-	struct ip_count *ip = hmap_get(&w->per_ip, c->addr, len);
-
-	if (ip == NULL) {
-		ip = sg_calloc(1, sizeof(*ip) + len + 1);
-		memcpy(ip->addr, c->addr, len + 1);
-		hmap_put(&w->per_ip, ip->addr, len, ip);
-	}
-	if (w->cfg->limits.per_ip > 0 && ip->n >= w->cfg->limits.per_ip) {
-		if (ip->n == 0) {
-			hmap_del(&w->per_ip, ip->addr, len);
-			free(ip);
-		}
-		return -1;
-	}
-	ip->n++;
-	c->ip = ip;
-	return 0;
-}
-
 static void ip_release(struct worker *w, struct conn *c)
 {
-	struct ip_count *ip = c->ip;
-
-	if (ip == NULL)
-		return;
+	admission_leave(w->admission, c->ip);
 	c->ip = NULL;
-	if (--ip->n == 0) {
-		hmap_del(&w->per_ip, ip->addr, strlen(ip->addr));
-		free(ip);
-	}
 }
 
 void conn_close_later(struct conn *c, enum sg_close reason)
@@ -395,9 +508,18 @@ void conn_free(struct conn *c)
 	if (c->ws)
 		ws_free(c->ws);
 	free(c->reply_headers);
+	int fd = bufferevent_getfd(c->bev);
+	SSL *ssl = c->secure ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+
 	if (c->direct)
 		evbuffer_remove_cb(bufferevent_get_output(c->bev), on_output_added, c);
 	bufferevent_free(c->bev);
+	if (!c->handed_over) {
+		if (ssl != NULL)
+			SSL_free(ssl);
+		if (fd >= 0)
+			close(fd);
+	}
 	c->magic = 0;
 	free(c);
 }
@@ -497,7 +619,7 @@ static void read_request(struct conn *c)
 	struct http_request req;
 	struct sg_err err = { 0 };
 	size_t body_len = 0, total;
-	int status = 400;
+	int status = 400, owner;
 	const char *p;
 	int rc;
 
@@ -539,6 +661,11 @@ static void read_request(struct conn *c)
 		/* the head moved: parse again in the contiguous copy */
 		if (http_request_parse(p, total, SG_HTTP_MAX_HEAD, &req, &status, &err) != 1)
 			sg_fatal("request head changed while reading its body");
+	}
+	owner = owner_elsewhere(c, &req);
+	if (owner >= 0) {
+		hand_over(c, (size_t)owner);
+		return;
 	}
 	/* No timeouts once a request is in: the protocol layers own them. */
 	bufferevent_set_timeouts(c->bev, NULL, NULL);

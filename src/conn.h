@@ -47,6 +47,8 @@ struct conn {
 	bool direct;                   /* plain TCP written by the worker's flush (see
 					  conn_flush_dirty), not by the bufferevent */
 	bool dirty;                    /* on worker->dirty */
+	bool handed_over;              /* its socket moved to another worker (conn_free
+					  leaves it open) */
 	struct conn *dirty_prev, *dirty_next;
 	struct conn *prev, *next;      /* worker->conns */
 	struct conn *dead_next;        /* worker->dead_conns, or worker->close_later */
@@ -60,11 +62,18 @@ struct conn {
 	char peer[56];                 /* address:port for logs */
 };
 
-/* Takes ownership of fd; admin: accepted on the admin listener (exempt
- * from server.max_connections, routed to admin.c).  Returns NULL (fd
- * closed) when the worker refuses it (connection limit). */
-struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, int salen,
-		      bool admin);
+struct ip_count;
+
+/* Counts a newly accepted fd against the process's limits (admission.h),
+ * as soon as it is accepted, whichever worker it goes to.  Returns 0 with
+ * *ip to pass to conn_new(), or -1 (counted, logged, fd closed). */
+int conn_admit(struct worker *w, int fd, const struct sockaddr *sa, struct ip_count **ip);
+
+/* Takes ownership of fd and ip (admitted by conn_admit; NULL for admin
+ * connections, which are exempt from the limits and routed to admin.c).
+ * Returns NULL (fd closed) when the worker is shutting down. */
+struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, bool admin,
+		      struct ip_count *ip);
 
 /* Ends the connection at the end of this loop turn: for callers in the
  * middle of iterating what the close would change (a broadcast). */

@@ -215,7 +215,7 @@ static struct eio_session *session_new(struct worker *w, struct conn *c,
 	s->head_len = req->head_len;
 	snprintf(s->addr, sizeof(s->addr), "%s", c->addr);
 	snprintf(s->peer, sizeof(s->peer), "%s", c->peer);
-	sg_id_new(s->sid, &w->id_counter);
+	sg_id_new(s->sid, w->index, &w->id_counter);
 	s->heartbeat = event_new(w->base, -1, 0, on_heartbeat, s);
 	hmap_put(&w->sessions_by_sid, s->sid, SG_ID_LEN, s);
 	s->next = w->sessions;

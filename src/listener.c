@@ -1,7 +1,8 @@
 /*
  * listener.c: listening sockets (see listener.h).  Accepted sockets are
- * handed to conn_new() at once; accept errors such as EMFILE are logged and
- * the listener backs off briefly instead of spinning.
+ * admitted against the limits and handed to the next worker's conn_new()
+ * at once; accept errors such as EMFILE are logged and the listener backs
+ * off briefly instead of spinning.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,11 +15,13 @@
 #include "listener.h"
 
 #include "conn.h"
+#include "inbox.h"
 #include "log.h"
 #include "worker.h"
 
 struct listener {
-	struct worker *w;
+	struct worker *w;              /* accepts on this worker's loop */
+	size_t next;                   /* the worker the next connection goes to */
 	struct evconnlistener *l;
 	struct event *resume;
 	bool admin;
@@ -101,16 +104,54 @@ struct listener *listener_new(struct worker *w, const char *addr, bool admin,
 	return l;
 }
 
+/* A connection accepted here for another worker. */
+struct accepted {
+	struct job job;
+	int fd;
+	struct ip_count *ip;
+	struct sockaddr_storage ss;
+};
+
+static void on_accepted(struct worker *w, struct job *j)
+{
+	struct accepted *a = (struct accepted *)j;
+
+	(void)conn_new(w, a->fd, (struct sockaddr *)&a->ss, false, a->ip);
+	free(a);
+}
+
+/* Connections go to the workers in turn; admin connections stay here. */
 static void on_accept(struct evconnlistener *el, evutil_socket_t fd, struct sockaddr *sa,
 		      int salen, void *arg)
 {
 	struct listener *l = arg;
+	struct worker *to = l->w;
+	struct accepted *a;
 
-	struct conn *c;
+	struct ip_count *ip = NULL;
 
 	SG_UNUSED(el);
-	c = conn_new(l->w, fd, sa, salen, l->admin);
-	SG_UNUSED(c);
+	if (l->admin) {
+		(void)conn_new(l->w, fd, sa, true, NULL);
+		return;
+	}
+	/* counted now, in the order of accepting, wherever it goes */
+	if (conn_admit(l->w, fd, sa, &ip) != 0)
+		return;
+	if (l->w->n_workers > 1) {
+		to = l->w->siblings[l->next];
+		l->next = (l->next + 1) % l->w->n_workers;
+	}
+	if (to == l->w || salen < 0 || (size_t)salen > sizeof(a->ss)) {
+		(void)conn_new(l->w, fd, sa, false, ip);
+		return;
+	}
+	a = sg_calloc(1, sizeof(*a));
+	a->job.run = on_accepted;
+	a->fd = fd;
+	a->ip = ip;
+	memcpy(&a->ss, sa, (size_t)salen);
+	inbox_post(to->inbox, &a->job);
 }
 
 static void on_error(struct evconnlistener *el, void *arg)

@@ -13,6 +13,7 @@
 #include "bridge.h"
 #include "close.h"
 #include "eio.h"
+#include "hmap.h"
 #include "rooms.h"
 #include "session.h"
 #include "sio.h"
@@ -35,9 +36,22 @@ static const struct {
 #undef COUNTER
 };
 
+/* What a worker reports (metrics_snapshot), followed by its room names
+ * (uint32 namespace index, uint32 length, the name) when it has siblings. */
+struct snapshot {
+	struct worker_stats stats;
+	uint64_t conns, polling, websocket, rooms;
+	bool has_bridge;
+	struct bridge_stats bridge;
+};
+
 static void head(struct sg_buf *out, const char *name, const char *type, const char *help);
+static const struct snapshot *snap(const struct sg_buf *b);
+static uint64_t count_rooms(const struct sg_buf *snapshots, size_t n);
+static void render_gauges(struct sg_buf *out, const struct sg_buf *snapshots, size_t n);
+static void render_bridge(struct sg_buf *out, const struct sg_buf *snapshots, size_t n);
 static void render_process(struct sg_buf *out);
-static void render_hist(struct sg_buf *out, struct worker *const *workers, size_t n,
+static void render_hist(struct sg_buf *out, const struct sg_buf *snapshots, size_t n,
 			const char *name, const char *help, size_t which);
 
 void metrics_observe(struct sg_hist *h, double seconds)
@@ -53,7 +67,7 @@ void metrics_observe(struct sg_hist *h, double seconds)
 }
 
 /* One histogram over every worker; `which` picks it from worker_stats. */
-static void render_hist(struct sg_buf *out, struct worker *const *workers, size_t n,
+static void render_hist(struct sg_buf *out, const struct sg_buf *snapshots, size_t n,
 			const char *name, const char *help, size_t which)
 {
 	uint64_t cum = 0;
@@ -63,7 +77,8 @@ static void render_hist(struct sg_buf *out, struct worker *const *workers, size_
 	head(out, name, "histogram", help);
 	for (size_t b = 0; b <= SG_ARRAY_LEN(verify_buckets); b++) {
 		for (k = 0; k < n; k++)
-			cum += ((const struct sg_hist *)((const char *)&workers[k]->stats + which))->buckets[b];
+			cum += ((const struct sg_hist *)((const char *)&snap(&snapshots[k])->stats +
+							 which))->buckets[b];
 		if (b < SG_ARRAY_LEN(verify_buckets))
 			sg_buf_printf(out, "%s_bucket{le=\"%g\"} %llu\n", name, verify_buckets[b],
 				      (unsigned long long)cum);
@@ -71,7 +86,8 @@ static void render_hist(struct sg_buf *out, struct worker *const *workers, size_
 			sg_buf_printf(out, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cum);
 	}
 	for (k = 0; k < n; k++)
-		sum += ((const struct sg_hist *)((const char *)&workers[k]->stats + which))->sum_s;
+		sum += ((const struct sg_hist *)((const char *)&snap(&snapshots[k])->stats + which))
+			       ->sum_s;
 	sg_buf_printf(out, "%s_sum %.9f\n%s_count %llu\n", name, sum, name, (unsigned long long)cum);
 }
 
@@ -80,8 +96,81 @@ static void head(struct sg_buf *out, const char *name, const char *type, const c
 	sg_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-void metrics_render(struct sg_buf *out, struct worker *const *workers, size_t n,
-		    const struct bridge_stats *bridge)
+static const struct snapshot *snap(const struct sg_buf *b)
+{
+	return (const struct snapshot *)b->data;
+}
+
+void metrics_snapshot(struct worker *w, struct sg_buf *out)
+{
+	struct snapshot sn;
+	const struct hmap_entry *e;
+
+	memset(&sn, 0, sizeof(sn));
+	sn.stats = w->stats;
+	sn.conns = w->n_conns;
+	for (struct eio_session *s = w->sessions; s; s = s->next) {
+		if (s->transport == EIO_POLLING)
+			sn.polling++;
+		else
+			sn.websocket++;
+	}
+	for (size_t j = 0; j < w->n_nsps; j++)
+		sn.rooms += w->nsps[j]->rooms.by_name.len;
+	sn.has_bridge = w->bridge != NULL;
+	if (w->bridge != NULL)
+		bridge_get_stats(w->bridge, &sn.bridge);
+	sg_buf_append(out, &sn, sizeof(sn));
+	for (size_t j = 0; j < w->n_nsps && w->n_workers > 1; j++) {
+		for (size_t it = 0; hmap_next(&w->nsps[j]->rooms.by_name, &it, &e);) {
+			uint32_t h[2] = { (uint32_t)j, e->key_len };
+			sg_buf_append(out, h, sizeof(h));
+			sg_buf_append(out, e->key, e->key_len);
+		}
+	}
+}
+
+/* Rooms with members somewhere in the process: a room on two workers is
+ * one room. */
+static uint64_t count_rooms(const struct sg_buf *snapshots, size_t n)
+{
+	struct hmap seen;
+	struct sg_buf key;
+	uint64_t rooms = 0;
+
+	if (n == 1)
+		return snap(&snapshots[0])->rooms;
+	hmap_init(&seen);
+	sg_buf_init(&key);
+	for (size_t k = 0; k < n; k++) {
+		const struct sg_buf *b = &snapshots[k];
+		for (size_t off = sizeof(struct snapshot); off + 8 <= b->len;) {
+			uint32_t h[2];
+			memcpy(h, b->data + off, sizeof(h));
+			off += sizeof(h);
+			sg_buf_reset(&key);
+			sg_buf_append(&key, h, sizeof(h[0]));
+			sg_buf_append(&key, b->data + off, h[1]);
+			off += h[1];
+			if (hmap_get(&seen, key.data, key.len) == NULL) {
+				char *k2 = sg_malloc(key.len);
+				memcpy(k2, key.data, key.len); /* binary: not a string */
+				hmap_put(&seen, k2, key.len, k2);
+				rooms++;
+			}
+		}
+	}
+	{
+		const struct hmap_entry *e;
+		for (size_t it = 0; hmap_next(&seen, &it, &e);)
+			free(e->value);
+	}
+	hmap_fini(&seen);
+	sg_buf_fini(&key);
+	return rooms;
+}
+
+void metrics_render(struct sg_buf *out, const struct sg_buf *snapshots, size_t n)
 {
 	const char *prev = "";
 	uint64_t sum;
@@ -90,7 +179,7 @@ void metrics_render(struct sg_buf *out, struct worker *const *workers, size_t n,
 	for (size_t i = 0; i < SG_ARRAY_LEN(counters); i++) {
 		sum = 0;
 		for (k = 0; k < n; k++)
-			sum += *(const uint64_t *)((const char *)&workers[k]->stats +
+			sum += *(const uint64_t *)((const char *)&snap(&snapshots[k])->stats +
 						   counters[i].offset);
 		if (strcmp(prev, counters[i].name) != 0)
 			head(out, counters[i].name, "counter", counters[i].help);
@@ -106,7 +195,7 @@ void metrics_render(struct sg_buf *out, struct worker *const *workers, size_t n,
 	for (int r = 0; r < SG_CLOSE__COUNT; r++) {
 		sum = 0;
 		for (k = 0; k < n; k++)
-			sum += workers[k]->stats.closes[r];
+			sum += snap(&snapshots[k])->stats.closes[r];
 		sg_buf_printf(out, "siogate_closes_total{reason=\"%s\"} %llu\n",
 			      sg_close_text((enum sg_close)r), (unsigned long long)sum);
 	}
@@ -115,73 +204,90 @@ void metrics_render(struct sg_buf *out, struct worker *const *workers, size_t n,
 	for (int st = SESSION_UNAUTHORIZED; st <= SESSION_AUTHENTICATED; st++) {
 		sum = 0;
 		for (k = 0; k < n; k++)
-			sum += workers[k]->stats.sockets_by_state[st];
+			sum += snap(&snapshots[k])->stats.sockets_by_state[st];
 		sg_buf_printf(out, "siogate_clients{state=\"%s\"} %llu\n",
 			      session_state_name((enum session_state)st), (unsigned long long)sum);
 	}
-	{
-		uint64_t conns = 0, polling = 0, websocket = 0, rooms = 0;
-		for (k = 0; k < n; k++) {
-			conns += workers[k]->n_conns;
-			for (struct eio_session *s = workers[k]->sessions; s; s = s->next) {
-				if (s->transport == EIO_POLLING)
-					polling++;
-				else
-					websocket++;
-			}
-			for (size_t j = 0; j < workers[k]->n_nsps; j++)
-				rooms += workers[k]->nsps[j]->rooms.by_name.len;
-		}
-		head(out, "siogate_open_connections", "gauge", "Open TCP connections");
-		sg_buf_printf(out, "siogate_open_connections %llu\n", (unsigned long long)conns);
-		head(out, "siogate_sessions", "gauge", "Engine.IO sessions, by transport");
-		sg_buf_printf(out, "siogate_sessions{transport=\"polling\"} %llu\n",
-			      (unsigned long long)polling);
-		sg_buf_printf(out, "siogate_sessions{transport=\"websocket\"} %llu\n",
-			      (unsigned long long)websocket);
-		head(out, "siogate_rooms", "gauge", "Rooms with members (socket id rooms excluded)");
-		sg_buf_printf(out, "siogate_rooms %llu\n", (unsigned long long)rooms);
-	}
-
+	render_gauges(out, snapshots, n);
 	render_process(out);
-	render_hist(out, workers, n, "siogate_verifier_seconds", "Time the verifier took to decide",
+	render_hist(out, snapshots, n, "siogate_verifier_seconds", "Time the verifier took to decide",
 		    offsetof(struct worker_stats, verify));
-	render_hist(out, workers, n, "siogate_broadcast_fanout_seconds",
+	render_hist(out, snapshots, n, "siogate_broadcast_fanout_seconds",
 		    "Time to queue a broadcast's frames for every local recipient",
 		    offsetof(struct worker_stats, fanout));
+	render_bridge(out, snapshots, n);
+}
 
-	if (bridge != NULL) {
-		head(out, "siogate_redis_up", "gauge", "Redis links up (1) or down (0)");
-		sg_buf_printf(out, "siogate_redis_up{link=\"subscriber\"} %d\n", bridge->subscriber_up);
-		sg_buf_printf(out, "siogate_redis_up{link=\"publisher\"} %d\n", bridge->publisher_up);
-		head(out, "siogate_redis_reconnects_total", "counter", "Redis connections lost");
-		sg_buf_printf(out, "siogate_redis_reconnects_total %llu\n",
-			      (unsigned long long)bridge->reconnects);
-		head(out, "siogate_redis_messages_total", "counter",
-		     "Messages received from Redis, by outcome");
-		sg_buf_printf(out, "siogate_redis_messages_total{outcome=\"received\"} %llu\n",
-			      (unsigned long long)bridge->received);
-		sg_buf_printf(out, "siogate_redis_messages_total{outcome=\"bad\"} %llu\n",
-			      (unsigned long long)bridge->bad_messages);
-		head(out, "siogate_redis_publishes_total", "counter", "Publishes to Redis, by outcome");
-		sg_buf_printf(out, "siogate_redis_publishes_total{outcome=\"sent\"} %llu\n",
-			      (unsigned long long)bridge->published);
-		sg_buf_printf(out, "siogate_redis_publishes_total{outcome=\"dropped\"} %llu\n",
-			      (unsigned long long)bridge->publish_dropped);
-		head(out, "siogate_cluster_members", "gauge",
-		     "Live siogate instances on this Redis and JSON channel, by state");
-		sg_buf_printf(out, "siogate_cluster_members{state=\"ready\"} %zu\n",
-			      bridge->members_ready);
-		sg_buf_printf(out, "siogate_cluster_members{state=\"settling\"} %zu\n",
-			      bridge->members_settling);
-		head(out, "siogate_json_relay", "gauge",
-		     "1 when this instance re-publishes JSON-channel messages for Node peers");
-		sg_buf_printf(out, "siogate_json_relay %d\n", bridge->relay);
-		head(out, "siogate_json_relayed_total", "counter",
-		     "JSON-channel messages re-published in the adapter format");
-		sg_buf_printf(out, "siogate_json_relayed_total %llu\n",
-			      (unsigned long long)bridge->json_relayed);
+static void render_gauges(struct sg_buf *out, const struct sg_buf *snapshots, size_t n)
+{
+	uint64_t conns = 0, polling = 0, websocket = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		conns += snap(&snapshots[k])->conns;
+		polling += snap(&snapshots[k])->polling;
+		websocket += snap(&snapshots[k])->websocket;
 	}
+	head(out, "siogate_open_connections", "gauge", "Open TCP connections");
+	sg_buf_printf(out, "siogate_open_connections %llu\n", (unsigned long long)conns);
+	head(out, "siogate_worker_connections", "gauge", "Open TCP connections, by worker thread");
+	for (size_t k = 0; k < n; k++)
+		sg_buf_printf(out, "siogate_worker_connections{worker=\"%zu\"} %llu\n", k,
+			      (unsigned long long)snap(&snapshots[k])->conns);
+	head(out, "siogate_sessions", "gauge", "Engine.IO sessions, by transport");
+	sg_buf_printf(out, "siogate_sessions{transport=\"polling\"} %llu\n",
+		      (unsigned long long)polling);
+	sg_buf_printf(out, "siogate_sessions{transport=\"websocket\"} %llu\n",
+		      (unsigned long long)websocket);
+	head(out, "siogate_rooms", "gauge", "Rooms with members (socket id rooms excluded)");
+	sg_buf_printf(out, "siogate_rooms %llu\n", (unsigned long long)count_rooms(snapshots, n));
+}
+
+/* Each worker has its own Redis links: a link is up when every worker's
+ * is, counters add up, and the membership is the same from every worker. */
+static void render_bridge(struct sg_buf *out, const struct sg_buf *snapshots, size_t n)
+{
+	struct bridge_stats t;
+
+	if (!snap(&snapshots[0])->has_bridge)
+		return;
+	t = snap(&snapshots[0])->bridge;
+	for (size_t k = 1; k < n; k++) {
+		const struct bridge_stats *b = &snap(&snapshots[k])->bridge;
+		t.received += b->received;
+		t.bad_messages += b->bad_messages;
+		t.published += b->published;
+		t.publish_dropped += b->publish_dropped;
+		t.reconnects += b->reconnects;
+		t.json_relayed += b->json_relayed;
+		t.relay = t.relay || b->relay;
+		t.subscriber_up = t.subscriber_up && b->subscriber_up;
+		t.publisher_up = t.publisher_up && b->publisher_up;
+	}
+	head(out, "siogate_redis_up", "gauge", "Redis links up (1) or down (0)");
+	sg_buf_printf(out, "siogate_redis_up{link=\"subscriber\"} %d\n", t.subscriber_up);
+	sg_buf_printf(out, "siogate_redis_up{link=\"publisher\"} %d\n", t.publisher_up);
+	head(out, "siogate_redis_reconnects_total", "counter", "Redis connections lost");
+	sg_buf_printf(out, "siogate_redis_reconnects_total %llu\n", (unsigned long long)t.reconnects);
+	head(out, "siogate_redis_messages_total", "counter", "Messages received from Redis, by outcome");
+	sg_buf_printf(out, "siogate_redis_messages_total{outcome=\"received\"} %llu\n",
+		      (unsigned long long)t.received);
+	sg_buf_printf(out, "siogate_redis_messages_total{outcome=\"bad\"} %llu\n",
+		      (unsigned long long)t.bad_messages);
+	head(out, "siogate_redis_publishes_total", "counter", "Publishes to Redis, by outcome");
+	sg_buf_printf(out, "siogate_redis_publishes_total{outcome=\"sent\"} %llu\n",
+		      (unsigned long long)t.published);
+	sg_buf_printf(out, "siogate_redis_publishes_total{outcome=\"dropped\"} %llu\n",
+		      (unsigned long long)t.publish_dropped);
+	head(out, "siogate_cluster_members", "gauge",
+	     "Live siogate adapter members (one per worker) on this Redis and JSON channel, by state");
+	sg_buf_printf(out, "siogate_cluster_members{state=\"ready\"} %zu\n", t.members_ready);
+	sg_buf_printf(out, "siogate_cluster_members{state=\"settling\"} %zu\n", t.members_settling);
+	head(out, "siogate_json_relay", "gauge",
+	     "1 when this instance re-publishes JSON-channel messages for Node peers");
+	sg_buf_printf(out, "siogate_json_relay %d\n", t.relay);
+	head(out, "siogate_json_relayed_total", "counter",
+	     "JSON-channel messages re-published in the adapter format");
+	sg_buf_printf(out, "siogate_json_relayed_total %llu\n", (unsigned long long)t.json_relayed);
 }
 
 /* The process metrics Prometheus client libraries export under these names:

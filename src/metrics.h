@@ -16,8 +16,10 @@ struct sg_hist;
 /* Records one observation of `seconds` (a verifier decision, a fan-out). */
 void metrics_observe(struct sg_hist *h, double seconds);
 
-/* Appends the whole page.  bridge is NULL when siogate runs standalone. */
-void metrics_render(struct sg_buf *out, struct worker *const *workers, size_t n_workers,
-		    const struct bridge_stats *bridge);
+/* A worker's share of the page, taken on its own thread: its counters, its
+ * gauges and its bridge's state, then (several workers) its room names. */
+void metrics_snapshot(struct worker *w, struct sg_buf *out);
+/* Appends the whole page from the snapshots of every worker. */
+void metrics_render(struct sg_buf *out, const struct sg_buf *snapshots, size_t n);
 
 #endif

@@ -1,9 +1,11 @@
 /*
- * server.c: start-up, the loop and graceful shutdown (see server.h).  The
- * server struct lives on server_run()'s stack: it is the owner of every
- * long-lived object, and nothing here is global.  Shutdown stops the
- * listeners, closes every session with a transport close (so socket.io-client
- * reconnects elsewhere), waits for the output to drain, and is bounded by
+ * server.c: start-up, signals, reload and graceful shutdown (see server.h).
+ * The server struct lives on server_run()'s stack: it is the owner of every
+ * long-lived object, and nothing here is global.  It runs on worker 0's
+ * thread and reaches the other workers only through gather() and their
+ * inboxes.  Shutdown stops the listeners, has every worker close its
+ * sessions with a transport close (so socket.io-client reconnects
+ * elsewhere) and wait for the output to drain, bounded by
  * server.shutdown_timeout.
  */
 #include "server.h"
@@ -21,44 +23,52 @@
 
 #include "admin.h"
 #include "auth_jwt.h"
-#include "bridge.h"
-#include "cluster.h"
-#include "conn.h"
-#include "eio.h"
+#include "gather.h"
 #include "listener.h"
 #include "log.h"
 #include "notify.h"
 #include "tls.h"
 #include "worker.h"
-
-/* The drain ticks: server.drain_window is cut into slices of this length. */
-#define SERVER_DRAIN_TICK_MS 50
+#include "workers.h"
 
 struct server {
 	const struct sg_config *cfg;      /* the running snapshot */
 	struct sg_config *reloaded;       /* owned when cfg came from a reload */
 	struct notifier *notifier;
-	struct event_base *base;
+	struct event_base *base;          /* worker 0's */
 	struct jwt_verifier *jwt;
-	struct worker worker;
+	struct worker_set *workers;
+	struct worker *w0;                /* the worker on this thread */
 	struct listener **listeners;
 	size_t n_listeners;
-	struct bridge *bridge;
 	struct listener *admin;
 	char *admin_token;
 	SSL_CTX *tls;
-	struct event *sigterm, *sigint, *sighup, *drain_check, *deadline;
-	size_t drain_batch;               /* sessions closed per drain tick */
+	struct event *sigterm, *sigint, *sighup, *deadline;
 	bool stopping;
+};
+
+/* A reload on its way to every worker: what they switch to, and what the
+ * last of them to switch lets go of. */
+struct reload {
+	struct server *srv;
+	const struct sg_config *cfg;
+	const struct jwt_verifier *jwt;
+	SSL_CTX *tls;                     /* NULL: unchanged */
+	struct sg_config *old_cfg;
+	struct jwt_verifier *old_jwt;
+	SSL_CTX *old_tls;
 };
 
 static void on_signal(evutil_socket_t sig, short what, void *arg);
 static void begin_shutdown(struct server *srv);
-static void on_drain_check(evutil_socket_t fd, short what, void *arg);
-static void close_some(struct server *srv);
+static void on_all_drained(void *arg);
 static void on_deadline(evutil_socket_t fd, short what, void *arg);
 static void log_versions(void);
 static void reload(struct server *srv);
+static void reload_part(struct worker *w, const void *ctx, struct sg_buf *out);
+static void reload_done(struct worker *origin, void *ctx, struct sg_buf *parts, size_t n);
+static int listen_all(struct server *srv, struct sg_buf *where, struct sg_err *err);
 
 static void log_versions(void)
 {
@@ -81,6 +91,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	}
 	if (srv->stopping) {
 		log_warn("second stop signal: exiting now");
+		worker_set_stop(srv->workers);
 		event_base_loopbreak(srv->base);
 		return;
 	}
@@ -89,8 +100,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 }
 
 /* SIGHUP: load the file again, keep what cannot change while running (and
- * say so), rebuild the verifier, then swap the snapshot.  Anything wrong and
- * the running configuration stays as it is. */
+ * say so), rebuild the verifier, then have every worker swap the snapshot.
+ * Anything wrong and the running configuration stays as it is. */
 static void reload(struct server *srv)
 {
 	struct sg_config_errors errs = { 0 };
@@ -98,6 +109,7 @@ static void reload(struct server *srv)
 	struct jwt_verifier *jwt;
 	struct sg_err err = { 0 };
 	const char *kept[32];
+	struct reload *r;
 	size_t n_kept;
 
 	notify_reloading(srv->notifier);
@@ -123,95 +135,83 @@ static void reload(struct server *srv)
 		notify_send(srv->notifier, "READY=1\nSTATUS=reload failed; running configuration kept");
 		return;
 	}
+	r = sg_calloc(1, sizeof(*r));
+	r->srv = srv;
+	r->cfg = next;
+	r->jwt = jwt;
+	r->old_cfg = srv->reloaded;
+	r->old_jwt = srv->jwt;
 	if (next->server.tls.cert != NULL && srv->tls != NULL) {
 		/* new connections get the new pair; a bad pair keeps the old one */
 		SSL_CTX *tls = tls_ctx_new(next->server.tls.cert, next->server.tls.key, &err);
 		if (tls == NULL) {
 			log_error("reload: %s; keeping the running certificate", err.msg);
 		} else {
-			SSL_CTX_free(srv->tls); /* connections hold their own references */
+			r->old_tls = srv->tls; /* connections hold their own references */
+			r->tls = tls;
 			srv->tls = tls;
-			srv->worker.tls = tls;
 			log_info("reload: TLS certificate loaded from %s", next->server.tls.cert);
 		}
 	} else if ((next->server.tls.cert != NULL) != (srv->tls != NULL)) {
 		log_warn("reload: turning TLS on or off needs a restart");
 	}
-	/* Nothing keeps pointers into a snapshot across loop turns, so the old
-	 * one can go now. */
-	srv->worker.cfg = next;
-	srv->worker.jwt = jwt;
-	if (worker_apply_config(&srv->worker) != 0)
-		log_warn("reload: could not re-arm the worker's timers");
-	jwt_verifier_free(srv->jwt);
 	srv->jwt = jwt;
-	config_free(srv->reloaded);
 	srv->reloaded = next;
 	srv->cfg = next;
 	log_configure(next->log.level, next->log.format);
+	gather(srv->w0, -1, reload_part, reload_done, r);
+}
+
+/* On each worker: nothing keeps pointers into a snapshot across loop
+ * turns, so switching is a matter of pointers. */
+static void reload_part(struct worker *w, const void *ctx, struct sg_buf *out)
+{
+	const struct reload *r = ctx;
+
+	SG_UNUSED(out);
+	w->cfg = r->cfg;
+	w->jwt = r->jwt;
+	if (r->tls != NULL)
+		w->tls = r->tls;
+	if (worker_apply_config(w) != 0)
+		log_warn("reload: could not re-arm worker %u's timers", (unsigned)w->index);
+}
+
+/* Every worker switched: the old snapshot is nobody's any more. */
+static void reload_done(struct worker *origin, void *ctx, struct sg_buf *parts, size_t n)
+{
+	struct reload *r = ctx;
+
+	SG_UNUSED(origin);
+	SG_UNUSED(parts);
+	SG_UNUSED(n);
+	jwt_verifier_free(r->old_jwt);
+	config_free(r->old_cfg);
+	if (r->old_tls != NULL)
+		SSL_CTX_free(r->old_tls);
 	log_info("reload: configuration applied");
-	notify_send(srv->notifier, "READY=1\nSTATUS=serving");
+	notify_send(r->srv->notifier, "READY=1\nSTATUS=serving");
+	free(r);
 }
 
 static void begin_shutdown(struct server *srv)
 {
-	struct worker *w = &srv->worker;
-	struct timeval tick = { 0, SERVER_DRAIN_TICK_MS * 1000 };
 	struct timeval deadline = worker_ms_tv(srv->cfg->server.shutdown_timeout_ms);
-	int64_t window = srv->cfg->server.drain_window_ms;
-	size_t ticks = window > 0 ? (size_t)(window / SERVER_DRAIN_TICK_MS) : 0;
 
 	srv->stopping = true;
-	w->shutting_down = true;
 	notify_send(srv->notifier, "STOPPING=1");
-	bridge_leave(srv->bridge);
 	for (size_t i = 0; i < srv->n_listeners; i++)
 		listener_disable(srv->listeners[i]);
-	/* Spread the closes over server.drain_window so that the clients'
-	 * reconnections do not all land on the other instances at once. */
-	srv->drain_batch = ticks > 0 ? (w->n_sessions + ticks - 1) / ticks : w->n_sessions;
-	if (srv->drain_batch == 0)
-		srv->drain_batch = 1;
-	log_info("closing %zu session(s) over %lld ms", w->n_sessions, (long long)window);
-	close_some(srv);
-	srv->drain_check = event_new(srv->base, -1, EV_PERSIST, on_drain_check, srv);
 	srv->deadline = event_new(srv->base, -1, 0, on_deadline, srv);
-	event_add(srv->drain_check, &tick);
 	event_add(srv->deadline, &deadline);
+	worker_set_drain(srv->workers, on_all_drained, srv);
 }
 
-/* Closes the next batch of sessions with a transport close (not a
- * namespace disconnect): clients reconnect elsewhere.  Polling sessions
- * with no GET to carry the close are not waited for. */
-static void close_some(struct server *srv)
-{
-	struct worker *w = &srv->worker;
-	size_t n = 0;
-
-	for (struct eio_session *s = w->sessions, *next; s != NULL && n < srv->drain_batch;
-	     s = next) {
-		next = s->next;
-		if (s->closing) {
-			/* waiting for a last GET or the end of an upgrade: not now */
-			eio_session_abort(s, SG_CLOSE_SHUTDOWN);
-			continue;
-		}
-		eio_session_close(s, SG_CLOSE_SHUTDOWN, true);
-		if (s->draining)
-			eio_session_finish(s);
-		n++;
-	}
-}
-
-static void on_drain_check(evutil_socket_t fd, short what, void *arg)
+static void on_all_drained(void *arg)
 {
 	struct server *srv = arg;
 
-	SG_UNUSED(fd);
-	SG_UNUSED(what);
-	close_some(srv);
-	if (srv->worker.n_sessions == 0 && srv->worker.n_conns == 0)
-		event_base_loopexit(srv->base, NULL);
+	worker_set_stop(srv->workers);
 }
 
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
@@ -220,9 +220,33 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 
 	SG_UNUSED(fd);
 	SG_UNUSED(what);
-	log_warn("shutdown_timeout reached with %zu connection(s) still open; closing them",
-		 srv->worker.n_conns);
-	event_base_loopexit(srv->base, NULL);
+	log_warn("shutdown_timeout reached with connections still open; closing them");
+	worker_set_stop(srv->workers);
+}
+
+static int listen_all(struct server *srv, struct sg_buf *where, struct sg_err *err)
+{
+	const struct sg_config *cfg = srv->cfg;
+
+	srv->listeners = sg_calloc(cfg->server.listen.n, sizeof(*srv->listeners));
+	for (size_t i = 0; i < cfg->server.listen.n; i++) {
+		srv->listeners[i] = listener_new(srv->w0, cfg->server.listen.v[i], false, err);
+		if (srv->listeners[i] == NULL)
+			return -1;
+		srv->n_listeners++;
+		sg_buf_printf(where, "%s%s", i ? ", " : "", cfg->server.listen.v[i]);
+	}
+	if (cfg->admin.listen != NULL) {
+		srv->admin = listener_new(srv->w0, cfg->admin.listen, true, err);
+		if (srv->admin == NULL) {
+			char msg[sizeof(err->msg)];
+			snprintf(msg, sizeof(msg), "%s", err->msg);
+			sg_err_set(err, "admin.listen: %s", msg);
+			return -1;
+		}
+		sg_buf_printf(where, ", admin on %s", cfg->admin.listen);
+	}
+	return 0;
 }
 
 int server_run(const struct sg_config *cfg)
@@ -230,27 +254,22 @@ int server_run(const struct sg_config *cfg)
 	struct server srv;
 	struct sg_err err = { 0 };
 	struct sg_buf where;
+	size_t n_workers = workers_count(cfg);
 	int status = 1;
 
 	memset(&srv, 0, sizeof(srv));
 	srv.cfg = cfg;
+	sg_buf_init(&where);
 	log_versions();
-	if (cfg->server.workers != 1)
-		log_info("server.workers: this version runs one event loop (%s asked)",
-			 cfg->server.workers == 0 ? "auto" : "more");
 	signal(SIGPIPE, SIG_IGN);
 	srv.base = event_base_new();
 	if (srv.base == NULL) {
 		log_error("cannot create the event loop");
-		return 1;
+		goto out;
 	}
 	srv.jwt = cfg->auth.verifier == SG_VERIFIER_JWT ? jwt_verifier_new(cfg, &err) : NULL;
 	if (srv.jwt == NULL && cfg->auth.verifier == SG_VERIFIER_JWT) {
 		log_error("auth.jwt: %s", err.msg);
-		goto out;
-	}
-	if (worker_init(&srv.worker, srv.base, cfg, srv.jwt) != 0) {
-		log_error("cannot set up the worker");
 		goto out;
 	}
 	if (cfg->server.tls.cert != NULL) {
@@ -259,46 +278,24 @@ int server_run(const struct sg_config *cfg)
 			log_error("%s", err.msg);
 			goto out;
 		}
-		srv.worker.tls = srv.tls;
-	}
-	srv.listeners = sg_calloc(cfg->server.listen.n, sizeof(*srv.listeners));
-	sg_buf_init(&where);
-	for (size_t i = 0; i < cfg->server.listen.n; i++) {
-		srv.listeners[i] = listener_new(&srv.worker, cfg->server.listen.v[i], false, &err);
-		if (srv.listeners[i] == NULL) {
-			log_error("%s", err.msg);
-			sg_buf_fini(&where);
-			goto out;
-		}
-		srv.n_listeners++;
-		sg_buf_printf(&where, "%s%s", i ? ", " : "", cfg->server.listen.v[i]);
 	}
 	if (cfg->admin.token_file != NULL) {
 		srv.admin_token = admin_load_token(cfg->admin.token_file, &err);
 		if (srv.admin_token == NULL) {
 			log_error("admin.token_file: %s", err.msg);
-			sg_buf_fini(&where);
 			goto out;
 		}
-		srv.worker.admin_token = srv.admin_token;
 	}
-	if (cfg->admin.listen != NULL) {
-		srv.admin = listener_new(&srv.worker, cfg->admin.listen, true, &err);
-		if (srv.admin == NULL) {
-			log_error("admin.listen: %s", err.msg);
-			sg_buf_fini(&where);
-			goto out;
-		}
-		sg_buf_printf(&where, ", admin on %s", cfg->admin.listen);
+	srv.workers = worker_set_new(srv.base, cfg, srv.jwt, srv.tls, srv.admin_token, n_workers,
+				     &err);
+	if (srv.workers == NULL) {
+		log_error("%s%s", cfg->redis.url.n > 0 ? "redis.url: " : "", err.msg);
+		goto out;
 	}
-	if (cfg->redis.url.n > 0) {
-		srv.bridge = bridge_new(&srv.worker, &err);
-		if (srv.bridge == NULL) {
-			log_error("redis.url: %s", err.msg);
-			sg_buf_fini(&where);
-			goto out;
-		}
-		srv.worker.bridge = srv.bridge;
+	srv.w0 = worker_set_get(srv.workers, 0);
+	if (listen_all(&srv, &where, &err) != 0) {
+		log_error("%s", err.msg);
+		goto out;
 	}
 	srv.sigterm = evsignal_new(srv.base, SIGTERM, on_signal, &srv);
 	srv.sigint = evsignal_new(srv.base, SIGINT, on_signal, &srv);
@@ -306,9 +303,13 @@ int server_run(const struct sg_config *cfg)
 	event_add(srv.sigterm, NULL);
 	event_add(srv.sigint, NULL);
 	event_add(srv.sighup, NULL);
-	log_always("siogate ready: listening on %s (path %s, %s%s)", where.data, cfg->server.path,
-		   cfg->redis.url.n ? "redis bridge on" : "standalone", srv.tls ? ", TLS" : "");
-	sg_buf_fini(&where);
+	if (worker_set_start(srv.workers, &err) != 0) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+	log_always("siogate ready: listening on %s (path %s, %s%s, %zu worker%s)", where.data,
+		   cfg->server.path, cfg->redis.url.n ? "redis bridge on" : "standalone",
+		   srv.tls ? ", TLS" : "", n_workers, n_workers == 1 ? "" : "s");
 	srv.notifier = notify_new(srv.base);
 	notify_send(srv.notifier, "READY=1\nSTATUS=serving");
 
@@ -317,23 +318,15 @@ int server_run(const struct sg_config *cfg)
 	log_info("siogate stopped");
 out:
 	/* Reverse order: nothing may call back into what is already freed. */
-	if (srv.worker.base != NULL)
-		cluster_fini(&srv.worker);
-	srv.worker.bridge = NULL;
-	bridge_free(srv.bridge);
-	while (srv.worker.sessions != NULL)
-		eio_session_abort(srv.worker.sessions, SG_CLOSE_SHUTDOWN);
-	while (srv.worker.conns != NULL)
-		conn_close(srv.worker.conns, SG_CLOSE_SHUTDOWN);
+	sg_buf_fini(&where);
 	for (size_t i = 0; i < srv.n_listeners; i++)
 		listener_free(srv.listeners[i]);
 	free(srv.listeners);
 	listener_free(srv.admin);
+	worker_set_free(srv.workers);
 	free(srv.admin_token);
 	if (srv.tls)
 		SSL_CTX_free(srv.tls);
-	if (srv.worker.base != NULL)
-		worker_fini(&srv.worker);
 	jwt_verifier_free(srv.jwt);
 	if (srv.sigterm)
 		event_free(srv.sigterm);
@@ -341,12 +334,11 @@ out:
 		event_free(srv.sigint);
 	if (srv.sighup)
 		event_free(srv.sighup);
-	if (srv.drain_check)
-		event_free(srv.drain_check);
 	if (srv.deadline)
 		event_free(srv.deadline);
 	notify_free(srv.notifier);
 	config_free(srv.reloaded);
-	event_base_free(srv.base);
+	if (srv.base)
+		event_base_free(srv.base);
 	return status;
 }

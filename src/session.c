@@ -321,7 +321,7 @@ static void accept_client(struct sio_socket *sock, json_t *claims, const struct 
 		(void)rooms_join(&sock->nsp->rooms, sock, &sock->rooms, defaults->v[i]);
 	/* rooms the verifier grants, never another socket's id room */
 	for (size_t i = 0; rooms && i < rooms->n; i++)
-		if (sio_nsp_socket(sock->nsp, rooms->v[i], strlen(rooms->v[i])) == NULL &&
+		if (!sio_nsp_id_taken(sock->nsp, rooms->v[i], strlen(rooms->v[i])) &&
 		    sock->rooms.n < w->cfg->rooms.max_per_client)
 			(void)rooms_join(&sock->nsp->rooms, sock, &sock->rooms, rooms->v[i]);
 	snprintf(extra, sizeof(extra), "\"id\":\"%s\",", sock->id);
@@ -405,7 +405,7 @@ void session_join(struct sio_socket *sock, json_t *rooms, const json_t *allowed,
 		const char *room = json_string_value(v);
 		size_t len = room ? json_string_length(v) : 0;
 		bool ok = room != NULL && len > 0 && len <= ROOM_NAME_MAX &&
-			  strlen(room) == len && sio_nsp_socket(sock->nsp, room, len) == NULL;
+			  strlen(room) == len && !sio_nsp_id_taken(sock->nsp, room, len);
 		if (ok && allowed != NULL) {
 			bool listed = false;
 			json_array_foreach(allowed, k, a)

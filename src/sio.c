@@ -8,6 +8,8 @@
  */
 #include "sio.h"
 
+#include "ids.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +67,29 @@ void sio_nsp_free(struct sio_nsp *nsp)
 struct sio_socket *sio_nsp_socket(const struct sio_nsp *nsp, const char *id, size_t len)
 {
 	return hmap_get(&nsp->by_id, id, len);
+}
+
+bool sio_nsp_id_taken(const struct sio_nsp *nsp, const char *id, size_t len)
+{
+	const struct worker *w = nsp->w;
+	struct worker *owner;
+	const struct sio_nsp *other;
+	int k = sg_id_worker(id, len);
+	bool taken;
+
+	if (hmap_get(&nsp->by_id, id, len) != NULL)
+		return true;
+	if (k < 0 || (size_t)k >= w->n_workers || k == w->index)
+		return false;
+	/* the id names another worker: read its table under its lock */
+	owner = w->siblings[k];
+	other = worker_nsp(owner, nsp->name, nsp->name_len);
+	if (other == NULL)
+		return false;
+	pthread_rwlock_rdlock(&owner->ids_lock);
+	taken = hmap_get(&other->by_id, id, len) != NULL;
+	pthread_rwlock_unlock(&owner->ids_lock);
+	return taken;
 }
 
 struct room_set *sio_socket_room_set(struct sio_socket *sock)
@@ -139,10 +164,12 @@ static void on_connect(struct eio_session *s, const struct sio_packet *p)
 	sock->magic = SIO_MAGIC;
 	sock->eio = s;
 	sock->nsp = nsp;
-	sg_id_new(sock->id, &w->id_counter);
+	sg_id_new(sock->id, w->index, &w->id_counter);
 	if (p->data != NULL)
 		sock->auth = json_incref(p->data);
+	worker_ids_lock(w);
 	hmap_put(&nsp->by_id, sock->id, SG_ID_LEN, sock);
+	worker_ids_unlock(w);
 	sock->next = nsp->all;
 	if (nsp->all)
 		nsp->all->prev = sock;
@@ -286,7 +313,9 @@ static void socket_close(struct sio_socket *sock, enum sg_close reason)
 	nsp->w->handler->on_close(sock, reason);
 	cluster_socket_closed(sock);
 	rooms_leave_all(&nsp->rooms, sock, &sock->rooms);
+	worker_ids_lock(nsp->w);
 	hmap_del(&nsp->by_id, sock->id, SG_ID_LEN);
+	worker_ids_unlock(nsp->w);
 	if (sock->prev)
 		sock->prev->next = sock->next;
 	else

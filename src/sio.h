@@ -96,6 +96,9 @@ void sio_socket_send_binary(struct sio_socket *sock, bool ack, int64_t id, const
 void sio_socket_disconnect(struct sio_socket *sock, enum sg_close reason);
 
 struct sio_socket *sio_nsp_socket(const struct sio_nsp *nsp, const char *id, size_t len);
+/* id is the id of a socket of this namespace on any worker of the process
+ * (a room no client may join). */
+bool sio_nsp_id_taken(const struct sio_nsp *nsp, const char *id, size_t len);
 
 /* Reaper. */
 void sio_socket_free(struct sio_socket *sock);

@@ -9,9 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admission.h"
 #include "auth_http.h"
 #include "conn.h"
 #include "forward.h"
+#include "ids.h"
+#include "inbox.h"
 #include "room_check.h"
 #include "eio.h"
 #include "log.h"
@@ -74,10 +77,15 @@ int worker_init(struct worker *w, struct event_base *base, const struct sg_confi
 	w->tv_upgrade = common_timeout(base, WORKER_UPGRADE_TIMEOUT_MS);
 	w->tv_linger = common_timeout(base, WORKER_LINGER_MS);
 	hmap_init(&w->sessions_by_sid);
-	hmap_init(&w->per_ip);
-	w->hs_tokens = cfg->limits.handshakes_per_second;
-	w->hs_refill_ms = sg_mono_ms();
-	if (w->reaper == NULL || w->flusher == NULL || w->trimmer == NULL ||
+	pthread_rwlock_init(&w->ids_lock, NULL);
+	w->n_workers = 1;
+	w->self = w;
+	w->siblings = &w->self;
+	w->admission = admission_new();
+	w->owns_admission = true;
+	sg_uid_new(w->adapter_uid);
+	w->inbox = inbox_new(base, w);
+	if (w->inbox == NULL || w->reaper == NULL || w->flusher == NULL || w->trimmer == NULL ||
 	    w->tv_upgrade == NULL || w->tv_linger == NULL ||
 	    w->tv_ping_interval == NULL || w->tv_ping_timeout == NULL ||
 	    w->tv_auth_timeout == NULL || w->tv_app_ping == NULL || w->tv_http_idle == NULL ||
@@ -88,6 +96,19 @@ int worker_init(struct worker *w, struct event_base *base, const struct sg_confi
 	for (size_t i = 0; i < w->n_nsps; i++)
 		w->nsps[i] = sio_nsp_new(w, cfg->namespaces.v[i]);
 	return 0;
+}
+
+void worker_join(struct worker *w, uint8_t index, struct worker *const *siblings, size_t n,
+		 struct admission *shared, const char *adapter_uid)
+{
+	if (w->owns_admission)
+		admission_free(w->admission);
+	w->owns_admission = false;
+	w->admission = shared;
+	w->index = index;
+	w->siblings = siblings;
+	w->n_workers = n;
+	memcpy(w->adapter_uid, adapter_uid, sizeof(w->adapter_uid));
 }
 
 int worker_apply_config(struct worker *w)
@@ -127,20 +148,7 @@ void worker_schedule_reap(struct worker *w)
 
 bool worker_admit_handshake(struct worker *w)
 {
-	unsigned rate = w->cfg->limits.handshakes_per_second;
-	int64_t now;
-
-	if (rate == 0)
-		return true;
-	now = sg_mono_ms();
-	w->hs_tokens += (double)(now - w->hs_refill_ms) * rate / 1000.0;
-	if (w->hs_tokens > rate)
-		w->hs_tokens = rate; /* a one-second burst */
-	w->hs_refill_ms = now;
-	if (w->hs_tokens < 1.0)
-		return false;
-	w->hs_tokens -= 1.0;
-	return true;
+	return admission_handshake(w->admission, w->cfg->limits.handshakes_per_second);
 }
 
 static void on_reap(evutil_socket_t fd, short what, void *arg)
@@ -198,7 +206,10 @@ void worker_fini(struct worker *w)
 		sio_nsp_free(w->nsps[i]);
 	free(w->nsps);
 	hmap_fini(&w->sessions_by_sid);
-	hmap_fini(&w->per_ip);
+	if (w->owns_admission)
+		admission_free(w->admission);
+	inbox_free(w->inbox);
+	pthread_rwlock_destroy(&w->ids_lock);
 	auth_http_free(w->auth_http);
 	forward_fini(w);
 	room_check_fini(w);

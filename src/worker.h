@@ -2,14 +2,16 @@
  * worker.h: a worker is one event-loop thread and everything it owns: its
  * event_base, its connections and Engine.IO sessions, its namespaces with
  * their room indexes, its timers and its id counter.  Nothing in a worker is
- * touched by another thread.  This milestone runs a single worker on the
- * main thread; the structure is what server.workers will multiply.
+ * touched by another thread: what one worker needs from another goes as a
+ * job through the other's inbox (inbox.h, gather.h).  server.workers of
+ * them run, worker 0 on the main thread.
  */
 #ifndef SG_WORKER_H
 #define SG_WORKER_H
 
 #include <event2/event.h>
 #include <jansson.h>
+#include <pthread.h>
 
 #include "common.h"
 #include "config.h"
@@ -26,6 +28,8 @@ struct auth_http;
 struct http_client;
 struct cluster_fetch;
 struct sio_handler;
+struct inbox;
+struct admission;
 
 /* A latency histogram (buckets in metrics.c). */
 struct sg_hist {
@@ -47,6 +51,18 @@ struct worker_stats {
 
 struct worker {
 	struct event_base *base;
+	uint8_t index;                     /* 0..n_workers-1; written into every id it makes */
+	size_t n_workers;
+	struct worker *const *siblings;    /* every worker of the process by index (borrowed) */
+	struct worker *self;               /* siblings of a lone worker: itself */
+	struct inbox *inbox;               /* owned: jobs from the other workers */
+	struct admission *admission;       /* the process's connection limits */
+	bool owns_admission;
+	char adapter_uid[7];               /* the process's uid in the adapter protocol */
+	/* Taken to write the namespaces' socket-id tables when there are
+	 * siblings, which read them (sio_nsp_id_taken): the only state of a
+	 * worker another thread reads. */
+	pthread_rwlock_t ids_lock;
 	const struct sg_config *cfg;       /* borrowed snapshot */
 	const struct jwt_verifier *jwt;    /* borrowed, built from cfg */
 	struct bridge *bridge;             /* borrowed; NULL when standalone */
@@ -78,9 +94,6 @@ struct worker {
 	struct event *trimmer;             /* gives freed memory back after a wave of closes */
 	size_t freed_since_trim;           /* connections freed since the last trim */
 	struct conn *dirty;                /* connections with output queued this turn */
-	struct hmap per_ip;                /* address -> struct ip_count (limits.per_ip) */
-	double hs_tokens;                  /* limits.handshakes_per_second bucket */
-	int64_t hs_refill_ms;
 	struct eio_session *dead_sessions;
 	struct sio_socket *dead_sockets;
 
@@ -109,9 +122,13 @@ struct worker {
 #define WORKER_HTTP_IDLE_MS 10000
 
 /* Sets up a worker on base (borrowed) with the config snapshot and JWT
- * verifier (both borrowed, must outlive the worker). */
+ * verifier (both borrowed, must outlive the worker), alone (its own
+ * admission limits, its own siblings list).  worker_join() then makes it
+ * worker `index` of a process's set. */
 int worker_init(struct worker *w, struct event_base *base, const struct sg_config *cfg,
 		const struct jwt_verifier *jwt) SG_WUR;
+void worker_join(struct worker *w, uint8_t index, struct worker *const *siblings, size_t n,
+		 struct admission *shared, const char *adapter_uid);
 /* After w->cfg was replaced by a reload: recomputes what derives from it
  * (the timeout queues of reloadable durations). */
 int worker_apply_config(struct worker *w) SG_WUR;
@@ -121,15 +138,21 @@ void worker_fini(struct worker *w);
 
 struct sio_nsp *worker_nsp(struct worker *w, const char *name, size_t len);
 
-/* Connections open from one address (limits.per_ip). */
-struct ip_count {
-	uint32_t n;
-	char addr[];
-};
-
 /* Takes a token from the handshake bucket (limits.handshakes_per_second);
  * false when the rate is exceeded. */
 bool worker_admit_handshake(struct worker *w);
+
+static inline void worker_ids_lock(struct worker *w)
+{
+	if (w->n_workers > 1)
+		pthread_rwlock_wrlock(&w->ids_lock);
+}
+
+static inline void worker_ids_unlock(struct worker *w)
+{
+	if (w->n_workers > 1)
+		pthread_rwlock_unlock(&w->ids_lock);
+}
 
 /* Schedules conn_flush_dirty at the end of this loop turn. */
 void worker_schedule_flush(struct worker *w);

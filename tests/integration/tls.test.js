@@ -83,6 +83,20 @@ test('https:// polling, then the upgrade to wss://', async () => {
 	s.close();
 });
 
+test('https:// polling only: TLS connections handed between workers carry the session', async () => {
+	const before0 = h.metric(await h.metrics(sg), 'siogate_handovers_total');
+	const v = [];
+	for (let i = 0; i < 3; i++)
+		v.push(await tlsClient({ ca: first.pem, transports: ['polling'] }));
+	for (const s of v) {
+		const ack = await s.timeout(3000).emitWithAck('join', { rooms: [s.id] });
+		assert.deepEqual(ack.rejected, [s.id], 'the answer came back over polling');
+	}
+	const after0 = h.metric(await h.metrics(sg), 'siogate_handovers_total');
+	assert.ok(after0 > before0, `TLS polling requests were handed over (${before0} -> ${after0})`);
+	for (const s of v) s.close();
+});
+
 test('a client that does not trust the certificate cannot connect', async () => {
 	const s = io(url(), { forceNew: true, reconnection: false, transports: ['websocket'] });
 	const err = await h.withTimeout(new Promise((r) => s.on('connect_error', r)), 5000, 'connect_error');

@@ -201,7 +201,11 @@ describe('auth.http.cache_ttl', () => {
 	let sg;
 	before(async () => {
 		sg = await h.startSiogate({
-			config: { auth: { verifier: 'http', http: { url: verifier.url, cache_ttl: '10s' } } },
+			// one worker: each worker keeps its own cache (README, siogate.yaml(5))
+			config: {
+				server: { workers: 1 },
+				auth: { verifier: 'http', http: { url: verifier.url, cache_ttl: '10s' } },
+			},
 		});
 	});
 	after(async () => { if (sg) await sg.stop(); });

@@ -258,6 +258,9 @@ function defaultConfig({ port, adminPort, redisUrl }) {
 	const cfg = {
 		server: {
 			listen: [`127.0.0.1:${port}`],
+			// Two worker threads whatever the machine, so that every suite crosses workers
+			// (hand-overs, merged admin answers); SIOGATE_IT_WORKERS overrides.
+			workers: Number(process.env.SIOGATE_IT_WORKERS || 2),
 			shutdown_timeout: '5s',
 			drain_window: '100ms',
 		},

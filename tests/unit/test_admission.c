@@ -1,0 +1,115 @@
+/*
+ * test_admission.c: the process-wide connection limits (admission.c),
+ * including from several threads at once, as the workers use them.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admission.h"
+#include "config.h"
+#include "unit.h"
+
+static struct sg_config *limits(unsigned max_conns, unsigned per_ip)
+{
+	struct sg_config *cfg = calloc(1, sizeof(*cfg));
+
+	cfg->server.max_connections = max_conns;
+	cfg->limits.per_ip = per_ip;
+	return cfg;
+}
+
+static void test_per_ip_and_total(void)
+{
+	struct admission *a = admission_new();
+	struct sg_config *cfg = limits(3, 2);
+	struct ip_count *ip[4] = { 0 };
+	enum sg_close why;
+
+	CHECK_INT(admission_enter(a, cfg, "10.0.0.1", &ip[0], &why), 0);
+	CHECK_INT(admission_enter(a, cfg, "10.0.0.1", &ip[1], &why), 0);
+	CHECK_INT(admission_enter(a, cfg, "10.0.0.1", &ip[2], &why), -1);
+	CHECK_INT(why, SG_CLOSE_PER_IP_LIMIT);
+	CHECK_INT(admission_enter(a, cfg, "10.0.0.2", &ip[2], &why), 0);
+	CHECK_INT(admission_enter(a, cfg, "10.0.0.3", &ip[3], &why), -1);
+	CHECK_INT(why, SG_CLOSE_CONNECTION_LIMIT);
+	admission_leave(a, ip[0]);
+	CHECK_INT(admission_enter(a, cfg, "10.0.0.1", &ip[0], &why), 0);
+	for (int i = 0; i < 3; i++)
+		admission_leave(a, ip[i]);
+	admission_leave(a, NULL);
+	free(cfg);
+	admission_free(a);
+}
+
+static void test_handshake_bucket(void)
+{
+	struct admission *a = admission_new();
+	int ok = 0;
+
+	for (int i = 0; i < 10; i++)
+		ok += admission_handshake(a, 5);
+	CHECK_INT(ok, 5); /* a one-second burst, then refused */
+	CHECK(admission_handshake(a, 0)); /* 0: no limit */
+	admission_free(a);
+}
+
+struct hammer {
+	struct admission *a;
+	const struct sg_config *cfg;
+	int admitted;
+};
+
+static void *hammer(void *arg)
+{
+	struct hammer *h = arg;
+	struct ip_count *held[64];
+	enum sg_close why;
+
+	for (int round = 0; round < 2000; round++) {
+		int n = 0;
+		for (int i = 0; i < 64; i++)
+			if (admission_enter(h->a, h->cfg, "127.0.0.1", &held[n], &why) == 0)
+				n++;
+		h->admitted += n;
+		for (int i = 0; i < n; i++)
+			admission_leave(h->a, held[i]);
+	}
+	return NULL;
+}
+
+/* Two threads taking and giving back at once never pass the limit
+ * together, and leave nothing behind. */
+static void test_threads(void)
+{
+	struct admission *a = admission_new();
+	struct sg_config *cfg = limits(100000, 64);
+	struct hammer h[2] = { { a, cfg, 0 }, { a, cfg, 0 } };
+	pthread_t t[2];
+	struct ip_count *ip[64];
+	enum sg_close why;
+	int n = 0;
+
+	for (int i = 0; i < 2; i++)
+		CHECK_INT(pthread_create(&t[i], NULL, hammer, &h[i]), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	CHECK(h[0].admitted + h[1].admitted >= 2000 * 64);
+	/* everything was given back: the full per-ip allowance is there */
+	for (int i = 0; i < 65; i++)
+		if (admission_enter(a, cfg, "127.0.0.1", &ip[n], &why) == 0)
+			n++;
+	CHECK_INT(n, 64);
+	for (int i = 0; i < n; i++)
+		admission_leave(a, ip[i]);
+	free(cfg);
+	admission_free(a);
+}
+
+int main(void)
+{
+	RUN(test_per_ip_and_total);
+	RUN(test_handshake_bucket);
+	RUN(test_threads);
+	return UNIT_END();
+}

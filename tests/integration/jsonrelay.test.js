@@ -151,7 +151,7 @@ test('Redis restarts: the instances settle again and exactly one relays', async 
 		await redis2.stop();
 		redis2 = await h.startRedis({ port });
 		/* both subscribed again (the table was cleared with the lost link), then settled */
-		await Promise.all([c, d].map((sg, i) => sg.waitForLog('bridge: subscribed', 10000, marks[i])));
+		await Promise.all([c, d].map((sg, i) => sg.waitSubscribed(10000, marks[i])));
 		await settledRelay([c, d]);
 		const sub = createClient({ url: redis2.url, socket: { reconnectStrategy: false } });
 		const pub2 = sub.duplicate();

@@ -112,7 +112,7 @@ test('when its node fails, an instance moves to the next seed node and delivery 
 	const mark = sg.mark();
 	await victim.stop();
 	await sg.waitForLog(new RegExp(`redis subscriber: connected to 127\\.0\\.0\\.1:${nodes[2].port}`), 20000, mark);
-	await sg.waitForLog(/bridge: subscribed/, 10000, mark);
+	await sg.waitSubscribed(10000, mark);
 	const got = h.once(s, 'after-failover');
 	execFileSync('redis-cli', ['-p', String(nodes[1].port), 'PUBLISH', 'siogate#send',
 		JSON.stringify({ event: 'after-failover', data: true })]);

@@ -58,7 +58,7 @@ test('Redis stopped and restarted under traffic: clients stay, delivery resumes,
 
 	const mark = sg.mark();
 	redis = await h.startRedis({ port });
-	await sg.waitForLog(/bridge: subscribed/, 15000, mark);
+	await sg.waitSubscribed(15000, mark);
 	await until(async () => (await ready(sg)) === 200, 5000, 'readyz 200');
 	emitter = await h.emitterFor(redis.url);
 	const again = h.once(s, 'after');
@@ -80,7 +80,7 @@ test('siogate started with Redis down serves at once, and joins Redis when it ap
 	assert.equal(await ready(sg), 503);
 	const redis = await h.startRedis({ port });
 	running.push({ stop: () => redis.stop() });
-	await sg.waitForLog(/bridge: subscribed/, 15000);
+	await sg.waitSubscribed(15000);
 	const emitter = await h.emitterFor(redis.url);
 	const got = h.once(s, 'late');
 	await emitter.to(s.id).emit('late', true);

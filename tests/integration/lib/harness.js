@@ -441,7 +441,8 @@ async function startRedis(opts = {}) {
  *   opts.config   an object deep-merged over defaultConfig() (undefined deletes a key), or YAML
  *                 text in which {{PORT}}, {{ADMIN_PORT}}, {{REDIS_URL}} and {{SECRET}} are replaced
  *   opts.redis    a startRedis() handle or a redis:// URL: sets redis.url (object configs)
- *   opts.waitBridge  wait for "bridge: subscribed" too (default: when redis.url is configured)
+ *   opts.waitBridge  wait for "bridge: subscribed" from every worker too (default: when redis.url
+ *                    is configured); sg.waitSubscribed(timeoutMs, from) waits for them later
  *   opts.args     extra command-line arguments; opts.env extra environment
  * Writes siogate.yaml in a new temp dir under os.tmpdir(), spawns `SIOGATE_BIN -c file`, and waits
  * (10 s at most) for "siogate ready".  Returns {port, adminPort, url, wsUrl, file, dir, pid,
@@ -477,10 +478,21 @@ async function startSiogate(opts = {}) {
 	});
 	const waitBridge = opts.waitBridge !== undefined ? opts.waitBridge
 		: config ? Boolean(config.redis && config.redis.url) : false;
+	let workers = 1;
+	/* every worker subscribes on its own: waits for `bridge: subscribed` from each, after from */
+	const waitSubscribed = async (timeoutMs = START_TIMEOUT_MS, from = 0) => {
+		const deadline = Date.now() + timeoutMs;
+		while (rec.countLog('bridge: subscribed', from) < workers) {
+			if (Date.now() > deadline)
+				throw new Error(`timed out after ${timeoutMs} ms waiting for ${workers} x "bridge: subscribed"`);
+			await delay(25);
+		}
+	};
 	try {
-		await rec.waitForLog('siogate ready', START_TIMEOUT_MS);
+		const ready = await rec.waitForLog(/siogate ready: .*, (\d+) workers?\)/, START_TIMEOUT_MS);
+		workers = Number(ready[1]);
 		if (waitBridge)
-			await rec.waitForLog('bridge: subscribed', START_TIMEOUT_MS);
+			await waitSubscribed();
 	} catch (err) {
 		await rec.stop('SIGKILL').catch(() => {});
 		removeDir(dir);
@@ -500,6 +512,8 @@ async function startSiogate(opts = {}) {
 		mark: rec.mark,
 		countLog: rec.countLog,
 		waitForLog: rec.waitForLog,
+		waitSubscribed,
+		workers,
 		exited: rec.exited,
 		get exitInfo() {
 			return rec.exitInfo;

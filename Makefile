@@ -151,15 +151,16 @@ install: $(BIN)
 #   make bench [BENCH=../shared/bench] [BENCH_ARGS='--repeat 3']
 BENCH ?= ../shared/bench
 BENCH_ARGS ?=
-bench: $(BIN)
-	cp $(BIN) build/siogate-bench
+# The optimised build itself, not src/siogate (a SANITIZE build replaces it).
+bench: build/siogate
+	cp build/siogate build/siogate-bench
 	$(BENCH)/run.sh --compare '$(abspath $(BENCH))/siogate-server.sh $(abspath build/siogate-bench) {port} {redis_url}' \
 		--compare-name siogate $(BENCH_ARGS)
 
 # The same scenarios with server.workers: 1 and server.workers: 2 (the scaling
 # of the worker threads), e.g. BENCH_ARGS="--scenarios 'burst:n=5000'".
-bench-workers: $(BIN)
-	cp $(BIN) build/siogate-bench
+bench-workers: build/siogate
+	cp build/siogate build/siogate-bench
 	$(BENCH)/run.sh --server-cmd '$(abspath $(BENCH))/siogate-server.sh $(abspath build/siogate-bench) {port} {redis_url} "workers: 1"' \
 		--name workers-1 \
 		--compare '$(abspath $(BENCH))/siogate-server.sh $(abspath build/siogate-bench) {port} {redis_url} "workers: 2"' \

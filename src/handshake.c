@@ -80,7 +80,7 @@ void handshake_json(struct sg_buf *out, const struct sio_socket *sock)
 	}
 	sg_buf_append_str(out, "},\"auth\":");
 	if (sock->auth != NULL)
-		json_js_value(out, sock->auth);
+		sg_buf_append_str(out, sock->auth);
 	else
 		sg_buf_append_str(out, "{}");
 	sg_buf_append_char(out, '}');

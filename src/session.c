@@ -226,11 +226,14 @@ static int find_token(struct sio_socket *sock, struct sg_buf *token)
 			break;
 		}
 		case SG_TOKEN_AUTH: {
-			json_t *t = sock->auth ? json_object_get(sock->auth, "token") : NULL;
-			if (json_is_string(t)) {
+			json_t *auth = sock->auth ? json_loads(sock->auth, 0, NULL) : NULL;
+			json_t *t = json_object_get(auth, "token");
+			bool found = json_is_string(t);
+			if (found)
 				sg_buf_append(token, json_string_value(t), json_string_length(t));
+			json_decref(auth);
+			if (found)
 				return 0;
-			}
 			break;
 		}
 		case SG_TOKEN_QUERY:

@@ -8,13 +8,13 @@
  */
 #include "sio.h"
 
-#include "ids.h"
-
 #include <stdlib.h>
 #include <string.h>
 
 #include "cluster.h"
 #include "eio.h"
+#include "ids.h"
+#include "json_js.h"
 #include "log.h"
 #include "sio_packet.h"
 #include "worker.h"
@@ -165,8 +165,12 @@ static void on_connect(struct eio_session *s, const struct sio_packet *p)
 	sock->eio = s;
 	sock->nsp = nsp;
 	sg_id_new(sock->id, w->index, &w->id_counter);
-	if (p->data != NULL)
-		sock->auth = json_incref(p->data);
+	if (p->data != NULL) {
+		struct sg_buf auth;
+		sg_buf_init(&auth);
+		json_js_value(&auth, p->data);
+		sock->auth = sg_buf_steal(&auth);
+	}
 	worker_ids_lock(w);
 	hmap_put(&nsp->by_id, sock->id, SG_ID_LEN, sock);
 	worker_ids_unlock(w);
@@ -354,8 +358,7 @@ void sio_on_session_closed(struct eio_session *s, enum sg_close reason)
 
 void sio_socket_free(struct sio_socket *sock)
 {
-	if (sock->auth)
-		json_decref(sock->auth);
+	free(sock->auth);
 	sock->magic = 0;
 	free(sock);
 }

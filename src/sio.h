@@ -65,7 +65,9 @@ struct sio_socket {
 	int32_t flood_tokens;            /* limits.events_per_second bucket, in 1/1000 events */
 	uint32_t flood_refill_ms;        /* when the bucket was last refilled (mono ms, wraps) */
 	uint32_t except_stamp;
-	json_t *auth;                    /* the CONNECT payload (owned) or NULL */
+	char *auth;                      /* the CONNECT payload as JSON text (owned) or NULL:
+					    text costs a third of the parsed object, and it is
+					    read once (the token) and written out (IHandshake) */
 	struct cluster_ack *acks;        /* acks a cluster peer waits for (owned, cluster.c) */
 	uint32_t next_ack_id;            /* ids of the acks siogate asks the client for */
 	char id[SG_ID_LEN + 1];

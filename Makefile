@@ -195,6 +195,7 @@ integration: all
 check: test-deps
 	$(MAKE) all
 	$(MAKE) unit
+	$(MAKE) conformance
 	SIOGATE=$(SIOGATE_BIN) tests/check-docs
 	$(MAKE) integration
 

@@ -60,8 +60,8 @@ static void send_json(struct sio_socket *sock, bool ack, int64_t id, json_t *arg
 
 static void echo_connect(struct sio_socket *sock)
 {
-	json_t *auth = sock->auth ? json_incref(sock->auth) : json_object();
-	json_t *args = json_pack("[so]", "auth", auth);
+	json_t *auth = sock->auth ? json_loads(sock->auth, 0, NULL) : NULL;
+	json_t *args = json_pack("[so]", "auth", auth ? auth : json_object());
 
 	send_json(sock, false, -1, args, NULL, 0);
 	json_decref(args);

@@ -26,6 +26,7 @@
 #include "json_js.h"
 #include "log.h"
 #include "metrics.h"
+#include "room_tally.h"
 #include "rooms.h"
 #include "session.h"
 #include "sio.h"
@@ -259,88 +260,39 @@ static void on_cluster_clients(struct worker *w, const char *sockets, size_t len
 	pending_free(p);
 }
 
-/* A worker's rooms as records: namespace index, member count, name
- * length (uint32 each), then the name. */
 static void rooms_part(struct worker *w, const void *ctx, struct sg_buf *out)
 {
-	const struct hmap_entry *e;
-
 	SG_UNUSED(ctx);
-	for (size_t i = 0; i < w->n_nsps; i++) {
-		for (size_t it = 0; hmap_next(&w->nsps[i]->rooms.by_name, &it, &e);) {
-			const struct room *r = e->value;
-			uint32_t head[3] = { (uint32_t)i, r->n_members, (uint32_t)r->name_len };
-			sg_buf_append(out, head, sizeof(head));
-			sg_buf_append(out, r->name, r->name_len);
-		}
-	}
+	room_tally_write(w, out);
 }
-
-struct room_total {
-	uint32_t nsp, members;
-	const char *name;
-	size_t name_len;
-};
 
 /* One entry per namespace and room, its members summed over the workers. */
 static void rooms_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t n)
 {
 	struct pending *p = ctx;
 	struct conn *c = pending_conn(w, p);
-	struct room_total *v = NULL;
-	size_t nv = 0, cap = 0;
-	struct hmap seen;
-	struct sg_buf b, key;
+	struct room_tally t;
+	struct sg_buf b;
 
-	hmap_init(&seen);
-	sg_buf_init(&key);
-	for (size_t k = 0; k < n; k++) {
-		for (size_t off = 0; off + 12 <= parts[k].len;) {
-			uint32_t head[3];
-			uintptr_t at;
-			memcpy(head, parts[k].data + off, sizeof(head));
-			off += sizeof(head);
-			sg_buf_reset(&key);
-			sg_buf_printf(&key, "%u:", head[0]);
-			sg_buf_append(&key, parts[k].data + off, head[2]);
-			/* the map holds index + 1 (v moves as it grows) */
-			at = (uintptr_t)hmap_get(&seen, key.data, key.len);
-			if (at == 0) {
-				if (nv == cap) {
-					cap = cap ? cap * 2 : 16;
-					v = sg_realloc(v, cap * sizeof(*v));
-				}
-				v[nv] = (struct room_total){ head[0], 0, parts[k].data + off, head[2] };
-				at = ++nv;
-				hmap_put(&seen, sg_strndup(key.data, key.len), key.len, (void *)at);
-			}
-			v[at - 1].members += head[1];
-			off += head[2];
-		}
-	}
+	room_tally_init(&t);
+	for (size_t k = 0; k < n; k++)
+		room_tally_add(&t, parts[k].data, parts[k].len);
 	if (c != NULL) {
 		sg_buf_init(&b);
 		sg_buf_append_str(&b, "{\"rooms\":[");
-		for (size_t i = 0; i < nv; i++) {
-			const struct sio_nsp *nsp = w->nsps[v[i].nsp];
+		for (size_t i = 0; i < t.n; i++) {
+			const struct sio_nsp *nsp = w->nsps[t.v[i].nsp];
 			sg_buf_append_str(&b, i ? ",{\"nsp\":" : "{\"nsp\":");
 			json_js_string(&b, nsp->name, nsp->name_len);
 			sg_buf_append_str(&b, ",\"room\":");
-			json_js_string(&b, v[i].name, v[i].name_len);
-			sg_buf_printf(&b, ",\"clients\":%u}", v[i].members);
+			json_js_string(&b, t.v[i].name, t.v[i].name_len);
+			sg_buf_printf(&b, ",\"clients\":%u}", t.v[i].members);
 		}
 		sg_buf_append_str(&b, "]}");
 		reply_json(c, 200, &b);
 		sg_buf_fini(&b);
 	}
-	{
-		const struct hmap_entry *e;
-		for (size_t it = 0; hmap_next(&seen, &it, &e);)
-			free((void *)e->key);
-	}
-	hmap_fini(&seen);
-	sg_buf_fini(&key);
-	free(v);
+	room_tally_fini(&t);
 	pending_free(p);
 }
 
@@ -374,11 +326,9 @@ static void emit_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t 
 	struct pending *p = ctx;
 	struct conn *c = pending_conn(w, p);
 	bool published = w->bridge != NULL && cluster_publish(w, &p->msg, bridge_uid(w->bridge));
-	unsigned long long delivered = 0;
+	unsigned long long delivered = gather_sum(parts, n);
 	struct sg_buf b;
 
-	for (size_t i = 0; i < n; i++)
-		delivered += parts[i].len ? strtoull(parts[i].data, NULL, 10) : 0;
 	if (c != NULL) {
 		sg_buf_init(&b);
 		sg_buf_printf(&b, "{\"delivered\":%llu,\"published\":%s}", delivered,

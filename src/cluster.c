@@ -537,7 +537,6 @@ static void spread_done(struct worker *w, void *ctx, struct sg_buf *parts, size_
 {
 	struct spread *sp = ctx;
 	struct request *r = &sp->r;
-	unsigned long long count = 0;
 	bool first = true, found = false;
 
 	SG_UNUSED(w);
@@ -561,12 +560,10 @@ static void spread_done(struct worker *w, void *ctx, struct sg_buf *parts, size_
 		respond(r, r->out.data, r->out.len);
 		break;
 	case REQ_BROADCAST:
-		for (size_t i = 0; i < n; i++)
-			count += parts[i].len ? strtoull(parts[i].data, NULL, 10) : 0;
 		sg_buf_reset(&r->out);
 		sg_buf_printf(&r->out, "{\"type\":8,\"requestId\":");
 		json_js_string(&r->out, r->request_id, r->request_id_len);
-		sg_buf_printf(&r->out, ",\"clientCount\":%llu}", count);
+		sg_buf_printf(&r->out, ",\"clientCount\":%llu}", gather_sum(parts, n));
 		respond(r, r->out.data, r->out.len);
 		break;
 	default: /* join, leave, disconnect: only the legacy form answers */

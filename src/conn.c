@@ -77,18 +77,25 @@ static void name_peer(const struct sockaddr *sa, char *addr, size_t alen, char *
 	snprintf(addr, alen, "%s", host);
 }
 
+/* A worker that is shutting down takes no connection (fd is closed). */
+static bool refused_shutting_down(struct worker *w, int fd)
+{
+	if (!w->shutting_down)
+		return false;
+	w->stats.closes[SG_CLOSE_CONNECTION_LIMIT]++;
+	log_warn("refusing a connection: shutting down");
+	close(fd);
+	return true;
+}
+
 int conn_admit(struct worker *w, int fd, const struct sockaddr *sa, struct ip_count **ip)
 {
 	char addr[48], peer[56];
 	enum sg_close why;
 
 	*ip = NULL;
-	if (w->shutting_down) {
-		w->stats.closes[SG_CLOSE_CONNECTION_LIMIT]++;
-		log_warn("refusing a connection: shutting down");
-		close(fd);
+	if (refused_shutting_down(w, fd))
 		return -1;
-	}
 	name_peer(sa, addr, sizeof(addr), peer, sizeof(peer));
 	if (admission_enter(w->admission, w->cfg, addr, ip, &why) == 0)
 		return 0;
@@ -107,11 +114,8 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, bool 
 {
 	struct conn *c;
 
-	if (w->shutting_down) {
-		w->stats.closes[SG_CLOSE_CONNECTION_LIMIT]++;
-		log_warn("refusing a connection: shutting down");
+	if (refused_shutting_down(w, fd)) {
 		admission_leave(w->admission, ip);
-		close(fd);
 		return NULL;
 	}
 	c = sg_calloc(1, sizeof(*c));

@@ -61,6 +61,15 @@ static void part_back(struct worker *w, struct job *j)
 		finish(g);
 }
 
+unsigned long long gather_sum(const struct sg_buf *parts, size_t n)
+{
+	unsigned long long sum = 0;
+
+	for (size_t i = 0; i < n; i++)
+		sum += parts[i].len ? strtoull(parts[i].data, NULL, 10) : 0;
+	return sum;
+}
+
 void gather(struct worker *origin, int only, gather_part_fn part, gather_done_fn done,
 	    void *ctx)
 {
@@ -75,17 +84,17 @@ void gather(struct worker *origin, int only, gather_part_fn part, gather_done_fn
 	g->parts = sg_calloc(n, sizeof(*g->parts));
 	for (size_t i = 0; i < n; i++)
 		sg_buf_init(&g->parts[i]);
-	/* count first: an answer may come back before the loop ends */
-	for (size_t i = 0; i < n; i++)
-		if ((only < 0 || (size_t)only == i) && i != origin->index)
-			g->pending++;
-	g->pending++; /* released below, after the asker's own part */
+	/* The answers come back through the asker's inbox, so on this thread
+	 * and after this returns: one count, held until the asker's own part
+	 * ran, is enough. */
+	g->pending = 1;
 	for (size_t i = 0; i < n; i++) {
 		if ((only >= 0 && (size_t)only != i) || i == origin->index)
 			continue;
 		g->jobs[i].g = g;
 		g->jobs[i].index = i;
 		g->jobs[i].job.run = run_part;
+		g->pending++;
 		inbox_post(origin->siblings[i]->inbox, &g->jobs[i].job);
 	}
 	if (only < 0 || (size_t)only == origin->index)

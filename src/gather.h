@@ -20,6 +20,9 @@ typedef void (*gather_part_fn)(struct worker *w, const void *ctx, struct sg_buf 
 typedef void (*gather_done_fn)(struct worker *origin, void *ctx, struct sg_buf *parts,
 			       size_t n);
 
+/* The sum of answers that are decimal numbers (an empty answer is 0). */
+unsigned long long gather_sum(const struct sg_buf *parts, size_t n);
+
 /* Asks every worker (only < 0) or worker `only`.  done may run before
  * gather() returns. */
 void gather(struct worker *origin, int only, gather_part_fn part, gather_done_fn done,

@@ -13,7 +13,7 @@
 #include "bridge.h"
 #include "close.h"
 #include "eio.h"
-#include "hmap.h"
+#include "room_tally.h"
 #include "rooms.h"
 #include "session.h"
 #include "sio.h"
@@ -36,8 +36,8 @@ static const struct {
 #undef COUNTER
 };
 
-/* What a worker reports (metrics_snapshot), followed by its room names
- * (uint32 namespace index, uint32 length, the name) when it has siblings. */
+/* What a worker reports (metrics_snapshot), followed by its rooms
+ * (room_tally_write) when it has siblings. */
 struct snapshot {
 	struct worker_stats stats;
 	uint64_t conns, polling, websocket, rooms;
@@ -104,7 +104,6 @@ static const struct snapshot *snap(const struct sg_buf *b)
 void metrics_snapshot(struct worker *w, struct sg_buf *out)
 {
 	struct snapshot sn;
-	const struct hmap_entry *e;
 
 	memset(&sn, 0, sizeof(sn));
 	sn.stats = w->stats;
@@ -121,52 +120,25 @@ void metrics_snapshot(struct worker *w, struct sg_buf *out)
 	if (w->bridge != NULL)
 		bridge_get_stats(w->bridge, &sn.bridge);
 	sg_buf_append(out, &sn, sizeof(sn));
-	for (size_t j = 0; j < w->n_nsps && w->n_workers > 1; j++) {
-		for (size_t it = 0; hmap_next(&w->nsps[j]->rooms.by_name, &it, &e);) {
-			uint32_t h[2] = { (uint32_t)j, e->key_len };
-			sg_buf_append(out, h, sizeof(h));
-			sg_buf_append(out, e->key, e->key_len);
-		}
-	}
+	if (w->n_workers > 1)
+		room_tally_write(w, out);
 }
 
 /* Rooms with members somewhere in the process: a room on two workers is
  * one room. */
 static uint64_t count_rooms(const struct sg_buf *snapshots, size_t n)
 {
-	struct hmap seen;
-	struct sg_buf key;
-	uint64_t rooms = 0;
+	struct room_tally t;
+	uint64_t rooms;
 
 	if (n == 1)
 		return snap(&snapshots[0])->rooms;
-	hmap_init(&seen);
-	sg_buf_init(&key);
-	for (size_t k = 0; k < n; k++) {
-		const struct sg_buf *b = &snapshots[k];
-		for (size_t off = sizeof(struct snapshot); off + 8 <= b->len;) {
-			uint32_t h[2];
-			memcpy(h, b->data + off, sizeof(h));
-			off += sizeof(h);
-			sg_buf_reset(&key);
-			sg_buf_append(&key, h, sizeof(h[0]));
-			sg_buf_append(&key, b->data + off, h[1]);
-			off += h[1];
-			if (hmap_get(&seen, key.data, key.len) == NULL) {
-				char *k2 = sg_malloc(key.len);
-				memcpy(k2, key.data, key.len); /* binary: not a string */
-				hmap_put(&seen, k2, key.len, k2);
-				rooms++;
-			}
-		}
-	}
-	{
-		const struct hmap_entry *e;
-		for (size_t it = 0; hmap_next(&seen, &it, &e);)
-			free(e->value);
-	}
-	hmap_fini(&seen);
-	sg_buf_fini(&key);
+	room_tally_init(&t);
+	for (size_t k = 0; k < n; k++)
+		room_tally_add(&t, snapshots[k].data + sizeof(struct snapshot),
+			       snapshots[k].len - sizeof(struct snapshot));
+	rooms = t.n;
+	room_tally_fini(&t);
 	return rooms;
 }
 

@@ -185,12 +185,8 @@ static void drain_begin(struct worker *w, const void *ctx, struct sg_buf *out)
 /* Every worker began: say how many sessions the drain closes in all. */
 static void drain_started(struct worker *origin, void *ctx, struct sg_buf *parts, size_t n)
 {
-	unsigned long long sessions = 0;
-
 	SG_UNUSED(ctx);
-	for (size_t i = 0; i < n; i++)
-		sessions += parts[i].len ? strtoull(parts[i].data, NULL, 10) : 0;
-	log_info("closing %llu session(s) over %lld ms", sessions,
+	log_info("closing %llu session(s) over %lld ms", gather_sum(parts, n),
 		 (long long)origin->cfg->server.drain_window_ms);
 }
 

@@ -518,6 +518,8 @@ int main(int argc, char **argv)
 	}
 	event_free(d.ev_in);
 	evbuffer_free(d.in);
+	/* nothing of ours is left on the base: libevent releases freed buffers */
+	(void)event_base_loop(d.base, EVLOOP_NONBLOCK);
 	event_base_free(d.base);
 	return 0;
 }

@@ -862,6 +862,8 @@ int main(int argc, char **argv)
 	event_free(s.ev_drain);
 	evbuffer_free(s.inbuf);
 	sg_strv_free(&s.rooms);
+	/* nothing of ours is left on the base: libevent releases freed buffers */
+	(void)event_base_loop(s.base, EVLOOP_NONBLOCK);
 	event_base_free(s.base);
 	return s.exit_code;
 }

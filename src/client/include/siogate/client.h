@@ -300,7 +300,10 @@ SGC_API struct sgc_client *sgc_client_new(struct event_base *base, const struct 
  * packet, fails pending acks with SGC_ERR_DISCONNECTED, drops every
  * subscription, and releases everything.  No callback other than those ack
  * callbacks runs.  Safe inside a callback of this client (the memory is
- * released when the callback returns).  NULL is a no-op.
+ * released when the callback returns).  NULL is a no-op.  libevent releases
+ * a connection's buffers from the loop: before event_base_free(), run the
+ * base once more (event_base_loop(base, EVLOOP_NONBLOCK)), or a connection
+ * that had a callback pending leaks its buffers.
  */
 SGC_API void sgc_client_free(struct sgc_client *c);
 

@@ -18,7 +18,14 @@
 # SANITIZE=address,undefined builds everything with those sanitizers
 # (in build-san/ objects, so a plain build is not disturbed).
 
+# The set-up goals (make run, make check, make deps ...) install the build
+# dependencies before anything may run autoreconf or ./configure, so they must
+# not make config.mk themselves: make remakes an included makefile before it
+# runs any recipe.  Their recipes call $(MAKE) again, which includes it.
+SETUP_GOALS := run check deps test-deps clean distclean
+ifeq ($(filter $(SETUP_GOALS),$(MAKECMDGOALS)),)
 -include config.mk
+endif
 
 SANITIZE ?=
 WERROR ?= -Werror
@@ -70,7 +77,12 @@ endif
 config.mk: configure config.mk.in
 	./configure
 
+# autoreconf needs autoconf, automake (aclocal) and pkg-config (pkg.m4);
+# `make deps` (or `make run`) installs them.
 configure: configure.ac
+	@for t in autoreconf aclocal pkg-config; do command -v $$t >/dev/null 2>&1 || { \
+		echo "make: $$t not found: run 'make deps' as root (or scripts/install-deps)" >&2; \
+		exit 1; }; done
 	autoreconf -fi
 
 $(OBJDIR)/%.o: src/%.c config.mk
@@ -92,7 +104,15 @@ $(BIN): $(OBJDIR)/siogate
 
 $(OBJDIR)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB)
 	@mkdir -p $(OBJDIR)/unit
-	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS_ALL) $(DEPS_LIBS)
+	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS_ALL) $(DEPS_LIBS) \
+		$(TEST_LIBS)
+
+# The adapter codec's unit test checks siogate's msgpack encoder against an
+# independent decoder, msgpack-c (libmsgpack-dev, a test dependency that
+# `make check` installs; siogate itself does not link it).  Asked of
+# pkg-config when the test is linked, not when configure ran.
+$(OBJDIR)/unit/test_bridge_adapter: TEST_CFLAGS = $(shell pkg-config --cflags msgpack)
+$(OBJDIR)/unit/test_bridge_adapter: TEST_LIBS = $(shell pkg-config --libs msgpack || echo -lmsgpackc)
 
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) config.mk
 	@mkdir -p build-fuzz

@@ -7,14 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/event.h>
-#include <jansson.h>
-#include <openssl/opensslv.h>
-#include <hiredis/hiredis.h>
-#include <wslay/wslayver.h>
-#include <yaml.h>
-#include <msgpack.h>
-
 #include "cmd_token.h"
 #include "config.h"
 #include "log.h"
@@ -47,12 +39,9 @@ static void usage(FILE *out)
 
 static void print_version(void)
 {
-	printf("siogate %s\n", SG_VERSION);
-	printf("libevent %s, wslay %s, hiredis %d.%d.%d, jansson %s, %s, libyaml %s, "
-	       "msgpack-c %s\n",
-	       event_get_version(), WSLAY_VERSION, HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH,
-	       JANSSON_VERSION, OPENSSL_VERSION_TEXT, yaml_get_version_string(),
-	       msgpack_version());
+	char versions[256];
+
+	printf("siogate %s\n%s\n", SG_VERSION, server_versions(versions, sizeof(versions)));
 }
 
 static struct sg_config *load_or_report(const char *path)

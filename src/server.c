@@ -16,10 +16,9 @@
 #include <hiredis/hiredis.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
-#include <wslay/wslayver.h>
 #include <yaml.h>
-#include <msgpack.h>
 
 #include "admin.h"
 #include "auth_jwt.h"
@@ -70,13 +69,20 @@ static void reload_part(struct worker *w, const void *ctx, struct sg_buf *out);
 static void reload_done(struct worker *origin, void *ctx, struct sg_buf *parts, size_t n);
 static int listen_all(struct server *srv, struct sg_buf *where, struct sg_err *err);
 
+char *server_versions(char *buf, size_t size)
+{
+	snprintf(buf, size, "libevent %s, hiredis %d.%d.%d, jansson %s, %s, libyaml %s",
+		 event_get_version(), HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH,
+		 JANSSON_VERSION, OPENSSL_VERSION_TEXT, yaml_get_version_string());
+	return buf;
+}
+
 static void log_versions(void)
 {
-	log_info("siogate %s starting (libevent %s, wslay %s, hiredis %d.%d.%d, jansson %s, "
-		 "%s, libyaml %s, msgpack-c %s)",
-		 SG_VERSION, event_get_version(), WSLAY_VERSION, HIREDIS_MAJOR, HIREDIS_MINOR,
-		 HIREDIS_PATCH, JANSSON_VERSION, OPENSSL_VERSION_TEXT, yaml_get_version_string(),
-		 msgpack_version());
+	char versions[256];
+
+	log_info("siogate %s starting (%s)", SG_VERSION,
+		 server_versions(versions, sizeof(versions)));
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)

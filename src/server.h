@@ -14,4 +14,9 @@
  * logged). */
 int server_run(const struct sg_config *cfg);
 
+/* Writes "libevent X, hiredis X, jansson X, OpenSSL X, libyaml X": the
+ * libraries the daemon links, for --version and the start-up line.  Returns
+ * buf. */
+char *server_versions(char *buf, size_t size);
+
 #endif

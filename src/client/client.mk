@@ -28,7 +28,7 @@ CLIENT_OBJS := $(patsubst $(CLIENT_DIR)/%.c,$(CLIENT_OBJDIR)/%.o,$(CLIENT_LIB_SR
 CLIENT_CFLAGS = $(CFLAGS_ALL) -fPIC -fvisibility=hidden -I$(CLIENT_DIR) -I$(CLIENT_DIR)/include
 CLIENT_PC_MODS := libevent_openssl libevent jansson openssl
 CLIENT_LIBS := $(shell pkg-config --libs $(CLIENT_PC_MODS) 2>/dev/null || \
-                 echo -levent_openssl -levent -ljansson -lssl -lcrypto) -lwslay -lm
+                 echo -levent_openssl -levent -ljansson -lssl -lcrypto) $(or $(WSLAY_LIBS),-lwslay) -lm
 CLIENT_SOVERSION := 0
 CLIENT_A := $(OBJDIR)/libsiogate-client.a
 CLIENT_SO := $(OBJDIR)/libsiogate-client.so

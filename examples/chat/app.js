@@ -3,7 +3,10 @@
  * `io` from socket.io.min.js, loaded before it).  It connects to the siogate named by ?server=
  * with the JWT from ?token= in the CONNECT auth payload, using socket.io-client's default
  * transports (HTTP long-polling first, then the upgrade to WebSocket), emits `authenticate` on
- * every connect, joins rooms on demand, and lists every event it receives.  Invariant: the DOM
+ * every connect, joins the chat room (?room=, default public-chat) once authenticated, sends chat
+ * messages as `chat:send` (which siogate forwards to the backend, backend.js, which publishes
+ * them back to the room as `chat:message`), joins rooms on demand, and lists every event it
+ * receives.  Invariant: the DOM
  * status (#connection, #auth, #transport, #ack, each with a data-value/data-history attribute, and
  * one #events item per received event with data-event and data-args = JSON of its arguments) is
  * always the last thing the socket reported, so a person or a test can read it; server payloads
@@ -20,6 +23,7 @@
 	var server = params.get('server') || window.location.origin;
 	var token = params.get('token') || '';
 	var path = params.get('path') || '/socket.io/';
+	var chatRoom = params.get('room') || 'public-chat';
 
 	function $(id) {
 		return document.getElementById(id);
@@ -114,6 +118,31 @@
 	socket.on('authenticated', function () {
 		show('auth', 'authenticated');
 		$('auth-message').textContent = '';
+		/* the chat room: joined again after every (re)connection */
+		socket.timeout(ACK_TIMEOUT_MS).emit('join', { rooms: [chatRoom] }, function (err, ack) {
+			if (!err && ack && ack.rooms && ack.rooms.indexOf(chatRoom) >= 0)
+				show('chat-room', 'joined', chatRoom);
+			else
+				show('chat-room', 'refused', chatRoom + ' (not joined: ' + (err ? 'no ack' : JSON.stringify(ack)) + ')');
+		});
+	});
+
+	/* A chat message, published by the backend to the room: {room, from, text, time}. */
+	socket.on('chat:message', function (m) {
+		var list = $('messages');
+		var li = document.createElement('li');
+		var from = document.createElement('span');
+		if (!m || typeof m.text !== 'string')
+			return;
+		li.dataset.from = String(m.from);
+		li.dataset.text = m.text;
+		from.className = 'from';
+		from.textContent = String(m.from) + ': ';
+		li.appendChild(from);
+		li.appendChild(document.createTextNode(m.text));
+		list.appendChild(li);
+		while (list.children.length > MAX_EVENTS)
+			list.removeChild(list.firstChild);
 	});
 
 	socket.on('unauthenticated', function (payload) {
@@ -123,6 +152,24 @@
 
 	socket.onAny(function (event) {
 		addEvent(event, Array.prototype.slice.call(arguments, 1));
+	});
+
+	/* Send: the event goes to the backend through siogate's events.forward; its answer is the ack. */
+	$('chat-form').addEventListener('submit', function (ev) {
+		var text = $('message').value;
+		ev.preventDefault();
+		if (text.length === 0)
+			return;
+		show('send-status', 'pending', 'sending...');
+		socket.timeout(ACK_TIMEOUT_MS).emit('chat:send', { room: chatRoom, text: text }, function (err, ack) {
+			if (err)
+				show('send-status', 'timeout', 'no answer within ' + ACK_TIMEOUT_MS / 1000 + ' s');
+			else if (ack && ack.ok)
+				show('send-status', 'sent', 'sent');
+			else
+				show('send-status', 'refused', JSON.stringify(ack));
+		});
+		$('message').value = '';
 	});
 
 	$('join-form').addEventListener('submit', function (ev) {

@@ -11,6 +11,8 @@
 const assert = require('node:assert/strict');
 const test = require('node:test');
 
+const path = require('node:path');
+
 const h = require('./lib/harness');
 const web = require('./lib/browser');
 
@@ -27,7 +29,10 @@ if (missing) {
 }
 
 function browserSuite() {
-	const state = { server: null, browser: null, launching: null };
+	const state = { server: null, browser: null, launching: null, backend: null };
+	/* events.forward to the chat's backend (examples/chat/backend.js): its URL is filled in by
+	 * `before`, once a free port is known, before the harness writes siogate.yaml */
+	const chatRule = { match: 'chat:*', http: null, timeout: '3s' };
 	/*
 	 * server.cors.origins must name the static server's origin, whose port is known only once it
 	 * listens: the array is filled in by `before` below, before the harness writes siogate.yaml
@@ -39,6 +44,8 @@ function browserSuite() {
 		before: (startSiogate) => test.before(async () => {
 			state.server = await web.startStaticServer(web.chatRoutes());
 			corsOrigins.push(state.server.origin);
+			const backendPort = await h.freePort();
+			chatRule.http = `http://127.0.0.1:${backendPort}/chat`;
 			state.launching = web.launchBrowser();
 			const [launched, started] = await Promise.allSettled([state.launching, startSiogate()]);
 			if (launched.status === 'fulfilled')
@@ -47,6 +54,16 @@ function browserSuite() {
 				throw launched.reason;
 			if (started.status === 'rejected')
 				throw started.reason;
+			/* the example's backend as a user runs it; `redis` comes from this folder's modules */
+			state.backend = h.spawnLogged('chat-backend', process.execPath,
+				[path.join(web.CHAT_DIR, 'backend.js')], {
+					env: {
+						PORT: String(backendPort),
+						REDIS_URL: env.redis.url,
+						NODE_PATH: path.join(__dirname, 'node_modules'),
+					},
+				});
+			await state.backend.waitForLog(`backend: listening on 127.0.0.1:${backendPort}`);
 		}),
 		afterEach: (closeClients) => test.afterEach(async () => {
 			closeClients();
@@ -60,6 +77,11 @@ function browserSuite() {
 			if (state.browser)
 				await state.browser.close().catch((e) => errors.push(e));
 			await Promise.resolve().then(teardown).catch((e) => errors.push(e));
+			if (state.backend) {
+				const exit = await state.backend.stop('SIGTERM').catch((e) => errors.push(e));
+				if (exit && exit.code !== 0)
+					errors.push(new Error(`the chat backend exited with ${JSON.stringify(exit)}:\n${state.backend.log()}`));
+			}
 			if (state.server)
 				await state.server.close();
 			if (errors.length > 0)
@@ -71,6 +93,7 @@ function browserSuite() {
 		config: {
 			server: { cors: { origins: corsOrigins, credentials: false } },
 			rooms: { allow: ['public-*'] },
+			events: { forward: [chatRule] },
 		},
 	});
 
@@ -148,6 +171,39 @@ function browserSuite() {
 			const names = (await web.pageEvents(tab)).map((e) => e.name);
 			assert.ok(!names.includes('secret'), `the page got an event of a refused room: ${JSON.stringify(names)}`);
 			noPageErrors(tab);
+		});
+
+	test('two users chat: Send goes through events.forward to the backend, which publishes to the room',
+		{ timeout: TEST_TIMEOUT_MS }, async () => {
+			const alice = await openChat(h.token({ sub: 'alice' }));
+			const bob = await openChat(h.token({ sub: 'bob' }));
+			for (const tab of [alice, bob]) {
+				await web.waitForText(tab, '#auth', 'authenticated');
+				await web.waitForText(tab, '#chat-room', 'public-chat');
+				assert.equal(await tab.page.getAttribute('#chat-room', 'data-value'), 'joined');
+			}
+
+			await alice.page.fill('#message', 'hello bob, <b>not bold</b>');
+			await alice.page.click('#send');
+			await web.waitForText(alice, '#send-status', 'sent');
+			const seen = await web.waitForMessage(bob, 'alice', 'hello bob, <b>not bold</b>');
+			assert.deepEqual(seen, [{ from: 'alice', text: 'hello bob, <b>not bold</b>' }]);
+			await web.waitForMessage(alice, 'alice', 'hello bob, <b>not bold</b>');
+			assert.equal(await bob.page.$$eval('#messages b', (b) => b.length), 0, 'text is shown as text, not HTML');
+
+			await bob.page.fill('#message', 'hi alice');
+			await bob.page.press('#message', 'Enter');
+			await web.waitForText(bob, '#send-status', 'sent');
+			assert.deepEqual(await web.waitForMessage(alice, 'bob', 'hi alice'), [
+				{ from: 'alice', text: 'hello bob, <b>not bold</b>' },
+				{ from: 'bob', text: 'hi alice' },
+			]);
+			/* the message the backend published carries the sender verified by siogate */
+			const [msg] = await web.waitForEvent(alice, 'chat:message', { args: undefined });
+			assert.equal(msg.room, 'public-chat');
+			assert.match(msg.time, h.ISO_MS_RE);
+			noPageErrors(alice);
+			noPageErrors(bob);
 		});
 
 	test('a page with a bad token shows unauthenticated with the seed message',

@@ -282,6 +282,25 @@ async function pageEvents(tab) {
 }
 
 /**
+ * Waits (timeoutMs, default 10 s) until the chat panel of tab (#messages) shows a message from
+ * `from` whose text is `text`; resolves every message shown so far as [{from, text}].  Rejects
+ * with a description of the page.
+ */
+async function waitForMessage(tab, from, text, timeoutMs = DEFAULT_WAIT_MS) {
+	try {
+		const handle = await tab.page.waitForFunction((a) => {
+			const all = [...document.querySelectorAll('#messages li')].map((li) =>
+				({ from: li.dataset.from, text: li.dataset.text }));
+			return all.some((m) => m.from === a.from && m.text === a.text) ? JSON.stringify(all) : false;
+		}, { from, text }, { timeout: timeoutMs, polling: 50 });
+		return JSON.parse(await handle.jsonValue());
+	} catch (err) {
+		throw new Error(`waiting ${timeoutMs} ms for the message ${JSON.stringify({ from, text })}: ` +
+			`${err.message.split('\n')[0]}\n${await describePage(tab)}`);
+	}
+}
+
+/**
  * Waits (timeoutMs, default 10 s) until the chat page lists an event called name (and, with
  * opts.args, whose arguments serialize to exactly JSON.stringify(opts.args)); resolves its
  * arguments (an array).  Rejects with a description of the page.
@@ -311,8 +330,10 @@ module.exports = {
 	CHAT_DIR,
 	IO_DIST_DIR,
 	chromiumMissing,
+	CHAT_DIR,
 	chatRoutes,
 	startStaticServer,
+	waitForMessage,
 	launchBrowser,
 	describePage,
 	waitForText,

@@ -1084,6 +1084,7 @@ module.exports = {
 	runSiogate,
 	makeTempDir,
 	removeDir,
+	spawnLogged,
 };
 
 /* ================================================================ appended helpers: raw HTTP,

@@ -4,8 +4,9 @@
  * is true only while every subscription of the current subscriber
  * connection is confirmed; a publish is either sent (and counted when its
  * reply comes) or dropped and counted at once, never buffered past
- * BRIDGE_MAX_IN_FLIGHT.  Messages are decoded into a stack-owned struct and
- * delivered before the callback returns.
+ * redis.max_pending bytes waiting for Redis (redis_link_command charges
+ * them).  Messages are decoded into a stack-owned struct and delivered
+ * before the callback returns.
  */
 #include "bridge.h"
 
@@ -31,9 +32,6 @@
  * stops delivering it for BRIDGE_CANARY_STALL_MS is stalled, and reset. */
 #define BRIDGE_CANARY_MS 2000
 #define BRIDGE_CANARY_STALL_MS 6000
-/* Publishes waiting for Redis's reply; past this, new ones are dropped and
- * counted rather than buffered without bound. */
-#define BRIDGE_MAX_IN_FLIGHT 10000
 /* The uid a relayed JSON message carries in the adapter format: Node peers
  * deliver it (it is not theirs), siogate instances drop it (they deliver the
  * JSON message itself). */
@@ -44,9 +42,10 @@ struct bridge {
 	struct redis_link *sub;   /* SUBSCRIBE/PSUBSCRIBE */
 	struct redis_link *pub;   /* PUBLISH and other commands */
 	size_t pending_subs;      /* subscription confirmations still expected */
-	size_t in_flight;         /* publishes without a reply yet */
 	bool subscribed;
+	bool full;                /* the last publish was dropped over redis.max_pending */
 	bool stopping;
+
 	struct event *canary;
 	int64_t canary_pending_ms; /* when the oldest unanswered canary left (0: none) */
 	struct members *members;  /* the siogate instances; who relays JSON messages */
@@ -71,9 +70,21 @@ static void on_members_message(struct bridge *b, const redisReply *payload);
 static void relay_json_message(struct bridge *b, const struct emit_msg *m);
 static void on_json_message(struct bridge *b, const redisReply *channel, const redisReply *payload);
 static const char *request_nsp(const struct bridge *b, const redisReply *ch, size_t *len);
+static int send_command(struct bridge *b, redisCallbackFn *cb, void *arg, int argc,
+			const char **argv, const size_t *argvlen, enum bridge_drop *why);
+static void count_drop(struct bridge *b, enum bridge_drop d);
+static int publish_with(struct bridge *b, const char *channel, const void *data, size_t len,
+			redisCallbackFn *cb, void *arg, enum bridge_drop *why);
 
 static const struct redis_link_ops sub_ops = { .on_ready = sub_ready, .on_lost = sub_lost };
 static const struct redis_link_ops pub_ops = { 0 };
+
+static const char *const drop_names[BRIDGE_DROP__COUNT] = { "down", "pending", "failed" };
+
+const char *bridge_drop_name(enum bridge_drop d)
+{
+	return (unsigned)d < BRIDGE_DROP__COUNT ? drop_names[d] : "unknown";
+}
 
 struct bridge *bridge_new(struct worker *w, struct sg_err *err)
 {
@@ -102,6 +113,9 @@ struct bridge *bridge_new(struct worker *w, struct sg_err *err)
 	b->sub = redis_link_new(w->base, urls, cfg->redis.url.n, "subscriber", &sub_ops, b);
 	b->pub = redis_link_new(w->base, urls, cfg->redis.url.n, "publisher", &pub_ops, b);
 	free(urls);
+	redis_link_set_max_pending(b->sub, cfg->redis.max_pending);
+	redis_link_set_max_pending(b->pub, cfg->redis.max_pending);
+
 	snprintf(b->relay_uid, sizeof(b->relay_uid), "%s%s", BRIDGE_RELAY_UID_PREFIX, b->uid);
 	b->members = members_new(b->uid, cfg->server.id);
 	sg_buf_init(&u);
@@ -148,6 +162,8 @@ void bridge_get_stats(const struct bridge *b, struct bridge_stats *out)
 
 	*out = b->stats;
 	out->reconnects = redis_link_losses(b->sub) + redis_link_losses(b->pub);
+	out->pending_bytes = redis_link_pending(b->pub) + redis_link_pending(b->sub);
+
 	out->subscriber_up = b->subscribed;
 	out->publisher_up = redis_link_ready(b->pub);
 	out->members_ready = members_count(b->members, now, true);
@@ -251,18 +267,56 @@ static const char *request_nsp(const struct bridge *b, const redisReply *ch, siz
 	return ch->str + pl + 9;
 }
 
+/* Sends a command through the publisher link, its bytes charged against
+ * redis.max_pending until the reply; -1 with *why when it was not sent. */
+static int send_command(struct bridge *b, redisCallbackFn *cb, void *arg, int argc,
+			const char **argv, const size_t *argvlen, enum bridge_drop *why)
+{
+	enum redis_link_refusal r;
+
+	if (redis_link_command(b->pub, cb, arg, argc, argv, argvlen, &r) == 0) {
+		if (b->full) {
+			b->full = false;
+			log_info("bridge: the publisher is below redis.max_pending again");
+		}
+		return 0;
+	}
+	*why = r == REDIS_LINK_PENDING ? BRIDGE_DROP_PENDING : BRIDGE_DROP_DOWN;
+	if (*why == BRIDGE_DROP_PENDING && !b->full) {
+		b->full = true;
+		log_warn("bridge: %zu bytes wait for Redis (redis.max_pending %llu): dropping "
+			 "publishes until it answers",
+			 redis_link_pending(b->pub), (unsigned long long)b->w->cfg->redis.max_pending);
+	}
+	return -1;
+}
+
+static void count_drop(struct bridge *b, enum bridge_drop d)
+{
+	b->stats.dropped[d]++;
+	b->stats.publish_dropped++;
+}
+
+/* PUBLISH through send_command, cb getting the reply. */
+static int publish_with(struct bridge *b, const char *channel, const void *data, size_t len,
+			redisCallbackFn *cb, void *arg, enum bridge_drop *why)
+{
+	const char *argv[] = { "PUBLISH", channel, data };
+	size_t argvlen[] = { 7, strlen(channel), len };
+
+	return send_command(b, cb, arg, 3, argv, argvlen, why);
+}
+
 int bridge_publish(struct bridge *b, const char *channel, const void *data, size_t len)
 {
-	redisAsyncContext *ac = b ? redis_link_context(b->pub) : NULL;
+	enum bridge_drop why;
 
-	if (ac == NULL || b->in_flight >= BRIDGE_MAX_IN_FLIGHT ||
-	    redisAsyncCommand(ac, on_published, b, "PUBLISH %s %b", channel, data, len) !=
-		    REDIS_OK) {
-		if (b)
-			b->stats.publish_dropped++;
+	if (b == NULL)
+		return -1;
+	if (publish_with(b, channel, data, len, on_published, b, &why) != 0) {
+		count_drop(b, why);
 		return -1;
 	}
-	b->in_flight++;
 	return 0;
 }
 
@@ -279,12 +333,10 @@ static void on_xadd(redisAsyncContext *ac, void *reply, void *arg)
 	bool ok = r != NULL && r->type == REDIS_REPLY_STRING;
 
 	SG_UNUSED(ac);
-	if (x->b->in_flight > 0)
-		x->b->in_flight--;
 	if (ok)
 		x->b->stats.published++;
 	else
-		x->b->stats.publish_dropped++;
+		count_drop(x->b, BRIDGE_DROP_FAILED);
 	/* always called, even while stopping: the callback owns its arg */
 	if (x->cb)
 		x->cb(ok && !x->b->stopping ? r->str : NULL, x->arg);
@@ -293,19 +345,19 @@ static void on_xadd(redisAsyncContext *ac, void *reply, void *arg)
 
 int bridge_xadd(struct bridge *b, const char *stream, uint64_t maxlen,
 		const char *const *fields, const char *const *values, const size_t *value_lens,
-		size_t n, bridge_xadd_cb cb, void *arg)
+		size_t n, bridge_xadd_cb cb, void *arg, enum bridge_drop *why)
 {
-	redisAsyncContext *ac = b ? redis_link_context(b->pub) : NULL;
 	size_t argc = 6 + 2 * n;
 	const char **argv;
 	size_t *argl;
 	char maxbuf[32];
 	struct xadd_wait *x;
+	enum bridge_drop d = BRIDGE_DROP_DOWN;
 	int rc;
 
-	if (ac == NULL || b->in_flight >= BRIDGE_MAX_IN_FLIGHT) {
-		if (b)
-			b->stats.publish_dropped++;
+	if (b == NULL) {
+		if (why)
+			*why = d;
 		return -1;
 	}
 	snprintf(maxbuf, sizeof(maxbuf), "%llu", (unsigned long long)maxlen);
@@ -329,15 +381,16 @@ int bridge_xadd(struct bridge *b, const char *stream, uint64_t maxlen,
 	x->b = b;
 	x->cb = cb;
 	x->arg = arg;
-	rc = redisAsyncCommandArgv(ac, on_xadd, x, (int)argc, argv, argl);
+	rc = send_command(b, on_xadd, x, (int)argc, argv, argl, &d);
 	free(argv);
 	free(argl);
-	if (rc != REDIS_OK) {
+	if (rc != 0) {
 		free(x);
-		b->stats.publish_dropped++;
+		count_drop(b, d);
+		if (why)
+			*why = d;
 		return -1;
 	}
-	b->in_flight++;
 	return 0;
 }
 
@@ -354,8 +407,6 @@ static void on_numsub(redisAsyncContext *ac, void *reply, void *arg)
 	long long n = -1;
 
 	SG_UNUSED(ac);
-	if (cw->b->in_flight > 0)
-		cw->b->in_flight--;
 	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
 	    r->element[1]->type == REDIS_REPLY_INTEGER && !cw->b->stopping)
 		n = r->element[1]->integer;
@@ -365,20 +416,21 @@ static void on_numsub(redisAsyncContext *ac, void *reply, void *arg)
 
 int bridge_numsub(struct bridge *b, const char *channel, bridge_count_cb cb, void *arg)
 {
-	redisAsyncContext *ac = b ? redis_link_context(b->pub) : NULL;
+	const char *argv[] = { "PUBSUB", "NUMSUB", channel };
+	size_t argvlen[] = { 6, 6, strlen(channel) };
 	struct count_wait *cw;
+	enum bridge_drop why;
 
-	if (ac == NULL || b->in_flight >= BRIDGE_MAX_IN_FLIGHT)
+	if (b == NULL)
 		return -1;
 	cw = sg_malloc(sizeof(*cw));
 	cw->b = b;
 	cw->cb = cb;
 	cw->arg = arg;
-	if (redisAsyncCommand(ac, on_numsub, cw, "PUBSUB NUMSUB %s", channel) != REDIS_OK) {
+	if (send_command(b, on_numsub, cw, 3, argv, argvlen, &why) != 0) {
 		free(cw);
 		return -1;
 	}
-	b->in_flight++;
 	return 0;
 }
 
@@ -388,10 +440,8 @@ static void on_published(redisAsyncContext *ac, void *reply, void *arg)
 	redisReply *r = reply;
 
 	SG_UNUSED(ac);
-	if (b->in_flight > 0)
-		b->in_flight--;
 	if (r == NULL || r->type == REDIS_REPLY_ERROR)
-		b->stats.publish_dropped++;
+		count_drop(b, BRIDGE_DROP_FAILED);
 	else
 		b->stats.published++;
 }

@@ -5,8 +5,10 @@
  * connection is confirmed; a publish is either sent (and counted when its
  * reply comes) or dropped and counted at once, never buffered past
  * redis.max_pending bytes waiting for Redis (redis_link_command charges
- * them).  Messages are decoded into a stack-owned struct and delivered
- * before the callback returns.
+ * them).  `gap_noted` is true from the moment this worker's subscriber is
+ * known to have stopped delivering until its subscriptions are confirmed
+ * again, and worker 0's `gap` heard of both ends.  Messages are decoded
+ * into a stack-owned struct and delivered before the callback returns.
  */
 #include "bridge.h"
 
@@ -17,10 +19,12 @@
 #include <string.h>
 
 #include "bridge_adapter.h"
+#include "bridge_gap.h"
 #include "broadcast.h"
 #include "cluster.h"
 #include "config.h"
 #include "emit_msg.h"
+#include "inbox.h"
 #include "log.h"
 #include "members.h"
 #include "redis_link.h"
@@ -32,6 +36,10 @@
  * stops delivering it for BRIDGE_CANARY_STALL_MS is stalled, and reset. */
 #define BRIDGE_CANARY_MS 2000
 #define BRIDGE_CANARY_STALL_MS 6000
+/* A closed gap is announced this long after the last worker subscribed
+ * again: backends that lost the same Redis get time to subscribe again to
+ * the lifecycle channel first. */
+#define BRIDGE_GAP_ANNOUNCE_DELAY_MS 1000
 /* The uid a relayed JSON message carries in the adapter format: Node peers
  * deliver it (it is not theirs), siogate instances drop it (they deliver the
  * JSON message itself). */
@@ -43,9 +51,13 @@ struct bridge {
 	struct redis_link *pub;   /* PUBLISH and other commands */
 	size_t pending_subs;      /* subscription confirmations still expected */
 	bool subscribed;
+	bool ever_subscribed;     /* subscribed once: a loss from now on is a gap */
+	bool gap_noted;           /* worker 0 heard this subscriber is down */
 	bool full;                /* the last publish was dropped over redis.max_pending */
 	bool stopping;
-
+	struct bridge_gap *gap;   /* worker 0: the process's gaps (owned); else NULL */
+	struct event *gap_retry;  /* worker 0: announces a closed gap, later */
+	int64_t gap_announce_ms;  /* worker 0: not before this (monotonic ms) */
 	struct event *canary;
 	int64_t canary_pending_ms; /* when the oldest unanswered canary left (0: none) */
 	struct members *members;  /* the siogate instances; who relays JSON messages */
@@ -70,14 +82,22 @@ static void on_members_message(struct bridge *b, const redisReply *payload);
 static void relay_json_message(struct bridge *b, const struct emit_msg *m);
 static void on_json_message(struct bridge *b, const redisReply *channel, const redisReply *payload);
 static const char *request_nsp(const struct bridge *b, const redisReply *ch, size_t *len);
+static void pub_ready(struct redis_link *l, void *arg);
 static int send_command(struct bridge *b, redisCallbackFn *cb, void *arg, int argc,
 			const char **argv, const size_t *argvlen, enum bridge_drop *why);
 static void count_drop(struct bridge *b, enum bridge_drop d);
 static int publish_with(struct bridge *b, const char *channel, const void *data, size_t len,
 			redisCallbackFn *cb, void *arg, enum bridge_drop *why);
+static void gap_begin(struct bridge *b, int64_t since_mono_ms);
+static void gap_end(struct bridge *b);
+static void gap_note(struct bridge *b0, size_t worker, bool up, int64_t wall_ms, int64_t mono_ms);
+static void on_gap_job(struct worker *w, struct job *j);
+static void gap_announce(struct bridge *b);
+static void on_gap_published(redisAsyncContext *ac, void *reply, void *arg);
+static void on_gap_retry(evutil_socket_t fd, short what, void *arg);
 
 static const struct redis_link_ops sub_ops = { .on_ready = sub_ready, .on_lost = sub_lost };
-static const struct redis_link_ops pub_ops = { 0 };
+static const struct redis_link_ops pub_ops = { .on_ready = pub_ready };
 
 static const char *const drop_names[BRIDGE_DROP__COUNT] = { "down", "pending", "failed" };
 
@@ -115,7 +135,10 @@ struct bridge *bridge_new(struct worker *w, struct sg_err *err)
 	free(urls);
 	redis_link_set_max_pending(b->sub, cfg->redis.max_pending);
 	redis_link_set_max_pending(b->pub, cfg->redis.max_pending);
-
+	if (b->primary) {
+		b->gap = bridge_gap_new(w->n_workers);
+		b->gap_retry = event_new(w->base, -1, 0, on_gap_retry, b);
+	}
 	snprintf(b->relay_uid, sizeof(b->relay_uid), "%s%s", BRIDGE_RELAY_UID_PREFIX, b->uid);
 	b->members = members_new(b->uid, cfg->server.id);
 	sg_buf_init(&u);
@@ -163,7 +186,10 @@ void bridge_get_stats(const struct bridge *b, struct bridge_stats *out)
 	*out = b->stats;
 	out->reconnects = redis_link_losses(b->sub) + redis_link_losses(b->pub);
 	out->pending_bytes = redis_link_pending(b->pub) + redis_link_pending(b->sub);
-
+	if (b->gap != NULL) {
+		out->gap_ms = bridge_gap_total_ms(b->gap, now);
+		out->gaps = bridge_gap_count(b->gap);
+	}
 	out->subscriber_up = b->subscribed;
 	out->publisher_up = redis_link_ready(b->pub);
 	out->members_ready = members_count(b->members, now, true);
@@ -182,6 +208,7 @@ static void sub_lost(struct redis_link *l, void *arg)
 	struct bridge *b = arg;
 
 	SG_UNUSED(l);
+	gap_begin(b, sg_mono_ms());
 	b->subscribed = false;
 	b->pending_subs = 0;
 	b->canary_pending_ms = 0;
@@ -201,6 +228,8 @@ static void on_canary(evutil_socket_t fd, short what, void *arg)
 	if (!b->subscribed || !redis_link_ready(b->pub))
 		return;
 	if (b->canary_pending_ms != 0 && now - b->canary_pending_ms > BRIDGE_CANARY_STALL_MS) {
+		/* nothing it delivered is known since that canary left */
+		gap_begin(b, b->canary_pending_ms);
 		b->canary_pending_ms = 0;
 		b->subscribed = false;
 		redis_link_reset(b->sub, "the subscriber stopped delivering (canary lost)");
@@ -209,6 +238,152 @@ static void on_canary(evutil_socket_t fd, short what, void *arg)
 	if (bridge_publish(b, b->canary_channel, "{\"canary\":1}", 12) == 0 &&
 	    b->canary_pending_ms == 0)
 		b->canary_pending_ms = now;
+}
+
+/* ---- gaps: while a subscriber is down, what is published is lost to its
+ * worker's clients (bridge_gap.h) ---- */
+
+/* A worker's note to worker 0 (posted through its inbox). */
+struct gap_job {
+	struct job job;
+	size_t worker;
+	bool up;
+	int64_t wall_ms, mono_ms;
+};
+
+/* This worker's subscriber stopped delivering at since_mono_ms. */
+static void gap_begin(struct bridge *b, int64_t since_mono_ms)
+{
+	int64_t now = sg_mono_ms();
+
+	if (!b->ever_subscribed || b->gap_noted || b->stopping)
+		return;
+	b->gap_noted = true;
+	gap_note(b, b->w->index, false, sg_now_ms() - (now - since_mono_ms), since_mono_ms);
+}
+
+/* This worker's subscriptions are all confirmed again. */
+static void gap_end(struct bridge *b)
+{
+	if (!b->gap_noted || b->stopping)
+		return;
+	b->gap_noted = false;
+	gap_note(b, b->w->index, true, sg_now_ms(), sg_mono_ms());
+}
+
+/* Tells worker 0's gap about worker `worker`: directly on worker 0, else
+ * through its inbox (the job runs on worker 0's thread, in order). */
+static void gap_note(struct bridge *b, size_t worker, bool up, int64_t wall_ms, int64_t mono_ms)
+{
+	struct gap_job *j;
+
+	if (b->gap != NULL) {
+		if (!up) {
+			bridge_gap_down(b->gap, worker, wall_ms, mono_ms);
+		} else if (bridge_gap_up(b->gap, worker, wall_ms, mono_ms)) {
+			struct timeval tv = worker_ms_tv(BRIDGE_GAP_ANNOUNCE_DELAY_MS);
+			b->gap_announce_ms = sg_mono_ms() + BRIDGE_GAP_ANNOUNCE_DELAY_MS;
+			event_add(b->gap_retry, &tv);
+		}
+		return;
+	}
+	j = sg_calloc(1, sizeof(*j));
+	j->job.run = on_gap_job;
+	j->worker = worker;
+	j->up = up;
+	j->wall_ms = wall_ms;
+	j->mono_ms = mono_ms;
+	inbox_post(b->w->siblings[0]->inbox, &j->job);
+}
+
+static void on_gap_job(struct worker *w, struct job *j)
+{
+	struct gap_job *g = (struct gap_job *)j;
+	struct bridge *b0 = w->bridge;
+
+	if (b0 != NULL && b0->gap != NULL && !b0->stopping)
+		gap_note(b0, g->worker, g->up, g->wall_ms, g->mono_ms);
+	free(g);
+}
+
+/* A gap announcement on its way: what to put back if it is lost. */
+struct gap_wait {
+	struct bridge *b;
+	struct bridge_gap_event ev;
+};
+
+/* Publishes the closed gap(s) waiting, once, on the lifecycle channel,
+ * from BRIDGE_GAP_ANNOUNCE_DELAY_MS after the gap closed (the timer) or
+ * later when the publisher could not take it then (pub_ready, the timer
+ * again).  Nothing waits while some worker is still down: that gap's end
+ * will announce it all. */
+static void gap_announce(struct bridge *b)
+{
+	const struct sg_config *cfg = b->w->cfg;
+	struct bridge_gap_event ev;
+	struct gap_wait *gw;
+	struct sg_buf msg;
+	enum bridge_drop why;
+	struct timeval tv;
+	int64_t early;
+
+	if (b->gap == NULL || b->stopping || bridge_gap_open(b->gap) ||
+	    !bridge_gap_pending(b->gap, &ev))
+		return;
+	early = b->gap_announce_ms - sg_mono_ms();
+	if (early > 0) {
+		tv = worker_ms_tv(early);
+		event_add(b->gap_retry, &tv);
+		return;
+	}
+	sg_buf_init(&msg);
+	bridge_gap_format(&msg, &ev, cfg->server.id, sg_now_ms());
+	gw = sg_malloc(sizeof(*gw));
+	gw->b = b;
+	gw->ev = ev;
+	if (publish_with(b, cfg->redis.lifecycle_channel, msg.data, msg.len, on_gap_published, gw,
+			 &why) == 0) {
+		bridge_gap_announced(b->gap);
+		log_info("bridge: Redis subscriptions were down %lld.%03lld s in all: %s",
+			 (long long)(ev.ms / 1000), (long long)(ev.ms % 1000), msg.data);
+	} else {
+		free(gw);
+		tv = worker_ms_tv(BRIDGE_CANARY_MS);
+		event_add(b->gap_retry, &tv);
+	}
+	sg_buf_fini(&msg);
+}
+
+static void on_gap_published(redisAsyncContext *ac, void *reply, void *arg)
+{
+	struct gap_wait *gw = arg;
+	struct bridge *b = gw->b;
+	redisReply *r = reply;
+
+	SG_UNUSED(ac);
+	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+		count_drop(b, BRIDGE_DROP_FAILED);
+		if (!b->stopping) {
+			/* lost on the way: announced again once the publisher is back */
+			bridge_gap_requeue(b->gap, &gw->ev);
+		}
+	} else {
+		b->stats.published++;
+	}
+	free(gw);
+}
+
+static void on_gap_retry(evutil_socket_t fd, short what, void *arg)
+{
+	SG_UNUSED(fd);
+	SG_UNUSED(what);
+	gap_announce(arg);
+}
+
+static void pub_ready(struct redis_link *l, void *arg)
+{
+	SG_UNUSED(l);
+	gap_announce(arg);
 }
 
 static void subscribe_all(struct bridge *b)
@@ -464,6 +639,8 @@ static void on_message(redisAsyncContext *ac, void *reply, void *arg)
 	if (strcmp(kind->str, "psubscribe") == 0 || strcmp(kind->str, "subscribe") == 0) {
 		if (b->pending_subs > 0 && --b->pending_subs == 0) {
 			b->subscribed = true;
+			b->ever_subscribed = true;
+			gap_end(b);
 			if (b->primary) {
 				members_subscribed(b->members, sg_mono_ms());
 				on_heartbeat(-1, 0, b);
@@ -583,8 +760,11 @@ void bridge_free(struct bridge *b)
 	b->stopping = true;
 	event_free(b->canary);
 	event_free(b->heartbeat);
+	if (b->gap_retry != NULL)
+		event_free(b->gap_retry);
 	redis_link_free(b->sub);
 	redis_link_free(b->pub);
+	bridge_gap_free(b->gap);
 	members_free(b->members);
 	free(b->members_channel);
 	free(b->canary_channel);

@@ -5,7 +5,9 @@
  * hands each message to the worker's broadcast, and publishes what siogate
  * sends to others.  Its links reconnect with a capped exponential backoff
  * with jitter and never block the loop; what waits for Redis is bounded by
- * redis.max_pending bytes per link.
+ * redis.max_pending bytes per link.  Worker 0's bridge adds up the time
+ * any worker's subscriptions were down and announces each such gap once,
+ * as a redis_gap lifecycle event (bridge_gap.h).
  */
 #ifndef SG_BRIDGE_H
 #define SG_BRIDGE_H
@@ -50,6 +52,8 @@ struct bridge_stats {
 	uint64_t publish_dropped; /* publishes lost, all reasons */
 	uint64_t dropped[BRIDGE_DROP__COUNT]; /* ... by reason */
 	size_t pending_bytes;     /* bytes of commands waiting for Redis's reply (both links) */
+	uint64_t gap_ms;          /* worker 0: the process's subscription gaps, ms (bridge_gap.h) */
+	uint64_t gaps;            /* worker 0: gaps closed (each announced once) */
 	uint64_t reconnects;      /* connections lost and re-established */
 	uint64_t json_relayed;    /* JSON-channel messages re-published in the adapter format */
 	size_t members_ready;     /* live siogate instances on this Redis (members.h), settled */

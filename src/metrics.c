@@ -232,6 +232,8 @@ static void render_bridge(struct sg_buf *out, const struct sg_buf *snapshots, si
 		for (int d = 0; d < BRIDGE_DROP__COUNT; d++)
 			t.dropped[d] += b->dropped[d];
 		t.pending_bytes += b->pending_bytes;
+		t.gap_ms += b->gap_ms;
+		t.gaps += b->gaps;
 		t.reconnects += b->reconnects;
 		t.json_relayed += b->json_relayed;
 		t.relay = t.relay || b->relay;
@@ -262,6 +264,13 @@ static void render_bridge(struct sg_buf *out, const struct sg_buf *snapshots, si
 	head(out, "siogate_redis_pending_bytes", "gauge",
 	     "Bytes of commands waiting for Redis's reply, all links (bounded by redis.max_pending each)");
 	sg_buf_printf(out, "siogate_redis_pending_bytes %llu\n", (unsigned long long)t.pending_bytes);
+	head(out, "siogate_redis_gap_seconds_total", "counter",
+	     "Seconds during which some worker's Redis subscriptions were down after the first "
+	     "subscription (messages published then may be lost to its clients)");
+	sg_buf_printf(out, "siogate_redis_gap_seconds_total %.3f\n", (double)t.gap_ms / 1000.0);
+	head(out, "siogate_redis_gaps_total", "counter",
+	     "Subscription gaps that closed (each announced once by a redis_gap lifecycle event)");
+	sg_buf_printf(out, "siogate_redis_gaps_total %llu\n", (unsigned long long)t.gaps);
 	head(out, "siogate_cluster_members", "gauge",
 	     "Live siogate adapter members (one per worker) on this Redis and JSON channel, by state");
 	sg_buf_printf(out, "siogate_cluster_members{state=\"ready\"} %zu\n", t.members_ready);

@@ -55,6 +55,7 @@ struct auth_http {
 	struct hmap flights;  /* key -> struct flight */
 	struct hmap cache;    /* key -> struct cached */
 	struct auth_http_stats stats;
+	bool full;            /* the last call was refused over auth.http.max_pending */
 };
 
 static void on_answer(enum http_client_error e, const struct http_client_response *resp,
@@ -64,12 +65,14 @@ static void on_cached(evutil_socket_t fd, short what, void *arg);
 static void cache_put(struct auth_http *ah, const char *key, json_t *claims,
 		      const struct sg_strv *rooms);
 static void cache_clear(struct auth_http *ah);
+static void note_overload(struct auth_http *ah, bool over);
 
 struct auth_http *auth_http_new(struct worker *w, struct sg_err *err)
 {
 	struct http_client_opts opts = {
 		.max_in_flight = w->cfg->auth.http.max_in_flight,
 		.max_queued = 100000,
+		.max_pending_bytes = w->cfg->auth.http.max_pending,
 		.max_idle_per_host = w->cfg->auth.http.max_in_flight,
 		.idle_timeout_ms = 30000,
 		.max_response_bytes = AUTH_HTTP_MAX_RESPONSE,
@@ -273,6 +276,21 @@ static void finish_flight(struct flight *f, const struct auth_result *r)
 	free(f);
 }
 
+/* Counts a call refused over auth.http.max_pending; logs the first of a
+ * run of them, and the first call made again after it. */
+static void note_overload(struct auth_http *ah, bool over)
+{
+	if (over)
+		ah->w->stats.callouts_refused_verifier++;
+	if (over && !ah->full)
+		log_warn("auth.http: auth.http.max_pending (%llu bytes) reached: authentications "
+			 "fail until the verifier catches up",
+			 (unsigned long long)ah->w->cfg->auth.http.max_pending);
+	else if (!over && ah->full)
+		log_info("auth.http: verifier calls are made again");
+	ah->full = over;
+}
+
 static void on_answer(enum http_client_error e, const struct http_client_response *resp,
 		      void *arg)
 {
@@ -284,7 +302,10 @@ static void on_answer(enum http_client_error e, const struct http_client_respons
 	json_t *v;
 
 	r.rooms = &rooms;
-	if (e != HC_OK) {
+	note_overload(f->ah, e == HC_OVERLOADED);
+	if (e == HC_OVERLOADED) {
+		/* not even queued: fails at once (counted by note_overload) */
+	} else if (e != HC_OK) {
 		log_warn("auth.http: %s: %s", f->ah->w->cfg->auth.http.url, http_client_error_str(e));
 	} else if (resp->status >= 500) {
 		log_warn("auth.http: the verifier answered %d", resp->status);

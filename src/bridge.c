@@ -4,8 +4,11 @@
  * is true only while every subscription of the current subscriber
  * connection is confirmed; a publish is either sent (and counted when its
  * reply comes) or dropped and counted at once, never buffered past
- * BRIDGE_MAX_IN_FLIGHT.  Messages are decoded into a stack-owned struct and
- * delivered before the callback returns.
+ * redis.max_pending bytes waiting for Redis (redis_link_command charges
+ * them).  `gap_noted` is true from the moment this worker's subscriber is
+ * known to have stopped delivering until its subscriptions are confirmed
+ * again, and worker 0's `gap` heard of both ends.  Messages are decoded
+ * into a stack-owned struct and delivered before the callback returns.
  */
 #include "bridge.h"
 
@@ -16,10 +19,12 @@
 #include <string.h>
 
 #include "bridge_adapter.h"
+#include "bridge_gap.h"
 #include "broadcast.h"
 #include "cluster.h"
 #include "config.h"
 #include "emit_msg.h"
+#include "inbox.h"
 #include "log.h"
 #include "members.h"
 #include "redis_link.h"
@@ -31,9 +36,10 @@
  * stops delivering it for BRIDGE_CANARY_STALL_MS is stalled, and reset. */
 #define BRIDGE_CANARY_MS 2000
 #define BRIDGE_CANARY_STALL_MS 6000
-/* Publishes waiting for Redis's reply; past this, new ones are dropped and
- * counted rather than buffered without bound. */
-#define BRIDGE_MAX_IN_FLIGHT 10000
+/* A closed gap is announced this long after the last worker subscribed
+ * again: backends that lost the same Redis get time to subscribe again to
+ * the lifecycle channel first. */
+#define BRIDGE_GAP_ANNOUNCE_DELAY_MS 1000
 /* The uid a relayed JSON message carries in the adapter format: Node peers
  * deliver it (it is not theirs), siogate instances drop it (they deliver the
  * JSON message itself). */
@@ -44,9 +50,14 @@ struct bridge {
 	struct redis_link *sub;   /* SUBSCRIBE/PSUBSCRIBE */
 	struct redis_link *pub;   /* PUBLISH and other commands */
 	size_t pending_subs;      /* subscription confirmations still expected */
-	size_t in_flight;         /* publishes without a reply yet */
 	bool subscribed;
+	bool ever_subscribed;     /* subscribed once: a loss from now on is a gap */
+	bool gap_noted;           /* worker 0 heard this subscriber is down */
+	bool full;                /* the last publish was dropped over redis.max_pending */
 	bool stopping;
+	struct bridge_gap *gap;   /* worker 0: the process's gaps (owned); else NULL */
+	struct event *gap_retry;  /* worker 0: announces a closed gap, later */
+	int64_t gap_announce_ms;  /* worker 0: not before this (monotonic ms) */
 	struct event *canary;
 	int64_t canary_pending_ms; /* when the oldest unanswered canary left (0: none) */
 	struct members *members;  /* the siogate instances; who relays JSON messages */
@@ -71,9 +82,29 @@ static void on_members_message(struct bridge *b, const redisReply *payload);
 static void relay_json_message(struct bridge *b, const struct emit_msg *m);
 static void on_json_message(struct bridge *b, const redisReply *channel, const redisReply *payload);
 static const char *request_nsp(const struct bridge *b, const redisReply *ch, size_t *len);
+static void pub_ready(struct redis_link *l, void *arg);
+static int send_command(struct bridge *b, redisCallbackFn *cb, void *arg, int argc,
+			const char **argv, const size_t *argvlen, enum bridge_drop *why);
+static void count_drop(struct bridge *b, enum bridge_drop d);
+static int publish_with(struct bridge *b, const char *channel, const void *data, size_t len,
+			redisCallbackFn *cb, void *arg, enum bridge_drop *why);
+static void gap_begin(struct bridge *b, int64_t since_mono_ms);
+static void gap_end(struct bridge *b);
+static void gap_note(struct bridge *b0, size_t worker, bool up, int64_t wall_ms, int64_t mono_ms);
+static void on_gap_job(struct worker *w, struct job *j);
+static void gap_announce(struct bridge *b);
+static void on_gap_published(redisAsyncContext *ac, void *reply, void *arg);
+static void on_gap_retry(evutil_socket_t fd, short what, void *arg);
 
 static const struct redis_link_ops sub_ops = { .on_ready = sub_ready, .on_lost = sub_lost };
-static const struct redis_link_ops pub_ops = { 0 };
+static const struct redis_link_ops pub_ops = { .on_ready = pub_ready };
+
+static const char *const drop_names[BRIDGE_DROP__COUNT] = { "down", "pending", "failed" };
+
+const char *bridge_drop_name(enum bridge_drop d)
+{
+	return (unsigned)d < BRIDGE_DROP__COUNT ? drop_names[d] : "unknown";
+}
 
 struct bridge *bridge_new(struct worker *w, struct sg_err *err)
 {
@@ -102,6 +133,12 @@ struct bridge *bridge_new(struct worker *w, struct sg_err *err)
 	b->sub = redis_link_new(w->base, urls, cfg->redis.url.n, "subscriber", &sub_ops, b);
 	b->pub = redis_link_new(w->base, urls, cfg->redis.url.n, "publisher", &pub_ops, b);
 	free(urls);
+	redis_link_set_max_pending(b->sub, cfg->redis.max_pending);
+	redis_link_set_max_pending(b->pub, cfg->redis.max_pending);
+	if (b->primary) {
+		b->gap = bridge_gap_new(w->n_workers);
+		b->gap_retry = event_new(w->base, -1, 0, on_gap_retry, b);
+	}
 	snprintf(b->relay_uid, sizeof(b->relay_uid), "%s%s", BRIDGE_RELAY_UID_PREFIX, b->uid);
 	b->members = members_new(b->uid, cfg->server.id);
 	sg_buf_init(&u);
@@ -148,6 +185,11 @@ void bridge_get_stats(const struct bridge *b, struct bridge_stats *out)
 
 	*out = b->stats;
 	out->reconnects = redis_link_losses(b->sub) + redis_link_losses(b->pub);
+	out->pending_bytes = redis_link_pending(b->pub) + redis_link_pending(b->sub);
+	if (b->gap != NULL) {
+		out->gap_ms = bridge_gap_total_ms(b->gap, now);
+		out->gaps = bridge_gap_count(b->gap);
+	}
 	out->subscriber_up = b->subscribed;
 	out->publisher_up = redis_link_ready(b->pub);
 	out->members_ready = members_count(b->members, now, true);
@@ -166,6 +208,7 @@ static void sub_lost(struct redis_link *l, void *arg)
 	struct bridge *b = arg;
 
 	SG_UNUSED(l);
+	gap_begin(b, sg_mono_ms());
 	b->subscribed = false;
 	b->pending_subs = 0;
 	b->canary_pending_ms = 0;
@@ -185,6 +228,8 @@ static void on_canary(evutil_socket_t fd, short what, void *arg)
 	if (!b->subscribed || !redis_link_ready(b->pub))
 		return;
 	if (b->canary_pending_ms != 0 && now - b->canary_pending_ms > BRIDGE_CANARY_STALL_MS) {
+		/* nothing it delivered is known since that canary left */
+		gap_begin(b, b->canary_pending_ms);
 		b->canary_pending_ms = 0;
 		b->subscribed = false;
 		redis_link_reset(b->sub, "the subscriber stopped delivering (canary lost)");
@@ -193,6 +238,152 @@ static void on_canary(evutil_socket_t fd, short what, void *arg)
 	if (bridge_publish(b, b->canary_channel, "{\"canary\":1}", 12) == 0 &&
 	    b->canary_pending_ms == 0)
 		b->canary_pending_ms = now;
+}
+
+/* ---- gaps: while a subscriber is down, what is published is lost to its
+ * worker's clients (bridge_gap.h) ---- */
+
+/* A worker's note to worker 0 (posted through its inbox). */
+struct gap_job {
+	struct job job;
+	size_t worker;
+	bool up;
+	int64_t wall_ms, mono_ms;
+};
+
+/* This worker's subscriber stopped delivering at since_mono_ms. */
+static void gap_begin(struct bridge *b, int64_t since_mono_ms)
+{
+	int64_t now = sg_mono_ms();
+
+	if (!b->ever_subscribed || b->gap_noted || b->stopping)
+		return;
+	b->gap_noted = true;
+	gap_note(b, b->w->index, false, sg_now_ms() - (now - since_mono_ms), since_mono_ms);
+}
+
+/* This worker's subscriptions are all confirmed again. */
+static void gap_end(struct bridge *b)
+{
+	if (!b->gap_noted || b->stopping)
+		return;
+	b->gap_noted = false;
+	gap_note(b, b->w->index, true, sg_now_ms(), sg_mono_ms());
+}
+
+/* Tells worker 0's gap about worker `worker`: directly on worker 0, else
+ * through its inbox (the job runs on worker 0's thread, in order). */
+static void gap_note(struct bridge *b, size_t worker, bool up, int64_t wall_ms, int64_t mono_ms)
+{
+	struct gap_job *j;
+
+	if (b->gap != NULL) {
+		if (!up) {
+			bridge_gap_down(b->gap, worker, wall_ms, mono_ms);
+		} else if (bridge_gap_up(b->gap, worker, wall_ms, mono_ms)) {
+			struct timeval tv = worker_ms_tv(BRIDGE_GAP_ANNOUNCE_DELAY_MS);
+			b->gap_announce_ms = sg_mono_ms() + BRIDGE_GAP_ANNOUNCE_DELAY_MS;
+			event_add(b->gap_retry, &tv);
+		}
+		return;
+	}
+	j = sg_calloc(1, sizeof(*j));
+	j->job.run = on_gap_job;
+	j->worker = worker;
+	j->up = up;
+	j->wall_ms = wall_ms;
+	j->mono_ms = mono_ms;
+	inbox_post(b->w->siblings[0]->inbox, &j->job);
+}
+
+static void on_gap_job(struct worker *w, struct job *j)
+{
+	struct gap_job *g = (struct gap_job *)j;
+	struct bridge *b0 = w->bridge;
+
+	if (b0 != NULL && b0->gap != NULL && !b0->stopping)
+		gap_note(b0, g->worker, g->up, g->wall_ms, g->mono_ms);
+	free(g);
+}
+
+/* A gap announcement on its way: what to put back if it is lost. */
+struct gap_wait {
+	struct bridge *b;
+	struct bridge_gap_event ev;
+};
+
+/* Publishes the closed gap(s) waiting, once, on the lifecycle channel,
+ * from BRIDGE_GAP_ANNOUNCE_DELAY_MS after the gap closed (the timer) or
+ * later when the publisher could not take it then (pub_ready, the timer
+ * again).  Nothing waits while some worker is still down: that gap's end
+ * will announce it all. */
+static void gap_announce(struct bridge *b)
+{
+	const struct sg_config *cfg = b->w->cfg;
+	struct bridge_gap_event ev;
+	struct gap_wait *gw;
+	struct sg_buf msg;
+	enum bridge_drop why;
+	struct timeval tv;
+	int64_t early;
+
+	if (b->gap == NULL || b->stopping || bridge_gap_open(b->gap) ||
+	    !bridge_gap_pending(b->gap, &ev))
+		return;
+	early = b->gap_announce_ms - sg_mono_ms();
+	if (early > 0) {
+		tv = worker_ms_tv(early);
+		event_add(b->gap_retry, &tv);
+		return;
+	}
+	sg_buf_init(&msg);
+	bridge_gap_format(&msg, &ev, cfg->server.id, sg_now_ms());
+	gw = sg_malloc(sizeof(*gw));
+	gw->b = b;
+	gw->ev = ev;
+	if (publish_with(b, cfg->redis.lifecycle_channel, msg.data, msg.len, on_gap_published, gw,
+			 &why) == 0) {
+		bridge_gap_announced(b->gap);
+		log_info("bridge: Redis subscriptions were down %lld.%03lld s in all: %s",
+			 (long long)(ev.ms / 1000), (long long)(ev.ms % 1000), msg.data);
+	} else {
+		free(gw);
+		tv = worker_ms_tv(BRIDGE_CANARY_MS);
+		event_add(b->gap_retry, &tv);
+	}
+	sg_buf_fini(&msg);
+}
+
+static void on_gap_published(redisAsyncContext *ac, void *reply, void *arg)
+{
+	struct gap_wait *gw = arg;
+	struct bridge *b = gw->b;
+	redisReply *r = reply;
+
+	SG_UNUSED(ac);
+	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+		count_drop(b, BRIDGE_DROP_FAILED);
+		if (!b->stopping) {
+			/* lost on the way: announced again once the publisher is back */
+			bridge_gap_requeue(b->gap, &gw->ev);
+		}
+	} else {
+		b->stats.published++;
+	}
+	free(gw);
+}
+
+static void on_gap_retry(evutil_socket_t fd, short what, void *arg)
+{
+	SG_UNUSED(fd);
+	SG_UNUSED(what);
+	gap_announce(arg);
+}
+
+static void pub_ready(struct redis_link *l, void *arg)
+{
+	SG_UNUSED(l);
+	gap_announce(arg);
 }
 
 static void subscribe_all(struct bridge *b)
@@ -251,18 +442,56 @@ static const char *request_nsp(const struct bridge *b, const redisReply *ch, siz
 	return ch->str + pl + 9;
 }
 
+/* Sends a command through the publisher link, its bytes charged against
+ * redis.max_pending until the reply; -1 with *why when it was not sent. */
+static int send_command(struct bridge *b, redisCallbackFn *cb, void *arg, int argc,
+			const char **argv, const size_t *argvlen, enum bridge_drop *why)
+{
+	enum redis_link_refusal r;
+
+	if (redis_link_command(b->pub, cb, arg, argc, argv, argvlen, &r) == 0) {
+		if (b->full) {
+			b->full = false;
+			log_info("bridge: the publisher is below redis.max_pending again");
+		}
+		return 0;
+	}
+	*why = r == REDIS_LINK_PENDING ? BRIDGE_DROP_PENDING : BRIDGE_DROP_DOWN;
+	if (*why == BRIDGE_DROP_PENDING && !b->full) {
+		b->full = true;
+		log_warn("bridge: %zu bytes wait for Redis (redis.max_pending %llu): dropping "
+			 "publishes until it answers",
+			 redis_link_pending(b->pub), (unsigned long long)b->w->cfg->redis.max_pending);
+	}
+	return -1;
+}
+
+static void count_drop(struct bridge *b, enum bridge_drop d)
+{
+	b->stats.dropped[d]++;
+	b->stats.publish_dropped++;
+}
+
+/* PUBLISH through send_command, cb getting the reply. */
+static int publish_with(struct bridge *b, const char *channel, const void *data, size_t len,
+			redisCallbackFn *cb, void *arg, enum bridge_drop *why)
+{
+	const char *argv[] = { "PUBLISH", channel, data };
+	size_t argvlen[] = { 7, strlen(channel), len };
+
+	return send_command(b, cb, arg, 3, argv, argvlen, why);
+}
+
 int bridge_publish(struct bridge *b, const char *channel, const void *data, size_t len)
 {
-	redisAsyncContext *ac = b ? redis_link_context(b->pub) : NULL;
+	enum bridge_drop why;
 
-	if (ac == NULL || b->in_flight >= BRIDGE_MAX_IN_FLIGHT ||
-	    redisAsyncCommand(ac, on_published, b, "PUBLISH %s %b", channel, data, len) !=
-		    REDIS_OK) {
-		if (b)
-			b->stats.publish_dropped++;
+	if (b == NULL)
+		return -1;
+	if (publish_with(b, channel, data, len, on_published, b, &why) != 0) {
+		count_drop(b, why);
 		return -1;
 	}
-	b->in_flight++;
 	return 0;
 }
 
@@ -279,12 +508,10 @@ static void on_xadd(redisAsyncContext *ac, void *reply, void *arg)
 	bool ok = r != NULL && r->type == REDIS_REPLY_STRING;
 
 	SG_UNUSED(ac);
-	if (x->b->in_flight > 0)
-		x->b->in_flight--;
 	if (ok)
 		x->b->stats.published++;
 	else
-		x->b->stats.publish_dropped++;
+		count_drop(x->b, BRIDGE_DROP_FAILED);
 	/* always called, even while stopping: the callback owns its arg */
 	if (x->cb)
 		x->cb(ok && !x->b->stopping ? r->str : NULL, x->arg);
@@ -293,19 +520,19 @@ static void on_xadd(redisAsyncContext *ac, void *reply, void *arg)
 
 int bridge_xadd(struct bridge *b, const char *stream, uint64_t maxlen,
 		const char *const *fields, const char *const *values, const size_t *value_lens,
-		size_t n, bridge_xadd_cb cb, void *arg)
+		size_t n, bridge_xadd_cb cb, void *arg, enum bridge_drop *why)
 {
-	redisAsyncContext *ac = b ? redis_link_context(b->pub) : NULL;
 	size_t argc = 6 + 2 * n;
 	const char **argv;
 	size_t *argl;
 	char maxbuf[32];
 	struct xadd_wait *x;
+	enum bridge_drop d = BRIDGE_DROP_DOWN;
 	int rc;
 
-	if (ac == NULL || b->in_flight >= BRIDGE_MAX_IN_FLIGHT) {
-		if (b)
-			b->stats.publish_dropped++;
+	if (b == NULL) {
+		if (why)
+			*why = d;
 		return -1;
 	}
 	snprintf(maxbuf, sizeof(maxbuf), "%llu", (unsigned long long)maxlen);
@@ -329,15 +556,16 @@ int bridge_xadd(struct bridge *b, const char *stream, uint64_t maxlen,
 	x->b = b;
 	x->cb = cb;
 	x->arg = arg;
-	rc = redisAsyncCommandArgv(ac, on_xadd, x, (int)argc, argv, argl);
+	rc = send_command(b, on_xadd, x, (int)argc, argv, argl, &d);
 	free(argv);
 	free(argl);
-	if (rc != REDIS_OK) {
+	if (rc != 0) {
 		free(x);
-		b->stats.publish_dropped++;
+		count_drop(b, d);
+		if (why)
+			*why = d;
 		return -1;
 	}
-	b->in_flight++;
 	return 0;
 }
 
@@ -354,8 +582,6 @@ static void on_numsub(redisAsyncContext *ac, void *reply, void *arg)
 	long long n = -1;
 
 	SG_UNUSED(ac);
-	if (cw->b->in_flight > 0)
-		cw->b->in_flight--;
 	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
 	    r->element[1]->type == REDIS_REPLY_INTEGER && !cw->b->stopping)
 		n = r->element[1]->integer;
@@ -365,20 +591,21 @@ static void on_numsub(redisAsyncContext *ac, void *reply, void *arg)
 
 int bridge_numsub(struct bridge *b, const char *channel, bridge_count_cb cb, void *arg)
 {
-	redisAsyncContext *ac = b ? redis_link_context(b->pub) : NULL;
+	const char *argv[] = { "PUBSUB", "NUMSUB", channel };
+	size_t argvlen[] = { 6, 6, strlen(channel) };
 	struct count_wait *cw;
+	enum bridge_drop why;
 
-	if (ac == NULL || b->in_flight >= BRIDGE_MAX_IN_FLIGHT)
+	if (b == NULL)
 		return -1;
 	cw = sg_malloc(sizeof(*cw));
 	cw->b = b;
 	cw->cb = cb;
 	cw->arg = arg;
-	if (redisAsyncCommand(ac, on_numsub, cw, "PUBSUB NUMSUB %s", channel) != REDIS_OK) {
+	if (send_command(b, on_numsub, cw, 3, argv, argvlen, &why) != 0) {
 		free(cw);
 		return -1;
 	}
-	b->in_flight++;
 	return 0;
 }
 
@@ -388,10 +615,8 @@ static void on_published(redisAsyncContext *ac, void *reply, void *arg)
 	redisReply *r = reply;
 
 	SG_UNUSED(ac);
-	if (b->in_flight > 0)
-		b->in_flight--;
 	if (r == NULL || r->type == REDIS_REPLY_ERROR)
-		b->stats.publish_dropped++;
+		count_drop(b, BRIDGE_DROP_FAILED);
 	else
 		b->stats.published++;
 }
@@ -414,6 +639,8 @@ static void on_message(redisAsyncContext *ac, void *reply, void *arg)
 	if (strcmp(kind->str, "psubscribe") == 0 || strcmp(kind->str, "subscribe") == 0) {
 		if (b->pending_subs > 0 && --b->pending_subs == 0) {
 			b->subscribed = true;
+			b->ever_subscribed = true;
+			gap_end(b);
 			if (b->primary) {
 				members_subscribed(b->members, sg_mono_ms());
 				on_heartbeat(-1, 0, b);
@@ -533,8 +760,11 @@ void bridge_free(struct bridge *b)
 	b->stopping = true;
 	event_free(b->canary);
 	event_free(b->heartbeat);
+	if (b->gap_retry != NULL)
+		event_free(b->gap_retry);
 	redis_link_free(b->sub);
 	redis_link_free(b->pub);
+	bridge_gap_free(b->gap);
 	members_free(b->members);
 	free(b->members_channel);
 	free(b->canary_channel);

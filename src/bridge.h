@@ -4,7 +4,10 @@
  * @socket.io/redis-emitter and adapter peers publish, drops its own echoes,
  * hands each message to the worker's broadcast, and publishes what siogate
  * sends to others.  Its links reconnect with a capped exponential backoff
- * with jitter and never block the loop.
+ * with jitter and never block the loop; what waits for Redis is bounded by
+ * redis.max_pending bytes per link.  Worker 0's bridge adds up the time
+ * any worker's subscriptions were down and announces each such gap once,
+ * as a redis_gap lifecycle event (bridge_gap.h).
  */
 #ifndef SG_BRIDGE_H
 #define SG_BRIDGE_H
@@ -31,11 +34,26 @@ void bridge_leave(struct bridge *b);
 #define BRIDGE_UID_MAX 8
 const char *bridge_uid(const struct bridge *b);
 
+/* Why a publish (or an XADD) was lost. */
+enum bridge_drop {
+	BRIDGE_DROP_DOWN,    /* the publisher link was not connected */
+	BRIDGE_DROP_PENDING, /* redis.max_pending bytes already waited for Redis */
+	BRIDGE_DROP_FAILED,  /* sent, but Redis answered an error or the link was lost first */
+	BRIDGE_DROP__COUNT
+};
+
+/* "down", "pending", "failed": the reason label of siogate_redis_dropped_total. */
+const char *bridge_drop_name(enum bridge_drop d);
+
 struct bridge_stats {
 	uint64_t received;        /* messages received on subscribed channels */
 	uint64_t bad_messages;    /* undecodable messages, dropped */
 	uint64_t published;       /* publishes Redis acknowledged */
-	uint64_t publish_dropped; /* publishes lost: Redis down, refused, or too many in flight */
+	uint64_t publish_dropped; /* publishes lost, all reasons */
+	uint64_t dropped[BRIDGE_DROP__COUNT]; /* ... by reason */
+	size_t pending_bytes;     /* bytes of commands waiting for Redis's reply (both links) */
+	uint64_t gap_ms;          /* worker 0: the process's subscription gaps, ms (bridge_gap.h) */
+	uint64_t gaps;            /* worker 0: gaps closed (each announced once) */
 	uint64_t reconnects;      /* connections lost and re-established */
 	uint64_t json_relayed;    /* JSON-channel messages re-published in the adapter format */
 	size_t members_ready;     /* live siogate instances on this Redis (members.h), settled */
@@ -48,17 +66,19 @@ struct bridge_stats {
 void bridge_get_stats(const struct bridge *b, struct bridge_stats *out);
 
 /* PUBLISHes data on channel through the publisher link.  Returns 0 when it
- * was sent, -1 when it was dropped (and counted). */
+ * was sent, -1 when it was dropped (and counted): the link is down, or
+ * redis.max_pending bytes of commands already wait for Redis's reply. */
 int bridge_publish(struct bridge *b, const char *channel, const void *data, size_t len);
 
 /* XADD stream MAXLEN ~ maxlen * field value... through the publisher link.
  * cb (may be NULL) gets the new entry's id, or NULL when Redis refused it
  * or the link went down; it is called from the loop, later.  Returns -1
- * (cb not called) when the command could not be sent (counted). */
+ * (cb not called) when the command could not be sent (counted), with *why
+ * set when why is not NULL. */
 typedef void (*bridge_xadd_cb)(const char *entry_id, void *arg);
 int bridge_xadd(struct bridge *b, const char *stream, uint64_t maxlen,
 		const char *const *fields, const char *const *values, const size_t *value_lens,
-		size_t n, bridge_xadd_cb cb, void *arg);
+		size_t n, bridge_xadd_cb cb, void *arg, enum bridge_drop *why);
 
 /* PUBSUB NUMSUB channel through the publisher link: cb gets the number of
  * subscribers, or -1 when Redis could not answer; always called later,

@@ -106,6 +106,7 @@ struct sg_config {
 			struct sg_strv header_values; /* arrays of names and values */
 			unsigned max_in_flight;
 			int64_t cache_ttl_ms;
+			uint64_t max_pending; /* bytes of verifier requests queued or in flight */
 		} http;
 	} auth;
 
@@ -119,6 +120,7 @@ struct sg_config {
 		struct {
 			char *url; /* NULL = no call-out */
 			int64_t timeout_ms;
+			uint64_t max_pending; /* bytes of validator requests queued or in flight */
 		} http;
 		unsigned max_per_client;
 	} rooms;
@@ -128,12 +130,14 @@ struct sg_config {
 		char *prefix;
 		char *json_channel;
 		char *lifecycle_channel;
+		uint64_t max_pending; /* bytes waiting for Redis's reply, per link */
 	} redis;
 
 	struct {
 		struct sg_forward_rule *forward;
 		size_t n_forward;
 		uint64_t stream_maxlen;
+		uint64_t max_pending; /* bytes of forwarded events waiting, per worker */
 	} events;
 
 	struct {

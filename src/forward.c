@@ -2,6 +2,9 @@
  * forward.c: events.forward (see forward.h).  An answer may come after the
  * socket is gone: the pending call keeps the socket's id and namespace, not
  * a pointer, and looks the socket up again when the answer arrives.
+ * Invariant: w->forward_pending is the sum of the bytes of the pending
+ * calls not finished yet, and never passes events.max_pending: an event
+ * that would pass it is refused at once (finish(), FWD_OVERLOADED).
  */
 #include "forward.h"
 
@@ -19,10 +22,25 @@
 #include "worker.h"
 
 #define FORWARD_MAX_RESPONSE (256 * 1024)
+/* What a forwarded event is charged besides its data and names: the other
+ * fields, the XADD or the request head, this file's and the HTTP client's
+ * bookkeeping. */
+#define FORWARD_OVERHEAD 512
+
+/* How a forwarded event ended; the ack's "reason" for the errors. */
+enum forward_outcome {
+	FWD_OK,          /* the target took it */
+	FWD_OVERLOADED,  /* refused at once: events.max_pending or redis.max_pending reached */
+	FWD_UNAVAILABLE, /* the target could not be reached (Redis down, connection refused) */
+	FWD_FAILED,      /* the target failed it (error answer, timeout, link lost meanwhile) */
+};
+
+static const char *const outcome_reasons[] = { "ok", "overloaded", "unavailable", "failed" };
 
 /* A forwarded event waiting for its target's answer. */
 struct pending {
 	struct worker *w;
+	size_t bytes;            /* charged to w->forward_pending (0: not yet) */
 	int64_t ack_id;          /* -1: the client wants no ack */
 	char *request_id;        /* a peer's serverSideEmit waiting for the answer (owned), or NULL */
 	char nsp[64];
@@ -39,6 +57,8 @@ static struct sio_socket *pending_socket(const struct pending *pd);
 static void on_xadd(const char *entry_id, void *arg);
 static void on_http(enum http_client_error e, const struct http_client_response *resp, void *arg);
 static void ack_json(struct pending *pd, const char *json, size_t len);
+static void finish(struct pending *pd, enum forward_outcome o, const char *json, size_t len);
+static bool charge(struct pending *pd, size_t bytes);
 
 /* The event's argument as JSON: the one argument, an array of them when the
  * client sent several, null for none. */
@@ -113,23 +133,80 @@ static void ack_json(struct pending *pd, const char *json, size_t len)
 	sg_buf_fini(&b);
 }
 
+/* Charges bytes to the worker's forwarded events; false (nothing charged)
+ * when that would pass events.max_pending. */
+static bool charge(struct pending *pd, size_t bytes)
+{
+	struct worker *w = pd->w;
+
+	if (w->forward_pending + bytes > w->cfg->events.max_pending) {
+		if (!w->forward_full) {
+			w->forward_full = true;
+			log_warn("events.forward: %llu bytes of events wait for their targets "
+				 "(events.max_pending %llu): refusing events until they answer",
+				 (unsigned long long)w->forward_pending,
+				 (unsigned long long)w->cfg->events.max_pending);
+		}
+		return false;
+	}
+	if (w->forward_full) {
+		w->forward_full = false;
+		log_info("events.forward: below events.max_pending again");
+	}
+	pd->bytes = bytes;
+	w->forward_pending += bytes;
+	return true;
+}
+
+/* Ends a forwarded event: releases its bytes, counts the outcome, acks
+ * json (FWD_OK) or the error object, and frees pd. */
+static void finish(struct pending *pd, enum forward_outcome o, const char *json, size_t len)
+{
+	struct worker *w = pd->w;
+	struct sg_buf b;
+
+	w->forward_pending -= pd->bytes;
+	switch (o) {
+	case FWD_OK:
+		w->stats.forward_ok++;
+		ack_json(pd, json, len);
+		break;
+	case FWD_OVERLOADED:
+		w->stats.forward_overloaded++;
+		break;
+	case FWD_UNAVAILABLE:
+		w->stats.forward_unavailable++;
+		break;
+	case FWD_FAILED:
+		w->stats.forward_failed++;
+		break;
+	}
+	if (o != FWD_OK) {
+		sg_buf_init(&b);
+		sg_buf_printf(&b, "{\"error\":\"the event could not be forwarded\",\"reason\":\"%s\"}",
+			      outcome_reasons[o]);
+		ack_json(pd, b.data, b.len);
+		sg_buf_fini(&b);
+	}
+	free(pd->request_id);
+	free(pd);
+}
+
 static void on_xadd(const char *entry_id, void *arg)
 {
 	struct pending *pd = arg;
 	struct sg_buf b;
 
-	sg_buf_init(&b);
-	if (entry_id != NULL) {
-		sg_buf_append_str(&b, "{\"id\":");
-		json_js_string(&b, entry_id, strlen(entry_id));
-		sg_buf_append_char(&b, '}');
-	} else {
-		sg_buf_append_str(&b, "{\"error\":\"the event could not be forwarded\"}");
+	if (entry_id == NULL) {
+		finish(pd, FWD_FAILED, NULL, 0);
+		return;
 	}
-	ack_json(pd, b.data, b.len);
+	sg_buf_init(&b);
+	sg_buf_append_str(&b, "{\"id\":");
+	json_js_string(&b, entry_id, strlen(entry_id));
+	sg_buf_append_char(&b, '}');
+	finish(pd, FWD_OK, b.data, b.len);
 	sg_buf_fini(&b);
-	free(pd->request_id);
-	free(pd);
 }
 
 static void on_http(enum http_client_error e, const struct http_client_response *resp, void *arg)
@@ -146,16 +223,16 @@ static void on_http(enum http_client_error e, const struct http_client_response 
 			json_js_value(&b, doc);
 		else
 			sg_buf_append_str(&b, "null");
-		ack_json(pd, b.data, b.len);
+		finish(pd, FWD_OK, b.data, b.len);
 		sg_buf_fini(&b);
+	} else if (e == HC_OVERLOADED) {
+		finish(pd, FWD_OVERLOADED, NULL, 0);
 	} else {
 		log_warn("events.forward: the backend failed: %s",
 			 e != HC_OK ? http_client_error_str(e) : "a non-2xx or non-JSON answer");
-		ack_json(pd, "{\"error\":\"the event could not be forwarded\"}", 44);
+		finish(pd, e == HC_CONNECT || e == HC_TLS ? FWD_UNAVAILABLE : FWD_FAILED, NULL, 0);
 	}
 	json_decref(doc);
-	free(pd->request_id);
-	free(pd);
 }
 
 /* Sends one event to the rule's target; pd (owned) says whom the answer
@@ -167,16 +244,23 @@ static void forward_to(struct worker *w, const struct sg_forward_rule *rule, str
 	const struct sg_config *cfg = w->cfg;
 	char when[32];
 
+	if (!charge(pd, data_len + strlen(id) + strlen(user) + strlen(nsp) + strlen(name) +
+				strlen(cfg->server.id) + FORWARD_OVERHEAD)) {
+		finish(pd, FWD_OVERLOADED, NULL, 0);
+		return;
+	}
 	sg_time_iso(when, sg_now_ms());
 	if (rule->stream != NULL) {
 		const char *fields[] = { "id", "user", "event", "data", "time", "server" };
 		const char *values[] = { id, user, name, data, when, cfg->server.id };
 		size_t lens[] = { strlen(id), strlen(user), strlen(name), data_len, strlen(when),
 				  strlen(cfg->server.id) };
+		enum bridge_drop why = BRIDGE_DROP_DOWN;
 		if (w->bridge == NULL ||
 		    bridge_xadd(w->bridge, rule->stream, cfg->events.stream_maxlen, fields, values, lens,
-				SG_ARRAY_LEN(fields), on_xadd, pd) != 0)
-			on_xadd(NULL, pd);
+				SG_ARRAY_LEN(fields), on_xadd, pd, &why) != 0)
+			finish(pd, why == BRIDGE_DROP_PENDING ? FWD_OVERLOADED : FWD_UNAVAILABLE, NULL,
+			       0);
 		return;
 	}
 	if (w->forward_http == NULL) {

@@ -74,6 +74,7 @@ struct http_client_req {
 	struct sg_buf out;                 /* the request as sent */
 	struct http_response resp;
 	enum http_client_error result;     /* once RQ_DONE */
+	size_t charged;                    /* bytes counted in hc->pending_bytes until freed */
 	uint64_t seq;                      /* order of completion */
 };
 
@@ -125,6 +126,7 @@ struct http_client {
 	struct hc_conn_list idle;
 	unsigned n_queued;
 	unsigned n_idle;
+	size_t pending_bytes;             /* sum of the live requests' charged bytes */
 	unsigned in_flight;
 	uint64_t seq;
 	bool pumping;
@@ -275,6 +277,11 @@ int http_client_set_nameserver(struct http_client *hc, const char *ip_port, stru
 void http_client_get_stats(const struct http_client *hc, struct http_client_stats *out)
 {
 	*out = hc->stats;
+}
+
+size_t http_client_pending_bytes(const struct http_client *hc)
+{
+	return hc->pending_bytes;
 }
 
 unsigned http_client_idle_count(const struct http_client *hc)
@@ -595,10 +602,15 @@ struct http_client_req *http_client_request(struct http_client *hc, const char *
 		return r;
 	}
 	http_response_init(&r->resp, hc->opts.max_response_bytes, r->head);
-	if (hc->in_flight >= hc->opts.max_in_flight && hc->n_queued >= hc->opts.max_queued) {
+	if ((hc->in_flight >= hc->opts.max_in_flight && hc->n_queued >= hc->opts.max_queued) ||
+	    (hc->opts.max_pending_bytes > 0 &&
+	     hc->pending_bytes + r->out.len > hc->opts.max_pending_bytes)) {
 		req_finish(r, HC_OVERLOADED);
 		return r;
 	}
+	/* the request's bytes live until req_free */
+	r->charged = r->out.len;
+	hc->pending_bytes += r->charged;
 	if (timeout_ms > 0) {
 		struct timeval tv;
 		r->timer = evtimer_new(hc->base, req_on_timeout, r);
@@ -706,6 +718,7 @@ static void req_finish(struct http_client_req *r, enum http_client_error e)
 
 static void req_free(struct http_client_req *r)
 {
+	r->hc->pending_bytes -= r->charged;
 	if (r->timer != NULL)
 		event_free(r->timer);
 	url_free(&r->url);

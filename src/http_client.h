@@ -5,7 +5,8 @@
  * thread); it never blocks the loop: DNS goes through evdns, connects and
  * TLS handshakes are non-blocking.  It keeps connections alive per
  * scheme+host+port, caps the requests running at once and queues the rest
- * up to a bound, and bounds every response by size and every request by time.
+ * up to a bound (in requests and in bytes), and bounds every response by size
+ * and every request by time.
  * The process must ignore SIGPIPE (siogate does).
  */
 #ifndef SG_HTTP_CLIENT_H
@@ -24,6 +25,9 @@ struct http_client_req; /* one request, from http_client_request until its callb
 struct http_client_opts {
 	unsigned max_in_flight;     /* requests running at once (>= 1); others wait, FIFO */
 	unsigned max_queued;        /* queue bound; past it HC_OVERLOADED (0: no queue) */
+	size_t max_pending_bytes;   /* bound on the bytes of the requests (as sent) queued,
+				     * in flight or waiting for their callback; a request that
+				     * would pass it: HC_OVERLOADED (0: no bound) */
 	unsigned max_idle_per_host; /* kept-alive connections per scheme+host+port (0: none) */
 	int64_t idle_timeout_ms;    /* an idle connection is closed after this (<= 0: none kept) */
 	size_t max_response_bytes;  /* larger (head + body as sent): HC_TOO_LARGE (>= 1) */
@@ -38,7 +42,7 @@ enum http_client_error {
 	HC_TLS,        /* TLS handshake or certificate verification failed */
 	HC_PROTOCOL,   /* malformed or truncated response */
 	HC_TOO_LARGE,  /* response over max_response_bytes */
-	HC_OVERLOADED, /* the queue was full */
+	HC_OVERLOADED, /* the queue was full, or max_pending_bytes reached */
 	HC_BAD_URL,    /* not http:// or https://, bad host or port, or a bad method or header */
 };
 
@@ -106,6 +110,9 @@ struct http_client_stats {
 
 /* Copies the client's counters into out. */
 void http_client_get_stats(const struct http_client *hc, struct http_client_stats *out);
+
+/* The bytes charged against max_pending_bytes now. */
+size_t http_client_pending_bytes(const struct http_client *hc);
 
 /* How many kept-alive connections are idle in the pool right now. */
 unsigned http_client_idle_count(const struct http_client *hc);

@@ -229,6 +229,11 @@ static void render_bridge(struct sg_buf *out, const struct sg_buf *snapshots, si
 		t.bad_messages += b->bad_messages;
 		t.published += b->published;
 		t.publish_dropped += b->publish_dropped;
+		for (int d = 0; d < BRIDGE_DROP__COUNT; d++)
+			t.dropped[d] += b->dropped[d];
+		t.pending_bytes += b->pending_bytes;
+		t.gap_ms += b->gap_ms;
+		t.gaps += b->gaps;
 		t.reconnects += b->reconnects;
 		t.json_relayed += b->json_relayed;
 		t.relay = t.relay || b->relay;
@@ -250,6 +255,22 @@ static void render_bridge(struct sg_buf *out, const struct sg_buf *snapshots, si
 		      (unsigned long long)t.published);
 	sg_buf_printf(out, "siogate_redis_publishes_total{outcome=\"dropped\"} %llu\n",
 		      (unsigned long long)t.publish_dropped);
+	head(out, "siogate_redis_dropped_total", "counter",
+	     "Publishes and stream additions dropped, by reason: link down, over redis.max_pending, "
+	     "failed after sending");
+	for (int d = 0; d < BRIDGE_DROP__COUNT; d++)
+		sg_buf_printf(out, "siogate_redis_dropped_total{reason=\"%s\"} %llu\n",
+			      bridge_drop_name((enum bridge_drop)d), (unsigned long long)t.dropped[d]);
+	head(out, "siogate_redis_pending_bytes", "gauge",
+	     "Bytes of commands waiting for Redis's reply, all links (bounded by redis.max_pending each)");
+	sg_buf_printf(out, "siogate_redis_pending_bytes %llu\n", (unsigned long long)t.pending_bytes);
+	head(out, "siogate_redis_gap_seconds_total", "counter",
+	     "Seconds during which some worker's Redis subscriptions were down after the first "
+	     "subscription (messages published then may be lost to its clients)");
+	sg_buf_printf(out, "siogate_redis_gap_seconds_total %.3f\n", (double)t.gap_ms / 1000.0);
+	head(out, "siogate_redis_gaps_total", "counter",
+	     "Subscription gaps that closed (each announced once by a redis_gap lifecycle event)");
+	sg_buf_printf(out, "siogate_redis_gaps_total %llu\n", (unsigned long long)t.gaps);
 	head(out, "siogate_cluster_members", "gauge",
 	     "Live siogate adapter members (one per worker) on this Redis and JSON channel, by state");
 	sg_buf_printf(out, "siogate_cluster_members{state=\"ready\"} %zu\n", t.members_ready);

@@ -32,6 +32,8 @@ struct redis_link {
 	const char *name;
 	int64_t backoff_ms;
 	uint64_t losses;
+	size_t pending;               /* bytes charged by redis_link_command */
+	size_t max_pending;           /* 0: no bound */
 	bool ready;
 	bool stopping;
 	char where[300];
@@ -46,6 +48,15 @@ static void on_connect(const redisAsyncContext *ac, int status);
 static void on_disconnect(const redisAsyncContext *ac, int status);
 static void on_setup_reply(redisAsyncContext *ac, void *reply, void *arg);
 static void become_ready(struct redis_link *l);
+static void on_command_reply(redisAsyncContext *ac, void *reply, void *arg);
+
+/* A command of redis_link_command() waiting for its reply. */
+struct command_wait {
+	struct redis_link *l;
+	size_t bytes;
+	redisCallbackFn *cb;
+	void *arg;
+};
 
 int redis_url_parse(const char *url, struct redis_url *out, struct sg_err *err)
 {
@@ -312,6 +323,78 @@ void redis_link_reset(struct redis_link *l, const char *why)
 	 * loss and reconnection. */
 	if (shutdown(l->ac->c.fd, SHUT_RDWR) != 0)
 		redisAsyncDisconnect(l->ac);
+}
+
+void redis_link_set_max_pending(struct redis_link *l, size_t max_pending)
+{
+	l->max_pending = max_pending;
+}
+
+size_t redis_link_pending(const struct redis_link *l)
+{
+	return l->pending;
+}
+
+/* "*N\r\n", then "$LEN\r\n" DATA "\r\n" for each argument. */
+size_t redis_link_command_size(int argc, const size_t *argvlen)
+{
+	char num[24];
+	size_t n = (size_t)snprintf(num, sizeof(num), "%d", argc) + 3;
+
+	for (int i = 0; i < argc; i++)
+		n += (size_t)snprintf(num, sizeof(num), "%zu", argvlen[i]) + 5 + argvlen[i];
+	return n;
+}
+
+int redis_link_command(struct redis_link *l, redisCallbackFn *cb, void *arg, int argc,
+		       const char **argv, const size_t *argvlen, enum redis_link_refusal *why)
+{
+	struct command_wait *cw;
+	size_t bytes;
+	char *cmd;
+	int len, rc;
+
+	if (!l->ready || l->ac == NULL) {
+		*why = REDIS_LINK_DOWN;
+		return -1;
+	}
+	/* checked before formatting: a refused command costs no copy */
+	bytes = redis_link_command_size(argc, argvlen) + REDIS_LINK_CMD_OVERHEAD;
+	if (l->max_pending > 0 && l->pending + bytes > l->max_pending) {
+		*why = REDIS_LINK_PENDING;
+		return -1;
+	}
+	len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+	if (len < 0)
+		sg_fatal("redisFormatCommandArgv failed");
+	cw = sg_malloc(sizeof(*cw));
+	cw->l = l;
+	cw->bytes = bytes;
+	cw->cb = cb;
+	cw->arg = arg;
+	rc = redisAsyncFormattedCommand(l->ac, on_command_reply, cw, cmd, (size_t)len);
+	redisFreeCommand(cmd);
+	if (rc != REDIS_OK) {
+		/* the context is disconnecting: as good as down */
+		free(cw);
+		*why = REDIS_LINK_DOWN;
+		return -1;
+	}
+	l->pending += bytes;
+	return 0;
+}
+
+/* Every command's reply, or NULL when its connection is gone: hiredis
+ * calls each callback once, also from redisAsyncFree (the link is still
+ * valid then: redis_link_free frees it afterwards). */
+static void on_command_reply(redisAsyncContext *ac, void *reply, void *arg)
+{
+	struct command_wait *cw = arg;
+
+	cw->l->pending -= cw->bytes;
+	if (cw->cb != NULL)
+		cw->cb(ac, reply, cw->arg);
+	free(cw);
 }
 
 void redis_link_free(struct redis_link *l)

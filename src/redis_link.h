@@ -54,4 +54,35 @@ uint64_t redis_link_losses(const struct redis_link *l);
 /* Drops the connection and reconnects (e.g. a stalled subscriber). */
 void redis_link_reset(struct redis_link *l, const char *why);
 
+/* What a command sent through redis_link_command() is charged besides its
+ * formatted size (the RESP bytes in hiredis's output buffer): hiredis's
+ * callback entry, the wrapper below, the small reply (an integer or an
+ * entry id) and the allocator's overhead. */
+#define REDIS_LINK_CMD_OVERHEAD 128
+
+/* Why redis_link_command() refused a command. */
+enum redis_link_refusal {
+	REDIS_LINK_DOWN,    /* the link is not connected and set up */
+	REDIS_LINK_PENDING, /* the bytes waiting for a reply would pass max_pending */
+};
+
+/* Bounds the bytes of the commands sent through redis_link_command() that
+ * still wait for their reply (0: no bound; the default). */
+void redis_link_set_max_pending(struct redis_link *l, size_t max_pending);
+/* The bytes charged now: formatted size plus REDIS_LINK_CMD_OVERHEAD for
+ * each command without a reply yet, on this connection or a lost one whose
+ * callbacks have not run yet. */
+size_t redis_link_pending(const struct redis_link *l);
+
+/* The size of the RESP array hiredis formats for argv (pure). */
+size_t redis_link_command_size(int argc, const size_t *argvlen);
+
+/* Sends argv (binary-safe) with its bytes charged until the reply comes.
+ * cb (may be NULL) is called exactly once, from the loop, with the reply or
+ * with NULL when the connection was lost or the link freed first.  Returns
+ * 0, or -1 with *why set when the command was not sent (cb not called). */
+int redis_link_command(struct redis_link *l, redisCallbackFn *cb, void *arg, int argc,
+		       const char **argv, const size_t *argvlen,
+		       enum redis_link_refusal *why) SG_WUR;
+
 #endif

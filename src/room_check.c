@@ -46,6 +46,7 @@ void room_check_start(struct sio_socket *sock, json_t *rooms, int64_t ack_id, bo
 		struct http_client_opts opts = {
 			.max_in_flight = 256, .max_queued = 100000, .max_idle_per_host = 64,
 			.idle_timeout_ms = 30000, .max_response_bytes = ROOM_CHECK_MAX_RESPONSE,
+			.max_pending_bytes = cfg->rooms.http.max_pending,
 		};
 		struct sg_err err = { 0 };
 		w->rooms_http = http_client_new(w->base, &opts, &err);
@@ -89,6 +90,8 @@ static void on_answer(enum http_client_error e, const struct http_client_respons
 		doc = json_loadb(resp->body, resp->body_len, 0, NULL);
 	if (json_is_object(doc))
 		allowed = json_object_get(doc, "rooms");
+	if (e == HC_OVERLOADED)
+		rw->w->stats.callouts_refused_rooms++;
 	if (!json_is_array(allowed)) {
 		log_warn("rooms.http: %s: every room of the join refused",
 			 e != HC_OK ? http_client_error_str(e) : "an answer other than {\"rooms\": [...]}");

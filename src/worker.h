@@ -68,6 +68,8 @@ struct worker {
 	struct bridge *bridge;             /* borrowed; NULL when standalone */
 	struct auth_http *auth_http;       /* owned, made on first use of auth.verifier: http */
 	struct http_client *forward_http;  /* owned, made on first use of an http forward rule */
+	uint64_t forward_pending;          /* bytes of forwarded events not answered (forward.c) */
+	bool forward_full;                 /* the last event was refused over events.max_pending */
 	struct http_client *rooms_http;    /* owned, made on first use of rooms.http */
 	struct cluster_fetch *fetches;     /* cluster-wide fetches in flight (owned, cluster.c) */
 	uint64_t conn_serial;              /* the last connection serial given */

@@ -159,6 +159,7 @@ static void test_defaults(void)
 	CHECK_INT(c->auth.http.header_values.n, 0);
 	CHECK_INT(c->auth.http.max_in_flight, 256);
 	CHECK_INT(c->auth.http.cache_ttl_ms, 0);
+	CHECK_INT(c->auth.http.max_pending, 16 << 20);
 	CHECK_INT(c->ping.interval_ms, 30000);
 	CHECK_INT(c->rooms.default_rooms.n, 2);
 	CHECK_STR(c->rooms.default_rooms.v[0], "io-default");
@@ -166,14 +167,17 @@ static void test_defaults(void)
 	CHECK_INT(c->rooms.allow.n, 0);
 	CHECK(c->rooms.http.url == NULL);
 	CHECK_INT(c->rooms.http.timeout_ms, 3000);
+	CHECK_INT(c->rooms.http.max_pending, 16 << 20);
 	CHECK_INT(c->rooms.max_per_client, 128);
 	CHECK_INT(c->redis.url.n, 0);
 	CHECK_STR(c->redis.prefix, "socket.io");
 	CHECK_STR(c->redis.json_channel, "siogate#send");
 	CHECK_STR(c->redis.lifecycle_channel, "siogate#lifecycle");
+	CHECK_INT(c->redis.max_pending, 16 << 20);
 	CHECK_INT(c->events.n_forward, 0);
 	CHECK(c->events.forward == NULL);
 	CHECK_INT(c->events.stream_maxlen, 100000);
+	CHECK_INT(c->events.max_pending, 8 << 20);
 	CHECK_INT(c->limits.per_ip, 0);
 	CHECK_INT(c->limits.handshakes_per_second, 0);
 	CHECK_INT(c->limits.events_per_second, 50);
@@ -226,23 +230,26 @@ static void test_every_type(void)
 		"    headers: { X-Api-Key: abc, X-Num: 7 }\n"
 		"    max_in_flight: 9\n"
 		"    cache_ttl: 2m\n"
+		"    max_pending: 64KB\n"
 		"ping: { interval: 1h }\n"
 		"rooms:\n"
 		"  default: []\n"
 		"  allow: [\"public-*\", \"user-{sub}\"]\n"
-		"  http: { url: \"http://127.0.0.1:8080/rooms\", timeout: 100ms }\n"
+		"  http: { url: \"http://127.0.0.1:8080/rooms\", timeout: 100ms, max_pending: 1MB }\n"
 		"  max_per_client: 7\n"
 		"redis:\n"
 		"  url: [\"redis://10.0.0.1:7000\", \"redis://10.0.0.2:7000\"]\n"
 		"  prefix: sio\n"
 		"  json_channel: j\n"
 		"  lifecycle_channel: l\n"
+		"  max_pending: 65536\n"
 		"events:\n"
 		"  forward:\n"
 		"    - { match: \"chat:*\", stream: \"siogate:events\" }\n"
 		"    - { match: \"rpc:*\", http: \"http://127.0.0.1:8080/rpc\", timeout: 250ms }\n"
 		"    - { match: \"x\", http: \"http://127.0.0.1:8080/x\" }\n"
 		"  stream_maxlen: 5000\n"
+		"  max_pending: 1GB\n"
 		"limits:\n"
 		"  per_ip: 7\n"
 		"  handshakes_per_second: 10\n"
@@ -311,18 +318,21 @@ static void test_every_type(void)
 	CHECK_STR(c->auth.http.header_values.v[1], "7");
 	CHECK_INT(c->auth.http.max_in_flight, 9);
 	CHECK_INT(c->auth.http.cache_ttl_ms, 120000);
+	CHECK_INT(c->auth.http.max_pending, 64 << 10);
 	CHECK_INT(c->ping.interval_ms, 3600000);
 	CHECK_INT(c->rooms.default_rooms.n, 0);
 	CHECK_INT(c->rooms.allow.n, 2);
 	CHECK_STR(c->rooms.allow.v[1], "user-{sub}");
 	CHECK_STR(c->rooms.http.url, "http://127.0.0.1:8080/rooms");
 	CHECK_INT(c->rooms.http.timeout_ms, 100);
+	CHECK_INT(c->rooms.http.max_pending, 1 << 20);
 	CHECK_INT(c->rooms.max_per_client, 7);
 	CHECK_INT(c->redis.url.n, 2);
 	CHECK_STR(c->redis.url.v[1], "redis://10.0.0.2:7000");
 	CHECK_STR(c->redis.prefix, "sio");
 	CHECK_STR(c->redis.json_channel, "j");
 	CHECK_STR(c->redis.lifecycle_channel, "l");
+	CHECK_INT(c->redis.max_pending, 65536);
 	CHECK_INT(c->events.n_forward, 3);
 	if (c->events.n_forward == 3) {
 		CHECK_STR(c->events.forward[0].match, "chat:*");
@@ -335,6 +345,7 @@ static void test_every_type(void)
 		CHECK_INT(c->events.forward[2].timeout_ms, 3000);
 	}
 	CHECK_INT(c->events.stream_maxlen, 5000);
+	CHECK_INT(c->events.max_pending, 1 << 30);
 	CHECK_INT(c->limits.per_ip, 7);
 	CHECK_INT(c->limits.handshakes_per_second, 10);
 	CHECK_INT(c->limits.events_per_second, 5);
@@ -473,12 +484,14 @@ static void test_key_table(void)
 		"auth.jwt.secret_file", "auth.jwt.token_from", "auth.http.headers",
 		"rooms.http.url", "rooms.http.timeout", "redis.url", "events.forward",
 		"limits.output_hard", "admin.token_file", "log.format",
+		"redis.max_pending", "events.max_pending", "auth.http.max_pending",
+		"rooms.http.max_pending",
 	};
 	size_t n = 0;
 
 	while (config_key_name(n) != NULL)
 		n++;
-	CHECK_INT(n, 56);
+	CHECK_INT(n, 60);
 	CHECK_STR(config_key_name(0), "server.id");
 	CHECK_STR(config_key_name(n - 1), "log.format");
 	CHECK(config_key_name(n) == NULL);

@@ -872,6 +872,46 @@ static void test_overloaded_and_async_errors(void)
 	http_client_free(hc);
 }
 
+/* max_pending_bytes: two 1,000-byte POSTs fit in 3,000 bytes (one running,
+ * one queued), the third does not and is refused without waiting; the
+ * bytes are given back once the callbacks ran. */
+static void test_pending_bytes(void)
+{
+	struct http_client_opts o = {
+		.max_in_flight = 1, .max_queued = 100, .max_idle_per_host = 8,
+		.idle_timeout_ms = 5000, .max_response_bytes = MAX_RESP, .max_pending_bytes = 3000,
+	};
+	struct sg_err err = {0};
+	struct http_client *hc = http_client_new(base, &o, &err);
+	static const char body[1000];
+	struct result r[4];
+	char url[128];
+	size_t one;
+
+	CHECK(hc != NULL);
+	memset(r, 0, sizeof(r));
+	snprintf(url, sizeof(url), "%s/slow", hsrv.url);
+	http_client_request(hc, "POST", url, NULL, NULL, body, sizeof(body), 3000, on_result, &r[0]);
+	one = http_client_pending_bytes(hc);
+	CHECK(one > sizeof(body) && one < sizeof(body) + 200);
+	http_client_request(hc, "POST", url, NULL, NULL, body, sizeof(body), 3000, on_result, &r[1]);
+	CHECK_INT(http_client_pending_bytes(hc), 2 * one);
+	http_client_request(hc, "POST", url, NULL, NULL, body, sizeof(body), 3000, on_result, &r[2]);
+	CHECK_INT(http_client_pending_bytes(hc), 2 * one);
+	CHECK_INT(r[2].called, 0); /* reported later, from the loop */
+	CHECK(run_until(&r[1].called, 1, 3000));
+	CHECK_INT(r[2].err, HC_OVERLOADED);
+	CHECK(r[2].at < r[0].at);
+	CHECK_INT(r[0].err, HC_OK);
+	CHECK_INT(r[1].err, HC_OK);
+	CHECK_INT(http_client_pending_bytes(hc), 0);
+	snprintf(url, sizeof(url), "%s/json", hsrv.url);
+	http_client_request(hc, "POST", url, NULL, NULL, body, sizeof(body), 3000, on_result, &r[3]);
+	CHECK(run_until(&r[3].called, 1, 3000));
+	CHECK_INT(r[3].err, HC_OK);
+	http_client_free(hc);
+}
+
 static void test_bad_urls_and_requests(void)
 {
 	static const char *const bad[] = {
@@ -1280,6 +1320,7 @@ int main(void)
 	RUN(test_connection_refused);
 	RUN(test_many_requests_reuse);
 	RUN(test_overloaded_and_async_errors);
+	RUN(test_pending_bytes);
 	RUN(test_bad_urls_and_requests);
 	RUN(test_cancel);
 	RUN(test_free_in_flight);

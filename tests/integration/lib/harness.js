@@ -1470,3 +1470,25 @@ Object.assign(module.exports, {
 	rawWs,
 	rssKb,
 });
+
+/* ---------------------------------------------------------------- waiting on a condition */
+
+/** Resolves once `await fn()` is truthy, polling every stepMs; throws naming `what` after ms. */
+async function until(fn, ms, what, stepMs = 25) {
+	const deadline = Date.now() + ms;
+	for (;;) {
+		if (await fn())
+			return;
+		if (Date.now() > deadline)
+			throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+		await delay(stepMs);
+	}
+}
+
+/** GET /readyz on sg's admin listener: {status, text}. */
+async function readyz(sg) {
+	const res = await withTimeout(fetch(`http://127.0.0.1:${sg.adminPort}/readyz`), 3000, 'GET /readyz');
+	return { status: res.status, text: await res.text() };
+}
+
+Object.assign(module.exports, { until, readyz });

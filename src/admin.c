@@ -309,6 +309,7 @@ static void emit(struct worker *w, struct conn *c, const char *body, size_t len)
 		reply_error(c, 400, body == NULL ? "a JSON body is required" : err.msg);
 		return;
 	}
+	(void)broadcast_unknown_nsp(w, m.nsp, strlen(m.nsp), "the admin API");
 	p = hold(c);
 	p->msg = m;
 	gather(w, -1, emit_part, emit_done, p);

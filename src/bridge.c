@@ -82,6 +82,7 @@ static void on_members_message(struct bridge *b, const redisReply *payload);
 static void relay_json_message(struct bridge *b, const struct emit_msg *m);
 static void on_json_message(struct bridge *b, const redisReply *channel, const redisReply *payload);
 static const char *request_nsp(const struct bridge *b, const redisReply *ch, size_t *len);
+static bool channel_nsp_served(struct bridge *b, const redisReply *ch);
 static void pub_ready(struct redis_link *l, void *arg);
 static int send_command(struct bridge *b, redisCallbackFn *cb, void *arg, int argc,
 			const char **argv, const size_t *argvlen, enum bridge_drop *why);
@@ -396,9 +397,16 @@ static void subscribe_all(struct bridge *b)
 		return;
 	sg_buf_init(&pat);
 	b->pending_subs = 0;
-	for (size_t i = 0; i < cfg->namespaces.n; i++) {
+	/* Worker 0 takes every namespace's broadcasts with one pattern, so that
+	 * a message for a namespace siogate does not serve is seen and named
+	 * once in the log (broadcast_unknown_nsp) instead of vanishing; the
+	 * other workers take only the configured namespaces. */
+	for (size_t i = 0; i < (b->primary ? 1 : cfg->namespaces.n); i++) {
 		sg_buf_reset(&pat);
-		sg_buf_printf(&pat, "%s#%s#*", cfg->redis.prefix, cfg->namespaces.v[i]);
+		if (b->primary)
+			sg_buf_printf(&pat, "%s#*", cfg->redis.prefix);
+		else
+			sg_buf_printf(&pat, "%s#%s#*", cfg->redis.prefix, cfg->namespaces.v[i]);
 		if (redisAsyncCommand(ac, on_message, b, "PSUBSCRIBE %b", pat.data, pat.len) ==
 		    REDIS_OK)
 			b->pending_subs++;
@@ -645,7 +653,7 @@ static void on_message(redisAsyncContext *ac, void *reply, void *arg)
 				members_subscribed(b->members, sg_mono_ms());
 				on_heartbeat(-1, 0, b);
 			}
-			log_info("bridge: subscribed to %zu namespace channel pattern(s) and %s (uid %s)",
+			log_info("bridge: subscribed to the channels of %zu namespace(s) and %s (uid %s)",
 				 b->w->cfg->namespaces.n, b->w->cfg->redis.json_channel, b->uid);
 		}
 		return;
@@ -671,7 +679,9 @@ static void on_message(redisAsyncContext *ac, void *reply, void *arg)
 	if (strcmp(kind->str, "pmessage") != 0 || r->elements < 4)
 		return;
 	payload = r->element[3];
-	if (payload->type != REDIS_REPLY_STRING)
+	if (payload->type != REDIS_REPLY_STRING || r->element[2]->type != REDIS_REPLY_STRING)
+		return;
+	if (b->primary && !channel_nsp_served(b, r->element[2]))
 		return;
 	if (bridge_adapter_decode_broadcast(payload->str, payload->len, BRIDGE_MAX_ATTACHMENTS,
 					    &m, &err) != 0) {
@@ -687,6 +697,21 @@ static void on_message(redisAsyncContext *ac, void *reply, void *arg)
 	bridge_adapter_broadcast_fini(&m);
 }
 
+/* "<prefix>#<nsp>#...": false for a namespace not configured (noted once). */
+static bool channel_nsp_served(struct bridge *b, const redisReply *ch)
+{
+	size_t plen = strlen(b->w->cfg->redis.prefix) + 1;
+	const char *nsp, *end;
+
+	if (ch->len <= plen)
+		return true;
+	nsp = ch->str + plen;
+	end = memchr(nsp, '#', ch->len - plen);
+	if (end == NULL)
+		return true; /* not a channel of the adapter's; the decoder judges */
+	return !broadcast_unknown_nsp(b->w, nsp, (size_t)(end - nsp), ch->str);
+}
+
 static void on_json_message(struct bridge *b, const redisReply *channel, const redisReply *payload)
 {
 	struct sg_err err = { 0 };
@@ -698,6 +723,8 @@ static void on_json_message(struct bridge *b, const redisReply *channel, const r
 			 err.msg);
 		return;
 	}
+	if (b->primary)
+		(void)broadcast_unknown_nsp(b->w, m.nsp, strlen(m.nsp), channel->str);
 	(void)broadcast_emit_msg(b->w, &m);
 	relay_json_message(b, &m);
 	emit_msg_fini(&m);

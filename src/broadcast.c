@@ -5,6 +5,7 @@
  */
 #include "broadcast.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "bridge_adapter.h"
@@ -117,6 +118,29 @@ size_t broadcast_adapter_message(struct worker *w, const struct adapter_broadcas
 	for (size_t i = 0; i < n_att; i++)
 		frame_unref(att[i]);
 	return n;
+}
+
+bool broadcast_unknown_nsp(struct worker *w, const char *nsp, size_t len, const char *where)
+{
+	char name[128];
+
+	if (worker_nsp(w, nsp, len) != NULL)
+		return false;
+	if (w->unknown_nsps.n > BROADCAST_UNKNOWN_NSP_MAX)
+		return true;
+	snprintf(name, sizeof(name), "%.*s", (int)(len < 100 ? len : 100), nsp);
+	if (sg_strv_contains(&w->unknown_nsps, name))
+		return true;
+	sg_strv_push(&w->unknown_nsps, name);
+	if (w->unknown_nsps.n > BROADCAST_UNKNOWN_NSP_MAX)
+		log_warn("bridge: messages for more than %d namespaces that are not in namespaces; "
+			 "no more are named", BROADCAST_UNKNOWN_NSP_MAX);
+	else
+		log_warn("bridge: a message for namespace %s (on %s) reaches no client: it is not "
+			 "in namespaces; add it there (namespaces: [\"/\", \"%s\"]) if siogate's "
+			 "clients should get it (logged once per namespace)",
+			 name, where, name);
+	return true;
 }
 
 size_t broadcast_emit_msg(struct worker *w, const struct emit_msg *m)

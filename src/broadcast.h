@@ -37,4 +37,12 @@ size_t broadcast_adapter_message(struct worker *w, const struct adapter_broadcas
  * the number of recipients; an unknown namespace delivers to nobody. */
 size_t broadcast_emit_msg(struct worker *w, const struct emit_msg *m);
 
+/* Notes a message for namespace nsp (len bytes, not NUL-terminated) that
+ * this worker does not serve, seen on `where` (a channel, or the admin
+ * API): logged at warn with the fix, once per namespace, for the first
+ * BROADCAST_UNKNOWN_NSP_MAX namespaces.  Returns true when nsp is not
+ * configured (the message is for nobody here). */
+bool broadcast_unknown_nsp(struct worker *w, const char *nsp, size_t len, const char *where);
+#define BROADCAST_UNKNOWN_NSP_MAX 16
+
 #endif

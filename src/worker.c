@@ -213,6 +213,7 @@ void worker_fini(struct worker *w)
 	auth_http_free(w->auth_http);
 	forward_fini(w);
 	room_check_fini(w);
+	sg_strv_free(&w->unknown_nsps);
 	if (w->reaper)
 		event_free(w->reaper);
 	if (w->flusher)

@@ -118,6 +118,9 @@ struct worker {
 
 	bool shutting_down;
 	struct worker_stats stats;
+	/* namespaces not configured that messages were seen for (logged once,
+	 * broadcast_unknown_nsp) */
+	struct sg_strv unknown_nsps;
 };
 
 /* How long a client may take to send a request head, in all. */

@@ -71,3 +71,28 @@ test('bad JSON, a missing event, a reserved name and bad fields are dropped and 
 	await env.sg.waitForLog(/bridge: dropped a message on siogate#send: bad JSON/, 3000);
 	await env.sg.waitForLog(/reserved event name/, 3000);
 });
+
+test('a namespace not in namespaces is named once in a warning with the fix (JSON channel, emitter)', async () => {
+	const a = await h.connectAuthed(env.sg.url, { claims: { sub: h.uniq('a') } });
+	const mark = env.sg.mark();
+	const line = (nsp) => new RegExp(`warn bridge: a message for namespace ${nsp} \\(on [^)]*\\) reaches no ` +
+		`client: it is not in namespaces; add it there \\(namespaces: \\["/", "${nsp}"\\]\\)`);
+	/* the JSON channel, twice */
+	publish('{"nsp":"/nope","event":"x"}');
+	publish('{"nsp":"/nope","event":"x"}');
+	/* the emitter, twice (worker 0 sees every namespace's adapter channel) */
+	env.emitter.of('/elsewhere').emit('y', 1);
+	env.emitter.of('/elsewhere').to('room').emit('y', 2);
+	/* a configured namespace is not named */
+	env.emitter.of('/other').emit('z', 3);
+	/* Redis delivers in order: once the fence arrived, so did everything before it */
+	await h.fence(env.emitter, a);
+	await env.sg.waitForLog(line('/nope'), 5000, mark);
+	await env.sg.waitForLog(line('/elsewhere'), 5000, mark);
+	publish('{"nsp":"/nope","event":"x"}');
+	await h.fence(env.emitter, a);
+	assert.equal(env.sg.countLog(line('/nope'), mark), 1, env.sg.log().slice(mark));
+	assert.equal(env.sg.countLog(line('/elsewhere'), mark), 1, env.sg.log().slice(mark));
+	assert.equal(env.sg.countLog(/a message for namespace \/other /, mark), 0);
+	assert.equal(env.sg.countLog(/a message for namespace \/ /, mark), 0);
+});

@@ -65,6 +65,7 @@ test('README backend.mjs: each emit reaches its client, and the script exits by 
 	alice.onAny((event, data) => seen.alice.push([event, data]));
 	carol.onAny((event, data) => seen.carol.push([event, data]));
 
+	const mark = env.sg.mark();
 	const run = await runModule(source, [alice.id]);
 	assert.deepEqual({ code: run.code, signal: run.signal }, { code: 0, signal: null },
 		`node backend.mjs must end with 0:\n${run.output}`);
@@ -77,4 +78,6 @@ test('README backend.mjs: each emit reaches its client, and the script exits by 
 	assert.deepEqual(names(seen.carol), ['alert', 'news', 'broadcast']);
 	assert.deepEqual(seen.alice.find(([e]) => e === 'direct')[1], { hello: 1 });
 	assert.deepEqual(seen.carol.find(([e]) => e === 'alert')[1], { level: 'warning', text: 'Disk almost full' });
+	/* `of('/admin')`: not configured here, so siogate says how to fix it, once */
+	await env.sg.waitForLog(/warn bridge: a message for namespace \/admin .*add it there/, 5000, mark);
 });

@@ -124,11 +124,17 @@ conformance: $(OBJDIR)/siogate-conformance
 	tests/conformance/run $(OBJDIR)/siogate-conformance "$(ENGINE_IO_SUITE)" "$(SOCKET_IO_SUITE)"
 
 # make install [PREFIX=/usr/local] [DESTDIR=...]: the binary, the man
-# pages, the systemd unit (with its paths rewritten to PREFIX) and the
-# example configuration in /etc/siogate/ (never over an existing one).
+# pages, the systemd unit (with its paths rewritten to PREFIX and
+# SYSCONFDIR) and the service configuration conf/siogate.service.yaml as
+# /etc/siogate/siogate.yaml (never over an existing one).  Without DESTDIR it
+# also generates the random secret files that configuration names
+# (scripts/siogate-keygen: jwt.key and admin.token, mode 0600, never over
+# existing ones); into a DESTDIR (a package tree) no key is written: a
+# package generates them when it is installed (debian/siogate.postinst).
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 UNITDIR ?= /lib/systemd/system
+INSTALL_KEYS ?= $(if $(DESTDIR),no,yes)
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 \
 		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(UNITDIR) \
@@ -143,8 +149,22 @@ install: $(BIN)
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/siogate/siogate.yaml ]; then \
 		echo "install: keeping the existing $(SYSCONFDIR)/siogate/siogate.yaml"; \
 	else \
-		install -m 644 conf/siogate.yaml $(DESTDIR)$(SYSCONFDIR)/siogate/siogate.yaml; \
+		install -m 644 conf/siogate.service.yaml $(DESTDIR)$(SYSCONFDIR)/siogate/siogate.yaml; \
 	fi
+ifeq ($(INSTALL_KEYS),yes)
+	scripts/siogate-keygen $(DESTDIR)$(SYSCONFDIR)/siogate
+endif
+
+# make install-test: `make install` into a temporary directory, checked as
+# an administrator would (tests/install/make-install); part of `make check`.
+# Not with SANITIZE: make install installs the plain build.
+.PHONY: install-test
+install-test: all
+ifeq ($(SANITIZE),)
+	tests/install/make-install
+else
+	@echo "install-test: skipped with SANITIZE (make install installs the plain build)"
+endif
 
 # The shared benchmark harness against a fresh siogate and the Node.js
 # reference, in one run, with the ratio table (not a test: see README).
@@ -197,6 +217,7 @@ check: test-deps
 	$(MAKE) unit
 	$(MAKE) conformance
 	SIOGATE=$(SIOGATE_BIN) tests/check-docs
+	$(MAKE) install-test
 	$(MAKE) integration
 
 clean:

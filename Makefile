@@ -166,6 +166,34 @@ else
 	@echo "install-test: skipped with SANITIZE (make install installs the plain build)"
 endif
 
+# make deb: the Debian packages of debian/ (siogate, siocat,
+# libsiogate-client0, libsiogate-client-dev), built by dpkg-buildpackage in
+# build-deb/siogate/, a copy of the tree's files (tracked and new, not
+# ignored), so the working tree and its build are left alone; the .deb files
+# land in build-deb/.  When lintian is installed, any error or warning it
+# reports fails the target.  Needs the Build-Depends of debian/control
+# (`apt-get build-dep ./`), dpkg-dev and debhelper.
+# make deb-test: in a fresh Debian 12 root (FRESH_DEBIAN, which clones the
+# committed tree), installs the Build-Depends, runs `make deb`, installs the
+# packages and checks the result (tests/install/deb-fresh-root).
+# Both need the Debian mirror and take minutes: neither is part of `make check`.
+FRESH_DEBIAN ?= ../shared/tools/fresh-debian
+.PHONY: deb deb-test
+deb:
+	rm -rf build-deb && mkdir -p build-deb/siogate
+	git ls-files -z -c -o --exclude-standard | \
+		tar --null -T - --ignore-failed-read -cf - | tar -xf - -C build-deb/siogate
+	cd build-deb/siogate && dpkg-buildpackage -us -uc -b
+	@if command -v lintian >/dev/null; then \
+		echo "lintian build-deb/*.changes"; \
+		lintian --display-info --pedantic --fail-on error,warning build-deb/*.changes; \
+	else \
+		echo "deb: lintian is not installed, the packages were not checked"; \
+	fi
+
+deb-test:
+	$(FRESH_DEBIAN) -C . -- SIOGATE_FRESH_ROOT=1 tests/install/deb-fresh-root
+
 # The shared benchmark harness against a fresh siogate and the Node.js
 # reference, in one run, with the ratio table (not a test: see README).
 #   make bench [BENCH=../shared/bench] [BENCH_ARGS='--repeat 3']

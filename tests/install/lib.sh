@@ -87,3 +87,25 @@ check_unit() {
 # digest FILE: a checksum of FILE (to compare keys without printing them).
 digest() { sha256sum <"$1" | cut -d' ' -f1; }
 
+# free_port: a loopback TCP port nothing listens on now.
+free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# admin_get PORT PATH TOKEN: the raw HTTP answer of the admin listener.
+admin_get() {
+	(
+		exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+		printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\nConnection: close\r\n\r\n' \
+			"$2" "$3" >&3
+		timeout 10 cat <&3
+	)
+}

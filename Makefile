@@ -173,9 +173,12 @@ endif
 # land in build-deb/.  When lintian is installed, any error or warning it
 # reports fails the target.  Needs the Build-Depends of debian/control
 # (`apt-get build-dep ./`), dpkg-dev and debhelper.
-# make deb-test: in a fresh Debian 12 root (FRESH_DEBIAN, which clones the
-# committed tree), installs the Build-Depends, runs `make deb`, installs the
-# packages and checks the result (tests/install/deb-fresh-root).
+# make deb-test (tests/install/deb-test): in a fresh Debian 12 root
+# (FRESH_DEBIAN, which clones the committed tree), installs the
+# Build-Depends, runs `make deb`, installs the packages and checks them
+# (tests/install/deb-fresh-root); then boots that root with systemd-nspawn
+# and checks the service systemd starts from the installed unit
+# (tests/install/boot-probe).
 # Both need the Debian mirror and take minutes: neither is part of `make check`.
 FRESH_DEBIAN ?= ../shared/tools/fresh-debian
 .PHONY: deb deb-test
@@ -192,7 +195,7 @@ deb:
 	fi
 
 deb-test:
-	$(FRESH_DEBIAN) -C . -- SIOGATE_FRESH_ROOT=1 tests/install/deb-fresh-root
+	tests/install/deb-test $(FRESH_DEBIAN)
 
 # The shared benchmark harness against a fresh siogate and the Node.js
 # reference, in one run, with the ratio table (not a test: see README).

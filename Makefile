@@ -144,11 +144,17 @@ conformance: $(OBJDIR)/siogate-conformance
 	tests/conformance/run $(OBJDIR)/siogate-conformance "$(ENGINE_IO_SUITE)" "$(SOCKET_IO_SUITE)"
 
 # make install [PREFIX=/usr/local] [DESTDIR=...]: the binary, the man
-# pages, the systemd unit (with its paths rewritten to PREFIX) and the
-# example configuration in /etc/siogate/ (never over an existing one).
+# pages, the systemd unit (with its paths rewritten to PREFIX and
+# SYSCONFDIR) and the service configuration conf/siogate.service.yaml as
+# /etc/siogate/siogate.yaml (never over an existing one).  Without DESTDIR it
+# also generates the random secret files that configuration names
+# (scripts/siogate-keygen: jwt.key and admin.token, mode 0600, never over
+# existing ones); into a DESTDIR (a package tree) no key is written: a
+# package generates them when it is installed (debian/siogate.postinst).
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 UNITDIR ?= /lib/systemd/system
+INSTALL_KEYS ?= $(if $(DESTDIR),no,yes)
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 \
 		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(UNITDIR) \
@@ -163,8 +169,53 @@ install: $(BIN)
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/siogate/siogate.yaml ]; then \
 		echo "install: keeping the existing $(SYSCONFDIR)/siogate/siogate.yaml"; \
 	else \
-		install -m 644 conf/siogate.yaml $(DESTDIR)$(SYSCONFDIR)/siogate/siogate.yaml; \
+		install -m 644 conf/siogate.service.yaml $(DESTDIR)$(SYSCONFDIR)/siogate/siogate.yaml; \
 	fi
+ifeq ($(INSTALL_KEYS),yes)
+	scripts/siogate-keygen $(DESTDIR)$(SYSCONFDIR)/siogate
+endif
+
+# make install-test: `make install` into a temporary directory, checked as
+# an administrator would (tests/install/make-install); part of `make check`.
+# Not with SANITIZE: make install installs the plain build.
+.PHONY: install-test
+install-test: all
+ifeq ($(SANITIZE),)
+	tests/install/make-install
+else
+	@echo "install-test: skipped with SANITIZE (make install installs the plain build)"
+endif
+
+# make deb: the Debian packages of debian/ (siogate, siocat,
+# libsiogate-client0, libsiogate-client-dev), built by dpkg-buildpackage in
+# build-deb/siogate/, a copy of the tree's files (tracked and new, not
+# ignored), so the working tree and its build are left alone; the .deb files
+# land in build-deb/.  When lintian is installed, any error or warning it
+# reports fails the target.  Needs the Build-Depends of debian/control
+# (`apt-get build-dep ./`), dpkg-dev and debhelper.
+# make deb-test (tests/install/deb-test): in a fresh Debian 12 root
+# (FRESH_DEBIAN, which clones the committed tree), installs the
+# Build-Depends, runs `make deb`, installs the packages and checks them
+# (tests/install/deb-fresh-root); then boots that root with systemd-nspawn
+# and checks the service systemd starts from the installed unit
+# (tests/install/boot-probe).
+# Both need the Debian mirror and take minutes: neither is part of `make check`.
+FRESH_DEBIAN ?= ../shared/tools/fresh-debian
+.PHONY: deb deb-test
+deb:
+	rm -rf build-deb && mkdir -p build-deb/siogate
+	git ls-files -z -c -o --exclude-standard | \
+		tar --null -T - --ignore-failed-read -cf - | tar -xf - -C build-deb/siogate
+	cd build-deb/siogate && dpkg-buildpackage -us -uc -b
+	@if command -v lintian >/dev/null; then \
+		echo "lintian build-deb/*.changes"; \
+		lintian --display-info --pedantic --fail-on error,warning build-deb/*.changes; \
+	else \
+		echo "deb: lintian is not installed, the packages were not checked"; \
+	fi
+
+deb-test:
+	tests/install/deb-test $(FRESH_DEBIAN)
 
 # The shared benchmark harness against a fresh siogate and the Node.js
 # reference, in one run, with the ratio table (not a test: see README).
@@ -217,6 +268,7 @@ check: test-deps
 	$(MAKE) unit
 	$(MAKE) conformance
 	SIOGATE=$(SIOGATE_BIN) tests/check-docs
+	$(MAKE) install-test
 	$(MAKE) integration
 
 clean:

@@ -13,10 +13,12 @@
 #include <jansson.h>
 #include <pthread.h>
 
+#include "auth_fail.h"
 #include "common.h"
 #include "config.h"
 #include "close.h"
 #include "hmap.h"
+#include "log.h"
 
 struct conn;
 struct eio_session;
@@ -44,6 +46,7 @@ struct worker_stats {
 #include "metrics.def"
 #undef COUNTER
 	uint64_t closes[SG_CLOSE__COUNT];
+	uint64_t auth_failures[AUTH_FAIL__COUNT]; /* by auth_fail.def reason */
 	uint64_t sockets_by_state[3];          /* enum session_state, a gauge */
 	struct sg_hist verify;                 /* verifier latency */
 	struct sg_hist fanout;                 /* a broadcast's local fan-out, receipt to queued */
@@ -81,6 +84,7 @@ struct worker {
 	/* Connections and Engine.IO sessions, for shutdown and for limits. */
 	struct conn *conns;
 	size_t n_conns;
+	size_t n_admin_conns;              /* of n_conns, on admin.listen: not clients */
 	struct eio_session *sessions;
 	size_t n_sessions;
 	struct hmap sessions_by_sid;       /* sid -> struct eio_session */
@@ -116,6 +120,13 @@ struct worker {
 
 	bool shutting_down;
 	struct worker_stats stats;
+
+	/* Log lines a flood could repeat, one per LOG_LIMIT_MS (log_limited). */
+	struct log_limit limit_refused[SG_CLOSE__COUNT]; /* connections refused, by reason */
+	struct log_limit limit_verifier;   /* auth.http could not decide */
+	struct log_limit limit_forward;    /* an events.forward target failed */
+	struct log_limit limit_rooms_http; /* rooms.http failed */
+	struct log_limit limit_admin_auth; /* an admin API request without the token */
 };
 
 /* How long a client may take to send a request head, in all. */

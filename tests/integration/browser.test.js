@@ -71,6 +71,7 @@ function browserSuite() {
 		config: {
 			server: { cors: { origins: corsOrigins, credentials: false } },
 			rooms: { allow: ['public-*'] },
+			log: { level: 'debug' }, /* the refused-Origin line is per client: debug */
 		},
 	});
 

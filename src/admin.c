@@ -405,13 +405,11 @@ static void client_done(struct worker *w, void *ctx, struct sg_buf *parts, size_
 
 static void ready_part(struct worker *w, const void *ctx, struct sg_buf *out)
 {
+	const char *why = worker_unready(w);
+
 	SG_UNUSED(ctx);
-	if (w->shutting_down)
-		sg_buf_append_str(out, "shutting down");
-	else if (w->bridge != NULL && !bridge_is_subscribed(w->bridge))
-		sg_buf_append_str(out, "redis subscriber down");
-	else if (w->bridge != NULL && !bridge_publisher_up(w->bridge))
-		sg_buf_append_str(out, "redis publisher down");
+	if (why != NULL)
+		sg_buf_append_str(out, why);
 }
 
 /* Ready when every worker is. */

@@ -15,7 +15,6 @@
 #include "hmap.h"
 #include "http_client.h"
 #include "log.h"
-#include "metrics.h"
 #include "sio.h"
 #include "worker.h"
 
@@ -260,7 +259,7 @@ static void finish_flight(struct flight *f, const struct auth_result *r)
 {
 	struct auth_http *ah = f->ah;
 
-	metrics_observe(&ah->w->stats.verify, (double)(sg_mono_ns() - f->started_ns) / 1e9);
+	hist_observe_since(&ah->w->stats.verify, f->started_ns);
 	if (f->keyed)
 		hmap_del(&ah->flights, f->key, strlen(f->key));
 	if (r->verdict == AUTH_ACCEPTED && f->keyed)

@@ -24,6 +24,8 @@
 struct pending {
 	struct worker *w;
 	int64_t ack_id;          /* -1: the client wants no ack */
+	int64_t started_ns;      /* when it was sent (siogate_events_forward_seconds) */
+	bool refused;            /* the stream entry could not be sent at all */
 	char *request_id;        /* a peer's serverSideEmit waiting for the answer (owned), or NULL */
 	char nsp[64];
 	char id[SG_ID_LEN + 1];
@@ -118,6 +120,9 @@ static void on_xadd(const char *entry_id, void *arg)
 	struct pending *pd = arg;
 	struct sg_buf b;
 
+	callout_record(&pd->w->stats.forward[FORWARD_STREAM],
+		       entry_id ? CALLOUT_OK : pd->refused ? CALLOUT_REFUSED : CALLOUT_ERROR,
+		       pd->started_ns);
 	sg_buf_init(&b);
 	if (entry_id != NULL) {
 		sg_buf_append_str(&b, "{\"id\":");
@@ -148,9 +153,15 @@ static void on_http(enum http_client_error e, const struct http_client_response 
 			sg_buf_append_str(&b, "null");
 		ack_json(pd, b.data, b.len);
 		sg_buf_fini(&b);
+		callout_record(&pd->w->stats.forward[FORWARD_HTTP], CALLOUT_OK, pd->started_ns);
 	} else {
-		log_warn("events.forward: the backend failed: %s",
-			 e != HC_OK ? http_client_error_str(e) : "a non-2xx or non-JSON answer");
+		callout_record(&pd->w->stats.forward[FORWARD_HTTP], callout_http_outcome(e),
+			       pd->started_ns);
+		/* a backend that is down fails every event: one line per
+		 * LOG_LIMIT_MS, the outcomes are in /metrics */
+		log_limited(&pd->w->limit_forward, SG_LOG_WARN, NULL,
+			    "events.forward: the backend failed: %s",
+			    e != HC_OK ? http_client_error_str(e) : "a non-2xx or non-JSON answer");
 		ack_json(pd, "{\"error\":\"the event could not be forwarded\"}", 44);
 	}
 	json_decref(doc);
@@ -168,6 +179,7 @@ static void forward_to(struct worker *w, const struct sg_forward_rule *rule, str
 	char when[32];
 
 	sg_time_iso(when, sg_now_ms());
+	pd->started_ns = sg_mono_ns();
 	if (rule->stream != NULL) {
 		const char *fields[] = { "id", "user", "event", "data", "time", "server" };
 		const char *values[] = { id, user, name, data, when, cfg->server.id };
@@ -175,8 +187,10 @@ static void forward_to(struct worker *w, const struct sg_forward_rule *rule, str
 				  strlen(cfg->server.id) };
 		if (w->bridge == NULL ||
 		    bridge_xadd(w->bridge, rule->stream, cfg->events.stream_maxlen, fields, values, lens,
-				SG_ARRAY_LEN(fields), on_xadd, pd) != 0)
+				SG_ARRAY_LEN(fields), on_xadd, pd) != 0) {
+			pd->refused = true;
 			on_xadd(NULL, pd);
+		}
 		return;
 	}
 	if (w->forward_http == NULL) {

@@ -21,7 +21,6 @@
 #include "json_js.h"
 #include "lifecycle.h"
 #include "log.h"
-#include "metrics.h"
 #include "room_check.h"
 #include "room_rules.h"
 #include "sio.h"
@@ -313,7 +312,7 @@ static void authenticate(struct sio_socket *sock)
 	}
 	started = sg_mono_ns();
 	st = jwt_verify(w->jwt, token.data, token.len, sg_now_ms(), &claims);
-	metrics_observe(&w->stats.verify, (double)(sg_mono_ns() - started) / 1e9);
+	hist_observe_since(&w->stats.verify, started);
 	sg_buf_fini(&token);
 	if (st != JWT_OK) {
 		refuse_client(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_REJECTED, jwt_fail(st));

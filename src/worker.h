@@ -14,9 +14,11 @@
 #include <pthread.h>
 
 #include "auth_fail.h"
+#include "callout.h"
 #include "common.h"
 #include "config.h"
 #include "close.h"
+#include "hist.h"
 #include "hmap.h"
 #include "log.h"
 
@@ -33,13 +35,6 @@ struct sio_handler;
 struct inbox;
 struct admission;
 
-/* A latency histogram (buckets in metrics.c). */
-struct sg_hist {
-	uint64_t buckets[16];
-	uint64_t count;
-	double sum_s;
-};
-
 /* Counters a worker keeps (metrics.def); /metrics adds them up. */
 struct worker_stats {
 #define COUNTER(field, name, labels, help) uint64_t field;
@@ -50,6 +45,9 @@ struct worker_stats {
 	uint64_t sockets_by_state[3];          /* enum session_state, a gauge */
 	struct sg_hist verify;                 /* verifier latency */
 	struct sg_hist fanout;                 /* a broadcast's local fan-out, receipt to queued */
+	struct sg_hist loop_lag;               /* how late the lag timer fires (worker_init) */
+	struct callout_stats forward[FORWARD__COUNT]; /* events.forward, by target */
+	struct callout_stats rooms_http;       /* rooms.http */
 };
 
 struct worker {
@@ -96,6 +94,8 @@ struct worker {
 	struct conn *close_later;          /* closes deferred to the end of the turn */
 	struct event *flusher;             /* writes the dirty connections (end of turn) */
 	struct event *trimmer;             /* gives freed memory back after a wave of closes */
+	struct event *lag_timer;           /* measures the loop's lag (stats.loop_lag) */
+	int64_t lag_due_ns;                /* when lag_timer should fire (monotonic) */
 	size_t freed_since_trim;           /* connections freed since the last trim */
 	struct conn *dirty;                /* connections with output queued this turn */
 	struct eio_session *dead_sessions;
@@ -148,6 +148,10 @@ int worker_apply_config(struct worker *w) SG_WUR;
 void worker_fini(struct worker *w);
 
 struct sio_nsp *worker_nsp(struct worker *w, const char *name, size_t len);
+
+/* Why the worker is not ready to serve (shutting down, a Redis link down),
+ * or NULL when it is: /readyz and siogate_ready. */
+const char *worker_unready(const struct worker *w);
 
 /* Takes a token from the handshake bucket (limits.handshakes_per_second);
  * false when the rate is exceeded. */

@@ -197,6 +197,7 @@ check: test-deps
 	$(MAKE) unit
 	$(MAKE) conformance
 	SIOGATE=$(SIOGATE_BIN) tests/check-docs
+	tests/check-contrib
 	$(MAKE) integration
 
 clean:

@@ -91,8 +91,6 @@ static void on_answer(enum http_client_error e, const struct http_client_respons
 		doc = json_loadb(resp->body, resp->body_len, 0, NULL);
 	if (json_is_object(doc))
 		allowed = json_object_get(doc, "rooms");
-	callout_record(&rw->w->stats.rooms_http,
-		       json_is_array(allowed) ? CALLOUT_OK : callout_http_outcome(e), rw->started_ns);
 	if (!json_is_array(allowed)) {
 		/* a validator that is down refuses every join: one line per
 		 * LOG_LIMIT_MS, the outcomes are in /metrics */
@@ -102,6 +100,8 @@ static void on_answer(enum http_client_error e, const struct http_client_respons
 					 "an answer other than {\"rooms\": [...]}");
 		allowed = NULL;
 	}
+	callout_record(&rw->w->stats.rooms_http, allowed ? CALLOUT_OK : callout_http_outcome(e),
+		       rw->started_ns);
 	if (sock != NULL && !sock->closing) {
 		json_t *none = allowed ? NULL : json_array();
 		session_join(sock, rw->rooms, allowed ? allowed : none, rw->ack_id);

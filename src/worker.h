@@ -97,6 +97,12 @@ struct worker {
 	struct event *lag_timer;           /* measures the loop's lag (stats.loop_lag) */
 	int64_t lag_due_ns;                /* when lag_timer should fire (monotonic) */
 	size_t freed_since_trim;           /* connections freed since the last trim */
+	/* Log lines a flood could repeat, one per LOG_LIMIT_MS (log_limited). */
+	struct log_limit limit_refused[SG_CLOSE__COUNT]; /* connections refused, by reason */
+	struct log_limit limit_verifier;   /* auth.http could not decide */
+	struct log_limit limit_forward;    /* an events.forward target failed */
+	struct log_limit limit_rooms_http; /* rooms.http failed */
+	struct log_limit limit_admin_auth; /* an admin API request without the token */
 	struct conn *dirty;                /* connections with output queued this turn */
 	struct eio_session *dead_sessions;
 	struct sio_socket *dead_sockets;
@@ -120,13 +126,6 @@ struct worker {
 
 	bool shutting_down;
 	struct worker_stats stats;
-
-	/* Log lines a flood could repeat, one per LOG_LIMIT_MS (log_limited). */
-	struct log_limit limit_refused[SG_CLOSE__COUNT]; /* connections refused, by reason */
-	struct log_limit limit_verifier;   /* auth.http could not decide */
-	struct log_limit limit_forward;    /* an events.forward target failed */
-	struct log_limit limit_rooms_http; /* rooms.http failed */
-	struct log_limit limit_admin_auth; /* an admin API request without the token */
 };
 
 /* How long a client may take to send a request head, in all. */

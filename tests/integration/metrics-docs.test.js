@@ -56,7 +56,8 @@ test('every metric the Grafana dashboard and the Prometheus rules use is in a li
 test('every metric in a live /metrics is documented in siogate(8)', async () => {
 	const live = families(await h.metrics(env.sg));
 	const man = fs.readFileSync(path.join(top, MAN), 'utf8');
-	const documented = new Set([...man.matchAll(/^\.It Sy (\S+)$/gm)].map((m) => m[1]));
+	/* ".It Sy NAME", or ".It Sy NAME Ns Brq Li label" */
+	const documented = new Set([...man.matchAll(/^\.It Sy ([a-z0-9_]+)(?: |$)/gm)].map((m) => m[1]));
 	const missing = [...live.keys()].filter((n) => !documented.has(n));
 	assert.deepEqual(missing, [], `/metrics exposes ${missing.join(', ')}, not documented in ${MAN}: add ` +
 		'".It Sy NAME" with its type, labels and meaning to its METRICS section');

@@ -192,7 +192,7 @@ describe('metrics and a quiet log at info', () => {
 		const s = await h.connectAuthed(sg.url, { claims: { sub: h.uniq('fwd') } });
 		assert.deepEqual(await s.timeout(3000).emitWithAck('obs:ok', 7), { got: 7 });
 		for (const ev of ['obs:fail', 'obs:slow', 'obs:down'])
-			assert.deepEqual(await s.timeout(3000).emitWithAck(ev, 1), { error: 'the event could not be forwarded' }, ev);
+			assert.equal((await s.timeout(3000).emitWithAck(ev, 1)).error, 'the event could not be forwarded', ev);
 		assert.match((await s.timeout(3000).emitWithAck('obs:stream', 1)).id, /^\d+-\d+$/);
 		const after0 = samples(await h.metrics(sg));
 		const d = (k) => after0.get(k) - before0.get(k);

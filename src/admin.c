@@ -378,7 +378,7 @@ static void client_part(struct worker *w, const void *ctx, struct sg_buf *out)
 	if (p->mode == CLIENT_GET) {
 		client_json(out, sock);
 	} else if (p->mode == CLIENT_DISCONNECT) {
-		log_info("admin: %s disconnects socket %s", p->peer, sock->id);
+		session_log(SG_LOG_DEBUG, sock, NULL, "disconnected by the admin API (%s)", p->peer);
 		sio_socket_disconnect(sock, SG_CLOSE_FORCED);
 		sg_buf_append_str(out, "{\"disconnected\":true}");
 	} else {
@@ -406,13 +406,11 @@ static void client_done(struct worker *w, void *ctx, struct sg_buf *parts, size_
 
 static void ready_part(struct worker *w, const void *ctx, struct sg_buf *out)
 {
+	const char *why = worker_unready(w);
+
 	SG_UNUSED(ctx);
-	if (w->shutting_down)
-		sg_buf_append_str(out, "shutting down");
-	else if (w->bridge != NULL && !bridge_is_subscribed(w->bridge))
-		sg_buf_append_str(out, "redis subscriber down");
-	else if (w->bridge != NULL && !bridge_publisher_up(w->bridge))
-		sg_buf_append_str(out, "redis publisher down");
+	if (why != NULL)
+		sg_buf_append_str(out, why);
 }
 
 /* Ready when every worker is. */
@@ -484,7 +482,9 @@ void admin_handle_request(struct worker *w, struct conn *c, const struct http_re
 		return;
 	}
 	if (!authorized(w, req)) {
-		log_info("admin: refused a request from %s (bad or missing bearer token)", c->peer);
+		/* worth a warning (someone without the token), not a flood of them */
+		log_limited(&w->limit_admin_auth, SG_LOG_WARN, NULL,
+			    "admin: refused a request from %s (bad or missing bearer token)", c->peer);
 		conn_reply(c, 401, json_ctype, "WWW-Authenticate: Bearer\r\n",
 			   "{\"error\":\"a valid bearer token is required\"}\n", 45);
 		return;

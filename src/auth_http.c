@@ -15,7 +15,6 @@
 #include "hmap.h"
 #include "http_client.h"
 #include "log.h"
-#include "metrics.h"
 #include "sio.h"
 #include "worker.h"
 
@@ -245,7 +244,8 @@ void auth_http_cancel(struct auth_http_wait *wt)
 static void on_cached(evutil_socket_t fd, short what, void *arg)
 {
 	struct auth_http_wait *wt = arg;
-	struct auth_result r = { AUTH_ACCEPTED, wt->cached->claims, NULL, &wt->cached->rooms };
+	struct auth_result r = { AUTH_ACCEPTED, wt->cached->claims, NULL, &wt->cached->rooms,
+				 AUTH_FAIL__COUNT };
 	json_t *claims = json_incref(wt->cached->claims);
 
 	SG_UNUSED(fd);
@@ -262,7 +262,7 @@ static void finish_flight(struct flight *f, const struct auth_result *r)
 {
 	struct auth_http *ah = f->ah;
 
-	metrics_observe(&ah->w->stats.verify, (double)(sg_mono_ns() - f->started_ns) / 1e9);
+	hist_observe_since(&ah->w->stats.verify, f->started_ns);
 	if (f->keyed)
 		hmap_del(&ah->flights, f->key, strlen(f->key));
 	if (r->verdict == AUTH_ACCEPTED && f->keyed)
@@ -295,7 +295,8 @@ static void on_answer(enum http_client_error e, const struct http_client_respons
 		      void *arg)
 {
 	struct flight *f = arg;
-	struct auth_result r = { AUTH_FAILED, NULL, NULL, NULL };
+	struct auth_result r = { AUTH_FAILED, NULL, NULL, NULL, AUTH_FAIL_VERIFIER_ERROR };
+	struct worker *w = f->ah->w;
 	struct sg_strv rooms = { 0 };
 	json_t *doc = NULL, *ok, *claims = NULL, *user, *msg, *rl;
 	size_t i;
@@ -303,19 +304,30 @@ static void on_answer(enum http_client_error e, const struct http_client_respons
 
 	r.rooms = &rooms;
 	note_overload(f->ah, e == HC_OVERLOADED);
+	/* a verifier that is down fails every client: one line per
+	 * LOG_LIMIT_MS, the failures by reason are in /metrics */
 	if (e == HC_OVERLOADED) {
 		/* not even queued: fails at once (counted by note_overload) */
 	} else if (e != HC_OK) {
-		log_warn("auth.http: %s: %s", f->ah->w->cfg->auth.http.url, http_client_error_str(e));
+		if (e == HC_TIMEOUT)
+			r.fail = AUTH_FAIL_VERIFIER_TIMEOUT;
+		else if (e == HC_CONNECT || e == HC_TLS)
+			r.fail = AUTH_FAIL_VERIFIER_UNREACHABLE;
+		log_limited(&w->limit_verifier, SG_LOG_WARN, NULL, "auth.http: %s: %s",
+			    w->cfg->auth.http.url, http_client_error_str(e));
 	} else if (resp->status >= 500) {
-		log_warn("auth.http: the verifier answered %d", resp->status);
+		log_limited(&w->limit_verifier, SG_LOG_WARN, NULL, "auth.http: the verifier answered %d",
+			    resp->status);
 	} else if (resp->status >= 300) {
 		r.verdict = AUTH_REJECTED;
+		r.fail = AUTH_FAIL_VERIFIER_REJECTED;
 	} else if ((doc = json_loadb(resp->body, resp->body_len, 0, NULL)) == NULL ||
 		   !json_is_object(doc) || !json_is_boolean(ok = json_object_get(doc, "ok"))) {
-		log_warn("auth.http: the verifier's answer is not {\"ok\": true|false, ...}");
+		log_limited(&w->limit_verifier, SG_LOG_WARN, NULL,
+			    "auth.http: the verifier's answer is not {\"ok\": true|false, ...}");
 	} else if (!json_is_true(ok)) {
 		r.verdict = AUTH_REJECTED;
+		r.fail = AUTH_FAIL_VERIFIER_REJECTED;
 		msg = json_object_get(doc, "message");
 		if (json_is_string(msg) && json_string_length(msg) > 0)
 			r.message = json_string_value(msg);

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "auth_fail.h"
 #include "common.h"
 
 struct worker;
@@ -29,12 +30,13 @@ enum auth_verdict {
 
 /* The outcome, borrowed for the call: claims (object, may be empty),
  * message (the verifier's refusal text, or NULL), rooms (extra rooms to
- * join, may be empty). */
+ * join, may be empty), and why it is not AUTH_ACCEPTED (AUTH_FAIL_VERIFIER_*). */
 struct auth_result {
 	enum auth_verdict verdict;
 	json_t *claims;
 	const char *message;
 	const struct sg_strv *rooms;
+	enum auth_fail fail;
 };
 
 typedef void (*auth_http_cb)(struct sio_socket *sock, const struct auth_result *r);

@@ -11,7 +11,6 @@
 #include "bridge_adapter.h"
 #include "emit_msg.h"
 #include "log.h"
-#include "metrics.h"
 #include "eio.h"
 #include "rooms.h"
 #include "sio.h"
@@ -88,7 +87,7 @@ size_t broadcast_deliver(struct worker *w, struct sio_nsp *nsp, const struct sg_
 	}
 	w->stats.broadcasts++;
 	w->stats.deliveries += n;
-	metrics_observe(&w->stats.fanout, (double)(sg_mono_ns() - started) / 1e9);
+	hist_observe_since(&w->stats.fanout, started);
 	return n;
 }
 

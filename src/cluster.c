@@ -247,7 +247,7 @@ static void do_leave(struct request *r, struct sio_socket *s)
 static void do_disconnect(struct request *r, struct sio_socket *s)
 {
 	SG_UNUSED(r);
-	log_info("cluster: disconnecting socket %s (remote request)", s->id);
+	session_log(SG_LOG_DEBUG, s, NULL, "disconnected by a cluster request");
 	sio_socket_disconnect(s, SG_CLOSE_FORCED);
 }
 

@@ -83,7 +83,8 @@ static bool refused_shutting_down(struct worker *w, int fd)
 	if (!w->shutting_down)
 		return false;
 	w->stats.closes[SG_CLOSE_CONNECTION_LIMIT]++;
-	log_warn("refusing a connection: shutting down");
+	log_limited(&w->limit_refused[SG_CLOSE_SHUTDOWN], SG_LOG_WARN, NULL,
+		    "refusing a connection: shutting down");
 	close(fd);
 	return true;
 }
@@ -100,11 +101,14 @@ int conn_admit(struct worker *w, int fd, const struct sockaddr *sa, struct ip_co
 	if (admission_enter(w->admission, w->cfg, addr, ip, &why) == 0)
 		return 0;
 	w->stats.closes[why]++;
+	/* a storm of these is one line per LOG_LIMIT_MS, with a count */
 	if (why == SG_CLOSE_PER_IP_LIMIT)
-		log_warn("refusing a connection from %s: limits.per_ip (%u) reached", addr,
-			 w->cfg->limits.per_ip);
+		log_limited(&w->limit_refused[why], SG_LOG_WARN, NULL,
+			    "refusing a connection from %s: limits.per_ip (%u) reached", addr,
+			    w->cfg->limits.per_ip);
 	else
-		log_warn("refusing a connection: server.max_connections reached");
+		log_limited(&w->limit_refused[why], SG_LOG_WARN, NULL,
+			    "refusing a connection: server.max_connections reached");
 	close(fd);
 	return -1;
 }
@@ -150,7 +154,8 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, bool 
 		free(c);
 		return NULL;
 	}
-	w->stats.connections++;
+	if (!admin)
+		w->stats.connections++; /* the admin listener's requests are not clients */
 	return c;
 }
 
@@ -188,6 +193,8 @@ static int start(struct conn *c, int fd, SSL *ssl, int ssl_state)
 		w->conns->prev = c;
 	w->conns = c;
 	w->n_conns++;
+	if (c->admin)
+		w->n_admin_conns++;
 	return 0;
 }
 
@@ -392,14 +399,15 @@ void conn_check_output(struct conn *c)
 	size_t pending = evbuffer_get_length(bufferevent_get_output(c->bev));
 
 	if (pending > cfg->limits.output_hard) {
-		log_info("client %s: %zu bytes waiting, over limits.output_hard", c->peer, pending);
+		conn_log(SG_LOG_DEBUG, c, NULL, "%zu bytes waiting, over limits.output_hard", pending);
 		conn_close_later(c, SG_CLOSE_SLOW_CONSUMER);
 	} else if (pending > cfg->limits.output_soft) {
 		int64_t now = sg_mono_ms();
 		if (c->over_soft_since_ms == 0) {
 			c->over_soft_since_ms = now;
 		} else if (now - c->over_soft_since_ms > cfg->limits.output_soft_time_ms) {
-			log_info("client %s: over limits.output_soft for %lld ms", c->peer,
+			conn_log(SG_LOG_DEBUG, c, NULL,
+				 "over limits.output_soft for %lld ms",
 				 (long long)(now - c->over_soft_since_ms));
 			conn_close_later(c, SG_CLOSE_SLOW_CONSUMER);
 		}
@@ -418,19 +426,33 @@ static void unlink_conn(struct conn *c)
 		c->next->prev = c->prev;
 	c->prev = c->next = NULL;
 	w->n_conns--;
+	if (c->admin)
+		w->n_admin_conns--;
 	ip_release(w, c);
 }
 
 /* Connections that carried a session are logged and counted by it (one
- * line per client, not one per polling request). */
+ * line per client, not one per polling request); the admin listener's are
+ * not clients and are not counted. */
 static void log_close(struct conn *c)
 {
-	if (c->had_session || c->reason == SG_CLOSE_HTTP_DONE) {
-		log_debug("connection %s closed: %s", c->peer, sg_close_text(c->reason));
+	const char *why = sg_close_text(c->reason);
+
+	if (c->had_session || c->admin || c->reason == SG_CLOSE_HTTP_DONE) {
+		/* not "closed:", which is the client's line */
+		conn_log(SG_LOG_DEBUG, c, why, "%s ended (%s)",
+			 c->admin ? "admin connection" : "connection", why);
 		return;
 	}
 	c->w->stats.closes[c->reason]++;
-	log_info("client %s closed: %s", c->peer, sg_close_text(c->reason));
+	conn_log(SG_LOG_DEBUG, c, why, "client closed: %s", why);
+}
+
+void conn_facts(const struct conn *c, struct log_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->addr = c->peer;
+	f->worker = c->w->index;
 }
 
 /* The one teardown path: tell the upper layer once, then retire. */
@@ -543,7 +565,8 @@ void conn_respond(struct conn *c, int status, const char *content_type,
 			    extra_headers ? extra_headers : "");
 	if (body_len)
 		evbuffer_add(out, body, body_len);
-	c->w->stats.bytes_out += evbuffer_get_length(out);
+	if (!c->admin)
+		c->w->stats.bytes_out += evbuffer_get_length(out);
 	conn_close_after_flush(c, status < 400 ? SG_CLOSE_HTTP_DONE : SG_CLOSE_BAD_REQUEST);
 }
 
@@ -568,7 +591,8 @@ void conn_reply(struct conn *c, int status, const char *content_type,
 			    c->reply_headers ? c->reply_headers : "", keep ? "keep-alive" : "close");
 	if (body_len)
 		evbuffer_add(out, body, body_len);
-	c->w->stats.bytes_out += evbuffer_get_length(out);
+	if (!c->admin)
+		c->w->stats.bytes_out += evbuffer_get_length(out);
 	free(c->reply_headers);
 	c->reply_headers = NULL;
 	c->held_by = NULL;
@@ -639,7 +663,7 @@ static void read_request(struct conn *c)
 	}
 	if (rc == 0) {
 		if (len >= SG_HTTP_MAX_HEAD) {
-			log_info("client %s: request head over %d bytes", c->peer, SG_HTTP_MAX_HEAD);
+			conn_log(SG_LOG_DEBUG, c, NULL, "request head over %d bytes", SG_HTTP_MAX_HEAD);
 			conn_respond(c, 431, "text/plain", NULL, "Request Header Fields Too Large\n", 32);
 		}
 		return;
@@ -647,7 +671,7 @@ static void read_request(struct conn *c)
 	if (rc < 0) {
 		char msg[320];
 		int bl = snprintf(msg, sizeof(msg), "%s\n", err.msg);
-		log_info("client %s: bad HTTP request: %s", c->peer, err.msg);
+		conn_log(SG_LOG_DEBUG, c, NULL, "bad HTTP request: %s", err.msg);
 		conn_respond(c, status, "text/plain", NULL, msg, (size_t)bl);
 		return;
 	}
@@ -674,7 +698,8 @@ static void read_request(struct conn *c)
 	/* No timeouts once a request is in: the protocol layers own them. */
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
 	c->keep_alive = req.keep_alive;
-	c->w->stats.bytes_in += total;
+	if (!c->admin)
+		c->w->stats.bytes_in += total;
 	route(c, &req, body_len ? p + req.head_len : NULL, body_len);
 	if (c->state == CONN_WS || c->state == CONN_HTTP || c->state == CONN_HELD)
 		evbuffer_drain(in, total);

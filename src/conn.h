@@ -15,6 +15,7 @@
 
 #include "close.h"
 #include "common.h"
+#include "log.h"
 
 struct worker;
 struct ws;
@@ -113,6 +114,11 @@ void conn_reply(struct conn *c, int status, const char *content_type,
 void conn_hold(struct conn *c, struct eio_session *s, const char *extra_headers);
 
 struct evbuffer *conn_output(struct conn *c);
+
+/* The facts of a log record about c (log.h): its address and worker. */
+void conn_facts(const struct conn *c, struct log_facts *f);
+/* Logs a record about c, with reason why (NULL: none). */
+#define conn_log(level, c, why, ...) log_about(level, conn_facts, c, why, __VA_ARGS__)
 
 /* The open connection with this serial whose request is held, or NULL (it
  * went away meanwhile).  Linear in the connections: for rare answers. */

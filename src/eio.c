@@ -99,7 +99,7 @@ void eio_handle_request(struct worker *w, struct conn *c, const struct http_requ
 		goto out;
 	}
 	if (cors_rc != 0) {
-		log_info("client %s: Origin not allowed by server.cors", c->peer);
+		conn_log(SG_LOG_DEBUG, c, NULL, "Origin not allowed by server.cors");
 		eio_http_error(c, is_upgrade, EIO_ERR_FORBIDDEN, NULL);
 		goto out;
 	}
@@ -151,7 +151,8 @@ void eio_handle_request(struct worker *w, struct conn *c, const struct http_requ
 	if (!worker_admit_handshake(w)) {
 		/* limits.handshakes_per_second: socket.io-client retries with backoff */
 		w->stats.closes[SG_CLOSE_RATE_LIMITED]++;
-		log_debug("client %s: handshake refused by limits.handshakes_per_second", c->peer);
+		conn_log(SG_LOG_DEBUG, c, sg_close_text(SG_CLOSE_RATE_LIMITED),
+			 "handshake refused by limits.handshakes_per_second");
 		conn_respond(c, 503, "application/json", "Retry-After: 1\r\n",
 			     "{\"code\":3,\"message\":\"Bad request\"}", 34);
 		goto out;
@@ -170,8 +171,7 @@ void eio_handle_request(struct worker *w, struct conn *c, const struct http_requ
 		send_open(s, headers.data, c);
 	}
 	arm_ping(s);
-	log_debug("client %s: session %s opened (%s)", s->peer, s->sid,
-		  t == EIO_POLLING ? "polling" : "websocket");
+	eio_log(SG_LOG_DEBUG, s, NULL, "session opened (%s)", t == EIO_POLLING ? "polling" : "websocket");
 out:
 	sg_buf_fini(&transport);
 	sg_buf_fini(&eio);
@@ -297,7 +297,7 @@ static void on_upgrade_timeout(evutil_socket_t fd, short what, void *arg)
 
 	SG_UNUSED(fd);
 	SG_UNUSED(what);
-	log_info("client %s: upgrade of session %s timed out", s->peer, s->sid);
+	eio_log(SG_LOG_DEBUG, s, NULL, "upgrade timed out");
 	drop_probe(s, SG_CLOSE_TRANSPORT_ERROR);
 	if (s->close_after_upgrade)
 		eio_session_finish(s);
@@ -389,7 +389,7 @@ void eio_on_message(struct eio_session *s, struct ws *ws, bool binary, const cha
 	sg_buf_init(&scratch);
 	if (eio_packet_decode_any(data, len, &scratch, &p) != 0) {
 		sg_buf_fini(&scratch);
-		log_info("client %s: invalid Engine.IO packet", s->peer);
+		eio_log(SG_LOG_DEBUG, s, NULL, "invalid Engine.IO packet");
 		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
 		return;
 	}
@@ -429,14 +429,14 @@ void eio_on_packet(struct eio_session *s, const struct eio_packet *p)
 	case EIO_PING:
 		/* v4: the server pings; a client ping is an error (Node: "invalid
 		 * heartbeat direction"). */
-		log_info("client %s: ping from client", s->peer);
+		eio_log(SG_LOG_DEBUG, s, NULL, "ping from client");
 		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
 		break;
 	case EIO_UPGRADE:
 	case EIO_NOOP:
 		break; /* harmless leftovers of an upgrade */
 	default:
-		log_info("client %s: unexpected Engine.IO packet type %d", s->peer, (int)p->type);
+		eio_log(SG_LOG_DEBUG, s, NULL, "unexpected Engine.IO packet type %d", (int)p->type);
 		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
 		break;
 	}
@@ -457,7 +457,7 @@ static void on_probe_message(struct eio_session *s, struct ws *ws, bool binary,
 		finish_upgrade(s);
 		return;
 	}
-	log_info("client %s: unexpected packet during the upgrade of %s", s->peer, s->sid);
+	eio_log(SG_LOG_DEBUG, s, NULL, "unexpected packet during the upgrade");
 	drop_probe(s, SG_CLOSE_TRANSPORT_ERROR);
 	if (s->close_after_upgrade)
 		eio_session_finish(s);
@@ -483,7 +483,7 @@ static void finish_upgrade(struct eio_session *s)
 			ws_send_text(s->ws, 0, e->data, e->len);
 	}
 	eio_poll_queue_free(s);
-	log_debug("client %s: session %s upgraded to websocket", s->peer, s->sid);
+	eio_log(SG_LOG_DEBUG, s, NULL, "session upgraded to websocket");
 	if (s->close_after_upgrade) {
 		/* the session was closed mid-upgrade: what it queued is out */
 		struct ws *ws = s->ws;
@@ -524,6 +524,14 @@ void eio_session_finish(struct eio_session *s)
 	worker_schedule_reap(w);
 }
 
+void eio_facts(const struct eio_session *s, struct log_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->addr = s->peer;
+	f->sid = s->sid;
+	f->worker = s->w->index;
+}
+
 void eio_session_close(struct eio_session *s, enum sg_close reason, bool graceful)
 {
 	struct ws *ws = s->ws;
@@ -532,7 +540,7 @@ void eio_session_close(struct eio_session *s, enum sg_close reason, bool gracefu
 		return;
 	s->closing = true;
 	s->w->stats.closes[reason]++;
-	log_info("client %s closed: %s (session %s)", s->peer, sg_close_text(reason), s->sid);
+	eio_log(SG_LOG_DEBUG, s, sg_close_text(reason), "client closed: %s", sg_close_text(reason));
 	event_del(s->heartbeat);
 	sio_on_session_closed(s, reason);
 	if (s->probe != NULL && s->upgrading && graceful) {

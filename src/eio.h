@@ -15,6 +15,7 @@
 #include "common.h"
 #include "frame.h"
 #include "ids.h"
+#include "log.h"
 
 struct worker;
 struct conn;
@@ -102,6 +103,11 @@ static inline bool eio_session_takes_requests(const struct eio_session *s)
 /* Ends the session.  graceful: queued packets still reach the client, then
  * the transport closes; otherwise it is dropped at once. */
 void eio_session_close(struct eio_session *s, enum sg_close reason, bool graceful);
+
+/* The facts of a log record about s (log.h): address, sid, worker. */
+void eio_facts(const struct eio_session *s, struct log_facts *f);
+/* Logs a record about s, with reason why (NULL: none). */
+#define eio_log(level, s, why, ...) log_about(level, eio_facts, s, why, __VA_ARGS__)
 
 /* Ends the session now, whatever it was waiting for (a last GET, the end
  * of an upgrade): for shutdown. */

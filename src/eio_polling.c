@@ -46,7 +46,7 @@ void eio_poll_enqueue(struct eio_session *s, bool binary, char type, const char 
 	struct eio_qentry *e;
 
 	if (s->q_bytes + n > s->w->cfg->limits.output_hard && !s->closing) {
-		log_info("client %s: polling queue over limits.output_hard", s->peer);
+		eio_log(SG_LOG_DEBUG, s, NULL, "polling queue over limits.output_hard");
 		eio_session_close(s, SG_CLOSE_TRANSPORT_ERROR, false);
 		return;
 	}
@@ -104,7 +104,7 @@ void eio_poll_get(struct eio_session *s, struct conn *c, const char *headers)
 	if (s->get != NULL) {
 		/* Node: the first GET gets a close packet, the second a 400, and
 		 * the session ends. */
-		log_info("client %s: overlapping polling GET for %s", s->peer, s->sid);
+		eio_log(SG_LOG_DEBUG, s, NULL, "overlapping polling GET");
 		eio_http_error(c, false, EIO_ERR_BAD_REQUEST, headers);
 		eio_poll_queue_free(s);
 		eio_session_close(s, SG_CLOSE_TRANSPORT_ERROR, false);
@@ -152,7 +152,7 @@ void eio_poll_post(struct eio_session *s, struct conn *c, const struct http_requ
 
 	if (req->content_length > 0 && (uint64_t)req->content_length > s->w->cfg->server.max_payload) {
 		/* Node: 413, the data dropped, the session kept. */
-		log_info("client %s: polling POST of %lld bytes over server.max_payload", s->peer,
+		eio_log(SG_LOG_DEBUG, s, NULL, "polling POST of %lld bytes over server.max_payload",
 			 (long long)req->content_length);
 		conn_respond(c, 413, "text/plain", headers, "", 0);
 		return;
@@ -171,7 +171,7 @@ void eio_poll_post(struct eio_session *s, struct conn *c, const struct http_requ
 	if (body == NULL || len == 0 ||
 	    eio_payload_decode(body, len, EIO_POLL_MAX_PACKETS, on_posted_packet, s) < 0) {
 		if (!s->closing) {
-			log_info("client %s: invalid polling payload", s->peer);
+			eio_log(SG_LOG_DEBUG, s, NULL, "invalid polling payload");
 			eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
 		}
 	}

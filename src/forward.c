@@ -42,6 +42,9 @@ struct pending {
 	struct worker *w;
 	size_t bytes;            /* charged to w->forward_pending (0: not yet) */
 	int64_t ack_id;          /* -1: the client wants no ack */
+	int64_t started_ns;      /* when it was sent (siogate_events_forward_seconds) */
+	uint8_t target;          /* enum forward_target, for siogate_events_forward_* */
+	bool timed_out;          /* the HTTP target did not answer in time */
 	char *request_id;        /* a peer's serverSideEmit waiting for the answer (owned), or NULL */
 	char nsp[64];
 	char id[SG_ID_LEN + 1];
@@ -166,6 +169,11 @@ static void finish(struct pending *pd, enum forward_outcome o, const char *json,
 	struct sg_buf b;
 
 	w->forward_pending -= pd->bytes;
+	/* by target, timeouts apart; refused before sending: not timed */
+	callout_record(&w->stats.forward[pd->target],
+		       pd->timed_out ? CALLOUT_TIMEOUT : o == FWD_OK ? CALLOUT_OK :
+		       o == FWD_FAILED ? CALLOUT_ERROR : CALLOUT_REFUSED,
+		       pd->started_ns);
 	switch (o) {
 	case FWD_OK:
 		w->stats.forward_ok++;
@@ -214,6 +222,7 @@ static void on_http(enum http_client_error e, const struct http_client_response 
 	struct pending *pd = arg;
 	json_t *doc = NULL;
 
+	pd->timed_out = e == HC_TIMEOUT;
 	if (e == HC_OK && resp->status >= 200 && resp->status < 300 &&
 	    (resp->body_len == 0 ||
 	     (doc = json_loadb(resp->body, resp->body_len, JSON_DECODE_ANY, NULL)) != NULL)) {
@@ -228,8 +237,11 @@ static void on_http(enum http_client_error e, const struct http_client_response 
 	} else if (e == HC_OVERLOADED) {
 		finish(pd, FWD_OVERLOADED, NULL, 0);
 	} else {
-		log_warn("events.forward: the backend failed: %s",
-			 e != HC_OK ? http_client_error_str(e) : "a non-2xx or non-JSON answer");
+		/* a backend that is down fails every event: one line per
+		 * LOG_LIMIT_MS, the outcomes are in /metrics */
+		log_limited(&pd->w->limit_forward, SG_LOG_WARN, NULL,
+			    "events.forward: the backend failed: %s",
+			    e != HC_OK ? http_client_error_str(e) : "a non-2xx or non-JSON answer");
 		finish(pd, e == HC_CONNECT || e == HC_TLS ? FWD_UNAVAILABLE : FWD_FAILED, NULL, 0);
 	}
 	json_decref(doc);
@@ -244,12 +256,14 @@ static void forward_to(struct worker *w, const struct sg_forward_rule *rule, str
 	const struct sg_config *cfg = w->cfg;
 	char when[32];
 
+	pd->target = rule->stream != NULL ? FORWARD_STREAM : FORWARD_HTTP;
 	if (!charge(pd, data_len + strlen(id) + strlen(user) + strlen(nsp) + strlen(name) +
 				strlen(cfg->server.id) + FORWARD_OVERHEAD)) {
 		finish(pd, FWD_OVERLOADED, NULL, 0);
 		return;
 	}
 	sg_time_iso(when, sg_now_ms());
+	pd->started_ns = sg_mono_ns();
 	if (rule->stream != NULL) {
 		const char *fields[] = { "id", "user", "event", "data", "time", "server" };
 		const char *values[] = { id, user, name, data, when, cfg->server.id };

@@ -34,7 +34,8 @@ static void usage(FILE *out)
 		"  -V, --version       print versions and exit\n"
 		"  -h, --help          print this help and exit\n"
 		"\n"
-		"Signals: SIGTERM/SIGINT stop gracefully. See siogate(8), siogate.yaml(5).\n");
+		"Signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads the configuration.\n"
+		"See siogate(8), siogate.yaml(5).\n");
 }
 
 static void print_version(void)

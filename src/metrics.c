@@ -1,11 +1,18 @@
 /*
  * metrics.c: Prometheus rendering (see metrics.h).  Metrics sharing a name
  * in metrics.def are adjacent there, so HELP and TYPE are written once per
- * name by comparing with the previous entry.
+ * name by comparing with the previous entry.  Every metric rendered here is
+ * listed with its meaning in siogate(8) (tests/check-docs checks it).
  */
 #include "metrics.h"
 
+#include <dirent.h>
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -18,11 +25,6 @@
 #include "session.h"
 #include "sio.h"
 #include "worker.h"
-
-static const double verify_buckets[] = {
-	0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-	0.025,   0.05,   0.1,     0.25,   0.5,   1,      2.5,
-};
 
 static const struct {
 	const char *name;
@@ -41,6 +43,7 @@ static const struct {
 struct snapshot {
 	struct worker_stats stats;
 	uint64_t conns, polling, websocket, rooms;
+	bool ready;
 	bool has_bridge;
 	struct bridge_stats bridge;
 };
@@ -51,44 +54,51 @@ static uint64_t count_rooms(const struct sg_buf *snapshots, size_t n);
 static void render_gauges(struct sg_buf *out, const struct sg_buf *snapshots, size_t n);
 static void render_bridge(struct sg_buf *out, const struct sg_buf *snapshots, size_t n);
 static void render_process(struct sg_buf *out);
-static void render_hist(struct sg_buf *out, const struct sg_buf *snapshots, size_t n,
-			const char *name, const char *help, size_t which);
+static void render_build(struct sg_buf *out);
+static void render_auth_failures(struct sg_buf *out, const struct sg_buf *snapshots, size_t n);
+static void render_callouts(struct sg_buf *out, const struct sg_buf *snapshots, size_t n);
+static void render_hists(struct sg_buf *out, const struct sg_buf *snapshots, size_t n);
+static void hist_series(struct sg_buf *out, const char *name, const char *labels,
+			const struct sg_hist *h);
+static struct sg_hist hist_sum(const struct sg_buf *snapshots, size_t n, size_t which);
+static uint64_t open_fds(void);
+static bool process_start_time(double *out);
 
-void metrics_observe(struct sg_hist *h, double seconds)
+/* One series of a histogram: cumulative buckets, sum and count, each with
+ * labels ("" or e.g. target="http") before le. */
+static void hist_series(struct sg_buf *out, const char *name, const char *labels,
+			const struct sg_hist *h)
 {
-	size_t i;
+	const char *sep = labels[0] ? "," : "";
+	uint64_t cum = 0;
 
-	for (i = 0; i < SG_ARRAY_LEN(verify_buckets); i++)
-		if (seconds <= verify_buckets[i])
-			break;
-	h->buckets[i]++;
-	h->count++;
-	h->sum_s += seconds;
+	for (size_t b = 0; b < HIST_BUCKETS; b++) {
+		cum += h->buckets[b];
+		if (b < HIST_BUCKETS - 1)
+			sg_buf_printf(out, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels, sep,
+				      hist_bounds[b], (unsigned long long)cum);
+		else
+			sg_buf_printf(out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, sep,
+				      (unsigned long long)cum);
+	}
+	if (labels[0])
+		sg_buf_printf(out, "%s_sum{%s} %.9f\n%s_count{%s} %llu\n", name, labels, h->sum_s,
+			      name, labels, (unsigned long long)cum);
+	else
+		sg_buf_printf(out, "%s_sum %.9f\n%s_count %llu\n", name, h->sum_s, name,
+			      (unsigned long long)cum);
 }
 
-/* One histogram over every worker; `which` picks it from worker_stats. */
-static void render_hist(struct sg_buf *out, const struct sg_buf *snapshots, size_t n,
-			const char *name, const char *help, size_t which)
+/* The histogram at offset `which` of worker_stats, added over the workers. */
+static struct sg_hist hist_sum(const struct sg_buf *snapshots, size_t n, size_t which)
 {
-	uint64_t cum = 0;
-	double sum = 0;
-	size_t k;
+	struct sg_hist sum;
 
-	head(out, name, "histogram", help);
-	for (size_t b = 0; b <= SG_ARRAY_LEN(verify_buckets); b++) {
-		for (k = 0; k < n; k++)
-			cum += ((const struct sg_hist *)((const char *)&snap(&snapshots[k])->stats +
-							 which))->buckets[b];
-		if (b < SG_ARRAY_LEN(verify_buckets))
-			sg_buf_printf(out, "%s_bucket{le=\"%g\"} %llu\n", name, verify_buckets[b],
-				      (unsigned long long)cum);
-		else
-			sg_buf_printf(out, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cum);
-	}
-	for (k = 0; k < n; k++)
-		sum += ((const struct sg_hist *)((const char *)&snap(&snapshots[k])->stats + which))
-			       ->sum_s;
-	sg_buf_printf(out, "%s_sum %.9f\n%s_count %llu\n", name, sum, name, (unsigned long long)cum);
+	memset(&sum, 0, sizeof(sum));
+	for (size_t k = 0; k < n; k++)
+		hist_add(&sum, (const struct sg_hist *)((const char *)&snap(&snapshots[k])->stats +
+							which));
+	return sum;
 }
 
 static void head(struct sg_buf *out, const char *name, const char *type, const char *help)
@@ -107,7 +117,8 @@ void metrics_snapshot(struct worker *w, struct sg_buf *out)
 
 	memset(&sn, 0, sizeof(sn));
 	sn.stats = w->stats;
-	sn.conns = w->n_conns;
+	sn.conns = w->n_conns - w->n_admin_conns; /* the admin listener's are not clients */
+	sn.ready = worker_unready(w) == NULL;
 	for (struct eio_session *s = w->sessions; s; s = s->next) {
 		if (s->transport == EIO_POLLING)
 			sn.polling++;
@@ -163,6 +174,7 @@ void metrics_render(struct sg_buf *out, const struct sg_buf *snapshots, size_t n
 			sg_buf_printf(out, "%s %llu\n", counters[i].name, (unsigned long long)sum);
 	}
 
+	render_auth_failures(out, snapshots, n);
 	head(out, "siogate_closes_total", "counter", "Connections and sockets ended, by reason");
 	for (int r = 0; r < SG_CLOSE__COUNT; r++) {
 		sum = 0;
@@ -181,25 +193,104 @@ void metrics_render(struct sg_buf *out, const struct sg_buf *snapshots, size_t n
 			      session_state_name((enum session_state)st), (unsigned long long)sum);
 	}
 	render_gauges(out, snapshots, n);
-	render_process(out);
-	render_hist(out, snapshots, n, "siogate_verifier_seconds", "Time the verifier took to decide",
-		    offsetof(struct worker_stats, verify));
-	render_hist(out, snapshots, n, "siogate_broadcast_fanout_seconds",
-		    "Time to queue a broadcast's frames for every local recipient",
-		    offsetof(struct worker_stats, fanout));
+	render_callouts(out, snapshots, n);
+	render_hists(out, snapshots, n);
 	render_bridge(out, snapshots, n);
+	render_process(out);
+	render_build(out);
+}
+
+static void render_auth_failures(struct sg_buf *out, const struct sg_buf *snapshots, size_t n)
+{
+	head(out, "siogate_auth_failures_total", "counter",
+	     "Authentications refused or failed, by reason");
+	for (int r = 0; r < AUTH_FAIL__COUNT; r++) {
+		uint64_t sum = 0;
+		for (size_t k = 0; k < n; k++)
+			sum += snap(&snapshots[k])->stats.auth_failures[r];
+		sg_buf_printf(out, "siogate_auth_failures_total{reason=\"%s\"} %llu\n",
+			      auth_fail_name((enum auth_fail)r), (unsigned long long)sum);
+	}
+}
+
+/* events.forward by target and rooms.http: outcomes, then latency. */
+static void render_callouts(struct sg_buf *out, const struct sg_buf *snapshots, size_t n)
+{
+	char labels[64];
+	struct sg_hist h;
+
+	head(out, "siogate_events_forward_total", "counter",
+	     "Client events sent by events.forward, by target and outcome");
+	for (int t = 0; t < FORWARD__COUNT; t++)
+		for (int o = 0; o < CALLOUT__COUNT; o++) {
+			uint64_t sum = 0;
+			for (size_t k = 0; k < n; k++)
+				sum += snap(&snapshots[k])->stats.forward[t].outcomes[o];
+			sg_buf_printf(out,
+				      "siogate_events_forward_total{target=\"%s\",outcome=\"%s\"} %llu\n",
+				      forward_target_name((enum forward_target)t),
+				      callout_outcome_name((enum callout_outcome)o),
+				      (unsigned long long)sum);
+		}
+	head(out, "siogate_events_forward_seconds", "histogram",
+	     "Time from sending a forwarded event to its target's answer or timeout, by target");
+	for (int t = 0; t < FORWARD__COUNT; t++) {
+		h = hist_sum(snapshots, n,
+			     offsetof(struct worker_stats, forward) +
+				     (size_t)t * sizeof(struct callout_stats) +
+				     offsetof(struct callout_stats, seconds));
+		snprintf(labels, sizeof(labels), "target=\"%s\"",
+			 forward_target_name((enum forward_target)t));
+		hist_series(out, "siogate_events_forward_seconds", labels, &h);
+	}
+	head(out, "siogate_rooms_http_total", "counter", "Calls to the rooms.http validator, by outcome");
+	for (int o = 0; o < CALLOUT__COUNT; o++) {
+		uint64_t sum = 0;
+		for (size_t k = 0; k < n; k++)
+			sum += snap(&snapshots[k])->stats.rooms_http.outcomes[o];
+		sg_buf_printf(out, "siogate_rooms_http_total{outcome=\"%s\"} %llu\n",
+			      callout_outcome_name((enum callout_outcome)o), (unsigned long long)sum);
+	}
+	head(out, "siogate_rooms_http_seconds", "histogram",
+	     "Time from calling the rooms.http validator to its answer or timeout");
+	h = hist_sum(snapshots, n,
+		     offsetof(struct worker_stats, rooms_http) + offsetof(struct callout_stats, seconds));
+	hist_series(out, "siogate_rooms_http_seconds", "", &h);
+}
+
+static void render_hists(struct sg_buf *out, const struct sg_buf *snapshots, size_t n)
+{
+	char labels[32];
+	struct sg_hist h;
+
+	head(out, "siogate_verifier_seconds", "histogram", "Time the verifier took to decide");
+	h = hist_sum(snapshots, n, offsetof(struct worker_stats, verify));
+	hist_series(out, "siogate_verifier_seconds", "", &h);
+	head(out, "siogate_broadcast_fanout_seconds", "histogram",
+	     "Time to queue a broadcast's frames for every local recipient");
+	h = hist_sum(snapshots, n, offsetof(struct worker_stats, fanout));
+	hist_series(out, "siogate_broadcast_fanout_seconds", "", &h);
+	/* per worker: one busy worker is the point, a sum would hide it */
+	head(out, "siogate_event_loop_lag_seconds", "histogram",
+	     "How late a worker's 250 ms timer fires: time its event loop was busy, by worker thread");
+	for (size_t k = 0; k < n; k++) {
+		snprintf(labels, sizeof(labels), "worker=\"%zu\"", k);
+		hist_series(out, "siogate_event_loop_lag_seconds", labels,
+			    &snap(&snapshots[k])->stats.loop_lag);
+	}
 }
 
 static void render_gauges(struct sg_buf *out, const struct sg_buf *snapshots, size_t n)
 {
 	uint64_t conns = 0, polling = 0, websocket = 0;
+	bool ready;
 
 	for (size_t k = 0; k < n; k++) {
 		conns += snap(&snapshots[k])->conns;
 		polling += snap(&snapshots[k])->polling;
 		websocket += snap(&snapshots[k])->websocket;
 	}
-	head(out, "siogate_open_connections", "gauge", "Open TCP connections");
+	head(out, "siogate_open_connections", "gauge", "Open TCP connections (admin.listen excluded)");
 	sg_buf_printf(out, "siogate_open_connections %llu\n", (unsigned long long)conns);
 	head(out, "siogate_worker_connections", "gauge", "Open TCP connections, by worker thread");
 	for (size_t k = 0; k < n; k++)
@@ -212,6 +303,11 @@ static void render_gauges(struct sg_buf *out, const struct sg_buf *snapshots, si
 		      (unsigned long long)websocket);
 	head(out, "siogate_rooms", "gauge", "Rooms with members (socket id rooms excluded)");
 	sg_buf_printf(out, "siogate_rooms %llu\n", (unsigned long long)count_rooms(snapshots, n));
+	ready = true;
+	for (size_t k = 0; k < n; k++)
+		ready = ready && snap(&snapshots[k])->ready;
+	head(out, "siogate_ready", "gauge", "1 when /readyz answers 200 (every worker ready), else 0");
+	sg_buf_printf(out, "siogate_ready %d\n", ready);
 }
 
 /* Each worker has its own Redis links: a link is up when every worker's
@@ -283,10 +379,80 @@ static void render_bridge(struct sg_buf *out, const struct sg_buf *snapshots, si
 	sg_buf_printf(out, "siogate_json_relayed_total %llu\n", (unsigned long long)t.json_relayed);
 }
 
+/* Entries of /proc/self/fd (the directory's own fd excluded); 0 when it
+ * cannot be read.  Linear in the open files: a few ms at 100k clients, once
+ * per scrape. */
+static uint64_t open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	uint64_t n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n > 0 ? n - 1 : 0;
+}
+
+/* Start of the process in seconds since the epoch, as the Prometheus
+ * clients compute it: /proc/self/stat's starttime (clock ticks after boot)
+ * plus /proc/stat's btime. */
+static bool process_start_time(double *out)
+{
+	char buf[1024], line[256];
+	unsigned long long start_ticks = 0, btime = 0;
+	const char *p;
+	size_t len;
+	FILE *f;
+	int field;
+
+	if ((f = fopen("/proc/self/stat", "r")) == NULL)
+		return false;
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	/* the command name (field 2) may hold spaces: count from its ')' */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return false;
+	for (field = 2; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	if (field != 22 || sscanf(p, "%llu", &start_ticks) != 1)
+		return false;
+	if ((f = fopen("/proc/stat", "r")) == NULL)
+		return false;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "btime %llu", &btime) == 1)
+			break;
+	fclose(f);
+	if (btime == 0)
+		return false;
+	*out = (double)btime + (double)start_ticks / (double)sysconf(_SC_CLK_TCK);
+	return true;
+}
+
+/* siogate's version and the libraries it runs with, as a constant 1. */
+static void render_build(struct sg_buf *out)
+{
+	head(out, "siogate_build_info", "gauge",
+	     "1, labelled with the version of siogate and of the libraries it runs with");
+	sg_buf_printf(out,
+		      "siogate_build_info{version=\"%s\",libevent=\"%s\",openssl=\"%s\","
+		      "hiredis=\"%d.%d.%d\",jansson=\"%s\"} 1\n",
+		      SG_VERSION, event_get_version(), OpenSSL_version(OPENSSL_VERSION_STRING),
+		      HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH, JANSSON_VERSION);
+}
+
 /* The process metrics Prometheus client libraries export under these names:
- * resident memory (from /proc/self/statm) and CPU time (getrusage). */
+ * resident memory (from /proc/self/statm), CPU time (getrusage), open and
+ * maximum file descriptors (/proc/self/fd, RLIMIT_NOFILE) and start time. */
 static void render_process(struct sg_buf *out)
 {
+	struct rlimit rl;
+	double started;
 	struct rusage ru;
 	unsigned long long size, resident;
 	FILE *f = fopen("/proc/self/statm", "r");
@@ -304,5 +470,16 @@ static void render_process(struct sg_buf *out)
 		sg_buf_printf(out, "process_cpu_seconds_total %.3f\n",
 			      (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
 				      (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+	}
+	head(out, "process_open_fds", "gauge", "Number of open file descriptors");
+	sg_buf_printf(out, "process_open_fds %llu\n", (unsigned long long)open_fds());
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		head(out, "process_max_fds", "gauge", "Maximum number of open file descriptors");
+		sg_buf_printf(out, "process_max_fds %llu\n", (unsigned long long)rl.rlim_cur);
+	}
+	if (process_start_time(&started)) {
+		head(out, "process_start_time_seconds", "gauge",
+		     "Start time of the process since unix epoch in seconds");
+		sg_buf_printf(out, "process_start_time_seconds %.2f\n", started);
 	}
 }

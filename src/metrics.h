@@ -11,10 +11,6 @@
 struct worker;
 struct worker_stats;
 struct bridge_stats;
-struct sg_hist;
-
-/* Records one observation of `seconds` (a verifier decision, a fan-out). */
-void metrics_observe(struct sg_hist *h, double seconds);
 
 /* A worker's share of the page, taken on its own thread: its counters, its
  * gauges and its bridge's state, then (several workers) its room names. */

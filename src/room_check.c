@@ -22,6 +22,7 @@ struct room_wait {
 	struct worker *w;
 	json_t *rooms;
 	int64_t ack_id;
+	int64_t started_ns;      /* siogate_rooms_http_seconds */
 	char nsp[64];
 	char id[SG_ID_LEN + 1];
 };
@@ -40,6 +41,7 @@ void room_check_start(struct sio_socket *sock, json_t *rooms, int64_t ack_id, bo
 	rw->w = w;
 	rw->rooms = owned_rooms ? rooms : json_incref(rooms);
 	rw->ack_id = ack_id;
+	rw->started_ns = sg_mono_ns();
 	snprintf(rw->nsp, sizeof(rw->nsp), "%s", sock->nsp->name);
 	memcpy(rw->id, sock->id, sizeof(rw->id));
 	if (w->rooms_http == NULL) {
@@ -93,10 +95,16 @@ static void on_answer(enum http_client_error e, const struct http_client_respons
 	if (e == HC_OVERLOADED)
 		rw->w->stats.callouts_refused_rooms++;
 	if (!json_is_array(allowed)) {
-		log_warn("rooms.http: %s: every room of the join refused",
-			 e != HC_OK ? http_client_error_str(e) : "an answer other than {\"rooms\": [...]}");
+		/* a validator that is down refuses every join: one line per
+		 * LOG_LIMIT_MS, the outcomes are in /metrics */
+		log_limited(&rw->w->limit_rooms_http, SG_LOG_WARN, NULL,
+			    "rooms.http: %s: every room of the join refused",
+			    e != HC_OK ? http_client_error_str(e) :
+					 "an answer other than {\"rooms\": [...]}");
 		allowed = NULL;
 	}
+	callout_record(&rw->w->stats.rooms_http, allowed ? CALLOUT_OK : callout_http_outcome(e),
+		       rw->started_ns);
 	if (sock != NULL && !sock->closing) {
 		json_t *none = allowed ? NULL : json_array();
 		session_join(sock, rw->rooms, allowed ? allowed : none, rw->ack_id);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth_fail.h"
 #include "auth_http.h"
 #include "auth_jwt.h"
 #include "eio.h"
@@ -20,7 +21,6 @@
 #include "json_js.h"
 #include "lifecycle.h"
 #include "log.h"
-#include "metrics.h"
 #include "room_check.h"
 #include "room_rules.h"
 #include "sio.h"
@@ -43,7 +43,9 @@ static bool flood_admit(struct sio_socket *sock);
 static void authenticate(struct sio_socket *sock);
 static void accept_client(struct sio_socket *sock, json_t *claims, const struct sg_strv *rooms);
 static void on_verified(struct sio_socket *sock, const struct auth_result *r);
-static void refuse_client(struct sio_socket *sock, const char *message, enum sg_close reason);
+static void refuse_client(struct sio_socket *sock, const char *message, enum sg_close reason,
+			  enum auth_fail why);
+static enum auth_fail jwt_fail(enum jwt_status st);
 static void send_ping(struct sio_socket *sock);
 static void send_with_time(struct sio_socket *sock, const char *event, const char *extra);
 static int find_token(struct sio_socket *sock, struct sg_buf *token);
@@ -82,6 +84,17 @@ static void session_on_connect(struct sio_socket *sock)
 	sock->sess.timer = event_new(w->base, -1, 0, on_timer, sock);
 	event_add(sock->sess.timer, w->tv_auth_timeout);
 	lifecycle_publish(sock, LIFECYCLE_CONNECTED, NULL, NULL);
+	session_log(SG_LOG_DEBUG, sock, NULL, "socket connected");
+}
+
+void session_facts(const struct sio_socket *sock, struct log_facts *f)
+{
+	json_t *sub = sock->sess.claims ? json_object_get(sock->sess.claims, "sub") : NULL;
+
+	eio_facts(sock->eio, f);
+	f->socket = sock->id;
+	f->nsp = sock->nsp->name;
+	f->user = json_is_string(sub) ? json_string_value(sub) : NULL;
 }
 
 /* limits.events_per_second as a token bucket of depth limits.burst, kept
@@ -126,6 +139,8 @@ static void session_on_close(struct sio_socket *sock, enum sg_close reason)
 		sock->sess.verifying = NULL;
 	}
 	lifecycle_publish(sock, LIFECYCLE_DISCONNECTED, NULL, sg_close_text(reason));
+	session_log(SG_LOG_DEBUG, sock, sg_close_text(reason), "socket disconnected: %s",
+		    sg_close_text(reason));
 	if (sock->sess.timer) {
 		event_free(sock->sess.timer);
 		sock->sess.timer = NULL;
@@ -145,8 +160,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	if (sock->closing)
 		return;
 	if (sock->sess.state != SESSION_AUTHENTICATED) {
-		log_info("client %s: socket %s not authenticated in time", sock->eio->peer,
-			 sock->id);
+		session_log(SG_LOG_DEBUG, sock, NULL, "not authenticated in time");
 		sio_socket_disconnect(sock, SG_CLOSE_AUTH_TIMEOUT);
 		return;
 	}
@@ -184,8 +198,7 @@ static void session_on_event(struct sio_socket *sock, const struct sio_packet *p
 	if (!flood_admit(sock)) {
 		w->stats.events_flood++;
 		if (w->cfg->limits.on_flood == SG_FLOOD_DISCONNECT) {
-			log_info("client %s: socket %s over limits.events_per_second",
-				 sock->eio->peer, sock->id);
+			session_log(SG_LOG_DEBUG, sock, NULL, "over limits.events_per_second");
 			sio_socket_disconnect(sock, SG_CLOSE_FLOOD);
 		}
 		return;
@@ -247,6 +260,25 @@ static int find_token(struct sio_socket *sock, struct sg_buf *token)
 	return -1;
 }
 
+/* The failure reason of /metrics for a JWT that does not verify. */
+static enum auth_fail jwt_fail(enum jwt_status st)
+{
+	static const enum auth_fail by_status[] = {
+		[JWT_ERR_MALFORMED] = AUTH_FAIL_MALFORMED,
+		[JWT_ERR_ALG] = AUTH_FAIL_ALGORITHM,
+		[JWT_ERR_KEY] = AUTH_FAIL_NO_KEY,
+		[JWT_ERR_SIGNATURE] = AUTH_FAIL_BAD_SIGNATURE,
+		[JWT_ERR_EXPIRED] = AUTH_FAIL_EXPIRED,
+		[JWT_ERR_NOT_YET_VALID] = AUTH_FAIL_NOT_YET_VALID,
+		[JWT_ERR_ISSUER] = AUTH_FAIL_ISSUER,
+		[JWT_ERR_AUDIENCE] = AUTH_FAIL_AUDIENCE,
+	};
+
+	if (st == JWT_OK || (size_t)st >= SG_ARRAY_LEN(by_status))
+		return AUTH_FAIL_MALFORMED;
+	return by_status[st];
+}
+
 static void authenticate(struct sio_socket *sock)
 {
 	struct worker *w = sock->nsp->w;
@@ -262,7 +294,8 @@ static void authenticate(struct sio_socket *sock)
 		if (w->auth_http == NULL && (w->auth_http = auth_http_new(w, &err)) == NULL) {
 			log_error("auth.http: %s", err.msg);
 			sg_buf_fini(&token);
-			refuse_client(sock, MSG_AUTH_FAILED, SG_CLOSE_AUTH_FAILED);
+			refuse_client(sock, MSG_AUTH_FAILED, SG_CLOSE_AUTH_FAILED,
+				      AUTH_FAIL_VERIFIER_ERROR);
 			return;
 		}
 		/* the token only names the client for coalescing and the cache */
@@ -273,19 +306,16 @@ static void authenticate(struct sio_socket *sock)
 		return;
 	}
 	if (find_token(sock, &token) != 0) {
-		log_info("client %s: socket %s: no token", sock->eio->peer, sock->id);
 		sg_buf_fini(&token);
-		refuse_client(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_REJECTED);
+		refuse_client(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_REJECTED, AUTH_FAIL_NO_TOKEN);
 		return;
 	}
 	started = sg_mono_ns();
 	st = jwt_verify(w->jwt, token.data, token.len, sg_now_ms(), &claims);
-	metrics_observe(&w->stats.verify, (double)(sg_mono_ns() - started) / 1e9);
+	hist_observe_since(&w->stats.verify, started);
 	sg_buf_fini(&token);
 	if (st != JWT_OK) {
-		log_info("client %s: socket %s: token refused: %s", sock->eio->peer, sock->id,
-			 jwt_status_str(st));
-		refuse_client(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_REJECTED);
+		refuse_client(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_REJECTED, jwt_fail(st));
 		return;
 	}
 	accept_client(sock, claims, NULL);
@@ -302,10 +332,10 @@ static void on_verified(struct sio_socket *sock, const struct auth_result *r)
 		break;
 	case AUTH_REJECTED:
 		refuse_client(sock, r->message ? r->message : MSG_INVALID_TOKEN,
-			      SG_CLOSE_AUTH_REJECTED);
+			      SG_CLOSE_AUTH_REJECTED, r->fail);
 		break;
 	case AUTH_FAILED:
-		refuse_client(sock, MSG_AUTH_FAILED, SG_CLOSE_AUTH_FAILED);
+		refuse_client(sock, MSG_AUTH_FAILED, SG_CLOSE_AUTH_FAILED, r->fail);
 		break;
 	}
 }
@@ -332,10 +362,11 @@ static void accept_client(struct sio_socket *sock, json_t *claims, const struct 
 	event_del(sock->sess.timer);
 	event_add(sock->sess.timer, w->tv_app_ping);
 	lifecycle_publish(sock, LIFECYCLE_AUTHENTICATED, NULL, NULL);
-	log_debug("client %s: socket %s authenticated", sock->eio->peer, sock->id);
+	session_log(SG_LOG_DEBUG, sock, NULL, "authenticated");
 }
 
-static void refuse_client(struct sio_socket *sock, const char *message, enum sg_close reason)
+static void refuse_client(struct sio_socket *sock, const char *message, enum sg_close reason,
+			  enum auth_fail why)
 {
 	struct worker *w = sock->nsp->w;
 	struct sg_buf extra;
@@ -344,6 +375,9 @@ static void refuse_client(struct sio_socket *sock, const char *message, enum sg_
 		w->stats.auth_failed++;
 	else
 		w->stats.auth_rejected++;
+	w->stats.auth_failures[why]++;
+	session_log(SG_LOG_DEBUG, sock, auth_fail_name(why), "not authenticated: %s",
+		    auth_fail_name(why));
 	set_state(sock, SESSION_UNAUTHORIZED);
 	sg_buf_init(&extra);
 	sg_buf_append_str(&extra, "\"message\":");

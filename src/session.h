@@ -13,6 +13,7 @@
 
 #include "close.h"
 #include "common.h"
+#include "log.h"
 
 struct sio_socket;
 struct sio_packet;
@@ -32,6 +33,12 @@ struct session {
 };
 
 const char *session_state_name(enum session_state s);
+
+/* The facts of a log record about a socket (log.h): its connection's
+ * address, sid and worker, its id, namespace and, once authenticated, user. */
+void session_facts(const struct sio_socket *sock, struct log_facts *f);
+/* Logs a record about sock, with reason why (NULL: none). */
+#define session_log(level, sock, why, ...) log_about(level, session_facts, sock, why, __VA_ARGS__)
 
 /* The session layer is reached through session_handler (sio.h); this one
  * is also called by the room validator when its answer arrives. */

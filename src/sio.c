@@ -156,7 +156,7 @@ static void on_connect(struct eio_session *s, const struct sio_packet *p)
 	}
 	if (session_socket(s, nsp) != NULL) {
 		/* Node closes the connection on a second CONNECT. */
-		log_info("client %s: second CONNECT to %s", s->peer, nsp->name);
+		eio_log(SG_LOG_DEBUG, s, NULL, "second CONNECT to %s", nsp->name);
 		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
 		return;
 	}
@@ -199,8 +199,8 @@ static void dispatch(struct eio_session *s, const struct sio_packet *p,
 
 	if (sock == NULL || p->type == SIO_CONNECT_ERROR) {
 		/* Node: a packet for a namespace the client is not in closes. */
-		log_info("client %s: Socket.IO packet type %d in an invalid state", s->peer,
-			 (int)p->type);
+		eio_log(SG_LOG_DEBUG, s, NULL, "Socket.IO packet type %d in an invalid state",
+			(int)p->type);
 		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
 		return;
 	}
@@ -228,12 +228,12 @@ void sio_on_text(struct eio_session *s, const char *data, size_t len)
 	struct sio_pending *pend;
 
 	if (s->pending != NULL) {
-		log_info("client %s: text while binary attachments were expected", s->peer);
+		eio_log(SG_LOG_DEBUG, s, NULL, "text while binary attachments were expected");
 		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
 		return;
 	}
 	if (sio_packet_decode(data, len, SIO_MAX_ATTACHMENTS, &p, &err) != 0) {
-		log_info("client %s: invalid Socket.IO packet: %s", s->peer, err.msg);
+		eio_log(SG_LOG_DEBUG, s, NULL, "invalid Socket.IO packet: %s", err.msg);
 		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
 		return;
 	}
@@ -241,7 +241,7 @@ void sio_on_text(struct eio_session *s, const char *data, size_t len)
 		on_connect(s, &p);
 	} else if (p.type == SIO_BINARY_EVENT || p.type == SIO_BINARY_ACK) {
 		if (sio_packet_check_placeholders(&p, &err) != 0) {
-			log_info("client %s: %s", s->peer, err.msg);
+			eio_log(SG_LOG_DEBUG, s, NULL, "%s", err.msg);
 			eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
 		} else {
 			/* attachments <= SIO_MAX_ATTACHMENTS, checked by the decoder */
@@ -264,7 +264,7 @@ void sio_on_binary(struct eio_session *s, const char *data, size_t len)
 	struct sio_packet p;
 
 	if (pend == NULL) {
-		log_info("client %s: binary message without a binary packet", s->peer);
+		eio_log(SG_LOG_DEBUG, s, NULL, "binary message without a binary packet");
 		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
 		return;
 	}

@@ -11,6 +11,7 @@
 
 #include "admission.h"
 #include "auth_http.h"
+#include "bridge.h"
 #include "conn.h"
 #include "forward.h"
 #include "ids.h"
@@ -35,10 +36,15 @@
  * glibc keeps them otherwise, and RSS would stay at the peak of a spike. */
 #define WORKER_TRIM_AFTER_CONNS 256
 #define WORKER_TRIM_DELAY_MS 2000
+/* The loop-lag timer's period: how late it fires is how long the loop was
+ * busy with something else (siogate_event_loop_lag_seconds). */
+#define WORKER_LAG_INTERVAL_MS 250
 
 static void on_reap(evutil_socket_t fd, short what, void *arg);
 static void on_flush(evutil_socket_t fd, short what, void *arg);
 static void on_trim(evutil_socket_t fd, short what, void *arg);
+static void on_lag_timer(evutil_socket_t fd, short what, void *arg);
+static void arm_lag_timer(struct worker *w);
 
 struct timeval worker_ms_tv(int64_t ms)
 {
@@ -66,6 +72,7 @@ int worker_init(struct worker *w, struct event_base *base, const struct sg_confi
 	w->reaper = event_new(base, -1, 0, on_reap, w);
 	w->flusher = event_new(base, -1, 0, on_flush, w);
 	w->trimmer = evtimer_new(base, on_trim, w);
+	w->lag_timer = evtimer_new(base, on_lag_timer, w);
 	w->handler = &session_handler;
 	w->connect_timeout_ms = WORKER_CONNECT_TIMEOUT_MS;
 	w->tv_ping_interval = common_timeout(base, cfg->server.ping_interval_ms);
@@ -86,6 +93,7 @@ int worker_init(struct worker *w, struct event_base *base, const struct sg_confi
 	sg_uid_new(w->adapter_uid);
 	w->inbox = inbox_new(base, w);
 	if (w->inbox == NULL || w->reaper == NULL || w->flusher == NULL || w->trimmer == NULL ||
+	    w->lag_timer == NULL ||
 	    w->tv_upgrade == NULL || w->tv_linger == NULL ||
 	    w->tv_ping_interval == NULL || w->tv_ping_timeout == NULL ||
 	    w->tv_auth_timeout == NULL || w->tv_app_ping == NULL || w->tv_http_idle == NULL ||
@@ -95,7 +103,27 @@ int worker_init(struct worker *w, struct event_base *base, const struct sg_confi
 	w->nsps = sg_calloc(w->n_nsps, sizeof(*w->nsps));
 	for (size_t i = 0; i < w->n_nsps; i++)
 		w->nsps[i] = sio_nsp_new(w, cfg->namespaces.v[i]);
+	arm_lag_timer(w);
 	return 0;
+}
+
+static void arm_lag_timer(struct worker *w)
+{
+	struct timeval tv = worker_ms_tv(WORKER_LAG_INTERVAL_MS);
+
+	w->lag_due_ns = sg_mono_ns() + (int64_t)WORKER_LAG_INTERVAL_MS * 1000000;
+	evtimer_add(w->lag_timer, &tv);
+}
+
+static void on_lag_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	int64_t late = sg_mono_ns() - w->lag_due_ns;
+
+	SG_UNUSED(fd);
+	SG_UNUSED(what);
+	hist_observe(&w->stats.loop_lag, late > 0 ? (double)late / 1e9 : 0);
+	arm_lag_timer(w);
 }
 
 void worker_join(struct worker *w, uint8_t index, struct worker *const *siblings, size_t n,
@@ -119,6 +147,17 @@ int worker_apply_config(struct worker *w)
 		return -1;
 	w->tv_auth_timeout = auth;
 	return 0;
+}
+
+const char *worker_unready(const struct worker *w)
+{
+	if (w->shutting_down)
+		return "shutting down";
+	if (w->bridge != NULL && !bridge_is_subscribed(w->bridge))
+		return "redis subscriber down";
+	if (w->bridge != NULL && !bridge_publisher_up(w->bridge))
+		return "redis publisher down";
+	return NULL;
 }
 
 struct sio_nsp *worker_nsp(struct worker *w, const char *name, size_t len)
@@ -220,5 +259,7 @@ void worker_fini(struct worker *w)
 		event_free(w->flusher);
 	if (w->trimmer)
 		event_free(w->trimmer);
+	if (w->lag_timer)
+		event_free(w->lag_timer);
 	memset(w, 0, sizeof(*w));
 }

@@ -13,10 +13,14 @@
 #include <jansson.h>
 #include <pthread.h>
 
+#include "auth_fail.h"
+#include "callout.h"
 #include "common.h"
 #include "config.h"
 #include "close.h"
+#include "hist.h"
 #include "hmap.h"
+#include "log.h"
 
 struct conn;
 struct eio_session;
@@ -31,22 +35,19 @@ struct sio_handler;
 struct inbox;
 struct admission;
 
-/* A latency histogram (buckets in metrics.c). */
-struct sg_hist {
-	uint64_t buckets[16];
-	uint64_t count;
-	double sum_s;
-};
-
 /* Counters a worker keeps (metrics.def); /metrics adds them up. */
 struct worker_stats {
 #define COUNTER(field, name, labels, help) uint64_t field;
 #include "metrics.def"
 #undef COUNTER
 	uint64_t closes[SG_CLOSE__COUNT];
+	uint64_t auth_failures[AUTH_FAIL__COUNT]; /* by auth_fail.def reason */
 	uint64_t sockets_by_state[3];          /* enum session_state, a gauge */
 	struct sg_hist verify;                 /* verifier latency */
 	struct sg_hist fanout;                 /* a broadcast's local fan-out, receipt to queued */
+	struct sg_hist loop_lag;               /* how late the lag timer fires (worker_init) */
+	struct callout_stats forward[FORWARD__COUNT]; /* events.forward, by target */
+	struct callout_stats rooms_http;       /* rooms.http */
 };
 
 struct worker {
@@ -83,6 +84,7 @@ struct worker {
 	/* Connections and Engine.IO sessions, for shutdown and for limits. */
 	struct conn *conns;
 	size_t n_conns;
+	size_t n_admin_conns;              /* of n_conns, on admin.listen: not clients */
 	struct eio_session *sessions;
 	size_t n_sessions;
 	struct hmap sessions_by_sid;       /* sid -> struct eio_session */
@@ -94,7 +96,15 @@ struct worker {
 	struct conn *close_later;          /* closes deferred to the end of the turn */
 	struct event *flusher;             /* writes the dirty connections (end of turn) */
 	struct event *trimmer;             /* gives freed memory back after a wave of closes */
+	struct event *lag_timer;           /* measures the loop's lag (stats.loop_lag) */
+	int64_t lag_due_ns;                /* when lag_timer should fire (monotonic) */
 	size_t freed_since_trim;           /* connections freed since the last trim */
+	/* Log lines a flood could repeat, one per LOG_LIMIT_MS (log_limited). */
+	struct log_limit limit_refused[SG_CLOSE__COUNT]; /* connections refused, by reason */
+	struct log_limit limit_verifier;   /* auth.http could not decide */
+	struct log_limit limit_forward;    /* an events.forward target failed */
+	struct log_limit limit_rooms_http; /* rooms.http failed */
+	struct log_limit limit_admin_auth; /* an admin API request without the token */
 	struct conn *dirty;                /* connections with output queued this turn */
 	struct eio_session *dead_sessions;
 	struct sio_socket *dead_sockets;
@@ -142,6 +152,10 @@ int worker_apply_config(struct worker *w) SG_WUR;
 void worker_fini(struct worker *w);
 
 struct sio_nsp *worker_nsp(struct worker *w, const char *name, size_t len);
+
+/* Why the worker is not ready to serve (shutting down, a Redis link down),
+ * or NULL when it is: /readyz and siogate_ready. */
+const char *worker_unready(const struct worker *w);
 
 /* Takes a token from the handshake bucket (limits.handshakes_per_second);
  * false when the rate is exceeded. */

@@ -28,6 +28,8 @@ const env = h.useSiogate({
 	config: {
 		server: { max_payload: MAX_PAYLOAD },
 		rooms: { allow: ['public-*'] },
+		/* the per-client lines this file waits for (closed: ...) are debug */
+		log: { level: 'debug' },
 	},
 });
 

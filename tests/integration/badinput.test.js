@@ -36,6 +36,8 @@ const env = h.useSiogate({
 		},
 		auth: { timeout: '5s' },
 		rooms: { allow: ['public-*'] },
+		/* the per-client lines this file waits for (closed: ...) are debug */
+		log: { level: 'debug' },
 	},
 });
 

@@ -91,6 +91,7 @@ function browserSuite() {
 	const env = h.useSiogate(hooks, {
 		redis: true,
 		config: {
+			log: { level: 'debug' }, /* the refused-Origin line is per client: debug */
 			server: { cors: { origins: corsOrigins, credentials: false } },
 			rooms: { allow: ['public-*'] },
 			events: { forward: [chatRule] },

@@ -95,7 +95,8 @@ describe('limits.events_per_second with on_flood: drop', () => {
 
 describe('limits.events_per_second with on_flood: disconnect', () => {
 	const env = h.useSiogate({ before, after }, {
-		config: { limits: { events_per_second: 2, burst: 2, on_flood: 'disconnect' } },
+		/* the flood line is per client: debug */
+		config: { limits: { events_per_second: 2, burst: 2, on_flood: 'disconnect' }, log: { level: 'debug' } },
 	});
 
 	test('a flooding client is disconnected (io server disconnect), with a log line', async () => {
@@ -111,7 +112,10 @@ describe('limits.events_per_second with on_flood: disconnect', () => {
 describe('slow consumers', () => {
 	const env = h.useSiogate({ before, after }, {
 		redis: true,
-		config: { limits: { output_soft: '64KB', output_soft_time: '500ms', output_hard: '256KB' } },
+		config: {
+			limits: { output_soft: '64KB', output_soft_time: '500ms', output_hard: '256KB' },
+			log: { level: 'debug' }, /* "closed: slow consumer" is per client: debug */
+		},
 	});
 
 	test('a client that never reads is disconnected; memory stays bounded; others keep receiving', async () => {

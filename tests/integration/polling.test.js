@@ -21,6 +21,8 @@ const env = h.useSiogate({
 	config: {
 		server: { max_payload: MAX_PAYLOAD },
 		rooms: { allow: ['public-*'] },
+		/* the per-client lines this file waits for (closed: ...) are debug */
+		log: { level: 'debug' },
 	},
 });
 
@@ -342,7 +344,9 @@ test('one keep-alive HTTP/1.1 connection carries the handshake, POSTs and GETs i
 describe('heartbeat over polling (ping_interval 300ms, ping_timeout 200ms)', () => {
 	const PI = 300;
 	const PT = 200;
-	const hb = h.useSiogate({ config: { server: { ping_interval: `${PI}ms`, ping_timeout: `${PT}ms` } } });
+	const hb = h.useSiogate({
+		config: { server: { ping_interval: `${PI}ms`, ping_timeout: `${PT}ms` }, log: { level: 'debug' } },
+	});
 
 	test('the server ping arrives on a held GET as 2 within pingInterval; pongs keep the session', async () => {
 		const p = await h.pollOpen(hb.sg);

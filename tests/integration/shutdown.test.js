@@ -31,6 +31,7 @@ function start() {
 		config: {
 			server: { shutdown_timeout: '3s', drain_window: '200ms' },
 			auth: { timeout: '5s' },
+			log: { level: 'debug' }, /* "closed: server shutting down" is per client: debug */
 		},
 	});
 }

@@ -252,7 +252,8 @@ function mergeConfig(base, over) {
 /**
  * The config every suite starts from: listen on 127.0.0.1:port, the admin listener on its own
  * free port (so that concurrent runs never collide on 9090), HS256 with SECRET, short shutdown,
- * log level info (the `closed:` lines are info), and redis.url when given.
+ * log level info (per-client lines such as `closed:` are debug: a suite that waits for them sets
+ * log: { level: 'debug' }), and redis.url when given.
  */
 function defaultConfig({ port, adminPort, redisUrl }) {
 	const cfg = {

@@ -5,7 +5,7 @@
 #include "callout.h"
 
 static const char *const outcome_names[CALLOUT__COUNT] = { "ok", "error", "timeout",
-							   "refused" };
+							   "unavailable", "overloaded" };
 static const char *const target_names[FORWARD__COUNT] = { "stream", "http" };
 
 const char *callout_outcome_name(enum callout_outcome o)
@@ -21,7 +21,7 @@ const char *forward_target_name(enum forward_target t)
 void callout_record(struct callout_stats *st, enum callout_outcome o, int64_t started_ns)
 {
 	st->outcomes[o]++;
-	if (o != CALLOUT_REFUSED)
+	if (o != CALLOUT_UNAVAILABLE && o != CALLOUT_OVERLOADED)
 		hist_observe_since(&st->seconds, started_ns);
 }
 
@@ -31,8 +31,9 @@ enum callout_outcome callout_http_outcome(enum http_client_error e)
 	case HC_TIMEOUT:
 		return CALLOUT_TIMEOUT;
 	case HC_CONNECT:
+		return CALLOUT_UNAVAILABLE;
 	case HC_OVERLOADED:
-		return CALLOUT_REFUSED;
+		return CALLOUT_OVERLOADED;
 	default:
 		return CALLOUT_ERROR;
 	}

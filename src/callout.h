@@ -15,8 +15,10 @@ enum callout_outcome {
 	CALLOUT_OK,      /* the target took it (a 2xx with a usable answer, an XADD entry id) */
 	CALLOUT_ERROR,   /* the target answered, but with an error or nothing usable */
 	CALLOUT_TIMEOUT, /* no answer within the call's timeout */
-	CALLOUT_REFUSED, /* not delivered: connection refused or lost before an answer, queue
-			    full, Redis not connected */
+	CALLOUT_UNAVAILABLE, /* not delivered: connection refused or lost before an answer,
+				Redis not connected */
+	CALLOUT_OVERLOADED,  /* not sent: over its byte bound (events.max_pending,
+				rooms.http.max_pending) */
 	CALLOUT__COUNT
 };
 
@@ -32,13 +34,13 @@ struct callout_stats {
 	struct sg_hist seconds;  /* answered or timed out calls, from sending to the end */
 };
 
-/* "ok", "error", "timeout", "refused". */
+/* "ok", "error", "timeout", "unavailable", "overloaded". */
 const char *callout_outcome_name(enum callout_outcome o);
 /* "stream", "http". */
 const char *forward_target_name(enum forward_target t);
 
 /* Counts a call that ended with o; started_ns (sg_mono_ns()) gives its
- * latency, observed unless it was refused (it never left). */
+ * latency, observed unless it was not delivered (it never left). */
 void callout_record(struct callout_stats *st, enum callout_outcome o, int64_t started_ns);
 
 /* The outcome of an HTTP call-out without a usable answer: e is the client's

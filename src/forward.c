@@ -35,7 +35,11 @@ enum forward_outcome {
 	FWD_FAILED,      /* the target failed it (error answer, timeout, link lost meanwhile) */
 };
 
+/* the ack's "reason", and how siogate_events_forward_total counts it (a
+ * failure that is a timeout counts as one) */
 static const char *const outcome_reasons[] = { "ok", "overloaded", "unavailable", "failed" };
+static const enum callout_outcome callout_of[] = { CALLOUT_OK, CALLOUT_OVERLOADED,
+						   CALLOUT_UNAVAILABLE, CALLOUT_ERROR };
 
 /* A forwarded event waiting for its target's answer. */
 struct pending {
@@ -169,27 +173,11 @@ static void finish(struct pending *pd, enum forward_outcome o, const char *json,
 	struct sg_buf b;
 
 	w->forward_pending -= pd->bytes;
-	/* by target, timeouts apart; refused before sending: not timed */
-	callout_record(&w->stats.forward[pd->target],
-		       pd->timed_out ? CALLOUT_TIMEOUT : o == FWD_OK ? CALLOUT_OK :
-		       o == FWD_FAILED ? CALLOUT_ERROR : CALLOUT_REFUSED,
+	callout_record(&w->stats.forward[pd->target], pd->timed_out ? CALLOUT_TIMEOUT : callout_of[o],
 		       pd->started_ns);
-	switch (o) {
-	case FWD_OK:
-		w->stats.forward_ok++;
+	if (o == FWD_OK) {
 		ack_json(pd, json, len);
-		break;
-	case FWD_OVERLOADED:
-		w->stats.forward_overloaded++;
-		break;
-	case FWD_UNAVAILABLE:
-		w->stats.forward_unavailable++;
-		break;
-	case FWD_FAILED:
-		w->stats.forward_failed++;
-		break;
-	}
-	if (o != FWD_OK) {
+	} else {
 		sg_buf_init(&b);
 		sg_buf_printf(&b, "{\"error\":\"the event could not be forwarded\",\"reason\":\"%s\"}",
 			      outcome_reasons[o]);

@@ -146,12 +146,12 @@ test('events over events.max_pending are refused with an error ack, counted; the
 	for (const a of settled)
 		assert.deepEqual(a, { error: 'the event could not be forwarded', reason: 'overloaded' });
 	assert.equal(backend.counts.rpc, 3);
-	assert.equal(await metric('siogate_events_forwarded_total{outcome="overloaded"}'), 3);
+	assert.equal(await metric('siogate_events_forward_total{target="http",outcome="overloaded"}'), 3);
 	assert.match(sg.log(), /refusing events until they answer/);
 	backend.release();
 	const all = await h.withTimeout(Promise.all(acks), 5000, 'every event ack');
 	assert.equal(all.filter((a) => a.echoed === PAD).length, 3, 'the held events were answered');
-	assert.equal(await metric('siogate_events_forwarded_total{outcome="ok"}'), 3);
+	assert.equal(await metric('siogate_events_forward_total{target="http",outcome="ok"}'), 3);
 	/* and the budget is free again */
 	const again = s.timeout(10000).emitWithAck('rpc', 'small');
 	await h.until(async () => backend.counts.rpc === 4, 5000, 'the next event at the backend');

@@ -198,10 +198,10 @@ describe('metrics and a quiet log at info', () => {
 		const d = (k) => after0.get(k) - before0.get(k);
 		const fwd = (t, o) => d(`siogate_events_forward_total{target="${t}",outcome="${o}"}`);
 		assert.deepEqual(
-			{ ok: fwd('http', 'ok'), error: fwd('http', 'error'), timeout: fwd('http', 'timeout'), refused: fwd('http', 'refused') },
-			{ ok: 1, error: 1, timeout: 1, refused: 1 });
+			{ ok: fwd('http', 'ok'), error: fwd('http', 'error'), timeout: fwd('http', 'timeout'), unavailable: fwd('http', 'unavailable') },
+			{ ok: 1, error: 1, timeout: 1, unavailable: 1 });
 		assert.equal(fwd('stream', 'ok'), 1);
-		assert.equal(fwd('stream', 'error') + fwd('stream', 'refused'), 0);
+		assert.equal(fwd('stream', 'error') + fwd('stream', 'unavailable') + fwd('stream', 'overloaded'), 0);
 		/* timed: what reached the target or timed out, not the refused call */
 		assert.equal(d('siogate_events_forward_seconds_count{target="http"}'), 3);
 		assert.equal(d('siogate_events_forward_seconds_count{target="stream"}'), 1);
@@ -219,7 +219,7 @@ describe('metrics and a quiet log at info', () => {
 		assert.deepEqual(await s.timeout(3000).emitWithAck('join', { rooms: ['slow'] }), { rooms: [], rejected: ['slow'] });
 		const after0 = samples(await h.metrics(sg));
 		const d = (k) => after0.get(k) - before0.get(k);
-		assert.deepEqual(['ok', 'error', 'timeout', 'refused'].map((o) => d(`siogate_rooms_http_total{outcome="${o}"}`)), [1, 1, 1, 0]);
+		assert.deepEqual(['ok', 'error', 'timeout', 'unavailable', 'overloaded'].map((o) => d(`siogate_rooms_http_total{outcome="${o}"}`)), [1, 1, 1, 0, 0]);
 		assert.equal(d('siogate_rooms_http_seconds_count'), 3);
 		/* the immediate answers below 250 ms, the 500 ms timeout above */
 		assert.equal(d('siogate_rooms_http_seconds_bucket{le="0.25"}'), 2);

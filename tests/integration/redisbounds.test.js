@@ -139,7 +139,7 @@ test('Redis stopped (SIGSTOP) under 1 MiB forwarded events and large admin emits
 	/* and everything is counted */
 	assert.ok(h.metric(m, 'siogate_redis_dropped_total{reason="pending"}') >= dropped.length,
 		'publishes over redis.max_pending counted');
-	assert.equal(h.metric(m, 'siogate_events_forwarded_total{outcome="overloaded"}'), refused.length);
+	assert.equal(h.metric(m, 'siogate_events_forward_total{target="stream",outcome="overloaded"}'), refused.length);
 	assert.ok(h.metric(m, 'siogate_redis_pending_bytes') <= WORKERS * 2 * REDIS_MAX_PENDING);
 	assert.ok(h.metric(m, 'siogate_redis_pending_bytes') > 0);
 	assert.ok(h.metric(m, 'siogate_redis_publishes_total{outcome="dropped"}') >=

@@ -53,18 +53,21 @@ static void test_callout(void)
 	memset(&st, 0, sizeof(st));
 	callout_record(&st, CALLOUT_OK, sg_mono_ns());
 	callout_record(&st, CALLOUT_TIMEOUT, sg_mono_ns() - 3000000000LL);
-	callout_record(&st, CALLOUT_REFUSED, 0);
+	callout_record(&st, CALLOUT_UNAVAILABLE, 0);
+	callout_record(&st, CALLOUT_OVERLOADED, 0);
 	CHECK_INT(st.outcomes[CALLOUT_OK], 1);
 	CHECK_INT(st.outcomes[CALLOUT_TIMEOUT], 1);
-	CHECK_INT(st.outcomes[CALLOUT_REFUSED], 1);
-	CHECK_INT(st.seconds.count, 2);              /* the refused one is not timed */
+	CHECK_INT(st.outcomes[CALLOUT_UNAVAILABLE], 1);
+	CHECK_INT(st.outcomes[CALLOUT_OVERLOADED], 1);
+	CHECK_INT(st.seconds.count, 2);              /* the undelivered ones are not timed */
 	CHECK_INT(st.seconds.buckets[HIST_BUCKETS - 1], 1); /* 3 s: past 2.5 */
 	CHECK_INT(callout_http_outcome(HC_TIMEOUT), CALLOUT_TIMEOUT);
-	CHECK_INT(callout_http_outcome(HC_CONNECT), CALLOUT_REFUSED);
-	CHECK_INT(callout_http_outcome(HC_OVERLOADED), CALLOUT_REFUSED);
+	CHECK_INT(callout_http_outcome(HC_CONNECT), CALLOUT_UNAVAILABLE);
+	CHECK_INT(callout_http_outcome(HC_OVERLOADED), CALLOUT_OVERLOADED);
 	CHECK_INT(callout_http_outcome(HC_OK), CALLOUT_ERROR);
 	CHECK_INT(callout_http_outcome(HC_PROTOCOL), CALLOUT_ERROR);
-	CHECK_STR(callout_outcome_name(CALLOUT_REFUSED), "refused");
+	CHECK_STR(callout_outcome_name(CALLOUT_UNAVAILABLE), "unavailable");
+	CHECK_STR(callout_outcome_name(CALLOUT_OVERLOADED), "overloaded");
 	CHECK_STR(forward_target_name(FORWARD_HTTP), "http");
 }
 

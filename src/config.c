@@ -10,6 +10,7 @@
 #include "config.h"
 #include "config_table.h"
 #include "config_value.h"
+#include "config_yaml.h"
 #include "room_rules.h"
 
 #include <ctype.h>
@@ -28,7 +29,6 @@
 
 #include <yaml.h>
 
-#define CONFIG_MAX_FILE (16u << 20)  /* largest config file read */
 #define SECRET_MAX_FILE (1u << 20)   /* largest secret file read */
 #define FORWARD_TIMEOUT_MS 3000      /* events.forward[].timeout default */
 #define FORWARD_TIMEOUT_MAX 600000   /* and its upper bound (10m) */
@@ -63,6 +63,9 @@ struct loader {
 	bool key_bad[CONFIG_N_KEYS]; /* given, but its value had an error */
 	int key_line[CONFIG_N_KEYS];
 	int key_col[CONFIG_N_KEYS];
+	yaml_document_t *user_doc;   /* the document of the file */
+	bool *expand_failed;         /* by node index of user_doc: ${NAME} failed there */
+	size_t n_nodes;
 };
 
 static void add_err(struct loader *ld, int line, int col, const char *key, const char *fmt, ...)
@@ -122,6 +125,8 @@ static void load_secret_file(struct loader *ld);
 static void check_token_file(struct loader *ld);
 static void yaml_syntax_err(struct loader *ld, const yaml_parser_t *p, const char *text,
 			    size_t len);
+static void on_expand_err(void *ctx, const yaml_node_t *n, const char *path, const char *msg);
+static bool expand_failed(struct loader *ld, const yaml_node_t *n);
 static int cmp_err(const void *a, const void *b);
 static void finish_errors(struct loader *ld, struct sg_config_errors *errs);
 static void loader_fini(struct loader *ld);
@@ -172,6 +177,37 @@ static void node_err(struct loader *ld, const yaml_node_t *n, const char *key, c
 	va_start(ap, fmt);
 	vadd_err(ld, node_line(n), node_col(n), key, fmt, ap);
 	va_end(ap);
+}
+
+/* A problem of the ${NAME} expansion, at the value it is in. */
+static void on_expand_err(void *ctx, const yaml_node_t *n, const char *path, const char *msg)
+{
+	struct loader *ld = ctx;
+	size_t idx = (size_t)(n - ld->user_doc->nodes.start);
+	char buf[SHOW_MAX + 8];
+
+	node_err(ld, n, path[0] ? cfg_show(path, buf, sizeof(buf)) : NULL, "%s", msg);
+	if (idx < ld->n_nodes)
+		ld->expand_failed[idx] = true;
+	/* the key the value belongs to is bad: no second message about it */
+	for (size_t i = 0; i < CONFIG_N_KEYS; i++) {
+		size_t len = strlen(config_keys[i].name);
+
+		if (strncmp(path, config_keys[i].name, len) == 0 &&
+		    (path[len] == '\0' || path[len] == '.' || path[len] == '['))
+			ld->key_bad[i] = true;
+	}
+}
+
+/* Whether n is a value whose ${NAME} expansion failed (already reported). */
+static bool expand_failed(struct loader *ld, const yaml_node_t *n)
+{
+	size_t idx;
+
+	if (ld->doc != ld->user_doc || ld->expand_failed == NULL)
+		return false;
+	idx = (size_t)(n - ld->user_doc->nodes.start);
+	return idx < ld->n_nodes && ld->expand_failed[idx];
 }
 
 static int cmp_err(const void *a, const void *b)
@@ -434,6 +470,8 @@ static yaml_node_t *item_node(struct loader *ld, const yaml_node_item_t *it)
 static const char *want_scalar(struct loader *ld, const char *path, const yaml_node_t *n,
 			       const char *what)
 {
+	if (expand_failed(ld, n))
+		return NULL;
 	if (n->type != YAML_SCALAR_NODE || node_is_null(n)) {
 		node_err(ld, n, path, "expected %s, got %s", what, node_kind(n));
 		return NULL;
@@ -652,6 +690,8 @@ static void set_workers(struct loader *ld, const struct key_def *k, const yaml_n
 	unsigned *f = field_of(ld, k);
 	uint64_t v;
 
+	if (expand_failed(ld, n))
+		return;
 	if (n->type == YAML_SCALAR_NODE && strcmp((const char *)n->data.scalar.value, "auto") == 0) {
 		*f = 0;
 		return;
@@ -1109,7 +1149,7 @@ static void walk_mapping(struct loader *ld, const yaml_node_t *map, const char *
 			ld->key_col[ki] = node_col(vn);
 			before = ld->n_errs;
 			apply_key(ld, (size_t)ki, vn);
-			ld->key_bad[ki] = ld->n_errs != before;
+			ld->key_bad[ki] = ld->key_bad[ki] || ld->n_errs != before;
 		} else if (is_section(path)) {
 			struct seen_section *s = find_seen(ld, path);
 
@@ -1419,6 +1459,24 @@ static struct sg_config *load_text(const char *name, const char *base_dir, const
 	ld.name = name;
 	ld.base_dir = base_dir ? sg_strdup(base_dir) : NULL;
 
+	if (len > CONFIG_MAX_FILE_BYTES) {
+		char cap[32];
+
+		cfg_fmt_size(CONFIG_MAX_FILE_BYTES, cap, sizeof(cap));
+		add_err(&ld, 0, 0, NULL, "larger than %s (the cap on configuration files)", cap);
+		goto fail;
+	}
+	{
+		int line, col;
+
+		if (cfg_depth_exceeded(text, len, CONFIG_MAX_DEPTH, &line, &col)) {
+			add_err(&ld, line, col, NULL,
+				"lists and mappings nested deeper than %d levels (the cap on "
+				"configuration files)",
+				CONFIG_MAX_DEPTH);
+			goto fail;
+		}
+	}
 	if (!yaml_parser_initialize(&parser))
 		sg_fatal("yaml_parser_initialize failed");
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
@@ -1442,6 +1500,10 @@ static struct sg_config *load_text(const char *name, const char *base_dir, const
 		}
 	}
 	ld.doc = &doc;
+	ld.user_doc = &doc;
+	ld.n_nodes = (size_t)(doc.nodes.top - doc.nodes.start);
+	ld.expand_failed = sg_calloc(ld.n_nodes ? ld.n_nodes : 1, sizeof(*ld.expand_failed));
+	(void)cfg_expand_document(&doc, on_expand_err, &ld);
 	if (root != NULL && root->type == YAML_MAPPING_NODE)
 		walk_mapping(&ld, root, "");
 	else if (root != NULL && !node_is_null(root))
@@ -1451,6 +1513,9 @@ static struct sg_config *load_text(const char *name, const char *base_dir, const
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	ld.doc = NULL;
+	ld.user_doc = NULL;
+	free(ld.expand_failed);
+	ld.expand_failed = NULL;
 	check_cross(&ld);
 	if (ld.n_errs == 0) {
 		loader_fini(&ld);
@@ -1490,12 +1555,8 @@ struct sg_config *config_load(const char *path, struct sg_config_errors *errs)
 		b.data[b.len] = '\0';
 		if (r == 0)
 			break;
-		if (b.len > CONFIG_MAX_FILE) {
-			fclose(f);
-			sg_buf_fini(&b);
-			errno = EFBIG;
-			goto fail;
-		}
+		if (b.len > CONFIG_MAX_FILE_BYTES)
+			break; /* load_text reports the cap */
 	}
 	if (ferror(f)) {
 		int e = errno;

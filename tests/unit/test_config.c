@@ -5,6 +5,8 @@
  * data-driven cases in tests/unit/cases/config/<name>/{input.yaml,expect}:
  * expect holds the exact error lines, or OK.  "@TMP@" in both files stands
  * for a private temporary directory holding secret files made at run time.
+ * The cases may use the environment variables SG_TEST_PORT (3001),
+ * SG_TEST_EMPTY (set, empty) and SG_TEST_UNSET (never set).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_yaml.h"
 #include "unit.h"
 
 static char tmpdir[64];
@@ -24,6 +27,8 @@ static char *join_errors(const struct sg_config_errors *errs);
 static struct sg_config *load(const char *text, struct sg_config_errors *errs);
 static const char *cases_dir(void);
 static int cmp_str(const void *a, const void *b);
+static void note_msg(void *ctx, const char *msg);
+static void expand_case(const char *in, const char *want_out, const char *want_msgs);
 
 static void write_file(const char *name, const char *text, mode_t mode)
 {
@@ -378,6 +383,214 @@ static void test_small_forms(void)
 	}
 	config_free(c);
 	config_errors_free(&errs);
+}
+
+/* ${NAME} from the environment, $$, and a lone $, in the text helper. */
+static void note_msg(void *ctx, const char *msg)
+{
+	struct sg_buf *b = ctx;
+
+	sg_buf_printf(b, "%s\n", msg);
+}
+
+static void expand_case(const char *in, const char *want_out, const char *want_msgs)
+{
+	struct sg_buf out, msgs;
+	size_t n;
+
+	sg_buf_init(&out);
+	sg_buf_init(&msgs);
+	n = cfg_expand_text(in, strlen(in), &out, note_msg, &msgs);
+	if (want_out != NULL)
+		CHECK_STR(out.data ? out.data : "", want_out);
+	CHECK_STR(msgs.data ? msgs.data : "", want_msgs);
+	CHECK(n == 0 ? want_msgs[0] == '\0' : want_msgs[0] != '\0');
+	sg_buf_fini(&out);
+	sg_buf_fini(&msgs);
+}
+
+static void test_expand_text(void)
+{
+	expand_case("plain", "plain", "");
+	expand_case("", "", "");
+	expand_case("${SG_TEST_PORT}", "3001", "");
+	expand_case("127.0.0.1:${SG_TEST_PORT}/x${SG_TEST_PORT}", "127.0.0.1:3001/x3001", "");
+	expand_case("a${SG_TEST_EMPTY}b", "ab", "");
+	expand_case("$$", "$", "");
+	expand_case("$${SG_TEST_PORT}", "${SG_TEST_PORT}", "");
+	expand_case("$$$${SG_TEST_PORT}", "$${SG_TEST_PORT}", "");
+	expand_case("$$$", "$$", "");
+	/* a $ not followed by { or $ is literal: bcrypt hashes, passwords */
+	expand_case("$2b$12$abc", "$2b$12$abc", "");
+	expand_case("cost $5", "cost $5", "");
+	expand_case("end$", "end$", "");
+	expand_case("$ {X}", "$ {X}", "");
+	expand_case("${_A1}", NULL, "environment variable _A1 is not set\n");
+	expand_case("${SG_TEST_UNSET}", NULL, "environment variable SG_TEST_UNSET is not set\n");
+	/* every problem of one value is reported */
+	expand_case("${SG_TEST_UNSET}-${1X}-${}-${A-B}", NULL,
+		    "environment variable SG_TEST_UNSET is not set\n"
+		    "invalid variable name in '${...}': a letter or _ then letters, digits or _ "
+		    "(write '$$' for a literal '$')\n"
+		    "invalid variable name in '${...}': a letter or _ then letters, digits or _ "
+		    "(write '$$' for a literal '$')\n"
+		    "invalid variable name in '${...}': a letter or _ then letters, digits or _ "
+		    "(write '$$' for a literal '$')\n");
+	expand_case("${SG_TEST_PORT:-80}", NULL,
+		    "'${NAME:...}' forms are not supported: write ${NAME} (write '$$' for a "
+		    "literal '$')\n");
+	expand_case("x${SG_TEST_PORT", NULL, "unterminated '${' (write '$$' for a literal '$')\n");
+	/* the value of a variable is not expanded again */
+	setenv("SG_TEST_NESTED", "${SG_TEST_PORT}$$", 1);
+	expand_case("${SG_TEST_NESTED}", "${SG_TEST_PORT}$$", "");
+	unsetenv("SG_TEST_NESTED");
+}
+
+/* Expansion in a loaded config: values in mappings and lists, keys never,
+ * aliases once; errors at the value's position, all of them collected. */
+static void test_expand_config(void)
+{
+	struct sg_config_errors errs = {0};
+	struct sg_config *c;
+	char *joined;
+
+	setenv("SG_TEST_HOST", "127.0.0.1", 1);
+	setenv("SG_TEST_LEVEL", "debug", 1);
+	setenv("SG_TEST_SECRET", "s3cr3t-from-the-environment-0123456789abcdef", 1);
+	c = load("server:\n"
+		 "  id: \"gw-$${SG_TEST_PORT}-$5\"\n"
+		 "  listen: [\"${SG_TEST_HOST}:${SG_TEST_PORT}\", \"[::1]:${SG_TEST_PORT}\"]\n"
+		 "  max_connections: ${SG_TEST_PORT}\n"
+		 "auth:\n"
+		 "  jwt:\n"
+		 "    secret: ${SG_TEST_SECRET}\n"
+		 "  http:\n"
+		 "    url: &u \"http://${SG_TEST_HOST}:${SG_TEST_PORT}/auth\"\n"
+		 "    headers: { X-Port: \"${SG_TEST_PORT}\", X-Literal: \"$$HOME\" }\n"
+		 "rooms:\n"
+		 "  http: { url: *u }\n"
+		 "events:\n"
+		 "  forward:\n"
+		 "    - { match: \"chat:${SG_TEST_PORT}\", http: *u }\n"
+		 "log: { level: \"${SG_TEST_LEVEL}\" }\n",
+		 &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "unexpected: %s\n", errs.v[i]);
+	CHECK(c != NULL);
+	config_errors_free(&errs);
+	if (c != NULL) {
+		CHECK_STR(c->server.id, "gw-${SG_TEST_PORT}-$5");
+		CHECK_INT(c->server.listen.n, 2);
+		CHECK_STR(c->server.listen.v[0], "127.0.0.1:3001");
+		CHECK_STR(c->server.listen.v[1], "[::1]:3001");
+		CHECK_INT(c->server.max_connections, 3001);
+		CHECK_MEM(c->auth.jwt.secret, c->auth.jwt.secret_len,
+			  "s3cr3t-from-the-environment-0123456789abcdef");
+		CHECK_STR(c->auth.http.url, "http://127.0.0.1:3001/auth");
+		CHECK_STR(c->rooms.http.url, "http://127.0.0.1:3001/auth");
+		CHECK_STR(c->auth.http.header_values.v[0], "3001");
+		CHECK_STR(c->auth.http.header_values.v[1], "$HOME");
+		CHECK_INT(c->events.n_forward, 1);
+		if (c->events.n_forward == 1) {
+			CHECK_STR(c->events.forward[0].match, "chat:3001");
+			CHECK_STR(c->events.forward[0].http, "http://127.0.0.1:3001/auth");
+		}
+		CHECK_INT(c->log.level, SG_LOG_DEBUG);
+	}
+	config_free(c);
+
+	/* A key is a name: ${...} in it is not expanded (and so unknown). */
+	c = load("server:\n  \"${SG_TEST_LEVEL}\": 1\n", &errs);
+	CHECK(c == NULL);
+	joined = join_errors(&errs);
+	CHECK_STR(joined, "t.yaml:2:3: unknown key 'server.${SG_TEST_LEVEL}'\n");
+	free(joined);
+	config_errors_free(&errs);
+
+	/* Unset variables: one message each, at the value, and no second
+	 * message about the value they left unparsed; the secret's name
+	 * shows, never a secret. */
+	c = load("server:\n"
+		 "  workers: ${SG_TEST_UNSET}\n"
+		 "  listen: [\"${SG_TEST_HOST}:${SG_TEST_UNSET}\"]\n"
+		 "auth:\n"
+		 "  jwt: { secret: \"${SG_TEST_UNSET}\" }\n"
+		 "events:\n"
+		 "  forward:\n"
+		 "    - match: x\n"
+		 "      http: \"${SG_TEST_UNSET}\"\n"
+		 "log: { level: \"${SG_TEST_UNSET}\" }\n",
+		 &errs);
+	CHECK(c == NULL);
+	joined = join_errors(&errs);
+	CHECK_STR(joined,
+		  "t.yaml:2:12: server.workers: environment variable SG_TEST_UNSET is not set\n"
+		  "t.yaml:3:12: server.listen[0]: environment variable SG_TEST_UNSET is not set\n"
+		  "t.yaml:5:18: auth.jwt.secret: environment variable SG_TEST_UNSET is not set\n"
+		  "t.yaml:9:13: events.forward[0].http: environment variable SG_TEST_UNSET is not "
+		  "set\n"
+		  "t.yaml:10:15: log.level: environment variable SG_TEST_UNSET is not set\n");
+	free(joined);
+	config_errors_free(&errs);
+	unsetenv("SG_TEST_HOST");
+	unsetenv("SG_TEST_LEVEL");
+	unsetenv("SG_TEST_SECRET");
+}
+
+/* The caps on a file: size and nesting depth, with a clear message. */
+static void test_caps(void)
+{
+	struct sg_config_errors errs = {0};
+	struct sg_config *c;
+	struct sg_buf b;
+	char *joined;
+
+	/* 32 levels are fine (a list of lists under a key), 33 are not */
+	sg_buf_init(&b);
+	sg_buf_append_str(&b, "rooms:\n  default: ");
+	for (int i = 0; i < 30; i++)
+		sg_buf_append_char(&b, '[');
+	for (int i = 0; i < 30; i++)
+		sg_buf_append_char(&b, ']');
+	sg_buf_append_char(&b, '\n');
+	c = load(b.data, &errs);
+	CHECK(c == NULL);
+	joined = join_errors(&errs);
+	/* within the cap: the loader's own message about the value */
+	CHECK(strstr(joined, "rooms.default: expected a string, got a list") != NULL);
+	CHECK(strstr(joined, "nested deeper") == NULL);
+	free(joined);
+	config_errors_free(&errs);
+	sg_buf_reset(&b);
+	sg_buf_append_str(&b, "rooms:\n  default: ");
+	for (int i = 0; i < 100000; i++)
+		sg_buf_append_char(&b, '[');
+	c = load(b.data, &errs);
+	CHECK(c == NULL);
+	joined = join_errors(&errs);
+	CHECK_STR(joined, "t.yaml:2:42: lists and mappings nested deeper than 32 levels (the cap "
+			  "on configuration files)\n");
+	free(joined);
+	config_errors_free(&errs);
+
+	/* 1MB is the largest file: a byte more is refused before parsing */
+	sg_buf_reset(&b);
+	while (b.len < CONFIG_MAX_FILE_BYTES)
+		sg_buf_append_str(&b, "# padding, padding, padding\n");
+	b.len = CONFIG_MAX_FILE_BYTES;
+	b.data[b.len] = '\0';
+	c = load(b.data, &errs);
+	CHECK(c != NULL);
+	CHECK_INT(errs.n, 0);
+	config_free(c);
+	sg_buf_append_char(&b, '\n');
+	c = load(b.data, &errs);
+	CHECK(c == NULL);
+	joined = join_errors(&errs);
+	CHECK_STR(joined, "t.yaml: larger than 1MB (the cap on configuration files)\n");
+	free(joined);
+	config_errors_free(&errs);
+	sg_buf_fini(&b);
 }
 
 static void test_parse_duration(void)
@@ -773,10 +986,16 @@ int main(void)
 	write_file("secret644", "top secret\n", 0644);
 	write_file("token600", "admin-token\n", 0600);
 	write_file("token644", "admin-token\n", 0644);
+	setenv("SG_TEST_PORT", "3001", 1);
+	setenv("SG_TEST_EMPTY", "", 1);
+	unsetenv("SG_TEST_UNSET");
 
 	RUN(test_defaults);
 	RUN(test_every_type);
 	RUN(test_small_forms);
+	RUN(test_expand_text);
+	RUN(test_expand_config);
+	RUN(test_caps);
 	RUN(test_parse_duration);
 	RUN(test_parse_size);
 	RUN(test_key_table);

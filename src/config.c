@@ -9,13 +9,13 @@
  */
 #include "config.h"
 #include "config_table.h"
+#include "config_secret.h"
 #include "config_value.h"
 #include "config_yaml.h"
 #include "room_rules.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <yaml.h>
@@ -119,9 +118,8 @@ static void apply_key(struct loader *ld, size_t ki, const yaml_node_t *n);
 static void walk_mapping(struct loader *ld, const yaml_node_t *map, const char *prefix);
 static void apply_defaults(struct loader *ld);
 static void check_cross(struct loader *ld);
-static int open_private_file(struct loader *ld, const char *key, const char *path,
-			     struct stat *st);
 static void load_secret_file(struct loader *ld);
+static void check_secret_strength(struct loader *ld);
 static void check_token_file(struct loader *ld);
 static void yaml_syntax_err(struct loader *ld, const yaml_parser_t *p, const char *text,
 			    size_t len);
@@ -570,16 +568,11 @@ static bool get_size(struct loader *ld, const char *path, const yaml_node_t *n, 
 	return true;
 }
 
-/* A relative path names a file next to the config file. */
+/* A relative path names a file in $CREDENTIALS_DIRECTORY or next to the
+ * config file (config_secret.h). */
 static char *resolve_path(struct loader *ld, const char *p)
 {
-	struct sg_buf b;
-
-	if (p[0] == '/' || ld->base_dir == NULL)
-		return sg_strdup(p);
-	sg_buf_init(&b);
-	sg_buf_printf(&b, "%s/%s", ld->base_dir, p);
-	return sg_buf_steal(&b);
+	return cfg_resolve_file(ld->base_dir, p);
 }
 
 /* ---- setters, one per kind ------------------------------------------------------ */
@@ -1213,101 +1206,100 @@ static void apply_defaults(struct loader *ld)
 
 /* ---- files the config names ------------------------------------------------------ */
 
-/* Opens a file that must be private to its owner; -1 after an error at key's position. */
-static int open_private_file(struct loader *ld, const char *key, const char *path,
-			     struct stat *st)
-{
-	int line = 0, col = 0, fd;
-	char buf[SHOW_MAX + 8];
-
-	(void)pos_of(ld, key, &line, &col);
-	cfg_show(path, buf, sizeof(buf));
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		add_err(ld, line, col, key, "cannot open '%s': %s", buf, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
-		add_err(ld, line, col, key, "'%s' is not a regular file", buf);
-		close(fd);
-		return -1;
-	}
-	if (st->st_mode & 077) {
-		add_err(ld, line, col, key,
-			"'%s' is accessible by group or others (mode %04o); chmod 600 it", buf,
-			(unsigned)(st->st_mode & 07777));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static void load_secret_file(struct loader *ld)
 {
 	static const char key[] = "auth.jwt.secret_file";
 	struct sg_config *cfg = ld->cfg;
-	int line = 0, col = 0, fd;
-	char buf[SHOW_MAX + 8];
-	bool failed = false;
+	struct sg_err err = { 0 };
+	int line = 0, col = 0;
 	struct sg_buf b;
-	struct stat st;
 
 	if (cfg->auth.jwt.secret_file == NULL || cfg->auth.jwt.secret != NULL)
 		return;
-	fd = open_private_file(ld, key, cfg->auth.jwt.secret_file, &st);
-	if (fd < 0)
-		return;
-	(void)pos_of(ld, key, &line, &col);
-	cfg_show(cfg->auth.jwt.secret_file, buf, sizeof(buf));
 	sg_buf_init(&b);
-	while (!failed) {
-		ssize_t r;
-
-		sg_buf_reserve(&b, 4096);
-		r = read(fd, b.data + b.len, 4096);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			add_err(ld, line, col, key, "cannot read '%s': %s", buf, strerror(errno));
-			failed = true;
-		} else if (r == 0) {
-			break;
-		} else {
-			b.len += (size_t)r;
-			b.data[b.len] = '\0';
-			if (b.len > SECRET_MAX_FILE) {
-				add_err(ld, line, col, key, "'%s' is larger than 1MB", buf);
-				failed = true;
-			}
-		}
-	}
-	close(fd);
-	if (!failed && b.len > 0 && b.data[b.len - 1] == '\n')
-		b.data[--b.len] = '\0';
-	if (!failed && b.len == 0) {
-		add_err(ld, line, col, key, "'%s' is empty", buf);
-		failed = true;
-	}
-	if (!failed) {
-		cfg->auth.jwt.secret_len = b.len;
-		cfg->auth.jwt.secret = sg_buf_steal(&b);
+	if (cfg_read_secret_file(cfg->auth.jwt.secret_file, SECRET_MAX_FILE, &b, &err) != 0) {
+		(void)pos_of(ld, key, &line, &col);
+		add_err(ld, line, col, key, "%s", err.msg);
+		sg_buf_fini(&b);
 		return;
 	}
-	if (b.data != NULL)
-		explicit_bzero(b.data, b.cap);
-	sg_buf_fini(&b);
+	cfg->auth.jwt.secret_len = b.len;
+	cfg->auth.jwt.secret = sg_buf_steal(&b);
+}
+
+/* The fix offered for a weak HMAC key: a random one of `bytes` bytes
+ * (base64: longer than bytes, as much entropy), in a private file. */
+#define KEY_FIX_FMT "make a random one: head -c %zu /dev/urandom | base64 -w 0 > %s; chmod 600 %s"
+
+/* An HMAC key that is a placeholder, or shorter than the hash of an HS*
+ * algorithm it is listed for (RFC 7518 section 3.2), is refused: anyone
+ * could guess the first, and brute-force the second more cheaply than the
+ * algorithm promises. */
+static void check_secret_strength(struct loader *ld)
+{
+	const struct sg_config *cfg = ld->cfg;
+	const char *file = cfg->auth.jwt.secret_file, *key, *alg = NULL, *why;
+	char shown[SHOW_MAX + 8], what[SHOW_MAX + 32], whybuf[64], fix[3 * SHOW_MAX + 96];
+	const char *target;
+	size_t need;
+	int line = 0, col = 0;
+
+	if (cfg->auth.jwt.secret == NULL || bad(ld, "auth.jwt.secret") ||
+	    bad(ld, "auth.jwt.secret_file") || bad(ld, "auth.jwt.algorithms") ||
+	    (given(ld, "auth.jwt.secret") && file != NULL))
+		return; /* already an error */
+	key = file != NULL ? "auth.jwt.secret_file" : "auth.jwt.secret";
+	(void)pos_of(ld, key, &line, &col);
+	if (file != NULL) {
+		cfg_show(file, shown, sizeof(shown));
+		snprintf(what, sizeof(what), "'%s'", shown);
+		target = shown;
+	} else {
+		snprintf(what, sizeof(what), "the secret");
+		target = "jwt.key";
+	}
+	need = cfg_hmac_min_len(&cfg->auth.jwt.algorithms, &alg);
+	snprintf(fix, sizeof(fix), KEY_FIX_FMT, need > 32 ? need : (size_t)32, target, target);
+	if (file == NULL)
+		snprintf(fix + strlen(fix), sizeof(fix) - strlen(fix),
+			 ", and give auth.jwt.secret_file: jwt.key");
+	why = cfg_secret_placeholder(cfg->auth.jwt.secret, cfg->auth.jwt.secret_len, whybuf,
+				     sizeof(whybuf));
+	if (why != NULL)
+		add_err(ld, line, col, key,
+			"%s is a placeholder, not a key (it %s): anyone could sign tokens; %s", what,
+			why, fix);
+	else if (cfg->auth.jwt.secret_len < need)
+		add_err(ld, line, col, key,
+			"%s is %zu byte%s long; %s needs a key of at least %zu bytes (RFC 7518 "
+			"section 3.2); %s",
+			what, cfg->auth.jwt.secret_len, cfg->auth.jwt.secret_len == 1 ? "" : "s", alg,
+			need, fix);
 }
 
 static void check_token_file(struct loader *ld)
 {
-	struct stat st;
-	int fd;
+	static const char key[] = "admin.token_file";
+	struct sg_err err = { 0 };
+	int line = 0, col = 0;
+	char whybuf[64];
+	struct sg_buf b;
 
 	if (ld->cfg->admin.token_file == NULL)
 		return;
-	fd = open_private_file(ld, "admin.token_file", ld->cfg->admin.token_file, &st);
-	if (fd >= 0)
-		close(fd);
+	(void)pos_of(ld, key, &line, &col);
+	sg_buf_init(&b);
+	if (cfg_read_secret_file(ld->cfg->admin.token_file, SECRET_MAX_FILE, &b, &err) != 0)
+		add_err(ld, line, col, key, "%s", err.msg);
+	else if (cfg_secret_placeholder(b.data, b.len, whybuf, sizeof(whybuf)) != NULL)
+		add_err(ld, line, col, key,
+			"the token is a placeholder (it %s): anyone could use the admin API; make a "
+			"random one: head -c 32 /dev/urandom | base64 -w 0 > admin.token; chmod 600 "
+			"admin.token",
+			whybuf);
+	if (b.data != NULL)
+		explicit_bzero(b.data, b.cap);
+	sg_buf_fini(&b);
 }
 
 /* ---- cross-key checks -------------------------------------------------------------- */
@@ -1340,6 +1332,7 @@ static void check_cross(struct loader *ld)
 	load_secret_file(ld);
 	if (cfg->auth.jwt.secret != NULL && cfg->auth.jwt.secret_len == 0)
 		cfg->auth.jwt.secret_len = strlen(cfg->auth.jwt.secret);
+	check_secret_strength(ld);
 	check_token_file(ld);
 
 	/* With JWT settings left alone the config is still valid: no key is

@@ -57,7 +57,9 @@ struct server {
 
 /* A reload being read off the loop.  The thread owns it until it posts
  * the job (the first member) to worker 0's inbox; from then on the loop
- * does, in reload_loaded(). */
+ * does, in reload_loaded().  A shutdown that finds it still reading marks
+ * it abandoned instead of waiting (a FIFO or a hung file system may never
+ * answer): the thread then frees it itself and posts nothing. */
 struct reload_load {
 	struct job job;
 	struct server *srv;
@@ -66,6 +68,9 @@ struct reload_load {
 	bool tls_on;                      /* TLS is served: load the new pair too */
 	pthread_t thread;
 	bool joined;
+	pthread_mutex_t mu;               /* guards done and abandoned */
+	bool done;                        /* the thread has finished reading */
+	bool abandoned;                   /* nobody waits for it any more */
 	/* written by the thread, read by the loop after the post */
 	struct sg_config *cfg;            /* NULL: errs says why */
 	struct sg_config_errors errs;
@@ -152,6 +157,7 @@ static void reload_start(struct server *srv)
 	ld->path = sg_strdup(srv->cfg->file);
 	ld->tls_on = srv->tls != NULL;
 	ld->job.run = reload_loaded;
+	pthread_mutex_init(&ld->mu, NULL);
 	e = pthread_create(&ld->thread, NULL, reload_thread, ld);
 	if (e != 0) {
 		log_error("reload: cannot start a thread: %s; the running configuration is kept",
@@ -169,6 +175,7 @@ static void reload_start(struct server *srv)
 static void *reload_thread(void *arg)
 {
 	struct reload_load *ld = arg;
+	bool abandoned;
 
 	ld->cfg = config_load(ld->path, &ld->errs);
 	if (ld->cfg != NULL && ld->cfg->auth.verifier == SG_VERIFIER_JWT)
@@ -176,7 +183,14 @@ static void *reload_thread(void *arg)
 	if (ld->cfg != NULL && ld->tls_on && ld->cfg->server.tls.cert != NULL &&
 	    (ld->cfg->auth.verifier != SG_VERIFIER_JWT || ld->jwt != NULL))
 		ld->tls = tls_ctx_new(ld->cfg->server.tls.cert, ld->cfg->server.tls.key, &ld->tls_err);
-	inbox_post(ld->inbox, &ld->job);
+	pthread_mutex_lock(&ld->mu);
+	ld->done = true;
+	abandoned = ld->abandoned;
+	if (!abandoned)
+		inbox_post(ld->inbox, &ld->job);
+	pthread_mutex_unlock(&ld->mu);
+	if (abandoned)
+		reload_load_free(ld); /* the server is gone: nobody else will */
 	return NULL;
 }
 
@@ -188,6 +202,7 @@ static void reload_load_free(struct reload_load *ld)
 		SSL_CTX_free(ld->tls);
 	config_free(ld->cfg);
 	free(ld->path);
+	pthread_mutex_destroy(&ld->mu);
 	free(ld);
 }
 
@@ -432,12 +447,25 @@ int server_run(const struct sg_config *cfg)
 	log_info("siogate stopped");
 out:
 	/* Reverse order: nothing may call back into what is already freed.
-	 * A reload still being read is waited for; its result, posted to
-	 * worker 0, is dropped when worker_set_free runs the last jobs. */
+	 * A reload that was read is dropped when worker_set_free runs the
+	 * last jobs; one still being read is left to its thread. */
 	srv.stopping = true;
 	if (srv.loading != NULL) {
-		pthread_join(srv.loading->thread, NULL);
-		srv.loading->joined = true;
+		struct reload_load *ld = srv.loading;
+		bool done;
+
+		pthread_mutex_lock(&ld->mu);
+		done = ld->done;
+		ld->abandoned = !done;
+		pthread_mutex_unlock(&ld->mu);
+		if (done) {
+			pthread_join(ld->thread, NULL);
+			ld->joined = true;
+		} else {
+			log_warn("reload: %s is still being read; stopping without it", ld->path);
+			pthread_detach(ld->thread);
+			srv.loading = NULL;
+		}
 	}
 	sg_buf_fini(&where);
 	for (size_t i = 0; i < srv.n_listeners; i++)

@@ -152,3 +152,15 @@ test('the file is read off the loop: while it blocks, clients connect and receiv
 		h.assertCleanLog(sg.log(), exit, 'SIGTERM', { expectCode: 0 });
 	}
 });
+
+test('a reload still being read does not hold up a stop', async () => {
+	const sg = await h.startSiogate({});
+	fs.rmSync(sg.file);
+	execFileSync('mkfifo', ['-m', '600', sg.file]);
+	const mark = sg.mark();
+	process.kill(sg.pid, 'SIGHUP');
+	await sg.waitForLog(/SIGHUP: reloading/, 5000, mark);
+	const exit = await sg.stop('SIGTERM');
+	h.assertCleanLog(sg.log(), exit, 'SIGTERM', { expectCode: 0 });
+	assert.match(sg.log().slice(mark), /reload: .*siogate\.yaml is still being read; stopping without it/);
+});

@@ -1227,54 +1227,27 @@ static void load_secret_file(struct loader *ld)
 	cfg->auth.jwt.secret = sg_buf_steal(&b);
 }
 
-/* The fix offered for a weak HMAC key: a random one of `bytes` bytes
- * (base64: longer than bytes, as much entropy), in a private file. */
-#define KEY_FIX_FMT "make a random one: head -c %zu /dev/urandom | base64 -w 0 > %s; chmod 600 %s"
-
 /* An HMAC key that is a placeholder, or shorter than the hash of an HS*
- * algorithm it is listed for (RFC 7518 section 3.2), is refused: anyone
- * could guess the first, and brute-force the second more cheaply than the
- * algorithm promises. */
+ * algorithm it is listed for, is refused (config_secret.h). */
 static void check_secret_strength(struct loader *ld)
 {
 	const struct sg_config *cfg = ld->cfg;
-	const char *file = cfg->auth.jwt.secret_file, *key, *alg = NULL, *why;
-	char shown[SHOW_MAX + 8], what[SHOW_MAX + 32], whybuf[64], fix[3 * SHOW_MAX + 96];
-	const char *target;
-	size_t need;
+	const char *file = cfg->auth.jwt.secret_file;
+	const char *key = file != NULL ? "auth.jwt.secret_file" : "auth.jwt.secret";
 	int line = 0, col = 0;
+	struct sg_buf msg;
 
 	if (cfg->auth.jwt.secret == NULL || bad(ld, "auth.jwt.secret") ||
 	    bad(ld, "auth.jwt.secret_file") || bad(ld, "auth.jwt.algorithms") ||
 	    (given(ld, "auth.jwt.secret") && file != NULL))
 		return; /* already an error */
-	key = file != NULL ? "auth.jwt.secret_file" : "auth.jwt.secret";
-	(void)pos_of(ld, key, &line, &col);
-	if (file != NULL) {
-		cfg_show(file, shown, sizeof(shown));
-		snprintf(what, sizeof(what), "'%s'", shown);
-		target = shown;
-	} else {
-		snprintf(what, sizeof(what), "the secret");
-		target = "jwt.key";
+	sg_buf_init(&msg);
+	if (cfg_check_hmac_key(cfg->auth.jwt.secret, cfg->auth.jwt.secret_len, file,
+			       &cfg->auth.jwt.algorithms, &msg) != 0) {
+		(void)pos_of(ld, key, &line, &col);
+		add_err(ld, line, col, key, "%s", msg.data);
 	}
-	need = cfg_hmac_min_len(&cfg->auth.jwt.algorithms, &alg);
-	snprintf(fix, sizeof(fix), KEY_FIX_FMT, need > 32 ? need : (size_t)32, target, target);
-	if (file == NULL)
-		snprintf(fix + strlen(fix), sizeof(fix) - strlen(fix),
-			 ", and give auth.jwt.secret_file: jwt.key");
-	why = cfg_secret_placeholder(cfg->auth.jwt.secret, cfg->auth.jwt.secret_len, whybuf,
-				     sizeof(whybuf));
-	if (why != NULL)
-		add_err(ld, line, col, key,
-			"%s is a placeholder, not a key (it %s): anyone could sign tokens; %s", what,
-			why, fix);
-	else if (cfg->auth.jwt.secret_len < need)
-		add_err(ld, line, col, key,
-			"%s is %zu byte%s long; %s needs a key of at least %zu bytes (RFC 7518 "
-			"section 3.2); %s",
-			what, cfg->auth.jwt.secret_len, cfg->auth.jwt.secret_len == 1 ? "" : "s", alg,
-			need, fix);
+	sg_buf_fini(&msg);
 }
 
 static void check_token_file(struct loader *ld)
@@ -1282,21 +1255,16 @@ static void check_token_file(struct loader *ld)
 	static const char key[] = "admin.token_file";
 	struct sg_err err = { 0 };
 	int line = 0, col = 0;
-	char whybuf[64];
 	struct sg_buf b;
 
 	if (ld->cfg->admin.token_file == NULL)
 		return;
-	(void)pos_of(ld, key, &line, &col);
 	sg_buf_init(&b);
-	if (cfg_read_secret_file(ld->cfg->admin.token_file, SECRET_MAX_FILE, &b, &err) != 0)
+	if (cfg_read_secret_file(ld->cfg->admin.token_file, SECRET_MAX_FILE, &b, &err) != 0 ||
+	    cfg_check_admin_token(b.data, b.len, &err) != 0) {
+		(void)pos_of(ld, key, &line, &col);
 		add_err(ld, line, col, key, "%s", err.msg);
-	else if (cfg_secret_placeholder(b.data, b.len, whybuf, sizeof(whybuf)) != NULL)
-		add_err(ld, line, col, key,
-			"the token is a placeholder (it %s): anyone could use the admin API; make a "
-			"random one: head -c 32 /dev/urandom | base64 -w 0 > admin.token; chmod 600 "
-			"admin.token",
-			whybuf);
+	}
 	if (b.data != NULL)
 		explicit_bzero(b.data, b.cap);
 	sg_buf_fini(&b);

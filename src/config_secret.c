@@ -35,6 +35,8 @@ static const char *const placeholder_words[] = {
 
 static size_t normalise(const char *s, size_t len, char *out, size_t size);
 static int open_secret_file(const char *path, struct sg_err *err);
+static const char *placeholder(const char *s, size_t len, char *why, size_t size);
+static size_t hmac_min_len(const struct sg_strv *algs, const char **alg);
 
 char *cfg_resolve_file(const char *base_dir, const char *p)
 {
@@ -162,7 +164,10 @@ static size_t normalise(const char *s, size_t len, char *out, size_t size)
 	return n;
 }
 
-const char *cfg_secret_placeholder(const char *s, size_t len, char *why, size_t size)
+/* When s[0..len) is a placeholder rather than a secret, a short description
+ * of why ("contains 'changeme'", "is the word 'secret'", "repeats one
+ * character") in why, which is returned; NULL when it is not one. */
+static const char *placeholder(const char *s, size_t len, char *why, size_t size)
 {
 	const char *found = NULL;
 	bool same = len > 1; /* one byte is merely short */
@@ -194,7 +199,9 @@ const char *cfg_secret_placeholder(const char *s, size_t len, char *why, size_t 
 	return found;
 }
 
-size_t cfg_hmac_min_len(const struct sg_strv *algs, const char **alg)
+/* The shortest key the HS* algorithms of algs accept, 0 when none is
+ * listed; *alg is then the strictest of them. */
+static size_t hmac_min_len(const struct sg_strv *algs, const char **alg)
 {
 	size_t need = 0;
 
@@ -211,4 +218,48 @@ size_t cfg_hmac_min_len(const struct sg_strv *algs, const char **alg)
 		}
 	}
 	return need;
+}
+
+/* The fix offered for a weak HMAC key: a random one of `bytes` bytes
+ * (base64: longer than bytes, as much entropy), in a private file. */
+#define KEY_FIX_FMT "make a random one: head -c %zu /dev/urandom | base64 -w 0 > %s; chmod 600 %s"
+
+int cfg_check_hmac_key(const char *secret, size_t len, const char *file,
+		       const struct sg_strv *algs, struct sg_buf *msg)
+{
+	char shown[SHOW_MAX + 8], what[SHOW_MAX + 32], whybuf[64];
+	const char *alg = NULL, *target = "jwt.key";
+	size_t need = hmac_min_len(algs, &alg);
+	const char *why = placeholder(secret, len, whybuf, sizeof(whybuf));
+
+	if (why == NULL && len >= need)
+		return 0;
+	if (file != NULL) {
+		cfg_show(file, shown, sizeof(shown));
+		snprintf(what, sizeof(what), "'%s'", shown);
+		target = shown;
+	} else {
+		snprintf(what, sizeof(what), "the secret");
+	}
+	if (why != NULL)
+		sg_buf_printf(msg, "%s is a placeholder, not a key (it %s): anyone could sign tokens; ",
+			      what, why);
+	else
+		sg_buf_printf(msg, "%s is %zu byte%s long; %s needs a key of at least %zu bytes (RFC "
+			      "7518 section 3.2); ", what, len, len == 1 ? "" : "s", alg, need);
+	sg_buf_printf(msg, KEY_FIX_FMT, need > 32 ? need : (size_t)32, target, target);
+	if (file == NULL)
+		sg_buf_append_str(msg, ", and give auth.jwt.secret_file: jwt.key");
+	return -1;
+}
+
+int cfg_check_admin_token(const char *token, size_t len, struct sg_err *err)
+{
+	char whybuf[64];
+
+	if (placeholder(token, len, whybuf, sizeof(whybuf)) == NULL)
+		return 0;
+	return sg_err_set(err, "the token is a placeholder (it %s): anyone could use the admin API; "
+			  "make a random one: head -c 32 /dev/urandom | base64 -w 0 > admin.token; "
+			  "chmod 600 admin.token", whybuf);
 }

@@ -35,15 +35,20 @@ bool cfg_in_credentials_dir(const char *path);
 int cfg_read_secret_file(const char *path, size_t max, struct sg_buf *out,
 			 struct sg_err *err) SG_WUR;
 
-/* When s[0..len) is a placeholder rather than a secret, a short description
- * of why ("contains 'change-me'", "is the word 'secret'", "repeats one
- * character"); NULL when it is not one.  Case-insensitive; spaces, '-', '_'
- * and '.' are ignored. */
-const char *cfg_secret_placeholder(const char *s, size_t len, char *why, size_t size);
+/* Checks the HMAC key secret[0..len), from auth.jwt.secret (file NULL) or
+ * from the file `file`, for the HS* algorithms listed in algs.  Refused, -1
+ * with the message in msg (appended), when it is a placeholder
+ * (case-insensitive, ignoring spaces, '-', '_' and '.': it contains
+ * "changeme", "replaceme"...; or it is the whole word "secret",
+ * "example"...; or it repeats one character), or when it is shorter than
+ * the hash of the strictest HS* algorithm listed (RFC 7518 section 3.2: 32,
+ * 48, 64 bytes).  The message names the key's length, never its content
+ * (but a placeholder word), and gives the command that makes a good key. */
+int cfg_check_hmac_key(const char *secret, size_t len, const char *file,
+		       const struct sg_strv *algs, struct sg_buf *msg) SG_WUR;
 
-/* The shortest HMAC key the HS* algorithms of algs accept (RFC 7518
- * section 3.2: the hash's output size: 32, 48, 64 bytes), 0 when none is
- * listed; *alg is then the strictest of them. */
-size_t cfg_hmac_min_len(const struct sg_strv *algs, const char **alg);
+/* -1 with a message in err when the admin token token[0..len) is such a
+ * placeholder. */
+int cfg_check_admin_token(const char *token, size_t len, struct sg_err *err) SG_WUR;
 
 #endif

@@ -13,10 +13,13 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -114,15 +117,20 @@ static EVP_PKEY *jwk_okp(json_t *jwk, const char *where, struct sg_err *err);
 static int check_public_key(EVP_PKEY *pkey, const char *where, struct sg_err *err);
 static enum jwt_status verify_hmac(const struct jwt_verifier *v, const struct alg_info *a,
 				   const char *input, size_t input_len,
-				   const struct sg_buf *sig);
+				   const struct sg_buf *sig, struct sg_err *why);
 static enum jwt_status verify_asym(const struct jwt_verifier *v, int alg, const char *kid,
 				   const char *input, size_t input_len,
-				   const struct sg_buf *sig);
+				   const struct sg_buf *sig, struct sg_err *why);
 static bool pkey_verify(const struct alg_info *a, EVP_PKEY *pkey, const char *input,
 			size_t input_len, const unsigned char *sig, size_t sig_len);
 static json_t *decode_json_part(const char *s, size_t len, struct sg_buf *scratch);
 static enum jwt_status check_claims(const struct jwt_verifier *v, const json_t *payload,
-				   int64_t now_ms);
+				   int64_t now_ms, struct sg_err *why);
+static enum jwt_status refuse(enum jwt_status st, struct sg_err *why, const char *fmt, ...)
+	SG_PRINTF(3, 4);
+static const char *show(const char *s, char *buf, size_t size);
+static void fmt_time(double sec, char *buf, size_t size);
+static void fmt_leeway(int64_t ms, char *buf, size_t size);
 
 /* ---- algorithms and keys ---- */
 
@@ -663,20 +671,21 @@ void jwt_verifier_free(struct jwt_verifier *v)
 
 static enum jwt_status verify_hmac(const struct jwt_verifier *v, const struct alg_info *a,
 				   const char *input, size_t input_len,
-				   const struct sg_buf *sig)
+				   const struct sg_buf *sig, struct sg_err *why)
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int mac_len = 0;
 
 	if (v->secret == NULL)
-		return JWT_ERR_KEY;
+		return refuse(JWT_ERR_KEY, why, "no key for %s: auth.jwt.secret and secret_file "
+				  "are unset", a->name);
 	if (HMAC(a->md(), v->secret, (int)v->secret_len, (const unsigned char *)input,
 		 input_len, mac, &mac_len) == NULL) {
 		ERR_clear_error();
-		return JWT_ERR_SIGNATURE;
+		return refuse(JWT_ERR_SIGNATURE, why, "signature does not verify");
 	}
 	if (sig->len != mac_len || CRYPTO_memcmp(mac, sig->data, mac_len) != 0)
-		return JWT_ERR_SIGNATURE;
+		return refuse(JWT_ERR_SIGNATURE, why, "signature does not verify");
 	return JWT_OK;
 }
 
@@ -685,9 +694,10 @@ static enum jwt_status verify_hmac(const struct jwt_verifier *v, const struct al
  * for a token without kid, every fitting key). */
 static enum jwt_status verify_asym(const struct jwt_verifier *v, int alg, const char *kid,
 				   const char *input, size_t input_len,
-				   const struct sg_buf *sig)
+				   const struct sg_buf *sig, struct sg_err *why)
 {
 	const unsigned char *s = (const unsigned char *)sig->data;
+	char buf[80];
 	size_t tried = 0;
 	bool kid_known = false;
 
@@ -705,7 +715,18 @@ static enum jwt_status verify_asym(const struct jwt_verifier *v, int alg, const 
 		if (pkey_verify(&algs[alg], k->pkey, input, input_len, s, sig->len))
 			return JWT_OK;
 	}
-	return tried ? JWT_ERR_SIGNATURE : JWT_ERR_KEY;
+	if (tried)
+		return refuse(JWT_ERR_SIGNATURE, why, "signature does not verify");
+	if (kid_known)
+		return refuse(JWT_ERR_KEY, why, "the key with kid \"%s\" is not for %s",
+			      show(kid, buf, sizeof(buf)), algs[alg].name);
+	if (kid != NULL)
+		return refuse(JWT_ERR_KEY, why,
+			      "no key with kid \"%s\" (and no %s key without a kid) in "
+			      "auth.jwt.public_key_file or jwks_file",
+			      show(kid, buf, sizeof(buf)), algs[alg].name);
+	return refuse(JWT_ERR_KEY, why, "no %s key without a kid in auth.jwt.public_key_file or "
+		      "jwks_file (the token names no kid)", algs[alg].name);
 }
 
 static bool pkey_verify(const struct alg_info *a, EVP_PKEY *pkey, const char *input,
@@ -781,22 +802,37 @@ static json_t *decode_json_part(const char *s, size_t len, struct sg_buf *scratc
 }
 
 static enum jwt_status check_claims(const struct jwt_verifier *v, const json_t *payload,
-				   int64_t now_ms)
+				   int64_t now_ms, struct sg_err *why)
 {
 	const json_t *exp = json_object_get(payload, "exp");
 	const json_t *nbf = json_object_get(payload, "nbf");
 	double now = (double)now_ms, leeway = (double)v->leeway_ms;
+	char when[40], lw[32], b1[80], b2[80];
 
-	if ((exp && !json_is_number(exp)) || (nbf && !json_is_number(nbf)))
-		return JWT_ERR_MALFORMED;
-	if (exp && json_number_value(exp) * 1000.0 + leeway <= now)
-		return JWT_ERR_EXPIRED;
-	if (nbf && json_number_value(nbf) * 1000.0 - leeway > now)
-		return JWT_ERR_NOT_YET_VALID;
+	if (exp && !json_is_number(exp))
+		return refuse(JWT_ERR_MALFORMED, why, "the exp claim is not a number");
+	if (nbf && !json_is_number(nbf))
+		return refuse(JWT_ERR_MALFORMED, why, "the nbf claim is not a number");
+	if (exp && json_number_value(exp) * 1000.0 + leeway <= now) {
+		fmt_time(json_number_value(exp), when, sizeof(when));
+		fmt_leeway(v->leeway_ms, lw, sizeof(lw));
+		return refuse(JWT_ERR_EXPIRED, why, "token expired at %s (leeway %s)", when, lw);
+	}
+	if (nbf && json_number_value(nbf) * 1000.0 - leeway > now) {
+		fmt_time(json_number_value(nbf), when, sizeof(when));
+		fmt_leeway(v->leeway_ms, lw, sizeof(lw));
+		return refuse(JWT_ERR_NOT_YET_VALID, why, "token not valid before %s (leeway %s)",
+			      when, lw);
+	}
 	if (v->issuer) {
 		const json_t *iss = json_object_get(payload, "iss");
-		if (!json_is_string(iss) || strcmp(json_string_value(iss), v->issuer) != 0)
-			return JWT_ERR_ISSUER;
+		if (!json_is_string(iss))
+			return refuse(JWT_ERR_ISSUER, why, "no iss claim, and auth.jwt.issuer is \"%s\"",
+				      show(v->issuer, b2, sizeof(b2)));
+		if (strcmp(json_string_value(iss), v->issuer) != 0)
+			return refuse(JWT_ERR_ISSUER, why, "issuer \"%s\" is not auth.jwt.issuer \"%s\"",
+				      show(json_string_value(iss), b1, sizeof(b1)),
+				      show(v->issuer, b2, sizeof(b2)));
 	}
 	if (v->audience) {
 		const json_t *aud = json_object_get(payload, "aud");
@@ -811,13 +847,70 @@ static enum jwt_status check_claims(const struct jwt_verifier *v, const json_t *
 			}
 		}
 		if (!found)
-			return JWT_ERR_AUDIENCE;
+			return refuse(JWT_ERR_AUDIENCE, why,
+				      aud == NULL ? "no aud claim, and auth.jwt.audience is \"%s\""
+						  : "the aud claim does not name auth.jwt.audience \"%s\"",
+				      show(v->audience, b2, sizeof(b2)));
 	}
 	return JWT_OK;
 }
 
+/* Sets the reason (when why is not NULL) and returns st. */
+static enum jwt_status refuse(enum jwt_status st, struct sg_err *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(why->msg, sizeof(why->msg), fmt, ap);
+		va_end(ap);
+	}
+	return st;
+}
+
+/* Token text for a reason: cut after 60 bytes, control bytes as '?'. */
+static const char *show(const char *s, char *buf, size_t size)
+{
+	size_t n = strlen(s);
+
+	snprintf(buf, size, "%.60s%s", s, n > 60 ? "..." : "");
+	for (char *p = buf; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return buf;
+}
+
+/* Unix seconds as 2026-11-26T10:16:12Z. */
+static void fmt_time(double sec, char *buf, size_t size)
+{
+	time_t t;
+	struct tm tm;
+
+	if (!(sec > -62135596800.0 && sec < 253402300800.0)) { /* years 1 to 9999 */
+		snprintf(buf, size, "%.0f (Unix time)", sec);
+		return;
+	}
+	t = (time_t)floor(sec);
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, size, "%.0f (Unix time)", sec);
+}
+
+static void fmt_leeway(int64_t ms, char *buf, size_t size)
+{
+	if (ms % 1000 == 0)
+		snprintf(buf, size, "%llds", (long long)(ms / 1000));
+	else
+		snprintf(buf, size, "%lldms", (long long)ms);
+}
+
 enum jwt_status jwt_verify(const struct jwt_verifier *v, const char *token, size_t len,
 			   int64_t now_ms, json_t **claims)
+{
+	return jwt_verify_why(v, token, len, now_ms, claims, NULL);
+}
+
+enum jwt_status jwt_verify_why(const struct jwt_verifier *v, const char *token, size_t len,
+			       int64_t now_ms, json_t **claims, struct sg_err *why)
 {
 	const char *dot1, *dot2, *payload_s, *sig_s;
 	size_t header_len, payload_len, sig_len;
@@ -825,18 +918,20 @@ enum jwt_status jwt_verify(const struct jwt_verifier *v, const char *token, size
 	json_t *header = NULL, *payload = NULL, *j;
 	const char *kid = NULL;
 	enum jwt_status st;
+	char buf[80];
 	int alg;
 
 	if (claims)
 		*claims = NULL;
-	if (token == NULL || len == 0 || len > JWT_MAX_TOKEN_LEN)
-		return JWT_ERR_MALFORMED;
+	if (token == NULL || len == 0)
+		return refuse(JWT_ERR_MALFORMED, why, "empty token");
+	if (len > JWT_MAX_TOKEN_LEN)
+		return refuse(JWT_ERR_MALFORMED, why, "token longer than %d bytes",
+			      JWT_MAX_TOKEN_LEN);
 	dot1 = memchr(token, '.', len);
-	if (dot1 == NULL)
-		return JWT_ERR_MALFORMED;
-	dot2 = memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token));
+	dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)) : NULL;
 	if (dot2 == NULL || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)) != NULL)
-		return JWT_ERR_MALFORMED;
+		return refuse(JWT_ERR_MALFORMED, why, "not a JWT: not three parts separated by dots");
 	header_len = (size_t)(dot1 - token);
 	payload_s = dot1 + 1;
 	payload_len = (size_t)(dot2 - payload_s);
@@ -847,42 +942,66 @@ enum jwt_status jwt_verify(const struct jwt_verifier *v, const char *token, size
 	sg_buf_init(&sig);
 	st = JWT_ERR_MALFORMED;
 	header = decode_json_part(token, header_len, &scratch);
-	if (header == NULL)
+	if (header == NULL) {
+		refuse(st, why, "the header is not a base64url JSON object");
 		goto out;
+	}
 	j = json_object_get(header, "alg");
-	if (!json_is_string(j))
+	if (!json_is_string(j)) {
+		refuse(st, why, "the header has no alg");
 		goto out;
-	if (json_object_get(header, "crit") != NULL)
+	}
+	if (json_object_get(header, "crit") != NULL) {
+		refuse(st, why, "the header has crit (no extension is understood)");
 		goto out; /* we understand no extension */
-	if (json_object_get(header, "typ") && !json_is_string(json_object_get(header, "typ")))
+	}
+	if (json_object_get(header, "typ") && !json_is_string(json_object_get(header, "typ"))) {
+		refuse(st, why, "the header's typ is not a string");
 		goto out;
+	}
 	if (json_object_get(header, "kid")) {
-		if (!json_is_string(json_object_get(header, "kid")))
+		if (!json_is_string(json_object_get(header, "kid"))) {
+			refuse(st, why, "the header's kid is not a string");
 			goto out;
+		}
 		kid = json_string_value(json_object_get(header, "kid"));
 	}
 	alg = alg_find(json_string_value(j));
 	if (alg < 0 || !v->allowed[alg]) {
-		st = JWT_ERR_ALG; /* "none" in any case is never in algs[] */
+		/* "none" in any case is never in algs[] */
+		st = JWT_ERR_ALG;
+		show(json_string_value(j), buf, sizeof(buf));
+		if (strcasecmp(json_string_value(j), "none") == 0)
+			refuse(st, why, "algorithm %s: unsigned tokens are never accepted", buf);
+		else if (alg < 0)
+			refuse(st, why, "algorithm %s is not supported", buf);
+		else
+			refuse(st, why, "algorithm %s not in auth.jwt.algorithms", buf);
 		goto out;
 	}
-	if (base64url_decode(&sig, sig_s, sig_len) < 0)
+	if (base64url_decode(&sig, sig_s, sig_len) < 0) {
+		refuse(st, why, "the signature is not base64url");
 		goto out;
+	}
 	/* the payload's encoding is checked before the signature, its JSON after */
 	sg_buf_reset(&scratch);
-	if (payload_len == 0 || base64url_decode(&scratch, payload_s, payload_len) < 0)
+	if (payload_len == 0 || base64url_decode(&scratch, payload_s, payload_len) < 0) {
+		refuse(st, why, "the payload is not base64url");
 		goto out;
+	}
 	if (algs[alg].kind == KIND_HMAC)
-		st = verify_hmac(v, &algs[alg], token, (size_t)(dot2 - token), &sig);
+		st = verify_hmac(v, &algs[alg], token, (size_t)(dot2 - token), &sig, why);
 	else
-		st = verify_asym(v, alg, kid, token, (size_t)(dot2 - token), &sig);
+		st = verify_asym(v, alg, kid, token, (size_t)(dot2 - token), &sig, why);
 	if (st != JWT_OK)
 		goto out;
 	st = JWT_ERR_MALFORMED;
 	payload = decode_json_part(payload_s, payload_len, &scratch);
-	if (payload == NULL)
+	if (payload == NULL) {
+		refuse(st, why, "the payload is not a JSON object");
 		goto out;
-	st = check_claims(v, payload, now_ms);
+	}
+	st = check_claims(v, payload, now_ms, why);
 	if (st == JWT_OK && claims) {
 		*claims = payload;
 		payload = NULL;

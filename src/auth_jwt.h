@@ -70,6 +70,20 @@ void jwt_verifier_free(struct jwt_verifier *v);
 enum jwt_status jwt_verify(const struct jwt_verifier *v, const char *token, size_t len,
 			   int64_t now_ms, json_t **claims) SG_WUR;
 
+/* jwt_verify, the same checks in the same order, and on any status but
+ * JWT_OK the exact reason in why (when not NULL), for `siogate token
+ * --verify` and the logs: "not a JWT: not three parts separated by dots",
+ * "the header is not a base64url JSON object", "algorithm RS256 not in
+ * auth.jwt.algorithms", "algorithm none: unsigned tokens are never
+ * accepted", "no key with kid \"k2\" (and no RS256 key without a kid) in
+ * auth.jwt.public_key_file or jwks_file", "signature does not verify",
+ * "token expired at 2026-11-26T10:16:12Z (leeway 30s)", "token not valid
+ * before ...", "issuer \"a\" is not auth.jwt.issuer \"b\"", "no aud claim,
+ * and auth.jwt.audience is \"b\"", ...  Text from the token is cut after 60
+ * bytes, control bytes replaced. */
+enum jwt_status jwt_verify_why(const struct jwt_verifier *v, const char *token, size_t len,
+			       int64_t now_ms, json_t **claims, struct sg_err *why) SG_WUR;
+
 /* Short static text for logs: "ok", "malformed", "algorithm refused",
  * "no key", "bad signature", "expired", "not yet valid", "wrong issuer",
  * "wrong audience". */

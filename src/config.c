@@ -9,12 +9,13 @@
  */
 #include "config.h"
 #include "config_table.h"
+#include "config_secret.h"
 #include "config_value.h"
+#include "config_yaml.h"
 #include "room_rules.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -23,12 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <yaml.h>
 
-#define CONFIG_MAX_FILE (16u << 20)  /* largest config file read */
 #define SECRET_MAX_FILE (1u << 20)   /* largest secret file read */
 #define FORWARD_TIMEOUT_MS 3000      /* events.forward[].timeout default */
 #define FORWARD_TIMEOUT_MAX 600000   /* and its upper bound (10m) */
@@ -63,6 +62,9 @@ struct loader {
 	bool key_bad[CONFIG_N_KEYS]; /* given, but its value had an error */
 	int key_line[CONFIG_N_KEYS];
 	int key_col[CONFIG_N_KEYS];
+	yaml_document_t *user_doc;   /* the document of the file */
+	bool *expand_failed;         /* by node index of user_doc: ${NAME} failed there */
+	size_t n_nodes;
 };
 
 static void add_err(struct loader *ld, int line, int col, const char *key, const char *fmt, ...)
@@ -116,12 +118,13 @@ static void apply_key(struct loader *ld, size_t ki, const yaml_node_t *n);
 static void walk_mapping(struct loader *ld, const yaml_node_t *map, const char *prefix);
 static void apply_defaults(struct loader *ld);
 static void check_cross(struct loader *ld);
-static int open_private_file(struct loader *ld, const char *key, const char *path,
-			     struct stat *st);
 static void load_secret_file(struct loader *ld);
+static void check_secret_strength(struct loader *ld);
 static void check_token_file(struct loader *ld);
 static void yaml_syntax_err(struct loader *ld, const yaml_parser_t *p, const char *text,
 			    size_t len);
+static void on_expand_err(void *ctx, const yaml_node_t *n, const char *path, const char *msg);
+static bool expand_failed(struct loader *ld, const yaml_node_t *n);
 static int cmp_err(const void *a, const void *b);
 static void finish_errors(struct loader *ld, struct sg_config_errors *errs);
 static void loader_fini(struct loader *ld);
@@ -172,6 +175,37 @@ static void node_err(struct loader *ld, const yaml_node_t *n, const char *key, c
 	va_start(ap, fmt);
 	vadd_err(ld, node_line(n), node_col(n), key, fmt, ap);
 	va_end(ap);
+}
+
+/* A problem of the ${NAME} expansion, at the value it is in. */
+static void on_expand_err(void *ctx, const yaml_node_t *n, const char *path, const char *msg)
+{
+	struct loader *ld = ctx;
+	size_t idx = (size_t)(n - ld->user_doc->nodes.start);
+	char buf[SHOW_MAX + 8];
+
+	node_err(ld, n, path[0] ? cfg_show(path, buf, sizeof(buf)) : NULL, "%s", msg);
+	if (idx < ld->n_nodes)
+		ld->expand_failed[idx] = true;
+	/* the key the value belongs to is bad: no second message about it */
+	for (size_t i = 0; i < CONFIG_N_KEYS; i++) {
+		size_t len = strlen(config_keys[i].name);
+
+		if (strncmp(path, config_keys[i].name, len) == 0 &&
+		    (path[len] == '\0' || path[len] == '.' || path[len] == '['))
+			ld->key_bad[i] = true;
+	}
+}
+
+/* Whether n is a value whose ${NAME} expansion failed (already reported). */
+static bool expand_failed(struct loader *ld, const yaml_node_t *n)
+{
+	size_t idx;
+
+	if (ld->doc != ld->user_doc || ld->expand_failed == NULL)
+		return false;
+	idx = (size_t)(n - ld->user_doc->nodes.start);
+	return idx < ld->n_nodes && ld->expand_failed[idx];
 }
 
 static int cmp_err(const void *a, const void *b)
@@ -434,6 +468,8 @@ static yaml_node_t *item_node(struct loader *ld, const yaml_node_item_t *it)
 static const char *want_scalar(struct loader *ld, const char *path, const yaml_node_t *n,
 			       const char *what)
 {
+	if (expand_failed(ld, n))
+		return NULL;
 	if (n->type != YAML_SCALAR_NODE || node_is_null(n)) {
 		node_err(ld, n, path, "expected %s, got %s", what, node_kind(n));
 		return NULL;
@@ -532,16 +568,11 @@ static bool get_size(struct loader *ld, const char *path, const yaml_node_t *n, 
 	return true;
 }
 
-/* A relative path names a file next to the config file. */
+/* A relative path names a file in $CREDENTIALS_DIRECTORY or next to the
+ * config file (config_secret.h). */
 static char *resolve_path(struct loader *ld, const char *p)
 {
-	struct sg_buf b;
-
-	if (p[0] == '/' || ld->base_dir == NULL)
-		return sg_strdup(p);
-	sg_buf_init(&b);
-	sg_buf_printf(&b, "%s/%s", ld->base_dir, p);
-	return sg_buf_steal(&b);
+	return cfg_resolve_file(ld->base_dir, p);
 }
 
 /* ---- setters, one per kind ------------------------------------------------------ */
@@ -652,6 +683,8 @@ static void set_workers(struct loader *ld, const struct key_def *k, const yaml_n
 	unsigned *f = field_of(ld, k);
 	uint64_t v;
 
+	if (expand_failed(ld, n))
+		return;
 	if (n->type == YAML_SCALAR_NODE && strcmp((const char *)n->data.scalar.value, "auto") == 0) {
 		*f = 0;
 		return;
@@ -1109,7 +1142,7 @@ static void walk_mapping(struct loader *ld, const yaml_node_t *map, const char *
 			ld->key_col[ki] = node_col(vn);
 			before = ld->n_errs;
 			apply_key(ld, (size_t)ki, vn);
-			ld->key_bad[ki] = ld->n_errs != before;
+			ld->key_bad[ki] = ld->key_bad[ki] || ld->n_errs != before;
 		} else if (is_section(path)) {
 			struct seen_section *s = find_seen(ld, path);
 
@@ -1173,101 +1206,68 @@ static void apply_defaults(struct loader *ld)
 
 /* ---- files the config names ------------------------------------------------------ */
 
-/* Opens a file that must be private to its owner; -1 after an error at key's position. */
-static int open_private_file(struct loader *ld, const char *key, const char *path,
-			     struct stat *st)
-{
-	int line = 0, col = 0, fd;
-	char buf[SHOW_MAX + 8];
-
-	(void)pos_of(ld, key, &line, &col);
-	cfg_show(path, buf, sizeof(buf));
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		add_err(ld, line, col, key, "cannot open '%s': %s", buf, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
-		add_err(ld, line, col, key, "'%s' is not a regular file", buf);
-		close(fd);
-		return -1;
-	}
-	if (st->st_mode & 077) {
-		add_err(ld, line, col, key,
-			"'%s' is accessible by group or others (mode %04o); chmod 600 it", buf,
-			(unsigned)(st->st_mode & 07777));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static void load_secret_file(struct loader *ld)
 {
 	static const char key[] = "auth.jwt.secret_file";
 	struct sg_config *cfg = ld->cfg;
-	int line = 0, col = 0, fd;
-	char buf[SHOW_MAX + 8];
-	bool failed = false;
+	struct sg_err err = { 0 };
+	int line = 0, col = 0;
 	struct sg_buf b;
-	struct stat st;
 
 	if (cfg->auth.jwt.secret_file == NULL || cfg->auth.jwt.secret != NULL)
 		return;
-	fd = open_private_file(ld, key, cfg->auth.jwt.secret_file, &st);
-	if (fd < 0)
-		return;
-	(void)pos_of(ld, key, &line, &col);
-	cfg_show(cfg->auth.jwt.secret_file, buf, sizeof(buf));
 	sg_buf_init(&b);
-	while (!failed) {
-		ssize_t r;
-
-		sg_buf_reserve(&b, 4096);
-		r = read(fd, b.data + b.len, 4096);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			add_err(ld, line, col, key, "cannot read '%s': %s", buf, strerror(errno));
-			failed = true;
-		} else if (r == 0) {
-			break;
-		} else {
-			b.len += (size_t)r;
-			b.data[b.len] = '\0';
-			if (b.len > SECRET_MAX_FILE) {
-				add_err(ld, line, col, key, "'%s' is larger than 1MB", buf);
-				failed = true;
-			}
-		}
-	}
-	close(fd);
-	if (!failed && b.len > 0 && b.data[b.len - 1] == '\n')
-		b.data[--b.len] = '\0';
-	if (!failed && b.len == 0) {
-		add_err(ld, line, col, key, "'%s' is empty", buf);
-		failed = true;
-	}
-	if (!failed) {
-		cfg->auth.jwt.secret_len = b.len;
-		cfg->auth.jwt.secret = sg_buf_steal(&b);
+	if (cfg_read_secret_file(cfg->auth.jwt.secret_file, SECRET_MAX_FILE, &b, &err) != 0) {
+		(void)pos_of(ld, key, &line, &col);
+		add_err(ld, line, col, key, "%s", err.msg);
+		sg_buf_fini(&b);
 		return;
 	}
-	if (b.data != NULL)
-		explicit_bzero(b.data, b.cap);
-	sg_buf_fini(&b);
+	cfg->auth.jwt.secret_len = b.len;
+	cfg->auth.jwt.secret = sg_buf_steal(&b);
+}
+
+/* An HMAC key that is a placeholder, or shorter than the hash of an HS*
+ * algorithm it is listed for, is refused (config_secret.h). */
+static void check_secret_strength(struct loader *ld)
+{
+	const struct sg_config *cfg = ld->cfg;
+	const char *file = cfg->auth.jwt.secret_file;
+	const char *key = file != NULL ? "auth.jwt.secret_file" : "auth.jwt.secret";
+	int line = 0, col = 0;
+	struct sg_buf msg;
+
+	if (cfg->auth.jwt.secret == NULL || bad(ld, "auth.jwt.secret") ||
+	    bad(ld, "auth.jwt.secret_file") || bad(ld, "auth.jwt.algorithms") ||
+	    (given(ld, "auth.jwt.secret") && file != NULL))
+		return; /* already an error */
+	sg_buf_init(&msg);
+	if (cfg_check_hmac_key(cfg->auth.jwt.secret, cfg->auth.jwt.secret_len, file,
+			       &cfg->auth.jwt.algorithms, &msg) != 0) {
+		(void)pos_of(ld, key, &line, &col);
+		add_err(ld, line, col, key, "%s", msg.data);
+	}
+	sg_buf_fini(&msg);
 }
 
 static void check_token_file(struct loader *ld)
 {
-	struct stat st;
-	int fd;
+	static const char key[] = "admin.token_file";
+	struct sg_err err = { 0 };
+	int line = 0, col = 0;
+	struct sg_buf b;
 
 	if (ld->cfg->admin.token_file == NULL)
 		return;
-	fd = open_private_file(ld, "admin.token_file", ld->cfg->admin.token_file, &st);
-	if (fd >= 0)
-		close(fd);
+	sg_buf_init(&b);
+	if (cfg_read_secret_file(ld->cfg->admin.token_file, SECRET_MAX_FILE, &b, &err) != 0 ||
+	    cfg_check_admin_token(b.data, b.len, &err) != 0) {
+		(void)pos_of(ld, key, &line, &col);
+		add_err(ld, line, col, key, "%s", err.msg);
+	}
+	if (b.data != NULL)
+		explicit_bzero(b.data, b.cap);
+	sg_buf_fini(&b);
 }
 
 /* ---- cross-key checks -------------------------------------------------------------- */
@@ -1300,6 +1300,7 @@ static void check_cross(struct loader *ld)
 	load_secret_file(ld);
 	if (cfg->auth.jwt.secret != NULL && cfg->auth.jwt.secret_len == 0)
 		cfg->auth.jwt.secret_len = strlen(cfg->auth.jwt.secret);
+	check_secret_strength(ld);
 	check_token_file(ld);
 
 	/* With JWT settings left alone the config is still valid: no key is
@@ -1419,6 +1420,24 @@ static struct sg_config *load_text(const char *name, const char *base_dir, const
 	ld.name = name;
 	ld.base_dir = base_dir ? sg_strdup(base_dir) : NULL;
 
+	if (len > CONFIG_MAX_FILE_BYTES) {
+		char cap[32];
+
+		cfg_fmt_size(CONFIG_MAX_FILE_BYTES, cap, sizeof(cap));
+		add_err(&ld, 0, 0, NULL, "larger than %s (the cap on configuration files)", cap);
+		goto fail;
+	}
+	{
+		int line, col;
+
+		if (cfg_depth_exceeded(text, len, CONFIG_MAX_DEPTH, &line, &col)) {
+			add_err(&ld, line, col, NULL,
+				"lists and mappings nested deeper than %d levels (the cap on "
+				"configuration files)",
+				CONFIG_MAX_DEPTH);
+			goto fail;
+		}
+	}
 	if (!yaml_parser_initialize(&parser))
 		sg_fatal("yaml_parser_initialize failed");
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
@@ -1442,6 +1461,10 @@ static struct sg_config *load_text(const char *name, const char *base_dir, const
 		}
 	}
 	ld.doc = &doc;
+	ld.user_doc = &doc;
+	ld.n_nodes = (size_t)(doc.nodes.top - doc.nodes.start);
+	ld.expand_failed = sg_calloc(ld.n_nodes ? ld.n_nodes : 1, sizeof(*ld.expand_failed));
+	(void)cfg_expand_document(&doc, on_expand_err, &ld);
 	if (root != NULL && root->type == YAML_MAPPING_NODE)
 		walk_mapping(&ld, root, "");
 	else if (root != NULL && !node_is_null(root))
@@ -1451,6 +1474,9 @@ static struct sg_config *load_text(const char *name, const char *base_dir, const
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	ld.doc = NULL;
+	ld.user_doc = NULL;
+	free(ld.expand_failed);
+	ld.expand_failed = NULL;
 	check_cross(&ld);
 	if (ld.n_errs == 0) {
 		loader_fini(&ld);
@@ -1490,12 +1516,8 @@ struct sg_config *config_load(const char *path, struct sg_config_errors *errs)
 		b.data[b.len] = '\0';
 		if (r == 0)
 			break;
-		if (b.len > CONFIG_MAX_FILE) {
-			fclose(f);
-			sg_buf_fini(&b);
-			errno = EFBIG;
-			goto fail;
-		}
+		if (b.len > CONFIG_MAX_FILE_BYTES)
+			break; /* load_text reports the cap */
 	}
 	if (ferror(f)) {
 		int e = errno;

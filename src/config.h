@@ -149,6 +149,8 @@ struct sg_config {
 		uint64_t output_soft;
 		int64_t output_soft_time_ms;
 		uint64_t output_hard;
+		unsigned auth_failures_per_minute; /* per client address; 0 = no throttling */
+		unsigned auth_failures_burst;
 	} limits;
 
 	struct {

@@ -22,19 +22,23 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: siogate [-c FILE]\n"
-		"       siogate --check -c FILE\n"
+		"       siogate -t | --check -c FILE\n"
 		"       siogate --list-keys\n"
 		"       siogate token --sub NAME [--ttl DURATION] [--claim k=v]... [--alg ALG]\n"
 		"                     [--kid KID] [--key PRIVATE_KEY.pem] -c FILE\n"
+		"       siogate token --verify TOKEN|- -c FILE\n"
 		"       siogate --version | --help\n"
 		"\n"
 		"  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
-		"      --check         validate the configuration and exit\n"
+		"  -t, --check         validate the configuration and exit\n"
 		"      --list-keys     print every configuration key and exit\n"
 		"  -V, --version       print versions and exit\n"
 		"  -h, --help          print this help and exit\n"
 		"\n"
-		"Signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads the configuration.\n"
+		"token --verify prints the claims of TOKEN (- : read it from standard input) as\n"
+		"JSON and exits 0, or prints why FILE's verifier refuses it and exits 1.\n"
+		"\n"
+		"Signals: SIGTERM/SIGINT stop gracefully; SIGHUP reloads the configuration.\n"
 		"See siogate(8), siogate.yaml(5).\n");
 }
 
@@ -77,12 +81,13 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "token") == 0)
 		return cmd_token(argc - 1, argv + 1, DEFAULT_CONFIG);
-	while ((c = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:tVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			path = optarg;
 			break;
 		case 'C':
+		case 't': /* as nginx -t and sshd -t */
 			check = true;
 			break;
 		case 'L':

@@ -6,7 +6,10 @@
  * inboxes.  Shutdown stops the listeners, has every worker close its
  * sessions with a transport close (so socket.io-client reconnects
  * elsewhere) and wait for the output to drain, bounded by
- * server.shutdown_timeout.
+ * server.shutdown_timeout.  A reload (SIGHUP) reads, parses and validates the
+ * file, and loads its keys and certificates, on a thread of its own, so
+ * that a slow or hostile file never holds up the loops; only the swap of
+ * the finished snapshot runs on the loop.
  */
 #include "server.h"
 
@@ -14,6 +17,7 @@
 #include <jansson.h>
 #include <openssl/opensslv.h>
 #include <hiredis/hiredis.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -23,6 +27,7 @@
 #include "admin.h"
 #include "auth_jwt.h"
 #include "gather.h"
+#include "inbox.h"
 #include "listener.h"
 #include "log.h"
 #include "notify.h"
@@ -44,7 +49,34 @@ struct server {
 	char *admin_token;
 	SSL_CTX *tls;
 	struct event *sigterm, *sigint, *sighup, *deadline;
+	struct reload_load *loading;      /* the reload being read on its thread, or NULL */
+	bool reload_again;                /* a SIGHUP came meanwhile: reload once more after */
 	bool stopping;
+};
+
+/* A reload being read off the loop.  The thread owns it until it posts
+ * the job (the first member) to worker 0's inbox; from then on the loop
+ * does, in reload_loaded().  A shutdown that finds it still reading marks
+ * it abandoned instead of waiting (a FIFO or a hung file system may never
+ * answer): the thread then frees it itself and posts nothing. */
+struct reload_load {
+	struct job job;
+	struct server *srv;
+	struct inbox *inbox;              /* worker 0's, where the job goes */
+	char *path;                       /* the file (owned copy) */
+	bool tls_on;                      /* TLS is served: load the new pair too */
+	pthread_t thread;
+	bool joined;
+	pthread_mutex_t mu;               /* guards done and abandoned */
+	bool done;                        /* the thread has finished reading */
+	bool abandoned;                   /* nobody waits for it any more */
+	/* written by the thread, read by the loop after the post */
+	struct sg_config *cfg;            /* NULL: errs says why */
+	struct sg_config_errors errs;
+	struct jwt_verifier *jwt;         /* NULL with auth.verifier: jwt: jwt_err says why */
+	struct sg_err jwt_err;
+	SSL_CTX *tls;                     /* NULL: unchanged, or tls_err says why */
+	struct sg_err tls_err;
 };
 
 /* A reload on its way to every worker: what they switch to, and what the
@@ -64,7 +96,12 @@ static void begin_shutdown(struct server *srv);
 static void on_all_drained(void *arg);
 static void on_deadline(evutil_socket_t fd, short what, void *arg);
 static void log_versions(void);
-static void reload(struct server *srv);
+static void reload_start(struct server *srv);
+static void *reload_thread(void *arg);
+static void reload_loaded(struct worker *w, struct job *j);
+static void reload_load_free(struct reload_load *ld);
+static void reload_failed(struct server *srv);
+static void reload_apply(struct server *srv, struct reload_load *ld);
 static void reload_part(struct worker *w, const void *ctx, struct sg_buf *out);
 static void reload_done(struct worker *origin, void *ctx, struct sg_buf *parts, size_t n);
 static int listen_all(struct server *srv, struct sg_buf *where, struct sg_err *err);
@@ -91,8 +128,14 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 	SG_UNUSED(what);
 	if (sig == SIGHUP) {
-		if (!srv->stopping)
-			reload(srv);
+		if (srv->stopping)
+			return;
+		if (srv->loading != NULL) {
+			log_info("SIGHUP: a reload is being read; the file is read again after it");
+			srv->reload_again = true;
+			return;
+		}
+		reload_start(srv);
 		return;
 	}
 	if (srv->stopping) {
@@ -105,42 +148,124 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	begin_shutdown(srv);
 }
 
-/* SIGHUP: load the file again, keep what cannot change while running (and
- * say so), rebuild the verifier, then have every worker swap the snapshot.
- * Anything wrong and the running configuration stays as it is. */
-static void reload(struct server *srv)
+/* SIGHUP: read the file again on a thread of its own (reload_thread); the
+ * loop goes on meanwhile, and swaps the result in when it is ready
+ * (reload_loaded).  Anything wrong and the running configuration stays. */
+static void reload_start(struct server *srv)
 {
-	struct sg_config_errors errs = { 0 };
-	struct sg_config *next;
-	struct jwt_verifier *jwt;
-	struct sg_err err = { 0 };
+	struct reload_load *ld = sg_calloc(1, sizeof(*ld));
+	int e;
+
+	notify_reloading(srv->notifier);
+	log_info("SIGHUP: reloading %s", srv->cfg->file);
+	ld->srv = srv;
+	ld->inbox = srv->w0->inbox;
+	ld->path = sg_strdup(srv->cfg->file);
+	ld->tls_on = srv->tls != NULL;
+	ld->job.run = reload_loaded;
+	pthread_mutex_init(&ld->mu, NULL);
+	e = pthread_create(&ld->thread, NULL, reload_thread, ld);
+	if (e != 0) {
+		log_error("reload: cannot start a thread: %s; the running configuration is kept",
+			  strerror(e));
+		ld->joined = true;
+		reload_load_free(ld);
+		reload_failed(srv);
+		return;
+	}
+	srv->loading = ld;
+}
+
+/* Off the loop: everything a reload reads from files, and nothing else
+ * (no logging, no server state but what ld carries). */
+static void *reload_thread(void *arg)
+{
+	struct reload_load *ld = arg;
+	bool abandoned;
+
+	ld->cfg = config_load(ld->path, &ld->errs);
+	if (ld->cfg != NULL && ld->cfg->auth.verifier == SG_VERIFIER_JWT)
+		ld->jwt = jwt_verifier_new(ld->cfg, &ld->jwt_err);
+	if (ld->cfg != NULL && ld->tls_on && ld->cfg->server.tls.cert != NULL &&
+	    (ld->cfg->auth.verifier != SG_VERIFIER_JWT || ld->jwt != NULL))
+		ld->tls = tls_ctx_new(ld->cfg->server.tls.cert, ld->cfg->server.tls.key, &ld->tls_err);
+	pthread_mutex_lock(&ld->mu);
+	ld->done = true;
+	abandoned = ld->abandoned;
+	if (!abandoned)
+		inbox_post(ld->inbox, &ld->job);
+	pthread_mutex_unlock(&ld->mu);
+	if (abandoned)
+		reload_load_free(ld); /* the server is gone: nobody else will */
+	return NULL;
+}
+
+static void reload_load_free(struct reload_load *ld)
+{
+	config_errors_free(&ld->errs);
+	jwt_verifier_free(ld->jwt);
+	if (ld->tls != NULL)
+		SSL_CTX_free(ld->tls);
+	config_free(ld->cfg);
+	free(ld->path);
+	pthread_mutex_destroy(&ld->mu);
+	free(ld);
+}
+
+static void reload_failed(struct server *srv)
+{
+	notify_send(srv->notifier, "READY=1\nSTATUS=reload failed; running configuration kept");
+}
+
+/* Back on worker 0's loop with what the thread read. */
+static void reload_loaded(struct worker *w, struct job *j)
+{
+	struct reload_load *ld = (struct reload_load *)j; /* job is its first member */
+	struct server *srv = ld->srv;
+
+	SG_UNUSED(w);
+	if (!ld->joined)
+		pthread_join(ld->thread, NULL); /* it has posted: it is returning */
+	srv->loading = NULL;
+	if (srv->stopping) {
+		reload_load_free(ld);
+		return;
+	}
+	reload_apply(srv, ld);
+	if (srv->reload_again && !srv->stopping) {
+		srv->reload_again = false;
+		reload_start(srv);
+	}
+}
+
+/* Keeps what cannot change while running (and says so), takes the new
+ * verifier and certificate, then has every worker swap the snapshot. */
+static void reload_apply(struct server *srv, struct reload_load *ld)
+{
+	struct sg_config *next = ld->cfg;
+	struct jwt_verifier *jwt = ld->jwt;
 	const char *kept[32];
 	struct reload *r;
 	size_t n_kept;
 
-	notify_reloading(srv->notifier);
-	log_info("SIGHUP: reloading %s", srv->cfg->file);
-	next = config_load(srv->cfg->file, &errs);
 	if (next == NULL) {
-		for (size_t i = 0; i < errs.n; i++)
-			log_error("reload: %s", errs.v[i]);
-		config_errors_free(&errs);
-		log_error("reload: %s has errors; the running configuration is kept",
-			  srv->cfg->file);
-		notify_send(srv->notifier, "READY=1\nSTATUS=reload failed; running configuration kept");
+		for (size_t i = 0; i < ld->errs.n; i++)
+			log_error("reload: %s", ld->errs.v[i]);
+		log_error("reload: %s has errors; the running configuration is kept", ld->path);
+		reload_load_free(ld);
+		reload_failed(srv);
+		return;
+	}
+	if (next->auth.verifier == SG_VERIFIER_JWT && ld->jwt == NULL) {
+		log_error("reload: auth.jwt: %s; the running configuration is kept", ld->jwt_err.msg);
+		reload_load_free(ld);
+		reload_failed(srv);
 		return;
 	}
 	n_kept = config_reload_merge(next, srv->cfg, kept, SG_ARRAY_LEN(kept));
 	for (size_t i = 0; i < n_kept && i < SG_ARRAY_LEN(kept); i++)
 		log_warn("reload: %s changed, but only a restart applies it; keeping the running value",
 			 kept[i]);
-	jwt = next->auth.verifier == SG_VERIFIER_JWT ? jwt_verifier_new(next, &err) : NULL;
-	if (jwt == NULL && next->auth.verifier == SG_VERIFIER_JWT) {
-		log_error("reload: auth.jwt: %s; the running configuration is kept", err.msg);
-		config_free(next);
-		notify_send(srv->notifier, "READY=1\nSTATUS=reload failed; running configuration kept");
-		return;
-	}
 	r = sg_calloc(1, sizeof(*r));
 	r->srv = srv;
 	r->cfg = next;
@@ -149,18 +274,22 @@ static void reload(struct server *srv)
 	r->old_jwt = srv->jwt;
 	if (next->server.tls.cert != NULL && srv->tls != NULL) {
 		/* new connections get the new pair; a bad pair keeps the old one */
-		SSL_CTX *tls = tls_ctx_new(next->server.tls.cert, next->server.tls.key, &err);
-		if (tls == NULL) {
-			log_error("reload: %s; keeping the running certificate", err.msg);
+		if (ld->tls == NULL) {
+			log_error("reload: %s; keeping the running certificate", ld->tls_err.msg);
 		} else {
 			r->old_tls = srv->tls; /* connections hold their own references */
-			r->tls = tls;
-			srv->tls = tls;
+			r->tls = ld->tls;
+			srv->tls = ld->tls;
 			log_info("reload: TLS certificate loaded from %s", next->server.tls.cert);
 		}
 	} else if ((next->server.tls.cert != NULL) != (srv->tls != NULL)) {
 		log_warn("reload: turning TLS on or off needs a restart");
 	}
+	/* the snapshot, verifier and context are the server's now */
+	ld->cfg = NULL;
+	ld->jwt = NULL;
+	ld->tls = NULL;
+	reload_load_free(ld);
 	srv->jwt = jwt;
 	srv->reloaded = next;
 	srv->cfg = next;
@@ -323,7 +452,27 @@ int server_run(const struct sg_config *cfg)
 	status = 0;
 	log_info("siogate stopped");
 out:
-	/* Reverse order: nothing may call back into what is already freed. */
+	/* Reverse order: nothing may call back into what is already freed.
+	 * A reload that was read is dropped when worker_set_free runs the
+	 * last jobs; one still being read is left to its thread. */
+	srv.stopping = true;
+	if (srv.loading != NULL) {
+		struct reload_load *ld = srv.loading;
+		bool done;
+
+		pthread_mutex_lock(&ld->mu);
+		done = ld->done;
+		ld->abandoned = !done;
+		pthread_mutex_unlock(&ld->mu);
+		if (done) {
+			pthread_join(ld->thread, NULL);
+			ld->joined = true;
+		} else {
+			log_warn("reload: %s is still being read; stopping without it", ld->path);
+			pthread_detach(ld->thread);
+			srv.loading = NULL;
+		}
+	}
 	sg_buf_fini(&where);
 	for (size_t i = 0; i < srv.n_listeners; i++)
 		listener_free(srv.listeners[i]);

@@ -15,6 +15,7 @@
 #include "auth_fail.h"
 #include "auth_http.h"
 #include "auth_jwt.h"
+#include "auth_throttle.h"
 #include "eio.h"
 #include "http.h"
 #include "forward.h"
@@ -43,6 +44,7 @@ static bool flood_admit(struct sio_socket *sock);
 static void authenticate(struct sio_socket *sock);
 static void accept_client(struct sio_socket *sock, json_t *claims, const struct sg_strv *rooms);
 static void on_verified(struct sio_socket *sock, const struct auth_result *r);
+static void throttle_end(struct sio_socket *sock, bool failed);
 static void refuse_client(struct sio_socket *sock, const char *message, enum sg_close reason,
 			  enum auth_fail why);
 static enum auth_fail jwt_fail(enum jwt_status st);
@@ -137,6 +139,9 @@ static void session_on_close(struct sio_socket *sock, enum sg_close reason)
 	if (sock->sess.verifying) {
 		auth_http_cancel(sock->sess.verifying);
 		sock->sess.verifying = NULL;
+		/* leaving before the verdict counts as failing: else a client
+		 * could have tokens verified for free by hanging up at once */
+		throttle_end(sock, true);
 	}
 	lifecycle_publish(sock, LIFECYCLE_DISCONNECTED, NULL, sg_close_text(reason));
 	session_log(SG_LOG_DEBUG, sock, sg_close_text(reason), "socket disconnected: %s",
@@ -288,12 +293,21 @@ static void authenticate(struct sio_socket *sock)
 	int64_t started;
 
 	set_state(sock, SESSION_AUTHENTICATING);
+	/* an address over limits.auth_failures_per_minute is refused before
+	 * any verifier runs */
+	sock->sess.throttle = auth_throttle_begin(w->throttle, w->cfg, sock->eio->addr, sg_mono_ms());
+	if (sock->sess.throttle == THROTTLE_REFUSED) {
+		w->stats.auth_throttled++;
+		refuse_client(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_THROTTLED, AUTH_FAIL_THROTTLED);
+		return;
+	}
 	sg_buf_init(&token);
 	if (w->cfg->auth.verifier == SG_VERIFIER_HTTP) {
 		struct sg_err err = { 0 };
 		if (w->auth_http == NULL && (w->auth_http = auth_http_new(w, &err)) == NULL) {
 			log_error("auth.http: %s", err.msg);
 			sg_buf_fini(&token);
+			throttle_end(sock, false);
 			refuse_client(sock, MSG_AUTH_FAILED, SG_CLOSE_AUTH_FAILED,
 				      AUTH_FAIL_VERIFIER_ERROR);
 			return;
@@ -307,6 +321,7 @@ static void authenticate(struct sio_socket *sock)
 	}
 	if (find_token(sock, &token) != 0) {
 		sg_buf_fini(&token);
+		throttle_end(sock, true);
 		refuse_client(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_REJECTED, AUTH_FAIL_NO_TOKEN);
 		return;
 	}
@@ -314,6 +329,7 @@ static void authenticate(struct sio_socket *sock)
 	st = jwt_verify(w->jwt, token.data, token.len, sg_now_ms(), &claims);
 	hist_observe_since(&w->stats.verify, started);
 	sg_buf_fini(&token);
+	throttle_end(sock, st != JWT_OK);
 	if (st != JWT_OK) {
 		refuse_client(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_REJECTED, jwt_fail(st));
 		return;
@@ -321,11 +337,23 @@ static void authenticate(struct sio_socket *sock)
 	accept_client(sock, claims, NULL);
 }
 
+/* Tells the address's failure bucket how the attempt begun in
+ * authenticate() ended. */
+static void throttle_end(struct sio_socket *sock, bool failed)
+{
+	struct worker *w = sock->nsp->w;
+
+	auth_throttle_end(w->throttle, w->cfg, sock->eio->addr, sg_mono_ms(),
+			  (enum throttle_admit)sock->sess.throttle, failed);
+}
+
 /* The HTTP verifier's verdict (the socket is still here: its close cancels
  * the wait). */
 static void on_verified(struct sio_socket *sock, const struct auth_result *r)
 {
 	sock->sess.verifying = NULL;
+	/* a refusal is the client's failure; the verifier's own trouble is not */
+	throttle_end(sock, r->verdict == AUTH_REJECTED);
 	switch (r->verdict) {
 	case AUTH_ACCEPTED:
 		accept_client(sock, json_incref(r->claims), r->rooms);

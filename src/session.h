@@ -27,6 +27,7 @@ enum session_state {
 
 struct session {
 	uint8_t state;          /* enum session_state */
+	uint8_t throttle;       /* enum throttle_admit of the attempt being verified */
 	struct event *timer;    /* auth timeout, then the app-level ping */
 	json_t *claims;         /* verified identity (owned), NULL before */
 	struct auth_http_wait *verifying; /* the HTTP verifier's answer is awaited */

@@ -12,6 +12,7 @@
 #include "admission.h"
 #include "auth_http.h"
 #include "bridge.h"
+#include "auth_throttle.h"
 #include "conn.h"
 #include "forward.h"
 #include "ids.h"
@@ -90,6 +91,8 @@ int worker_init(struct worker *w, struct event_base *base, const struct sg_confi
 	w->siblings = &w->self;
 	w->admission = admission_new();
 	w->owns_admission = true;
+	w->throttle = auth_throttle_new();
+	w->owns_throttle = true;
 	sg_uid_new(w->adapter_uid);
 	w->inbox = inbox_new(base, w);
 	if (w->inbox == NULL || w->reaper == NULL || w->flusher == NULL || w->trimmer == NULL ||
@@ -137,6 +140,14 @@ void worker_join(struct worker *w, uint8_t index, struct worker *const *siblings
 	w->siblings = siblings;
 	w->n_workers = n;
 	memcpy(w->adapter_uid, adapter_uid, sizeof(w->adapter_uid));
+}
+
+void worker_share_throttle(struct worker *w, struct auth_throttle *shared)
+{
+	if (w->owns_throttle)
+		auth_throttle_free(w->throttle);
+	w->owns_throttle = false;
+	w->throttle = shared;
 }
 
 int worker_apply_config(struct worker *w)
@@ -247,6 +258,8 @@ void worker_fini(struct worker *w)
 	hmap_fini(&w->sessions_by_sid);
 	if (w->owns_admission)
 		admission_free(w->admission);
+	if (w->owns_throttle)
+		auth_throttle_free(w->throttle);
 	inbox_free(w->inbox);
 	pthread_rwlock_destroy(&w->ids_lock);
 	auth_http_free(w->auth_http);

@@ -34,6 +34,7 @@ struct cluster_fetch;
 struct sio_handler;
 struct inbox;
 struct admission;
+struct auth_throttle;
 
 /* Counters a worker keeps (metrics.def); /metrics adds them up. */
 struct worker_stats {
@@ -59,6 +60,8 @@ struct worker {
 	struct inbox *inbox;               /* owned: jobs from the other workers */
 	struct admission *admission;       /* the process's connection limits */
 	bool owns_admission;
+	struct auth_throttle *throttle;    /* the process's failed authentications per address */
+	bool owns_throttle;
 	char adapter_uid[7];               /* the process's uid in the adapter protocol */
 	/* Taken to write the namespaces' socket-id tables when there are
 	 * siblings, which read them (sio_nsp_id_taken): the only state of a
@@ -144,6 +147,9 @@ int worker_init(struct worker *w, struct event_base *base, const struct sg_confi
 		const struct jwt_verifier *jwt) SG_WUR;
 void worker_join(struct worker *w, uint8_t index, struct worker *const *siblings, size_t n,
 		 struct admission *shared, const char *adapter_uid);
+/* Makes w use the process's failed-authentication table (shared; not
+ * owned) instead of its own. */
+void worker_share_throttle(struct worker *w, struct auth_throttle *shared);
 /* After w->cfg was replaced by a reload: recomputes what derives from it
  * (the timeout queues of reloadable durations). */
 int worker_apply_config(struct worker *w) SG_WUR;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "admission.h"
+#include "auth_throttle.h"
 #include "ids.h"
 #include "bridge.h"
 #include "cluster.h"
@@ -48,6 +49,7 @@ struct worker_set {
 	struct slot *slots;
 	struct worker **ws;            /* &slots[i].w, the siblings list */
 	struct admission *admission;
+	struct auth_throttle *throttle;  /* failed authentications per address, shared */
 	char uid[8];                   /* the adapter uid stem of this process */
 	size_t n_drained;
 	void (*on_drained)(void *arg);
@@ -85,6 +87,7 @@ struct worker_set *worker_set_new(struct event_base *base0, const struct sg_conf
 	s->slots = sg_calloc(n, sizeof(*s->slots));
 	s->ws = sg_calloc(n, sizeof(*s->ws));
 	s->admission = admission_new();
+	s->throttle = auth_throttle_new();
 	sg_uid_new(s->uid);
 	for (size_t i = 0; i < n; i++) {
 		struct slot *sl = &s->slots[i];
@@ -102,8 +105,10 @@ struct worker_set *worker_set_new(struct event_base *base0, const struct sg_conf
 		sl->w.tls = tls;
 		sl->w.admin_token = admin_token;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		worker_join(&s->slots[i].w, (uint8_t)i, s->ws, n, s->admission, s->uid);
+		worker_share_throttle(&s->slots[i].w, s->throttle);
+	}
 	for (size_t i = 0; i < n && cfg->redis.url.n > 0; i++) {
 		struct slot *sl = &s->slots[i];
 		sl->bridge = bridge_new(&sl->w, err);
@@ -297,6 +302,7 @@ void worker_set_free(struct worker_set *s)
 			event_base_free(sl->base);
 	}
 	admission_free(s->admission);
+	auth_throttle_free(s->throttle);
 	free(s->ws);
 	free(s->slots);
 	free(s);

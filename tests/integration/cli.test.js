@@ -8,7 +8,7 @@
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { after, before, test } = require('node:test');
+const { after, before, describe, test } = require('node:test');
 const jwt = require('jsonwebtoken');
 const h = require('./lib/harness');
 
@@ -185,3 +185,132 @@ test('token with a bad --ttl exits non-zero with a message', async () => {
 function escapeRe(s) {
 	return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/* ---------------------------------------------------------------- -t, token --verify */
+
+test('-t is --check: OK on a good file, every error on a bad one', async () => {
+	let r = await h.runSiogate(['-t', '-c', goodFile]);
+	assert.equal(r.code, 0, r.stderr);
+	assert.equal(r.stdout, `${goodFile}: configuration OK\n`);
+	const bad = writeConfig('t-bad.yaml', 'server:\n  ping_timeout: 0\nlog:\n  level: loud\n');
+	r = await h.runSiogate(['-t', '-c', bad]);
+	assert.equal(r.code, 1);
+	assert.match(r.stderr, new RegExp(`^${escapeRe(bad)}:2:17: server\\.ping_timeout: `, 'm'));
+	assert.match(r.stderr, new RegExp(`^${escapeRe(bad)}:4:10: log\\.level: `, 'm'));
+	r = await h.runSiogate(['--help']);
+	assert.match(r.stdout, /-t, --check/);
+	assert.match(r.stdout, /token --verify/);
+});
+
+describe('token --verify: the claims, or the exact reason, as the daemon decides', () => {
+	const crypto = require('node:crypto');
+	const { spawnSync } = require('node:child_process');
+	const ec = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+	const rsa = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+	const ISS = 'https://issuer.test';
+	const good = { sub: 'alice', iss: ISS, aud: 'siogate' };
+	const b64u = (x) => Buffer.from(JSON.stringify(x)).toString('base64url');
+	const iso = (sec) => new Date(sec * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+	let file;
+	let sg;
+
+	before(async () => {
+		const jwks = path.join(dir, 'verify-jwks.json');
+		fs.writeFileSync(jwks, JSON.stringify({ keys: [{ ...ec.publicKey.export({ format: 'jwk' }), kid: 'e1', use: 'sig' }] }));
+		const over = {
+			auth: {
+				jwt: {
+					algorithms: ['HS256', 'ES256'], secret: h.SECRET, jwks_file: jwks,
+					issuer: ISS, audience: 'siogate', leeway: '30s',
+				},
+			},
+		};
+		sg = await h.startSiogate({ config: over });
+		/* the same file the daemon runs with */
+		file = sg.file;
+	});
+	after(async () => {
+		if (sg) {
+			const exit = await sg.stop();
+			h.assertCleanLog(sg.log(), exit, 'SIGTERM');
+		}
+	});
+
+	function verify(token) {
+		const r = spawnSync(h.SIOGATE_BIN, ['token', '--verify', token, '-c', file], { encoding: 'utf8', timeout: 10000 });
+		return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+	}
+
+	async function daemonAccepts(token) {
+		const s = await h.connect(sg.url, { auth: { token } });
+		try {
+			await h.authenticate(s);
+			return true;
+		} catch (err) {
+			assert.match(err.message, /unauthenticated: Invalid token/);
+			return false;
+		} finally {
+			s.disconnect();
+		}
+	}
+
+	test('a good token: its claims as JSON on stdout, exit 0', async () => {
+		const tok = h.token(good);
+		const r = verify(tok);
+		assert.equal(r.code, 0, r.stderr);
+		assert.equal(r.stderr, '');
+		assert.deepEqual(JSON.parse(r.stdout), jwt.decode(tok));
+		assert.equal(await daemonAccepts(tok), true);
+		/* TOKEN "-" reads it from standard input */
+		const s = spawnSync(h.SIOGATE_BIN, ['token', '--verify', '-', '-c', file],
+			{ input: `${tok}\n`, encoding: 'utf8', timeout: 10000 });
+		assert.equal(s.status, 0, s.stderr);
+		assert.deepEqual(JSON.parse(s.stdout), jwt.decode(tok));
+	});
+
+	const now = Math.floor(Date.now() / 1000);
+	const refusals = [
+		['expired', () => h.token({ ...good, exp: now - 3600 }),
+			() => `token expired at ${iso(now - 3600)} (leeway 30s)`],
+		['not yet valid', () => h.token({ ...good, nbf: now + 3600 }),
+			() => `token not valid before ${iso(now + 3600)} (leeway 30s)`],
+		['another secret', () => h.token(good, { secret: 'another-secret-of-forty-bytes-0123456789' }),
+			() => 'signature does not verify'],
+		['an algorithm not listed', () => jwt.sign(good, rsa.privateKey, { algorithm: 'RS256' }),
+			() => 'algorithm RS256 not in auth.jwt.algorithms'],
+		['HS512 when only HS256 is listed', () => h.token(good, { alg: 'HS512' }),
+			() => 'algorithm HS512 not in auth.jwt.algorithms'],
+		['an unknown kid', () => jwt.sign(good, ec.privateKey, { algorithm: 'ES256', keyid: 'nope' }),
+			() => 'no key with kid "nope" (and no ES256 key without a kid) in auth.jwt.public_key_file or jwks_file'],
+		['the wrong issuer', () => h.token({ ...good, iss: 'https://evil.test' }),
+			() => `issuer "https://evil.test" is not auth.jwt.issuer "${ISS}"`],
+		['no audience', () => h.token({ sub: 'alice', iss: ISS }),
+			() => 'no aud claim, and auth.jwt.audience is "siogate"'],
+		['alg none', () => `${b64u({ alg: 'none', typ: 'JWT' })}.${b64u(good)}.`,
+			() => 'algorithm none: unsigned tokens are never accepted'],
+		['not a JWT', () => 'not-a-token', () => 'not a JWT: not three parts separated by dots'],
+	];
+	for (const [what, make, reason] of refusals) {
+		test(`refused, exit 1, as the daemon refuses it: ${what}`, async () => {
+			const tok = make();
+			const r = verify(tok);
+			assert.equal(r.code, 1, r.stdout);
+			assert.equal(r.stdout, '');
+			assert.equal(r.stderr, `refused: ${reason()}\n`);
+			assert.equal(await daemonAccepts(tok), false);
+		});
+	}
+
+	test('an ES256 token with the right kid is accepted by both', async () => {
+		const tok = jwt.sign(good, ec.privateKey, { algorithm: 'ES256', keyid: 'e1' });
+		assert.equal(verify(tok).code, 0);
+		assert.equal(await daemonAccepts(tok), true);
+	});
+
+	test('with auth.verifier: http there is nothing to verify locally: exit 1, said so', async () => {
+		const f = writeConfig('verify-http.yaml', 'auth:\n  verifier: http\n  http: { url: "http://127.0.0.1:9/auth" }\n');
+		const r = await h.runSiogate(['token', '--verify', h.token(good), '-c', f]);
+		assert.equal(r.code, 1);
+		assert.match(r.stderr, /auth\.verifier: http; its tokens are decided by auth\.http\.url/);
+	});
+});

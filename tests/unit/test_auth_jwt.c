@@ -404,6 +404,8 @@ static char *tweak(const char *token, size_t pos);
 static size_t sig_start(const char *token);
 static int new_fails(struct sg_config *c, const char *needle);
 static char *with_header(const char *header_json, const char *token);
+static void why_case(const struct jwt_verifier *v, const char *token, int64_t now,
+		     enum jwt_status want, const char *reason);
 
 /* Writes content to a new file in the test's directory; returns its path. */
 static const char *tmp_file(const char *name, const char *content)
@@ -1120,6 +1122,88 @@ static void test_sign_hmac(void)
 	json_decref(claims);
 }
 
+/* jwt_verify_why: the same verdicts as jwt_verify, each with its reason. */
+static void why_case(const struct jwt_verifier *v, const char *token, int64_t now,
+		     enum jwt_status want, const char *reason)
+{
+	struct sg_err why = { 0 };
+	json_t *claims = NULL;
+	enum jwt_status st = jwt_verify_why(v, token, strlen(token), now, &claims, &why);
+
+	CHECK_INT(st, want);
+	CHECK_INT(st, jwt_verify(v, token, strlen(token), now, NULL));
+	if (st == JWT_OK) {
+		CHECK(json_is_object(claims));
+		json_decref(claims);
+	} else {
+		CHECK(claims == NULL);
+		CHECK_STR(why.msg, reason);
+	}
+}
+
+static void test_reasons(void)
+{
+	struct sg_config *c = hs_cfg();
+	struct jwt_verifier *v;
+	char *t;
+
+	v = verifier(hs_cfg());
+	why_case(v, HS256_VALID, NOW_MS, JWT_OK, NULL);
+	why_case(v, HS256_EXPIRED_10S, NOW_MS, JWT_ERR_EXPIRED,
+		 "token expired at 2023-11-14T22:13:10Z (leeway 0s)");
+	why_case(v, HS256_NBF_60S, NOW_MS, JWT_ERR_NOT_YET_VALID,
+		 "token not valid before 2023-11-14T22:14:20Z (leeway 0s)");
+	why_case(v, HS256_EXP_STRING, NOW_MS, JWT_ERR_MALFORMED, "the exp claim is not a number");
+	why_case(v, HS256_NBF_BOOL, NOW_MS, JWT_ERR_MALFORMED, "the nbf claim is not a number");
+	why_case(v, HS256_ISS_EVIL, NOW_MS, JWT_ERR_ISSUER,
+		 "issuer \"https://evil.example\" is not auth.jwt.issuer "
+		 "\"https://issuer.example\"");
+	why_case(v, HS256_ISS_MISSING, NOW_MS, JWT_ERR_ISSUER,
+		 "no iss claim, and auth.jwt.issuer is \"https://issuer.example\"");
+	why_case(v, HS256_AUD_OTHER, NOW_MS, JWT_ERR_AUDIENCE,
+		 "the aud claim does not name auth.jwt.audience \"siogate\"");
+	why_case(v, HS256_AUD_MISSING, NOW_MS, JWT_ERR_AUDIENCE,
+		 "no aud claim, and auth.jwt.audience is \"siogate\"");
+	why_case(v, HS256_PAYLOAD_NOT_JSON, NOW_MS, JWT_ERR_MALFORMED,
+		 "the payload is not a JSON object");
+	why_case(v, HS256_HEADER_NOT_JSON, NOW_MS, JWT_ERR_MALFORMED,
+		 "the header is not a base64url JSON object");
+	why_case(v, HS256_HEADER_NO_ALG, NOW_MS, JWT_ERR_MALFORMED, "the header has no alg");
+	why_case(v, HS256_HEADER_CRIT, NOW_MS, JWT_ERR_MALFORMED,
+		 "the header has crit (no extension is understood)");
+	why_case(v, HS256_HEADER_KID_NUMBER, NOW_MS, JWT_ERR_MALFORMED,
+		 "the header's kid is not a string");
+	why_case(v, HS256_LOWERCASE_ALG, NOW_MS, JWT_ERR_ALG, "algorithm hs256 is not supported");
+	why_case(v, NONE_TOKEN, NOW_MS, JWT_ERR_ALG,
+		 "algorithm none: unsigned tokens are never accepted");
+	why_case(v, RS256_VALID, NOW_MS, JWT_ERR_ALG, "algorithm RS256 not in auth.jwt.algorithms");
+	why_case(v, "a.b", NOW_MS, JWT_ERR_MALFORMED, "not a JWT: not three parts separated by dots");
+	why_case(v, "", NOW_MS, JWT_ERR_MALFORMED, "empty token");
+	t = tweak(HS256_VALID, sig_start(HS256_VALID) + 3);
+	why_case(v, t, NOW_MS, JWT_ERR_SIGNATURE, "signature does not verify");
+	free(t);
+	jwt_verifier_free(v);
+
+	c->auth.jwt.leeway_ms = 1500;
+	v = verifier(c);
+	why_case(v, HS256_EXP_NOW, NOW_MS + 1500, JWT_ERR_EXPIRED,
+		 "token expired at 2023-11-14T22:13:20Z (leeway 1500ms)");
+	jwt_verifier_free(v);
+
+	/* keys picked by kid */
+	c = cfg_new("RS256,ES256");
+	c->auth.jwt.jwks_file = strdup(tmp_file("why.jwks", JWKS));
+	v = verifier(c);
+	why_case(v, JWKS_RS256_RSA2_KID2, NOW_MS, JWT_OK, NULL);
+	why_case(v, JWKS_RS256_RSA2_KID1, NOW_MS, JWT_ERR_SIGNATURE, "signature does not verify");
+	why_case(v, JWKS_RS256_RSA2_KID9, NOW_MS, JWT_ERR_KEY,
+		 "no key with kid \"rsa-9\" (and no RS256 key without a kid) in "
+		 "auth.jwt.public_key_file or jwks_file");
+	why_case(v, JWKS_ES256_KID_RSA1, NOW_MS, JWT_ERR_KEY,
+		 "the key with kid \"rsa-1\" is not for ES256");
+	jwt_verifier_free(v);
+}
+
 static void test_status_str(void)
 {
 	CHECK_STR(jwt_status_str(JWT_OK), "ok");
@@ -1159,6 +1243,7 @@ int main(void)
 	RUN(test_jwks);
 	RUN(test_bad_key_files);
 	RUN(test_sign_hmac);
+	RUN(test_reasons);
 	RUN(test_status_str);
 	rc = UNIT_END();
 	for (size_t i = 0; i < n_tmp_files; i++)

@@ -5,6 +5,8 @@
  * data-driven cases in tests/unit/cases/config/<name>/{input.yaml,expect}:
  * expect holds the exact error lines, or OK.  "@TMP@" in both files stands
  * for a private temporary directory holding secret files made at run time.
+ * The cases may use the environment variables SG_TEST_PORT (3001),
+ * SG_TEST_EMPTY (set, empty) and SG_TEST_UNSET (never set).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -13,9 +15,15 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_yaml.h"
 #include "unit.h"
 
 static char tmpdir[64];
+
+/* The key in secret600, 40 bytes (two newlines follow it there). */
+#define SECRET600 "secret600-test-key-0123456789abcdefghijk"
+/* A 33-byte key with a NUL byte in it. */
+#define NUL_KEY "0123456789abcdef\0" "0123456789abcdef"
 
 static void write_file(const char *name, const char *text, mode_t mode);
 static char *read_all(const char *path, size_t *len);
@@ -24,6 +32,8 @@ static char *join_errors(const struct sg_config_errors *errs);
 static struct sg_config *load(const char *text, struct sg_config_errors *errs);
 static const char *cases_dir(void);
 static int cmp_str(const void *a, const void *b);
+static void note_msg(void *ctx, const char *msg);
+static void expand_case(const char *in, const char *want_out, const char *want_msgs);
 
 static void write_file(const char *name, const char *text, mode_t mode)
 {
@@ -217,7 +227,7 @@ static void test_every_type(void)
 		"  verifier: http\n"
 		"  jwt:\n"
 		"    algorithms: [RS256, HS384]\n"
-		"    secret: 12345\n"
+		"    secret: 123456789012345678901234567890123456789012345678\n"
 		"    public_key_file: /etc/k.pub\n"
 		"    jwks_file: /etc/jwks.json\n"
 		"    issuer: me\n"
@@ -300,7 +310,8 @@ static void test_every_type(void)
 	CHECK_INT(c->auth.jwt.algorithms.n, 2);
 	CHECK_STR(c->auth.jwt.algorithms.v[0], "RS256");
 	CHECK_STR(c->auth.jwt.algorithms.v[1], "HS384");
-	CHECK_MEM(c->auth.jwt.secret, c->auth.jwt.secret_len, "12345");
+	CHECK_MEM(c->auth.jwt.secret, c->auth.jwt.secret_len,
+		  "123456789012345678901234567890123456789012345678");
 	CHECK_STR(c->auth.jwt.public_key_file, "/etc/k.pub");
 	CHECK_STR(c->auth.jwt.jwks_file, "/etc/jwks.json");
 	CHECK_STR(c->auth.jwt.issuer, "me");
@@ -389,6 +400,214 @@ static void test_small_forms(void)
 	}
 	config_free(c);
 	config_errors_free(&errs);
+}
+
+/* ${NAME} from the environment, $$, and a lone $, in the text helper. */
+static void note_msg(void *ctx, const char *msg)
+{
+	struct sg_buf *b = ctx;
+
+	sg_buf_printf(b, "%s\n", msg);
+}
+
+static void expand_case(const char *in, const char *want_out, const char *want_msgs)
+{
+	struct sg_buf out, msgs;
+	size_t n;
+
+	sg_buf_init(&out);
+	sg_buf_init(&msgs);
+	n = cfg_expand_text(in, strlen(in), &out, note_msg, &msgs);
+	if (want_out != NULL)
+		CHECK_STR(out.data ? out.data : "", want_out);
+	CHECK_STR(msgs.data ? msgs.data : "", want_msgs);
+	CHECK(n == 0 ? want_msgs[0] == '\0' : want_msgs[0] != '\0');
+	sg_buf_fini(&out);
+	sg_buf_fini(&msgs);
+}
+
+static void test_expand_text(void)
+{
+	expand_case("plain", "plain", "");
+	expand_case("", "", "");
+	expand_case("${SG_TEST_PORT}", "3001", "");
+	expand_case("127.0.0.1:${SG_TEST_PORT}/x${SG_TEST_PORT}", "127.0.0.1:3001/x3001", "");
+	expand_case("a${SG_TEST_EMPTY}b", "ab", "");
+	expand_case("$$", "$", "");
+	expand_case("$${SG_TEST_PORT}", "${SG_TEST_PORT}", "");
+	expand_case("$$$${SG_TEST_PORT}", "$${SG_TEST_PORT}", "");
+	expand_case("$$$", "$$", "");
+	/* a $ not followed by { or $ is literal: bcrypt hashes, passwords */
+	expand_case("$2b$12$abc", "$2b$12$abc", "");
+	expand_case("cost $5", "cost $5", "");
+	expand_case("end$", "end$", "");
+	expand_case("$ {X}", "$ {X}", "");
+	expand_case("${_A1}", NULL, "environment variable _A1 is not set\n");
+	expand_case("${SG_TEST_UNSET}", NULL, "environment variable SG_TEST_UNSET is not set\n");
+	/* every problem of one value is reported */
+	expand_case("${SG_TEST_UNSET}-${1X}-${}-${A-B}", NULL,
+		    "environment variable SG_TEST_UNSET is not set\n"
+		    "invalid variable name in '${...}': a letter or _ then letters, digits or _ "
+		    "(write '$$' for a literal '$')\n"
+		    "invalid variable name in '${...}': a letter or _ then letters, digits or _ "
+		    "(write '$$' for a literal '$')\n"
+		    "invalid variable name in '${...}': a letter or _ then letters, digits or _ "
+		    "(write '$$' for a literal '$')\n");
+	expand_case("${SG_TEST_PORT:-80}", NULL,
+		    "'${NAME:...}' forms are not supported: write ${NAME} (write '$$' for a "
+		    "literal '$')\n");
+	expand_case("x${SG_TEST_PORT", NULL, "unterminated '${' (write '$$' for a literal '$')\n");
+	/* the value of a variable is not expanded again */
+	setenv("SG_TEST_NESTED", "${SG_TEST_PORT}$$", 1);
+	expand_case("${SG_TEST_NESTED}", "${SG_TEST_PORT}$$", "");
+	unsetenv("SG_TEST_NESTED");
+}
+
+/* Expansion in a loaded config: values in mappings and lists, keys never,
+ * aliases once; errors at the value's position, all of them collected. */
+static void test_expand_config(void)
+{
+	struct sg_config_errors errs = {0};
+	struct sg_config *c;
+	char *joined;
+
+	setenv("SG_TEST_HOST", "127.0.0.1", 1);
+	setenv("SG_TEST_LEVEL", "debug", 1);
+	setenv("SG_TEST_SECRET", "s3cr3t-from-the-environment-0123456789abcdef", 1);
+	c = load("server:\n"
+		 "  id: \"gw-$${SG_TEST_PORT}-$5\"\n"
+		 "  listen: [\"${SG_TEST_HOST}:${SG_TEST_PORT}\", \"[::1]:${SG_TEST_PORT}\"]\n"
+		 "  max_connections: ${SG_TEST_PORT}\n"
+		 "auth:\n"
+		 "  jwt:\n"
+		 "    secret: ${SG_TEST_SECRET}\n"
+		 "  http:\n"
+		 "    url: &u \"http://${SG_TEST_HOST}:${SG_TEST_PORT}/auth\"\n"
+		 "    headers: { X-Port: \"${SG_TEST_PORT}\", X-Literal: \"$$HOME\" }\n"
+		 "rooms:\n"
+		 "  http: { url: *u }\n"
+		 "events:\n"
+		 "  forward:\n"
+		 "    - { match: \"chat:${SG_TEST_PORT}\", http: *u }\n"
+		 "log: { level: \"${SG_TEST_LEVEL}\" }\n",
+		 &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "unexpected: %s\n", errs.v[i]);
+	CHECK(c != NULL);
+	config_errors_free(&errs);
+	if (c != NULL) {
+		CHECK_STR(c->server.id, "gw-${SG_TEST_PORT}-$5");
+		CHECK_INT(c->server.listen.n, 2);
+		CHECK_STR(c->server.listen.v[0], "127.0.0.1:3001");
+		CHECK_STR(c->server.listen.v[1], "[::1]:3001");
+		CHECK_INT(c->server.max_connections, 3001);
+		CHECK_MEM(c->auth.jwt.secret, c->auth.jwt.secret_len,
+			  "s3cr3t-from-the-environment-0123456789abcdef");
+		CHECK_STR(c->auth.http.url, "http://127.0.0.1:3001/auth");
+		CHECK_STR(c->rooms.http.url, "http://127.0.0.1:3001/auth");
+		CHECK_STR(c->auth.http.header_values.v[0], "3001");
+		CHECK_STR(c->auth.http.header_values.v[1], "$HOME");
+		CHECK_INT(c->events.n_forward, 1);
+		if (c->events.n_forward == 1) {
+			CHECK_STR(c->events.forward[0].match, "chat:3001");
+			CHECK_STR(c->events.forward[0].http, "http://127.0.0.1:3001/auth");
+		}
+		CHECK_INT(c->log.level, SG_LOG_DEBUG);
+	}
+	config_free(c);
+
+	/* A key is a name: ${...} in it is not expanded (and so unknown). */
+	c = load("server:\n  \"${SG_TEST_LEVEL}\": 1\n", &errs);
+	CHECK(c == NULL);
+	joined = join_errors(&errs);
+	CHECK_STR(joined, "t.yaml:2:3: unknown key 'server.${SG_TEST_LEVEL}'\n");
+	free(joined);
+	config_errors_free(&errs);
+
+	/* Unset variables: one message each, at the value, and no second
+	 * message about the value they left unparsed; the secret's name
+	 * shows, never a secret. */
+	c = load("server:\n"
+		 "  workers: ${SG_TEST_UNSET}\n"
+		 "  listen: [\"${SG_TEST_HOST}:${SG_TEST_UNSET}\"]\n"
+		 "auth:\n"
+		 "  jwt: { secret: \"${SG_TEST_UNSET}\" }\n"
+		 "events:\n"
+		 "  forward:\n"
+		 "    - match: x\n"
+		 "      http: \"${SG_TEST_UNSET}\"\n"
+		 "log: { level: \"${SG_TEST_UNSET}\" }\n",
+		 &errs);
+	CHECK(c == NULL);
+	joined = join_errors(&errs);
+	CHECK_STR(joined,
+		  "t.yaml:2:12: server.workers: environment variable SG_TEST_UNSET is not set\n"
+		  "t.yaml:3:12: server.listen[0]: environment variable SG_TEST_UNSET is not set\n"
+		  "t.yaml:5:18: auth.jwt.secret: environment variable SG_TEST_UNSET is not set\n"
+		  "t.yaml:9:13: events.forward[0].http: environment variable SG_TEST_UNSET is not "
+		  "set\n"
+		  "t.yaml:10:15: log.level: environment variable SG_TEST_UNSET is not set\n");
+	free(joined);
+	config_errors_free(&errs);
+	unsetenv("SG_TEST_HOST");
+	unsetenv("SG_TEST_LEVEL");
+	unsetenv("SG_TEST_SECRET");
+}
+
+/* The caps on a file: size and nesting depth, with a clear message. */
+static void test_caps(void)
+{
+	struct sg_config_errors errs = {0};
+	struct sg_config *c;
+	struct sg_buf b;
+	char *joined;
+
+	/* 32 levels are fine (a list of lists under a key), 33 are not */
+	sg_buf_init(&b);
+	sg_buf_append_str(&b, "rooms:\n  default: ");
+	for (int i = 0; i < 30; i++)
+		sg_buf_append_char(&b, '[');
+	for (int i = 0; i < 30; i++)
+		sg_buf_append_char(&b, ']');
+	sg_buf_append_char(&b, '\n');
+	c = load(b.data, &errs);
+	CHECK(c == NULL);
+	joined = join_errors(&errs);
+	/* within the cap: the loader's own message about the value */
+	CHECK(strstr(joined, "rooms.default: expected a string, got a list") != NULL);
+	CHECK(strstr(joined, "nested deeper") == NULL);
+	free(joined);
+	config_errors_free(&errs);
+	sg_buf_reset(&b);
+	sg_buf_append_str(&b, "rooms:\n  default: ");
+	for (int i = 0; i < 100000; i++)
+		sg_buf_append_char(&b, '[');
+	c = load(b.data, &errs);
+	CHECK(c == NULL);
+	joined = join_errors(&errs);
+	CHECK_STR(joined, "t.yaml:2:42: lists and mappings nested deeper than 32 levels (the cap "
+			  "on configuration files)\n");
+	free(joined);
+	config_errors_free(&errs);
+
+	/* 1MB is the largest file: a byte more is refused before parsing */
+	sg_buf_reset(&b);
+	while (b.len < CONFIG_MAX_FILE_BYTES)
+		sg_buf_append_str(&b, "# padding, padding, padding\n");
+	b.len = CONFIG_MAX_FILE_BYTES;
+	b.data[b.len] = '\0';
+	c = load(b.data, &errs);
+	CHECK(c != NULL);
+	CHECK_INT(errs.n, 0);
+	config_free(c);
+	sg_buf_append_char(&b, '\n');
+	c = load(b.data, &errs);
+	CHECK(c == NULL);
+	joined = join_errors(&errs);
+	CHECK_STR(joined, "t.yaml: larger than 1MB (the cap on configuration files)\n");
+	free(joined);
+	config_errors_free(&errs);
+	sg_buf_fini(&b);
 }
 
 static void test_parse_duration(void)
@@ -491,7 +710,7 @@ static void test_key_table(void)
 
 	while (config_key_name(n) != NULL)
 		n++;
-	CHECK_INT(n, 60);
+	CHECK_INT(n, 62);
 	CHECK_STR(config_key_name(0), "server.id");
 	CHECK_STR(config_key_name(n - 1), "log.format");
 	CHECK(config_key_name(n) == NULL);
@@ -535,7 +754,7 @@ static void test_secret_file(void)
 	free(text);
 	CHECK(c != NULL);
 	if (c != NULL) {
-		CHECK_MEM(c->auth.jwt.secret, c->auth.jwt.secret_len, "top secret\n");
+		CHECK_MEM(c->auth.jwt.secret, c->auth.jwt.secret_len, SECRET600 "\n");
 		snprintf(path, sizeof(path), "%s/secret600", tmpdir);
 		CHECK_STR(c->auth.jwt.secret_file, path);
 	}
@@ -546,7 +765,7 @@ static void test_secret_file(void)
 	f = fopen(path, "w");
 	CHECK(f != NULL);
 	if (f != NULL) {
-		fwrite("ab\0cd", 1, 5, f);
+		fwrite(NUL_KEY, 1, sizeof(NUL_KEY) - 1, f);
 		fclose(f);
 	}
 	CHECK(chmod(path, 0600) == 0);
@@ -555,8 +774,8 @@ static void test_secret_file(void)
 	free(text);
 	CHECK(c != NULL);
 	if (c != NULL) {
-		CHECK_INT(c->auth.jwt.secret_len, 5);
-		CHECK(memcmp(c->auth.jwt.secret, "ab\0cd", 5) == 0);
+		CHECK_INT(c->auth.jwt.secret_len, sizeof(NUL_KEY) - 1);
+		CHECK(memcmp(c->auth.jwt.secret, NUL_KEY, sizeof(NUL_KEY) - 1) == 0);
 	}
 	config_free(c);
 	unlink(path);
@@ -591,6 +810,244 @@ static void test_secret_file(void)
 	CHECK(c == NULL);
 	CHECK(errs.n == 1 && strstr(errs.v[0], "is not a regular file") != NULL);
 	config_errors_free(&errs);
+}
+
+/* Placeholders and HMAC keys shorter than their hash are refused, with a
+ * message that names the key, its length and the fix, never its value. */
+static void test_secret_strength(void)
+{
+	static const struct {
+		const char *secret; /* inline; its value never appears in a message */
+		const char *algs;
+		const char *error; /* the message after "t.yaml:1:C: ", or NULL: accepted */
+	} cases[] = {
+		{"change-me", "HS256", "auth.jwt.secret: the secret is a placeholder, not a key "
+		 "(it contains 'changeme'): anyone could sign tokens; make a random one: head -c "
+		 "32 /dev/urandom | base64 -w 0 > jwt.key; chmod 600 jwt.key, and give "
+		 "auth.jwt.secret_file: jwt.key"},
+		{"dev-secret-change-me-0123456789abcdefghij", "HS256", "contains 'changeme'"},
+		{"Please_CHANGE.ME please change me, really", "HS256", "contains 'changeme'"},
+		{"replace-me-with-a-long-random-string-0123", "HS256", "contains 'replaceme'"},
+		{"your-secret-goes-here-your-secret-goes-here", "HS256", "contains 'yoursecret'"},
+		{"Secret", "HS256", "is the word 'secret'"},
+		{"s-e-c-r-e-t", "HS256", "is the word 'secret'"},
+		{"EXAMPLE", "RS256", "is the word 'example'"},
+		{"password", "HS256", "is the word 'password'"},
+		{"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HS512",
+		 "repeats one character"},
+		/* RFC 7518 section 3.2: the key is at least the hash's size */
+		{"0123456789abcdef0123456789abcde", "HS256", "auth.jwt.secret: the secret is 31 "
+		 "bytes long; HS256 needs a key of at least 32 bytes (RFC 7518 section 3.2); make "
+		 "a random one: head -c 32 /dev/urandom | base64 -w 0 > jwt.key; chmod 600 "
+		 "jwt.key, and give auth.jwt.secret_file: jwt.key"},
+		{"0123456789abcdef0123456789abcdef", "HS256", NULL},
+		{"0123456789abcdef0123456789abcdef", "HS384", "is 32 bytes long; HS384 needs a key "
+		 "of at least 48 bytes"},
+		{"0123456789abcdef0123456789abcdef0123456789abcdef", "HS384", NULL},
+		{"0123456789abcdef0123456789abcdef0123456789abcdef", "HS256, HS512, RS256",
+		 "is 48 bytes long; HS512 needs a key of at least 64 bytes (RFC 7518 section "
+		 "3.2); make a random one: head -c 64 /dev/urandom"},
+		{"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "HS512", NULL},
+		{"k", "HS256", "the secret is 1 byte long"},
+		/* no HS* algorithm: the secret is unused, but a placeholder still is not one */
+		{"short-key", "RS256", NULL},
+		/* words inside a real key are fine */
+		{"siogate-integration-secret-0123456789abcdef", "HS256", NULL},
+		{"testing-the-default-example-key-0123456789", "HS256", NULL},
+	};
+
+	for (size_t i = 0; i < SG_ARRAY_LEN(cases); i++) {
+		struct sg_config_errors errs = {0};
+		struct sg_config *c;
+		char text[256], *joined;
+
+		snprintf(text, sizeof(text),
+			 "auth: { jwt: { secret: \"%s\", algorithms: [%s], public_key_file: "
+			 "/dev/null } }\n",
+			 cases[i].secret, cases[i].algs);
+		c = load(text, &errs);
+		joined = join_errors(&errs);
+		if (cases[i].error == NULL) {
+			if (c == NULL)
+				fprintf(stderr, "case %zu: %s", i, joined);
+			CHECK(c != NULL);
+		} else {
+			CHECK(c == NULL);
+			CHECK_INT(errs.n, 1);
+			if (strstr(joined, cases[i].error) == NULL)
+				fprintf(stderr, "case %zu: %s", i, joined);
+			CHECK(strstr(joined, cases[i].error) != NULL);
+			CHECK(strncmp(joined, "t.yaml:1:24: auth.jwt.secret: ", 30) == 0);
+			/* a placeholder word is named; a longer value never shows */
+			if (strlen(cases[i].secret) > 12)
+				CHECK(strstr(joined, cases[i].secret) == NULL);
+		}
+		free(joined);
+		config_free(c);
+		config_errors_free(&errs);
+	}
+}
+
+/* The same checks on secret_file's content and the admin token. */
+static void test_secret_file_strength(void)
+{
+	struct sg_config_errors errs = {0};
+	struct sg_config *c;
+	char *text, *joined;
+
+	write_file("weak.key", "change-me\n", 0600);
+	write_file("short.key", "0123456789abcdef0123456789abcdef0123456789abcdef\n", 0600);
+	write_file("admin-weak.token", "CHANGEME", 0600);
+	text = subst_tmp("auth:\n"
+			 "  jwt: { secret_file: @TMP@/weak.key }\n"
+			 "admin:\n"
+			 "  token_file: @TMP@/admin-weak.token\n");
+	c = load(text, &errs);
+	free(text);
+	CHECK(c == NULL);
+	joined = join_errors(&errs);
+	text = subst_tmp("t.yaml:2:23: auth.jwt.secret_file: '@TMP@/weak.key' is a placeholder, "
+			 "not a key (it contains 'changeme'): anyone could sign tokens; make a "
+			 "random one: head -c 32 /dev/urandom | base64 -w 0 > @TMP@/weak.key; "
+			 "chmod 600 @TMP@/weak.key\n"
+			 "t.yaml:4:15: admin.token_file: the token is a placeholder (it contains "
+			 "'changeme'): anyone could use the admin API; make a random one: head -c "
+			 "32 /dev/urandom | base64 -w 0 > admin.token; chmod 600 admin.token\n");
+	CHECK_STR(joined, text);
+	free(text);
+	free(joined);
+	config_errors_free(&errs);
+
+	text = subst_tmp("auth: { jwt: { secret_file: @TMP@/short.key, algorithms: [HS512] } }\n");
+	c = load(text, &errs);
+	free(text);
+	CHECK(c == NULL);
+	joined = join_errors(&errs);
+	text = subst_tmp("t.yaml:1:29: auth.jwt.secret_file: '@TMP@/short.key' is 48 bytes long; "
+			 "HS512 needs a key of at least 64 bytes (RFC 7518 section 3.2); make a "
+			 "random one: head -c 64 /dev/urandom | base64 -w 0 > @TMP@/short.key; "
+			 "chmod 600 @TMP@/short.key\n");
+	CHECK_STR(joined, text);
+	free(text);
+	free(joined);
+	config_errors_free(&errs);
+	text = subst_tmp("auth: { jwt: { secret_file: @TMP@/short.key, algorithms: [HS384] } }\n");
+	c = load(text, &errs);
+	free(text);
+	CHECK(c != NULL);
+	config_free(c);
+	config_errors_free(&errs);
+}
+
+/* $CREDENTIALS_DIRECTORY (systemd LoadCredential=): a relative file name
+ * is looked up there first; files there pass the permission check. */
+static void test_credentials_directory(void)
+{
+	struct sg_config_errors errs = {0};
+	struct sg_config *c;
+	char creds[128], yaml[128], expect[256], *joined;
+
+	snprintf(creds, sizeof(creds), "%s/credentials", tmpdir);
+	CHECK(mkdir(creds, 0700) == 0);
+	write_file("credentials/jwt.key", "key-from-the-credentials-0123456789abcdef\n", 0440);
+	write_file("credentials/admin.token", "a-random-admin-token-from-credentials\n", 0444);
+	write_file("jwt.key", "key-next-to-the-config-0123456789abcdefgh\n", 0600);
+	write_file("only-here.key", "key-only-next-to-the-config-0123456789abc\n", 0600);
+	write_file("open.key", "key-next-to-the-config-0123456789abcdefgh\n", 0644);
+	write_file("creds.yaml",
+		   "auth: { jwt: { secret_file: jwt.key } }\n"
+		   "admin: { token_file: admin.token }\n"
+		   "server: { tls: { cert: tls.crt, key: /abs/tls.key } }\n",
+		   0600);
+	snprintf(yaml, sizeof(yaml), "%s/creds.yaml", tmpdir);
+
+	/* not set: next to the config */
+	unsetenv("CREDENTIALS_DIRECTORY");
+	write_file("creds2.yaml", "auth: { jwt: { secret_file: jwt.key } }\n", 0600);
+	snprintf(yaml, sizeof(yaml), "%s/creds2.yaml", tmpdir);
+	c = config_load(yaml, &errs);
+	CHECK(c != NULL);
+	if (c != NULL)
+		CHECK_MEM(c->auth.jwt.secret, c->auth.jwt.secret_len,
+			  "key-next-to-the-config-0123456789abcdefgh");
+	config_free(c);
+	config_errors_free(&errs);
+
+	/* set: the credentials first, whatever their mode */
+	setenv("CREDENTIALS_DIRECTORY", creds, 1);
+	snprintf(yaml, sizeof(yaml), "%s/creds.yaml", tmpdir);
+	c = config_load(yaml, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "unexpected: %s\n", errs.v[i]);
+	CHECK(c != NULL);
+	if (c != NULL) {
+		CHECK_MEM(c->auth.jwt.secret, c->auth.jwt.secret_len,
+			  "key-from-the-credentials-0123456789abcdef");
+		snprintf(expect, sizeof(expect), "%s/jwt.key", creds);
+		CHECK_STR(c->auth.jwt.secret_file, expect);
+		snprintf(expect, sizeof(expect), "%s/admin.token", creds);
+		CHECK_STR(c->admin.token_file, expect);
+		/* not among the credentials: next to the config; absolute: as is */
+		snprintf(expect, sizeof(expect), "%s/tls.crt", tmpdir);
+		CHECK_STR(c->server.tls.cert, expect);
+		CHECK_STR(c->server.tls.key, "/abs/tls.key");
+	}
+	config_free(c);
+	config_errors_free(&errs);
+
+	/* a file only next to the config is found there, and is still held
+	 * to the permission check there */
+	write_file("creds3.yaml", "auth: { jwt: { secret_file: only-here.key } }\n", 0600);
+	snprintf(yaml, sizeof(yaml), "%s/creds3.yaml", tmpdir);
+	c = config_load(yaml, &errs);
+	CHECK(c != NULL);
+	config_free(c);
+	config_errors_free(&errs);
+	write_file("creds4.yaml", "auth: { jwt: { secret_file: open.key } }\n", 0600);
+	snprintf(yaml, sizeof(yaml), "%s/creds4.yaml", tmpdir);
+	c = config_load(yaml, &errs);
+	CHECK(c == NULL);
+	joined = join_errors(&errs);
+	CHECK(strstr(joined, "is accessible by group or others (mode 0644)") != NULL);
+	free(joined);
+	config_errors_free(&errs);
+
+	/* ".." out of the credentials directory is not in it */
+	write_file("creds5.yaml", "auth: { jwt: { secret_file: ../open.key } }\n", 0600);
+	snprintf(yaml, sizeof(yaml), "%s/creds5.yaml", tmpdir);
+	c = config_load(yaml, &errs);
+	CHECK(c == NULL);
+	joined = join_errors(&errs);
+	snprintf(expect, sizeof(expect), "'%s/../open.key' is accessible by group or others", creds);
+	if (strstr(joined, expect) == NULL)
+		fprintf(stderr, "%s", joined);
+	CHECK(strstr(joined, expect) != NULL);
+	free(joined);
+	config_errors_free(&errs);
+
+	/* an absolute name inside the directory (e.g. through ${...}) passes */
+	setenv("SG_TEST_CREDS", creds, 1);
+	c = load("auth: { jwt: { secret_file: \"${SG_TEST_CREDS}/jwt.key\" } }\n", &errs);
+	CHECK(c != NULL);
+	config_free(c);
+	config_errors_free(&errs);
+	unsetenv("SG_TEST_CREDS");
+	unsetenv("CREDENTIALS_DIRECTORY");
+
+	{
+		static const char *const names[] = {
+			"credentials/jwt.key", "credentials/admin.token", "jwt.key", "only-here.key",
+			"open.key", "creds.yaml", "creds2.yaml", "creds3.yaml", "creds4.yaml",
+			"creds5.yaml", "weak.key", "short.key", "admin-weak.token"};
+
+		for (size_t i = 0; i < SG_ARRAY_LEN(names); i++) {
+			char path[160];
+
+			snprintf(path, sizeof(path), "%s/%s", tmpdir, names[i]);
+			unlink(path);
+		}
+		rmdir(creds);
+	}
 }
 
 /* No message ever quotes a secret, whatever is wrong around it. */
@@ -645,7 +1102,7 @@ static void test_load_file(void)
 	CHECK_INT(errs.n, 0);
 	if (c != NULL) {
 		CHECK_STR(c->file, path);
-		CHECK_MEM(c->auth.jwt.secret, c->auth.jwt.secret_len, "top secret\n");
+		CHECK_MEM(c->auth.jwt.secret, c->auth.jwt.secret_len, SECRET600 "\n");
 		snprintf(expect, sizeof(expect), "%s/keys/k.pub", tmpdir);
 		CHECK_STR(c->auth.jwt.public_key_file, expect);
 		CHECK_STR(c->server.tls.cert, "/abs/t.crt");
@@ -671,50 +1128,74 @@ static void test_load_file(void)
 	unlink(path);
 }
 
-/* The shipped configs must load as they are. */
+/* The shipped configs load as they are, given the key files they name:
+ * conf/siogate.yaml reads jwt.key, and conf/minimal.yaml dev-jwt.key (made
+ * by `make run`), both relative names, which $CREDENTIALS_DIRECTORY
+ * provides here; their mode 0440 passes there. */
 static void test_shipped_configs(void)
 {
-#define DEV_KEY "ZGV2ZWxvcG1lbnQga2V5IGZvciB0aGUgdW5pdCB0ZXN0IG9mIG1pbmltYWwueWFtbA=="
-	static const char *const files[] = {"conf/siogate.yaml", "conf/minimal.yaml"};
+	static const char *const files[] = {"conf/siogate.yaml", "conf/minimal.yaml",
+					    "conf/siogate.service.yaml"};
 	const char *root = getenv("SG_SRCDIR");
+	char creds[128];
 
+	snprintf(creds, sizeof(creds), "%s/creds", tmpdir);
+	CHECK(mkdir(creds, 0700) == 0);
+	write_file("creds/jwt.key", "shipped-config-test-key-0123456789abcdefghij\n", 0440);
+	write_file("creds/dev-jwt.key", "shipped-config-test-key-0123456789abcdefghij\n", 0440);
+	write_file("creds/admin.token", "shipped-config-test-admin-token-0123456789\n", 0440);
+	setenv("CREDENTIALS_DIRECTORY", creds, 1);
 	for (size_t i = 0; i < SG_ARRAY_LEN(files); i++) {
 		struct sg_config_errors errs = {0};
 		struct sg_config *c;
-		char path[512];
+		char path[512], *text, *joined;
 
 		snprintf(path, sizeof(path), "%s%s%s", root ? root : "", root ? "/" : "", files[i]);
-		if (i == 1) {
-			/* minimal.yaml reads dev-jwt.key beside it, which `make run`
-			 * generates: load a copy beside a key of our own. */
-			char *text = read_all(path, NULL);
-
-			CHECK(text != NULL && strstr(text, "secret_file: dev-jwt.key") != NULL);
-			write_file("minimal.yaml", text ? text : "", 0644);
-			write_file("dev-jwt.key", DEV_KEY "\n", 0600);
-			free(text);
-			snprintf(path, sizeof(path), "%s/minimal.yaml", tmpdir);
-		}
+		text = read_all(path, NULL);
+		CHECK(text != NULL);
+		/* no secret is ever written in a shipped config: each reads a file */
+		CHECK(text != NULL && strstr(text, "secret_file: ") != NULL);
+		for (const char *l = text; l != NULL && *l != '\0'; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+			CHECK(strncmp(l + strspn(l, " "), "secret:", 7) != 0);
 		c = config_load(path, &errs);
-		for (size_t j = 0; j < errs.n; j++)
-			fprintf(stderr, "%s\n", errs.v[j]);
+		joined = join_errors(&errs);
+		fprintf(stderr, "%s", joined);
 		CHECK(c != NULL);
+		free(joined);
+		free(text);
 		config_errors_free(&errs);
 		if (c == NULL)
 			continue;
 		if (i == 1) {
 			CHECK_STR(c->server.listen.v[0], "127.0.0.1:3000");
 			CHECK_STR(c->server.path, "/socket.io/");
-			CHECK_MEM(c->auth.jwt.secret, c->auth.jwt.secret_len, DEV_KEY);
 			CHECK_INT(c->rooms.allow.n, 2);
 			CHECK_INT(c->redis.url.n, 0);
 			CHECK_INT(c->log.level, SG_LOG_INFO);
+			CHECK(c->admin.listen == NULL);
+		} else if (i == 2) {
+			CHECK_STR(c->server.listen.v[0], "127.0.0.1:3000");
+			snprintf(path, sizeof(path), "%s/admin.token", creds);
+			CHECK_STR(c->admin.token_file, path);
 		} else {
 			CHECK_STR(c->server.id, "gw-1");
 			CHECK_INT(c->server.max_payload, 1000000);
 		}
+		CHECK_MEM(c->auth.jwt.secret, c->auth.jwt.secret_len,
+			  "shipped-config-test-key-0123456789abcdefghij");
+		snprintf(path, sizeof(path), "%s/%s", creds, i == 1 ? "dev-jwt.key" : "jwt.key");
+		CHECK_STR(c->auth.jwt.secret_file, path);
 		config_free(c);
 	}
+	unsetenv("CREDENTIALS_DIRECTORY");
+	snprintf(creds, sizeof(creds), "%s/creds/jwt.key", tmpdir);
+	unlink(creds);
+	snprintf(creds, sizeof(creds), "%s/creds/dev-jwt.key", tmpdir);
+	unlink(creds);
+	snprintf(creds, sizeof(creds), "%s/creds/admin.token", tmpdir);
+	unlink(creds);
+	snprintf(creds, sizeof(creds), "%s/creds", tmpdir);
+	rmdir(creds);
 }
 
 /* Runs every case folder; returns how many ran. */
@@ -794,18 +1275,27 @@ int main(void)
 		perror("mkdtemp");
 		return 2;
 	}
-	write_file("secret600", "top secret\n\n", 0600);
-	write_file("secret644", "top secret\n", 0644);
+	write_file("secret600", SECRET600 "\n\n", 0600);
+	write_file("secret644", SECRET600 "\n", 0644);
 	write_file("token600", "admin-token\n", 0600);
 	write_file("token644", "admin-token\n", 0644);
+	setenv("SG_TEST_PORT", "3001", 1);
+	setenv("SG_TEST_EMPTY", "", 1);
+	unsetenv("SG_TEST_UNSET");
 
 	RUN(test_defaults);
 	RUN(test_every_type);
 	RUN(test_small_forms);
+	RUN(test_expand_text);
+	RUN(test_expand_config);
+	RUN(test_caps);
 	RUN(test_parse_duration);
 	RUN(test_parse_size);
 	RUN(test_key_table);
 	RUN(test_secret_file);
+	RUN(test_secret_strength);
+	RUN(test_secret_file_strength);
+	RUN(test_credentials_directory);
 	RUN(test_secret_never_shown);
 	RUN(test_load_file);
 	RUN(test_shipped_configs);

@@ -445,6 +445,8 @@ async function startRedis(opts = {}) {
  *   opts.waitBridge  wait for "bridge: subscribed" from every worker too (default: when redis.url
  *                    is configured); sg.waitSubscribed(timeoutMs, from) waits for them later
  *   opts.args     extra command-line arguments; opts.env extra environment
+ *   opts.files    {name: text | {text, mode}} written into the config's directory first (mode
+ *                 0600 unless given), e.g. a key file that a relative secret_file names
  * Writes siogate.yaml in a new temp dir under os.tmpdir(), spawns `SIOGATE_BIN -c file`, and waits
  * (10 s at most) for "siogate ready".  Returns {port, adminPort, url, wsUrl, file, dir, pid,
  * config, log(), mark(), countLog(), waitForLog(pattern, timeoutMs, from), exited, stop(signal)}.
@@ -468,6 +470,11 @@ async function startSiogate(opts = {}) {
 	} else {
 		config = mergeConfig(defaultConfig({ port, adminPort, redisUrl }), opts.config || {});
 		text = yaml(config);
+	}
+	for (const [name, f] of Object.entries(opts.files || {})) {
+		const { text: content, mode = 0o600 } = typeof f === 'string' ? { text: f } : f;
+		fs.writeFileSync(path.join(dir, name), content, { mode });
+		fs.chmodSync(path.join(dir, name), mode); /* whatever the umask */
 	}
 	const file = path.join(dir, 'siogate.yaml');
 	fs.writeFileSync(file, text, { mode: 0o600 });

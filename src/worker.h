@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <pthread.h>
 
+#include "cidr.h"
 #include "common.h"
 #include "config.h"
 #include "close.h"
@@ -30,6 +31,7 @@ struct cluster_fetch;
 struct sio_handler;
 struct inbox;
 struct admission;
+struct proxy_wait;
 
 /* A latency histogram (buckets in metrics.c). */
 struct sg_hist {
@@ -81,6 +83,12 @@ struct worker {
 	/* Connections and Engine.IO sessions, for shutdown and for limits. */
 	struct conn *conns;
 	size_t n_conns;
+	struct conn *http_conns;           /* those still reading a request (conn.h) */
+	struct event *http_sweeper;        /* closes them past their deadlines, each second */
+	struct cidr_set trusted;           /* cfg->server.trusted_proxies, parsed */
+	struct proxy_wait *proxy_waits;    /* connections reading their PROXY header */
+	int admin_spare;                   /* the admin listener's spare descriptor, for
+					      EMFILE (listener.c); -1: none or in use */
 	struct eio_session *sessions;
 	size_t n_sessions;
 	struct hmap sessions_by_sid;       /* sid -> struct eio_session */
@@ -118,9 +126,6 @@ struct worker {
 	struct worker_stats stats;
 };
 
-/* How long a client may take to send a request head, in all. */
-#define WORKER_HTTP_IDLE_MS 10000
-
 /* Sets up a worker on base (borrowed) with the config snapshot and JWT
  * verifier (both borrowed, must outlive the worker), alone (its own
  * admission limits, its own siblings list).  worker_join() then makes it
@@ -130,13 +135,16 @@ int worker_init(struct worker *w, struct event_base *base, const struct sg_confi
 void worker_join(struct worker *w, uint8_t index, struct worker *const *siblings, size_t n,
 		 struct admission *shared, const char *adapter_uid);
 /* After w->cfg was replaced by a reload: recomputes what derives from it
- * (the timeout queues of reloadable durations). */
+ * (the timeout queues of reloadable durations, the trusted proxies). */
 int worker_apply_config(struct worker *w) SG_WUR;
 
 /* Frees what the worker owns; every connection must be closed first. */
 void worker_fini(struct worker *w);
 
 struct sio_nsp *worker_nsp(struct worker *w, const char *name, size_t len);
+
+/* Whether the peer sa is in server.trusted_proxies. */
+bool worker_trusts(const struct worker *w, const struct sockaddr *sa);
 
 /* Takes a token from the handshake bucket (limits.handshakes_per_second);
  * false when the rate is exceeded. */

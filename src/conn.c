@@ -109,10 +109,6 @@ int conn_admit(struct worker *w, const struct sockaddr *sa, struct ip_count **ip
 	char addr[48], peer[56];
 
 	*ip = NULL;
-	if (w->shutting_down) {
-		*why = SG_CLOSE_SHUTDOWN;
-		return -1;
-	}
 	name_peer(sa, addr, sizeof(addr), peer, sizeof(peer));
 	/* a trusted proxy's connection counts for its client, once named */
 	return admission_enter(w->admission, w->cfg, worker_trusts(w, sa) ? "" : addr, ip, why);

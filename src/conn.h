@@ -87,8 +87,9 @@ struct ip_count;
 /* Counts a newly accepted connection from sa against the process's limits
  * (admission.h), as soon as it is accepted, whichever worker it goes to; a
  * trusted proxy's connection counts as unattributed until it names its
- * client.  Returns 0 with *ip to pass to conn_new(), or -1 with the reason
- * in *why (the caller refuses the connection). */
+ * client.  Returns 0 with *ip to pass to conn_new() (which refuses it when
+ * the worker is shutting down), or -1 with the reason in *why (the caller
+ * refuses the connection). */
 int conn_admit(struct worker *w, const struct sockaddr *sa, struct ip_count **ip,
 	       enum sg_close *why) SG_WUR;
 

@@ -227,12 +227,8 @@ static void refuse(struct listener *l, int fd, const struct sockaddr *sa, enum s
 		else if (sa != NULL && sa->sa_family == AF_INET6)
 			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, host,
 				  sizeof(host));
-		log_warn("refusing a connection from %s: %s%s", host,
-			 refusal_text(w, why, text, sizeof(text)),
-			 held ? " (and more before; see siogate_closes_total)" : "");
-		if (held)
-			log_warn("%s: %llu connections refused since the last line", l->addr,
-				 (unsigned long long)held);
+		log_warn("refusing a connection from %s: %s (%llu more refused since the last line)",
+			 host, refusal_text(w, why, text, sizeof(text)), (unsigned long long)held);
 	} else {
 		want_summary(l);
 	}

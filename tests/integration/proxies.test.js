@@ -16,6 +16,8 @@ const http = require('node:http');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const tls = require('node:tls');
+const { execFileSync } = require('node:child_process');
 const { test, describe, before, after, afterEach } = require('node:test');
 const h = require('./lib/harness');
 
@@ -45,12 +47,28 @@ async function addressOf(sg, id) {
 }
 
 /*
- * A raw connection (from localAddress) that sends `prefix` (a PROXY header, or nothing), then a
- * WebSocket upgrade, then the Socket.IO CONNECT; resolves {conn, sid (the socket id)}.  Rejects
- * with the raw answer when there is no 101.
+ * A raw connection (from localAddress) that sends `prefix` (a PROXY header, or nothing), then,
+ * with opts.ca, a TLS handshake trusting that CA, then a WebSocket upgrade and the Socket.IO
+ * CONNECT; resolves {conn, sid (the socket id)}.  Rejects with the raw answer when there is no
+ * 101.
  */
-async function wsVia(sg, prefix, { localAddress = '127.0.0.1', headers = {} } = {}) {
-	const sock = net.connect({ host: '127.0.0.1', port: sg.port, localAddress });
+async function wsVia(sg, prefix, { localAddress = '127.0.0.1', headers = {}, ca = null } = {}) {
+	const raw = net.connect({ host: '127.0.0.1', port: sg.port, localAddress });
+	raw.on('error', () => {});
+	await h.withTimeout(new Promise((resolve, reject) => {
+		raw.once('connect', resolve);
+		raw.once('error', reject);
+	}), 3000, 'TCP connect');
+	raw.write(prefix);
+	let sock = raw;
+	if (ca) {
+		sock = tls.connect({ socket: raw, ca, servername: 'localhost' });
+		sock.on('error', () => {});
+		await h.withTimeout(new Promise((resolve, reject) => {
+			sock.once('secureConnect', resolve);
+			sock.once('error', reject);
+		}), 3000, 'the TLS handshake after the PROXY header');
+	}
 	let buf = Buffer.alloc(0);
 	const waiters = new Set();
 	sock.on('data', (d) => {
@@ -61,7 +79,6 @@ async function wsVia(sg, prefix, { localAddress = '127.0.0.1', headers = {} } = 
 		resolve(true);
 		for (const w of [...waiters]) w();
 	}));
-	sock.on('error', () => {});
 	const waitFor = (test, what) => h.withTimeout(new Promise((resolve, reject) => {
 		const check = () => {
 			if (test(buf)) {
@@ -75,16 +92,11 @@ async function wsVia(sg, prefix, { localAddress = '127.0.0.1', headers = {} } = 
 		waiters.add(check);
 		check();
 	}), 3000, what);
-	await new Promise((resolve, reject) => {
-		sock.once('connect', resolve);
-		sock.once('error', reject);
-	});
 	const key = crypto.randomBytes(16).toString('base64');
 	const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-	sock.write(Buffer.concat([prefix, Buffer.from(
-		`GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:${sg.port}\r\n` +
+	sock.write(`GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:${sg.port}\r\n` +
 		`Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\n` +
-		`Sec-WebSocket-Version: 13\r\n${extra}\r\n`)]));
+		`Sec-WebSocket-Version: 13\r\n${extra}\r\n`);
 	const conn = { sock, closed, text: () => buf.toString('latin1'), close: () => sock.destroy() };
 	await waitFor((b) => b.includes('\r\n\r\n'), 'the upgrade answer');
 	if (!/^HTTP\/1\.1 101 /.test(conn.text())) {
@@ -281,5 +293,28 @@ describe('the PROXY protocol (server.proxy_protocol)', () => {
 		const b = await wsVia(env.sg, proxyV1('203.0.113.31'));
 		assert.equal(await addressOf(env.sg, b.sid), '203.0.113.31');
 		assert.ok(!a.conn.sock.destroyed);
+	});
+});
+
+describe('the PROXY header before TLS', () => {
+	const crt = path.join(tokenDir, 'tls.crt');
+	const key = path.join(tokenDir, 'tls.key');
+	execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
+		'-nodes', '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+		'-keyout', key, '-out', crt], { stdio: 'ignore' });
+	fs.chmodSync(key, 0o600);
+	const env = h.useSiogate({ before, after, afterEach }, {
+		config: {
+			server: { trusted_proxies: ['127.0.0.1'], proxy_protocol: true, tls: { cert: crt, key } },
+			admin: { token_file: tokenFile },
+		},
+	});
+
+	test('the header is read from the socket before the TLS handshake, and not a byte more', async () => {
+		const ca = fs.readFileSync(crt, 'utf8');
+		const { sid } = await wsVia(env.sg, proxyV2('203.0.113.50'), { ca });
+		assert.equal(await addressOf(env.sg, sid), '203.0.113.50');
+		const v1 = await wsVia(env.sg, proxyV1('2001:db8::50'), { ca });
+		assert.equal(await addressOf(env.sg, v1.sid), '2001:db8::50');
 	});
 });

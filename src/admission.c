@@ -1,7 +1,7 @@
 /*
  * admission.c: process-wide connection limits (see admission.h).  One
  * mutex guards the count, the per-address table and the handshake bucket;
- * every ip_count in the table has n > 0 and n_http <= n.
+ * every ip_count in the table has n > 0 and n_slow <= n.
  */
 #include "admission.h"
 
@@ -84,9 +84,9 @@ static void unref(struct admission *a, struct ip_count *ip)
 	}
 }
 
-/* Whether one more connection of ip (and, with http, one more in the HTTP
- * phase) stays within the per-address limits; "" is exempt. */
-static bool fits(const struct sg_config *cfg, const struct ip_count *ip, bool http,
+/* Whether one more connection of ip (and, with slow, one more slow one)
+ * stays within the per-address limits; "" is exempt. */
+static bool fits(const struct sg_config *cfg, const struct ip_count *ip, bool slow,
 		 enum sg_close *why)
 {
 	if (ip == NULL || ip->addr[0] == '\0')
@@ -95,7 +95,7 @@ static bool fits(const struct sg_config *cfg, const struct ip_count *ip, bool ht
 		*why = SG_CLOSE_PER_IP_LIMIT;
 		return false;
 	}
-	if (http && cfg->limits.http_per_ip > 0 && ip->n_http >= cfg->limits.http_per_ip) {
+	if (slow && cfg->limits.http_per_ip > 0 && ip->n_slow >= cfg->limits.http_per_ip) {
 		*why = SG_CLOSE_HTTP_PER_IP_LIMIT;
 		return false;
 	}
@@ -117,7 +117,6 @@ int admission_enter(struct admission *a, const struct sg_config *cfg, const char
 		goto out;
 	ip = entry(a, addr);
 	ip->n++;
-	ip->n_http++;
 	a->open++;
 	*ip_out = ip;
 	rc = 0;
@@ -126,20 +125,20 @@ out:
 	return rc;
 }
 
-void admission_leave(struct admission *a, struct ip_count *ip, bool in_http)
+void admission_leave(struct admission *a, struct ip_count *ip, bool slow)
 {
 	if (ip == NULL)
 		return;
 	pthread_mutex_lock(&a->mu);
 	a->open--;
 	ip->n--;
-	if (in_http)
-		ip->n_http--;
+	if (slow)
+		ip->n_slow--;
 	unref(a, ip);
 	pthread_mutex_unlock(&a->mu);
 }
 
-int admission_http_enter(struct admission *a, const struct sg_config *cfg, struct ip_count *ip)
+int admission_slow_enter(struct admission *a, const struct sg_config *cfg, struct ip_count *ip)
 {
 	int rc = 0;
 
@@ -147,25 +146,25 @@ int admission_http_enter(struct admission *a, const struct sg_config *cfg, struc
 		return 0;
 	pthread_mutex_lock(&a->mu);
 	if (ip->addr[0] != '\0' && cfg->limits.http_per_ip > 0 &&
-	    ip->n_http >= cfg->limits.http_per_ip)
+	    ip->n_slow >= cfg->limits.http_per_ip)
 		rc = -1;
 	else
-		ip->n_http++;
+		ip->n_slow++;
 	pthread_mutex_unlock(&a->mu);
 	return rc;
 }
 
-void admission_http_leave(struct admission *a, struct ip_count *ip)
+void admission_slow_leave(struct admission *a, struct ip_count *ip)
 {
 	if (ip == NULL)
 		return;
 	pthread_mutex_lock(&a->mu);
-	ip->n_http--;
+	ip->n_slow--;
 	pthread_mutex_unlock(&a->mu);
 }
 
 int admission_move(struct admission *a, const struct sg_config *cfg, struct ip_count **ip,
-		   const char *addr, bool in_http, enum sg_close *why)
+		   const char *addr, bool slow, enum sg_close *why)
 {
 	struct ip_count *from = *ip, *to;
 	int rc = -1;
@@ -173,14 +172,16 @@ int admission_move(struct admission *a, const struct sg_config *cfg, struct ip_c
 	if (from == NULL || strcmp(from->addr, addr) == 0)
 		return 0;
 	pthread_mutex_lock(&a->mu);
-	if (!fits(cfg, hmap_get(&a->per_ip, addr, strlen(addr)), in_http, why))
+	/* as for a new connection: an address that holds its slow ones gets
+	 * no more connections, slow or not */
+	if (!fits(cfg, hmap_get(&a->per_ip, addr, strlen(addr)), true, why))
 		goto out;
 	to = entry(a, addr);
 	to->n++;
 	from->n--;
-	if (in_http) {
-		to->n_http++;
-		from->n_http--;
+	if (slow) {
+		to->n_slow++;
+		from->n_slow--;
 	}
 	unref(a, from);
 	*ip = to;

@@ -3,8 +3,7 @@
  * workers (server.max_connections, limits.per_ip, limits.http_per_ip,
  * limits.handshakes_per_second): a client cannot get around a limit by
  * landing on another worker.  Thread-safe; taken once per connection, per
- * handshake and per request that does not arrive in one read, never per
- * message.
+ * handshake and per slow request, never per message.
  *
  * Connections are counted per address.  The empty address "" holds the
  * connections of trusted proxies whose client is not known (yet): they
@@ -20,11 +19,11 @@
 struct admission;
 struct sg_config;
 
-/* One address's open connections, and how many of them are still reading
- * a request (the HTTP phase: not yet a WebSocket, not yet answered). */
+/* One address's open connections, and how many of them are slow in their
+ * HTTP phase (a request still arriving after a grace; see conn.h). */
 struct ip_count {
 	uint32_t n;
-	uint32_t n_http;
+	uint32_t n_slow;
 	char addr[];
 };
 
@@ -39,26 +38,27 @@ void admission_set_ceiling(struct admission *a, unsigned max);
 unsigned admission_max(const struct admission *a, const struct sg_config *cfg);
 
 /* Counts a new connection from addr ("" for an unattributed proxy
- * connection) against the limits of cfg; it starts in its HTTP phase.
- * Returns 0 and sets *ip (to give back with admission_leave), or -1 with
- * the reason it is refused in *why. */
+ * connection) against the limits of cfg (and, when the address already has
+ * limits.http_per_ip slow connections, refuses it too: a host that holds
+ * its slow ones gets no more).  Returns 0 and sets *ip (to give back with
+ * admission_leave), or -1 with the reason it is refused in *why. */
 int admission_enter(struct admission *a, const struct sg_config *cfg, const char *addr,
 		    struct ip_count **ip, enum sg_close *why) SG_WUR;
-/* The connection of ip leaves; in_http: it was still in its HTTP phase. */
-void admission_leave(struct admission *a, struct ip_count *ip, bool in_http);
+/* The connection of ip leaves; slow: it was counted as slow. */
+void admission_leave(struct admission *a, struct ip_count *ip, bool slow);
 
-/* A connection of ip starts reading a new request (limits.http_per_ip):
- * 0, or -1 when its address has that many connections in the HTTP phase. */
-int admission_http_enter(struct admission *a, const struct sg_config *cfg,
+/* A connection of ip is slow in its HTTP phase (limits.http_per_ip): 0
+ * (counted), or -1 when its address has that many slow ones already. */
+int admission_slow_enter(struct admission *a, const struct sg_config *cfg,
 			 struct ip_count *ip) SG_WUR;
-void admission_http_leave(struct admission *a, struct ip_count *ip);
+void admission_slow_leave(struct admission *a, struct ip_count *ip);
 
 /* The connection of *ip turns out to come from addr (a trusted proxy named
- * its client): it is counted there from now on, against limits.per_ip and,
- * when in_http, limits.http_per_ip.  0 with *ip updated, or -1 with *why
- * (*ip unchanged, still counted where it was). */
+ * its client): it is counted there from now on (as slow when slow), against
+ * the limits a new connection of addr meets.  0 with *ip updated, or -1
+ * with *why (*ip unchanged, still counted where it was). */
 int admission_move(struct admission *a, const struct sg_config *cfg, struct ip_count **ip,
-		   const char *addr, bool in_http, enum sg_close *why) SG_WUR;
+		   const char *addr, bool slow, enum sg_close *why) SG_WUR;
 
 /* Takes a token from the handshake bucket of `rate` per second (0: no
  * limit); false when the rate is exceeded. */

@@ -8,7 +8,8 @@
  * request is being read (in_http) the connection is on worker->http_conns,
  * whose deadlines conn_sweep_http() enforces: the head within
  * limits.header_timeout, the body within limits.body_timeout and at
- * limits.body_min_rate once header_timeout has passed.
+ * limits.body_min_rate once header_timeout has passed; and a request still
+ * arriving after CONN_HTTP_SLOW_MS counts against limits.http_per_ip.
  */
 #include "conn.h"
 
@@ -56,7 +57,6 @@ static void route(struct conn *c, const struct http_request *req, const char *bo
 static void unlink_conn(struct conn *c);
 static void log_close(struct conn *c);
 static struct conn *from_arg(void *arg);
-static int http_enter(struct conn *c);
 static void http_link(struct conn *c);
 static void http_leave(struct conn *c);
 static bool http_overdue(struct conn *c, int64_t now);
@@ -120,7 +120,7 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, bool 
 	struct conn *c;
 
 	if (refused_shutting_down(w, fd)) {
-		admission_leave(w->admission, ip, true);
+		admission_leave(w->admission, ip, false);
 		return NULL;
 	}
 	c = sg_calloc(1, sizeof(*c));
@@ -151,12 +151,12 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, bool 
 	}
 	if (c->bev == NULL) {
 		log_error("bufferevent_socket_new failed for %s", c->peer);
-		admission_leave(w->admission, ip, true);
+		admission_leave(w->admission, ip, false);
 		close(fd);
 		free(c);
 		return NULL;
 	}
-	http_link(c); /* admission_enter counted it in its HTTP phase */
+	http_link(c); /* its first request */
 	w->stats.connections++;
 	return c;
 }
@@ -330,32 +330,16 @@ static void ip_release(struct worker *w, struct conn *c)
 	c->ip = NULL;
 }
 
-/* The connection starts reading a request: onto worker->http_conns, and
- * counted against limits.http_per_ip (over it: answered 503 and closed). */
-static int http_enter(struct conn *c)
-{
-	struct worker *w = c->w;
-
-	if (c->in_http)
-		return 0;
-	if (admission_http_enter(w->admission, w->cfg, c->ip) != 0) {
-		log_info("client %s: limits.http_per_ip (%u) reached", c->peer,
-			 w->cfg->limits.http_per_ip);
-		c->had_session = false; /* the connection's own end: counted here */
-		respond(c, 503, "text/plain", "Retry-After: 1\r\n", "Service Unavailable\n", 20,
-			SG_CLOSE_HTTP_PER_IP_LIMIT);
-		return -1;
-	}
-	http_link(c);
-	return 0;
-}
-
-/* Onto worker->http_conns (counted by the caller). */
+/* The connection starts reading a request: onto worker->http_conns, for
+ * its deadlines (and limits.http_per_ip once it is slow). */
 static void http_link(struct conn *c)
 {
 	struct worker *w = c->w;
 
+	if (c->in_http)
+		return;
 	c->in_http = true;
+	c->http_since_ms = sg_mono_ms();
 	c->http_prev = NULL;
 	c->http_next = w->http_conns;
 	if (w->http_conns != NULL)
@@ -371,7 +355,9 @@ static void http_leave(struct conn *c)
 	c->phase = CONN_PHASE_IDLE;
 	if (!c->in_http)
 		return;
-	admission_http_leave(w->admission, c->ip);
+	if (c->http_slow)
+		admission_slow_leave(w->admission, c->ip);
+	c->http_slow = false;
 	if (c->http_prev != NULL)
 		c->http_prev->http_next = c->http_next;
 	else
@@ -438,6 +424,25 @@ static bool http_overdue(struct conn *c, int64_t now)
 	return true;
 }
 
+/* Still reading its request after CONN_HTTP_SLOW_MS: counted against
+ * limits.http_per_ip; over it, answered 503 and closed. */
+static void http_check_slow(struct conn *c, int64_t now)
+{
+	struct worker *w = c->w;
+
+	if (c->http_slow || c->state != CONN_HTTP || now - c->http_since_ms < CONN_HTTP_SLOW_MS)
+		return;
+	if (admission_slow_enter(w->admission, w->cfg, c->ip) != 0) {
+		log_info("client %s: limits.http_per_ip (%u) reached", c->peer,
+			 w->cfg->limits.http_per_ip);
+		c->had_session = false; /* the connection's own end: counted here */
+		respond(c, 503, "text/plain", "Retry-After: 1\r\n", "Service Unavailable\n", 20,
+			SG_CLOSE_HTTP_PER_IP_LIMIT);
+		return;
+	}
+	c->http_slow = true;
+}
+
 void conn_sweep_http(struct worker *w)
 {
 	int64_t now = sg_mono_ms();
@@ -445,7 +450,8 @@ void conn_sweep_http(struct worker *w)
 
 	for (c = w->http_conns; c != NULL; c = next) {
 		next = c->http_next; /* closing c takes c alone off the list */
-		(void)http_overdue(c, now);
+		if (!http_overdue(c, now))
+			http_check_slow(c, now);
 	}
 }
 
@@ -764,8 +770,7 @@ static void route(struct conn *c, const struct http_request *req, const char *bo
  * body's deadlines (not by the read timeout any more). */
 static void body_pending(struct conn *c, const struct http_request *req, bool expect_continue)
 {
-	if (http_enter(c) != 0)
-		return;
+	http_link(c);
 	if (c->phase != CONN_PHASE_BODY) {
 		c->phase = CONN_PHASE_BODY;
 		c->body_start_ms = sg_mono_ms();
@@ -796,7 +801,7 @@ static int take_forwarded(struct conn *c, const struct http_request *req)
 	if (strcmp(text, c->addr) == 0)
 		return 0;
 	if (c->ip != NULL &&
-	    admission_move(w->admission, w->cfg, &c->ip, text, c->in_http, &why) != 0) {
+	    admission_move(w->admission, w->cfg, &c->ip, text, c->http_slow, &why) != 0) {
 		log_info("client %s (via %s): %s reached", text, c->peer,
 			 why == SG_CLOSE_PER_IP_LIMIT ? "limits.per_ip" : "limits.http_per_ip");
 		c->had_session = false;
@@ -833,8 +838,7 @@ static void read_request(struct conn *c)
 			conn_respond(c, 431, "text/plain", NULL, "Request Header Fields Too Large\n", 32);
 			return;
 		}
-		if (http_enter(c) != 0)
-			return;
+		http_link(c);
 		c->phase = CONN_PHASE_HEAD;
 		/* the read timeout restarts with every byte: this bounds the
 		 * whole head, against clients that trickle it (slowloris) */

@@ -30,6 +30,12 @@ enum conn_state {
 	CONN_DEAD,     /* closed, waiting for the reaper */
 };
 
+/* A request still arriving after this long is slow: the connection counts
+ * against limits.http_per_ip.  Real clients send a request in one go, so a
+ * burst of connections from one address (a NAT, a reconnection storm)
+ * never counts; connections that trickle do. */
+#define CONN_HTTP_SLOW_MS 1000
+
 /* Where a connection in CONN_HTTP is in its current request. */
 enum conn_phase {
 	CONN_PHASE_IDLE, /* no byte of it yet (a new or kept-alive connection) */
@@ -58,8 +64,9 @@ struct conn {
 	bool handed_over;              /* its socket moved to another worker (conn_free
 					  leaves it open) */
 	bool in_http;                  /* reading a request (a new connection, or bytes of
-					  the next request arrived): on worker->http_conns,
-					  and counted in ip->n_http (limits.http_per_ip) */
+					  the next request arrived): on worker->http_conns */
+	bool http_slow;                /* in_http for over CONN_HTTP_SLOW_MS: counted in
+					  ip->n_slow (limits.http_per_ip) */
 	bool once;                     /* one request, no keep-alive: it holds the admin
 					  listener's spare descriptor (listener.c) */
 	bool trusted;                  /* the peer is in server.trusted_proxies: Forwarded
@@ -78,6 +85,7 @@ struct conn {
 	int64_t over_soft_since_ms;    /* output above limits.output_soft since (0: below) */
 	int64_t head_start_ms;         /* when the current request head began (monotonic) */
 	int64_t body_start_ms;         /* CONN_PHASE_BODY: when its head was whole */
+	int64_t http_since_ms;         /* in_http since (monotonic) */
 	char addr[48];                 /* client address, e.g. 127.0.0.1 or ::1 */
 	char peer[56];                 /* address:port for logs */
 };

@@ -57,7 +57,7 @@ static void drop(struct proxy_wait *pw, enum sg_close why, const char *msg)
 		log_info("proxy %s: %s", pw->peer_text, msg);
 	w->stats.closes[why]++;
 	unlink_wait(pw);
-	admission_leave(w->admission, pw->ip, true);
+	admission_leave(w->admission, pw->ip, false);
 	close(pw->fd);
 	free(pw);
 }
@@ -136,7 +136,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		ip_addr_format(&a, text);
-		if (admission_move(w->admission, w->cfg, &pw->ip, text, true, &why) != 0) {
+		if (admission_move(w->admission, w->cfg, &pw->ip, text, false, &why) != 0) {
 			drop(pw, why, why == SG_CLOSE_PER_IP_LIMIT ? "its client is over limits.per_ip"
 								   : "its client is over limits.http_per_ip");
 			return;

@@ -229,6 +229,18 @@ describe('X-Forwarded-For and Forwarded from a trusted proxy', () => {
 		assert.ok([a1, a2, b1, b2].every((s) => s.connected));
 		await env.sg.waitForLog(/198\.51\.100\.1 \(via 127\.0\.0\.1:\d+\): limits\.per_ip reached/, 1000);
 	});
+
+	test('a reload that drops 127.0.0.1 from trusted_proxies: its headers are ignored from then on', async () => {
+		const text = fs.readFileSync(env.sg.file, 'utf8');
+		assert.match(text, /\n {4}- 127\.0\.0\.1\n/);
+		fs.writeFileSync(env.sg.file, text.replace(/\n {4}- 127\.0\.0\.1\n/, '\n'));
+		const mark = env.sg.mark();
+		process.kill(env.sg.pid, 'SIGHUP');
+		await env.sg.waitForLog(/reload: configuration applied/, 5000, mark);
+		const s = await h.connect(env.sg.url, { auth: { token: 'x' }, extraHeaders: { 'X-Forwarded-For': '203.0.113.77' } });
+		await h.authenticate(s);
+		assert.equal(calls.at(-1).address, '127.0.0.1');
+	});
 });
 
 describe('the PROXY protocol (server.proxy_protocol)', () => {

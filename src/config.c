@@ -12,6 +12,7 @@
 #include "config_secret.h"
 #include "config_value.h"
 #include "config_yaml.h"
+#include "cidr.h"
 #include "room_rules.h"
 
 #include <ctype.h>
@@ -332,6 +333,8 @@ static const char *type_what(enum key_type t)
 		return "a mapping";
 	case KT_FORWARD:
 		return "a list of rules";
+	case KT_CIDRS:
+		return "a list of addresses or CIDR blocks";
 	default:
 		return "a list";
 	}
@@ -701,7 +704,7 @@ static void set_workers(struct loader *ld, const struct key_def *k, const yaml_n
 		*f = (unsigned)v;
 }
 
-/* STRV, ORIGINS, LISTEN, NAMESPACES and ALGORITHMS: lists of strings. */
+/* STRV, ORIGINS, LISTEN, NAMESPACES, ALGORITHMS and CIDRS: lists of strings. */
 static void set_strv(struct loader *ld, const struct key_def *k, const yaml_node_t *n)
 {
 	struct sg_strv *f = field_of(ld, k);
@@ -739,6 +742,15 @@ static void set_strv(struct loader *ld, const struct key_def *k, const yaml_node
 				continue;
 			}
 			break;
+		case KT_CIDRS: {
+			struct cidr c;
+
+			if (cidr_parse(s, &c, &err) != 0) {
+				node_err(ld, in, k->name, "%s", err.msg);
+				continue;
+			}
+			break;
+		}
 		case KT_NAMESPACES:
 			if (s[0] != '/') {
 				node_err(ld, in, k->name, "namespaces start with '/' (got '%s')", buf);
@@ -1082,6 +1094,7 @@ static void apply_key(struct loader *ld, size_t ki, const yaml_node_t *n)
 	case KT_LISTEN:
 	case KT_NAMESPACES:
 	case KT_ALGORITHMS:
+	case KT_CIDRS:
 		set_strv(ld, k, n);
 		break;
 	case KT_TRANSPORTS:
@@ -1359,6 +1372,13 @@ static void check_cross(struct loader *ld)
 			a, b);
 	}
 
+	if (cfg->server.proxy_protocol && cfg->server.trusted_proxies.n == 0 &&
+	    !bad(ld, "server.trusted_proxies")) {
+		(void)pos_of(ld, "server.proxy_protocol", &line, &col);
+		add_err(ld, line, col, "server.proxy_protocol",
+			"needs server.trusted_proxies: the PROXY header is taken from those peers only");
+	}
+
 	if (cfg->server.id == NULL) {
 		char host[256];
 
@@ -1574,6 +1594,7 @@ void config_free(struct sg_config *cfg)
 		case KT_NAMESPACES:
 		case KT_ALGORITHMS:
 		case KT_REDIS_URL:
+		case KT_CIDRS:
 			sg_strv_free(f);
 			break;
 		case KT_HEADERS:

@@ -75,10 +75,12 @@ struct sg_config {
 		int64_t ping_interval_ms;
 		int64_t ping_timeout_ms;
 		uint64_t max_payload;     /* bytes */
-		unsigned max_connections;
+		unsigned max_connections; /* 0 = auto: from the open-file limit (fdlimit.h) */
 		int64_t shutdown_timeout_ms;
 		int64_t drain_window_ms;
 		unsigned workers;         /* 0 = auto (one per core) */
+		struct sg_strv trusted_proxies; /* CIDRs whose forwarding headers are believed */
+		bool proxy_protocol;      /* trusted peers start with a PROXY header */
 	} server;
 
 	struct sg_strv namespaces; /* always contains "/" */
@@ -151,6 +153,10 @@ struct sg_config {
 		uint64_t output_hard;
 		unsigned auth_failures_per_minute; /* per client address; 0 = no throttling */
 		unsigned auth_failures_burst;
+		int64_t header_timeout_ms;  /* a request head, whole */
+		int64_t body_timeout_ms;    /* a request body, whole, after its head */
+		uint64_t body_min_rate;     /* bytes/s a body averages after header_timeout; 0 = off */
+		unsigned http_per_ip;       /* connections of one address still in a request */
 	} limits;
 
 	struct {

@@ -65,6 +65,7 @@ static bool field_equal(const struct sg_config *a, const struct sg_config *b,
 	case KT_NAMESPACES:
 	case KT_ALGORITHMS:
 	case KT_REDIS_URL:
+	case KT_CIDRS:
 		return strv_equal(fa, fb);
 	case KT_TOKEN_FROM:
 		return a->auth.jwt.n_token_from == b->auth.jwt.n_token_from &&
@@ -108,6 +109,7 @@ static void field_copy(struct sg_config *dst, const struct sg_config *src, const
 	case KT_NAMESPACES:
 	case KT_ALGORITHMS:
 	case KT_REDIS_URL:
+	case KT_CIDRS:
 		sg_strv_free(fd);
 		sg_strv_copy(fd, fs);
 		break;

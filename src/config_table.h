@@ -38,6 +38,7 @@ enum key_type {
 	KT_REDIS_URL,  /* one URL or a list of URLs */
 	KT_HEADERS,    /* mapping of header name to value */
 	KT_FORWARD,    /* list of forwarding rules */
+	KT_CIDRS,      /* list of IPv4/IPv6 addresses or CIDR blocks */
 };
 
 struct key_def {

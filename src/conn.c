@@ -4,11 +4,17 @@
  * reaper frees it.  Its state moves HTTP -> (HELD -> HTTP)* -> WS ->
  * FLUSHING -> DEAD, never back from WS or later.  A request head is parsed
  * in place from the input buffer and bounded by SG_HTTP_MAX_HEAD, and a body
- * by server.max_payload, before anything is allocated for them.
+ * by server.max_payload, before anything is allocated for them.  While a
+ * request is being read (in_http) the connection is on worker->http_conns,
+ * whose deadlines conn_sweep_http() enforces: the head within
+ * limits.header_timeout, the body within limits.body_timeout and at
+ * limits.body_min_rate once header_timeout has passed; and a request still
+ * arriving after CONN_HTTP_SLOW_MS counts against limits.http_per_ip.
  */
 #include "conn.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <openssl/ssl.h>
@@ -22,6 +28,7 @@
 #include "admin.h"
 #include "admission.h"
 #include "eio.h"
+#include "forwarded.h"
 #include "http.h"
 #include "ids.h"
 #include "inbox.h"
@@ -31,6 +38,8 @@
 
 #define CONN_MAGIC 0xc0cc0cc0u
 #define SG_HTTP_MAX_HEAD 16384
+
+static const char continue_line[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
 static void on_read(struct bufferevent *bev, void *arg);
 static int start(struct conn *c, int fd, SSL *ssl, int ssl_state);
@@ -48,6 +57,12 @@ static void route(struct conn *c, const struct http_request *req, const char *bo
 static void unlink_conn(struct conn *c);
 static void log_close(struct conn *c);
 static struct conn *from_arg(void *arg);
+static void http_link(struct conn *c);
+static void http_leave(struct conn *c);
+static bool http_overdue(struct conn *c, int64_t now);
+static void respond(struct conn *c, int status, const char *content_type,
+		    const char *extra_headers, const char *body, size_t body_len,
+		    enum sg_close reason);
 
 static struct conn *from_arg(void *arg)
 {
@@ -89,28 +104,15 @@ static bool refused_shutting_down(struct worker *w, int fd)
 	return true;
 }
 
-int conn_admit(struct worker *w, int fd, const struct sockaddr *sa, struct ip_count **ip)
+int conn_admit(struct worker *w, const struct sockaddr *sa, struct ip_count **ip,
+	       enum sg_close *why)
 {
 	char addr[48], peer[56];
-	enum sg_close why;
 
 	*ip = NULL;
-	if (refused_shutting_down(w, fd))
-		return -1;
 	name_peer(sa, addr, sizeof(addr), peer, sizeof(peer));
-	if (admission_enter(w->admission, w->cfg, addr, ip, &why) == 0)
-		return 0;
-	w->stats.closes[why]++;
-	/* a storm of these is one line per LOG_LIMIT_MS, with a count */
-	if (why == SG_CLOSE_PER_IP_LIMIT)
-		log_limited(&w->limit_refused[why], SG_LOG_WARN, NULL,
-			    "refusing a connection from %s: limits.per_ip (%u) reached", addr,
-			    w->cfg->limits.per_ip);
-	else
-		log_limited(&w->limit_refused[why], SG_LOG_WARN, NULL,
-			    "refusing a connection: server.max_connections reached");
-	close(fd);
-	return -1;
+	/* a trusted proxy's connection counts for its client, once named */
+	return admission_enter(w->admission, w->cfg, worker_trusts(w, sa) ? "" : addr, ip, why);
 }
 
 struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, bool admin,
@@ -119,7 +121,7 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, bool 
 	struct conn *c;
 
 	if (refused_shutting_down(w, fd)) {
-		admission_leave(w->admission, ip);
+		admission_leave(w->admission, ip, false);
 		return NULL;
 	}
 	c = sg_calloc(1, sizeof(*c));
@@ -129,6 +131,7 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, bool 
 	c->serial = ++w->conn_serial;
 	c->state = CONN_HTTP;
 	c->ip = ip;
+	c->trusted = !admin && worker_trusts(w, sa);
 	name_peer(sa, c->addr, sizeof(c->addr), c->peer, sizeof(c->peer));
 	{
 		/* small frames go out at once: Nagle would hold a message while an
@@ -149,11 +152,12 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, bool 
 	}
 	if (c->bev == NULL) {
 		log_error("bufferevent_socket_new failed for %s", c->peer);
-		ip_release(w, c);
+		admission_leave(w->admission, ip, false);
 		close(fd);
 		free(c);
 		return NULL;
 	}
+	http_link(c); /* its first request */
 	if (!admin)
 		w->stats.connections++; /* the admin listener's requests are not clients */
 	return c;
@@ -176,10 +180,11 @@ static int start(struct conn *c, int fd, SSL *ssl, int ssl_state)
 	bufferevent_set_timeouts(c->bev, w->tv_http_idle, NULL);
 	c->head_start_ms = sg_mono_ms();
 	/* Bound what is buffered before a layer consumes it: a head and a
-	 * body of at most max_payload; the WebSocket layer drains its input on
-	 * every read. */
+	 * body of at most max_payload (with its chunked framing); the
+	 * WebSocket layer drains its input on every read. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0,
-				 SG_HTTP_MAX_HEAD + (size_t)w->cfg->server.max_payload + 1024);
+				 SG_HTTP_MAX_HEAD + (size_t)w->cfg->server.max_payload +
+					 HTTP_CHUNKED_MAX_OVERHEAD + HTTP_CHUNK_LINE_MAX + 1024);
 	/* Plain TCP: the worker writes at the end of the turn (conn_flush_dirty)
 	 * and the bufferevent writes only what the kernel did not take, so the
 	 * poller is not touched for every message.  TLS and admin connections
@@ -205,6 +210,7 @@ struct handover {
 	int fd;
 	SSL *ssl;
 	struct ip_count *ip;
+	bool trusted;
 	int64_t head_start_ms;
 	struct sg_buf in, out;
 	char addr[48];
@@ -224,6 +230,7 @@ static void hand_over(struct conn *c, size_t to)
 	h->fd = bufferevent_getfd(c->bev);
 	h->ssl = c->secure ? bufferevent_openssl_get_ssl(c->bev) : NULL;
 	h->ip = c->ip;
+	h->trusted = c->trusted;
 	h->head_start_ms = c->head_start_ms;
 	c->ip = NULL; /* the limits count it once, wherever it is */
 	memcpy(h->addr, c->addr, sizeof(h->addr));
@@ -257,6 +264,7 @@ static void adopt(struct worker *w, struct job *j)
 	c->ip = h->ip;
 	memcpy(c->addr, h->addr, sizeof(c->addr));
 	memcpy(c->peer, h->peer, sizeof(c->peer));
+	c->trusted = h->trusted;
 	if (start(c, h->fd, h->ssl, BUFFEREVENT_SSL_OPEN) != 0) {
 		log_error("bufferevent_socket_new failed for %s", c->peer);
 		ip_release(w, c);
@@ -321,8 +329,134 @@ struct evbuffer *conn_output(struct conn *c)
 
 static void ip_release(struct worker *w, struct conn *c)
 {
-	admission_leave(w->admission, c->ip);
+	http_leave(c);
+	admission_leave(w->admission, c->ip, false);
 	c->ip = NULL;
+}
+
+/* The connection starts reading a request: onto worker->http_conns, for
+ * its deadlines (and limits.http_per_ip once it is slow). */
+static void http_link(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	if (c->in_http)
+		return;
+	c->in_http = true;
+	c->http_since_ms = sg_mono_ms();
+	c->http_prev = NULL;
+	c->http_next = w->http_conns;
+	if (w->http_conns != NULL)
+		w->http_conns->http_prev = c;
+	w->http_conns = c;
+}
+
+/* The request is whole, or the connection closes: off the list. */
+static void http_leave(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	c->phase = CONN_PHASE_IDLE;
+	if (!c->in_http)
+		return;
+	if (c->http_slow)
+		admission_slow_leave(w->admission, c->ip);
+	c->http_slow = false;
+	if (c->http_prev != NULL)
+		c->http_prev->http_next = c->http_next;
+	else
+		w->http_conns = c->http_next;
+	if (c->http_next != NULL)
+		c->http_next->http_prev = c->http_prev;
+	c->http_prev = c->http_next = NULL;
+	c->in_http = false;
+}
+
+/* When the request being read must be whole, and the reason it is closed
+ * for past that.  A body may take limits.header_timeout to get going, then
+ * must average limits.body_min_rate; all of it within body_timeout. */
+static int64_t http_deadline(const struct conn *c, enum sg_close *why)
+{
+	const struct sg_config *cfg = c->w->cfg;
+	int64_t end, slow;
+	uint64_t got;
+
+	if (c->phase != CONN_PHASE_BODY) {
+		*why = SG_CLOSE_IDLE_TIMEOUT;
+		return c->head_start_ms + cfg->limits.header_timeout_ms;
+	}
+	end = c->body_start_ms + cfg->limits.body_timeout_ms;
+	*why = SG_CLOSE_BODY_TIMEOUT;
+	if (cfg->limits.body_min_rate > 0) {
+		got = evbuffer_get_length(bufferevent_get_input(c->bev)) - c->body_head_len;
+		slow = c->body_start_ms + cfg->limits.header_timeout_ms +
+		       (int64_t)(got * 1000 / cfg->limits.body_min_rate);
+		if (slow < end) {
+			*why = SG_CLOSE_BODY_TOO_SLOW;
+			end = slow;
+		}
+	}
+	return end;
+}
+
+/* Past its deadline, a request whose head was whole is answered 408 and
+ * the connection closed; one whose head never ended (perhaps not even
+ * HTTP) is closed without a word, as before. */
+static void http_timeout(struct conn *c, enum sg_close why)
+{
+	if (c->phase != CONN_PHASE_BODY) {
+		conn_close(c, why);
+		return;
+	}
+	log_info("client %s: request body %s (%zu bytes in %lld ms)", c->peer,
+		 why == SG_CLOSE_BODY_TOO_SLOW ? "under limits.body_min_rate"
+					       : "over limits.body_timeout",
+		 evbuffer_get_length(bufferevent_get_input(c->bev)) - c->body_head_len,
+		 (long long)(sg_mono_ms() - c->body_start_ms));
+	/* the connection's own end, even on one that carried a session */
+	c->had_session = false;
+	respond(c, 408, "text/plain", NULL, "Request Timeout\n", 16, why);
+}
+
+static bool http_overdue(struct conn *c, int64_t now)
+{
+	enum sg_close why;
+
+	if (c->state != CONN_HTTP || now < http_deadline(c, &why))
+		return false;
+	http_timeout(c, why);
+	return true;
+}
+
+/* Still reading its request after CONN_HTTP_SLOW_MS: counted against
+ * limits.http_per_ip; over it, answered 503 and closed. */
+static void http_check_slow(struct conn *c, int64_t now)
+{
+	struct worker *w = c->w;
+
+	if (c->http_slow || c->state != CONN_HTTP || now - c->http_since_ms < CONN_HTTP_SLOW_MS)
+		return;
+	if (admission_slow_enter(w->admission, w->cfg, c->ip) != 0) {
+		log_info("client %s: limits.http_per_ip (%u) reached", c->peer,
+			 w->cfg->limits.http_per_ip);
+		c->had_session = false; /* the connection's own end: counted here */
+		respond(c, 503, "text/plain", "Retry-After: 1\r\n", "Service Unavailable\n", 20,
+			SG_CLOSE_HTTP_PER_IP_LIMIT);
+		return;
+	}
+	c->http_slow = true;
+}
+
+void conn_sweep_http(struct worker *w)
+{
+	int64_t now = sg_mono_ms();
+	struct conn *c, *next;
+
+	for (c = w->http_conns; c != NULL; c = next) {
+		next = c->http_next; /* closing c takes c alone off the list */
+		if (!http_overdue(c, now))
+			http_check_slow(c, now);
+	}
 }
 
 void conn_close_later(struct conn *c, enum sg_close reason)
@@ -496,6 +630,7 @@ void conn_close_after_flush(struct conn *c, enum sg_close reason)
 {
 	if (!conn_is_open(c))
 		return;
+	http_leave(c);
 	c->reason = reason;
 	log_close(c);
 	if (c->ws)
@@ -545,6 +680,10 @@ void conn_free(struct conn *c)
 			SSL_free(ssl);
 		if (fd >= 0)
 			close(fd);
+		/* it was served on the admin listener's spare: take the slot back
+		 * before a client can (the table is full) */
+		if (c->once && c->w->admin_spare < 0)
+			c->w->admin_spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	}
 	c->magic = 0;
 	free(c);
@@ -552,6 +691,15 @@ void conn_free(struct conn *c)
 
 void conn_respond(struct conn *c, int status, const char *content_type,
 		  const char *extra_headers, const char *body, size_t body_len)
+{
+	respond(c, status, content_type, extra_headers, body, body_len,
+		status < 400 ? SG_CLOSE_HTTP_DONE : SG_CLOSE_BAD_REQUEST);
+}
+
+/* conn_respond with the reason the connection closes for. */
+static void respond(struct conn *c, int status, const char *content_type,
+		    const char *extra_headers, const char *body, size_t body_len,
+		    enum sg_close reason)
 {
 	struct evbuffer *out = conn_output(c);
 
@@ -567,7 +715,7 @@ void conn_respond(struct conn *c, int status, const char *content_type,
 		evbuffer_add(out, body, body_len);
 	if (!c->admin)
 		c->w->stats.bytes_out += evbuffer_get_length(out);
-	conn_close_after_flush(c, status < 400 ? SG_CLOSE_HTTP_DONE : SG_CLOSE_BAD_REQUEST);
+	conn_close_after_flush(c, reason);
 }
 
 void conn_reply(struct conn *c, int status, const char *content_type,
@@ -578,7 +726,7 @@ void conn_reply(struct conn *c, int status, const char *content_type,
 
 	if (!conn_is_open(c) || c->state == CONN_WS)
 		return;
-	keep = c->keep_alive && status < 400 && !c->w->shutting_down;
+	keep = c->keep_alive && status < 400 && !c->w->shutting_down && !c->once;
 	out = conn_output(c);
 	evbuffer_add_printf(out,
 			    "HTTP/1.1 %d %s\r\n"
@@ -638,6 +786,55 @@ static void route(struct conn *c, const struct http_request *req, const char *bo
 	conn_respond(c, 404, "text/plain", NULL, "Not Found\n", 10);
 }
 
+/* A request whose head is in and whose body is on its way: counted as in
+ * its HTTP phase, answered 100 Continue when it asked, and timed by the
+ * body's deadlines (not by the read timeout any more). */
+static void body_pending(struct conn *c, const struct http_request *req, bool expect_continue)
+{
+	http_link(c);
+	if (c->phase != CONN_PHASE_BODY) {
+		c->phase = CONN_PHASE_BODY;
+		c->body_start_ms = sg_mono_ms();
+		c->body_head_len = (uint32_t)req->head_len;
+		bufferevent_set_timeouts(c->bev, NULL, NULL);
+		if (expect_continue) {
+			evbuffer_add(conn_output(c), continue_line, sizeof(continue_line) - 1);
+			c->w->stats.bytes_out += sizeof(continue_line) - 1;
+		}
+	}
+	(void)http_overdue(c, sg_mono_ms());
+}
+
+/* A request from a trusted proxy names its client (Forwarded,
+ * X-Forwarded-For): the connection is that client's from now on, for the
+ * limits, the handshake's address and the logs.  -1 when the client's
+ * address is over its limits (the connection is answered and closed). */
+static int take_forwarded(struct conn *c, const struct http_request *req)
+{
+	struct worker *w = c->w;
+	char text[CIDR_ADDR_TEXT];
+	struct ip_addr a;
+	enum sg_close why;
+
+	if (forwarded_client(req, &w->trusted, &a) != 1)
+		return 0;
+	ip_addr_format(&a, text);
+	if (strcmp(text, c->addr) == 0)
+		return 0;
+	if (c->ip != NULL &&
+	    admission_move(w->admission, w->cfg, &c->ip, text, c->http_slow, &why) != 0) {
+		log_info("client %s (via %s): %s reached", text, c->peer,
+			 why == SG_CLOSE_PER_IP_LIMIT ? "limits.per_ip" : "limits.http_per_ip");
+		c->had_session = false;
+		respond(c, 503, "text/plain", "Retry-After: 1\r\n", "Service Unavailable\n", 20, why);
+		return -1;
+	}
+	log_debug("client %s: named by the proxy %s", text, c->peer);
+	snprintf(c->addr, sizeof(c->addr), "%s", text);
+	snprintf(c->peer, sizeof(c->peer), "%s", text);
+	return 0;
+}
+
 static void read_request(struct conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
@@ -648,24 +845,25 @@ static void read_request(struct conn *c)
 	struct sg_err err = { 0 };
 	size_t body_len = 0, total;
 	int status = 400, owner;
-	const char *p;
+	enum http_expect expect;
+	char *p;
 	int rc;
 
 	if (n == 0)
 		return;
-	p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
+	p = (char *)evbuffer_pullup(in, (ev_ssize_t)n);
 	rc = http_request_parse(p, n, SG_HTTP_MAX_HEAD, &req, &status, &err);
-	if (rc == 0 && sg_mono_ms() - c->head_start_ms > WORKER_HTTP_IDLE_MS) {
-		/* the read timeout restarts with every byte: this bounds the
-		 * whole head, against clients that trickle it (slowloris) */
-		conn_close(c, SG_CLOSE_IDLE_TIMEOUT);
-		return;
-	}
 	if (rc == 0) {
 		if (len >= SG_HTTP_MAX_HEAD) {
 			conn_log(SG_LOG_DEBUG, c, NULL, "request head over %d bytes", SG_HTTP_MAX_HEAD);
 			conn_respond(c, 431, "text/plain", NULL, "Request Header Fields Too Large\n", 32);
+			return;
 		}
+		http_link(c);
+		c->phase = CONN_PHASE_HEAD;
+		/* the read timeout restarts with every byte: this bounds the
+		 * whole head, against clients that trickle it (slowloris) */
+		(void)http_overdue(c, sg_mono_ms());
 		return;
 	}
 	if (rc < 0) {
@@ -675,26 +873,52 @@ static void read_request(struct conn *c)
 		conn_respond(c, status, "text/plain", NULL, msg, (size_t)bl);
 		return;
 	}
-	if (req.chunked) {
-		conn_respond(c, 411, "text/plain", NULL, "Length Required\n", 16);
+	expect = http_request_expect(&req);
+	if (expect == HTTP_EXPECT_UNKNOWN) {
+		log_info("client %s: an Expect other than 100-continue", c->peer);
+		conn_respond(c, 417, "text/plain", NULL, "Expectation Failed\n", 19);
 		return;
 	}
+	if (c->phase != CONN_PHASE_BODY)
+		memset(&c->chunked, 0, sizeof(c->chunked)); /* a new body */
 	total = req.head_len;
-	if (req.content_length > 0 && (uint64_t)req.content_length <= max_body) {
+	if (req.chunked) {
+		p = (char *)evbuffer_pullup(in, -1);
+		rc = http_chunked_scan(&c->chunked, p + req.head_len, len - req.head_len, max_body,
+				       &status, &err);
+		if (rc < 0) {
+			log_info("client %s: bad chunked body: %s", c->peer, err.msg);
+			conn_respond(c, status, "text/plain", NULL, status == 413 ?
+				     "Payload Too Large\n" : "Bad Request\n", status == 413 ? 18 : 12);
+			return;
+		}
+		if (rc == 0) {
+			body_pending(c, &req, expect == HTTP_EXPECT_CONTINUE);
+			return;
+		}
+		total += (size_t)c->chunked.pos;
+	} else if (req.content_length > 0 && (uint64_t)req.content_length <= max_body) {
 		body_len = (size_t)req.content_length;
 		total += body_len;
-		if (len < total)
+		if (len < total) {
+			body_pending(c, &req, expect == HTTP_EXPECT_CONTINUE);
 			return; /* the rest of the body is on its way */
-		p = (const char *)evbuffer_pullup(in, (ev_ssize_t)total);
-		/* the head moved: parse again in the contiguous copy */
-		if (http_request_parse(p, total, SG_HTTP_MAX_HEAD, &req, &status, &err) != 1)
-			sg_fatal("request head changed while reading its body");
+		}
+		p = (char *)evbuffer_pullup(in, (ev_ssize_t)total);
 	}
+	if (total > req.head_len &&
+	    http_request_parse(p, total, SG_HTTP_MAX_HEAD, &req, &status, &err) != 1)
+		sg_fatal("request head changed while reading its body"); /* it moved: parse the copy */
+	http_leave(c);
+	if (c->trusted && take_forwarded(c, &req) != 0)
+		return;
 	owner = owner_elsewhere(c, &req);
 	if (owner >= 0) {
 		hand_over(c, (size_t)owner);
 		return;
 	}
+	if (req.chunked)
+		body_len = http_chunked_decode(p + req.head_len, (size_t)c->chunked.pos);
 	/* No timeouts once a request is in: the protocol layers own them. */
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
 	c->keep_alive = req.keep_alive;
@@ -752,7 +976,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT)
-		conn_close(c, SG_CLOSE_IDLE_TIMEOUT);
+		http_timeout(c, SG_CLOSE_IDLE_TIMEOUT); /* the head's read timeout */
 	else if (what & BEV_EVENT_EOF)
 		conn_close(c, SG_CLOSE_TRANSPORT_CLOSE);
 	else if (what & BEV_EVENT_ERROR)

@@ -16,6 +16,7 @@
 #include "close.h"
 #include "common.h"
 #include "log.h"
+#include "http.h"
 
 struct worker;
 struct ws;
@@ -23,11 +24,24 @@ struct http_request;
 struct eio_session;
 
 enum conn_state {
-	CONN_HTTP,     /* reading a request (head and body) */
+	CONN_HTTP,     /* reading a request (head and body), or waiting for the next */
 	CONN_HELD,     /* a request is waiting for its answer (a polling GET) */
 	CONN_WS,       /* upgraded: bytes go to the WebSocket layer */
 	CONN_FLUSHING, /* closing: writing what is queued, reading nothing */
 	CONN_DEAD,     /* closed, waiting for the reaper */
+};
+
+/* A request still arriving after this long is slow: the connection counts
+ * against limits.http_per_ip.  Real clients send a request in one go, so a
+ * burst of connections from one address (a NAT, a reconnection storm)
+ * never counts; connections that trickle do. */
+#define CONN_HTTP_SLOW_MS 1000
+
+/* Where a connection in CONN_HTTP is in its current request. */
+enum conn_phase {
+	CONN_PHASE_IDLE, /* no byte of it yet (a new or kept-alive connection) */
+	CONN_PHASE_HEAD, /* part of the head */
+	CONN_PHASE_BODY, /* the head, part of the body */
 };
 
 struct conn {
@@ -50,6 +64,18 @@ struct conn {
 	bool dirty;                    /* on worker->dirty */
 	bool handed_over;              /* its socket moved to another worker (conn_free
 					  leaves it open) */
+	bool in_http;                  /* reading a request (a new connection, or bytes of
+					  the next request arrived): on worker->http_conns */
+	bool http_slow;                /* in_http for over CONN_HTTP_SLOW_MS: counted in
+					  ip->n_slow (limits.http_per_ip) */
+	bool once;                     /* one request, no keep-alive: it holds the admin
+					  listener's spare descriptor (listener.c) */
+	bool trusted;                  /* the peer is in server.trusted_proxies: Forwarded
+					  and X-Forwarded-For name the client */
+	uint8_t phase;                 /* enum conn_phase of the request being read */
+	uint32_t body_head_len;        /* CONN_PHASE_BODY: the head's length */
+	struct http_chunked chunked;   /* CONN_PHASE_BODY: a chunked body scanned so far */
+	struct conn *http_prev, *http_next; /* worker->http_conns */
 	struct conn *dirty_prev, *dirty_next;
 	struct conn *prev, *next;      /* worker->conns */
 	struct conn *dead_next;        /* worker->dead_conns, or worker->close_later */
@@ -59,22 +85,33 @@ struct conn {
 	enum sg_close pending_reason;  /* for close_pending */
 	int64_t over_soft_since_ms;    /* output above limits.output_soft since (0: below) */
 	int64_t head_start_ms;         /* when the current request head began (monotonic) */
+	int64_t body_start_ms;         /* CONN_PHASE_BODY: when its head was whole */
+	int64_t http_since_ms;         /* in_http since (monotonic) */
 	char addr[48];                 /* client address, e.g. 127.0.0.1 or ::1 */
 	char peer[56];                 /* address:port for logs */
 };
 
 struct ip_count;
 
-/* Counts a newly accepted fd against the process's limits (admission.h),
- * as soon as it is accepted, whichever worker it goes to.  Returns 0 with
- * *ip to pass to conn_new(), or -1 (counted, logged, fd closed). */
-int conn_admit(struct worker *w, int fd, const struct sockaddr *sa, struct ip_count **ip);
+/* Counts a newly accepted connection from sa against the process's limits
+ * (admission.h), as soon as it is accepted, whichever worker it goes to; a
+ * trusted proxy's connection counts as unattributed until it names its
+ * client.  Returns 0 with *ip to pass to conn_new() (which refuses it when
+ * the worker is shutting down), or -1 with the reason in *why (the caller
+ * refuses the connection). */
+int conn_admit(struct worker *w, const struct sockaddr *sa, struct ip_count **ip,
+	       enum sg_close *why) SG_WUR;
 
 /* Takes ownership of fd and ip (admitted by conn_admit; NULL for admin
  * connections, which are exempt from the limits and routed to admin.c).
  * Returns NULL (fd closed) when the worker is shutting down. */
 struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, bool admin,
 		      struct ip_count *ip);
+
+/* Closes the connections of w that are past the deadline of the request
+ * they are reading (limits.header_timeout, body_timeout, body_min_rate).
+ * Run by the worker every second. */
+void conn_sweep_http(struct worker *w);
 
 /* Ends the connection at the end of this loop turn: for callers in the
  * middle of iterating what the close would change (a broadcast). */

@@ -426,15 +426,20 @@ int http_query_foreach(const char *query, size_t query_len,
 const char *http_status_text(int status)
 {
 	switch (status) {
+	case 100: return "Continue";
 	case 101: return "Switching Protocols";
 	case 200: return "OK";
+	case 202: return "Accepted";
 	case 204: return "No Content";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
+	case 411: return "Length Required";
 	case 413: return "Payload Too Large";
+	case 417: return "Expectation Failed";
 	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
@@ -443,4 +448,166 @@ const char *http_status_text(int status)
 	case 505: return "HTTP Version Not Supported";
 	default: return "Unknown";
 	}
+}
+
+enum http_expect http_request_expect(const struct http_request *req)
+{
+	bool any = false;
+
+	if (req->version_minor == 0)
+		return HTTP_EXPECT_NONE;
+	for (size_t i = 0; i < req->n_headers; i++) {
+		const struct http_header *h = &req->headers[i];
+
+		if (!name_is(h, "expect"))
+			continue;
+		any = true;
+		if (http_header_has_token(h, "100-continue"))
+			return HTTP_EXPECT_CONTINUE;
+	}
+	return any ? HTTP_EXPECT_UNKNOWN : HTTP_EXPECT_NONE;
+}
+
+/* A field line of the trailer section l[0..ll): token ':' value without
+ * control characters (HTAB allowed), no whitespace before ':'. */
+static bool trailer_line_ok(const char *l, size_t ll)
+{
+	size_t i = 0;
+
+	while (i < ll && sg_is_tchar((unsigned char)l[i]))
+		i++;
+	if (i == 0 || i == ll || l[i] != ':')
+		return false;
+	for (i++; i < ll; i++) {
+		unsigned char c = (unsigned char)l[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/* The line at buf[at..): 1 with *end (its CR) when CRLF is there, 0 when
+ * not yet (and every byte so far may belong to a line of at most max), -1
+ * for a bare CR or LF, a control character, or a line over max. */
+static int chunk_line(const char *buf, size_t len, size_t at, size_t max, size_t *end)
+{
+	for (size_t i = at; i < len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		if (i - at > max)
+			return -1;
+		if (c == '\r') {
+			if (i + 1 == len)
+				return 0;
+			if (buf[i + 1] != '\n')
+				return -1;
+			*end = i;
+			return 1;
+		}
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return -1;
+	}
+	return len - at > max ? -1 : 0;
+}
+
+/* The size and extensions of a size line l[0..ll). */
+static int chunk_size(const char *l, size_t ll, uint64_t *size)
+{
+	size_t i = 0;
+	uint64_t v = 0;
+
+	for (; i < ll && sg_hex_value(l[i]) >= 0; i++) {
+		if (i == 16)
+			return -1;
+		v = v << 4 | (uint64_t)sg_hex_value(l[i]);
+	}
+	if (i == 0)
+		return -1;
+	while (i < ll && is_ows(l[i]))
+		i++;
+	if (i < ll && l[i] != ';')
+		return -1; /* chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ) */
+	*size = v;
+	return 0;
+}
+
+int http_chunked_scan(struct http_chunked *st, const char *buf, size_t len, uint64_t max_body,
+		      int *status, struct sg_err *err)
+{
+	size_t data;
+	int dummy;
+
+	if (status == NULL)
+		status = &dummy;
+	for (;;) {
+		size_t at = (size_t)st->pos, end;
+		uint64_t n;
+		int rc;
+
+		if (st->pos - st->size > HTTP_CHUNKED_MAX_OVERHEAD)
+			return fail(status, 413, err, "chunked framing too large");
+		rc = chunk_line(buf, len, at, HTTP_CHUNK_LINE_MAX, &end);
+		if (rc < 0)
+			return fail(status, 400, err, "malformed chunk size line");
+		if (rc == 0) {
+			/* what arrived must still be able to become a size line */
+			if (at < len && sg_hex_value(buf[at]) < 0)
+				return fail(status, 400, err, "malformed chunk size line");
+			return 0;
+		}
+		if (chunk_size(buf + at, end - at, &n) != 0)
+			return fail(status, 400, err, "malformed chunk size line");
+		data = end + 2;
+		if (n == 0)
+			break;
+		if (n > max_body - st->size)
+			return fail(status, 413, err, "chunked body over the payload limit");
+		if (len - data < n + 2)
+			return 0;
+		if (buf[data + n] != '\r' || buf[data + n + 1] != '\n')
+			return fail(status, 400, err, "chunk data not followed by CRLF");
+		st->size += n;
+		st->pos = data + n + 2;
+	}
+	/* the last chunk: trailer lines, then an empty line */
+	for (size_t t = data;;) {
+		size_t e;
+		int rc = chunk_line(buf, len, t, HTTP_CHUNKED_MAX_OVERHEAD, &e);
+
+		if (rc < 0)
+			return fail(status, 400, err, "malformed chunked trailer");
+		if ((rc == 0 ? len : e + 2) - st->size > HTTP_CHUNKED_MAX_OVERHEAD)
+			return fail(status, 413, err, "chunked framing too large");
+		if (rc == 0)
+			return 0;
+		if (e == t) {
+			st->pos = e + 2;
+			return 1;
+		}
+		if (!trailer_line_ok(buf + t, e - t))
+			return fail(status, 400, err, "malformed chunked trailer");
+		t = e + 2;
+	}
+}
+
+size_t http_chunked_decode(char *buf, size_t raw_len)
+{
+	size_t at = 0, out = 0;
+
+	while (at < raw_len) {
+		uint64_t n = 0;
+		const char *lf;
+
+		for (; sg_hex_value(buf[at]) >= 0; at++)
+			n = n << 4 | (uint64_t)sg_hex_value(buf[at]);
+		lf = memchr(buf + at, '\n', raw_len - at);
+		at = (size_t)(lf - buf) + 1;
+		if (n == 0)
+			break;
+		memmove(buf + out, buf + at, (size_t)n);
+		out += (size_t)n;
+		at += (size_t)n + 2;
+	}
+	return out;
 }

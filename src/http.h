@@ -104,9 +104,48 @@ int http_query_foreach(const char *query, size_t query_len,
 		       int (*cb)(const char *k, size_t kl, const char *v, size_t vl, void *arg),
 		       void *arg) SG_WUR;
 
-/* Reason phrase for the statuses siogate answers with (101, 200, 204, 400,
- * 403, 404, 405, 408, 413, 429, 431, 500, 501, 503, 505); "Unknown" for any
- * other.  The string is static. */
+/* Reason phrase for the statuses siogate answers with (100, 101, 200, 202,
+ * 204, 400, 401, 403, 404, 405, 408, 411, 413, 417, 429, 431, 500, 501, 503,
+ * 505); "Unknown" for any other.  The string is static. */
 const char *http_status_text(int status);
+
+/* What an Expect header asks (RFC 9110 section 10.1.1), read as Node does:
+ * HTTP/1.0 requests and requests without Expect expect nothing; a list
+ * holding 100-continue (any case) asks for an interim 100 Continue before
+ * the body; anything else is an expectation siogate cannot meet (417). */
+enum http_expect {
+	HTTP_EXPECT_NONE,
+	HTTP_EXPECT_CONTINUE,
+	HTTP_EXPECT_UNKNOWN,
+};
+enum http_expect http_request_expect(const struct http_request *req);
+
+/*
+ * Chunked request bodies (RFC 9112 section 7.1).  The scan is incremental:
+ * *st starts zeroed and keeps how far whole chunks were checked, so bytes
+ * are looked at once however the body arrives.  Strict, like the head: hex
+ * sizes of at most 16 digits, CRLF (not a bare LF) after every size line and
+ * chunk, extensions of visible characters only, trailer lines that are
+ * header fields (read and ignored).
+ */
+#define HTTP_CHUNK_LINE_MAX 1024            /* a size line with its extensions */
+#define HTTP_CHUNKED_MAX_OVERHEAD 65536     /* framing bytes (sizes, CRLFs, trailers) */
+
+struct http_chunked {
+	uint64_t pos;  /* raw bytes of whole chunks checked; the raw length once complete */
+	uint64_t size; /* their data bytes; the decoded length once complete */
+};
+
+/* Scans buf[0..len), the body as received so far (starting right after the
+ * head).  Returns 1 when the last chunk and the trailers are in (st->pos is
+ * the raw length to consume, st->size the body's length), 0 when more is
+ * needed, or -1 with *status 400 (malformed) or 413 (data over max_body, or
+ * framing over HTTP_CHUNKED_MAX_OVERHEAD) and err. */
+int http_chunked_scan(struct http_chunked *st, const char *buf, size_t len, uint64_t max_body,
+		      int *status, struct sg_err *err) SG_WUR;
+
+/* Moves the data of a complete, scanned chunked body buf[0..raw_len) to the
+ * front of buf; returns its length (st->size of the scan). */
+size_t http_chunked_decode(char *buf, size_t raw_len);
 
 #endif

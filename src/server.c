@@ -25,7 +25,9 @@
 #include <yaml.h>
 
 #include "admin.h"
+#include "admission.h"
 #include "auth_jwt.h"
+#include "fdlimit.h"
 #include "gather.h"
 #include "inbox.h"
 #include "listener.h"
@@ -105,6 +107,7 @@ static void reload_apply(struct server *srv, struct reload_load *ld);
 static void reload_part(struct worker *w, const void *ctx, struct sg_buf *out);
 static void reload_done(struct worker *origin, void *ctx, struct sg_buf *parts, size_t n);
 static int listen_all(struct server *srv, struct sg_buf *where, struct sg_err *err);
+static void limit_clients(struct server *srv, size_t n_workers);
 
 char *server_versions(char *buf, size_t size)
 {
@@ -384,6 +387,36 @@ static int listen_all(struct server *srv, struct sg_buf *where, struct sg_err *e
 	return 0;
 }
 
+/* The descriptor ceiling (fdlimit.h): server.max_connections: auto, or an
+ * explicit value lowered to what the open-file limit allows, with a warning
+ * naming both numbers. */
+static void limit_clients(struct server *srv, size_t n_workers)
+{
+	const struct sg_config *cfg = srv->cfg;
+	struct sg_err err = { 0 };
+	struct fdlimit fl;
+
+	if (fdlimit_setup(cfg, n_workers, &fl, &err) != 0) {
+		log_warn("%s: server.max_connections is not checked against it", err.msg);
+		return;
+	}
+	admission_set_ceiling(srv->w0->admission, fl.max_clients);
+	if (fl.nofile != fl.was)
+		log_info("open-file limit raised from %llu to the hard limit, %llu",
+			 (unsigned long long)fl.was, (unsigned long long)fl.nofile);
+	if (cfg->server.max_connections > fl.max_clients)
+		log_warn("server.max_connections (%u) is more than the open-file limit allows "
+			 "(%llu descriptors, %u kept for listeners, Redis and call-outs): "
+			 "at most %u clients; raise LimitNOFILE (ulimit -n) to serve more",
+			 cfg->server.max_connections, (unsigned long long)fl.nofile, fl.reserve,
+			 fl.max_clients);
+	else
+		log_info("open-file limit %llu, %u descriptors kept for listeners, Redis and "
+			 "call-outs: at most %u clients",
+			 (unsigned long long)fl.nofile, fl.reserve,
+			 cfg->server.max_connections ? cfg->server.max_connections : fl.max_clients);
+}
+
 int server_run(const struct sg_config *cfg)
 {
 	struct server srv;
@@ -428,6 +461,7 @@ int server_run(const struct sg_config *cfg)
 		goto out;
 	}
 	srv.w0 = worker_set_get(srv.workers, 0);
+	limit_clients(&srv, n_workers);
 	if (listen_all(&srv, &where, &err) != 0) {
 		log_error("%s", err.msg);
 		goto out;

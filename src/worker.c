@@ -20,6 +20,7 @@
 #include "room_check.h"
 #include "eio.h"
 #include "log.h"
+#include "proxy_accept.h"
 #include "sio.h"
 
 /* How long a closing connection may take to write what it has queued. */
@@ -46,6 +47,12 @@ static void on_flush(evutil_socket_t fd, short what, void *arg);
 static void on_trim(evutil_socket_t fd, short what, void *arg);
 static void on_lag_timer(evutil_socket_t fd, short what, void *arg);
 static void arm_lag_timer(struct worker *w);
+static void on_http_sweep(evutil_socket_t fd, short what, void *arg);
+static int derive_config(struct worker *w);
+
+/* How often the connections still reading a request are checked against
+ * their deadlines (limits.header_timeout, body_timeout, body_min_rate). */
+#define WORKER_HTTP_SWEEP_MS 1000
 
 struct timeval worker_ms_tv(int64_t ms)
 {
@@ -67,6 +74,7 @@ int worker_init(struct worker *w, struct event_base *base, const struct sg_confi
 		const struct jwt_verifier *jwt)
 {
 	memset(w, 0, sizeof(*w));
+	w->admin_spare = -1;
 	w->base = base;
 	w->cfg = cfg;
 	w->jwt = jwt;
@@ -80,7 +88,6 @@ int worker_init(struct worker *w, struct event_base *base, const struct sg_confi
 	w->tv_ping_timeout = common_timeout(base, cfg->server.ping_timeout_ms);
 	w->tv_auth_timeout = common_timeout(base, cfg->auth.timeout_ms);
 	w->tv_app_ping = common_timeout(base, cfg->ping.interval_ms);
-	w->tv_http_idle = common_timeout(base, WORKER_HTTP_IDLE_MS);
 	w->tv_flush = common_timeout(base, WORKER_FLUSH_TIMEOUT_MS);
 	w->tv_upgrade = common_timeout(base, WORKER_UPGRADE_TIMEOUT_MS);
 	w->tv_linger = common_timeout(base, WORKER_LINGER_MS);
@@ -95,7 +102,13 @@ int worker_init(struct worker *w, struct event_base *base, const struct sg_confi
 	w->owns_throttle = true;
 	sg_uid_new(w->adapter_uid);
 	w->inbox = inbox_new(base, w);
-	if (w->inbox == NULL || w->reaper == NULL || w->flusher == NULL || w->trimmer == NULL ||
+	w->http_sweeper = event_new(base, -1, EV_PERSIST, on_http_sweep, w);
+	if (w->http_sweeper != NULL) {
+		struct timeval tv = worker_ms_tv(WORKER_HTTP_SWEEP_MS);
+		event_add(w->http_sweeper, &tv);
+	}
+	if (derive_config(w) != 0 || w->http_sweeper == NULL ||
+	    w->inbox == NULL || w->reaper == NULL || w->flusher == NULL || w->trimmer == NULL ||
 	    w->lag_timer == NULL ||
 	    w->tv_upgrade == NULL || w->tv_linger == NULL ||
 	    w->tv_ping_interval == NULL || w->tv_ping_timeout == NULL ||
@@ -150,11 +163,28 @@ void worker_share_throttle(struct worker *w, struct auth_throttle *shared)
 	w->throttle = shared;
 }
 
+/* What a worker derives from its snapshot and a reload changes. */
+static int derive_config(struct worker *w)
+{
+	const struct sg_config *cfg = w->cfg;
+	const struct timeval *idle = common_timeout(w->base, cfg->limits.header_timeout_ms);
+	struct cidr_set trusted;
+
+	if (idle == NULL ||
+	    cidr_set_parse(&trusted, (const char *const *)cfg->server.trusted_proxies.v,
+			   cfg->server.trusted_proxies.n, NULL) != 0)
+		return -1; /* the loader checked every entry: not for a valid snapshot */
+	w->tv_http_idle = idle;
+	cidr_set_free(&w->trusted);
+	w->trusted = trusted;
+	return 0;
+}
+
 int worker_apply_config(struct worker *w)
 {
 	const struct timeval *auth = common_timeout(w->base, w->cfg->auth.timeout_ms);
 
-	if (auth == NULL)
+	if (auth == NULL || derive_config(w) != 0)
 		return -1;
 	w->tv_auth_timeout = auth;
 	return 0;
@@ -169,6 +199,21 @@ const char *worker_unready(const struct worker *w)
 	if (w->bridge != NULL && !bridge_publisher_up(w->bridge))
 		return "redis publisher down";
 	return NULL;
+}
+
+bool worker_trusts(const struct worker *w, const struct sockaddr *sa)
+{
+	struct ip_addr a;
+
+	return w->trusted.n > 0 && ip_addr_from_sockaddr(sa, &a) == 0 &&
+	       cidr_set_match(&w->trusted, &a);
+}
+
+static void on_http_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	SG_UNUSED(fd);
+	SG_UNUSED(what);
+	conn_sweep_http(arg);
 }
 
 struct sio_nsp *worker_nsp(struct worker *w, const char *name, size_t len)
@@ -251,6 +296,7 @@ static void on_trim(evutil_socket_t fd, short what, void *arg)
 
 void worker_fini(struct worker *w)
 {
+	proxy_accept_free_all(w);
 	on_reap(-1, 0, w);
 	for (size_t i = 0; i < w->n_nsps; i++)
 		sio_nsp_free(w->nsps[i]);
@@ -274,5 +320,8 @@ void worker_fini(struct worker *w)
 		event_free(w->trimmer);
 	if (w->lag_timer)
 		event_free(w->lag_timer);
+	if (w->http_sweeper)
+		event_free(w->http_sweeper);
+	cidr_set_free(&w->trusted);
 	memset(w, 0, sizeof(*w));
 }

@@ -15,6 +15,7 @@
 
 #include "auth_fail.h"
 #include "callout.h"
+#include "cidr.h"
 #include "common.h"
 #include "config.h"
 #include "close.h"
@@ -35,6 +36,7 @@ struct sio_handler;
 struct inbox;
 struct admission;
 struct auth_throttle;
+struct proxy_wait;
 
 /* Counters a worker keeps (metrics.def); /metrics adds them up. */
 struct worker_stats {
@@ -88,6 +90,12 @@ struct worker {
 	struct conn *conns;
 	size_t n_conns;
 	size_t n_admin_conns;              /* of n_conns, on admin.listen: not clients */
+	struct conn *http_conns;           /* those still reading a request (conn.h) */
+	struct event *http_sweeper;        /* closes them past their deadlines, each second */
+	struct cidr_set trusted;           /* cfg->server.trusted_proxies, parsed */
+	struct proxy_wait *proxy_waits;    /* connections reading their PROXY header */
+	int admin_spare;                   /* the admin listener's spare descriptor, for
+					      EMFILE (listener.c); -1: none or in use */
 	struct eio_session *sessions;
 	size_t n_sessions;
 	struct hmap sessions_by_sid;       /* sid -> struct eio_session */
@@ -136,9 +144,6 @@ struct worker {
 	struct sg_strv unknown_nsps;
 };
 
-/* How long a client may take to send a request head, in all. */
-#define WORKER_HTTP_IDLE_MS 10000
-
 /* Sets up a worker on base (borrowed) with the config snapshot and JWT
  * verifier (both borrowed, must outlive the worker), alone (its own
  * admission limits, its own siblings list).  worker_join() then makes it
@@ -151,7 +156,7 @@ void worker_join(struct worker *w, uint8_t index, struct worker *const *siblings
  * owned) instead of its own. */
 void worker_share_throttle(struct worker *w, struct auth_throttle *shared);
 /* After w->cfg was replaced by a reload: recomputes what derives from it
- * (the timeout queues of reloadable durations). */
+ * (the timeout queues of reloadable durations, the trusted proxies). */
 int worker_apply_config(struct worker *w) SG_WUR;
 
 /* Frees what the worker owns; every connection must be closed first. */
@@ -162,6 +167,8 @@ struct sio_nsp *worker_nsp(struct worker *w, const char *name, size_t len);
 /* Why the worker is not ready to serve (shutting down, a Redis link down),
  * or NULL when it is: /readyz and siogate_ready. */
 const char *worker_unready(const struct worker *w);
+/* Whether the peer sa is in server.trusted_proxies. */
+bool worker_trusts(const struct worker *w, const struct sockaddr *sa);
 
 /* Takes a token from the handshake bucket (limits.handshakes_per_second);
  * false when the rate is exceeded. */

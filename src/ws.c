@@ -178,8 +178,11 @@ void ws_on_readable(struct ws *ws, struct evbuffer *in)
 		case WS_OPC_PONG:
 			break;
 		case WS_OPC_CLOSE:
-			if (h.len == 1) {
-				fail(ws, WS_CLOSE_PROTOCOL);
+			/* RFC 6455 7.4: a code not allowed on the wire gets 1002, a
+			 * reason that is not UTF-8 1007 (and 1005/1006/1015 are
+			 * never echoed) */
+			if (ws_close_check(payload, (size_t)h.len, &code) != 0) {
+				fail(ws, code);
 				return;
 			}
 			if (!ws->close_sent) {

@@ -99,3 +99,33 @@ bool ws_utf8_valid(const uint8_t *p, size_t n)
 	}
 	return true;
 }
+
+bool ws_close_code_valid(uint16_t code)
+{
+	return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+	       (code >= 3000 && code <= 4999);
+}
+
+int ws_close_check(const uint8_t *p, size_t n, uint16_t *code)
+{
+	uint16_t c;
+
+	*code = 0;
+	if (n == 0)
+		return 0;
+	if (n == 1) {
+		*code = WS_CLOSE_PROTOCOL;
+		return -1;
+	}
+	c = (uint16_t)(p[0] << 8 | p[1]);
+	if (!ws_close_code_valid(c)) {
+		*code = WS_CLOSE_PROTOCOL;
+		return -1;
+	}
+	if (!ws_utf8_valid(p + 2, n - 2)) {
+		*code = WS_CLOSE_INVALID_DATA;
+		return -1;
+	}
+	*code = c;
+	return 0;
+}

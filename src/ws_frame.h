@@ -37,6 +37,18 @@ struct ws_frame_hdr {
  * 125 bytes, a 64-bit length with the top bit set). */
 int ws_frame_parse(const uint8_t *p, size_t n, struct ws_frame_hdr *h, uint16_t *close_code) SG_WUR;
 
+/* Whether a client may send this status code in a close frame (RFC 6455
+ * section 7.4: 1000-1003, 1007-1014 and the 3000-4999 ranges; 1004, 1005,
+ * 1006 and 1015 are reserved and never on the wire). */
+bool ws_close_code_valid(uint16_t code);
+
+/* Checks the (unmasked) payload of a client's close frame: empty, or a
+ * valid status code followed by a UTF-8 reason.  Returns 0 with *code the
+ * status it carries (0: none), or -1 with *code the status to close with:
+ * 1002 (a 1-byte payload, an invalid code) or 1007 (a reason that is not
+ * UTF-8). */
+int ws_close_check(const uint8_t *p, size_t n, uint16_t *code) SG_WUR;
+
 /* XORs p[0..n) with the mask, starting at payload offset `offset`. */
 void ws_unmask(uint8_t *p, size_t n, const uint8_t mask[4], uint64_t offset);
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cidr.h"
 #include "config.h"
 
 #define FUZZ_NAME "fuzz.yaml"
@@ -53,6 +54,15 @@ static void check_config(const struct sg_config *cfg)
 			__builtin_trap();
 	}
 	if ((unsigned)cfg->log.level > SG_LOG_DEBUG || (unsigned)cfg->log.format > SG_LOG_JSON)
+		__builtin_trap();
+	/* the workers parse server.trusted_proxies again and count on it */
+	for (i = 0; i < cfg->server.trusted_proxies.n; i++) {
+		struct cidr c;
+
+		if (cidr_parse(cfg->server.trusted_proxies.v[i], &c, NULL) != 0)
+			__builtin_trap();
+	}
+	if (cfg->server.proxy_protocol && cfg->server.trusted_proxies.n == 0)
 		__builtin_trap();
 }
 

@@ -6,6 +6,10 @@
  * of a short input the answers go 0...0 and then stay 1 (with one head_len)
  * or stay -1; every borrowed pointer lies inside the head; header lookup
  * finds the first match; and http_query_get agrees with http_query_foreach.
+ * A chunked request's body (the bytes after the head) is scanned too: the
+ * scan's answer does not depend on how the bytes arrive (whole, or one more
+ * byte per call into the same state), a complete body decodes to the length
+ * the scan found, within the payload limit, and the framing bound holds.
  * A broken promise is reported with __builtin_trap().  No state survives a
  * call, so runs are deterministic.
  */
@@ -244,6 +248,43 @@ static void check_prefixes(const char *buf, size_t len, int full_rc, size_t full
 		__builtin_trap();
 }
 
+#define FUZZ_MAX_BODY 4096
+
+/* The chunked body body[0..n): whole, then one byte more per call. */
+static void check_chunked(const char *body, size_t n)
+{
+	struct http_chunked st, inc;
+	int status = 0, rc, r = 0;
+	size_t k;
+
+	memset(&st, 0, sizeof(st));
+	rc = http_chunked_scan(&st, body, n, FUZZ_MAX_BODY, &status, NULL);
+	if (rc == 1) {
+		char *copy;
+
+		if (st.pos > n || st.size > FUZZ_MAX_BODY || st.size > st.pos ||
+		    st.pos - st.size > HTTP_CHUNKED_MAX_OVERHEAD + HTTP_CHUNK_LINE_MAX)
+			__builtin_trap();
+		copy = malloc(st.pos);
+		memcpy(copy, body, st.pos);
+		if (http_chunked_decode(copy, st.pos) != st.size)
+			__builtin_trap();
+		free(copy);
+	} else if (rc == -1) {
+		if (status != 400 && status != 413)
+			__builtin_trap();
+	} else if (rc != 0) {
+		__builtin_trap();
+	}
+	if (n >= FUZZ_PREFIX_MAX)
+		return;
+	memset(&inc, 0, sizeof(inc));
+	for (k = 0; k <= n && r == 0; k++)
+		r = http_chunked_scan(&inc, body, k, FUZZ_MAX_BODY, &status, NULL);
+	if (r != rc || (r == 1 && (inc.pos != st.pos || inc.size != st.size)))
+		__builtin_trap();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *buf = (const char *)data;
@@ -256,6 +297,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (req.head_len > size || req.head_len > FUZZ_MAX_HEAD)
 			__builtin_trap();
 		check_request(buf, &req);
+		(void)http_request_expect(&req);
+		if (req.chunked)
+			check_chunked(buf + req.head_len, size - req.head_len);
 	} else if (rc == -1) {
 		if (http_status_text(status)[0] == '\0' || err.msg[0] == '\0')
 			__builtin_trap();

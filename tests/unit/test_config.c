@@ -141,7 +141,9 @@ static void test_defaults(void)
 	CHECK_INT(c->server.ping_interval_ms, 25000);
 	CHECK_INT(c->server.ping_timeout_ms, 20000);
 	CHECK_INT(c->server.max_payload, 1000000);
-	CHECK_INT(c->server.max_connections, 100000);
+	CHECK_INT(c->server.max_connections, 0); /* auto */
+	CHECK_INT(c->server.trusted_proxies.n, 0);
+	CHECK(!c->server.proxy_protocol);
 	CHECK_INT(c->server.shutdown_timeout_ms, 10000);
 	CHECK_INT(c->server.drain_window_ms, 5000);
 	CHECK_INT(c->server.workers, 0);
@@ -196,6 +198,10 @@ static void test_defaults(void)
 	CHECK_INT(c->limits.output_soft, 1 << 20);
 	CHECK_INT(c->limits.output_soft_time_ms, 10000);
 	CHECK_INT(c->limits.output_hard, 8 << 20);
+	CHECK_INT(c->limits.header_timeout_ms, 10000);
+	CHECK_INT(c->limits.body_timeout_ms, 60000);
+	CHECK_INT(c->limits.body_min_rate, 1024);
+	CHECK_INT(c->limits.http_per_ip, 256);
 	CHECK_STR(c->admin.listen, "127.0.0.1:9090");
 	CHECK(c->admin.token_file == NULL);
 	CHECK_INT(c->log.level, SG_LOG_INFO);
@@ -710,7 +716,7 @@ static void test_key_table(void)
 
 	while (config_key_name(n) != NULL)
 		n++;
-	CHECK_INT(n, 62);
+	CHECK_INT(n, 68);
 	CHECK_STR(config_key_name(0), "server.id");
 	CHECK_STR(config_key_name(n - 1), "log.format");
 	CHECK(config_key_name(n) == NULL);

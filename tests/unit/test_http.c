@@ -519,8 +519,19 @@ static void test_query(void)
 	sg_buf_fini(&v);
 }
 
+/* Every status siogate sends has its phrase (it once said "401 Unknown"). */
 static void test_status_text(void)
 {
+	static const int sent[] = { 100, 101, 200, 202, 204, 400, 401, 403, 404, 405,
+				    408, 411, 413, 417, 429, 431, 500, 501, 503, 505 };
+
+	for (size_t i = 0; i < SG_ARRAY_LEN(sent); i++)
+		CHECK(strcmp(http_status_text(sent[i]), "Unknown") != 0);
+	CHECK_STR(http_status_text(100), "Continue");
+	CHECK_STR(http_status_text(202), "Accepted");
+	CHECK_STR(http_status_text(401), "Unauthorized");
+	CHECK_STR(http_status_text(411), "Length Required");
+	CHECK_STR(http_status_text(417), "Expectation Failed");
 	CHECK_STR(http_status_text(101), "Switching Protocols");
 	CHECK_STR(http_status_text(200), "OK");
 	CHECK_STR(http_status_text(204), "No Content");
@@ -539,6 +550,161 @@ static void test_status_text(void)
 	CHECK_STR(http_status_text(418), "Unknown");
 }
 
+static enum http_expect expect_of(const char *s)
+{
+	struct http_request r;
+	int status = 0;
+
+	if (http_request_parse(s, strlen(s), MAX_HEAD, &r, &status, NULL) != 1)
+		return (enum http_expect)-1;
+	return http_request_expect(&r);
+}
+
+static void test_expect(void)
+{
+	CHECK_INT(expect_of("POST / HTTP/1.1\r\nHost: a\r\n\r\n"), HTTP_EXPECT_NONE);
+	CHECK_INT(expect_of("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n\r\n"),
+		  HTTP_EXPECT_CONTINUE);
+	CHECK_INT(expect_of("POST / HTTP/1.1\r\nHost: a\r\nEXPECT:  100-Continue \r\n\r\n"),
+		  HTTP_EXPECT_CONTINUE);
+	CHECK_INT(expect_of("POST / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\n\r\n"),
+		  HTTP_EXPECT_UNKNOWN);
+	CHECK_INT(expect_of("POST / HTTP/1.1\r\nHost: a\r\nExpect:\r\n\r\n"), HTTP_EXPECT_UNKNOWN);
+	CHECK_INT(expect_of("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continuex\r\n\r\n"),
+		  HTTP_EXPECT_UNKNOWN);
+	/* RFC 9110 10.1.1: an HTTP/1.0 request's expectation is ignored */
+	CHECK_INT(expect_of("POST / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n"), HTTP_EXPECT_NONE);
+	CHECK_INT(expect_of("POST / HTTP/1.0\r\nExpect: x\r\n\r\n"), HTTP_EXPECT_NONE);
+}
+
+/* Scans body[0..len) from a fresh state, from a heap copy of exactly len
+ * bytes (ASan sees any read past them). */
+static int scan_copy(const char *body, size_t len, uint64_t max, struct http_chunked *st,
+		     int *status)
+{
+	char *copy = malloc(len ? len : 1);
+	int rc;
+
+	memcpy(copy, body, len);
+	memset(st, 0, sizeof(*st));
+	*status = 0;
+	rc = http_chunked_scan(st, copy, len, max, status, NULL);
+	free(copy);
+	return rc;
+}
+
+/* A complete chunked body: every prefix scanned afresh gives 0 and the
+ * whole gives 1; fed byte by byte into one state the answers are 0 then 1
+ * at the same length; the decoded data is want. */
+static void check_chunked(const char *body, size_t len, size_t raw_len, const char *want)
+{
+	struct http_chunked st, inc;
+	int status, rc = 0;
+	char *copy;
+	size_t k, at = 0;
+
+	for (k = 0; k < raw_len; k++)
+		CHECK_INT(scan_copy(body, k, 1000, &st, &status), 0);
+	CHECK_INT(scan_copy(body, len, 1000, &st, &status), 1);
+	CHECK_INT(st.pos, raw_len);
+	CHECK_INT(st.size, strlen(want));
+	memset(&inc, 0, sizeof(inc));
+	for (k = 0; k <= len && rc == 0; k++) {
+		rc = http_chunked_scan(&inc, body, k, 1000, &status, NULL);
+		at = k;
+	}
+	CHECK_INT(rc, 1);
+	CHECK_INT(at, raw_len);
+	CHECK_INT(inc.pos, raw_len);
+	copy = malloc(raw_len);
+	memcpy(copy, body, raw_len);
+	CHECK_INT(http_chunked_decode(copy, raw_len), strlen(want));
+	CHECK_MEM(copy, strlen(want), want);
+	free(copy);
+}
+
+/* Refused with want_status once enough has arrived; never complete before,
+ * and every longer prefix refused the same way. */
+static void check_chunked_reject(const char *body, size_t len, uint64_t max, int want_status)
+{
+	struct http_chunked st;
+	int status, rc, first = -1;
+
+	for (size_t k = 0; k <= len; k++) {
+		rc = scan_copy(body, k, max, &st, &status);
+		CHECK(rc != 1);
+		if (rc < 0 && first < 0)
+			first = (int)k;
+		if (first >= 0) {
+			CHECK_INT(rc, -1);
+			CHECK_INT(status, want_status);
+		}
+	}
+	if (first < 0)
+		fprintf(stderr, "  chunked body not refused: %s\n", body);
+	CHECK(first >= 0);
+}
+
+static void test_chunked(void)
+{
+	static const char pipelined[] = "5\r\nhello\r\n0\r\n\r\nGET / HTTP/1.1\r\n";
+	static const char *const bad[] = {
+		"5\nhello\r\n0\r\n\r\n",          /* bare LF after the size */
+		"5\r\nhello\n0\r\n\r\n",          /* bare LF after the data */
+		"5\r\nhelloX\r\n0\r\n\r\n",      /* data longer than its size */
+		"x\r\n",                              /* not hex */
+		" 5\r\nhello\r\n0\r\n\r\n",      /* leading space */
+		"0x5\r\nhello\r\n0\r\n\r\n",     /* 0x prefix */
+		"5 x\r\nhello\r\n",                  /* junk after the size */
+		"-1\r\n",                             /* negative */
+		"5\r\nhello\r\n0\r\nX-T\r\n\r\n", /* a trailer that is no field */
+		"5\r\nhello\r\n0\r\nX-T: a\rb\r\n\r\n", /* bare CR in a trailer */
+		"5\r\nhello\r\n0\r\n X: a\r\n\r\n", /* obs-fold */
+		"10000000000000000\r\n",               /* 17 hex digits */
+		"5;a\x01\r\nhello\r\n",              /* control character in an extension */
+	};
+	char big[HTTP_CHUNK_LINE_MAX + 64];
+	struct http_chunked st;
+	int status;
+
+	static const char *const good[][2] = {
+		{ "5\r\nhello\r\n0\r\n\r\n", "hello" },
+		{ "3\r\n4he\r\n2;name=\"v a\"\r\nll\r\n1 ; x\r\no\r\n"
+		  "0\r\nX-Trailer: yes\r\nOther:\tv\r\n\r\n", "4hello" },
+		{ "A\r\n0123456789\r\na\r\nabcdefghij\r\n000\r\n\r\n", "0123456789abcdefghij" },
+		{ "0\r\n\r\n", "" },
+	};
+	char *many;
+	size_t n;
+
+	for (size_t i = 0; i < SG_ARRAY_LEN(good); i++)
+		check_chunked(good[i][0], strlen(good[i][0]), strlen(good[i][0]), good[i][1]);
+	/* what follows the body is the next request's */
+	check_chunked(pipelined, sizeof(pipelined) - 1, 15, "hello");
+	for (size_t i = 0; i < SG_ARRAY_LEN(bad); i++)
+		check_chunked_reject(bad[i], strlen(bad[i]), 1000, 400);
+	/* data over max_body: refused as soon as the size line says so */
+	check_chunked_reject("3e9\r\n", 6, 1000, 413);
+	check_chunked_reject("200\r\n", 5, 511, 413);
+	CHECK_INT(scan_copy("200\r\n", 5, 512, &st, &status), 0);
+	/* framing over HTTP_CHUNKED_MAX_OVERHEAD: one-byte chunks cost 5 bytes each */
+	n = HTTP_CHUNKED_MAX_OVERHEAD / 5 + 2;
+	many = malloc(n * 6 + 1);
+	for (size_t i = 0; i < n; i++)
+		memcpy(many + i * 6, "1\r\nx\r\n", 6);
+	many[n * 6] = '\0';
+	CHECK_INT(scan_copy(many, n * 6, 1u << 30, &st, &status), -1);
+	CHECK_INT(status, 413);
+	CHECK_INT(scan_copy(many, (n - 4) * 6, 1u << 30, &st, &status), 0);
+	free(many);
+	/* a size line longer than HTTP_CHUNK_LINE_MAX */
+	memset(big, 0, sizeof(big));
+	big[0] = '1';
+	big[1] = ';';
+	memset(big + 2, 'a', sizeof(big) - 3);
+	check_chunked_reject(big, strlen(big), 1000, 400);
+}
+
 int main(void)
 {
 	RUN(test_get_with_query);
@@ -550,5 +716,7 @@ int main(void)
 	RUN(test_limits);
 	RUN(test_query);
 	RUN(test_status_text);
+	RUN(test_expect);
+	RUN(test_chunked);
 	return UNIT_END();
 }

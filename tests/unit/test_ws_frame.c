@@ -106,6 +106,55 @@ static void test_accept_key(void)
 	sg_buf_fini(&b);
 }
 
+static int close_of(const char *payload, size_t n, uint16_t *code)
+{
+	uint8_t *copy = malloc(n ? n : 1);
+	int rc;
+
+	memcpy(copy, payload, n);
+	rc = ws_close_check(copy, n, code);
+	free(copy);
+	return rc;
+}
+
+/* RFC 6455 sections 5.5.1 and 7.4: which close payloads a client may send. */
+static void test_close_payload(void)
+{
+	static const uint16_t valid[] = { 1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010,
+					  1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999 };
+	static const uint16_t invalid[] = { 0, 1, 999, 1004, 1005, 1006, 1015, 1016,
+					    1100, 2000, 2999, 5000, 65535 };
+	uint16_t code;
+
+	for (size_t i = 0; i < SG_ARRAY_LEN(valid); i++) {
+		char p[2] = { (char)(valid[i] >> 8), (char)(valid[i] & 0xff) };
+
+		CHECK(ws_close_code_valid(valid[i]));
+		CHECK_INT(close_of(p, 2, &code), 0);
+		CHECK_INT(code, valid[i]);
+	}
+	for (size_t i = 0; i < SG_ARRAY_LEN(invalid); i++) {
+		char p[2] = { (char)(invalid[i] >> 8), (char)(invalid[i] & 0xff) };
+
+		CHECK(!ws_close_code_valid(invalid[i]));
+		CHECK_INT(close_of(p, 2, &code), -1);
+		CHECK_INT(code, WS_CLOSE_PROTOCOL);
+	}
+	CHECK_INT(close_of("", 0, &code), 0); /* a bare close */
+	CHECK_INT(code, 0);
+	CHECK_INT(close_of("\x03", 1, &code), -1); /* one byte: no room for a code */
+	CHECK_INT(code, WS_CLOSE_PROTOCOL);
+	CHECK_INT(close_of("\x03\xe8" "bye \xc3\xa9", 8, &code), 0);
+	CHECK_INT(code, 1000);
+	CHECK_INT(close_of("\x03\xe8\xff", 3, &code), -1); /* reason not UTF-8 */
+	CHECK_INT(code, WS_CLOSE_INVALID_DATA);
+	CHECK_INT(close_of("\x03\xe8\xed\xa0\x80", 5, &code), -1); /* a surrogate */
+	CHECK_INT(code, WS_CLOSE_INVALID_DATA);
+	/* the code is checked before the reason */
+	CHECK_INT(close_of("\x03\xed\xff", 3, &code), -1);
+	CHECK_INT(code, WS_CLOSE_PROTOCOL);
+}
+
 int main(void)
 {
 	RUN(test_accept_key);
@@ -113,5 +162,6 @@ int main(void)
 	RUN(test_violations);
 	RUN(test_unmask);
 	RUN(test_utf8);
+	RUN(test_close_payload);
 	return UNIT_END();
 }

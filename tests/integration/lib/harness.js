@@ -447,6 +447,8 @@ async function startRedis(opts = {}) {
  *   opts.args     extra command-line arguments; opts.env extra environment
  *   opts.files    {name: text | {text, mode}} written into the config's directory first (mode
  *                 0600 unless given), e.g. a key file that a relative secret_file names
+ *   opts.wrap     a command that execs siogate, e.g. ['prlimit', '--nofile=160:160', '--']
+ *                 (it must exec, not fork: sg.pid is siogate's)
  * Writes siogate.yaml in a new temp dir under os.tmpdir(), spawns `SIOGATE_BIN -c file`, and waits
  * (10 s at most) for "siogate ready".  Returns {port, adminPort, url, wsUrl, file, dir, pid,
  * config, log(), mark(), countLog(), waitForLog(pattern, timeoutMs, from), exited, stop(signal)}.
@@ -479,7 +481,10 @@ async function startSiogate(opts = {}) {
 	const file = path.join(dir, 'siogate.yaml');
 	fs.writeFileSync(file, text, { mode: 0o600 });
 	const logFile = path.join(dir, 'siogate.log');
-	const rec = spawnLogged('siogate', SIOGATE_BIN, ['-c', file, ...(opts.args || [])], {
+	const argv = [SIOGATE_BIN, '-c', file, ...(opts.args || [])];
+	const wrap = opts.wrap || [];
+	const rec = spawnLogged('siogate', wrap.length ? wrap[0] : SIOGATE_BIN,
+		[...wrap.slice(1), ...(wrap.length ? argv : argv.slice(1))], {
 		cwd: dir,
 		env: opts.env,
 		logFile,

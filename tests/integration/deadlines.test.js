@@ -17,6 +17,9 @@ const net = require('node:net');
 const { test, describe, before, after, afterEach } = require('node:test');
 const h = require('./lib/harness');
 
+/* the per-client close lines these tests read are at level debug */
+const DEBUG_LOG = { log: { level: 'debug' } };
+
 /* Opens a raw connection from 127.0.0.1 that sends `head`, then one byte of body every
  * `everyMs`, and resolves {closed, ms, text} when the server closes it (or after maxMs). */
 function trickle(sg, head, everyMs, maxMs) {
@@ -56,7 +59,7 @@ function slowPost(port, length) {
 }
 
 describe('with the defaults', () => {
-	const env = h.useSiogate({ before, after, afterEach }, {});
+	const env = h.useSiogate({ before, after, afterEach }, { config: DEBUG_LOG });
 
 	test('a POST of 1000000 declared bytes sent one byte every 5 s is cut off (body_min_rate), with 408', async () => {
 		const mark = env.sg.mark();
@@ -106,7 +109,7 @@ describe('with the defaults', () => {
 });
 
 describe('limits.body_timeout', () => {
-	const env = h.useSiogate({ before, after, afterEach }, { config: { limits: { body_timeout: '2s', body_min_rate: 0 } } });
+	const env = h.useSiogate({ before, after, afterEach }, { config: { ...DEBUG_LOG, limits: { body_timeout: '2s', body_min_rate: 0 } } });
 
 	test('a body that keeps coming but is not whole within body_timeout is cut off, with 408', async () => {
 		const mark = env.sg.mark();
@@ -123,6 +126,7 @@ describe('limits.body_timeout', () => {
 describe('limits.body_min_rate and long-polling', () => {
 	const env = h.useSiogate({ before, after, afterEach }, {
 		config: {
+			...DEBUG_LOG,
 			server: { ping_interval: '3s', ping_timeout: '2s' },
 			limits: { header_timeout: '1s', body_min_rate: '1KB' },
 		},
@@ -157,7 +161,7 @@ describe('limits.body_min_rate and long-polling', () => {
 });
 
 describe('limits.http_per_ip', () => {
-	const env = h.useSiogate({ before, after, afterEach }, { config: { limits: { http_per_ip: 3 } } });
+	const env = h.useSiogate({ before, after, afterEach }, { config: { ...DEBUG_LOG, limits: { http_per_ip: 3 } } });
 
 	test('counts only connections still sending a request: WebSockets and answered ones do not', async () => {
 		/* five upgraded WebSockets from the same address: not in their HTTP phase any more */

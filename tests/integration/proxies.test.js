@@ -21,6 +21,9 @@ const { execFileSync } = require('node:child_process');
 const { test, describe, before, after, afterEach } = require('node:test');
 const h = require('./lib/harness');
 
+/* the per-client close lines these tests read are at level debug */
+const DEBUG_LOG = { log: { level: 'debug' } };
+
 const tokenDir = fs.mkdtempSync(path.join(os.tmpdir(), 'siogate-proxies-'));
 const tokenFile = path.join(tokenDir, 'admin.token');
 const ADMIN_TOKEN = crypto.randomBytes(16).toString('hex');
@@ -150,6 +153,7 @@ describe('X-Forwarded-For and Forwarded from a trusted proxy', () => {
 	let verifier;
 	const env = h.useSiogate({ before, after, afterEach }, {
 		config: {
+			...DEBUG_LOG,
 			server: { trusted_proxies: ['127.0.0.1', '10.0.0.0/8'] },
 			limits: { per_ip: 2 },
 			admin: { token_file: tokenFile },
@@ -186,7 +190,7 @@ describe('X-Forwarded-For and Forwarded from a trusted proxy', () => {
 		assert.equal(await addressOf(env.sg, s.id), '203.0.113.7');
 		const mark = env.sg.mark();
 		s.disconnect();
-		await env.sg.waitForLog(/client 203\.0\.113\.7 closed/, 3000, mark);
+		await env.sg.waitForLog(/client closed: .*addr=203\.0\.113\.7 /, 3000, mark);
 	});
 
 	test('Forwarded (RFC 7239) wins over X-Forwarded-For; an IPv6 client with a port', async () => {
@@ -246,6 +250,7 @@ describe('X-Forwarded-For and Forwarded from a trusted proxy', () => {
 describe('the PROXY protocol (server.proxy_protocol)', () => {
 	const env = h.useSiogate({ before, after, afterEach }, {
 		config: {
+			...DEBUG_LOG,
 			server: { trusted_proxies: ['127.0.0.1'], proxy_protocol: true },
 			limits: { per_ip: 1 },
 			admin: { token_file: tokenFile },
@@ -257,7 +262,7 @@ describe('the PROXY protocol (server.proxy_protocol)', () => {
 		assert.equal(await addressOf(env.sg, sid), '203.0.113.20');
 		const mark = env.sg.mark();
 		conn.close();
-		await env.sg.waitForLog(/client 203\.0\.113\.20:51234 closed/, 3000, mark);
+		await env.sg.waitForLog(/client closed: .*addr=203\.0\.113\.20:51234/, 3000, mark);
 	});
 
 	test('v1 with IPv6, and v2 (binary) with IPv4 and IPv6', async () => {
@@ -317,6 +322,7 @@ describe('the PROXY header before TLS', () => {
 	fs.chmodSync(key, 0o600);
 	const env = h.useSiogate({ before, after, afterEach }, {
 		config: {
+			...DEBUG_LOG,
 			server: { trusted_proxies: ['127.0.0.1'], proxy_protocol: true, tls: { cert: crt, key } },
 			admin: { token_file: tokenFile },
 		},

@@ -18,6 +18,9 @@ const path = require('node:path');
 const { test, describe, before, after, afterEach } = require('node:test');
 const h = require('./lib/harness');
 
+/* the per-client close lines these tests read are at level debug */
+const DEBUG_LOG = { log: { level: 'debug' } };
+
 const tokenDir = fs.mkdtempSync(path.join(os.tmpdir(), 'siogate-rfc-'));
 const tokenFile = path.join(tokenDir, 'admin.token');
 fs.writeFileSync(tokenFile, crypto.randomBytes(16).toString('hex') + '\n', { mode: 0o600 });
@@ -52,7 +55,7 @@ async function statusLine(sg, text, port = sg.port) {
 }
 
 describe('WebSocket close frames (RFC 6455 7.4)', () => {
-	const env = h.useSiogate({ before, after, afterEach }, {});
+	const env = h.useSiogate({ before, after, afterEach }, { config: DEBUG_LOG });
 
 	for (const code of [999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 0]) {
 		test(`a client close with code ${code} is answered with 1002, not echoed`, async () => {
@@ -101,7 +104,7 @@ describe('WebSocket close frames (RFC 6455 7.4)', () => {
 
 describe('HTTP status lines, Expect, chunked bodies', () => {
 	const env = h.useSiogate({ before, after, afterEach }, {
-		config: { admin: { token_file: tokenFile }, server: { max_payload: 1000 } },
+		config: { ...DEBUG_LOG, admin: { token_file: tokenFile }, server: { max_payload: 1000 } },
 	});
 
 	test('every status siogate sends has its reason phrase (401 and 202 said "Unknown")', async () => {

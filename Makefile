@@ -43,13 +43,18 @@ else
   OBJDIR = build
 endif
 
-SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
-# src/client/ (libsiogate-client and siocat) has its own rules, in
-# src/client/client.mk, included below.
+# src/ in layer folders, lowest first (core, proto, config, net, redis, eio,
+# sio, app, cluster, ops), then the top: main.c, server.c, worker_set.c,
+# cmd_token.c.  src/client/ (libsiogate-client and siocat) has its own
+# rules, in src/client/client.mk, included below.
+LAYERS := core proto config net redis eio sio app cluster ops
+SRCS := $(filter-out src/main.c,$(wildcard src/*.c $(addsuffix /*.c,$(addprefix src/,$(LAYERS)))))
 OBJS := $(patsubst src/%.c,$(OBJDIR)/%.o,$(SRCS))
 LIB := $(OBJDIR)/libsiogate.a
 BIN := src/siogate
-UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+# tests/unit/<folder>/test_<module>.c, as the sources (tests/unit/client/
+# is the client library's, in client.mk)
+UNIT_SRCS := $(wildcard $(addsuffix /test_*.c,$(addprefix tests/unit/,$(LAYERS) top)))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OBJDIR)/unit/%,$(UNIT_SRCS))
 
 # libFuzzer drivers: clang, every src/ module except main.c, ASan+UBSan.
@@ -59,9 +64,7 @@ FUZZ_CFLAGS = -std=gnu11 -g -O1 -D_GNU_SOURCE -DSG_VERSION='"$(VERSION)"' -Isrc 
               $(DEPS_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRCS))
-FUZZ_LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
-# src/client/ (libsiogate-client and siocat) has its own rules, in
-# src/client/client.mk, included below.
+FUZZ_LIB_SRCS := $(SRCS)
 
 .PHONY: all run check unit integration fuzz fuzz-run conformance install bench bench-workers deps test-deps clean lint distclean
 
@@ -86,7 +89,7 @@ configure: configure.ac
 	autoreconf -fi
 
 $(OBJDIR)/%.o: src/%.c config.mk
-	@mkdir -p $(OBJDIR)
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
 
 $(LIB): $(OBJS)
@@ -103,7 +106,7 @@ $(BIN): $(OBJDIR)/siogate
 	cp $< $@.tmp && mv -f $@.tmp $@
 
 $(OBJDIR)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB)
-	@mkdir -p $(OBJDIR)/unit
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS_ALL) $(DEPS_LIBS) \
 		$(TEST_LIBS)
 
@@ -111,8 +114,8 @@ $(OBJDIR)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB)
 # independent decoder, msgpack-c (libmsgpack-dev, a test dependency that
 # `make check` installs; siogate itself does not link it).  Asked of
 # pkg-config when the test is linked, not when configure ran.
-$(OBJDIR)/unit/test_bridge_adapter: TEST_CFLAGS = $(shell pkg-config --cflags msgpack)
-$(OBJDIR)/unit/test_bridge_adapter: TEST_LIBS = $(shell pkg-config --libs msgpack || echo -lmsgpackc)
+$(OBJDIR)/unit/proto/test_adapter_codec: TEST_CFLAGS = $(shell pkg-config --cflags msgpack)
+$(OBJDIR)/unit/proto/test_adapter_codec: TEST_LIBS = $(shell pkg-config --libs msgpack || echo -lmsgpackc)
 
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) config.mk
 	@mkdir -p build-fuzz
@@ -241,7 +244,7 @@ bench-workers: build/siogate
 # mandoc on the man pages (both from Debian: cppcheck, mandoc).
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
-		-D_GNU_SOURCE -Isrc --suppress=missingIncludeSystem --inline-suppr src/*.c
+		-D_GNU_SOURCE -Isrc --suppress=missingIncludeSystem --inline-suppr src/main.c $(SRCS)
 	mandoc -Tlint -Wwarning man/*.[0-9]
 
 # the client library, its header, .pc, siocat and siocat(1) (src/client/client.mk)

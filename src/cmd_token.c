@@ -21,10 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth_jwt.h"
-#include "common.h"
-#include "config.h"
-#include "log.h"
+#include "app/auth_jwt.h"
+#include "core/common.h"
+#include "config/config.h"
+#include "core/log.h"
 
 #define TOKEN_USAGE                                                                      \
 	"usage: siogate token --sub NAME [--ttl DURATION] [--claim k=v]... [--alg ALG]\n"   \

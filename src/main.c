@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "cmd_token.h"
-#include "config.h"
-#include "log.h"
+#include "config/config.h"
+#include "core/log.h"
 #include "server.h"
 
 #define DEFAULT_CONFIG "/etc/siogate/siogate.yaml"

@@ -24,18 +24,18 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "admin.h"
-#include "admission.h"
-#include "auth_jwt.h"
-#include "fdlimit.h"
-#include "gather.h"
-#include "inbox.h"
-#include "listener.h"
-#include "log.h"
-#include "notify.h"
-#include "tls.h"
-#include "worker.h"
-#include "workers.h"
+#include "ops/admin.h"
+#include "net/admission.h"
+#include "app/auth_jwt.h"
+#include "net/fdlimit.h"
+#include "core/gather.h"
+#include "core/inbox.h"
+#include "net/listener.h"
+#include "core/log.h"
+#include "ops/notify.h"
+#include "net/tls.h"
+#include "core/worker.h"
+#include "worker_set.h"
 
 struct server {
 	const struct sg_config *cfg;      /* the running snapshot */
@@ -422,7 +422,7 @@ int server_run(const struct sg_config *cfg)
 	struct server srv;
 	struct sg_err err = { 0 };
 	struct sg_buf where;
-	size_t n_workers = workers_count(cfg);
+	size_t n_workers = worker_set_count(cfg);
 	int status = 1;
 
 	memset(&srv, 0, sizeof(srv));

@@ -30,10 +30,10 @@
 #include <openssl/ssl.h>
 
 #include "backoff.h"
-#include "common.h"
+#include "core/common.h"
 #include "engine.h"
 #include "jsonout.h"
-#include "sio_packet.h"
+#include "proto/sio_packet.h"
 #include "subs.h"
 #include "url.h"
 

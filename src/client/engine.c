@@ -36,9 +36,9 @@
 #include <openssl/x509v3.h>
 #include <wslay/wslay.h>
 
-#include "base64.h"
-#include "ws_accept.h"
-#include "eio_packet.h"
+#include "core/base64.h"
+#include "proto/ws_accept.h"
+#include "proto/eio_packet.h"
 #include "httpresp.h"
 #include "siogate/client.h"
 

@@ -15,7 +15,7 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
-#include "common.h"
+#include "core/common.h"
 
 struct sgc_engine;
 

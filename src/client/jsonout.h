@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "common.h"
+#include "core/common.h"
 
 /* Appends v (NULL is written as null) as compact JSON, object members in
  * jansson's insertion order. */

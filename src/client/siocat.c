@@ -21,8 +21,8 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "base64.h"
-#include "common.h"
+#include "core/base64.h"
+#include "core/common.h"
 #include "jsonout.h"
 #include "siogate/client.h"
 

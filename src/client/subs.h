@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "common.h"
+#include "core/common.h"
 #include "siogate/client.h"
 
 struct sgc_sub {

@@ -18,14 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "conn.h"
-#include "eio.h"
-#include "listener.h"
-#include "log.h"
-#include "sio.h"
-#include "sio_packet.h"
-#include "worker.h"
+#include "config/config.h"
+#include "net/conn.h"
+#include "eio/eio.h"
+#include "net/listener.h"
+#include "core/log.h"
+#include "sio/sio.h"
+#include "proto/sio_packet.h"
+#include "core/worker.h"
 
 static void echo_connect(struct sio_socket *sock);
 static void echo_event(struct sio_socket *sock, const struct sio_packet *p,

@@ -1,6 +1,6 @@
 /*
  * fuzz_config.c: libFuzzer driver for the configuration loader
- * (src/config.h, config_load_string).  The input is the text of a YAML
+ * (src/config/config.h, config_load_string).  The input is the text of a YAML
  * configuration file.  The loader either returns a snapshot and no error, or
  * NULL and at least one "fuzz.yaml..." message; a snapshot must hold the
  * invariants the rest of siogate relies on (path between slashes, "/" among
@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cidr.h"
-#include "config.h"
+#include "proto/cidr.h"
+#include "config/config.h"
 
 #define FUZZ_NAME "fuzz.yaml"
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_eio_payload.c: libFuzzer driver for the Engine.IO v4 codec
- * (src/eio_packet.h).  The input is read three ways: as one text packet
+ * (src/proto/eio_packet.h).  The input is read three ways: as one text packet
  * (eio_packet_decode), as one packet that may be 'b' + base64
  * (eio_packet_decode_any), and as a polling payload (eio_payload_decode).  A
  * payload that decodes is re-encoded with eio_payload_append_text/binary and
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eio_packet.h"
+#include "proto/eio_packet.h"
 
 #define FUZZ_MAX_PACKETS 256	/* a payload with more packets is refused up front */
 

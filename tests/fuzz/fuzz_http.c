@@ -1,6 +1,6 @@
 /*
  * fuzz_http.c: libFuzzer driver for the HTTP request-head parser and the
- * query-string helpers (src/http.h).  The input is the raw bytes a client
+ * query-string helpers (src/proto/http.h).  The input is the raw bytes a client
  * sent.  Besides looking for memory errors it checks the parser's own
  * promises: the result depends only on the bytes given, so over the prefixes
  * of a short input the answers go 0...0 and then stay 1 (with one head_len)
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
+#include "proto/http.h"
 
 #define FUZZ_MAX_HEAD 8192	/* siogate's default head limit is of this order */
 #define FUZZ_SMALL_HEAD 256	/* exercises the 431 path in the prefix walk */

@@ -1,7 +1,7 @@
 /*
  * fuzz_proxy.c: what a trusted proxy may send first: the PROXY protocol
- * header (src/proxy_proto.h), and the Forwarded / X-Forwarded-For headers
- * read for the client's address (src/forwarded.h, src/cidr.h).  Checks: a
+ * header (src/proto/proxy_proto.h), and the Forwarded / X-Forwarded-For headers
+ * read for the client's address (src/proto/forwarded.h, src/proto/cidr.h).  Checks: a
  * PROXY header's answer depends only on the bytes (every prefix says 0 until
  * the answer, which then stays), a complete header's length lies within the
  * input and PROXY_MAX, a named client is IPv4 or IPv6; the input read as
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "forwarded.h"
-#include "proxy_proto.h"
+#include "proto/forwarded.h"
+#include "proto/proxy_proto.h"
 
 #define FUZZ_PREFIX_MAX 300
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "emit_msg.h"
-#include "members.h"
+#include "proto/emit_msg.h"
+#include "proto/members.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_sio_packet.c: libFuzzer driver for the Socket.IO v5 packet codec
- * (src/sio_packet.h).  The input is the data of one Engine.IO message.  A
+ * (src/proto/sio_packet.h).  The input is the data of one Engine.IO message.  A
  * packet that decodes is looked at the way the session layer does (event name,
  * placeholder check), then its head is re-encoded with sio_packet_encode_head,
  * the raw JSON appended, and the result must decode to the same type,
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sio_packet.h"
+#include "proto/sio_packet.h"
 
 #define FUZZ_MAX_ATTACHMENTS 10	/* socket.io-parser's default, as siogate uses it */
 

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "common.h"
+#include "core/common.h"
 #include "engine.h"
 
 /* The engine created last (NULL when none), and how many were created. */

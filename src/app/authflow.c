@@ -1,0 +1,531 @@
+/*
+ * session.c: the helper state machine of one socket (see session.h).
+ * Invariants: the timer is pending while the socket is open (auth timeout
+ * until authenticated, then the app-level ping interval); claims are set
+ * exactly when the state is AUTHFLOW_AUTHENTICATED; until then the socket is
+ * in no room and receives nothing but the authentication flow's packets.
+ */
+#include "app/authflow.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/auth_fail.h"
+#include "app/auth_http.h"
+#include "app/auth_jwt.h"
+#include "app/auth_throttle.h"
+#include "eio/eio.h"
+#include "proto/http.h"
+#include "app/forward.h"
+#include "proto/json_js.h"
+#include "app/lifecycle.h"
+#include "core/log.h"
+#include "app/room_check.h"
+#include "proto/room_rules.h"
+#include "sio/sio.h"
+#include "proto/sio_packet.h"
+#include "core/worker.h"
+
+/* The seed's exact messages. */
+#define MSG_INVALID_TOKEN "Invalid token to authenticate! Please login again!"
+#define MSG_AUTH_FAILED "Failed to authenticate connection! Please login again!"
+/* Room names longer than this are refused (they would only bloat the index). */
+#define ROOM_NAME_MAX 256
+
+static void authflow_on_connect(struct sio_socket *sock);
+static void authflow_on_event(struct sio_socket *sock, const struct sio_packet *p,
+			     const struct sio_attachment *att, size_t n_att);
+static void authflow_on_close(struct sio_socket *sock, enum sg_close reason);
+static void on_timer(evutil_socket_t fd, short what, void *arg);
+static void set_state(struct sio_socket *sock, enum authflow_state st);
+static bool flood_admit(struct sio_socket *sock);
+static void authenticate(struct sio_socket *sock);
+static void accept_client(struct sio_socket *sock, json_t *claims, const struct sg_strv *rooms);
+static void on_verified(struct sio_socket *sock, const struct auth_result *r);
+static void throttle_end(struct sio_socket *sock, bool failed);
+static void refuse_client(struct sio_socket *sock, const char *message, enum sg_close reason,
+			  enum auth_fail why);
+static enum auth_fail jwt_fail(enum jwt_status st);
+static void send_ping(struct sio_socket *sock);
+static void send_with_time(struct sio_socket *sock, const char *event, const char *extra);
+static int find_token(struct sio_socket *sock, struct sg_buf *token);
+static void on_join(struct sio_socket *sock, const struct sio_packet *p);
+static void on_leave(struct sio_socket *sock, const struct sio_packet *p);
+static json_t *rooms_argument(const struct sio_packet *p);
+static void send_ack_json(struct sio_socket *sock, int64_t id, json_t *value);
+
+const char *authflow_state_name(enum authflow_state s)
+{
+	switch (s) {
+	case AUTHFLOW_UNAUTHORIZED:
+		return "unauthorized";
+	case AUTHFLOW_AUTHENTICATING:
+		return "authenticating";
+	case AUTHFLOW_AUTHENTICATED:
+		return "authenticated";
+	}
+	return "unknown";
+}
+
+const struct sio_handler authflow_handler = {
+	.on_connect = authflow_on_connect,
+	.on_event = authflow_on_event,
+	.on_close = authflow_on_close,
+};
+
+static void authflow_on_connect(struct sio_socket *sock)
+{
+	struct worker *w = sock->nsp->w;
+
+	sock->sess.state = AUTHFLOW_UNAUTHORIZED;
+	w->stats.sockets_by_state[AUTHFLOW_UNAUTHORIZED]++;
+	sock->flood_tokens = (int32_t)(w->cfg->limits.burst * 1000);
+	sock->flood_refill_ms = (uint32_t)sg_mono_ms();
+	sock->sess.timer = event_new(w->base, -1, 0, on_timer, sock);
+	event_add(sock->sess.timer, w->tv_auth_timeout);
+	lifecycle_publish(sock, LIFECYCLE_CONNECTED, NULL, NULL);
+	authflow_log(SG_LOG_DEBUG, sock, NULL, "socket connected");
+}
+
+void authflow_facts(const struct sio_socket *sock, struct log_facts *f)
+{
+	json_t *sub = sock->sess.claims ? json_object_get(sock->sess.claims, "sub") : NULL;
+
+	eio_facts(sock->eio, f);
+	f->socket = sock->id;
+	f->nsp = sock->nsp->name;
+	f->user = json_is_string(sub) ? json_string_value(sub) : NULL;
+}
+
+/* limits.events_per_second as a token bucket of depth limits.burst, kept
+ * in thousandths of an event so it fits two 32-bit fields per socket. */
+static bool flood_admit(struct sio_socket *sock)
+{
+	const struct sg_config *cfg = sock->nsp->w->cfg;
+	uint32_t now = (uint32_t)sg_mono_ms();
+	int64_t cap = (int64_t)cfg->limits.burst * 1000;
+	int64_t tokens;
+
+	if (cfg->limits.events_per_second == 0)
+		return true;
+	tokens = sock->flood_tokens +
+		 (int64_t)(uint32_t)(now - sock->flood_refill_ms) * cfg->limits.events_per_second;
+	if (tokens > cap)
+		tokens = cap;
+	sock->flood_refill_ms = now;
+	if (tokens < 1000) {
+		sock->flood_tokens = (int32_t)tokens;
+		return false;
+	}
+	sock->flood_tokens = (int32_t)(tokens - 1000);
+	return true;
+}
+
+/* Moves the state, keeping the per-state gauge of /metrics right. */
+static void set_state(struct sio_socket *sock, enum authflow_state st)
+{
+	struct worker_stats *stats = &sock->nsp->w->stats;
+
+	stats->sockets_by_state[sock->sess.state]--;
+	stats->sockets_by_state[st]++;
+	sock->sess.state = st;
+}
+
+static void authflow_on_close(struct sio_socket *sock, enum sg_close reason)
+{
+	sock->nsp->w->stats.sockets_by_state[sock->sess.state]--;
+	if (sock->sess.verifying) {
+		auth_http_cancel(sock->sess.verifying);
+		sock->sess.verifying = NULL;
+		/* leaving before the verdict counts as failing: else a client
+		 * could have tokens verified for free by hanging up at once */
+		throttle_end(sock, true);
+	}
+	lifecycle_publish(sock, LIFECYCLE_DISCONNECTED, NULL, sg_close_text(reason));
+	authflow_log(SG_LOG_DEBUG, sock, sg_close_text(reason), "socket disconnected: %s",
+		    sg_close_text(reason));
+	if (sock->sess.timer) {
+		event_free(sock->sess.timer);
+		sock->sess.timer = NULL;
+	}
+	if (sock->sess.claims) {
+		json_decref(sock->sess.claims);
+		sock->sess.claims = NULL;
+	}
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct sio_socket *sock = arg;
+
+	SG_UNUSED(fd);
+	SG_UNUSED(what);
+	if (sock->closing)
+		return;
+	if (sock->sess.state != AUTHFLOW_AUTHENTICATED) {
+		authflow_log(SG_LOG_DEBUG, sock, NULL, "not authenticated in time");
+		sio_socket_disconnect(sock, SG_CLOSE_AUTH_TIMEOUT);
+		return;
+	}
+	send_ping(sock);
+	event_add(sock->sess.timer, sock->nsp->w->tv_app_ping);
+}
+
+/* Sends ["event",{"time":"<iso>"<extra>}]. */
+static void send_with_time(struct sio_socket *sock, const char *event, const char *extra)
+{
+	char when[32];
+	struct sg_buf b;
+
+	sg_time_iso(when, sg_now_ms());
+	sg_buf_init(&b);
+	sg_buf_printf(&b, "[\"%s\",{%s\"time\":\"%s\"}]", event, extra ? extra : "", when);
+	sio_socket_send_event(sock, b.data, b.len);
+	sg_buf_fini(&b);
+}
+
+static void send_ping(struct sio_socket *sock)
+{
+	send_with_time(sock, "ping", NULL);
+}
+
+static void authflow_on_event(struct sio_socket *sock, const struct sio_packet *p,
+			     const struct sio_attachment *att, size_t n_att)
+{
+	struct worker *w = sock->nsp->w;
+	const char *name = sio_event_name(p);
+
+	/* Attachments matter to no helper event; forwarding will use them. */
+	SG_UNUSED(att);
+	SG_UNUSED(n_att);
+	if (!flood_admit(sock)) {
+		w->stats.events_flood++;
+		if (w->cfg->limits.on_flood == SG_FLOOD_DISCONNECT) {
+			authflow_log(SG_LOG_DEBUG, sock, NULL, "over limits.events_per_second");
+			sio_socket_disconnect(sock, SG_CLOSE_FLOOD);
+		}
+		return;
+	}
+	if (name != NULL && strcmp(name, "authenticate") == 0) {
+		if (sock->sess.state == AUTHFLOW_UNAUTHORIZED)
+			authenticate(sock);
+		return;
+	}
+	if (sock->sess.state != AUTHFLOW_AUTHENTICATED || name == NULL) {
+		w->stats.events_dropped++;
+		return;
+	}
+	if (strcmp(name, "join") == 0)
+		on_join(sock, p);
+	else if (strcmp(name, "leave") == 0)
+		on_leave(sock, p);
+	else if (!forward_event(sock, p))
+		w->stats.events_dropped++; /* no events.forward rule takes it */
+}
+
+/* The token, from the first source of auth.jwt.token_from that has one. */
+static int find_token(struct sio_socket *sock, struct sg_buf *token)
+{
+	const struct sg_config *cfg = sock->nsp->w->cfg;
+	struct http_request req;
+	bool have_req = eio_session_request(sock->eio, &req) == 0;
+
+	for (size_t i = 0; i < cfg->auth.jwt.n_token_from; i++) {
+		switch (cfg->auth.jwt.token_from[i]) {
+		case SG_TOKEN_HEADER: {
+			const struct http_header *h =
+				have_req ? http_request_header(&req, "authorization") : NULL;
+			if (h && h->value_len > 7 && strncasecmp(h->value, "Bearer ", 7) == 0) {
+				sg_buf_append(token, h->value + 7, h->value_len - 7);
+				return 0;
+			}
+			break;
+		}
+		case SG_TOKEN_AUTH: {
+			json_t *auth = sock->auth ? json_loads(sock->auth, 0, NULL) : NULL;
+			json_t *t = json_object_get(auth, "token");
+			bool found = json_is_string(t);
+			if (found)
+				sg_buf_append(token, json_string_value(t), json_string_length(t));
+			json_decref(auth);
+			if (found)
+				return 0;
+			break;
+		}
+		case SG_TOKEN_QUERY:
+			if (have_req &&
+			    http_query_get(req.query, req.query_len, "token", token) == 1)
+				return 0;
+			sg_buf_reset(token);
+			break;
+		}
+	}
+	return -1;
+}
+
+/* The failure reason of /metrics for a JWT that does not verify. */
+static enum auth_fail jwt_fail(enum jwt_status st)
+{
+	static const enum auth_fail by_status[] = {
+		[JWT_ERR_MALFORMED] = AUTH_FAIL_MALFORMED,
+		[JWT_ERR_ALG] = AUTH_FAIL_ALGORITHM,
+		[JWT_ERR_KEY] = AUTH_FAIL_NO_KEY,
+		[JWT_ERR_SIGNATURE] = AUTH_FAIL_BAD_SIGNATURE,
+		[JWT_ERR_EXPIRED] = AUTH_FAIL_EXPIRED,
+		[JWT_ERR_NOT_YET_VALID] = AUTH_FAIL_NOT_YET_VALID,
+		[JWT_ERR_ISSUER] = AUTH_FAIL_ISSUER,
+		[JWT_ERR_AUDIENCE] = AUTH_FAIL_AUDIENCE,
+	};
+
+	if (st == JWT_OK || (size_t)st >= SG_ARRAY_LEN(by_status))
+		return AUTH_FAIL_MALFORMED;
+	return by_status[st];
+}
+
+static void authenticate(struct sio_socket *sock)
+{
+	struct worker *w = sock->nsp->w;
+	struct sg_buf token;
+	json_t *claims = NULL;
+	enum jwt_status st;
+	int64_t started;
+
+	set_state(sock, AUTHFLOW_AUTHENTICATING);
+	/* an address over limits.auth_failures_per_minute is refused before
+	 * any verifier runs */
+	sock->sess.throttle = auth_throttle_begin(w->throttle, w->cfg, sock->eio->addr, sg_mono_ms());
+	if (sock->sess.throttle == THROTTLE_REFUSED) {
+		w->stats.auth_throttled++;
+		refuse_client(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_THROTTLED, AUTH_FAIL_THROTTLED);
+		return;
+	}
+	sg_buf_init(&token);
+	if (w->cfg->auth.verifier == SG_VERIFIER_HTTP) {
+		struct sg_err err = { 0 };
+		if (w->auth_http == NULL && (w->auth_http = auth_http_new(w, &err)) == NULL) {
+			log_error("auth.http: %s", err.msg);
+			sg_buf_fini(&token);
+			throttle_end(sock, false);
+			refuse_client(sock, MSG_AUTH_FAILED, SG_CLOSE_AUTH_FAILED,
+				      AUTH_FAIL_VERIFIER_ERROR);
+			return;
+		}
+		/* the token only names the client for coalescing and the cache */
+		sock->sess.verifying = auth_http_verify(
+			w->auth_http, sock, find_token(sock, &token) == 0 ? token.data : NULL,
+			on_verified);
+		sg_buf_fini(&token);
+		return;
+	}
+	if (find_token(sock, &token) != 0) {
+		sg_buf_fini(&token);
+		throttle_end(sock, true);
+		refuse_client(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_REJECTED, AUTH_FAIL_NO_TOKEN);
+		return;
+	}
+	started = sg_mono_ns();
+	st = jwt_verify(w->jwt, token.data, token.len, sg_now_ms(), &claims);
+	hist_observe_since(&w->stats.verify, started);
+	sg_buf_fini(&token);
+	throttle_end(sock, st != JWT_OK);
+	if (st != JWT_OK) {
+		refuse_client(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_REJECTED, jwt_fail(st));
+		return;
+	}
+	accept_client(sock, claims, NULL);
+}
+
+/* Tells the address's failure bucket how the attempt begun in
+ * authenticate() ended. */
+static void throttle_end(struct sio_socket *sock, bool failed)
+{
+	struct worker *w = sock->nsp->w;
+
+	auth_throttle_end(w->throttle, w->cfg, sock->eio->addr, sg_mono_ms(),
+			  (enum throttle_admit)sock->sess.throttle, failed);
+}
+
+/* The HTTP verifier's verdict (the socket is still here: its close cancels
+ * the wait). */
+static void on_verified(struct sio_socket *sock, const struct auth_result *r)
+{
+	sock->sess.verifying = NULL;
+	/* a refusal is the client's failure; the verifier's own trouble is not */
+	throttle_end(sock, r->verdict == AUTH_REJECTED);
+	switch (r->verdict) {
+	case AUTH_ACCEPTED:
+		accept_client(sock, json_incref(r->claims), r->rooms);
+		break;
+	case AUTH_REJECTED:
+		refuse_client(sock, r->message ? r->message : MSG_INVALID_TOKEN,
+			      SG_CLOSE_AUTH_REJECTED, r->fail);
+		break;
+	case AUTH_FAILED:
+		refuse_client(sock, MSG_AUTH_FAILED, SG_CLOSE_AUTH_FAILED, r->fail);
+		break;
+	}
+}
+
+static void accept_client(struct sio_socket *sock, json_t *claims, const struct sg_strv *rooms)
+{
+	struct worker *w = sock->nsp->w;
+	const struct sg_strv *defaults = &w->cfg->rooms.default_rooms;
+	char extra[64];
+
+	set_state(sock, AUTHFLOW_AUTHENTICATED);
+	sock->sess.claims = claims;
+	w->stats.auth_accepted++;
+	send_ping(sock);
+	for (size_t i = 0; i < defaults->n; i++)
+		(void)rooms_join(&sock->nsp->rooms, sock, &sock->rooms, defaults->v[i]);
+	/* rooms the verifier grants, never another socket's id room */
+	for (size_t i = 0; rooms && i < rooms->n; i++)
+		if (!sio_nsp_id_taken(sock->nsp, rooms->v[i], strlen(rooms->v[i])) &&
+		    sock->rooms.n < w->cfg->rooms.max_per_client)
+			(void)rooms_join(&sock->nsp->rooms, sock, &sock->rooms, rooms->v[i]);
+	snprintf(extra, sizeof(extra), "\"id\":\"%s\",", sock->id);
+	send_with_time(sock, "authenticated", extra);
+	event_del(sock->sess.timer);
+	event_add(sock->sess.timer, w->tv_app_ping);
+	lifecycle_publish(sock, LIFECYCLE_AUTHENTICATED, NULL, NULL);
+	authflow_log(SG_LOG_DEBUG, sock, NULL, "authenticated");
+}
+
+static void refuse_client(struct sio_socket *sock, const char *message, enum sg_close reason,
+			  enum auth_fail why)
+{
+	struct worker *w = sock->nsp->w;
+	struct sg_buf extra;
+
+	if (reason == SG_CLOSE_AUTH_FAILED)
+		w->stats.auth_failed++;
+	else
+		w->stats.auth_rejected++;
+	w->stats.auth_failures[why]++;
+	authflow_log(SG_LOG_DEBUG, sock, auth_fail_name(why), "not authenticated: %s",
+		    auth_fail_name(why));
+	set_state(sock, AUTHFLOW_UNAUTHORIZED);
+	sg_buf_init(&extra);
+	sg_buf_append_str(&extra, "\"message\":");
+	json_js_string(&extra, message, strlen(message));
+	sg_buf_append_char(&extra, ',');
+	/* The event is queued before the DISCONNECT and the close, and the
+	 * close waits for the output to be written: it always reaches the
+	 * client (the seed loses it in a race). */
+	send_with_time(sock, "unauthenticated", extra.data);
+	sg_buf_fini(&extra);
+	sio_socket_disconnect(sock, reason);
+}
+
+/* The rooms array of a join/leave payload {rooms: [...]}, or NULL. */
+static json_t *rooms_argument(const struct sio_packet *p)
+{
+	json_t *arg = json_array_get(p->data, 1);
+	json_t *rooms = json_is_object(arg) ? json_object_get(arg, "rooms") : NULL;
+
+	return json_is_array(rooms) ? rooms : NULL;
+}
+
+static void send_ack_json(struct sio_socket *sock, int64_t id, json_t *value)
+{
+	json_t *args = json_pack("[O]", value);
+	char *text = json_dumps(args, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	if (text != NULL) {
+		sio_socket_send_ack(sock, id, text, strlen(text));
+		free(text);
+	}
+	json_decref(args);
+}
+
+static void on_join(struct sio_socket *sock, const struct sio_packet *p)
+{
+	json_t *rooms = rooms_argument(p);
+
+	if (sock->nsp->w->cfg->rooms.http.url != NULL) {
+		/* rooms.http decides instead of the rules, asynchronously */
+		room_check_start(sock, rooms ? rooms : json_array(), p->id, rooms == NULL);
+		return;
+	}
+	authflow_join(sock, rooms, NULL, p->id);
+}
+
+/* Joins what may be joined of rooms (an array of names; borrowed): names
+ * that are strings of a sane length and not another socket's id, that
+ * `allowed` lists (the room validator's answer) or, when it is NULL, that
+ * rooms.allow permits, within rooms.max_per_client.  Acks {rooms,
+ * rejected} when ack_id >= 0. */
+void authflow_join(struct sio_socket *sock, json_t *rooms, const json_t *allowed, int64_t ack_id)
+{
+	struct worker *w = sock->nsp->w;
+	const struct sg_config *cfg = w->cfg;
+	json_t *joined = json_array(), *rejected = json_array();
+	struct sg_strv names = { 0 };
+	size_t i, k;
+	json_t *v, *a;
+
+	json_array_foreach(rooms, i, v) {
+		const char *room = json_string_value(v);
+		size_t len = room ? json_string_length(v) : 0;
+		bool ok = room != NULL && len > 0 && len <= ROOM_NAME_MAX &&
+			  strlen(room) == len && !sio_nsp_id_taken(sock->nsp, room, len);
+		if (ok && allowed != NULL) {
+			bool listed = false;
+			json_array_foreach(allowed, k, a)
+				listed = listed || (json_is_string(a) && strcmp(json_string_value(a), room) == 0);
+			ok = listed;
+		} else if (ok) {
+			ok = room_rules_allow(&cfg->rooms.allow, room, sock->sess.claims);
+		}
+		if (ok && !room_set_has(&sock->rooms, room) &&
+		    sock->rooms.n >= cfg->rooms.max_per_client)
+			ok = false;
+		if (ok) {
+			if (rooms_join(&sock->nsp->rooms, sock, &sock->rooms, room) == 1)
+				sg_strv_push(&names, room);
+			json_array_append(joined, v);
+		} else {
+			w->stats.joins_refused++;
+			json_array_append(rejected, v);
+		}
+	}
+	if (ack_id >= 0) {
+		json_t *ack = json_pack("{s:O,s:O}", "rooms", joined, "rejected", rejected);
+		send_ack_json(sock, ack_id, ack);
+		json_decref(ack);
+	}
+	if (names.n > 0)
+		lifecycle_publish(sock, LIFECYCLE_JOINED, &names, NULL);
+	sg_strv_free(&names);
+	json_decref(joined);
+	json_decref(rejected);
+}
+
+static void on_leave(struct sio_socket *sock, const struct sio_packet *p)
+{
+	json_t *rooms = rooms_argument(p);
+	json_t *left = json_array();
+	struct sg_strv names = { 0 };
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(rooms, i, v) {
+		const char *room = json_string_value(v);
+		if (room != NULL && strcmp(room, sock->id) != 0 &&
+		    rooms_leave(&sock->nsp->rooms, sock, &sock->rooms, room) == 1) {
+			json_array_append(left, v);
+			sg_strv_push(&names, room);
+		}
+	}
+	if (names.n > 0)
+		lifecycle_publish(sock, LIFECYCLE_LEFT, &names, NULL);
+	sg_strv_free(&names);
+	if (p->id >= 0) {
+		json_t *ack = json_pack("{s:O}", "rooms", left);
+		send_ack_json(sock, p->id, ack);
+		json_decref(ack);
+	}
+	json_decref(left);
+}

@@ -1,0 +1,17 @@
+/*
+ * handshake.h: the seed's IHandshake of a socket as JSON, the way
+ * socket.io builds socket.handshake: {headers, time, address, xdomain,
+ * secure, issued, url, query, auth}.  It is what REMOTE_FETCH answers carry
+ * and what the HTTP verifier receives.
+ */
+#ifndef SG_IHANDSHAKE_H
+#define SG_IHANDSHAKE_H
+
+#include "core/common.h"
+
+struct sio_socket;
+
+/* Appends the JSON object for sock's handshake to out. */
+void ihandshake_json(struct sg_buf *out, const struct sio_socket *sock);
+
+#endif

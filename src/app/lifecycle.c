@@ -1,0 +1,69 @@
+/*
+ * lifecycle.c: lifecycle events (see lifecycle.h), written with json_js so
+ * backends read exactly the strings siogate holds.
+ */
+#include "app/lifecycle.h"
+
+#include <string.h>
+
+#include "redis/bridge.h"
+#include "eio/eio.h"
+#include "proto/json_js.h"
+#include "core/log.h"
+#include "sio/rooms.h"
+#include "sio/sio.h"
+#include "core/worker.h"
+
+static const char *const type_names[] = {
+	"connected", "authenticated", "joined", "left", "disconnected",
+};
+
+static void put_string(struct sg_buf *b, const char *key, const char *v);
+
+static void put_string(struct sg_buf *b, const char *key, const char *v)
+{
+	sg_buf_printf(b, ",\"%s\":", key);
+	if (v == NULL)
+		sg_buf_append_str(b, "null");
+	else
+		json_js_string(b, v, strlen(v));
+}
+
+void lifecycle_publish(struct sio_socket *sock, enum lifecycle_type type,
+		       const struct sg_strv *rooms, const char *reason)
+{
+	struct worker *w = sock->nsp->w;
+	const struct sg_config *cfg = w->cfg;
+	json_t *sub = sock->sess.claims ? json_object_get(sock->sess.claims, "sub") : NULL;
+	char when[32];
+	struct sg_buf b;
+
+	if (w->bridge == NULL)
+		return;
+	sg_buf_init(&b);
+	sg_buf_printf(&b, "{\"type\":\"%s\",\"id\":\"%s\"", type_names[type], sock->id);
+	put_string(&b, "nsp", sock->nsp->name);
+	put_string(&b, "server", cfg->server.id);
+	put_string(&b, "user", json_is_string(sub) ? json_string_value(sub) : NULL);
+	sg_buf_append_str(&b, ",\"rooms\":[");
+	if (rooms != NULL) {
+		for (size_t i = 0; i < rooms->n; i++) {
+			if (i)
+				sg_buf_append_char(&b, ',');
+			json_js_string(&b, rooms->v[i], strlen(rooms->v[i]));
+		}
+	} else {
+		for (uint16_t i = 0; i < sock->rooms.n; i++) {
+			const struct room *r = sock->rooms.v[i].room;
+			if (i)
+				sg_buf_append_char(&b, ',');
+			json_js_string(&b, r->name, r->name_len);
+		}
+	}
+	sg_buf_append_char(&b, ']');
+	put_string(&b, "reason", reason);
+	put_string(&b, "time", sg_time_iso(when, sg_now_ms()));
+	sg_buf_append_char(&b, '}');
+	(void)bridge_publish(w->bridge, cfg->redis.lifecycle_channel, b.data, b.len);
+	sg_buf_fini(&b);
+}

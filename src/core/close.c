@@ -1,0 +1,25 @@
+/*
+ * close.c: text and classification of the close reasons in close.def.
+ */
+#include "core/close.h"
+
+static const struct {
+	const char *text;
+	bool is_error;
+} close_table[] = {
+#define CLOSE(name, text, err) { text, err },
+#include "core/close.def"
+#undef CLOSE
+};
+
+const char *sg_close_text(enum sg_close reason)
+{
+	if ((unsigned)reason >= SG_CLOSE__COUNT)
+		return "unknown";
+	return close_table[reason].text;
+}
+
+bool sg_close_is_error(enum sg_close reason)
+{
+	return (unsigned)reason < SG_CLOSE__COUNT && close_table[reason].is_error;
+}

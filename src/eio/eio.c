@@ -1,0 +1,645 @@
+/*
+ * eio.c: Engine.IO v4 sessions (see eio.h).  Invariants: a session is in
+ * worker->sessions and the sid map from its handshake until
+ * eio_session_finish(), then only on the dead list until the reaper frees
+ * it; while it is open its heartbeat event is pending (waiting for the next
+ * ping or for the pong); transport pointers are cleared before the
+ * transport goes away; an upgrade switches transports only on the client's
+ * "5", and nothing is sent on the probe but "3probe".
+ */
+#include "eio/eio.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/conn.h"
+#include "proto/cors.h"
+#include "proto/eio_packet.h"
+#include "proto/http.h"
+#include "core/log.h"
+#include "sio/sio.h"
+#include "core/worker.h"
+#include "net/ws.h"
+
+#define EIO_MAGIC 0xe10e10e1u
+
+static const char *const eio_error_text[] = {
+	"Transport unknown", "Session ID unknown", "Bad handshake method",
+	"Bad request",       "Forbidden",          "Unsupported protocol version",
+};
+
+static struct eio_session *session_new(struct worker *w, struct conn *c,
+				       const struct http_request *req, enum eio_transport t);
+static void send_open(struct eio_session *s, const char *headers, struct conn *c);
+static void on_heartbeat(evutil_socket_t fd, short what, void *arg);
+static void on_upgrade_timeout(evutil_socket_t fd, short what, void *arg);
+static void arm_ping(struct eio_session *s);
+static void send_control(struct eio_session *s, char type, const char *data, size_t len);
+static void on_probe_message(struct eio_session *s, struct ws *ws, bool binary,
+			     const char *data, size_t len);
+static void finish_upgrade(struct eio_session *s);
+static void drop_probe(struct eio_session *s, enum sg_close reason);
+static void websocket_with_sid(struct worker *w, struct conn *c, const struct http_request *req,
+			       struct eio_session *s);
+
+void eio_http_error(struct conn *c, bool upgrade, enum eio_error code, const char *headers)
+{
+	const char *msg = eio_error_text[code];
+	int status = code == EIO_ERR_FORBIDDEN ? 403 : 400;
+	char body[160];
+	int n;
+
+	if (upgrade) {
+		/* Node answers a refused upgrade raw, with the message as text. */
+		conn_respond(c, status, "text/html", headers, msg, strlen(msg));
+		return;
+	}
+	n = snprintf(body, sizeof(body), "{\"code\":%d,\"message\":\"%s\"}", (int)code, msg);
+	conn_respond(c, status, "application/json", headers, body, (size_t)n);
+}
+
+void eio_handle_request(struct worker *w, struct conn *c, const struct http_request *req,
+			const char *body, size_t body_len)
+{
+	const struct sg_config *cfg = w->cfg;
+	const struct http_header *upgrade = http_request_header(req, "upgrade");
+	bool is_upgrade = upgrade != NULL && http_header_has_token(upgrade, "websocket");
+	bool is_get = req->method_len == 3 && memcmp(req->method, "GET", 3) == 0;
+	struct sg_buf transport, eio, sid, headers;
+	enum eio_transport t;
+	struct eio_session *s;
+	int cors_rc;
+
+	sg_buf_init(&transport);
+	sg_buf_init(&eio);
+	sg_buf_init(&sid);
+	sg_buf_init(&headers);
+	if (req->method_len == 7 && memcmp(req->method, "OPTIONS", 7) == 0 && cors_enabled(cfg)) {
+		if (cors_headers(cfg, req, &headers) != 0) {
+			eio_http_error(c, false, EIO_ERR_FORBIDDEN, NULL);
+			goto out;
+		}
+		cors_preflight_headers(req, &headers);
+		conn_reply(c, 204, "text/plain", headers.data, NULL, 0);
+		goto out;
+	}
+	/* Node's cors middleware runs first (its headers are on every answer),
+	 * then verify(): transport, Origin, sid, method, version. */
+	cors_rc = cors_headers(cfg, req, &headers);
+	if (http_query_get(req->query, req->query_len, "transport", &transport) != 1 ||
+	    (strcmp(transport.data, "websocket") != 0 && strcmp(transport.data, "polling") != 0)) {
+		eio_http_error(c, is_upgrade, EIO_ERR_TRANSPORT_UNKNOWN, cors_rc == 0 ? headers.data : NULL);
+		goto out;
+	}
+	t = strcmp(transport.data, "polling") == 0 ? EIO_POLLING : EIO_WEBSOCKET;
+	if (!(cfg->server.transports &
+	      (t == EIO_POLLING ? SG_TRANSPORT_POLLING : SG_TRANSPORT_WEBSOCKET))) {
+		eio_http_error(c, is_upgrade, EIO_ERR_TRANSPORT_UNKNOWN, cors_rc == 0 ? headers.data : NULL);
+		goto out;
+	}
+	if (cors_rc != 0) {
+		conn_log(SG_LOG_DEBUG, c, NULL, "Origin not allowed by server.cors");
+		eio_http_error(c, is_upgrade, EIO_ERR_FORBIDDEN, NULL);
+		goto out;
+	}
+	if (http_query_get(req->query, req->query_len, "sid", &sid) == 1) {
+		s = hmap_get(&w->sessions_by_sid, sid.data, sid.len);
+		/* A session closed mid-upgrade still answers polling (a GET the
+		 * client sent before it paused gets a noop) until the upgrade ends. */
+		if (s == NULL || !eio_session_takes_requests(s)) {
+			eio_http_error(c, is_upgrade, EIO_ERR_SID_UNKNOWN, headers.data);
+			goto out;
+		}
+		if (t == EIO_WEBSOCKET) {
+			if (!is_upgrade || !is_get) {
+				eio_http_error(c, is_upgrade, EIO_ERR_BAD_REQUEST, headers.data);
+				goto out;
+			}
+			websocket_with_sid(w, c, req, s);
+			goto out;
+		}
+		c->had_session = true;
+		if (s->transport != EIO_POLLING) {
+			/* polling after the upgrade: TRANSPORT_MISMATCH */
+			eio_http_error(c, false, EIO_ERR_BAD_REQUEST, headers.data);
+			goto out;
+		}
+		if (is_get) {
+			eio_poll_get(s, c, headers.data);
+		} else if (req->method_len == 4 && memcmp(req->method, "POST", 4) == 0) {
+			eio_poll_post(s, c, req, body, body_len, headers.data);
+		} else {
+			eio_http_error(c, false, EIO_ERR_BAD_REQUEST, headers.data);
+		}
+		goto out;
+	}
+	if (!is_get) {
+		eio_http_error(c, is_upgrade, EIO_ERR_BAD_HANDSHAKE_METHOD, headers.data);
+		goto out;
+	}
+	if (t == EIO_WEBSOCKET && !is_upgrade) {
+		/* before the version, as in Node's verify() */
+		eio_http_error(c, false, EIO_ERR_BAD_REQUEST, headers.data);
+		goto out;
+	}
+	if (http_query_get(req->query, req->query_len, "EIO", &eio) != 1 ||
+	    strcmp(eio.data, "4") != 0) {
+		eio_http_error(c, is_upgrade, EIO_ERR_UNSUPPORTED_PROTOCOL, headers.data);
+		goto out;
+	}
+	if (!worker_admit_handshake(w)) {
+		/* limits.handshakes_per_second: socket.io-client retries with backoff */
+		w->stats.closes[SG_CLOSE_RATE_LIMITED]++;
+		conn_log(SG_LOG_DEBUG, c, sg_close_text(SG_CLOSE_RATE_LIMITED),
+			 "handshake refused by limits.handshakes_per_second");
+		conn_respond(c, 503, "application/json", "Retry-After: 1\r\n",
+			     "{\"code\":3,\"message\":\"Bad request\"}", 34);
+		goto out;
+	}
+	if (t == EIO_WEBSOCKET) {
+		struct ws *ws = ws_upgrade(c, req, cfg->server.max_payload, headers.data);
+
+		if (ws == NULL)
+			goto out;
+		s = session_new(w, c, req, EIO_WEBSOCKET);
+		s->ws = ws;
+		ws_set_session(ws, s);
+		send_open(s, NULL, NULL);
+	} else {
+		s = session_new(w, c, req, EIO_POLLING);
+		send_open(s, headers.data, c);
+	}
+	arm_ping(s);
+	eio_log(SG_LOG_DEBUG, s, NULL, "session opened (%s)", t == EIO_POLLING ? "polling" : "websocket");
+out:
+	sg_buf_fini(&transport);
+	sg_buf_fini(&eio);
+	sg_buf_fini(&sid);
+	sg_buf_fini(&headers);
+}
+
+/* A WebSocket naming an existing session: the upgrade probe of a polling
+ * session, or a duplicate (accepted, then closed at once, as in Node). */
+static void websocket_with_sid(struct worker *w, struct conn *c, const struct http_request *req,
+			       struct eio_session *s)
+{
+	struct ws *ws = ws_upgrade(c, req, w->cfg->server.max_payload, NULL);
+
+	if (ws == NULL)
+		return;
+	c->had_session = true;
+	if (s->transport != EIO_POLLING || s->probe != NULL || s->closing) {
+		ws_close(ws, SG_CLOSE_BAD_REQUEST);
+		return;
+	}
+	s->probe = ws;
+	ws_set_session(ws, s);
+	s->upgrade_timer = event_new(w->base, -1, 0, on_upgrade_timeout, s);
+	event_add(s->upgrade_timer, w->tv_upgrade);
+}
+
+static struct eio_session *session_new(struct worker *w, struct conn *c,
+				       const struct http_request *req, enum eio_transport t)
+{
+	struct eio_session *s = sg_calloc(1, sizeof(*s));
+
+	s->magic = EIO_MAGIC;
+	s->w = w;
+	s->secure = c->secure;
+	c->had_session = true;
+	s->transport = (uint8_t)t;
+	s->q_tail = &s->q_head;
+	s->issued_ms = sg_now_ms();
+	s->head = sg_strndup(req->method, req->head_len);
+	s->head_len = req->head_len;
+	snprintf(s->addr, sizeof(s->addr), "%s", c->addr);
+	snprintf(s->peer, sizeof(s->peer), "%s", c->peer);
+	sg_id_new(s->sid, w->index, &w->id_counter);
+	s->heartbeat = event_new(w->base, -1, 0, on_heartbeat, s);
+	hmap_put(&w->sessions_by_sid, s->sid, SG_ID_LEN, s);
+	s->next = w->sessions;
+	if (w->sessions)
+		w->sessions->prev = s;
+	w->sessions = s;
+	w->n_sessions++;
+	w->stats.handshakes++;
+	return s;
+}
+
+static void send_open(struct eio_session *s, const char *headers, struct conn *c)
+{
+	const struct sg_config *cfg = s->w->cfg;
+	bool can_upgrade = s->transport == EIO_POLLING &&
+			   (cfg->server.transports & SG_TRANSPORT_WEBSOCKET);
+	char open[256];
+	int n;
+
+	/* Exactly the five keys, in Node's order. */
+	n = snprintf(open, sizeof(open),
+		     "0{\"sid\":\"%s\",\"upgrades\":%s,\"pingInterval\":%lld,"
+		     "\"pingTimeout\":%lld,\"maxPayload\":%llu}",
+		     s->sid, can_upgrade ? "[\"websocket\"]" : "[]",
+		     (long long)cfg->server.ping_interval_ms,
+		     (long long)cfg->server.ping_timeout_ms,
+		     (unsigned long long)cfg->server.max_payload);
+	if (s->transport == EIO_WEBSOCKET) {
+		ws_send_text(s->ws, 0, open, (size_t)n);
+	} else {
+		struct sg_buf h;
+		sg_buf_init(&h);
+		sg_buf_printf(&h, "Cache-Control: no-store\r\n%s", headers ? headers : "");
+		conn_reply(c, 200, "text/plain; charset=UTF-8", h.data, open, (size_t)n);
+		sg_buf_fini(&h);
+	}
+}
+
+static void arm_ping(struct eio_session *s)
+{
+	s->awaiting_pong = false;
+	event_add(s->heartbeat, s->w->tv_ping_interval);
+}
+
+static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
+{
+	struct eio_session *s = arg;
+
+	SG_UNUSED(fd);
+	SG_UNUSED(what);
+	if (s->magic != EIO_MAGIC)
+		sg_fatal("heartbeat on a bad session");
+	if (s->draining) {
+		/* the client never came back for its last packets */
+		eio_session_finish(s);
+		return;
+	}
+	if (s->closing)
+		return;
+	if (s->awaiting_pong) {
+		eio_session_close(s, SG_CLOSE_PING_TIMEOUT, false);
+		return;
+	}
+	if (s->sockets == NULL && s->w->eio_message == NULL &&
+	    sg_now_ms() - s->issued_ms >= s->w->connect_timeout_ms) {
+		eio_session_close(s, SG_CLOSE_CONNECT_TIMEOUT, true);
+		return;
+	}
+	/* The pong deadline runs from the moment the ping is queued, even when
+	 * no polling GET is there to carry it. */
+	send_control(s, '2', "", 0);
+	s->awaiting_pong = true;
+	event_add(s->heartbeat, s->w->tv_ping_timeout);
+}
+
+static void on_upgrade_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct eio_session *s = arg;
+
+	SG_UNUSED(fd);
+	SG_UNUSED(what);
+	eio_log(SG_LOG_DEBUG, s, NULL, "upgrade timed out");
+	drop_probe(s, SG_CLOSE_TRANSPORT_ERROR);
+	if (s->close_after_upgrade)
+		eio_session_finish(s);
+}
+
+/* Forgets the probe (and closes it unless it is already closing). */
+static void drop_probe(struct eio_session *s, enum sg_close reason)
+{
+	struct ws *probe = s->probe;
+
+	s->probe = NULL;
+	s->upgrading = false;
+	if (s->upgrade_timer) {
+		event_free(s->upgrade_timer);
+		s->upgrade_timer = NULL;
+	}
+	if (probe != NULL) {
+		ws_set_session(probe, NULL);
+		conn_close(ws_conn(probe), reason);
+	}
+	/* a GET answered with noop during the probe is the client's to redo */
+	eio_poll_flush(s);
+}
+
+static void send_control(struct eio_session *s, char type, const char *data, size_t len)
+{
+	if (s->closing)
+		return;
+	if (s->transport == EIO_WEBSOCKET)
+		ws_send_text(s->ws, type, data, len);
+	else
+		eio_poll_enqueue(s, false, type, data, len);
+}
+
+void eio_send_message(struct eio_session *s, const char *data, size_t len)
+{
+	if (s->closing)
+		return;
+	s->w->stats.packets_out++;
+	send_control(s, '4', data, len);
+}
+
+void eio_send_binary(struct eio_session *s, const void *data, size_t len)
+{
+	if (s->closing)
+		return;
+	s->w->stats.packets_out++;
+	if (s->transport == EIO_WEBSOCKET)
+		ws_send_binary(s->ws, data, len);
+	else
+		eio_poll_enqueue(s, true, 0, data, len);
+}
+
+void eio_send_frame(struct eio_session *s, struct sg_frame *f)
+{
+	bool binary;
+
+	if (s->closing)
+		return;
+	s->w->stats.packets_out++;
+	if (s->transport == EIO_WEBSOCKET) {
+		ws_send_frame(s->ws, f);
+		return;
+	}
+	/* Polling clients get a copy of the packet (they are few: most
+	 * upgrade within a second). */
+	binary = (f->data[0] & 0x0f) == WS_OP_BINARY;
+	eio_poll_enqueue(s, binary, 0, f->data + f->hdr_len, f->len - f->hdr_len);
+}
+
+void eio_on_message(struct eio_session *s, struct ws *ws, bool binary, const char *data,
+		    size_t len)
+{
+	struct eio_packet p;
+	struct sg_buf scratch;
+
+	if (ws == s->probe) {
+		on_probe_message(s, ws, binary, data, len);
+		return;
+	}
+	if (s->closing)
+		return;
+	if (binary) {
+		struct eio_packet bp = { .type = EIO_MESSAGE, .binary = true, .data = data, .len = len };
+		eio_on_packet(s, &bp);
+		return;
+	}
+	/* Node also accepts a base64 'b' packet in a text frame. */
+	sg_buf_init(&scratch);
+	if (eio_packet_decode_any(data, len, &scratch, &p) != 0) {
+		sg_buf_fini(&scratch);
+		eio_log(SG_LOG_DEBUG, s, NULL, "invalid Engine.IO packet");
+		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
+		return;
+	}
+	eio_on_packet(s, &p);
+	sg_buf_fini(&scratch);
+}
+
+void eio_on_packet(struct eio_session *s, const struct eio_packet *p)
+{
+	if (s->closing)
+		return;
+	s->w->stats.packets_in++;
+	if (p->binary) {
+		if (s->w->eio_message != NULL)
+			s->w->eio_message(s, true, p->data, p->len);
+		else
+			sio_on_binary(s, p->data, p->len);
+		return;
+	}
+	switch (p->type) {
+	case EIO_PONG:
+		if (s->awaiting_pong)
+			arm_ping(s);
+		break;
+	case EIO_MESSAGE:
+		if (s->w->eio_message != NULL)
+			s->w->eio_message(s, false, p->data, p->len);
+		else
+			sio_on_text(s, p->data, p->len);
+		break;
+	case EIO_CLOSE:
+		/* the client leaves; a held GET is released with a noop */
+		if (s->get != NULL)
+			eio_poll_answer(s, "6", 1);
+		eio_session_close(s, SG_CLOSE_TRANSPORT_CLOSE, s->transport == EIO_WEBSOCKET);
+		break;
+	case EIO_PING:
+		/* v4: the server pings; a client ping is an error (Node: "invalid
+		 * heartbeat direction"). */
+		eio_log(SG_LOG_DEBUG, s, NULL, "ping from client");
+		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
+		break;
+	case EIO_UPGRADE:
+	case EIO_NOOP:
+		break; /* harmless leftovers of an upgrade */
+	default:
+		eio_log(SG_LOG_DEBUG, s, NULL, "unexpected Engine.IO packet type %d", (int)p->type);
+		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
+		break;
+	}
+}
+
+static void on_probe_message(struct eio_session *s, struct ws *ws, bool binary,
+			     const char *data, size_t len)
+{
+	if (!binary && len == 6 && memcmp(data, "2probe", 6) == 0 && !s->upgrading) {
+		ws_send_text(ws, 0, "3probe", 6);
+		s->upgrading = true;
+		/* release the pending GET so the client can pause polling */
+		if (s->get != NULL)
+			eio_poll_answer(s, "6", 1);
+		return;
+	}
+	if (!binary && len == 1 && data[0] == '5' && s->upgrading) {
+		finish_upgrade(s);
+		return;
+	}
+	eio_log(SG_LOG_DEBUG, s, NULL, "unexpected packet during the upgrade");
+	drop_probe(s, SG_CLOSE_TRANSPORT_ERROR);
+	if (s->close_after_upgrade)
+		eio_session_finish(s);
+}
+
+static void finish_upgrade(struct eio_session *s)
+{
+	struct eio_qentry *e;
+
+	s->ws = s->probe;
+	s->probe = NULL;
+	s->upgrading = false;
+	s->transport = EIO_WEBSOCKET;
+	event_free(s->upgrade_timer);
+	s->upgrade_timer = NULL;
+	if (s->get != NULL)
+		eio_poll_answer(s, "6", 1);
+	/* what was queued for polling goes out on the WebSocket, in order */
+	for (e = s->q_head; e; e = e->next) {
+		if (e->binary)
+			ws_send_binary(s->ws, e->data, e->len);
+		else
+			ws_send_text(s->ws, 0, e->data, e->len);
+	}
+	eio_poll_queue_free(s);
+	eio_log(SG_LOG_DEBUG, s, NULL, "session upgraded to websocket");
+	if (s->close_after_upgrade) {
+		/* the session was closed mid-upgrade: what it queued is out */
+		struct ws *ws = s->ws;
+		s->ws = NULL;
+		ws_set_session(ws, NULL);
+		ws_close(ws, (enum sg_close)s->close_reason);
+		eio_session_finish(s);
+	}
+}
+
+void eio_session_finish(struct eio_session *s)
+{
+	struct worker *w = s->w;
+
+	if (s->finished)
+		return;
+	s->finished = true;
+	s->draining = false;
+	if (s->get != NULL) {
+		/* never leave a connection pointing at a session in the reaper */
+		struct conn *c = s->get;
+		s->get = NULL;
+		c->held_by = NULL;
+		conn_close(c, SG_CLOSE_TRANSPORT_CLOSE);
+	}
+	event_del(s->heartbeat);
+	hmap_del(&w->sessions_by_sid, s->sid, SG_ID_LEN);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		w->sessions = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	s->prev = s->next = NULL;
+	w->n_sessions--;
+	s->dead_next = w->dead_sessions;
+	w->dead_sessions = s;
+	worker_schedule_reap(w);
+}
+
+void eio_facts(const struct eio_session *s, struct log_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->addr = s->peer;
+	f->sid = s->sid;
+	f->worker = s->w->index;
+}
+
+void eio_session_close(struct eio_session *s, enum sg_close reason, bool graceful)
+{
+	struct ws *ws = s->ws;
+
+	if (s->closing)
+		return;
+	s->closing = true;
+	s->w->stats.closes[reason]++;
+	eio_log(SG_LOG_DEBUG, s, sg_close_text(reason), "client closed: %s", sg_close_text(reason));
+	event_del(s->heartbeat);
+	sio_on_session_closed(s, reason);
+	if (s->probe != NULL && s->upgrading && graceful) {
+		/* The client has paused polling to finish the upgrade: let it, and
+		 * deliver what is queued (say unauthenticated, then the
+		 * DISCONNECT) on the WebSocket, as Node does; the upgrade timer
+		 * bounds the wait. */
+		s->close_after_upgrade = true;
+		s->close_reason = (uint8_t)reason;
+		return;
+	}
+	if (s->probe != NULL)
+		drop_probe(s, reason);
+	if (s->transport == EIO_WEBSOCKET) {
+		s->ws = NULL;
+		if (ws != NULL) {
+			ws_set_session(ws, NULL);
+			if (graceful)
+				ws_close(ws, reason);
+			else
+				conn_close(ws_conn(ws), reason);
+		}
+		eio_session_finish(s);
+		return;
+	}
+	/* Polling. */
+	if (!graceful) {
+		/* Node forgets the sid at once: a later GET gets "Session ID
+		 * unknown"; the close packet only rides on a GET already held. */
+		eio_poll_queue_free(s);
+		eio_poll_enqueue(s, false, '1', "", 0);
+		eio_poll_flush(s);
+		eio_session_finish(s);
+		return;
+	}
+	/* Graceful: what is queued (say unauthenticated, then the DISCONNECT)
+	 * goes out first, and the close packet only on a later GET, alone:
+	 * socket.io-client handles Socket.IO packets a tick after Engine.IO
+	 * ones, so a close in the same payload would overtake the DISCONNECT. */
+	s->draining = true;
+	if (s->get != NULL && s->q_head == NULL) {
+		eio_poll_answer(s, "1", 1);
+		eio_session_finish(s);
+		return;
+	}
+	eio_poll_flush(s);
+	event_add(s->heartbeat, s->w->tv_ping_timeout);
+}
+
+void eio_session_abort(struct eio_session *s, enum sg_close reason)
+{
+	if (!s->closing)
+		eio_session_close(s, reason, false);
+	if (s->probe != NULL)
+		drop_probe(s, reason);
+	eio_session_finish(s);
+}
+
+void eio_on_transport_closed(struct eio_session *s, struct ws *ws, enum sg_close reason)
+{
+	if (ws == s->probe) {
+		s->probe = NULL;
+		drop_probe(s, reason);
+		if (s->close_after_upgrade)
+			eio_session_finish(s);
+		return;
+	}
+	if (ws == s->ws) {
+		s->ws = NULL;
+		eio_session_close(s, reason, false);
+	}
+}
+
+void eio_on_held_conn_closed(struct eio_session *s, struct conn *c)
+{
+	if (s->get == c)
+		s->get = NULL;
+}
+
+int eio_session_request(const struct eio_session *s, struct http_request *req)
+{
+	int status;
+	struct sg_err err;
+
+	return http_request_parse(s->head, s->head_len, s->head_len + 1, req, &status, &err) == 1
+		       ? 0
+		       : -1;
+}
+
+void eio_session_free(struct eio_session *s)
+{
+	if (s->get != NULL && s->get->held_by == s)
+		s->get->held_by = NULL;
+	eio_poll_queue_free(s);
+	sio_pending_free(s->pending);
+	if (s->upgrade_timer)
+		event_free(s->upgrade_timer);
+	event_free(s->heartbeat);
+	free(s->head);
+	s->magic = 0;
+	free(s);
+}

@@ -1,0 +1,141 @@
+/*
+ * emit_msg.c: the JSON emit message (see emit_msg.h).  The data is written
+ * back out with json_js_value, so numbers and strings reach clients as a
+ * Node server would have sent them.
+ */
+#include "proto/emit_msg.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/json_js.h"
+
+/* Socket.IO refuses these as event names (socket.io-parser RESERVED_EVENTS). */
+static const char *const reserved[] = {
+	"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
+};
+
+/* Nesting deeper than this is refused (jansson's own bound is 2048). */
+#define EMIT_MSG_MAX_DEPTH 64
+
+static int room_list(json_t *v, const char *key, struct sg_strv *out, struct sg_err *err);
+static size_t depth_of(const json_t *v, size_t limit);
+
+static size_t depth_of(const json_t *v, size_t limit)
+{
+	size_t d = 0, i;
+	const char *k;
+	json_t *item;
+
+	if (limit == 0)
+		return 1;
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, item) {
+			size_t x = depth_of(item, limit - 1);
+			if (x > d)
+				d = x;
+		}
+		return d + 1;
+	}
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, k, item) {
+			size_t x = depth_of(item, limit - 1);
+			if (x > d)
+				d = x;
+		}
+		return d + 1;
+	}
+	return 0;
+}
+
+static int room_list(json_t *v, const char *key, struct sg_strv *out, struct sg_err *err)
+{
+	size_t i;
+	json_t *item;
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (json_is_string(v)) {
+		sg_strv_push(out, json_string_value(v));
+		return 0;
+	}
+	if (!json_is_array(v))
+		return sg_err_set(err, "'%s' must be a string or an array of strings", key);
+	json_array_foreach(v, i, item) {
+		if (!json_is_string(item) || json_string_length(item) == 0 ||
+		    strlen(json_string_value(item)) != json_string_length(item))
+			return sg_err_set(err, "'%s' must hold non-empty strings", key);
+		sg_strv_push(out, json_string_value(item));
+	}
+	return 0;
+}
+
+int emit_msg_parse(const char *text, size_t len, struct emit_msg *out, struct sg_err *err)
+{
+	json_error_t jerr;
+	json_t *root, *nsp, *event, *data;
+	struct sg_buf args;
+	const char *name;
+
+	memset(out, 0, sizeof(*out));
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL)
+		return sg_err_set(err, "bad JSON at %d:%d: %s", jerr.line, jerr.column, jerr.text);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return sg_err_set(err, "the message must be a JSON object");
+	}
+	event = json_object_get(root, "event");
+	if (!json_is_string(event) || json_string_length(event) == 0) {
+		json_decref(root);
+		return sg_err_set(err, "'event' must be a non-empty string");
+	}
+	name = json_string_value(event);
+	for (size_t i = 0; i < SG_ARRAY_LEN(reserved); i++) {
+		if (strcmp(name, reserved[i]) == 0) {
+			sg_err_set(err, "'%s' is a reserved event name", reserved[i]);
+			json_decref(root); /* name points into root */
+			return -1;
+		}
+	}
+	nsp = json_object_get(root, "nsp");
+	if (nsp != NULL && !json_is_null(nsp) &&
+	    (!json_is_string(nsp) || json_string_value(nsp)[0] != '/')) {
+		json_decref(root);
+		return sg_err_set(err, "'nsp' must be a string starting with '/'");
+	}
+	data = json_object_get(root, "data");
+	if (data != NULL && depth_of(data, EMIT_MSG_MAX_DEPTH + 1) > EMIT_MSG_MAX_DEPTH) {
+		json_decref(root);
+		return sg_err_set(err, "'data' is nested deeper than %d", EMIT_MSG_MAX_DEPTH);
+	}
+	if (room_list(json_object_get(root, "to"), "to", &out->to, err) != 0 ||
+	    room_list(json_object_get(root, "except"), "except", &out->except, err) != 0) {
+		json_decref(root);
+		emit_msg_fini(out);
+		return -1;
+	}
+	out->nsp = sg_strdup(json_is_string(nsp) ? json_string_value(nsp) : "/");
+	sg_buf_init(&args);
+	sg_buf_append_char(&args, '[');
+	json_js_string(&args, name, json_string_length(event));
+	if (data != NULL) {
+		sg_buf_append_char(&args, ',');
+		json_js_value(&args, data);
+	}
+	sg_buf_append_char(&args, ']');
+	out->args_len = args.len;
+	out->args = sg_buf_steal(&args);
+	json_decref(root);
+	return 0;
+}
+
+void emit_msg_fini(struct emit_msg *m)
+{
+	free(m->nsp);
+	free(m->args);
+	sg_strv_free(&m->to);
+	sg_strv_free(&m->except);
+	memset(m, 0, sizeof(*m));
+}

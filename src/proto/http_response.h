@@ -1,0 +1,76 @@
+/*
+ * http_response.h: an incremental HTTP/1.x response parser for siogate's
+ * outgoing HTTP client (status line, headers, Content-Length, chunked or
+ * close-delimited bodies).  Pure code: no libevent, no globals.  Bytes may
+ * arrive split anywhere; everything it keeps (header line being read,
+ * decoded body) is bounded by the max_bytes given at init.
+ */
+#ifndef SG_HTTP_RESPONSE_H
+#define SG_HTTP_RESPONSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/common.h"
+
+enum http_response_status {
+	HRESP_MORE,      /* the response is not complete: feed more bytes */
+	HRESP_DONE,      /* the response is complete */
+	HRESP_ERROR,     /* malformed response (err says why); the connection is unusable */
+	HRESP_TOO_LARGE, /* the response would exceed max_bytes */
+};
+
+/* One response being parsed.  The public fields are meaningful once
+ * http_response_feed or http_response_finish returned HRESP_DONE. */
+struct http_response {
+	int status;          /* 100..999; the final (non-1xx) status */
+	int version_minor;   /* HTTP/1.<version_minor> */
+	bool keep_alive;     /* the connection may carry another request */
+	char *content_type;  /* owned, NUL-terminated and trimmed, or NULL */
+	struct sg_buf body;  /* decoded body (dechunked), NUL-terminated */
+
+	/* private */
+	int state;
+	bool head_request;
+	bool started;
+	bool chunked;
+	bool has_length;
+	bool conn_close;
+	bool conn_keep_alive;
+	int64_t content_length;
+	uint64_t remaining;
+	size_t max_bytes;
+	size_t total;
+	struct sg_buf line;
+};
+
+/* Prepares r to parse one response of at most max_bytes bytes on the wire
+ * (status line, headers, chunk framing and body all count).  head_request:
+ * the response answers a HEAD request, so it has no body whatever its
+ * headers say.  Never fails. */
+void http_response_init(struct http_response *r, size_t max_bytes, bool head_request);
+
+/* Frees what r owns (body, content type, line buffer); r may be init'ed again. */
+void http_response_fini(struct http_response *r);
+
+/* Consumes bytes of the response.  *used is set to how many of the len bytes
+ * were consumed: all of them on HRESP_MORE; on HRESP_DONE the bytes after the
+ * end of the response are left unconsumed (a server sending more than one
+ * response is the caller's problem).  Interim 1xx responses other than 101
+ * are skipped.  On HRESP_ERROR err says why; after HRESP_DONE, HRESP_ERROR or
+ * HRESP_TOO_LARGE further calls return the same status and consume nothing. */
+enum http_response_status http_response_feed(struct http_response *r, const char *data,
+					     size_t len, size_t *used,
+					     struct sg_err *err) SG_WUR;
+
+/* The peer closed the connection: a body delimited by the close is complete
+ * (HRESP_DONE); a response cut short is HRESP_ERROR; a response already
+ * complete stays HRESP_DONE. */
+enum http_response_status http_response_finish(struct http_response *r,
+					       struct sg_err *err) SG_WUR;
+
+/* Whether any byte of the response has been fed. */
+bool http_response_started(const struct http_response *r);
+
+#endif

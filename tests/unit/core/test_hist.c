@@ -1,0 +1,80 @@
+/*
+ * test_hist.c: the latency histograms of /metrics (hist.c) and the
+ * call-out outcomes (callout.c): an observation lands in the first bucket
+ * whose bound it does not exceed, past the last bound in +Inf; a refused
+ * call is counted but not timed.
+ */
+#include <string.h>
+
+#include "core/callout.h"
+#include "core/hist.h"
+#include "core/log.h"
+#include "unit.h"
+
+static void test_buckets(void)
+{
+	struct sg_hist h;
+
+	memset(&h, 0, sizeof(h));
+	hist_observe(&h, 0);            /* first bucket */
+	hist_observe(&h, 0.00005);      /* on the first bound: still the first */
+	hist_observe(&h, 0.000051);     /* the second */
+	hist_observe(&h, 2.5);          /* the last bound */
+	hist_observe(&h, 3);            /* +Inf */
+	CHECK_INT(h.buckets[0], 2);
+	CHECK_INT(h.buckets[1], 1);
+	CHECK_INT(h.buckets[HIST_BUCKETS - 2], 1);
+	CHECK_INT(h.buckets[HIST_BUCKETS - 1], 1);
+	CHECK_INT(h.count, 5);
+	CHECK(h.sum_s > 5.5000 && h.sum_s < 5.5002);
+	for (size_t i = 1; i < HIST_BUCKETS - 1; i++)
+		CHECK(hist_bounds[i] > hist_bounds[i - 1]);
+}
+
+static void test_add(void)
+{
+	struct sg_hist a, b;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	hist_observe(&a, 0.01);
+	hist_observe(&b, 0.01);
+	hist_observe(&b, 10);
+	hist_add(&a, &b);
+	CHECK_INT(a.count, 3);
+	CHECK_INT(a.buckets[7], 2); /* le=0.01 */
+	CHECK_INT(a.buckets[HIST_BUCKETS - 1], 1);
+}
+
+static void test_callout(void)
+{
+	struct callout_stats st;
+
+	memset(&st, 0, sizeof(st));
+	callout_record(&st, CALLOUT_OK, sg_mono_ns());
+	callout_record(&st, CALLOUT_TIMEOUT, sg_mono_ns() - 3000000000LL);
+	callout_record(&st, CALLOUT_UNAVAILABLE, 0);
+	callout_record(&st, CALLOUT_OVERLOADED, 0);
+	CHECK_INT(st.outcomes[CALLOUT_OK], 1);
+	CHECK_INT(st.outcomes[CALLOUT_TIMEOUT], 1);
+	CHECK_INT(st.outcomes[CALLOUT_UNAVAILABLE], 1);
+	CHECK_INT(st.outcomes[CALLOUT_OVERLOADED], 1);
+	CHECK_INT(st.seconds.count, 2);              /* the undelivered ones are not timed */
+	CHECK_INT(st.seconds.buckets[HIST_BUCKETS - 1], 1); /* 3 s: past 2.5 */
+	CHECK_INT(callout_http_outcome(HC_TIMEOUT), CALLOUT_TIMEOUT);
+	CHECK_INT(callout_http_outcome(HC_CONNECT), CALLOUT_UNAVAILABLE);
+	CHECK_INT(callout_http_outcome(HC_OVERLOADED), CALLOUT_OVERLOADED);
+	CHECK_INT(callout_http_outcome(HC_OK), CALLOUT_ERROR);
+	CHECK_INT(callout_http_outcome(HC_PROTOCOL), CALLOUT_ERROR);
+	CHECK_STR(callout_outcome_name(CALLOUT_UNAVAILABLE), "unavailable");
+	CHECK_STR(callout_outcome_name(CALLOUT_OVERLOADED), "overloaded");
+	CHECK_STR(forward_target_name(FORWARD_HTTP), "http");
+}
+
+int main(void)
+{
+	RUN(test_buckets);
+	RUN(test_add);
+	RUN(test_callout);
+	return UNIT_END();
+}

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "app/auth_jwt.h"
+#include "core/clock.h"
 #include "core/common.h"
 #include "config/config.h"
 #include "core/log.h"

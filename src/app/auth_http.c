@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "app/ihandshake.h"
+#include "core/clock.h"
 #include "core/hmap.h"
 #include "net/http_client.h"
 #include "core/log.h"

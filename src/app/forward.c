@@ -12,9 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "redis/bridge.h"
 #include "net/http_client.h"
-#include "proto/json_js.h"
+#include "core/json_js.h"
 #include "core/log.h"
 #include "proto/room_rules.h"
 #include "sio/sio.h"

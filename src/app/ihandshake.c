@@ -13,7 +13,7 @@
 
 #include "eio/eio.h"
 #include "proto/http.h"
-#include "proto/json_js.h"
+#include "core/json_js.h"
 #include "sio/sio.h"
 
 static int query_pair(const char *k, size_t kl, const char *v, size_t vl, void *arg);

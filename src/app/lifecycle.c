@@ -6,9 +6,10 @@
 
 #include <string.h>
 
+#include "core/clock.h"
 #include "redis/bridge.h"
 #include "eio/eio.h"
-#include "proto/json_js.h"
+#include "core/json_js.h"
 #include "core/log.h"
 #include "sio/rooms.h"
 #include "sio/sio.h"

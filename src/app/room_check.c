@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "net/http_client.h"
-#include "proto/json_js.h"
+#include "core/json_js.h"
 #include "core/log.h"
 #include "app/authflow.h"
 #include "sio/sio.h"
@@ -103,7 +104,7 @@ static void on_answer(enum http_client_error e, const struct http_client_respons
 					 "an answer other than {\"rooms\": [...]}");
 		allowed = NULL;
 	}
-	callout_record(&rw->w->stats.rooms_http, allowed ? CALLOUT_OK : callout_http_outcome(e),
+	callout_record(&rw->w->stats.rooms_http, allowed ? CALLOUT_OK : http_client_outcome(e),
 		       rw->started_ns);
 	if (sock != NULL && !sock->closing) {
 		json_t *none = allowed ? NULL : json_array();

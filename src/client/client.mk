@@ -22,7 +22,7 @@ CLIENT_LIB_SRCS := $(addprefix $(CLIENT_DIR)/,client.c engine.c subs.c url.c htt
                    backoff.c jsonout.c)
 # siogate's own pure codecs, compiled again here with -fPIC
 CLIENT_SG_SRCS := src/core/common.c src/core/base64.c src/proto/eio_packet.c \
-                  src/proto/sio_packet.c src/proto/json_js.c src/proto/ws_accept.c
+                  src/proto/sio_packet.c src/core/json_js.c src/proto/ws_accept.c
 CLIENT_OBJS := $(patsubst $(CLIENT_DIR)/%.c,$(CLIENT_OBJDIR)/%.o,$(CLIENT_LIB_SRCS)) \
                $(patsubst src/%.c,$(CLIENT_OBJDIR)/sg/%.o,$(CLIENT_SG_SRCS))
 CLIENT_CFLAGS = $(CFLAGS_ALL) -fPIC -fvisibility=hidden -I$(CLIENT_DIR) -I$(CLIENT_DIR)/include
@@ -99,7 +99,7 @@ $(CLIENT_PC): $(CLIENT_DIR)/siogate-client.pc.in config.mk
 # The programs use the public header, plus common.h / base64.h / jsonout.h
 # (JSON written as JSON.stringify writes it), linked from this directory's own
 # objects: they never depend on the state of the daemon's other modules.
-CLIENT_PROG_OBJS := $(CLIENT_OBJDIR)/jsonout.o $(CLIENT_OBJDIR)/sg/proto/json_js.o \
+CLIENT_PROG_OBJS := $(CLIENT_OBJDIR)/jsonout.o $(CLIENT_OBJDIR)/sg/core/json_js.o \
                     $(CLIENT_OBJDIR)/sg/core/common.o $(CLIENT_OBJDIR)/sg/core/base64.o
 
 $(CLIENT_OBJDIR)/prog/%.o: $(CLIENT_DIR)/%.c config.mk

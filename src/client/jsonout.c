@@ -6,7 +6,7 @@
  */
 #include "jsonout.h"
 
-#include "proto/json_js.h"
+#include "core/json_js.h"
 
 void sgc_json_append(struct sg_buf *out, const json_t *v)
 {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "redis/bridge.h"
 #include "proto/adapter_codec.h"
 #include "sio/broadcast.h"
@@ -21,7 +22,7 @@
 #include "proto/ws_frame.h"
 #include "core/gather.h"
 #include "app/ihandshake.h"
-#include "proto/json_js.h"
+#include "core/json_js.h"
 #include "app/lifecycle.h"
 #include "core/log.h"
 #include "sio/rooms.h"

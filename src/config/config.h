@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 #include "core/common.h"
+#include "core/log.h"
+#include "proto/cors.h"
 
 enum sg_transport {
 	SG_TRANSPORT_POLLING = 1 << 0,   /* HTTP long-polling */
@@ -35,18 +37,6 @@ enum sg_on_flood {
 	SG_FLOOD_DISCONNECT, /* the client is disconnected */
 };
 
-enum sg_log_level {
-	SG_LOG_ERROR, /* errors only */
-	SG_LOG_WARN,  /* and warnings */
-	SG_LOG_INFO,  /* and lifecycle information (default) */
-	SG_LOG_DEBUG, /* and per-connection detail */
-};
-
-enum sg_log_format {
-	SG_LOG_TEXT, /* one human-readable line per record */
-	SG_LOG_JSON, /* one JSON object per line */
-};
-
 /* One events.forward rule: event-name pattern to a Redis stream or an HTTP
  * endpoint (exactly one of stream/http is set). */
 struct sg_forward_rule {
@@ -64,10 +54,7 @@ struct sg_config {
 		struct sg_strv listen;   /* "host:port" entries */
 		char *path;              /* always starts and ends with '/' */
 		unsigned transports;     /* enum sg_transport bits */
-		struct {
-			struct sg_strv origins; /* "*" or exact origins; empty = CORS off */
-			bool credentials;
-		} cors;
+		struct cors_policy cors;
 		struct {
 			char *cert; /* NULL = no TLS */
 			char *key;

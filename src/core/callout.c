@@ -24,17 +24,3 @@ void callout_record(struct callout_stats *st, enum callout_outcome o, int64_t st
 	if (o != CALLOUT_UNAVAILABLE && o != CALLOUT_OVERLOADED)
 		hist_observe_since(&st->seconds, started_ns);
 }
-
-enum callout_outcome callout_http_outcome(enum http_client_error e)
-{
-	switch (e) {
-	case HC_TIMEOUT:
-		return CALLOUT_TIMEOUT;
-	case HC_CONNECT:
-		return CALLOUT_UNAVAILABLE;
-	case HC_OVERLOADED:
-		return CALLOUT_OVERLOADED;
-	default:
-		return CALLOUT_ERROR;
-	}
-}

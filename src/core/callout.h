@@ -7,9 +7,9 @@
 #ifndef SG_CALLOUT_H
 #define SG_CALLOUT_H
 
+#include "core/clock.h"
 #include "core/common.h"
 #include "core/hist.h"
-#include "net/http_client.h"
 
 enum callout_outcome {
 	CALLOUT_OK,      /* the target took it (a 2xx with a usable answer, an XADD entry id) */
@@ -42,9 +42,5 @@ const char *forward_target_name(enum forward_target t);
 /* Counts a call that ended with o; started_ns (sg_mono_ns()) gives its
  * latency, observed unless it was not delivered (it never left). */
 void callout_record(struct callout_stats *st, enum callout_outcome o, int64_t started_ns);
-
-/* The outcome of an HTTP call-out without a usable answer: e is the client's
- * error (HC_OK: the answer itself was unusable). */
-enum callout_outcome callout_http_outcome(enum http_client_error e);
 
 #endif

@@ -6,6 +6,7 @@
  */
 #include "core/hist.h"
 
+#include "core/clock.h"
 #include "core/log.h"
 
 const double hist_bounds[HIST_BUCKETS - 1] = {

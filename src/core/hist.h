@@ -7,6 +7,7 @@
 #ifndef SG_HIST_H
 #define SG_HIST_H
 
+#include "core/clock.h"
 #include "core/common.h"
 
 #define HIST_BUCKETS 16 /* HIST_BUCKETS - 1 upper bounds, then +Inf */

@@ -17,7 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "proto/json_js.h"
+#include "core/clock.h"
+#include "core/json_js.h"
 
 /* The process-wide sink settings (see log.h for why these are not owned by
  * a worker). */
@@ -64,45 +65,6 @@ void log_configure(enum sg_log_level level, enum sg_log_format format)
 bool log_enabled(enum sg_log_level level)
 {
 	return (int)level <= atomic_load(&log_level);
-}
-
-int64_t sg_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t sg_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t sg_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-char *sg_time_iso(char *buf, int64_t ms)
-{
-	time_t secs = (time_t)(ms / 1000);
-	char tmp[96];
-	struct tm tm;
-
-	gmtime_r(&secs, &tm);
-	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (int)(ms % 1000));
-	memcpy(buf, tmp, 31);
-	buf[31] = '\0';
-	return buf;
 }
 
 /* Text lines: control characters and backslashes become \xNN / \\ so a

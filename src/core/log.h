@@ -15,7 +15,18 @@
 #define SG_LOG_H
 
 #include "core/common.h"
-#include "config/config.h"
+
+enum sg_log_level {
+	SG_LOG_ERROR, /* errors only */
+	SG_LOG_WARN,  /* and warnings */
+	SG_LOG_INFO,  /* and lifecycle information (default) */
+	SG_LOG_DEBUG, /* and per-connection detail */
+};
+
+enum sg_log_format {
+	SG_LOG_TEXT, /* one human-readable line per record */
+	SG_LOG_JSON, /* one JSON object per line */
+};
 
 /* Sets the level and format, and looks again at whether stderr is the
  * journal (JOURNAL_STREAM equal to fstat(2)'s st_dev:st_ino of fd 2). */
@@ -91,11 +102,5 @@ void log_limited(struct log_limit *l, enum sg_log_level level, const struct log_
 			log_write(SG_LOG_DEBUG, __VA_ARGS__);                  \
 	} while (0)
 
-/* Formats wall-clock ms since the epoch as JavaScript's toISOString():
- * "2026-11-26T10:16:12.345Z".  buf must hold 32 bytes; returns buf. */
-char *sg_time_iso(char *buf, int64_t ms);
-int64_t sg_now_ms(void);      /* wall clock, ms since the epoch */
-int64_t sg_mono_ms(void);     /* monotonic clock, ms */
-int64_t sg_mono_ns(void);     /* monotonic clock, ns */
 
 #endif

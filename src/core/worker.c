@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "net/admission.h"
 #include "app/auth_http.h"
 #include "redis/bridge.h"

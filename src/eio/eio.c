@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "net/conn.h"
 #include "proto/cors.h"
 #include "proto/eio_packet.h"
@@ -75,8 +76,8 @@ void eio_handle_request(struct worker *w, struct conn *c, const struct http_requ
 	sg_buf_init(&eio);
 	sg_buf_init(&sid);
 	sg_buf_init(&headers);
-	if (req->method_len == 7 && memcmp(req->method, "OPTIONS", 7) == 0 && cors_enabled(cfg)) {
-		if (cors_headers(cfg, req, &headers) != 0) {
+	if (req->method_len == 7 && memcmp(req->method, "OPTIONS", 7) == 0 && cors_enabled(&cfg->server.cors)) {
+		if (cors_headers(&cfg->server.cors, req, &headers) != 0) {
 			eio_http_error(c, false, EIO_ERR_FORBIDDEN, NULL);
 			goto out;
 		}
@@ -86,7 +87,7 @@ void eio_handle_request(struct worker *w, struct conn *c, const struct http_requ
 	}
 	/* Node's cors middleware runs first (its headers are on every answer),
 	 * then verify(): transport, Origin, sid, method, version. */
-	cors_rc = cors_headers(cfg, req, &headers);
+	cors_rc = cors_headers(&cfg->server.cors, req, &headers);
 	if (http_query_get(req->query, req->query_len, "transport", &transport) != 1 ||
 	    (strcmp(transport.data, "websocket") != 0 && strcmp(transport.data, "polling") != 0)) {
 		eio_http_error(c, is_upgrade, EIO_ERR_TRANSPORT_UNKNOWN, cors_rc == 0 ? headers.data : NULL);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "core/clock.h"
 #include "core/hmap.h"
 #include "core/log.h"
 

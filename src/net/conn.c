@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "ops/admin.h"
 #include "net/admission.h"
 #include "eio/eio.h"

@@ -1225,3 +1225,17 @@ static void conn_close(struct hc_conn *c)
 	c->magic = 0;
 	free(c);
 }
+
+enum callout_outcome http_client_outcome(enum http_client_error e)
+{
+	switch (e) {
+	case HC_TIMEOUT:
+		return CALLOUT_TIMEOUT;
+	case HC_CONNECT:
+		return CALLOUT_UNAVAILABLE;
+	case HC_OVERLOADED:
+		return CALLOUT_OVERLOADED;
+	default:
+		return CALLOUT_ERROR;
+	}
+}

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/callout.h"
 #include "core/common.h"
 
 struct http_client;     /* one per worker */
@@ -126,5 +127,9 @@ int http_client_url_check(const char *url, struct sg_err *err) SG_WUR;
  * with err filled when the address is unusable. */
 int http_client_set_nameserver(struct http_client *hc, const char *ip_port,
 			       struct sg_err *err) SG_WUR;
+
+/* How siogate_*_total{outcome} counts a call without a usable answer: e is
+ * the client's error (HC_OK: the answer itself was unusable). */
+enum callout_outcome http_client_outcome(enum http_client_error e);
 
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "net/admission.h"
 #include "proto/cidr.h"
 #include "net/conn.h"

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/clock.h"
 #include "redis/bridge.h"
 #include "sio/broadcast.h"
 #include "cluster/cluster.h"
@@ -23,7 +24,7 @@
 #include "core/gather.h"
 #include "core/ids.h"
 #include "proto/http.h"
-#include "proto/json_js.h"
+#include "core/json_js.h"
 #include "core/log.h"
 #include "ops/metrics.h"
 #include "sio/room_tally.h"

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/json_js.h"
+#include "core/json_js.h"
 #include "proto/msgpack_read.h"
 
 _Static_assert(ADAPTER_MAX_DEPTH == MP_MAX_DEPTH, "one nesting bound for msgpack");

@@ -12,9 +12,9 @@
 
 static bool visible_ascii(const char *s, size_t len);
 
-bool cors_enabled(const struct sg_config *cfg)
+bool cors_enabled(const struct cors_policy *p)
 {
-	return cfg->server.cors.origins.n > 0;
+	return p->origins.n > 0;
 }
 
 static bool visible_ascii(const char *s, size_t len)
@@ -25,13 +25,13 @@ static bool visible_ascii(const char *s, size_t len)
 	return true;
 }
 
-int cors_headers(const struct sg_config *cfg, const struct http_request *req,
+int cors_headers(const struct cors_policy *p, const struct http_request *req,
 		 struct sg_buf *out)
 {
-	const struct sg_strv *origins = &cfg->server.cors.origins;
+	const struct sg_strv *origins = &p->origins;
 	const struct http_header *o = http_request_header(req, "origin");
 	bool any = sg_strv_contains(origins, "*");
-	bool creds = cfg->server.cors.credentials;
+	bool creds = p->credentials;
 	bool listed = false;
 
 	if (origins->n == 0)

@@ -8,19 +8,24 @@
 #define SG_CORS_H
 
 #include "core/common.h"
-#include "config/config.h"
 
 struct http_request;
 
+/* server.cors, as the config snapshot holds it. */
+struct cors_policy {
+	struct sg_strv origins; /* "*" or exact origins; empty = CORS off */
+	bool credentials;
+};
+
 /* Appends the CORS header lines (CRLF-terminated) for req to out.  Returns
  * 0, or -1 when the request's Origin is not allowed (nothing appended). */
-int cors_headers(const struct sg_config *cfg, const struct http_request *req,
+int cors_headers(const struct cors_policy *p, const struct http_request *req,
 		 struct sg_buf *out) SG_WUR;
 
 /* Appends the extra header lines of a preflight (OPTIONS) answer: allowed
  * methods and the echoed requested headers. */
 void cors_preflight_headers(const struct http_request *req, struct sg_buf *out);
 
-bool cors_enabled(const struct sg_config *cfg);
+bool cors_enabled(const struct cors_policy *p);
 
 #endif

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/json_js.h"
+#include "core/json_js.h"
 
 /* Socket.IO refuses these as event names (socket.io-parser RESERVED_EVENTS). */
 static const char *const reserved[] = {

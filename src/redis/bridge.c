@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "proto/adapter_codec.h"
 #include "redis/bridge_gap.h"
 #include "sio/broadcast.h"

@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/json_js.h"
+#include "core/clock.h"
+#include "core/json_js.h"
 #include "core/log.h"
 
 struct bridge_gap {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "proto/adapter_codec.h"
 #include "proto/emit_msg.h"
 #include "core/log.h"

@@ -14,7 +14,7 @@
 #include "cluster/cluster.h"
 #include "eio/eio.h"
 #include "core/ids.h"
-#include "proto/json_js.h"
+#include "core/json_js.h"
 #include "core/log.h"
 #include "proto/sio_packet.h"
 #include "core/worker.h"

@@ -1303,8 +1303,19 @@ static void test_bad_options(void)
 	http_client_free(NULL);
 }
 
+/* How each error of the client is counted in siogate_*_total{outcome}. */
+static void test_outcomes(void)
+{
+	CHECK_INT(http_client_outcome(HC_TIMEOUT), CALLOUT_TIMEOUT);
+	CHECK_INT(http_client_outcome(HC_CONNECT), CALLOUT_UNAVAILABLE);
+	CHECK_INT(http_client_outcome(HC_OVERLOADED), CALLOUT_OVERLOADED);
+	CHECK_INT(http_client_outcome(HC_OK), CALLOUT_ERROR);
+	CHECK_INT(http_client_outcome(HC_PROTOCOL), CALLOUT_ERROR);
+}
+
 int main(void)
 {
+	RUN(test_outcomes);
 	int rc;
 	int64_t t0 = now_ms();
 

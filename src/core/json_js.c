@@ -7,7 +7,7 @@
  * function only appends to the caller's buffer and always appends valid
  * UTF-8 JSON text (or, for the *_string/sanitize helpers, valid UTF-8).
  */
-#include "proto/json_js.h"
+#include "core/json_js.h"
 
 #include <inttypes.h>
 #include <math.h>

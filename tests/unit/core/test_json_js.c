@@ -2,7 +2,7 @@
  * test_json_js.c: JSON text as JavaScript writes it.  The expected strings
  * were printed by Node 20 (JSON.stringify / String) for the same values.
  */
-#include "proto/json_js.h"
+#include "core/json_js.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 /*
- * workers.c: the worker threads (see workers.h).  Invariant: a slot's
+ * worker_set.c: the worker threads (see worker_set.h), each with the
+ * modules of every layer, lowest first.  Invariant: a slot's
  * worker, base and bridge are touched only by the slot's thread once it
  * started, and by worker_set_free() after it was joined; everything else
  * reaches it through its inbox.
@@ -13,17 +14,28 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "net/admission.h"
 #include "app/auth_throttle.h"
-#include "core/ids.h"
-#include "redis/bridge.h"
+#include "app/authflow.h"
 #include "cluster/cluster.h"
-#include "net/conn.h"
-#include "eio/eio.h"
+#include "config/config.h"
 #include "core/gather.h"
+#include "core/ids.h"
 #include "core/inbox.h"
 #include "core/log.h"
 #include "core/worker.h"
+#include "eio/eio.h"
+#include "net/admission.h"
+#include "net/conn.h"
+#include "net/proxy_accept.h"
+#include "ops/admin.h"
+#include "redis/bridge.h"
+#include "sio/sio.h"
+
+/* The daemon's layers in every worker, lowest first (worker_module). */
+static const struct worker_module *const modules[] = {
+	&conn_module, &proxy_accept_module, &eio_module, &sio_module, &authflow_module,
+	&admin_module,
+};
 
 /* The drain ticks: server.drain_window is cut into slices of this length. */
 #define DRAIN_TICK_MS 50
@@ -94,7 +106,8 @@ struct worker_set *worker_set_new(struct event_base *base0, const struct sg_conf
 		sl->set = s;
 		s->ws[i] = &sl->w;
 		sl->base = i == 0 ? base0 : event_base_new();
-		if (sl->base == NULL || worker_init(&sl->w, sl->base, cfg, jwt) != 0) {
+		if (sl->base == NULL || worker_init(&sl->w, sl->base, cfg, jwt, modules,
+						    SG_ARRAY_LEN(modules)) != 0) {
 			sg_err_set(err, "cannot set up worker %zu", i);
 			if (sl->base != NULL)
 				sl->ready = true; /* partially: worker_fini undoes it */
@@ -104,14 +117,15 @@ struct worker_set *worker_set_new(struct event_base *base0, const struct sg_conf
 		sl->ready = true;
 		sl->w.tls = tls;
 		sl->w.admin_token = admin_token;
+		/* the process's limits, shared by every worker */
+		sl->w.admission = s->admission;
+		sl->w.throttle = s->throttle;
 	}
-	for (size_t i = 0; i < n; i++) {
-		worker_join(&s->slots[i].w, (uint8_t)i, s->ws, n, s->admission, s->uid);
-		worker_share_throttle(&s->slots[i].w, s->throttle);
-	}
+	for (size_t i = 0; i < n; i++)
+		worker_join(&s->slots[i].w, (uint8_t)i, s->ws, n, s->uid);
 	for (size_t i = 0; i < n && cfg->redis.url.n > 0; i++) {
 		struct slot *sl = &s->slots[i];
-		sl->bridge = bridge_new(&sl->w, err);
+		sl->bridge = bridge_new(&sl->w, &cluster_bridge_ops, err);
 		if (sl->bridge == NULL) {
 			worker_set_free(s);
 			return NULL;

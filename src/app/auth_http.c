@@ -6,6 +6,7 @@
  * zero-delay event, never from inside auth_http_verify().
  */
 #include "app/auth_http.h"
+#include "config/config.h"
 
 #include <stdio.h>
 #include <stdlib.h>

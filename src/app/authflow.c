@@ -1,5 +1,6 @@
 /*
- * session.c: the helper state machine of one socket (see session.h).
+ * authflow.c: the helper state machine of one socket, and the
+ * authenticate flow's part of a worker (authflow_module; see authflow.h).
  * Invariants: the timer is pending while the socket is open (auth timeout
  * until authenticated, then the app-level ping interval); claims are set
  * exactly when the state is AUTHFLOW_AUTHENTICATED; until then the socket is
@@ -53,24 +54,15 @@ static void send_ping(struct sio_socket *sock);
 static void send_with_time(struct sio_socket *sock, const char *event, const char *extra);
 static int find_token(struct sio_socket *sock, struct sg_buf *token);
 static void on_join(struct sio_socket *sock, const struct sio_packet *p);
+static void authflow_join(struct sio_socket *sock, json_t *rooms, const json_t *allowed,
+			  int64_t ack_id);
 static void on_leave(struct sio_socket *sock, const struct sio_packet *p);
 static json_t *rooms_argument(const struct sio_packet *p);
 static void send_ack_json(struct sio_socket *sock, int64_t id, json_t *value);
 
-const char *authflow_state_name(enum authflow_state s)
-{
-	switch (s) {
-	case AUTHFLOW_UNAUTHORIZED:
-		return "unauthorized";
-	case AUTHFLOW_AUTHENTICATING:
-		return "authenticating";
-	case AUTHFLOW_AUTHENTICATED:
-		return "authenticated";
-	}
-	return "unknown";
-}
-
-const struct sio_handler authflow_handler = {
+/* What runs on the daemon's sockets. */
+static const struct sio_handler authflow_handler = {
+	.socket_size = sizeof(struct authflow_socket),
 	.on_connect = authflow_on_connect,
 	.on_event = authflow_on_event,
 	.on_close = authflow_on_close,
@@ -80,24 +72,14 @@ static void authflow_on_connect(struct sio_socket *sock)
 {
 	struct worker *w = sock->nsp->w;
 
-	sock->sess.state = AUTHFLOW_UNAUTHORIZED;
+	authflow_of(sock)->state = AUTHFLOW_UNAUTHORIZED;
 	w->stats.sockets_by_state[AUTHFLOW_UNAUTHORIZED]++;
 	sock->flood_tokens = (int32_t)(w->cfg->limits.burst * 1000);
 	sock->flood_refill_ms = (uint32_t)sg_mono_ms();
-	sock->sess.timer = event_new(w->base, -1, 0, on_timer, sock);
-	event_add(sock->sess.timer, w->tv_auth_timeout);
+	authflow_of(sock)->timer = event_new(w->base, -1, 0, on_timer, sock);
+	event_add(authflow_of(sock)->timer, w->tv_auth_timeout);
 	lifecycle_publish(sock, LIFECYCLE_CONNECTED, NULL, NULL);
 	authflow_log(SG_LOG_DEBUG, sock, NULL, "socket connected");
-}
-
-void authflow_facts(const struct sio_socket *sock, struct log_facts *f)
-{
-	json_t *sub = sock->sess.claims ? json_object_get(sock->sess.claims, "sub") : NULL;
-
-	eio_facts(sock->eio, f);
-	f->socket = sock->id;
-	f->nsp = sock->nsp->name;
-	f->user = json_is_string(sub) ? json_string_value(sub) : NULL;
 }
 
 /* limits.events_per_second as a token bucket of depth limits.burst, kept
@@ -129,17 +111,19 @@ static void set_state(struct sio_socket *sock, enum authflow_state st)
 {
 	struct worker_stats *stats = &sock->nsp->w->stats;
 
-	stats->sockets_by_state[sock->sess.state]--;
+	stats->sockets_by_state[authflow_of(sock)->state]--;
 	stats->sockets_by_state[st]++;
-	sock->sess.state = st;
+	authflow_of(sock)->state = st;
+	/* until authenticated a client receives nothing but the flow's packets */
+	sock->broadcasts = st == AUTHFLOW_AUTHENTICATED;
 }
 
 static void authflow_on_close(struct sio_socket *sock, enum sg_close reason)
 {
-	sock->nsp->w->stats.sockets_by_state[sock->sess.state]--;
-	if (sock->sess.verifying) {
-		auth_http_cancel(sock->sess.verifying);
-		sock->sess.verifying = NULL;
+	sock->nsp->w->stats.sockets_by_state[authflow_of(sock)->state]--;
+	if (authflow_of(sock)->verifying) {
+		auth_http_cancel(authflow_of(sock)->verifying);
+		authflow_of(sock)->verifying = NULL;
 		/* leaving before the verdict counts as failing: else a client
 		 * could have tokens verified for free by hanging up at once */
 		throttle_end(sock, true);
@@ -147,13 +131,13 @@ static void authflow_on_close(struct sio_socket *sock, enum sg_close reason)
 	lifecycle_publish(sock, LIFECYCLE_DISCONNECTED, NULL, sg_close_text(reason));
 	authflow_log(SG_LOG_DEBUG, sock, sg_close_text(reason), "socket disconnected: %s",
 		    sg_close_text(reason));
-	if (sock->sess.timer) {
-		event_free(sock->sess.timer);
-		sock->sess.timer = NULL;
+	if (authflow_of(sock)->timer) {
+		event_free(authflow_of(sock)->timer);
+		authflow_of(sock)->timer = NULL;
 	}
-	if (sock->sess.claims) {
-		json_decref(sock->sess.claims);
-		sock->sess.claims = NULL;
+	if (authflow_of(sock)->claims) {
+		json_decref(authflow_of(sock)->claims);
+		authflow_of(sock)->claims = NULL;
 	}
 }
 
@@ -165,13 +149,13 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	SG_UNUSED(what);
 	if (sock->closing)
 		return;
-	if (sock->sess.state != AUTHFLOW_AUTHENTICATED) {
+	if (authflow_of(sock)->state != AUTHFLOW_AUTHENTICATED) {
 		authflow_log(SG_LOG_DEBUG, sock, NULL, "not authenticated in time");
 		sio_socket_disconnect(sock, SG_CLOSE_AUTH_TIMEOUT);
 		return;
 	}
 	send_ping(sock);
-	event_add(sock->sess.timer, sock->nsp->w->tv_app_ping);
+	event_add(authflow_of(sock)->timer, sock->nsp->w->tv_app_ping);
 }
 
 /* Sends ["event",{"time":"<iso>"<extra>}]. */
@@ -210,11 +194,11 @@ static void authflow_on_event(struct sio_socket *sock, const struct sio_packet *
 		return;
 	}
 	if (name != NULL && strcmp(name, "authenticate") == 0) {
-		if (sock->sess.state == AUTHFLOW_UNAUTHORIZED)
+		if (authflow_of(sock)->state == AUTHFLOW_UNAUTHORIZED)
 			authenticate(sock);
 		return;
 	}
-	if (sock->sess.state != AUTHFLOW_AUTHENTICATED || name == NULL) {
+	if (authflow_of(sock)->state != AUTHFLOW_AUTHENTICATED || name == NULL) {
 		w->stats.events_dropped++;
 		return;
 	}
@@ -296,8 +280,8 @@ static void authenticate(struct sio_socket *sock)
 	set_state(sock, AUTHFLOW_AUTHENTICATING);
 	/* an address over limits.auth_failures_per_minute is refused before
 	 * any verifier runs */
-	sock->sess.throttle = auth_throttle_begin(w->throttle, w->cfg, sock->eio->addr, sg_mono_ms());
-	if (sock->sess.throttle == THROTTLE_REFUSED) {
+	authflow_of(sock)->throttle = auth_throttle_begin(w->throttle, w->cfg, sock->eio->addr, sg_mono_ms());
+	if (authflow_of(sock)->throttle == THROTTLE_REFUSED) {
 		w->stats.auth_throttled++;
 		refuse_client(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_THROTTLED, AUTH_FAIL_THROTTLED);
 		return;
@@ -314,7 +298,7 @@ static void authenticate(struct sio_socket *sock)
 			return;
 		}
 		/* the token only names the client for coalescing and the cache */
-		sock->sess.verifying = auth_http_verify(
+		authflow_of(sock)->verifying = auth_http_verify(
 			w->auth_http, sock, find_token(sock, &token) == 0 ? token.data : NULL,
 			on_verified);
 		sg_buf_fini(&token);
@@ -345,14 +329,14 @@ static void throttle_end(struct sio_socket *sock, bool failed)
 	struct worker *w = sock->nsp->w;
 
 	auth_throttle_end(w->throttle, w->cfg, sock->eio->addr, sg_mono_ms(),
-			  (enum throttle_admit)sock->sess.throttle, failed);
+			  (enum throttle_admit)authflow_of(sock)->throttle, failed);
 }
 
 /* The HTTP verifier's verdict (the socket is still here: its close cancels
  * the wait). */
 static void on_verified(struct sio_socket *sock, const struct auth_result *r)
 {
-	sock->sess.verifying = NULL;
+	authflow_of(sock)->verifying = NULL;
 	/* a refusal is the client's failure; the verifier's own trouble is not */
 	throttle_end(sock, r->verdict == AUTH_REJECTED);
 	switch (r->verdict) {
@@ -376,7 +360,7 @@ static void accept_client(struct sio_socket *sock, json_t *claims, const struct 
 	char extra[64];
 
 	set_state(sock, AUTHFLOW_AUTHENTICATED);
-	sock->sess.claims = claims;
+	authflow_of(sock)->claims = claims;
 	w->stats.auth_accepted++;
 	send_ping(sock);
 	for (size_t i = 0; i < defaults->n; i++)
@@ -388,8 +372,8 @@ static void accept_client(struct sio_socket *sock, json_t *claims, const struct 
 			(void)rooms_join(&sock->nsp->rooms, sock, &sock->rooms, rooms->v[i]);
 	snprintf(extra, sizeof(extra), "\"id\":\"%s\",", sock->id);
 	send_with_time(sock, "authenticated", extra);
-	event_del(sock->sess.timer);
-	event_add(sock->sess.timer, w->tv_app_ping);
+	event_del(authflow_of(sock)->timer);
+	event_add(authflow_of(sock)->timer, w->tv_app_ping);
 	lifecycle_publish(sock, LIFECYCLE_AUTHENTICATED, NULL, NULL);
 	authflow_log(SG_LOG_DEBUG, sock, NULL, "authenticated");
 }
@@ -447,7 +431,7 @@ static void on_join(struct sio_socket *sock, const struct sio_packet *p)
 
 	if (sock->nsp->w->cfg->rooms.http.url != NULL) {
 		/* rooms.http decides instead of the rules, asynchronously */
-		room_check_start(sock, rooms ? rooms : json_array(), p->id, rooms == NULL);
+		room_check_start(sock, rooms ? rooms : json_array(), p->id, rooms == NULL, authflow_join);
 		return;
 	}
 	authflow_join(sock, rooms, NULL, p->id);
@@ -458,7 +442,12 @@ static void on_join(struct sio_socket *sock, const struct sio_packet *p)
  * `allowed` lists (the room validator's answer) or, when it is NULL, that
  * rooms.allow permits, within rooms.max_per_client.  Acks {rooms,
  * rejected} when ack_id >= 0. */
-void authflow_join(struct sio_socket *sock, json_t *rooms, const json_t *allowed, int64_t ack_id)
+/* Joins sock to the rooms (an array, the caller's reference) that the room
+ * rules allow, and that allowed (the validator's answer, or NULL: no
+ * validator) lists; acks {rooms, rejected} when ack_id >= 0.  Also the room
+ * validator's completion (room_check_start). */
+static void authflow_join(struct sio_socket *sock, json_t *rooms, const json_t *allowed,
+			  int64_t ack_id)
 {
 	struct worker *w = sock->nsp->w;
 	const struct sg_config *cfg = w->cfg;
@@ -478,7 +467,7 @@ void authflow_join(struct sio_socket *sock, json_t *rooms, const json_t *allowed
 				listed = listed || (json_is_string(a) && strcmp(json_string_value(a), room) == 0);
 			ok = listed;
 		} else if (ok) {
-			ok = room_rules_allow(&cfg->rooms.allow, room, sock->sess.claims);
+			ok = room_rules_allow(&cfg->rooms.allow, room, authflow_of(sock)->claims);
 		}
 		if (ok && !room_set_has(&sock->rooms, room) &&
 		    sock->rooms.n >= cfg->rooms.max_per_client)
@@ -530,3 +519,40 @@ static void on_leave(struct sio_socket *sock, const struct sio_packet *p)
 	}
 	json_decref(left);
 }
+
+/* ---- the authenticate flow's part of a worker ------------------------- */
+
+/* The timeout queues of reloadable durations (auth.timeout). */
+static int authflow_apply_config(struct worker *w)
+{
+	const struct timeval *auth = worker_common_timeout(w->base, w->cfg->auth.timeout_ms);
+
+	if (auth == NULL)
+		return -1;
+	w->tv_auth_timeout = auth;
+	return 0;
+}
+
+static int authflow_init(struct worker *w)
+{
+	w->handler = &authflow_handler;
+	w->tv_app_ping = worker_common_timeout(w->base, w->cfg->ping.interval_ms);
+	if (w->tv_app_ping == NULL)
+		return -1;
+	return authflow_apply_config(w);
+}
+
+static void authflow_fini(struct worker *w)
+{
+	auth_http_free(w->auth_http);
+	w->auth_http = NULL;
+	forward_fini(w);
+	room_check_fini(w);
+}
+
+const struct worker_module authflow_module = {
+	.name = "authenticate flow",
+	.init = authflow_init,
+	.apply_config = authflow_apply_config,
+	.fini = authflow_fini,
+};

@@ -7,6 +7,8 @@
  * that would pass it is refused at once (finish(), FWD_OVERLOADED).
  */
 #include "app/forward.h"
+#include "app/authflow_socket.h"
+#include "config/config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,7 +104,7 @@ static struct pending *pending_new(struct sio_socket *sock, int64_t ack_id)
 
 static struct sio_socket *pending_socket(const struct pending *pd)
 {
-	struct sio_nsp *nsp = worker_nsp(pd->w, pd->nsp, strlen(pd->nsp));
+	struct sio_nsp *nsp = sio_nsp_find(pd->w, pd->nsp, strlen(pd->nsp));
 	struct sio_socket *s = nsp ? sio_nsp_socket(nsp, pd->id, SG_ID_LEN) : NULL;
 
 	return s && !s->closing ? s : NULL;
@@ -317,8 +319,7 @@ bool forward_event(struct sio_socket *sock, const struct sio_packet *p)
 	struct worker *w = sock->nsp->w;
 	const char *name = sio_event_name(p);
 	const struct sg_forward_rule *rule = find_rule(w->cfg, name);
-	json_t *sub = sock->sess.claims ? json_object_get(sock->sess.claims, "sub") : NULL;
-	const char *user = json_is_string(sub) ? json_string_value(sub) : "";
+	const char *user = authflow_user(sock) ? authflow_user(sock) : "";
 	struct sg_buf data;
 
 	if (rule == NULL)

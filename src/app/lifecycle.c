@@ -3,6 +3,8 @@
  * backends read exactly the strings siogate holds.
  */
 #include "app/lifecycle.h"
+#include "app/authflow_socket.h"
+#include "config/config.h"
 
 #include <string.h>
 
@@ -35,7 +37,7 @@ void lifecycle_publish(struct sio_socket *sock, enum lifecycle_type type,
 {
 	struct worker *w = sock->nsp->w;
 	const struct sg_config *cfg = w->cfg;
-	json_t *sub = sock->sess.claims ? json_object_get(sock->sess.claims, "sub") : NULL;
+	const char *user = authflow_user(sock);
 	char when[32];
 	struct sg_buf b;
 
@@ -45,7 +47,7 @@ void lifecycle_publish(struct sio_socket *sock, enum lifecycle_type type,
 	sg_buf_printf(&b, "{\"type\":\"%s\",\"id\":\"%s\"", type_names[type], sock->id);
 	put_string(&b, "nsp", sock->nsp->name);
 	put_string(&b, "server", cfg->server.id);
-	put_string(&b, "user", json_is_string(sub) ? json_string_value(sub) : NULL);
+	put_string(&b, "user", user);
 	sg_buf_append_str(&b, ",\"rooms\":[");
 	if (rooms != NULL) {
 		for (size_t i = 0; i < rooms->n; i++) {

@@ -4,6 +4,7 @@
  * finds the socket again when the answer comes.
  */
 #include "app/room_check.h"
+#include "config/config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 #include "net/http_client.h"
 #include "core/json_js.h"
 #include "core/log.h"
-#include "app/authflow.h"
+#include "app/authflow_socket.h"
 #include "sio/sio.h"
 #include "core/worker.h"
 
@@ -21,6 +22,7 @@
 
 struct room_wait {
 	struct worker *w;
+	room_check_done done;
 	json_t *rooms;
 	int64_t ack_id;
 	int64_t started_ns;      /* siogate_rooms_http_seconds */
@@ -31,15 +33,17 @@ struct room_wait {
 static void on_answer(enum http_client_error e, const struct http_client_response *resp,
 		      void *arg);
 
-void room_check_start(struct sio_socket *sock, json_t *rooms, int64_t ack_id, bool owned_rooms)
+void room_check_start(struct sio_socket *sock, json_t *rooms, int64_t ack_id, bool owned_rooms,
+		      room_check_done done)
 {
 	struct worker *w = sock->nsp->w;
 	const struct sg_config *cfg = w->cfg;
-	json_t *sub = sock->sess.claims ? json_object_get(sock->sess.claims, "sub") : NULL;
+	const char *user = authflow_user(sock);
 	struct room_wait *rw = sg_calloc(1, sizeof(*rw));
 	struct sg_buf body;
 
 	rw->w = w;
+	rw->done = done;
 	rw->rooms = owned_rooms ? rooms : json_incref(rooms);
 	rw->ack_id = ack_id;
 	rw->started_ns = sg_mono_ns();
@@ -63,13 +67,10 @@ void room_check_start(struct sio_socket *sock, json_t *rooms, int64_t ack_id, bo
 	sg_buf_printf(&body, "{\"id\":\"%s\",\"nsp\":", sock->id);
 	json_js_string(&body, sock->nsp->name, sock->nsp->name_len);
 	sg_buf_append_str(&body, ",\"user\":");
-	if (json_is_string(sub))
-		json_js_string(&body, json_string_value(sub), json_string_length(sub));
-	else
-		sg_buf_append_str(&body, "null");
+	json_js_string_or_null(&body, user);
 	sg_buf_append_str(&body, ",\"claims\":");
-	if (sock->sess.claims)
-		json_js_value(&body, sock->sess.claims);
+	if (authflow_of(sock)->claims)
+		json_js_value(&body, authflow_of(sock)->claims);
 	else
 		sg_buf_append_str(&body, "{}");
 	sg_buf_append_str(&body, ",\"rooms\":");
@@ -85,7 +86,7 @@ static void on_answer(enum http_client_error e, const struct http_client_respons
 		      void *arg)
 {
 	struct room_wait *rw = arg;
-	struct sio_nsp *nsp = worker_nsp(rw->w, rw->nsp, strlen(rw->nsp));
+	struct sio_nsp *nsp = sio_nsp_find(rw->w, rw->nsp, strlen(rw->nsp));
 	struct sio_socket *sock = nsp ? sio_nsp_socket(nsp, rw->id, SG_ID_LEN) : NULL;
 	json_t *doc = NULL, *allowed = NULL;
 
@@ -108,7 +109,7 @@ static void on_answer(enum http_client_error e, const struct http_client_respons
 		       rw->started_ns);
 	if (sock != NULL && !sock->closing) {
 		json_t *none = allowed ? NULL : json_array();
-		authflow_join(sock, rw->rooms, allowed ? allowed : none, rw->ack_id);
+		rw->done(sock, rw->rooms, allowed ? allowed : none, rw->ack_id);
 		json_decref(none);
 	}
 	json_decref(doc);

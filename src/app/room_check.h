@@ -15,10 +15,16 @@
 struct sio_socket;
 struct worker;
 
+/* Completes a join once the validator answered: allowed is its list (or an
+ * empty array when it refused everything); sock is still open. */
+typedef void (*room_check_done)(struct sio_socket *sock, json_t *rooms, const json_t *allowed,
+				int64_t ack_id);
+
 /* Asks about rooms (an array; a reference is taken, or stolen when
- * owned_rooms is true) for sock and completes its join, with the ack when
- * ack_id >= 0, once the validator answers. */
-void room_check_start(struct sio_socket *sock, json_t *rooms, int64_t ack_id, bool owned_rooms);
+ * owned_rooms is true) for sock, then calls done (unless sock went away
+ * meanwhile) with the ack id to answer (ack_id >= 0) or none (-1). */
+void room_check_start(struct sio_socket *sock, json_t *rooms, int64_t ack_id, bool owned_rooms,
+		      room_check_done done);
 
 void room_check_fini(struct worker *w);
 

@@ -8,6 +8,7 @@
  * the socket and never outlive their deadline by more than one lookup.
  */
 #include "cluster/cluster.h"
+#include "config/config.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,7 @@
 #include "app/lifecycle.h"
 #include "core/log.h"
 #include "sio/rooms.h"
-#include "app/authflow.h"
+#include "app/authflow_socket.h"
 #include "sio/sio.h"
 #include "proto/sio_packet.h"
 #include "core/worker.h"
@@ -50,11 +51,10 @@ enum cluster_type {
 #define CLUSTER_DEFAULT_ACK_TIMEOUT_MS 5000
 #define CLUSTER_MAX_ATTACHMENTS 10
 
+/* A BROADCAST with an ack from a peer, waiting for one client's ACK. */
 struct cluster_ack {
-	struct cluster_ack *next;
-	uint32_t id;
-	int64_t deadline_ms;
-	char nsp_request[]; /* "<requestId>" */
+	struct sio_ack_wait wait; /* lent to the socket until on_client_ack */
+	char nsp_request[];       /* "<requestId>" */
 };
 
 struct request {
@@ -89,6 +89,7 @@ static void do_join(struct request *r, struct sio_socket *s);
 static void do_leave(struct request *r, struct sio_socket *s);
 static void do_disconnect(struct request *r, struct sio_socket *s);
 static void do_broadcast(struct request *r, struct sio_socket *s);
+static void on_client_ack(struct sio_ack_wait *wait, struct sio_socket *sock, const json_t *args);
 static void response_channel(struct sg_buf *ch, const struct worker *w, const struct sio_nsp *nsp);
 
 static void response_channel(struct sg_buf *ch, const struct worker *w, const struct sio_nsp *nsp)
@@ -173,7 +174,7 @@ static void each_socket(struct request *r, bool authenticated_only,
 	for (size_t i = 0; i < n; i++) {
 		struct sio_socket *s = v[i];
 		bool excluded = false;
-		if (s->closing || (authenticated_only && s->sess.state != AUTHFLOW_AUTHENTICATED))
+		if (s->closing || (authenticated_only && !s->broadcasts))
 			continue;
 		for (size_t k = 0; k < r->except.n && !excluded; k++)
 			excluded = strcmp(r->except.v[k], s->id) == 0 ||
@@ -191,7 +192,7 @@ static void add_id(struct request *r, struct sio_socket *s)
 
 static void add_description(struct request *r, struct sio_socket *s)
 {
-	json_t *sub = s->sess.claims ? json_object_get(s->sess.claims, "sub") : NULL;
+	const char *user = authflow_user(s);
 
 	sg_buf_printf(&r->out, "%s{\"id\":\"%s\",\"handshake\":", r->count++ ? "," : "", s->id);
 	ihandshake_json(&r->out, s);
@@ -201,14 +202,11 @@ static void add_description(struct request *r, struct sio_socket *s)
 		json_js_string(&r->out, s->rooms.v[i].room->name, s->rooms.v[i].room->name_len);
 	}
 	sg_buf_printf(&r->out, "],\"data\":{\"state\":\"%s\",\"user\":",
-		      authflow_state_name((enum authflow_state)s->sess.state));
-	if (json_is_string(sub))
-		json_js_string(&r->out, json_string_value(sub), json_string_length(sub));
-	else
-		sg_buf_append_str(&r->out, "null");
+		      authflow_state_name((enum authflow_state)authflow_of(s)->state));
+	json_js_string_or_null(&r->out, user);
 	sg_buf_append_str(&r->out, ",\"claims\":");
-	if (s->sess.claims)
-		json_js_value(&r->out, s->sess.claims);
+	if (authflow_of(s)->claims)
+		json_js_value(&r->out, authflow_of(s)->claims);
 	else
 		sg_buf_append_str(&r->out, "null");
 	sg_buf_append_str(&r->out, "}}");
@@ -254,52 +252,32 @@ static void do_disconnect(struct request *r, struct sio_socket *s)
 
 static void do_broadcast(struct request *r, struct sio_socket *s)
 {
-	struct cluster_ack *a, **pp;
-	size_t rl = r->request_id_len, n = 0;
+	size_t rl = r->request_id_len;
 	uint32_t id = s->next_ack_id++;
+	struct cluster_ack *a;
 
 	sio_socket_send_binary(s, false, id, r->args.data, r->args.len, r->satt, r->n_att);
-
 	/* remember which request this ack answers (bounded per socket) */
-	for (pp = &s->acks; *pp; pp = &(*pp)->next)
-		n++;
-	if (n >= CLUSTER_MAX_ACKS_PER_SOCKET) {
-		a = s->acks;
-		s->acks = a->next;
-		free(a);
-	}
 	a = sg_malloc(sizeof(*a) + rl + 1);
-	a->next = NULL;
-	a->id = id;
-	a->deadline_ms = sg_mono_ms() + r->timeout_ms;
+	a->wait.cb = on_client_ack;
 	memcpy(a->nsp_request, r->request_id, rl + 1);
-	for (pp = &s->acks; *pp; pp = &(*pp)->next)
-		;
-	*pp = a;
+	sio_socket_wait_ack(s, &a->wait, id, sg_mono_ms() + r->timeout_ms,
+			    CLUSTER_MAX_ACKS_PER_SOCKET);
 	r->count++;
 }
 
-void cluster_on_client_ack(struct sio_socket *sock, int64_t id, const json_t *args)
+/* A client answered a peer's BROADCAST with an ack (args), or will not
+ * (args NULL): the answer goes back to the peer's response channel. */
+static void on_client_ack(struct sio_ack_wait *wait, struct sio_socket *sock, const json_t *args)
 {
+	struct cluster_ack *a = (struct cluster_ack *)wait;
 	struct worker *w = sock->nsp->w;
-	struct cluster_ack *a, **pp;
 	struct sg_buf json, mp, ch;
 	struct sg_err err = { 0 };
-	int64_t now = sg_mono_ms();
 
-	for (pp = &sock->acks; (a = *pp) != NULL;) {
-		if (a->id == id || a->deadline_ms < now) {
-			*pp = a->next;
-			if (a->id == id && a->deadline_ms >= now)
-				break;
-			free(a);
-			continue;
-		}
-		pp = &a->next;
-	}
-	if (a == NULL || w->bridge == NULL) {
+	if (args == NULL || w->bridge == NULL) {
 		free(a);
-		return; /* not ours, or too late: the peer has given up */
+		return; /* too late (the peer has given up), or the socket is gone */
 	}
 	sg_buf_init(&json);
 	sg_buf_init(&mp);
@@ -323,15 +301,6 @@ void cluster_on_client_ack(struct sio_socket *sock, int64_t id, const json_t *ar
 	sg_buf_fini(&mp);
 	sg_buf_fini(&ch);
 	free(a);
-}
-
-void cluster_socket_closed(struct sio_socket *sock)
-{
-	while (sock->acks) {
-		struct cluster_ack *a = sock->acks;
-		sock->acks = a->next;
-		free(a);
-	}
 }
 
 /* A worker's rooms and socket ids (allRooms counts every socket's own room). */
@@ -400,7 +369,7 @@ void cluster_on_request(struct worker *w, struct bridge *b, const char *nsp_name
 	struct sg_err err = { 0 };
 	json_error_t jerr;
 	json_t *type, *uid, *rid, *opts;
-	struct sio_nsp *nsp = worker_nsp(w, nsp_name, nsp_len);
+	struct sio_nsp *nsp = sio_nsp_find(w, nsp_name, nsp_len);
 
 	if (nsp == NULL)
 		return;
@@ -499,7 +468,7 @@ static void spread_part(struct worker *w, const void *ctx, struct sg_buf *out)
 	struct request r = sp->r;
 
 	r.w = w;
-	r.nsp = worker_nsp(w, sp->r.nsp->name, sp->r.nsp->name_len);
+	r.nsp = sio_nsp_find(w, sp->r.nsp->name, sp->r.nsp->name_len);
 	r.count = 0;
 	sg_buf_init(&r.out);
 	switch (sp->type) {
@@ -594,28 +563,8 @@ size_t cluster_broadcast(struct worker *w, const struct emit_msg *m, bool *publi
 {
 	size_t n = broadcast_emit_msg(w, m);
 
-	*published = w->bridge != NULL && cluster_publish(w, m, bridge_uid(w->bridge));
+	*published = w->bridge != NULL && bridge_publish_emit(w->bridge, m, bridge_uid(w->bridge));
 	return n;
-}
-
-bool cluster_publish(struct worker *w, const struct emit_msg *m, const char *uid)
-{
-	struct sg_buf mp, ch;
-	struct sg_err err = { 0 };
-	bool published = false;
-
-	sg_buf_init(&mp);
-	sg_buf_init(&ch);
-	if (adapter_codec_encode_broadcast(&mp, uid, m->nsp, SIO_EVENT, m->args, m->args_len,
-					    NULL, 0, &m->to, &m->except, false, -1, &err) == 0) {
-		adapter_codec_channel(&ch, w->cfg->redis.prefix, m->nsp, &m->to);
-		published = bridge_publish(w->bridge, ch.data, mp.data, mp.len) == 0;
-	} else {
-		log_warn("cluster: cannot encode a broadcast: %s", err.msg);
-	}
-	sg_buf_fini(&mp);
-	sg_buf_fini(&ch);
-	return published;
 }
 
 /* ---- siogate's own requests: the cluster-wide view ---- */
@@ -762,3 +711,28 @@ void cluster_fini(struct worker *w)
 	while (w->fetches != NULL)
 		fetch_finish(w->fetches, true);
 }
+
+/* ---- what the bridge hands up ----------------------------------------- */
+
+static void deliver_broadcast(struct worker *w, const struct adapter_broadcast *m)
+{
+	(void)broadcast_adapter_message(w, m);
+}
+
+static void deliver_json(struct worker *w, const struct emit_msg *m)
+{
+	(void)broadcast_emit_msg(w, m);
+}
+
+static bool serves_nsp(struct worker *w, const char *nsp, size_t len, const char *where)
+{
+	return !broadcast_unknown_nsp(w, nsp, len, where);
+}
+
+const struct bridge_ops cluster_bridge_ops = {
+	.on_broadcast = deliver_broadcast,
+	.on_json = deliver_json,
+	.serves_nsp = serves_nsp,
+	.on_request = cluster_on_request,
+	.on_response = cluster_on_response,
+};

@@ -24,21 +24,12 @@ struct emit_msg;
 void cluster_on_request(struct worker *w, struct bridge *b, const char *nsp, size_t nsp_len,
 			const char *payload, size_t len);
 
-/* A client's ACK for an id siogate allocated (args: the ACK's array). */
-void cluster_on_client_ack(struct sio_socket *sock, int64_t id, const json_t *args);
-
-/* The socket is going away: forget its pending acks. */
-void cluster_socket_closed(struct sio_socket *sock);
-
 /* Delivers m locally and publishes it in the adapter format with siogate's
  * uid, so every other member of the cluster (siogate or Node) delivers it
  * too.  Returns the local recipients; *published tells whether Redis took
  * it. */
 size_t cluster_broadcast(struct worker *w, const struct emit_msg *m, bool *published);
 
-/* Publishes m in the adapter format with the given uid, without local
- * delivery (w->bridge must be set).  Returns whether Redis took it. */
-bool cluster_publish(struct worker *w, const struct emit_msg *m, const char *uid);
 
 /* The sockets of the rest of the cluster: REMOTE_FETCH requests on every
  * namespace, answered by every other member (as many as PUBSUB NUMSUB
@@ -51,6 +42,11 @@ void cluster_fetch_remote(struct worker *w, cluster_fetch_cb cb, void *arg);
 
 /* A message on a response channel (answers to siogate's own requests). */
 void cluster_on_response(struct worker *w, const char *payload, size_t len);
+
+/* What the bridge hands up (bridge_new): broadcasts and JSON-channel
+ * messages delivered to the local sockets, the namespaces served, and the
+ * adapter's requests and responses answered here. */
+extern const struct bridge_ops cluster_bridge_ops;
 
 /* Ends pending fetches (at shutdown): their callbacks run, partial. */
 void cluster_fini(struct worker *w);

@@ -183,6 +183,14 @@ static void shortest_digits(double d, uint64_t *mant, int *exp10)
 	*exp10 = e;
 }
 
+void json_js_string_or_null(struct sg_buf *out, const char *s)
+{
+	if (s != NULL)
+		json_js_string(out, s, strlen(s));
+	else
+		sg_buf_append_str(out, "null");
+}
+
 void json_js_number(struct sg_buf *out, double d)
 {
 	char digits[24];

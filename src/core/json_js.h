@@ -18,6 +18,8 @@
  * each ill-formed sequence (maximal subpart) becomes the character U+FFFD,
  * written as its raw UTF-8 bytes EF BF BD, as JSON.stringify would. */
 void json_js_string(struct sg_buf *out, const char *s, size_t len);
+/* The NUL-terminated s as a JSON string, or null when s is NULL. */
+void json_js_string_or_null(struct sg_buf *out, const char *s);
 
 /* Appends a double as Number.prototype.toString / JSON.stringify would: the
  * shortest digit string that reads back as the same double (the closest one

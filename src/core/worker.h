@@ -5,6 +5,12 @@
  * touched by another thread: what one worker needs from another goes as a
  * job through the other's inbox (inbox.h, gather.h).  server.workers of
  * them run, worker 0 on the main thread.
+ *
+ * The worker itself knows no layer above core: each layer that keeps state
+ * in a worker is a worker_module (set up, reloaded, flushed, torn down),
+ * listed once by the program (worker_set.c), lowest layer first; objects
+ * retire through worker_defer(), which frees them at the end of the loop
+ * turn, higher layers' objects first.
  */
 #ifndef SG_WORKER_H
 #define SG_WORKER_H
@@ -15,10 +21,8 @@
 
 #include "core/auth_fail.h"
 #include "core/callout.h"
-#include "proto/cidr.h"
-#include "core/common.h"
-#include "config/config.h"
 #include "core/close.h"
+#include "core/common.h"
 #include "core/hist.h"
 #include "core/hmap.h"
 #include "core/log.h"
@@ -37,6 +41,43 @@ struct inbox;
 struct admission;
 struct auth_throttle;
 struct proxy_wait;
+struct cidr_set;
+struct sg_config;
+struct conn_handler;
+struct eio_handler;
+struct worker;
+
+/* A layer's part of every worker, listed in the order of the layers
+ * (worker_init() runs init lowest first, worker_fini() runs fini in
+ * reverse).  Any hook may be NULL. */
+struct worker_module {
+	const char *name;
+	/* Sets up the layer's state in w (0, or -1: worker_init fails). */
+	int (*init)(struct worker *w);
+	/* After w->cfg was replaced by a reload (0, or -1: refused). */
+	int (*apply_config)(struct worker *w);
+	/* At the end of a loop turn in which worker_schedule_flush() was
+	 * called: writes what the turn queued. */
+	void (*flush)(struct worker *w);
+	/* Before the worker's objects are freed at exit: closes what is left
+	 * and releases what the layer holds (its deferred objects are freed
+	 * after every module's fini). */
+	void (*fini)(struct worker *w);
+};
+
+/* The orders of worker_defer(): what runs first at the end of a turn. */
+#define WORKER_DEFER_ORDERS 4
+
+/* One deferred call (worker_defer). */
+struct worker_deferred {
+	void *obj;
+	void (*fn)(void *obj);
+};
+
+struct worker_defer_queue {
+	struct worker_deferred *v;
+	size_t n, head, cap;
+};
 
 /* Counters a worker keeps (metrics.def); /metrics adds them up. */
 struct worker_stats {
@@ -60,10 +101,12 @@ struct worker {
 	struct worker *const *siblings;    /* every worker of the process by index (borrowed) */
 	struct worker *self;               /* siblings of a lone worker: itself */
 	struct inbox *inbox;               /* owned: jobs from the other workers */
-	struct admission *admission;       /* the process's connection limits */
-	bool owns_admission;
-	struct auth_throttle *throttle;    /* the process's failed authentications per address */
-	bool owns_throttle;
+	const struct worker_module *const *modules; /* the layers, lowest first (borrowed) */
+	size_t n_modules;
+	size_t n_started;                  /* modules whose init succeeded */
+	struct admission *admission;       /* the process's connection limits (borrowed) */
+	struct auth_throttle *throttle;    /* the process's failed authentications per address
+					      (borrowed) */
 	char adapter_uid[7];               /* the process's uid in the adapter protocol */
 	/* Taken to write the namespaces' socket-id tables when there are
 	 * siblings, which read them (sio_nsp_id_taken): the only state of a
@@ -92,7 +135,7 @@ struct worker {
 	size_t n_admin_conns;              /* of n_conns, on admin.listen: not clients */
 	struct conn *http_conns;           /* those still reading a request (conn.h) */
 	struct event *http_sweeper;        /* closes them past their deadlines, each second */
-	struct cidr_set trusted;           /* cfg->server.trusted_proxies, parsed */
+	struct cidr_set *trusted;          /* cfg->server.trusted_proxies, parsed (owned by net) */
 	struct proxy_wait *proxy_waits;    /* connections reading their PROXY header */
 	int admin_spare;                   /* the admin listener's spare descriptor, for
 					      EMFILE (listener.c); -1: none or in use */
@@ -100,16 +143,16 @@ struct worker {
 	size_t n_sessions;
 	struct hmap sessions_by_sid;       /* sid -> struct eio_session */
 
-	/* Objects whose teardown finished, freed at the end of the loop turn
-	 * (never inside a callback that came from them). */
+	/* Calls deferred to the end of the loop turn (worker_defer): objects
+	 * whose teardown finished are freed there, never inside a callback
+	 * that came from them. */
 	struct event *reaper;
-	struct conn *dead_conns;
-	struct conn *close_later;          /* closes deferred to the end of the turn */
-	struct event *flusher;             /* writes the dirty connections (end of turn) */
+	struct worker_defer_queue deferred[WORKER_DEFER_ORDERS];
+	struct event *flusher;             /* runs the modules' flush hooks (end of turn) */
 	struct event *trimmer;             /* gives freed memory back after a wave of closes */
 	struct event *lag_timer;           /* measures the loop's lag (stats.loop_lag) */
 	int64_t lag_due_ns;                /* when lag_timer should fire (monotonic) */
-	size_t freed_since_trim;           /* connections freed since the last trim */
+	size_t freed_since_trim;           /* deferred frees since the last trim */
 	/* Log lines a flood could repeat, one per LOG_LIMIT_MS (log_limited). */
 	struct log_limit limit_refused[SG_CLOSE__COUNT]; /* connections refused, by reason */
 	struct log_limit limit_verifier;   /* auth.http could not decide */
@@ -117,8 +160,6 @@ struct worker {
 	struct log_limit limit_rooms_http; /* rooms.http failed */
 	struct log_limit limit_admin_auth; /* an admin API request without the token */
 	struct conn *dirty;                /* connections with output queued this turn */
-	struct eio_session *dead_sessions;
-	struct sio_socket *dead_sockets;
 
 	/* libevent common timeouts: one queue per constant duration. */
 	const struct timeval *tv_ping_interval;
@@ -130,11 +171,14 @@ struct worker {
 	const struct timeval *tv_upgrade;
 	const struct timeval *tv_linger;
 
-	/* What runs on the sockets (authflow_handler in the daemon), and, when
-	 * set, an Engine.IO-level handler that takes every message instead of
-	 * Socket.IO (the conformance program's echo). */
+	/* Who each layer tells what happened, registered by the layer above
+	 * at start-up (worker_module init): the requests of client and admin
+	 * connections (Engine.IO, the admin API), the messages and ends of
+	 * Engine.IO sessions (Socket.IO, or the conformance program's echo),
+	 * and the life of Socket.IO sockets (the authenticate flow). */
+	const struct conn_handler *conn_handler[2]; /* [0] client listeners, [1] admin */
+	const struct eio_handler *eio_handler;
 	const struct sio_handler *handler;
-	void (*eio_message)(struct eio_session *s, bool binary, const char *data, size_t len);
 	int64_t connect_timeout_ms;        /* no namespace joined in this time -> close */
 
 	bool shutting_down;
@@ -145,34 +189,33 @@ struct worker {
 };
 
 /* Sets up a worker on base (borrowed) with the config snapshot and JWT
- * verifier (both borrowed, must outlive the worker), alone (its own
- * admission limits, its own siblings list).  worker_join() then makes it
- * worker `index` of a process's set. */
+ * verifier (both borrowed, must outlive the worker) and the modules of its
+ * layers (borrowed, lowest first; each one's init runs, in order), alone:
+ * its own siblings list.  worker_join() then makes it worker `index` of a
+ * process's set.  The caller sets w->admission and w->throttle (shared by
+ * the process, borrowed) before the worker serves.  On failure the modules
+ * already set up are torn down again (worker_fini is still called). */
 int worker_init(struct worker *w, struct event_base *base, const struct sg_config *cfg,
-		const struct jwt_verifier *jwt) SG_WUR;
+		const struct jwt_verifier *jwt, const struct worker_module *const *modules,
+		size_t n_modules) SG_WUR;
 void worker_join(struct worker *w, uint8_t index, struct worker *const *siblings, size_t n,
-		 struct admission *shared, const char *adapter_uid);
-/* Makes w use the process's failed-authentication table (shared; not
- * owned) instead of its own. */
-void worker_share_throttle(struct worker *w, struct auth_throttle *shared);
-/* After w->cfg was replaced by a reload: recomputes what derives from it
- * (the timeout queues of reloadable durations, the trusted proxies). */
+		 const char *adapter_uid);
+/* After w->cfg was replaced by a reload: each module's apply_config
+ * recomputes what derives from it (the timeout queues of reloadable
+ * durations, the trusted proxies...). */
 int worker_apply_config(struct worker *w) SG_WUR;
 
-/* Frees what the worker owns; every connection must be closed first. */
+/* Runs the modules' fini (highest first), then frees what was deferred and
+ * what the worker owns; every connection must be closed first. */
 void worker_fini(struct worker *w);
 
-struct sio_nsp *worker_nsp(struct worker *w, const char *name, size_t len);
-
-/* Why the worker is not ready to serve (shutting down, a Redis link down),
- * or NULL when it is: /readyz and siogate_ready. */
-const char *worker_unready(const struct worker *w);
-/* Whether the peer sa is in server.trusted_proxies. */
-bool worker_trusts(const struct worker *w, const struct sockaddr *sa);
-
-/* Takes a token from the handshake bucket (limits.handshakes_per_second);
- * false when the rate is exceeded. */
-bool worker_admit_handshake(struct worker *w);
+/* Calls fn(obj) at the end of this loop turn: the deferred calls of the
+ * highest order first (each order first in, first out), and what they
+ * defer in turn before a lower order.  A layer frees its objects with an
+ * order above the layers below it (a socket before its session, a session
+ * before its connection), so what an object refers to outlives it.  Never
+ * fails (allocation failure aborts). */
+void worker_defer(struct worker *w, unsigned order, void *obj, void (*fn)(void *obj));
 
 static inline void worker_ids_lock(struct worker *w)
 {
@@ -186,11 +229,12 @@ static inline void worker_ids_unlock(struct worker *w)
 		pthread_rwlock_unlock(&w->ids_lock);
 }
 
-/* Schedules conn_flush_dirty at the end of this loop turn. */
+/* Runs the modules' flush hooks at the end of this loop turn. */
 void worker_schedule_flush(struct worker *w);
 
-/* Schedules the reaper to run at the end of this loop turn. */
-void worker_schedule_reap(struct worker *w);
+/* A constant duration as one of base's libevent common timeouts (one queue
+ * per duration: O(1) timers), or NULL. */
+const struct timeval *worker_common_timeout(struct event_base *base, int64_t ms);
 
 /* A config duration as a timeval. */
 struct timeval worker_ms_tv(int64_t ms);

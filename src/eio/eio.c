@@ -13,15 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "core/clock.h"
+#include "core/log.h"
+#include "core/worker.h"
+#include "net/admission.h"
 #include "net/conn.h"
+#include "net/ws.h"
 #include "proto/cors.h"
 #include "proto/eio_packet.h"
 #include "proto/http.h"
-#include "core/log.h"
-#include "sio/sio.h"
-#include "core/worker.h"
-#include "net/ws.h"
 
 #define EIO_MAGIC 0xe10e10e1u
 
@@ -41,6 +42,17 @@ static void on_probe_message(struct eio_session *s, struct ws *ws, bool binary,
 			     const char *data, size_t len);
 static void finish_upgrade(struct eio_session *s);
 static void drop_probe(struct eio_session *s, enum sg_close reason);
+static void on_request(struct worker *w, struct conn *c, const struct http_request *req,
+		       const char *body, size_t body_len);
+static void on_held_closed(void *holder, struct conn *c);
+static void free_deferred(void *arg);
+static void on_ws_message(void *arg, struct ws *ws, bool binary, const char *data, size_t len);
+static void on_ws_closed(void *arg, struct ws *ws, enum sg_close reason);
+
+/* How a session's WebSocket (its transport, or the upgrade probe) reaches it. */
+static const struct ws_handler ws_to_session = { .on_message = on_ws_message,
+						 .on_closed = on_ws_closed };
+
 static void websocket_with_sid(struct worker *w, struct conn *c, const struct http_request *req,
 			       struct eio_session *s);
 
@@ -58,6 +70,21 @@ void eio_http_error(struct conn *c, bool upgrade, enum eio_error code, const cha
 	}
 	n = snprintf(body, sizeof(body), "{\"code\":%d,\"message\":\"%s\"}", (int)code, msg);
 	conn_respond(c, status, "application/json", headers, body, (size_t)n);
+}
+
+/* A request of a client listener: on server.path (which Node matches as a
+ * prefix, the trailing slash included) an Engine.IO request; anything else
+ * a 404. */
+static void on_request(struct worker *w, struct conn *c, const struct http_request *req,
+		       const char *body, size_t body_len)
+{
+	const char *path = w->cfg->server.path;
+	size_t plen = strlen(path);
+
+	if (req->path_len >= plen && memcmp(req->path, path, plen) == 0)
+		eio_handle_request(w, c, req, body, body_len);
+	else
+		conn_respond(c, 404, "text/plain", NULL, "Not Found\n", 10);
 }
 
 void eio_handle_request(struct worker *w, struct conn *c, const struct http_request *req,
@@ -149,7 +176,7 @@ void eio_handle_request(struct worker *w, struct conn *c, const struct http_requ
 		eio_http_error(c, is_upgrade, EIO_ERR_UNSUPPORTED_PROTOCOL, headers.data);
 		goto out;
 	}
-	if (!worker_admit_handshake(w)) {
+	if (!admission_handshake(w->admission, w->cfg->limits.handshakes_per_second)) {
 		/* limits.handshakes_per_second: socket.io-client retries with backoff */
 		w->stats.closes[SG_CLOSE_RATE_LIMITED]++;
 		conn_log(SG_LOG_DEBUG, c, sg_close_text(SG_CLOSE_RATE_LIMITED),
@@ -165,7 +192,7 @@ void eio_handle_request(struct worker *w, struct conn *c, const struct http_requ
 			goto out;
 		s = session_new(w, c, req, EIO_WEBSOCKET);
 		s->ws = ws;
-		ws_set_session(ws, s);
+		ws_set_handler(ws, &ws_to_session, s);
 		send_open(s, NULL, NULL);
 	} else {
 		s = session_new(w, c, req, EIO_POLLING);
@@ -195,7 +222,7 @@ static void websocket_with_sid(struct worker *w, struct conn *c, const struct ht
 		return;
 	}
 	s->probe = ws;
-	ws_set_session(ws, s);
+	ws_set_handler(ws, &ws_to_session, s);
 	s->upgrade_timer = event_new(w->base, -1, 0, on_upgrade_timeout, s);
 	event_add(s->upgrade_timer, w->tv_upgrade);
 }
@@ -280,8 +307,8 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 		eio_session_close(s, SG_CLOSE_PING_TIMEOUT, false);
 		return;
 	}
-	if (s->sockets == NULL && s->w->eio_message == NULL &&
-	    sg_now_ms() - s->issued_ms >= s->w->connect_timeout_ms) {
+	if (s->w->eio_handler->connect_overdue != NULL &&
+	    s->w->eio_handler->connect_overdue(s, sg_now_ms())) {
 		eio_session_close(s, SG_CLOSE_CONNECT_TIMEOUT, true);
 		return;
 	}
@@ -316,7 +343,7 @@ static void drop_probe(struct eio_session *s, enum sg_close reason)
 		s->upgrade_timer = NULL;
 	}
 	if (probe != NULL) {
-		ws_set_session(probe, NULL);
+		ws_set_handler(probe, NULL, NULL);
 		conn_close(ws_conn(probe), reason);
 	}
 	/* a GET answered with noop during the probe is the client's to redo */
@@ -369,9 +396,11 @@ void eio_send_frame(struct eio_session *s, struct sg_frame *f)
 	eio_poll_enqueue(s, binary, 0, f->data + f->hdr_len, f->len - f->hdr_len);
 }
 
-void eio_on_message(struct eio_session *s, struct ws *ws, bool binary, const char *data,
-		    size_t len)
+/* A message received on WebSocket ws (the transport or the upgrade probe):
+ * text is an Engine.IO packet, binary a binary message. */
+static void on_ws_message(void *arg, struct ws *ws, bool binary, const char *data, size_t len)
 {
+	struct eio_session *s = arg;
 	struct eio_packet p;
 	struct sg_buf scratch;
 
@@ -404,10 +433,7 @@ void eio_on_packet(struct eio_session *s, const struct eio_packet *p)
 		return;
 	s->w->stats.packets_in++;
 	if (p->binary) {
-		if (s->w->eio_message != NULL)
-			s->w->eio_message(s, true, p->data, p->len);
-		else
-			sio_on_binary(s, p->data, p->len);
+		s->w->eio_handler->on_message(s, true, p->data, p->len);
 		return;
 	}
 	switch (p->type) {
@@ -416,10 +442,7 @@ void eio_on_packet(struct eio_session *s, const struct eio_packet *p)
 			arm_ping(s);
 		break;
 	case EIO_MESSAGE:
-		if (s->w->eio_message != NULL)
-			s->w->eio_message(s, false, p->data, p->len);
-		else
-			sio_on_text(s, p->data, p->len);
+		s->w->eio_handler->on_message(s, false, p->data, p->len);
 		break;
 	case EIO_CLOSE:
 		/* the client leaves; a held GET is released with a noop */
@@ -489,7 +512,7 @@ static void finish_upgrade(struct eio_session *s)
 		/* the session was closed mid-upgrade: what it queued is out */
 		struct ws *ws = s->ws;
 		s->ws = NULL;
-		ws_set_session(ws, NULL);
+		ws_set_handler(ws, NULL, NULL);
 		ws_close(ws, (enum sg_close)s->close_reason);
 		eio_session_finish(s);
 	}
@@ -520,9 +543,12 @@ void eio_session_finish(struct eio_session *s)
 		s->next->prev = s->prev;
 	s->prev = s->next = NULL;
 	w->n_sessions--;
-	s->dead_next = w->dead_sessions;
-	w->dead_sessions = s;
-	worker_schedule_reap(w);
+	worker_defer(w, EIO_DEFER_FREE, s, free_deferred);
+}
+
+static void free_deferred(void *arg)
+{
+	eio_session_free(arg);
 }
 
 void eio_facts(const struct eio_session *s, struct log_facts *f)
@@ -543,7 +569,7 @@ void eio_session_close(struct eio_session *s, enum sg_close reason, bool gracefu
 	s->w->stats.closes[reason]++;
 	eio_log(SG_LOG_DEBUG, s, sg_close_text(reason), "client closed: %s", sg_close_text(reason));
 	event_del(s->heartbeat);
-	sio_on_session_closed(s, reason);
+	s->w->eio_handler->on_closed(s, reason);
 	if (s->probe != NULL && s->upgrading && graceful) {
 		/* The client has paused polling to finish the upgrade: let it, and
 		 * deliver what is queued (say unauthenticated, then the
@@ -558,7 +584,7 @@ void eio_session_close(struct eio_session *s, enum sg_close reason, bool gracefu
 	if (s->transport == EIO_WEBSOCKET) {
 		s->ws = NULL;
 		if (ws != NULL) {
-			ws_set_session(ws, NULL);
+			ws_set_handler(ws, NULL, NULL);
 			if (graceful)
 				ws_close(ws, reason);
 			else
@@ -600,8 +626,11 @@ void eio_session_abort(struct eio_session *s, enum sg_close reason)
 	eio_session_finish(s);
 }
 
-void eio_on_transport_closed(struct eio_session *s, struct ws *ws, enum sg_close reason)
+/* The WebSocket ws of s went away (its conn is closing). */
+static void on_ws_closed(void *arg, struct ws *ws, enum sg_close reason)
 {
+	struct eio_session *s = arg;
+
 	if (ws == s->probe) {
 		s->probe = NULL;
 		drop_probe(s, reason);
@@ -615,8 +644,11 @@ void eio_on_transport_closed(struct eio_session *s, struct ws *ws, enum sg_close
 	}
 }
 
-void eio_on_held_conn_closed(struct eio_session *s, struct conn *c)
+/* The connection holding s's polling GET went away. */
+static void on_held_closed(void *holder, struct conn *c)
 {
+	struct eio_session *s = holder;
+
 	if (s->get == c)
 		s->get = NULL;
 }
@@ -636,7 +668,7 @@ void eio_session_free(struct eio_session *s)
 	if (s->get != NULL && s->get->held_by == s)
 		s->get->held_by = NULL;
 	eio_poll_queue_free(s);
-	sio_pending_free(s->pending);
+	s->w->eio_handler->on_free(s);
 	if (s->upgrade_timer)
 		event_free(s->upgrade_timer);
 	event_free(s->heartbeat);
@@ -644,3 +676,37 @@ void eio_session_free(struct eio_session *s)
 	s->magic = 0;
 	free(s);
 }
+
+/* ---- the Engine.IO layer's part of a worker -------------------------- */
+
+/* Engine.IO's upgradeTimeout: the "5" must follow the probe within this. */
+#define EIO_UPGRADE_TIMEOUT_MS 10000
+
+/* The client listeners' requests. */
+static const struct conn_handler client_requests = { .on_request = on_request,
+						     .on_held_closed = on_held_closed };
+
+static int eio_init(struct worker *w)
+{
+	const struct sg_config *cfg = w->cfg;
+
+	hmap_init(&w->sessions_by_sid);
+	w->conn_handler[CONN_CLIENT] = &client_requests;
+	w->tv_ping_interval = worker_common_timeout(w->base, cfg->server.ping_interval_ms);
+	w->tv_ping_timeout = worker_common_timeout(w->base, cfg->server.ping_timeout_ms);
+	w->tv_upgrade = worker_common_timeout(w->base, EIO_UPGRADE_TIMEOUT_MS);
+	return w->tv_ping_interval != NULL && w->tv_ping_timeout != NULL && w->tv_upgrade != NULL
+		       ? 0
+		       : -1;
+}
+
+static void eio_fini(struct worker *w)
+{
+	hmap_fini(&w->sessions_by_sid);
+}
+
+const struct worker_module eio_module = {
+	.name = "Engine.IO layer",
+	.init = eio_init,
+	.fini = eio_fini,
+};

@@ -1,10 +1,11 @@
 /*
  * eio.h: Engine.IO v4 sessions.  A session has a sid, a transport (HTTP
  * long-polling or a WebSocket, and the polling -> WebSocket upgrade), the
- * server-driven heartbeat, and the Socket.IO state of the connection
- * (sio.h).  It validates requests the way the Node server does, answers
- * errors with its JSON codes, and ends through eio_session_close() with a
- * reason from close.def.
+ * server-driven heartbeat, and room for the state of the layer above it
+ * (Socket.IO, sio.h), which it reaches only through the eio_handler
+ * registered on the worker.  It validates requests the way the Node server
+ * does, answers errors with its JSON codes, and ends through
+ * eio_session_close() with a reason from close.def.
  */
 #ifndef SG_EIO_H
 #define SG_EIO_H
@@ -23,6 +24,33 @@ struct ws;
 struct http_request;
 struct sio_socket;
 struct sio_pending;
+
+struct eio_session;
+
+/* What a session tells the layer above it, registered on the worker
+ * (worker->eio_handler) at start-up: Socket.IO in the daemon, an echo in
+ * the conformance program.  Called from the session's own events. */
+struct eio_handler {
+	/* A message: an Engine.IO "4" packet's data (binary false) or a
+	 * binary message. */
+	void (*on_message)(struct eio_session *s, bool binary, const char *data, size_t len);
+	/* s is closing for reason (its transport is still there). */
+	void (*on_closed)(struct eio_session *s, enum sg_close reason);
+	/* s is being freed: release what the user keeps in it. */
+	void (*on_free)(struct eio_session *s);
+	/* Whether s, open since issued_ms, waited too long for its user to take
+	 * it (Socket.IO: no namespace joined in time): the heartbeat then closes
+	 * it with SG_CLOSE_CONNECT_TIMEOUT.  NULL: never. */
+	bool (*connect_overdue)(const struct eio_session *s, int64_t now_ms);
+};
+
+/* The Engine.IO layer's part of every worker (worker_module): its session
+ * table, its timeouts, and the client listeners' requests. */
+extern const struct worker_module eio_module;
+
+/* The order of a session's deferred free (worker_defer): after its sockets,
+ * before its connection. */
+#define EIO_DEFER_FREE 1
 
 enum eio_transport {
 	EIO_POLLING,   /* HTTP long-polling */
@@ -49,7 +77,8 @@ struct eio_session {
 	uint8_t close_reason;         /* enum sg_close, for close_after_upgrade */
 	bool ever_connected;          /* a namespace was joined at least once */
 	bool secure;                  /* the handshake came over TLS */
-	struct sio_pending *pending;  /* a binary packet waiting for its attachments (owned) */
+	struct sio_pending *pending;  /* the handler's: a binary packet waiting for its
+					 attachments (freed by on_free) */
 	struct worker *w;
 	struct ws *ws;                /* WebSocket transport, borrowed (owned by its conn) */
 	struct ws *probe;             /* WebSocket being upgraded to, borrowed */
@@ -59,9 +88,8 @@ struct eio_session {
 	struct eio_qentry *q_head;    /* polling output queue */
 	struct eio_qentry **q_tail;
 	size_t q_bytes;
-	struct sio_socket *sockets;   /* one per connected namespace */
+	struct sio_socket *sockets;   /* the handler's: one per connected namespace */
 	struct eio_session *prev, *next;
-	struct eio_session *dead_next;
 	int64_t issued_ms;            /* wall clock at the handshake */
 	char *head;                   /* copy of the handshake request head (owned) */
 	size_t head_len;
@@ -76,15 +104,6 @@ struct eio_session {
 void eio_handle_request(struct worker *w, struct conn *c, const struct http_request *req,
 			const char *body, size_t body_len);
 
-/* A message received on WebSocket ws (the transport or the upgrade probe):
- * text is an Engine.IO packet, binary a binary message. */
-void eio_on_message(struct eio_session *s, struct ws *ws, bool binary, const char *data,
-		    size_t len);
-
-/* The WebSocket ws of s went away (its conn is closing). */
-void eio_on_transport_closed(struct eio_session *s, struct ws *ws, enum sg_close reason);
-/* The connection holding s's polling GET went away. */
-void eio_on_held_conn_closed(struct eio_session *s, struct conn *c);
 
 /* Sends an Engine.IO message packet ("4" + data), a binary message, or a
  * shared pre-encoded WebSocket frame. */

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "net/conn.h"
+#include "config/config.h"
 #include "eio/eio.h"
 #include "proto/eio_packet.h"
 #include "proto/http.h"

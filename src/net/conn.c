@@ -1,7 +1,8 @@
 /*
- * conn.c: TCP connections (see conn.h).  Invariant: a conn is on
- * worker->conns until it is closed, then on worker->dead_conns until the
- * reaper frees it.  Its state moves HTTP -> (HELD -> HTTP)* -> WS ->
+ * conn.c: TCP connections, and the network layer's part of a worker
+ * (conn_module: the trusted proxies, the request deadlines' sweep, the
+ * end-of-turn writes; see conn.h).  Invariant: a conn is on worker->conns
+ * until it is closed, then deferred (worker_defer) until it is freed.  Its state moves HTTP -> (HELD -> HTTP)* -> WS ->
  * FLUSHING -> DEAD, never back from WS or later.  A request head is parsed
  * in place from the input buffer and bounded by SG_HTTP_MAX_HEAD, and a body
  * by server.max_payload, before anything is allocated for them.  While a
@@ -25,17 +26,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config/config.h"
 #include "core/clock.h"
-#include "ops/admin.h"
 #include "net/admission.h"
-#include "eio/eio.h"
+#include "proto/cidr.h"
 #include "proto/forwarded.h"
 #include "proto/http.h"
 #include "core/ids.h"
 #include "core/inbox.h"
 #include "core/log.h"
 #include "core/worker.h"
-#include "net/ws.h"
 
 #define CONN_MAGIC 0xc0cc0cc0u
 #define SG_HTTP_MAX_HEAD 16384
@@ -58,6 +58,8 @@ static void route(struct conn *c, const struct http_request *req, const char *bo
 static void unlink_conn(struct conn *c);
 static void log_close(struct conn *c);
 static struct conn *from_arg(void *arg);
+static void tell_holder(struct conn *c);
+static void free_deferred(void *arg);
 static void http_link(struct conn *c);
 static void http_leave(struct conn *c);
 static bool http_overdue(struct conn *c, int64_t now);
@@ -113,7 +115,7 @@ int conn_admit(struct worker *w, const struct sockaddr *sa, struct ip_count **ip
 	*ip = NULL;
 	name_peer(sa, addr, sizeof(addr), peer, sizeof(peer));
 	/* a trusted proxy's connection counts for its client, once named */
-	return admission_enter(w->admission, w->cfg, worker_trusts(w, sa) ? "" : addr, ip, why);
+	return admission_enter(w->admission, w->cfg, conn_trusts_peer(w, sa) ? "" : addr, ip, why);
 }
 
 struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, bool admin,
@@ -132,7 +134,7 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, bool 
 	c->serial = ++w->conn_serial;
 	c->state = CONN_HTTP;
 	c->ip = ip;
-	c->trusted = !admin && worker_trusts(w, sa);
+	c->trusted = !admin && conn_trusts_peer(w, sa);
 	name_peer(sa, c->addr, sizeof(c->addr), c->peer, sizeof(c->peer));
 	{
 		/* small frames go out at once: Nagle would hold a message while an
@@ -323,6 +325,13 @@ bool conn_is_open(const struct conn *c)
 	return c->state == CONN_HTTP || c->state == CONN_HELD || c->state == CONN_WS;
 }
 
+void conn_upgrade(struct conn *c, const struct conn_stream *st, void *arg)
+{
+	c->stream = st;
+	c->stream_arg = arg;
+	c->state = CONN_WS;
+}
+
 struct evbuffer *conn_output(struct conn *c)
 {
 	return bufferevent_get_output(c->bev);
@@ -460,15 +469,25 @@ void conn_sweep_http(struct worker *w)
 	}
 }
 
+/* A close deferred by conn_close_later (before any deferred free: a
+ * closed connection's own free is deferred with a lower order). */
+static void close_deferred(void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->close_pending) {
+		c->close_pending = false;
+		conn_close(c, c->pending_reason);
+	}
+}
+
 void conn_close_later(struct conn *c, enum sg_close reason)
 {
 	if (c->close_pending || !conn_is_open(c))
 		return;
 	c->close_pending = true;
 	c->pending_reason = reason;
-	c->dead_next = c->w->close_later;
-	c->w->close_later = c;
-	worker_schedule_reap(c->w);
+	worker_defer(c->w, CONN_DEFER_CLOSE, c, close_deferred);
 }
 
 /* Output was queued: a direct connection is written at the end of the turn,
@@ -597,34 +616,36 @@ void conn_close(struct conn *c, enum sg_close reason)
 
 	if (c->state == CONN_DEAD)
 		return;
-	if (c->close_pending) {
-		/* closed before the deferred close ran: take it off that list */
-		struct conn **pp;
-		for (pp = &w->close_later; *pp; pp = &(*pp)->dead_next)
-			if (*pp == c) {
-				*pp = c->dead_next;
-				break;
-			}
-		c->close_pending = false;
-	}
+	/* closed before a deferred close ran: that one does nothing */
+	c->close_pending = false;
 	if (c->state != CONN_FLUSHING) {
 		c->reason = reason;
 		log_close(c);
 	}
 	c->state = CONN_DEAD;
-	if (c->held_by) {
-		struct eio_session *s = c->held_by;
-		c->held_by = NULL;
-		eio_on_held_conn_closed(s, c);
-	}
-	if (c->ws)
-		ws_on_conn_closed(c->ws, c->reason);
+	tell_holder(c);
+	if (c->stream)
+		c->stream->on_closed(c->stream_arg, c->reason);
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	undirty(c);
 	unlink_conn(c);
-	c->dead_next = w->dead_conns;
-	w->dead_conns = c;
-	worker_schedule_reap(w);
+	worker_defer(w, CONN_DEFER_FREE, c, free_deferred);
+}
+
+static void free_deferred(void *arg)
+{
+	conn_free(arg);
+}
+
+/* The holder of c's request is told that c goes away, once. */
+static void tell_holder(struct conn *c)
+{
+	void *holder = c->held_by;
+
+	if (holder != NULL) {
+		c->held_by = NULL;
+		c->w->conn_handler[c->admin ? CONN_ADMIN : CONN_CLIENT]->on_held_closed(holder, c);
+	}
 }
 
 void conn_close_after_flush(struct conn *c, enum sg_close reason)
@@ -634,13 +655,9 @@ void conn_close_after_flush(struct conn *c, enum sg_close reason)
 	http_leave(c);
 	c->reason = reason;
 	log_close(c);
-	if (c->ws)
-		ws_on_conn_closed(c->ws, reason);
-	if (c->held_by) {
-		struct eio_session *s = c->held_by;
-		c->held_by = NULL;
-		eio_on_held_conn_closed(s, c);
-	}
+	if (c->stream)
+		c->stream->on_closed(c->stream_arg, reason);
+	tell_holder(c);
 	c->state = CONN_FLUSHING;
 	bufferevent_set_timeouts(c->bev, c->w->tv_flush, c->w->tv_flush);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
@@ -667,8 +684,8 @@ static void linger(struct conn *c)
 
 void conn_free(struct conn *c)
 {
-	if (c->ws)
-		ws_free(c->ws);
+	if (c->stream)
+		c->stream->free(c->stream_arg);
 	free(c->reply_headers);
 	int fd = bufferevent_getfd(c->bev);
 	SSL *ssl = c->secure ? bufferevent_openssl_get_ssl(c->bev) : NULL;
@@ -760,31 +777,21 @@ void conn_reply(struct conn *c, int status, const char *content_type,
 	c->head_start_ms = sg_mono_ms();
 }
 
-void conn_hold(struct conn *c, struct eio_session *s, const char *extra_headers)
+void conn_hold(struct conn *c, void *holder, const char *extra_headers)
 {
 	c->state = CONN_HELD;
-	c->held_by = s;
+	c->held_by = holder;
 	free(c->reply_headers);
 	c->reply_headers = extra_headers ? sg_strdup(extra_headers) : NULL;
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
 }
 
+/* A whole request goes to the handler of the connection's listener. */
 static void route(struct conn *c, const struct http_request *req, const char *body,
 		  size_t body_len)
 {
-	const char *path = c->w->cfg->server.path;
-	size_t plen = strlen(path);
-
-	if (c->admin) {
-		admin_handle_request(c->w, c, req, body, body_len);
-		return;
-	}
-	/* Node matches the path as a prefix that includes the trailing slash. */
-	if (req->path_len >= plen && memcmp(req->path, path, plen) == 0) {
-		eio_handle_request(c->w, c, req, body, body_len);
-		return;
-	}
-	conn_respond(c, 404, "text/plain", NULL, "Not Found\n", 10);
+	c->w->conn_handler[c->admin ? CONN_ADMIN : CONN_CLIENT]->on_request(c->w, c, req, body,
+									  body_len);
 }
 
 /* A request whose head is in and whose body is on its way: counted as in
@@ -817,7 +824,7 @@ static int take_forwarded(struct conn *c, const struct http_request *req)
 	struct ip_addr a;
 	enum sg_close why;
 
-	if (forwarded_client(req, &w->trusted, &a) != 1)
+	if (forwarded_client(req, w->trusted, &a) != 1)
 		return 0;
 	ip_addr_format(&a, text);
 	if (strcmp(text, c->addr) == 0)
@@ -929,7 +936,7 @@ static void read_request(struct conn *c)
 	if (c->state == CONN_WS || c->state == CONN_HTTP || c->state == CONN_HELD)
 		evbuffer_drain(in, total);
 	if (c->state == CONN_WS && evbuffer_get_length(in) > 0)
-		ws_on_readable(c->ws, in);
+		c->stream->on_readable(c->stream_arg, in);
 	else if (c->state == CONN_HTTP && evbuffer_get_length(in) > 0)
 		bufferevent_trigger(c->bev, EV_READ, BEV_OPT_DEFER_CALLBACKS); /* pipelined */
 }
@@ -946,7 +953,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 	case CONN_HELD:
 		break; /* the next request waits for the held answer */
 	case CONN_WS:
-		ws_on_readable(c->ws, bufferevent_get_input(c->bev));
+		c->stream->on_readable(c->stream_arg, bufferevent_get_input(c->bev));
 		break;
 	default:
 		evbuffer_drain(bufferevent_get_input(c->bev),
@@ -983,3 +990,85 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	else if (what & BEV_EVENT_ERROR)
 		conn_close(c, SG_CLOSE_TRANSPORT_ERROR);
 }
+
+/* ---- the network layer's part of a worker ---------------------------- */
+
+/* How long a closing connection may take to write what it has queued. */
+#define CONN_FLUSH_TIMEOUT_MS 5000
+/* After the last byte of a closing connection, how long its input is read
+ * and discarded waiting for the client's own close. */
+#define CONN_LINGER_MS 2000
+/* How often the connections still reading a request are checked against
+ * their deadlines (limits.header_timeout, body_timeout, body_min_rate). */
+#define CONN_HTTP_SWEEP_MS 1000
+
+bool conn_trusts_peer(const struct worker *w, const struct sockaddr *sa)
+{
+	struct ip_addr a;
+
+	return w->trusted != NULL && w->trusted->n > 0 && ip_addr_from_sockaddr(sa, &a) == 0 &&
+	       cidr_set_match(w->trusted, &a);
+}
+
+static void on_http_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	SG_UNUSED(fd);
+	SG_UNUSED(what);
+	conn_sweep_http(arg);
+}
+
+/* What derives from the snapshot and a reload changes: the head deadline's
+ * timeout queue and the trusted proxies. */
+static int net_apply_config(struct worker *w)
+{
+	const struct sg_config *cfg = w->cfg;
+	const struct timeval *idle = worker_common_timeout(w->base, cfg->limits.header_timeout_ms);
+	struct cidr_set *trusted = sg_calloc(1, sizeof(*trusted));
+
+	if (idle == NULL ||
+	    cidr_set_parse(trusted, (const char *const *)cfg->server.trusted_proxies.v,
+			   cfg->server.trusted_proxies.n, NULL) != 0) {
+		free(trusted); /* the loader checked every entry: not for a valid snapshot */
+		return -1;
+	}
+	w->tv_http_idle = idle;
+	if (w->trusted != NULL) {
+		cidr_set_free(w->trusted);
+		free(w->trusted);
+	}
+	w->trusted = trusted;
+	return 0;
+}
+
+static int net_init(struct worker *w)
+{
+	struct timeval sweep = worker_ms_tv(CONN_HTTP_SWEEP_MS);
+
+	w->tv_flush = worker_common_timeout(w->base, CONN_FLUSH_TIMEOUT_MS);
+	w->tv_linger = worker_common_timeout(w->base, CONN_LINGER_MS);
+	w->http_sweeper = event_new(w->base, -1, EV_PERSIST, on_http_sweep, w);
+	if (w->tv_flush == NULL || w->tv_linger == NULL || w->http_sweeper == NULL ||
+	    event_add(w->http_sweeper, &sweep) != 0)
+		return -1;
+	return net_apply_config(w);
+}
+
+static void net_fini(struct worker *w)
+{
+	if (w->http_sweeper != NULL)
+		event_free(w->http_sweeper);
+	w->http_sweeper = NULL;
+	if (w->trusted != NULL) {
+		cidr_set_free(w->trusted);
+		free(w->trusted);
+		w->trusted = NULL;
+	}
+}
+
+const struct worker_module conn_module = {
+	.name = "network layer",
+	.init = net_init,
+	.apply_config = net_apply_config,
+	.flush = conn_flush_dirty,
+	.fini = net_fini,
+};

@@ -1,10 +1,10 @@
 /*
- * conn.h: one accepted TCP connection.  A conn reads an HTTP/1.1 request
- * head, routes it (the Engine.IO path or a 404), and, once upgraded, hands
- * its bytes to the WebSocket layer.  Every connection ends through
- * conn_close() or conn_close_after_flush() with a reason from close.def;
- * the memory is freed by the worker's reaper at the end of the loop turn,
- * never inside a callback of the connection itself.
+ * conn.h: one accepted TCP connection.  A conn reads an HTTP/1.1 request,
+ * hands it to the conn_handler of its listener (client or admin), and, once
+ * upgraded, hands its bytes to the WebSocket layer.  Every connection ends
+ * through conn_close() or conn_close_after_flush() with a reason from
+ * close.def; the memory is freed at the end of the loop turn
+ * (worker_defer), never inside a callback of the connection itself.
  */
 #ifndef SG_CONN_H
 #define SG_CONN_H
@@ -21,7 +21,46 @@
 struct worker;
 struct ws;
 struct http_request;
-struct eio_session;
+struct conn;
+
+/* What a connection's requests go to, registered on the worker at start-up
+ * by the layer above (worker->conn_handler[CONN_CLIENT]: Engine.IO;
+ * [CONN_ADMIN]: the admin API). */
+struct conn_handler {
+	/* A whole request (body: its body, or NULL): the handler answers it
+	 * (conn_reply, conn_respond), holds it (conn_hold) or upgrades it. */
+	void (*on_request)(struct worker *w, struct conn *c, const struct http_request *req,
+			   const char *body, size_t body_len);
+	/* The connection of a request held by holder (conn_hold) is going
+	 * away: the holder must not answer it any more. */
+	void (*on_held_closed)(void *holder, struct conn *c);
+};
+
+/* The orders of a connection's deferred calls (worker_defer): a deferred
+ * close before anything is freed, its free after the objects of every
+ * layer above (a session, a socket) that refer to it. */
+#define CONN_DEFER_CLOSE 3
+#define CONN_DEFER_FREE 0
+
+/* What an upgraded connection's bytes go to (the WebSocket layer, ws.c),
+ * set by conn_upgrade(); arg is the stream (owned by the connection from
+ * then on). */
+struct conn_stream {
+	/* Bytes arrived in in: take every whole frame, leave a partial one. */
+	void (*on_readable)(void *arg, struct evbuffer *in);
+	/* The connection is closing (now, or after its output is written). */
+	void (*on_closed)(void *arg, enum sg_close reason);
+	/* The connection is freed: free the stream. */
+	void (*free)(void *arg);
+};
+
+/* Indexes of worker->conn_handler. */
+#define CONN_CLIENT 0 /* the client listeners (server.listen) */
+#define CONN_ADMIN 1  /* the admin listener (admin.listen) */
+
+/* The network layer's part of every worker (worker_module): the trusted
+ * proxies, request deadlines, the end-of-turn writes. */
+extern const struct worker_module conn_module;
 
 enum conn_state {
 	CONN_HTTP,     /* reading a request (head and body), or waiting for the next */
@@ -49,15 +88,16 @@ struct conn {
 	enum conn_state state;
 	struct worker *w;
 	struct bufferevent *bev;
-	struct ws *ws;                 /* owned, once upgraded */
-	struct eio_session *held_by;   /* the session holding this request */
+	const struct conn_stream *stream; /* once upgraded (conn_upgrade), or NULL */
+	void *stream_arg;              /* the stream (owned) */
+	void *held_by;                 /* the holder of this request (conn_hold), or NULL */
 	char *reply_headers;           /* extra header lines for the held answer (owned) */
 	bool keep_alive;               /* the current request allows keep-alive */
 	bool admin;                    /* accepted on admin.listen */
 	bool secure;                   /* TLS */
 	bool had_session;              /* carried an Engine.IO session's traffic: its
 					  end is logged and counted by the session */
-	bool close_pending;            /* on worker->close_later */
+	bool close_pending;            /* a conn_close_later() is due */
 	bool lingering;                /* FIN sent, discarding input until the client closes */
 	bool direct;                   /* plain TCP written by the worker's flush (see
 					  conn_flush_dirty), not by the bufferevent */
@@ -78,7 +118,6 @@ struct conn {
 	struct conn *http_prev, *http_next; /* worker->http_conns */
 	struct conn *dirty_prev, *dirty_next;
 	struct conn *prev, *next;      /* worker->conns */
-	struct conn *dead_next;        /* worker->dead_conns, or worker->close_later */
 	struct ip_count *ip;           /* this address's connection count (limits.per_ip) */
 	uint64_t serial;               /* unique in the worker: finds a held request again */
 	enum sg_close reason;
@@ -110,8 +149,11 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *sa, bool 
 
 /* Closes the connections of w that are past the deadline of the request
  * they are reading (limits.header_timeout, body_timeout, body_min_rate).
- * Run by the worker every second. */
+ * Run every second. */
 void conn_sweep_http(struct worker *w);
+
+/* Whether the peer sa is in server.trusted_proxies. */
+bool conn_trusts_peer(const struct worker *w, const struct sockaddr *sa);
 
 /* Ends the connection at the end of this loop turn: for callers in the
  * middle of iterating what the close would change (a broadcast). */
@@ -124,7 +166,7 @@ void conn_check_output(struct conn *c);
 /* Writes the output of every connection that got some this loop turn: one
  * write per connection, however many frames were queued, and no change to
  * the poller unless the kernel did not take it all (then the bufferevent
- * writes the rest).  Run by the worker at the end of each loop turn. */
+ * writes the rest).  conn_module's flush hook, at the end of a loop turn. */
 void conn_flush_dirty(struct worker *w);
 
 /* Ends the connection now: upper layers are told, queued output is dropped. */
@@ -145,12 +187,16 @@ void conn_respond(struct conn *c, int status, const char *content_type,
 void conn_reply(struct conn *c, int status, const char *content_type,
 		const char *extra_headers, const char *body, size_t body_len);
 
-/* Keeps the current request open until conn_reply(): the session s is told
- * through eio_on_held_conn_closed() if the connection goes first.
- * extra_headers (copied) go into the eventual answer. */
-void conn_hold(struct conn *c, struct eio_session *s, const char *extra_headers);
+/* Keeps the current request open until conn_reply(): holder (NULL: none to
+ * tell) is told through its handler's on_held_closed() if the connection
+ * goes first.  extra_headers (copied) go into the eventual answer. */
+void conn_hold(struct conn *c, void *holder, const char *extra_headers);
 
 struct evbuffer *conn_output(struct conn *c);
+
+/* Hands the connection's bytes from now on to the stream st with arg (an
+ * upgrade, after its 101 answer was queued): state CONN_WS. */
+void conn_upgrade(struct conn *c, const struct conn_stream *st, void *arg);
 
 /* The facts of a log record about c (log.h): its address and worker. */
 void conn_facts(const struct conn *c, struct log_facts *f);
@@ -162,7 +208,7 @@ void conn_facts(const struct conn *c, struct log_facts *f);
 struct conn *conn_find_held(struct worker *w, uint64_t serial);
 bool conn_is_open(const struct conn *c);
 
-/* Frees a dead connection (the reaper's call). */
+/* Frees a dead connection (its deferred call). */
 void conn_free(struct conn *c);
 
 #endif

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "net/listener.h"
+#include "config/config.h"
 
 #include "net/admission.h"
 #include "net/conn.h"
@@ -212,7 +213,7 @@ struct accepted {
  * trusted proxy must send one, else the connection itself. */
 static void start_conn(struct worker *w, int fd, const struct sockaddr *sa, struct ip_count *ip)
 {
-	if (w->cfg->server.proxy_protocol && worker_trusts(w, sa))
+	if (w->cfg->server.proxy_protocol && conn_trusts_peer(w, sa))
 		proxy_accept_start(w, fd, sa, ip);
 	else
 		(void)conn_new(w, fd, sa, false, ip);

@@ -8,6 +8,7 @@
  * back.
  */
 #include "net/proxy_accept.h"
+#include "config/config.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -128,7 +129,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	sa = h.local ? (const struct sockaddr *)&pw->peer : (const struct sockaddr *)&h.src;
-	if (!h.local && !worker_trusts(w, sa)) {
+	if (!h.local && !conn_trusts_peer(w, sa)) {
 		struct ip_addr a;
 		char text[CIDR_ADDR_TEXT];
 
@@ -148,8 +149,13 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	free(pw);
 }
 
-void proxy_accept_free_all(struct worker *w)
+static void proxy_accept_fini(struct worker *w)
 {
 	while (w->proxy_waits != NULL)
 		drop(w->proxy_waits, SG_CLOSE_SHUTDOWN, NULL);
 }
+
+const struct worker_module proxy_accept_module = {
+	.name = "PROXY header readers",
+	.fini = proxy_accept_fini,
+};

@@ -21,7 +21,9 @@ struct proxy_wait;
 void proxy_accept_start(struct worker *w, int fd, const struct sockaddr *sa,
 			struct ip_count *ip);
 
-/* Closes every connection still waiting for its header (worker_fini). */
-void proxy_accept_free_all(struct worker *w);
+/* The PROXY header readers' part of every worker (worker_module): at exit,
+ * closes every connection still waiting for its header.  Listed after
+ * conn_module. */
+extern const struct worker_module proxy_accept_module;
 
 #endif

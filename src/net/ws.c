@@ -13,7 +13,6 @@
 #include <strings.h>
 
 #include "net/conn.h"
-#include "eio/eio.h"
 #include "proto/http.h"
 #include "core/log.h"
 #include "core/worker.h"
@@ -22,7 +21,8 @@
 
 struct ws {
 	struct conn *c;
-	struct eio_session *sess;
+	const struct ws_handler *h; /* the user's, or NULL: messages are dropped */
+	void *arg;
 	struct sg_buf *frag;     /* a fragmented message so far (owned), or NULL */
 	uint64_t max_msg;
 	uint8_t frag_opcode;     /* its opcode (text or binary); 0 when none */
@@ -34,6 +34,14 @@ static void fail(struct ws *ws, uint16_t code);
 static void send_control(struct ws *ws, uint8_t opcode, const void *data, size_t len);
 static void deliver(struct ws *ws, uint8_t opcode, uint8_t *data, size_t len);
 static void drop_fragments(struct ws *ws);
+static void on_readable(void *arg, struct evbuffer *in);
+static void on_conn_closed(void *arg, enum sg_close reason);
+static void ws_free(void *arg);
+
+/* How the connection hands its bytes and its end to the ws. */
+static const struct conn_stream ws_stream = { .on_readable = on_readable,
+					      .on_closed = on_conn_closed,
+					      .free = ws_free };
 
 static void upgrade_error(struct conn *c, const char *msg)
 {
@@ -71,14 +79,14 @@ struct ws *ws_upgrade(struct conn *c, const struct http_request *req, uint64_t m
 			    "Sec-WebSocket-Accept: %s\r\n%s\r\n",
 			    acc.data, extra_headers ? extra_headers : "");
 	sg_buf_fini(&acc);
-	c->ws = ws;
-	c->state = CONN_WS;
+	conn_upgrade(c, &ws_stream, ws);
 	return ws;
 }
 
-void ws_set_session(struct ws *ws, struct eio_session *sess)
+void ws_set_handler(struct ws *ws, const struct ws_handler *h, void *arg)
 {
-	ws->sess = sess;
+	ws->h = h;
+	ws->arg = arg;
 }
 
 struct conn *ws_conn(const struct ws *ws)
@@ -128,12 +136,16 @@ static void deliver(struct ws *ws, uint8_t opcode, uint8_t *data, size_t len)
 		fail(ws, WS_CLOSE_INVALID_DATA);
 		return;
 	}
-	if (ws->sess != NULL)
-		eio_on_message(ws->sess, ws, opcode == WS_OP_BINARY, (const char *)data, len);
+	if (ws->h != NULL)
+		ws->h->on_message(ws->arg, ws, opcode == WS_OP_BINARY, (const char *)data, len);
 }
 
-void ws_on_readable(struct ws *ws, struct evbuffer *in)
+/* Parses and delivers every whole frame buffered in `in` (the conn's read
+ * callback); a partial frame stays there until the rest arrives. */
+static void on_readable(void *arg, struct evbuffer *in)
 {
+	struct ws *ws = arg;
+
 	while (ws->c->state == CONN_WS) {
 		size_t avail = evbuffer_get_length(in);
 		uint8_t peek[14];
@@ -288,18 +300,22 @@ void ws_close(struct ws *ws, enum sg_close reason)
 	conn_close_after_flush(ws->c, reason);
 }
 
-void ws_on_conn_closed(struct ws *ws, enum sg_close reason)
+/* The conn's teardown tells the ws (and through it its handler). */
+static void on_conn_closed(void *arg, enum sg_close reason)
 {
-	struct eio_session *sess = ws->sess;
+	struct ws *ws = arg;
+	const struct ws_handler *h = ws->h;
 
-	if (sess != NULL) {
-		ws->sess = NULL;
-		eio_on_transport_closed(sess, ws, reason);
+	if (h != NULL) {
+		ws->h = NULL;
+		h->on_closed(ws->arg, ws, reason);
 	}
 }
 
-void ws_free(struct ws *ws)
+static void ws_free(void *arg)
 {
+	struct ws *ws = arg;
+
 	drop_fragments(ws);
 	free(ws);
 }

@@ -1,5 +1,5 @@
 /*
- * ws.h: the WebSocket layer of an upgraded connection.  Client frames are
+ * ws.h: the WebSocket layer of an upgraded connection (its conn_stream).  Client frames are
  * parsed and validated in place (ws_frame.c: masking, control frames, UTF-8
  * of text messages, fragmentation, the max_payload limit answered with
  * 1009); siogate writes its own frames straight into the connection's output
@@ -17,9 +17,18 @@
 
 struct conn;
 struct http_request;
-struct eio_session;
 
 struct ws;
+
+/* What a ws tells the layer above it (Engine.IO registers one for each
+ * session it attaches, ws_set_handler).  Called from the connection's read
+ * callback; arg is the one given to ws_set_handler. */
+struct ws_handler {
+	/* A whole message arrived: text (valid UTF-8) or binary. */
+	void (*on_message)(void *arg, struct ws *ws, bool binary, const char *data, size_t len);
+	/* The connection under ws is closing for reason: ws calls no more. */
+	void (*on_closed)(void *arg, struct ws *ws, enum sg_close reason);
+};
 
 /* Validates the upgrade headers of req and, when they are acceptable, writes
  * the 101 answer and attaches a new ws to c (c->ws, c->state = CONN_WS).
@@ -29,13 +38,10 @@ struct ws;
 struct ws *ws_upgrade(struct conn *c, const struct http_request *req, uint64_t max_msg,
 		      const char *extra_headers);
 
-/* Routes received messages to sess (borrowed; the session detaches itself
- * with ws_set_session(ws, NULL) before it goes away). */
-void ws_set_session(struct ws *ws, struct eio_session *sess);
-
-/* Parses and delivers every whole frame buffered in `in` (the conn's read
- * callback); a partial frame stays there until the rest arrives. */
-void ws_on_readable(struct ws *ws, struct evbuffer *in);
+/* Routes what ws receives to h with arg (both borrowed; the user detaches
+ * with ws_set_handler(ws, NULL, NULL) before arg goes away).  Until a
+ * handler is set, messages are dropped. */
+void ws_set_handler(struct ws *ws, const struct ws_handler *h, void *arg);
 
 /* Sends one text message made of a one-character prefix (0 for none) and
  * data, or a binary message. */
@@ -50,9 +56,6 @@ void ws_close(struct ws *ws, enum sg_close reason);
 /* Bytes queued and not yet written to the socket. */
 size_t ws_pending(const struct ws *ws);
 
-/* The conn's teardown tells the ws (and through it the session). */
-void ws_on_conn_closed(struct ws *ws, enum sg_close reason);
-void ws_free(struct ws *ws);
 
 struct conn *ws_conn(const struct ws *ws);
 

@@ -7,6 +7,9 @@
  */
 #include "ops/admin.h"
 
+#include "ops/ready.h"
+#include "config/config.h"
+
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -29,12 +32,14 @@
 #include "ops/metrics.h"
 #include "sio/room_tally.h"
 #include "sio/rooms.h"
-#include "app/authflow.h"
+#include "app/authflow_socket.h"
 #include "sio/sio.h"
 #include "core/worker.h"
 
 #define ADMIN_TOKEN_MAX 4096
 
+static void on_request(struct worker *w, struct conn *c, const struct http_request *req,
+		       const char *body, size_t body_len);
 static const char json_ctype[] = "application/json";
 
 /* An answer being gathered from the workers: the held request it goes to
@@ -141,17 +146,14 @@ static bool authorized(const struct worker *w, const struct http_request *req)
 
 static void client_json(struct sg_buf *b, struct sio_socket *sock)
 {
-	json_t *sub = sock->sess.claims ? json_object_get(sock->sess.claims, "sub") : NULL;
+	const char *user = authflow_user(sock);
 	char when[32];
 
 	sg_buf_printf(b, "{\"id\":\"%s\",\"nsp\":", sock->id);
 	json_js_string(b, sock->nsp->name, sock->nsp->name_len);
 	sg_buf_printf(b, ",\"sid\":\"%s\",\"state\":\"%s\",\"user\":", sock->eio->sid,
-		      authflow_state_name((enum authflow_state)sock->sess.state));
-	if (json_is_string(sub))
-		json_js_string(b, json_string_value(sub), json_string_length(sub));
-	else
-		sg_buf_append_str(b, "null");
+		      authflow_state_name((enum authflow_state)authflow_of(sock)->state));
+	json_js_string_or_null(b, user);
 	sg_buf_printf(b, ",\"rooms\":[\"%s\"", sock->id);
 	for (uint16_t i = 0; i < sock->rooms.n; i++) {
 		sg_buf_append_char(b, ',');
@@ -327,7 +329,7 @@ static void emit_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t 
 {
 	struct pending *p = ctx;
 	struct conn *c = pending_conn(w, p);
-	bool published = w->bridge != NULL && cluster_publish(w, &p->msg, bridge_uid(w->bridge));
+	bool published = w->bridge != NULL && bridge_publish_emit(w->bridge, &p->msg, bridge_uid(w->bridge));
 	unsigned long long delivered = gather_sum(parts, n);
 	struct sg_buf b;
 
@@ -407,7 +409,7 @@ static void client_done(struct worker *w, void *ctx, struct sg_buf *parts, size_
 
 static void ready_part(struct worker *w, const void *ctx, struct sg_buf *out)
 {
-	const char *why = worker_unready(w);
+	const char *why = ready_reason(w);
 
 	SG_UNUSED(ctx);
 	if (why != NULL)
@@ -455,8 +457,8 @@ static void metrics_done(struct worker *w, void *ctx, struct sg_buf *parts, size
 	pending_free(p);
 }
 
-void admin_handle_request(struct worker *w, struct conn *c, const struct http_request *req,
-			  const char *body, size_t body_len)
+static void on_request(struct worker *w, struct conn *c, const struct http_request *req,
+		       const char *body, size_t body_len)
 {
 	const char *p = req->path;
 	size_t pl = req->path_len;
@@ -509,3 +511,27 @@ void admin_handle_request(struct worker *w, struct conn *c, const struct http_re
 	}
 #undef PATH_IS
 }
+
+/* ---- the admin listener's part of a worker ---------------------------- */
+
+/* A held admin request's connection went away: the pending answer finds
+ * it gone by its serial (conn_find_held), so there is nothing to do. */
+static void on_held_closed(void *holder, struct conn *c)
+{
+	SG_UNUSED(holder);
+	SG_UNUSED(c);
+}
+
+static const struct conn_handler admin_requests = { .on_request = on_request,
+						    .on_held_closed = on_held_closed };
+
+static int admin_init(struct worker *w)
+{
+	w->conn_handler[CONN_ADMIN] = &admin_requests;
+	return 0;
+}
+
+const struct worker_module admin_module = {
+	.name = "admin listener",
+	.init = admin_init,
+};

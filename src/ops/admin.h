@@ -12,8 +12,10 @@ struct worker;
 struct conn;
 struct http_request;
 
-void admin_handle_request(struct worker *w, struct conn *c, const struct http_request *req,
-			  const char *body, size_t body_len);
+/* The admin listener's part of every worker (worker_module): its requests
+ * (worker->conn_handler[CONN_ADMIN]). */
+extern const struct worker_module admin_module;
+
 
 /* Reads the admin token from path (trailing newline stripped).  Returns a
  * new string, or NULL with err. */

@@ -6,6 +6,8 @@
  */
 #include "ops/metrics.h"
 
+#include "ops/ready.h"
+
 #include <dirent.h>
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
@@ -22,7 +24,7 @@
 #include "eio/eio.h"
 #include "sio/room_tally.h"
 #include "sio/rooms.h"
-#include "app/authflow.h"
+#include "app/authflow_socket.h"
 #include "sio/sio.h"
 #include "core/worker.h"
 
@@ -118,7 +120,7 @@ void metrics_snapshot(struct worker *w, struct sg_buf *out)
 	memset(&sn, 0, sizeof(sn));
 	sn.stats = w->stats;
 	sn.conns = w->n_conns - w->n_admin_conns; /* the admin listener's are not clients */
-	sn.ready = worker_unready(w) == NULL;
+	sn.ready = ready_reason(w) == NULL;
 	for (struct eio_session *s = w->sessions; s; s = s->next) {
 		if (s->transport == EIO_POLLING)
 			sn.polling++;

@@ -12,6 +12,8 @@
  */
 #include "redis/bridge.h"
 
+#include "proto/sio_packet.h"
+
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -21,8 +23,6 @@
 #include "core/clock.h"
 #include "proto/adapter_codec.h"
 #include "redis/bridge_gap.h"
-#include "sio/broadcast.h"
-#include "cluster/cluster.h"
 #include "config/config.h"
 #include "proto/emit_msg.h"
 #include "core/inbox.h"
@@ -48,6 +48,7 @@
 
 struct bridge {
 	struct worker *w;
+	const struct bridge_ops *ops; /* the layers above (borrowed) */
 	struct redis_link *sub;   /* SUBSCRIBE/PSUBSCRIBE */
 	struct redis_link *pub;   /* PUBLISH and other commands */
 	size_t pending_subs;      /* subscription confirmations still expected */
@@ -108,7 +109,7 @@ const char *bridge_drop_name(enum bridge_drop d)
 	return (unsigned)d < BRIDGE_DROP__COUNT ? drop_names[d] : "unknown";
 }
 
-struct bridge *bridge_new(struct worker *w, struct sg_err *err)
+struct bridge *bridge_new(struct worker *w, const struct bridge_ops *ops, struct sg_err *err)
 {
 	const struct sg_config *cfg = w->cfg;
 	struct redis_url *urls;
@@ -128,6 +129,7 @@ struct bridge *bridge_new(struct worker *w, struct sg_err *err)
 	}
 	b = sg_calloc(1, sizeof(*b));
 	b->w = w;
+	b->ops = ops;
 	/* uid2(6) in the adapter: 6 URL-safe characters, one uid for all the
 	 * workers of a process (they are one member of the cluster) */
 	memcpy(b->uid, w->adapter_uid, sizeof(w->adapter_uid));
@@ -670,11 +672,11 @@ static void on_message(redisAsyncContext *ac, void *reply, void *arg)
 		else if (strcmp(ch->str, b->members_channel) == 0)
 			on_members_message(b, msg);
 		else if ((nsp = request_nsp(b, ch, &nsp_len)) != NULL)
-			cluster_on_request(b->w, b, nsp, nsp_len, msg->str, msg->len);
+			b->ops->on_request(b->w, b, nsp, nsp_len, msg->str, msg->len);
 		else if (msg->len == 12 && memcmp(msg->str, "{\"canary\":1}", 12) == 0)
 			b->canary_pending_ms = 0; /* the subscriber delivers */
 		else
-			cluster_on_response(b->w, msg->str, msg->len);
+			b->ops->on_response(b->w, msg->str, msg->len);
 		return;
 	}
 	if (strcmp(kind->str, "pmessage") != 0 || r->elements < 4)
@@ -694,7 +696,7 @@ static void on_message(redisAsyncContext *ac, void *reply, void *arg)
 	/* a broadcast of this process was delivered by every worker already */
 	if (strcmp(m.uid, b->uid) != 0 && !m.flag_local &&
 	    strncmp(m.uid, BRIDGE_RELAY_UID_PREFIX, sizeof(BRIDGE_RELAY_UID_PREFIX) - 1) != 0)
-		(void)broadcast_adapter_message(b->w, &m);
+		b->ops->on_broadcast(b->w, &m);
 	adapter_codec_broadcast_fini(&m);
 }
 
@@ -710,7 +712,7 @@ static bool channel_nsp_served(struct bridge *b, const redisReply *ch)
 	end = memchr(nsp, '#', ch->len - plen);
 	if (end == NULL)
 		return true; /* not a channel of the adapter's; the decoder judges */
-	return !broadcast_unknown_nsp(b->w, nsp, (size_t)(end - nsp), ch->str);
+	return b->ops->serves_nsp(b->w, nsp, (size_t)(end - nsp), ch->str);
 }
 
 static void on_json_message(struct bridge *b, const redisReply *channel, const redisReply *payload)
@@ -725,8 +727,8 @@ static void on_json_message(struct bridge *b, const redisReply *channel, const r
 		return;
 	}
 	if (b->primary)
-		(void)broadcast_unknown_nsp(b->w, m.nsp, strlen(m.nsp), channel->str);
-	(void)broadcast_emit_msg(b->w, &m);
+		(void)b->ops->serves_nsp(b->w, m.nsp, strlen(m.nsp), channel->str);
+	b->ops->on_json(b->w, &m);
 	relay_json_message(b, &m);
 	emit_msg_fini(&m);
 }
@@ -741,7 +743,7 @@ static void relay_json_message(struct bridge *b, const struct emit_msg *m)
 		log_info("bridge: %s JSON-channel messages to the adapter cluster",
 			 relay ? "this instance now relays" : "this instance no longer relays");
 	}
-	if (relay && cluster_publish(b->w, m, b->relay_uid))
+	if (relay && bridge_publish_emit(b, m, b->relay_uid))
 		b->stats.json_relayed++;
 }
 
@@ -797,4 +799,25 @@ void bridge_free(struct bridge *b)
 	free(b->members_channel);
 	free(b->canary_channel);
 	free(b);
+}
+
+bool bridge_publish_emit(struct bridge *b, const struct emit_msg *m, const char *uid)
+{
+	const struct sg_config *cfg = b->w->cfg;
+	struct sg_buf mp, ch;
+	struct sg_err err = { 0 };
+	bool published = false;
+
+	sg_buf_init(&mp);
+	sg_buf_init(&ch);
+	if (adapter_codec_encode_broadcast(&mp, uid, m->nsp, SIO_EVENT, m->args, m->args_len,
+					   NULL, 0, &m->to, &m->except, false, -1, &err) == 0) {
+		adapter_codec_channel(&ch, cfg->redis.prefix, m->nsp, &m->to);
+		published = bridge_publish(b, ch.data, mp.data, mp.len) == 0;
+	} else {
+		log_warn("bridge: cannot encode a broadcast: %s", err.msg);
+	}
+	sg_buf_fini(&mp);
+	sg_buf_fini(&ch);
+	return published;
 }

@@ -2,8 +2,9 @@
  * bridge.h: siogate's link to Redis.  It subscribes to the Socket.IO adapter
  * channels of every configured namespace (`<prefix>#<nsp>#*`), decodes what
  * @socket.io/redis-emitter and adapter peers publish, drops its own echoes,
- * hands each message to the worker's broadcast, and publishes what siogate
- * sends to others.  Its links reconnect with a capped exponential backoff
+ * hands each message to the layers above through the bridge_ops they
+ * registered (local delivery, the adapter's requests), and publishes what
+ * siogate sends to others.  Its links reconnect with a capped exponential backoff
  * with jitter and never block the loop; what waits for Redis is bounded by
  * redis.max_pending bytes per link.  Worker 0's bridge adds up the time
  * any worker's subscriptions were down and announces each such gap once,
@@ -18,10 +19,33 @@
 
 struct worker;
 struct bridge;
+struct adapter_broadcast;
+struct emit_msg;
 
-/* Starts connecting (asynchronously).  Returns NULL with err when the URL
- * cannot be used. */
-struct bridge *bridge_new(struct worker *w, struct sg_err *err) SG_WUR;
+/* What the bridge hands to the layers above it, given to bridge_new() by
+ * the program (the cluster layer's cluster_bridge_ops).  Called from the
+ * worker's loop; every argument is borrowed for the call. */
+struct bridge_ops {
+	/* A broadcast of another member of the cluster (or an emitter), for
+	 * the local sockets. */
+	void (*on_broadcast)(struct worker *w, const struct adapter_broadcast *m);
+	/* A JSON-channel message, for the local sockets. */
+	void (*on_json)(struct worker *w, const struct emit_msg *m);
+	/* Whether namespace nsp (len bytes) is served here; a message for one
+	 * that is not is dropped (and named once in the log by the callee).
+	 * where: the channel it came on. */
+	bool (*serves_nsp)(struct worker *w, const char *nsp, size_t len, const char *where);
+	/* The adapter's request/response protocol (worker 0's bridge only): a
+	 * request for namespace nsp, and a response to one of siogate's. */
+	void (*on_request)(struct worker *w, struct bridge *b, const char *nsp, size_t nsp_len,
+			   const char *payload, size_t len);
+	void (*on_response)(struct worker *w, const char *payload, size_t len);
+};
+
+/* Starts connecting (asynchronously), with ops (borrowed, must outlive the
+ * bridge).  Returns NULL with err when the URL cannot be used. */
+struct bridge *bridge_new(struct worker *w, const struct bridge_ops *ops,
+			  struct sg_err *err) SG_WUR;
 /* Disconnects and frees (no callbacks after it returns). */
 void bridge_free(struct bridge *b);
 bool bridge_is_subscribed(const struct bridge *b);
@@ -86,5 +110,10 @@ int bridge_xadd(struct bridge *b, const char *stream, uint64_t maxlen,
  * (cb not called) when the command could not be sent. */
 typedef void (*bridge_count_cb)(long long n, void *arg);
 int bridge_numsub(struct bridge *b, const char *channel, bridge_count_cb cb, void *arg);
+
+/* Publishes m in the adapter format with the given uid, without local
+ * delivery, so every other member of the cluster (siogate or Node)
+ * delivers it.  Returns whether Redis took it. */
+bool bridge_publish_emit(struct bridge *b, const struct emit_msg *m, const char *uid);
 
 #endif

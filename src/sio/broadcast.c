@@ -40,7 +40,7 @@ static size_t send_to(struct sio_socket *sock, uint32_t stamp, struct sg_frame *
 		      struct sg_frame *const *att, size_t n_att)
 {
 	if (sock->sent_stamp == stamp || sock->except_stamp == stamp || sock->closing ||
-	    sock->sess.state != AUTHFLOW_AUTHENTICATED)
+	    !sock->broadcasts)
 		return 0;
 	sock->sent_stamp = stamp;
 	eio_send_frame(sock->eio, packet);
@@ -94,7 +94,7 @@ size_t broadcast_deliver(struct worker *w, struct sio_nsp *nsp, const struct sg_
 
 size_t broadcast_adapter_message(struct worker *w, const struct adapter_broadcast *m)
 {
-	struct sio_nsp *nsp = worker_nsp(w, m->nsp, strlen(m->nsp));
+	struct sio_nsp *nsp = sio_nsp_find(w, m->nsp, strlen(m->nsp));
 	struct sg_frame *packet, *att[16] = { 0 };
 	size_t n_att = m->n_attachments, n;
 	enum sio_type type;
@@ -124,7 +124,7 @@ bool broadcast_unknown_nsp(struct worker *w, const char *nsp, size_t len, const 
 {
 	char name[128];
 
-	if (worker_nsp(w, nsp, len) != NULL)
+	if (sio_nsp_find(w, nsp, len) != NULL)
 		return false;
 	if (w->unknown_nsps.n > BROADCAST_UNKNOWN_NSP_MAX)
 		return true;
@@ -145,7 +145,7 @@ bool broadcast_unknown_nsp(struct worker *w, const char *nsp, size_t len, const 
 
 size_t broadcast_emit_msg(struct worker *w, const struct emit_msg *m)
 {
-	struct sio_nsp *nsp = worker_nsp(w, m->nsp, strlen(m->nsp));
+	struct sio_nsp *nsp = sio_nsp_find(w, m->nsp, strlen(m->nsp));
 	struct sg_frame *packet;
 	struct sg_buf b;
 	size_t n;

@@ -10,9 +10,10 @@
 
 static struct room_membership *find_membership(struct room_set *set, const struct room *room);
 
-void rooms_init(struct rooms *r)
+void rooms_init(struct rooms *r, struct room_set *(*set_of)(struct sio_socket *sock))
 {
 	hmap_init(&r->by_name);
+	r->set_of = set_of;
 }
 
 void rooms_fini(struct rooms *r)
@@ -86,7 +87,7 @@ static void remove_member(struct rooms *r, struct room *room, uint32_t pos)
 
 	if (pos != last) {
 		struct sio_socket *moved = room->members[last];
-		struct room_membership *m = find_membership(sio_socket_room_set(moved), room);
+		struct room_membership *m = find_membership(r->set_of(moved), room);
 		room->members[pos] = moved;
 		m->pos = pos;
 	}

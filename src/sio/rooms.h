@@ -36,9 +36,12 @@ struct room_set {
 
 struct rooms {
 	struct hmap by_name; /* name -> struct room */
+	/* A member's memberships: how removal finds the member moved into the
+	 * hole (rooms never sees struct sio_socket's layout). */
+	struct room_set *(*set_of)(struct sio_socket *sock);
 };
 
-void rooms_init(struct rooms *r);
+void rooms_init(struct rooms *r, struct room_set *(*set_of)(struct sio_socket *sock));
 void rooms_fini(struct rooms *r);
 
 /* Adds sock (whose memberships are *set) to room name.  Returns 1 when it
@@ -50,9 +53,5 @@ void rooms_leave_all(struct rooms *r, struct sio_socket *sock, struct room_set *
 
 struct room *rooms_find(const struct rooms *r, const char *name, size_t len);
 bool room_set_has(const struct room_set *set, const char *name);
-
-/* The socket's room_set, found through the accessor the namespace layer
- * provides (rooms never sees struct sio_socket's layout). */
-struct room_set *sio_socket_room_set(struct sio_socket *sock);
 
 #endif

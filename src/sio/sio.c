@@ -1,7 +1,8 @@
 /*
- * sio.c: Socket.IO v5 sockets and namespaces (see sio.h).  Invariants: a
- * socket is in its namespace's id map and list and on its session's list
- * from CONNECT until socket_close(), then only on the worker's dead list; a
+ * sio.c: Socket.IO v5 sockets and namespaces, and the Socket.IO layer's
+ * part of a worker (sio_module; see sio.h).  Invariants: a socket is in its
+ * namespace's id map and list and on its session's list from CONNECT until
+ * socket_close(), then only deferred (worker_defer) until it is freed; a
  * session has at most one socket per namespace; a BINARY_EVENT/BINARY_ACK
  * waits on its session (struct sio_pending) until its attachments are in,
  * and text arriving before that closes the connection, as in Node.
@@ -11,13 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/cluster.h"
-#include "eio/eio.h"
+#include "config/config.h"
+#include "core/clock.h"
 #include "core/ids.h"
 #include "core/json_js.h"
 #include "core/log.h"
-#include "proto/sio_packet.h"
 #include "core/worker.h"
+#include "eio/eio.h"
+#include "proto/sio_packet.h"
 
 #define SIO_MAGIC 0x5105105au
 /* socket.io-parser's default maxAttachments. */
@@ -41,8 +43,13 @@ static void socket_close(struct sio_socket *sock, enum sg_close reason);
 static void send_packet(struct sio_socket *sock, enum sio_type type, int64_t id,
 			const char *json, size_t len, const struct sio_attachment *att,
 			size_t n_att);
+static void on_ack(struct sio_socket *sock, int64_t id, const json_t *args);
+static void end_ack_waits(struct sio_socket *sock);
+static void free_deferred(void *arg);
+static struct room_set *room_set_of(struct sio_socket *sock);
+static void pending_free(struct sio_pending *p);
 
-struct sio_nsp *sio_nsp_new(struct worker *w, const char *name)
+static struct sio_nsp *nsp_new(struct worker *w, const char *name)
 {
 	size_t len = strlen(name);
 	struct sio_nsp *nsp = sg_calloc(1, sizeof(*nsp) + len + 1);
@@ -51,17 +58,25 @@ struct sio_nsp *sio_nsp_new(struct worker *w, const char *name)
 	memcpy(nsp->name, name, len + 1);
 	nsp->name_len = len;
 	hmap_init(&nsp->by_id);
-	rooms_init(&nsp->rooms);
+	rooms_init(&nsp->rooms, room_set_of);
 	return nsp;
 }
 
-void sio_nsp_free(struct sio_nsp *nsp)
+static void nsp_free(struct sio_nsp *nsp)
 {
 	if (nsp == NULL)
 		return;
 	hmap_fini(&nsp->by_id);
 	rooms_fini(&nsp->rooms);
 	free(nsp);
+}
+
+struct sio_nsp *sio_nsp_find(struct worker *w, const char *name, size_t len)
+{
+	for (size_t i = 0; i < w->n_nsps; i++)
+		if (w->nsps[i]->name_len == len && memcmp(w->nsps[i]->name, name, len) == 0)
+			return w->nsps[i];
+	return NULL;
 }
 
 struct sio_socket *sio_nsp_socket(const struct sio_nsp *nsp, const char *id, size_t len)
@@ -83,7 +98,7 @@ bool sio_nsp_id_taken(const struct sio_nsp *nsp, const char *id, size_t len)
 		return false;
 	/* the id names another worker: read its table under its lock */
 	owner = w->siblings[k];
-	other = worker_nsp(owner, nsp->name, nsp->name_len);
+	other = sio_nsp_find(owner, nsp->name, nsp->name_len);
 	if (other == NULL)
 		return false;
 	pthread_rwlock_rdlock(&owner->ids_lock);
@@ -92,7 +107,7 @@ bool sio_nsp_id_taken(const struct sio_nsp *nsp, const char *id, size_t len)
 	return taken;
 }
 
-struct room_set *sio_socket_room_set(struct sio_socket *sock)
+static struct room_set *room_set_of(struct sio_socket *sock)
 {
 	return &sock->rooms;
 }
@@ -137,7 +152,7 @@ void sio_socket_send_ack(struct sio_socket *sock, int64_t id, const char *args, 
 static void on_connect(struct eio_session *s, const struct sio_packet *p)
 {
 	struct worker *w = s->w;
-	struct sio_nsp *nsp = worker_nsp(w, p->nsp, p->nsp_len);
+	struct sio_nsp *nsp = sio_nsp_find(w, p->nsp, p->nsp_len);
 	struct sio_socket *sock;
 	struct sg_buf b;
 
@@ -160,7 +175,7 @@ static void on_connect(struct eio_session *s, const struct sio_packet *p)
 		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
 		return;
 	}
-	sock = sg_calloc(1, sizeof(*sock));
+	sock = sg_calloc(1, w->handler->socket_size);
 	sock->magic = SIO_MAGIC;
 	sock->eio = s;
 	sock->nsp = nsp;
@@ -194,7 +209,7 @@ static void on_connect(struct eio_session *s, const struct sio_packet *p)
 static void dispatch(struct eio_session *s, const struct sio_packet *p,
 		     const struct sio_attachment *att, size_t n_att)
 {
-	struct sio_nsp *nsp = worker_nsp(s->w, p->nsp, p->nsp_len);
+	struct sio_nsp *nsp = sio_nsp_find(s->w, p->nsp, p->nsp_len);
 	struct sio_socket *sock = nsp ? session_socket(s, nsp) : NULL;
 
 	if (sock == NULL || p->type == SIO_CONNECT_ERROR) {
@@ -214,14 +229,14 @@ static void dispatch(struct eio_session *s, const struct sio_packet *p,
 		break;
 	case SIO_ACK:
 	case SIO_BINARY_ACK:
-		cluster_on_client_ack(sock, p->id, p->data);
+		on_ack(sock, p->id, p->data);
 		break;
 	default:
 		break;
 	}
 }
 
-void sio_on_text(struct eio_session *s, const char *data, size_t len)
+static void on_text(struct eio_session *s, const char *data, size_t len)
 {
 	struct sio_packet p;
 	struct sg_err err = { 0 };
@@ -257,7 +272,7 @@ void sio_on_text(struct eio_session *s, const char *data, size_t len)
 	sio_packet_fini(&p);
 }
 
-void sio_on_binary(struct eio_session *s, const char *data, size_t len)
+static void on_binary(struct eio_session *s, const char *data, size_t len)
 {
 	struct sio_pending *pend = s->pending;
 	struct sg_err err = { 0 };
@@ -277,10 +292,10 @@ void sio_on_binary(struct eio_session *s, const char *data, size_t len)
 		sg_fatal("a pending packet no longer decodes: %s", err.msg);
 	dispatch(s, &p, pend->att, pend->n);
 	sio_packet_fini(&p);
-	sio_pending_free(pend);
+	pending_free(pend);
 }
 
-void sio_pending_free(struct sio_pending *pend)
+static void pending_free(struct sio_pending *pend)
 {
 	if (pend == NULL)
 		return;
@@ -315,7 +330,7 @@ static void socket_close(struct sio_socket *sock, enum sg_close reason)
 		return;
 	sock->closing = true;
 	nsp->w->handler->on_close(sock, reason);
-	cluster_socket_closed(sock);
+	end_ack_waits(sock);
 	rooms_leave_all(&nsp->rooms, sock, &sock->rooms);
 	worker_ids_lock(nsp->w);
 	hmap_del(&nsp->by_id, sock->id, SG_ID_LEN);
@@ -333,9 +348,7 @@ static void socket_close(struct sio_socket *sock, enum sg_close reason)
 			break;
 		}
 	}
-	sock->dead_next = w->dead_sockets;
-	w->dead_sockets = sock;
-	worker_schedule_reap(w);
+	worker_defer(w, SIO_DEFER_FREE, sock, free_deferred);
 }
 
 void sio_socket_disconnect(struct sio_socket *sock, enum sg_close reason)
@@ -350,15 +363,134 @@ void sio_socket_disconnect(struct sio_socket *sock, enum sg_close reason)
 		eio_session_close(s, reason, true);
 }
 
-void sio_on_session_closed(struct eio_session *s, enum sg_close reason)
+/* The Engine.IO session is closing: every socket goes, silently. */
+static void on_session_closed(struct eio_session *s, enum sg_close reason)
 {
 	while (s->sockets != NULL)
 		socket_close(s->sockets, reason);
 }
 
-void sio_socket_free(struct sio_socket *sock)
+static void free_deferred(void *arg)
 {
+	struct sio_socket *sock = arg;
+
 	free(sock->auth);
 	sock->magic = 0;
 	free(sock);
 }
+
+/* ---- ACKs from clients ------------------------------------------------ */
+
+void sio_socket_wait_ack(struct sio_socket *sock, struct sio_ack_wait *a, uint32_t id,
+			 int64_t deadline_ms, size_t max_waits)
+{
+	struct sio_ack_wait **pp;
+	size_t n = 0;
+
+	for (pp = &sock->acks; *pp; pp = &(*pp)->next)
+		n++;
+	if (n >= max_waits && sock->acks != NULL) {
+		struct sio_ack_wait *old = sock->acks;
+		sock->acks = old->next;
+		if (pp == &old->next)
+			pp = &sock->acks;
+		old->cb(old, sock, NULL);
+	}
+	a->next = NULL;
+	a->id = id;
+	a->deadline_ms = deadline_ms;
+	*pp = a;
+}
+
+/* A client's ACK: the wait for its id gets the arguments; the waits past
+ * their deadline on the way end without them. */
+static void on_ack(struct sio_socket *sock, int64_t id, const json_t *args)
+{
+	int64_t now = sg_mono_ms();
+	struct sio_ack_wait *a, **pp;
+
+	for (pp = &sock->acks; (a = *pp) != NULL;) {
+		if (a->id == id && a->deadline_ms >= now) {
+			*pp = a->next;
+			a->cb(a, sock, args);
+			return;
+		}
+		if (a->deadline_ms < now) {
+			*pp = a->next;
+			a->cb(a, sock, NULL);
+			continue;
+		}
+		pp = &a->next;
+	}
+}
+
+static void end_ack_waits(struct sio_socket *sock)
+{
+	while (sock->acks != NULL) {
+		struct sio_ack_wait *a = sock->acks;
+		sock->acks = a->next;
+		a->cb(a, sock, NULL);
+	}
+}
+
+/* ---- the Socket.IO layer's part of a worker --------------------------- */
+
+/* Node's connectTimeout: an Engine.IO connection that joins no namespace
+ * in this time is closed. */
+#define SIO_CONNECT_TIMEOUT_MS 45000
+
+static void on_message(struct eio_session *s, bool binary, const char *data, size_t len)
+{
+	if (binary)
+		on_binary(s, data, len);
+	else
+		on_text(s, data, len);
+}
+
+static void on_session_free(struct eio_session *s)
+{
+	pending_free(s->pending);
+	s->pending = NULL;
+}
+
+static bool connect_overdue(const struct eio_session *s, int64_t now_ms)
+{
+	return s->sockets == NULL && now_ms - s->issued_ms >= s->w->connect_timeout_ms;
+}
+
+/* Engine.IO's messages and ends: Socket.IO on top of every session. */
+static const struct eio_handler sessions = {
+	.on_message = on_message,
+	.on_closed = on_session_closed,
+	.on_free = on_session_free,
+	.connect_overdue = connect_overdue,
+};
+
+static int sio_init(struct worker *w)
+{
+	const struct sg_config *cfg = w->cfg;
+
+	w->eio_handler = &sessions;
+	w->connect_timeout_ms = SIO_CONNECT_TIMEOUT_MS;
+	w->n_nsps = cfg->namespaces.n;
+	w->nsps = sg_calloc(w->n_nsps, sizeof(*w->nsps));
+	for (size_t i = 0; i < w->n_nsps; i++)
+		w->nsps[i] = nsp_new(w, cfg->namespaces.v[i]);
+	return 0;
+}
+
+static void sio_fini(struct worker *w)
+{
+	for (size_t i = 0; i < w->n_nsps; i++)
+		nsp_free(w->nsps[i]);
+	free(w->nsps);
+	w->nsps = NULL;
+	w->n_nsps = 0;
+	sg_strv_free(&w->unknown_nsps);
+}
+
+const struct worker_module sio_module = {
+	.name = "Socket.IO layer",
+	.init = sio_init,
+	.fini = sio_fini,
+};

@@ -3,7 +3,9 @@
  * its sockets and its room index), CONNECT/DISCONNECT, events and acks in
  * both directions, and the strictness of the Node decoder (a packet it would
  * reject closes the connection).  Each connected namespace is a struct
- * sio_socket with its own id, running the helper state machine of session.h.
+ * sio_socket with its own id; what runs on the sockets (the authenticate
+ * flow, app/authflow.h) is the sio_handler registered on the worker, which
+ * may extend each socket with its own state (socket_size).
  */
 #ifndef SG_SIO_H
 #define SG_SIO_H
@@ -14,13 +16,14 @@
 #include "core/hmap.h"
 #include "core/ids.h"
 #include "sio/rooms.h"
-#include "app/authflow.h"
+
+#include <jansson.h>
 
 struct worker;
 struct eio_session;
 struct sio_packet;
 struct sio_pending;
-struct cluster_ack;
+struct sio_socket;
 
 /* A binary attachment of a packet (borrowed for the handler call). */
 struct sio_attachment {
@@ -28,9 +31,14 @@ struct sio_attachment {
 	size_t len;
 };
 
-/* What runs on top of the sockets: the helper state machine (session.c) in
- * the daemon, an echo application in the conformance program. */
+/* What runs on top of the sockets, registered on the worker at start-up:
+ * the authenticate flow (app/authflow.c) in the daemon, an echo application
+ * in the conformance program. */
 struct sio_handler {
+	/* Bytes of a socket: sizeof(struct sio_socket), or more for a handler
+	 * that keeps its own state after it (a struct that begins with the
+	 * sio_socket); the extra bytes start zeroed. */
+	size_t socket_size;
 	void (*on_connect)(struct sio_socket *sock);
 	/* An EVENT or a completed BINARY_EVENT (p and att borrowed). */
 	void (*on_event)(struct sio_socket *sock, const struct sio_packet *p,
@@ -38,8 +46,26 @@ struct sio_handler {
 	void (*on_close)(struct sio_socket *sock, enum sg_close reason);
 };
 
-/* The daemon's handler (session.c). */
-extern const struct sio_handler authflow_handler;
+/* An ACK siogate waits for from a client, for the emitter of a packet with
+ * that ack id.  The user embeds it in its own struct (owned by the user,
+ * lent to the socket until cb runs): cb runs exactly once, with the ACK's
+ * arguments, or with args NULL when the wait ends without them (the socket
+ * closed, the deadline passed, or the socket's bound on waits evicted it);
+ * it frees what it owns. */
+struct sio_ack_wait {
+	struct sio_ack_wait *next;
+	uint32_t id;
+	int64_t deadline_ms;       /* monotonic */
+	void (*cb)(struct sio_ack_wait *a, struct sio_socket *sock, const json_t *args);
+};
+
+/* The Socket.IO layer's part of every worker (worker_module): the
+ * namespaces, and Engine.IO's messages. */
+extern const struct worker_module sio_module;
+
+/* The order of a socket's deferred free (worker_defer): before its
+ * session's. */
+#define SIO_DEFER_FREE 2
 
 struct sio_nsp {
 	struct worker *w;
@@ -58,8 +84,8 @@ struct sio_socket {
 	struct sio_nsp *nsp;
 	struct sio_socket *eio_next;     /* the session's sockets */
 	struct sio_socket *prev, *next;  /* nsp->all */
-	struct sio_socket *dead_next;
-	struct authflow sess;
+	bool broadcasts;                 /* broadcasts reach it: the handler says so (the
+					    authenticate flow: once authenticated) */
 	struct room_set rooms;
 	uint32_t sent_stamp;             /* broadcast dedup (worker->bcast_stamp) */
 	int32_t flood_tokens;            /* limits.events_per_second bucket, in 1/1000 events */
@@ -68,19 +94,13 @@ struct sio_socket {
 	char *auth;                      /* the CONNECT payload as JSON text (owned) or NULL:
 					    text costs a third of the parsed object, and it is
 					    read once (the token) and written out (IHandshake) */
-	struct cluster_ack *acks;        /* acks a cluster peer waits for (owned, cluster.c) */
+	struct sio_ack_wait *acks;       /* ACKs waited for, oldest first (lent, see above) */
 	uint32_t next_ack_id;            /* ids of the acks siogate asks the client for */
 	char id[SG_ID_LEN + 1];
 };
 
-struct sio_nsp *sio_nsp_new(struct worker *w, const char *name);
-void sio_nsp_free(struct sio_nsp *nsp);
-
-/* Engine.IO hands over messages. */
-void sio_on_text(struct eio_session *s, const char *data, size_t len);
-void sio_on_binary(struct eio_session *s, const char *data, size_t len);
-/* The Engine.IO session is closing: every socket goes, silently. */
-void sio_on_session_closed(struct eio_session *s, enum sg_close reason);
+/* The namespace of w called name (len bytes), or NULL: not configured. */
+struct sio_nsp *sio_nsp_find(struct worker *w, const char *name, size_t len);
 
 /* Sends an EVENT whose data is the JSON array text args (["name", ...]). */
 void sio_socket_send_event(struct sio_socket *sock, const char *args, size_t len);
@@ -102,9 +122,10 @@ struct sio_socket *sio_nsp_socket(const struct sio_nsp *nsp, const char *id, siz
  * (a room no client may join). */
 bool sio_nsp_id_taken(const struct sio_nsp *nsp, const char *id, size_t len);
 
-/* Reaper. */
-void sio_socket_free(struct sio_socket *sock);
-/* Drops a session's half-received binary packet. */
-void sio_pending_free(struct sio_pending *p);
+/* Waits for the client's ACK with id a->id (taken from sock->next_ack_id
+ * by the caller when it sent the packet) until deadline_ms; at most
+ * max_waits waits per socket, the oldest evicted first. */
+void sio_socket_wait_ack(struct sio_socket *sock, struct sio_ack_wait *a, uint32_t id,
+			 int64_t deadline_ms, size_t max_waits);
 
 #endif

@@ -19,24 +19,76 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "net/conn.h"
-#include "eio/eio.h"
-#include "net/listener.h"
 #include "core/log.h"
-#include "sio/sio.h"
-#include "proto/sio_packet.h"
 #include "core/worker.h"
+#include "eio/eio.h"
+#include "net/admission.h"
+#include "net/conn.h"
+#include "net/listener.h"
+#include "net/proxy_accept.h"
+#include "proto/sio_packet.h"
+#include "sio/sio.h"
 
 static void echo_connect(struct sio_socket *sock);
 static void echo_event(struct sio_socket *sock, const struct sio_packet *p,
 		       const struct sio_attachment *att, size_t n_att);
 static void echo_close(struct sio_socket *sock, enum sg_close reason);
 static void eio_echo(struct eio_session *s, bool binary, const char *data, size_t len);
+static void eio_quiet(struct eio_session *s, enum sg_close reason);
+static void eio_nothing(struct eio_session *s);
+static int echo_init(struct worker *w);
+static int engine_echo_init(struct worker *w);
+static const struct sio_handler echo_handler;
 static void send_json(struct sio_socket *sock, bool ack, int64_t id, json_t *args,
 		      const struct sio_attachment *att, size_t n_att);
+static void eio_quiet(struct eio_session *s, enum sg_close reason)
+{
+	SG_UNUSED(s);
+	SG_UNUSED(reason);
+}
+
+static void eio_nothing(struct eio_session *s)
+{
+	SG_UNUSED(s);
+}
+
+/* --engine.io: every Engine.IO message goes back, no Socket.IO on top. */
+static const struct eio_handler engine_echo = {
+	.on_message = eio_echo,
+	.on_closed = eio_quiet,
+	.on_free = eio_nothing,
+};
+
+/* The application of this program, as the top of its workers' layers: the
+ * Socket.IO echo on the sockets (after sio_module), or the Engine.IO echo
+ * on the sessions (instead of it). */
+static int echo_init(struct worker *w)
+{
+	w->handler = &echo_handler;
+	w->connect_timeout_ms = 1000;
+	return 0;
+}
+
+static int engine_echo_init(struct worker *w)
+{
+	w->eio_handler = &engine_echo;
+	return 0;
+}
+
+static const struct worker_module echo_module = { .name = "echo", .init = echo_init };
+static const struct worker_module engine_echo_module = { .name = "echo",
+							  .init = engine_echo_init };
+static const struct worker_module *const socket_io_modules[] = {
+	&conn_module, &proxy_accept_module, &eio_module, &sio_module, &echo_module,
+};
+static const struct worker_module *const engine_io_modules[] = {
+	&conn_module, &proxy_accept_module, &eio_module, &engine_echo_module,
+};
+
 static void on_stop(evutil_socket_t sig, short what, void *arg);
 
 static const struct sio_handler echo_handler = {
+	.socket_size = sizeof(struct sio_socket),
 	.on_connect = echo_connect,
 	.on_event = echo_event,
 	.on_close = echo_close,
@@ -121,6 +173,7 @@ int main(int argc, char **argv)
 	struct event *sigint, *sigterm;
 	struct listener *l;
 	struct worker w;
+	struct admission *admission;
 	char yaml[512];
 	int n;
 
@@ -145,13 +198,13 @@ int main(int argc, char **argv)
 	log_configure(cfg->log.level, cfg->log.format);
 	signal(SIGPIPE, SIG_IGN);
 	base = event_base_new();
-	if (worker_init(&w, base, cfg, NULL) != 0)
+	if (engine_io ? worker_init(&w, base, cfg, NULL, engine_io_modules,
+				    SG_ARRAY_LEN(engine_io_modules)) != 0
+		      : worker_init(&w, base, cfg, NULL, socket_io_modules,
+				    SG_ARRAY_LEN(socket_io_modules)) != 0)
 		return 1;
-	w.connect_timeout_ms = 1000;
-	if (engine_io)
-		w.eio_message = eio_echo;
-	else
-		w.handler = &echo_handler;
+	admission = admission_new();
+	w.admission = admission;
 	l = listener_new(&w, listen, false, &err);
 	if (l == NULL) {
 		fprintf(stderr, "conformance: %s\n", err.msg);
@@ -173,6 +226,7 @@ int main(int argc, char **argv)
 	while (w.conns != NULL)
 		conn_close(w.conns, SG_CLOSE_SHUTDOWN);
 	worker_fini(&w);
+	admission_free(admission);
 	event_free(sigint);
 	event_free(sigterm);
 	event_base_free(base);

@@ -126,6 +126,7 @@ function buildReport(ctx) {
 	/* per outage window: what was published in it, what was missed, by method, and how much of it
 	 * was published after /readyz was 200 again on both instances (in the settle slack: that
 	 * would mean readiness came before delivery) */
+	let lostAfterReady = 0;
 	chaos.windows.forEach((w, i) => {
 		const ev = chaos.events[i];
 		let inWin = 0;
@@ -145,6 +146,7 @@ function buildReport(ctx) {
 			if (ev.ready && pub.issued[n] >= ev.ready)
 				afterReady += lost;
 		}
+		lostAfterReady += afterReady;
 		line(`  ${ev.kind} ${rel(w.start)}: ${inWin} published in the window, ${acc} accepted by Redis; deliveries missed: ` +
 			`${missed.e} sent with the emitter, ${missed.j} with the JSON channel; ${afterReady} of them published after ` +
 			'/readyz was 200 on both');
@@ -248,6 +250,8 @@ function buildReport(ctx) {
 	check(t.unexplained === 0, 'stream: no message lost outside the Redis outage windows',
 		`unexplained ${t.unexplained} of ${t.expected} deliveries (outage ${t.outage}, disconnected ${t.disconnected})`);
 	check(t.duplicates === 0, 'stream: no duplicate', `duplicates ${t.duplicates}`);
+	check(lostAfterReady === 0, 'stream: readiness means delivery (nothing published after /readyz was 200 on both was lost)',
+		`${lostAfterReady} deliveries missed in the settle slack`);
 	check(ctx.unanswered === 0 && t.expected > 0, 'stream: every publish answered, messages delivered',
 		`${ctx.unanswered} publishes without an answer, ${t.expected} deliveries expected`);
 	const unexplainedDisc = disc.filter((d) => !o.allowedStableReasons.includes(d.serverReason));

@@ -110,11 +110,11 @@ function buildReport(ctx) {
 			`(${w.consumers.map((c) => `${NAMES[c.instance]} ${c.kind}: ${c.reason || 'not closed'}`).join(', ')}), ` +
 			`${w.bulk} bulk messages, ${w.seconds.toFixed(1)} s` + (w.errors.length ? `; set-up errors: ${w.errors.join('; ')}` : '') });
 	}
+	if (slowBody)
+		evs.push({ at: t0 + 5000, text: `slow-body attacker: ${o.slowBody} connections at a time until the end` });
 	evs.sort((a, b) => a.at - b.at);
 	for (const e of evs)
 		line(`  ${rel(e.at)}  ${e.text}`);
-	if (slowBody)
-		line(`  +00:05.0  slow-body attacker: ${o.slowBody} connections at a time until the end`);
 	line();
 
 	/* ---------------------------------------------------------------- the stream */

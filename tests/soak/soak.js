@@ -79,18 +79,21 @@ async function redisClient(url) {
 	return c;
 }
 
-/* Subscribes to the lifecycle channel: counts events by type, keeps the redis_gap ones. */
+/* Subscribes to the lifecycle channel: counts events by type, keeps the redis_gap ones and the
+ * reason of every `disconnected` one, by socket id. */
 async function lifecycleListener(url) {
 	const c = createClient({ url, socket: { connectTimeout: 3000, reconnectStrategy: () => 100 } });
 	c.on('error', () => {});
 	await h.withTimeout(c.connect(), 10000, 'the lifecycle listener');
-	const lc = { byType: {}, gaps: [], bad: 0 };
+	const lc = { byType: {}, gaps: [], bad: 0, disconnected: new Map() };
 	await c.subscribe('siogate#lifecycle', (m) => {
 		try {
 			const e = JSON.parse(m);
 			lc.byType[e.type] = (lc.byType[e.type] || 0) + 1;
 			if (e.type === 'redis_gap')
 				lc.gaps.push({ ...e, receivedAt: Date.now() });
+			else if (e.type === 'disconnected')
+				lc.disconnected.set(e.id, e.reason);
 		} catch {
 			lc.bad++;
 		}
@@ -227,7 +230,7 @@ async function main() {
 				waveChain = waveChain.then(async () => {
 					const m0 = await Promise.all(instances.map((sg) => h.metrics(sg).catch(() => '')));
 					const w = await slowConsumerWave(instances, o.slowConsumers, (sub) => mkToken(sub, 'slow'), pub,
-						o.bulkRate, 30000);
+						o.bulkRate, 30000, (id) => lc.disconnected.get(id));
 					const m1 = await Promise.all(instances.map((sg) => h.metrics(sg).catch(() => '')));
 					w.at = Date.now();
 					w.metricDelta = m1.map((m, i) => h.metric(m, 'siogate_closes_total{reason="slow consumer"}') -
@@ -275,11 +278,11 @@ async function main() {
 		await h.delay(200);
 	const acct = account(pub, stable, chaos.windows);
 
-	/* stable clients' disconnect reasons, from siogate's `closed:` lines */
+	/* stable clients' disconnect reasons: the lifecycle event, or the session's close line */
 	const reasons = instances.map((sg) => closeReasons(sg.log()));
 	for (const c of stable) {
 		for (const d of c.disconnects)
-			d.serverReason = reasons[d.instance].get(d.sid) || null;
+			d.serverReason = lc.disconnected.get(d.socketId) || reasons[d.instance].get(d.sid) || null;
 	}
 	const reconnectErrors = stable.filter((c) => c.reconnectError).map((c) => `#${c.idx}: ${c.reconnectError}`);
 	stable.forEach((c) => c.close());

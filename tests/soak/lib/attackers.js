@@ -19,14 +19,25 @@ const BULK_ROOM = 'soak-bulk';
 
 /* ---------------------------------------------------------------- slow consumers */
 
-const CLOSED_RE = /closed: ([^(\n]+?) \(session ([A-Za-z0-9_-]+)\)/g;
+/*
+ * The close lines of a session, in either form siogate has written them:
+ *   info  client 127.0.0.1:5000 closed: slow consumer (session SID)
+ *   debug client closed: slow consumer addr=127.0.0.1 sid=SID worker=1   (facts as fields)
+ */
+const CLOSED_RE = /closed: ([^\n]+?)(?: \(session ([A-Za-z0-9_-]+)\)| [a-z]+=[^\n]*?\bsid=([A-Za-z0-9_-]+))/g;
 
-/** Every `closed: REASON (session SID)` line of log (from offset from): a Map sid -> reason. */
+/** Every session close line of log (from offset from): a Map sid -> reason. */
 function closeReasons(log, from = 0) {
 	const out = new Map();
 	for (const m of log.slice(from).matchAll(CLOSED_RE))
-		out.set(m[2], m[1]);
+		out.set(m[2] || m[3], m[1]);
 	return out;
+}
+
+/** The Socket.IO socket id of a CONNECT answer (`40{"sid":"..."}`) in text. */
+function socketIdIn(text) {
+	const m = /40\{"sid":"([^"]+)"/.exec(text);
+	return m ? m[1] : null;
 }
 
 /** A raw WebSocket client that authenticates, joins soak-bulk, and stops reading. */
@@ -35,13 +46,13 @@ async function wsConsumer(sg, tok) {
 	const frames = await conn.waitFrames(1, 10000);
 	const sid = JSON.parse(frames[0].text.slice(1)).sid;
 	conn.sendFrame(1, `40${JSON.stringify({ token: tok })}`);
-	await conn.waitFor(/40\{"sid"/, 10000);
+	const socketId = socketIdIn(await conn.waitFor(/40\{"sid":"[^"]+"/, 10000));
 	conn.sendFrame(1, '42["authenticate"]');
 	await conn.waitFor(/"authenticated"/, 10000);
 	conn.sendFrame(1, `420["join",{"rooms":["${BULK_ROOM}"]}]`);
 	await conn.waitFor(/430\[/, 10000);
 	conn.sock.pause();
-	return { kind: 'websocket', sid, isClosed: () => conn.isClosed(), close: () => conn.close() };
+	return { kind: 'websocket', sid, socketId, isClosed: () => conn.isClosed(), close: () => conn.close() };
 }
 
 /** A long-polling session that authenticates, joins soak-bulk, and never polls again. */
@@ -57,9 +68,10 @@ async function pollConsumer(sg, tok) {
 		}
 		if (!re.test(text))
 			throw new Error(`no ${re} in the polls: ${text.slice(0, 200)}`);
+		return text;
 	};
 	await p.post(`40${JSON.stringify({ token: tok })}`);
-	await getUntil(/40\{"sid"/);
+	const socketId = socketIdIn(await getUntil(/40\{"sid":"[^"]+"/));
 	await p.post('42["authenticate"]');
 	await getUntil(/"authenticated"/);
 	await p.post(`420["join",{"rooms":["${BULK_ROOM}"]}]`);
@@ -68,6 +80,7 @@ async function pollConsumer(sg, tok) {
 	return {
 		kind: 'polling',
 		sid: p.sid,
+		socketId,
 		isClosed: () => closed,
 		/* siogate forgot the session: a GET is refused */
 		probe: async () => {
@@ -81,10 +94,12 @@ async function pollConsumer(sg, tok) {
 
 /**
  * One wave: perInstance consumers on each instance (alternately WebSocket and polling), bulk
- * messages to soak-bulk until siogate has closed every one (its `closed:` line is logged) or
- * timeoutMs passed.  Returns {consumers: [{instance, kind, sid, reason, closedAfterMs}], errors}.
+ * messages to soak-bulk until siogate has closed every one or timeoutMs passed.  How siogate
+ * closed a consumer: lifecycleReason(socketId) (the `disconnected` lifecycle event), or else its
+ * session's close line in the log.  Returns {consumers: [{instance, kind, sid, reason, gone}],
+ * errors, seconds, bulk}.
  */
-async function slowConsumerWave(instances, perInstance, mkToken, pub, bulkRate, timeoutMs) {
+async function slowConsumerWave(instances, perInstance, mkToken, pub, bulkRate, timeoutMs, lifecycleReason) {
 	const consumers = [];
 	const errors = [];
 	for (let i = 0; i < instances.length; i++) {
@@ -114,7 +129,8 @@ async function slowConsumerWave(instances, perInstance, mkToken, pub, bulkRate, 
 	const start = Date.now();
 	const payload = { pad: 'z'.repeat(32 * 1024) };
 	/* only the log written since the consumers connected is searched */
-	const reasonOf = (c) => closeReasons(instances[c.instance].log(), c.mark).get(c.sid) || null;
+	const reasonOf = (c) => lifecycleReason(c.socketId) ||
+		closeReasons(instances[c.instance].log(), c.mark).get(c.sid) || null;
 	const done = () => consumers.every((c) => reasonOf(c) !== null);
 	let k = 0;
 	while (!done() && Date.now() - start < timeoutMs) {

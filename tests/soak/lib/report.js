@@ -164,10 +164,10 @@ function buildReport(ctx) {
 		line(`duplicates at ${dupRows.length} clients: ${dupRows.slice(0, 10).map((r) => `#${r.idx}: ${r.duplicates}`).join(', ')}`);
 	const disc = stable.flatMap((c) => c.disconnects.map((d) => ({ ...d, c })));
 	line(`stable clients disconnected: ${new Set(disc.map((d) => d.c.idx)).size} clients, ${disc.length} times` +
-		(disc.length ? ` (client side: ${fmtCounts(countBy(disc, (d) => d.reason))}; siogate's closed: lines: ` +
-			`${fmtCounts(countBy(disc, (d) => d.serverReason || 'none found'))})` : ''));
+		(disc.length ? ` (client side: ${fmtCounts(countBy(disc, (d) => d.reason))}; siogate's reasons: ` +
+			`${fmtCounts(countBy(disc, (d) => d.serverReason || 'no reason found'))})` : ''));
 	for (const d of disc.slice(0, 10))
-		line(`  ${rel(d.at)} #${d.c.idx} ${NAMES[d.instance]}/${d.c.transports} session ${d.sid}: ${d.reason}; siogate: ${d.serverReason || 'no closed: line'}`);
+		line(`  ${rel(d.at)} #${d.c.idx} ${NAMES[d.instance]}/${d.c.transports} session ${d.sid}: ${d.reason}; siogate: ${d.serverReason || 'no reason found'}`);
 	line();
 
 	/* ---------------------------------------------------------------- hostile clients */
@@ -257,7 +257,7 @@ function buildReport(ctx) {
 	const unexplainedDisc = disc.filter((d) => !o.allowedStableReasons.includes(d.serverReason));
 	check(unexplainedDisc.length === 0, 'stable clients: no unexplained disconnect',
 		`${disc.length} disconnects, ${unexplainedDisc.length} not explained by SOAK_STABLE_ALLOWED_REASONS` +
-		(unexplainedDisc.length ? ` (${fmtCounts(countBy(unexplainedDisc, (d) => `${d.reason} / ${d.serverReason || 'no closed: line'}`))})` : ''));
+		(unexplainedDisc.length ? ` (${fmtCounts(countBy(unexplainedDisc, (d) => `${d.reason} / ${d.serverReason || 'no reason found'}`))})` : ''));
 	check(ctx.reconnectErrors.length === 0 && stable.every((c) => c.intervals.length > 0),
 		'stable clients: every disconnected one subscribed again',
 		ctx.reconnectErrors.length ? ctx.reconnectErrors.slice(0, 3).join('; ') : 'yes');

@@ -196,6 +196,7 @@ class StableClient {
 					throw new Error(`join refused: ${JSON.stringify(ack)}`);
 				this.socket = s;
 				this.sid = s.io.engine.id;
+				this.socketId = s.id;
 				this.intervals.push({ start: Date.now(), end: null, sid: this.sid });
 				s.on('disconnect', (reason) => this.onDisconnect(s, reason, url));
 				return;
@@ -220,7 +221,8 @@ class StableClient {
 		if (this.stopping)
 			return;
 		cur.lost = true;
-		this.disconnects.push({ at: cur.end, reason, sid: this.sid, serverReason: null, instance: this.instance });
+		this.disconnects.push({ at: cur.end, reason, sid: this.sid, socketId: this.socketId, serverReason: null,
+			instance: this.instance });
 		s.close();
 		this.reconnecting = h.delay(1000).then(() => this.subscribe(url, 120000)).catch((err) => {
 			this.reconnectError = err.message;

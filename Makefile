@@ -6,6 +6,7 @@
 #   make check      install what the tests need, build, run every unit and integration test
 #   make unit       C unit tests only
 #   make integration  node --test integration suites only
+#   make soak       the chaos soak (tests/soak/): 30 minutes, SOAK=5m for a short run; not in check
 #   make fuzz       build the libFuzzer drivers with clang (build-fuzz/)
 #   make conformance  build tests/conformance; run the official protocol suites when given
 #   make install    PREFIX (/usr/local), DESTDIR: binary, man pages, unit, example config
@@ -66,7 +67,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRCS))
 FUZZ_LIB_SRCS := $(SRCS)
 
-.PHONY: all run check unit integration fuzz fuzz-run conformance install bench bench-workers deps test-deps clean lint distclean
+.PHONY: all run check unit integration soak fuzz fuzz-run conformance install bench bench-workers deps test-deps clean lint distclean
 
 ifneq ($(SANITIZE),)
 # A sanitizer build stays in build-san/; src/siogate remains the plain one.
@@ -265,6 +266,16 @@ unit: $(UNIT_BINS)
 
 integration: all
 	SIOGATE_BIN=$(SIOGATE_BIN) SIOGATE_SANITIZE=$(SANITIZE) tests/integration/run
+
+# The chaos soak (tests/soak/README.md): two instances of the binary under
+# test (the sanitizer build with SANITIZE=...) on one private Redis, churning
+# clients, a fan-out stream checked for losses and duplicates, Redis killed and
+# stopped, verifier bursts, reloads, slow consumers, a slow-body attacker; a
+# report (SOAK_REPORT, default build/soak-report.txt) with a PASS/FAIL line per
+# check.  SOAK is the duration (s, m or h; default 30m).  Not part of check.
+SOAK ?= 30m
+soak: all
+	SIOGATE_BIN=$(SIOGATE_BIN) SIOGATE_SANITIZE=$(SANITIZE) SOAK=$(SOAK) tests/soak/run
 
 check: test-deps
 	$(MAKE) all

@@ -303,6 +303,10 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 	}
 	if (s->closing)
 		return;
+	if (s->over_output) {
+		eio_session_close(s, SG_CLOSE_SLOW_CONSUMER, false);
+		return;
+	}
 	if (s->awaiting_pong) {
 		eio_session_close(s, SG_CLOSE_PING_TIMEOUT, false);
 		return;

@@ -74,6 +74,7 @@ struct eio_session {
 	bool awaiting_pong;
 	bool upgrading;               /* probe answered, waiting for the "5" */
 	bool close_after_upgrade;     /* closed gracefully mid-upgrade: finish it, flush, close */
+	bool over_output;             /* polling: queue past limits.output_hard; closes next turn */
 	uint8_t close_reason;         /* enum sg_close, for close_after_upgrade */
 	bool ever_connected;          /* a namespace was joined at least once */
 	bool secure;                  /* the handshake came over TLS */

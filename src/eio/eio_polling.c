@@ -46,9 +46,15 @@ void eio_poll_enqueue(struct eio_session *s, bool binary, char type, const char 
 	size_t n = len + (type ? 1 : 0);
 	struct eio_qentry *e;
 
+	if (s->over_output && !s->closing)
+		return; /* dropped: the session closes on the next loop turn */
 	if (s->q_bytes + n > s->w->cfg->limits.output_hard && !s->closing) {
+		/* A slow consumer, closed from its heartbeat event on the next
+		 * loop turn, not here: a broadcast may be walking a room its
+		 * socket would leave (and free) on the way out. */
 		eio_log(SG_LOG_DEBUG, s, NULL, "polling queue over limits.output_hard");
-		eio_session_close(s, SG_CLOSE_TRANSPORT_ERROR, false);
+		s->over_output = true;
+		event_active(s->heartbeat, EV_TIMEOUT, 1);
 		return;
 	}
 	e = sg_malloc(sizeof(*e) + n);

@@ -146,6 +146,58 @@ describe('slow consumers', () => {
 	});
 });
 
+describe('slow consumers on long-polling', () => {
+	const env = h.useSiogate({ before, after }, {
+		redis: true,
+		config: {
+			server: { workers: 1 },
+			/* per-client close lines are info here and debug-only once quieted */
+			log: { level: 'debug' },
+			rooms: { allow: ['bulk-*'] },
+			limits: { output_soft: '64KB', output_soft_time: '500ms', output_hard: '256KB' },
+		},
+	});
+
+	/*
+	 * Found by the soak (tests/soak): the session over limits.output_hard used to be closed in
+	 * the middle of the broadcast that filled it, leaving the room it was alone in (and freeing
+	 * it) under the fan-out's feet (a use after free, a crash), and the close said "transport
+	 * error".  One worker, so that the session and the watcher share the room's member list.
+	 */
+	test('a session that stops polling in a busy room is closed as a slow consumer; the room goes on', async () => {
+		const room = h.uniq('bulk');
+		const watcher = await h.connectAuthed(env.sg.url, { claims: { sub: h.uniq('w') } });
+		const p = await h.pollOpen(env.sg);
+		await p.post(`40${JSON.stringify({ token: h.token({ sub: 'poller' }) })}`);
+		assert.match((await p.get()).body, /^40\{"sid"/);
+		await p.post('42["authenticate"]');
+		let text = '';
+		while (!/"authenticated"/.test(text))
+			text += (await p.get()).body;
+		await p.post(`420["join",{"rooms":["${room}"]}]`);
+		text = '';
+		while (!/430\[/.test(text))
+			text += (await p.get()).body;
+		/* the poller is alone in the room; it never polls again */
+		const big = 'b'.repeat(32 * 1024);
+		for (let i = 0; i < 12; i++)
+			await env.emitter.to(room).emit('bulk', { i, big });
+		const ack = await h.withTimeout(new Promise((resolve) => watcher.emit('join', { rooms: [room] }, resolve)),
+			3000, 'the watcher\'s join');
+		assert.deepEqual(ack.rooms, [room]);
+		/* "closed: slow consumer (session SID)", or with the session as a field, "... sid=SID" */
+		await env.sg.waitForLog(new RegExp(`closed: slow consumer(?: \\(session ${p.sid}\\)|[^\\n]*\\bsid=${p.sid})`), 5000);
+		const got = h.collect(watcher, 'bulk');
+		for (let i = 0; i < 3; i++)
+			await env.emitter.to(room).emit('bulk', { i, big: 'x' });
+		await got.waitFor(3, 3000);
+		assert.equal((await p.get()).status, 400, 'the session is gone');
+		const m = await h.metrics(env.sg);
+		assert.equal(h.metric(m, 'siogate_closes_total{reason="slow consumer"}'), 1);
+		assert.equal(h.metric(m, 'siogate_closes_total{reason="transport error"}'), 0);
+	});
+});
+
 describe('a backlog within the limits', () => {
 	const env = h.useSiogate({ before, after }, {
 		redis: true,

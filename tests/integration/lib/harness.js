@@ -606,10 +606,12 @@ function unsignedToken(claims) {
  * Creates a socket.io-client socket (websocket only, no reconnection, a new Manager) and resolves
  * it on `connect`; rejects with the connect_error (err.message, err.data kept) or after
  * opts.timeoutMs (default 5000).  Other opts go to io().  Every socket is tracked by
- * closeClients(); with opts.keep it survives closeClients() between tests (closed at teardown).
+ * closeClients(); with opts.keep it survives closeClients() between tests (closed at teardown);
+ * with opts.track false it is not tracked at all (long runs that close their own sockets, such
+ * as the soak's churn, would otherwise keep every closed socket).
  */
 function connect(url, opts = {}) {
-	const { timeoutMs = 5000, keep = false, ...ioOpts } = opts;
+	const { timeoutMs = 5000, keep = false, track = true, ...ioOpts } = opts;
 	const socket = ioClient(url, {
 		transports: ['websocket'],
 		reconnection: false,
@@ -617,7 +619,8 @@ function connect(url, opts = {}) {
 		timeout: timeoutMs,
 		...ioOpts,
 	});
-	clients.set(socket, keep);
+	if (track)
+		clients.set(socket, keep);
 	return new Promise((resolve, reject) => {
 		const cleanup = () => {
 			clearTimeout(timer);

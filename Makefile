@@ -282,6 +282,7 @@ check: test-deps
 	$(MAKE) unit
 	$(MAKE) conformance
 	SIOGATE=$(SIOGATE_BIN) tests/check-docs
+	tests/check-layers
 	tests/check-contrib
 	$(MAKE) install-test
 	$(MAKE) integration

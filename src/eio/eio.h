@@ -153,20 +153,6 @@ enum eio_error {
  * FORBIDDEN, else 400; JSON, or the bare message to a refused upgrade. */
 void eio_http_error(struct conn *c, bool upgrade, enum eio_error code, const char *headers);
 
-/* eio_polling.c: the long-polling transport. */
-void eio_poll_get(struct eio_session *s, struct conn *c, const char *headers);
-void eio_poll_post(struct eio_session *s, struct conn *c, const struct http_request *req,
-		   const char *body, size_t len, const char *headers);
-void eio_poll_enqueue(struct eio_session *s, bool binary, char type, const char *data,
-		      size_t len);
-void eio_poll_flush(struct eio_session *s);
-/* Answers the held GET (if any) with a raw payload. */
-void eio_poll_answer(struct eio_session *s, const char *payload, size_t len);
-void eio_poll_queue_free(struct eio_session *s);
-
-/* eio.c, for eio_polling.c: one decoded packet from the client. */
-struct eio_packet;
-void eio_on_packet(struct eio_session *s, const struct eio_packet *p);
 /* Removes a closed session from every index and hands it to the reaper. */
 void eio_session_finish(struct eio_session *s);
 

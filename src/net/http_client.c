@@ -33,7 +33,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
-#include "proto/http_response.h"
+#include "proto/http_resp_parser.h"
 
 #define HC_REQ_MAGIC 0x48435251u  /* "HCRQ" */
 #define HC_CONN_MAGIC 0x4843434eu /* "HCCN" */
@@ -72,7 +72,7 @@ struct http_client_req {
 	bool head;                         /* a HEAD request: the response has no body */
 	bool retried;                      /* already retried once on a new connection */
 	struct sg_buf out;                 /* the request as sent */
-	struct http_response resp;
+	struct http_resp_parser resp;
 	enum http_client_error result;     /* once RQ_DONE */
 	size_t charged;                    /* bytes counted in hc->pending_bytes until freed */
 	uint64_t seq;                      /* order of completion */
@@ -156,27 +156,27 @@ static void req_free(struct http_client_req *r);
 static void req_on_timeout(evutil_socket_t fd, short what, void *arg);
 static void pump(struct http_client *hc);
 static void on_deliver(evutil_socket_t fd, short what, void *arg);
-static struct hc_conn *conn_check(void *arg);
+static struct hc_conn *hc_conn_check(void *arg);
 static struct hc_conn *idle_take(struct http_client *hc, const char *key);
-static void conn_open(struct http_client *hc, struct http_client_req *r);
-static void conn_resolve(struct hc_conn *c);
+static void hc_conn_open(struct http_client *hc, struct http_client_req *r);
+static void hc_conn_resolve(struct hc_conn *c);
 static void on_resolved(int result, struct evutil_addrinfo *ai, void *arg);
 static void dns_release(struct hc_dns *dns);
-static void conn_connect_next(struct hc_conn *c);
-static struct bufferevent *conn_make_bev(struct hc_conn *c);
-static SSL *conn_make_ssl(struct hc_conn *c);
-static void conn_send(struct hc_conn *c, struct http_client_req *r);
-static void conn_readcb(struct bufferevent *bev, void *arg);
-static void conn_eventcb(struct bufferevent *bev, short what, void *arg);
-static bool conn_on_input(struct hc_conn *c, bool eof);
-static bool conn_reusable(struct hc_conn *c);
-static bool conn_tls_failed(struct hc_conn *c);
-static void conn_complete(struct hc_conn *c, bool reusable);
-static void conn_park(struct hc_conn *c);
-static void conn_on_idle_timeout(evutil_socket_t fd, short what, void *arg);
-static void conn_retry(struct hc_conn *c);
-static void conn_fail(struct hc_conn *c, enum http_client_error e);
-static void conn_close(struct hc_conn *c);
+static void hc_conn_connect_next(struct hc_conn *c);
+static struct bufferevent *hc_conn_make_bev(struct hc_conn *c);
+static SSL *hc_conn_make_ssl(struct hc_conn *c);
+static void hc_conn_send(struct hc_conn *c, struct http_client_req *r);
+static void hc_conn_readcb(struct bufferevent *bev, void *arg);
+static void hc_conn_eventcb(struct bufferevent *bev, short what, void *arg);
+static bool hc_conn_on_input(struct hc_conn *c, bool eof);
+static bool hc_conn_reusable(struct hc_conn *c);
+static bool hc_conn_tls_failed(struct hc_conn *c);
+static void hc_conn_complete(struct hc_conn *c, bool reusable);
+static void hc_conn_park(struct hc_conn *c);
+static void hc_conn_on_idle_timeout(evutil_socket_t fd, short what, void *arg);
+static void hc_conn_retry(struct hc_conn *c);
+static void hc_conn_fail(struct hc_conn *c, enum http_client_error e);
+static void hc_conn_close(struct hc_conn *c);
 
 /* ---- client ---- */
 
@@ -238,7 +238,7 @@ void http_client_free(struct http_client *hc)
 		return;
 	while ((c = TAILQ_FIRST(&hc->active)) != NULL) {
 		r = c->req;
-		conn_close(c);
+		hc_conn_close(c);
 		if (r != NULL)
 			req_free(r);
 	}
@@ -251,7 +251,7 @@ void http_client_free(struct http_client *hc)
 		req_free(r);
 	}
 	while ((c = TAILQ_FIRST(&hc->idle)) != NULL)
-		conn_close(c);
+		hc_conn_close(c);
 	event_free(hc->deliver);
 	hc->dns->orphaned = true;
 	dns_release(hc->dns);
@@ -597,11 +597,11 @@ struct http_client_req *http_client_request(struct http_client *hc, const char *
 	if (url == NULL || url_parse(url, &r->url, &err) < 0 ||
 	    build_request(r, method, headers, content_type, body, body_len, keep_alive,
 			  &err) < 0) {
-		http_response_init(&r->resp, hc->opts.max_response_bytes, false);
+		http_resp_parser_init(&r->resp, hc->opts.max_response_bytes, false);
 		req_finish(r, HC_BAD_URL);
 		return r;
 	}
-	http_response_init(&r->resp, hc->opts.max_response_bytes, r->head);
+	http_resp_parser_init(&r->resp, hc->opts.max_response_bytes, r->head);
 	if ((hc->in_flight >= hc->opts.max_in_flight && hc->n_queued >= hc->opts.max_queued) ||
 	    (hc->opts.max_pending_bytes > 0 &&
 	     hc->pending_bytes + r->out.len > hc->opts.max_pending_bytes)) {
@@ -648,7 +648,7 @@ void http_client_cancel(struct http_client_req *r)
 	case RQ_ACTIVE:
 		/* the response may still come: the connection cannot be reused */
 		if (r->conn != NULL)
-			conn_close(r->conn);
+			hc_conn_close(r->conn);
 		hc->in_flight--;
 		break;
 	case RQ_DONE:
@@ -679,10 +679,10 @@ static void req_start(struct http_client_req *r)
 	c = idle_take(hc, r->url.key);
 	if (c != NULL) {
 		hc->stats.connections_reused++;
-		conn_send(c, r);
+		hc_conn_send(c, r);
 		return;
 	}
-	conn_open(hc, r);
+	hc_conn_open(hc, r);
 }
 
 /* Moves r to the done list and schedules its callback.  Its connection, if
@@ -723,7 +723,7 @@ static void req_free(struct http_client_req *r)
 		event_free(r->timer);
 	url_free(&r->url);
 	sg_buf_fini(&r->out);
-	http_response_fini(&r->resp);
+	http_resp_parser_fini(&r->resp);
 	r->magic = 0;
 	free(r);
 }
@@ -735,7 +735,7 @@ static void req_on_timeout(evutil_socket_t fd, short what, void *arg)
 	SG_UNUSED(fd);
 	SG_UNUSED(what);
 	if (r->conn != NULL)
-		conn_close(r->conn);
+		hc_conn_close(r->conn);
 	req_finish(r, HC_TIMEOUT);
 }
 
@@ -793,7 +793,7 @@ static void on_deliver(evutil_socket_t fd, short what, void *arg)
 
 /* ---- connections ---- */
 
-static struct hc_conn *conn_check(void *arg)
+static struct hc_conn *hc_conn_check(void *arg)
 {
 	struct hc_conn *c = arg;
 
@@ -823,7 +823,7 @@ static struct hc_conn *idle_take(struct http_client *hc, const char *key)
 }
 
 /* A new connection for r: resolve, connect, (TLS), then send. */
-static void conn_open(struct http_client *hc, struct http_client_req *r)
+static void hc_conn_open(struct http_client *hc, struct http_client_req *r)
 {
 	struct hc_conn *c = sg_calloc(1, sizeof(*c));
 
@@ -838,15 +838,15 @@ static void conn_open(struct http_client *hc, struct http_client_req *r)
 	r->conn = c;
 	hc->stats.connections_opened++;
 	if (c->https && hc->ssl_ctx == NULL && ssl_ctx_make(hc, NULL, NULL) < 0) {
-		conn_fail(c, HC_TLS);
+		hc_conn_fail(c, HC_TLS);
 		return;
 	}
-	conn_resolve(c);
+	hc_conn_resolve(c);
 }
 
 /* Starts the lookup.  evdns may answer synchronously (IP literals, /etc/hosts)
  * and then c may be gone when this returns. */
-static void conn_resolve(struct hc_conn *c)
+static void hc_conn_resolve(struct hc_conn *c)
 {
 	struct hc_lookup *lk = sg_calloc(1, sizeof(*lk));
 	struct evutil_addrinfo hints;
@@ -885,12 +885,12 @@ static void on_resolved(int result, struct evutil_addrinfo *ai, void *arg)
 	if (result != 0 || ai == NULL) {
 		if (ai != NULL)
 			evutil_freeaddrinfo(ai);
-		conn_fail(c, HC_CONNECT);
+		hc_conn_fail(c, HC_CONNECT);
 		return;
 	}
 	c->addrs = ai;
 	c->next_addr = ai;
-	conn_connect_next(c);
+	hc_conn_connect_next(c);
 }
 
 /* Frees the resolver once the client is gone and no lookup is pending. */
@@ -903,15 +903,15 @@ static void dns_release(struct hc_dns *dns)
 }
 
 /* Tries the next resolved address (the previous one failed to connect). */
-static void conn_connect_next(struct hc_conn *c)
+static void hc_conn_connect_next(struct hc_conn *c)
 {
 	struct evutil_addrinfo *ai;
 
 	while ((ai = c->next_addr) != NULL) {
 		c->next_addr = ai->ai_next;
-		c->bev = conn_make_bev(c);
+		c->bev = hc_conn_make_bev(c);
 		if (c->bev == NULL) {
-			conn_fail(c, c->https ? HC_TLS : HC_CONNECT);
+			hc_conn_fail(c, c->https ? HC_TLS : HC_CONNECT);
 			return;
 		}
 		/* 0 also when the connect failed at once: the error comes as an event */
@@ -920,18 +920,18 @@ static void conn_connect_next(struct hc_conn *c)
 		bufferevent_free(c->bev);
 		c->bev = NULL;
 	}
-	conn_fail(c, HC_CONNECT);
+	hc_conn_fail(c, HC_CONNECT);
 }
 
 /* A bufferevent with no socket yet, plain or TLS. */
-static struct bufferevent *conn_make_bev(struct hc_conn *c)
+static struct bufferevent *hc_conn_make_bev(struct hc_conn *c)
 {
 	struct http_client *hc = c->hc;
 	struct bufferevent *bev;
 	const int opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
 
 	if (c->https) {
-		SSL *ssl = conn_make_ssl(c);
+		SSL *ssl = hc_conn_make_ssl(c);
 		if (ssl == NULL)
 			return NULL;
 		bev = bufferevent_openssl_socket_new(hc->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
@@ -948,13 +948,13 @@ static struct bufferevent *conn_make_bev(struct hc_conn *c)
 		if (bev == NULL)
 			return NULL;
 	}
-	bufferevent_setcb(bev, conn_readcb, NULL, conn_eventcb, c);
+	bufferevent_setcb(bev, hc_conn_readcb, NULL, hc_conn_eventcb, c);
 	return bev;
 }
 
 /* A client SSL for c's host: SNI and a host name check for names, an IP
  * address check for IP literals (RFC 6066 allows no IP literal in SNI). */
-static SSL *conn_make_ssl(struct hc_conn *c)
+static SSL *hc_conn_make_ssl(struct hc_conn *c)
 {
 	bool verify = !c->hc->opts.insecure;
 	SSL *ssl = SSL_new(c->hc->ssl_ctx);
@@ -978,30 +978,30 @@ fail:
 }
 
 /* Binds r to the connected idle connection c and sends it. */
-static void conn_send(struct hc_conn *c, struct http_client_req *r)
+static void hc_conn_send(struct hc_conn *c, struct http_client_req *r)
 {
 	c->req = r;
 	r->conn = c;
 	if (bufferevent_write(c->bev, r->out.data, r->out.len) != 0)
-		conn_retry(c);
+		hc_conn_retry(c);
 }
 
-static void conn_readcb(struct bufferevent *bev, void *arg)
+static void hc_conn_readcb(struct bufferevent *bev, void *arg)
 {
-	struct hc_conn *c = conn_check(arg);
+	struct hc_conn *c = hc_conn_check(arg);
 
 	SG_UNUSED(bev);
 	if (c->req == NULL) {
 		/* nothing may arrive on an idle connection */
-		conn_close(c);
+		hc_conn_close(c);
 		return;
 	}
-	(void)conn_on_input(c, false);
+	(void)hc_conn_on_input(c, false);
 }
 
-static void conn_eventcb(struct bufferevent *bev, short what, void *arg)
+static void hc_conn_eventcb(struct bufferevent *bev, short what, void *arg)
 {
-	struct hc_conn *c = conn_check(arg);
+	struct hc_conn *c = hc_conn_check(arg);
 	struct http_client_req *r = c->req;
 	struct sg_err err;
 	bool started;
@@ -1013,50 +1013,50 @@ static void conn_eventcb(struct bufferevent *bev, short what, void *arg)
 		c->addrs = c->next_addr = NULL;
 		bufferevent_enable(bev, EV_READ | EV_WRITE);
 		if (r != NULL && bufferevent_write(bev, r->out.data, r->out.len) != 0)
-			conn_fail(c, HC_CONNECT);
+			hc_conn_fail(c, HC_CONNECT);
 		return;
 	}
 	if (r == NULL) {
 		/* an idle connection closed by the server, or broken */
-		conn_close(c);
+		hc_conn_close(c);
 		return;
 	}
 	if (!c->connected) {
-		if (c->https && conn_tls_failed(c)) {
-			conn_fail(c, HC_TLS);
+		if (c->https && hc_conn_tls_failed(c)) {
+			hc_conn_fail(c, HC_TLS);
 			return;
 		}
 		if (c->next_addr != NULL) {
 			bufferevent_free(c->bev);
 			c->bev = NULL;
-			conn_connect_next(c);
+			hc_conn_connect_next(c);
 			return;
 		}
-		conn_fail(c, HC_CONNECT);
+		hc_conn_fail(c, HC_CONNECT);
 		return;
 	}
 	/* bytes read before the close still count */
-	if (evbuffer_get_length(bufferevent_get_input(bev)) > 0 && conn_on_input(c, true))
+	if (evbuffer_get_length(bufferevent_get_input(bev)) > 0 && hc_conn_on_input(c, true))
 		return;
-	if ((what & BEV_EVENT_EOF) && http_response_finish(&r->resp, &err) == HRESP_DONE) {
-		conn_complete(c, false);
+	if ((what & BEV_EVENT_EOF) && http_resp_parser_finish(&r->resp, &err) == HRESP_DONE) {
+		hc_conn_complete(c, false);
 		return;
 	}
-	started = http_response_started(&r->resp);
+	started = http_resp_parser_started(&r->resp);
 	if (!started && c->used && !r->retried) {
 		/* the keep-alive race: the server closed the idle connection as we reused it */
-		conn_retry(c);
+		hc_conn_retry(c);
 		return;
 	}
-	if (c->https && conn_tls_failed(c))
-		conn_fail(c, HC_TLS);
+	if (c->https && hc_conn_tls_failed(c))
+		hc_conn_fail(c, HC_TLS);
 	else
-		conn_fail(c, started ? HC_PROTOCOL : HC_CONNECT);
+		hc_conn_fail(c, started ? HC_PROTOCOL : HC_CONNECT);
 }
 
 /* Feeds what was read to the parser.  Returns true when the request ended
  * (c was parked or closed); eof: the connection is closing. */
-static bool conn_on_input(struct hc_conn *c, bool eof)
+static bool hc_conn_on_input(struct hc_conn *c, bool eof)
 {
 	struct http_client_req *r = c->req;
 	struct evbuffer *in = bufferevent_get_input(c->bev);
@@ -1066,24 +1066,24 @@ static bool conn_on_input(struct hc_conn *c, bool eof)
 	while ((len = evbuffer_get_length(in)) > 0) {
 		size_t n = evbuffer_get_contiguous_space(in), used = 0;
 		const char *p;
-		enum http_response_status st;
+		enum http_resp_parser_status st;
 
 		if (n == 0)
 			n = len;
 		p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
-		st = http_response_feed(&r->resp, p, n, &used, &err);
+		st = http_resp_parser_feed(&r->resp, p, n, &used, &err);
 		evbuffer_drain(in, used);
 		switch (st) {
 		case HRESP_MORE:
 			break;
 		case HRESP_DONE:
-			conn_complete(c, !eof && conn_reusable(c));
+			hc_conn_complete(c, !eof && hc_conn_reusable(c));
 			return true;
 		case HRESP_ERROR:
-			conn_fail(c, HC_PROTOCOL);
+			hc_conn_fail(c, HC_PROTOCOL);
 			return true;
 		case HRESP_TOO_LARGE:
-			conn_fail(c, HC_TOO_LARGE);
+			hc_conn_fail(c, HC_TOO_LARGE);
 			return true;
 		}
 	}
@@ -1092,7 +1092,7 @@ static bool conn_on_input(struct hc_conn *c, bool eof)
 
 /* After a complete response: reusable only when the server allows it, sent
  * nothing more, and all of the request went out. */
-static bool conn_reusable(struct hc_conn *c)
+static bool hc_conn_reusable(struct hc_conn *c)
 {
 	return c->req->resp.keep_alive &&
 	       evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
@@ -1100,7 +1100,7 @@ static bool conn_reusable(struct hc_conn *c)
 }
 
 /* Whether OpenSSL reported a TLS-level failure (not a plain I/O error). */
-static bool conn_tls_failed(struct hc_conn *c)
+static bool hc_conn_tls_failed(struct hc_conn *c)
 {
 	unsigned long e;
 	bool tls = false;
@@ -1117,7 +1117,7 @@ static bool conn_tls_failed(struct hc_conn *c)
 }
 
 /* The response of c's request is complete. */
-static void conn_complete(struct hc_conn *c, bool reusable)
+static void hc_conn_complete(struct hc_conn *c, bool reusable)
 {
 	struct http_client_req *r = c->req;
 
@@ -1125,32 +1125,32 @@ static void conn_complete(struct hc_conn *c, bool reusable)
 	r->conn = NULL;
 	c->used = true;
 	if (reusable)
-		conn_park(c);
+		hc_conn_park(c);
 	else
-		conn_close(c);
+		hc_conn_close(c);
 	req_finish(r, HC_OK);
 }
 
 /* Puts c in the idle pool, or closes it when the pool for its host is full. */
-static void conn_park(struct hc_conn *c)
+static void hc_conn_park(struct hc_conn *c)
 {
 	struct http_client *hc = c->hc;
 	struct hc_conn *o;
 	unsigned n = 0;
 
 	if (hc->opts.idle_timeout_ms <= 0) {
-		conn_close(c);
+		hc_conn_close(c);
 		return;
 	}
 	TAILQ_FOREACH(o, &hc->idle, link)
 		if (strcmp(o->key, c->key) == 0)
 			n++;
 	if (n >= hc->opts.max_idle_per_host) {
-		conn_close(c);
+		hc_conn_close(c);
 		return;
 	}
 	if (c->idle_timer == NULL) {
-		c->idle_timer = evtimer_new(hc->base, conn_on_idle_timeout, c);
+		c->idle_timer = evtimer_new(hc->base, hc_conn_on_idle_timeout, c);
 		if (c->idle_timer == NULL)
 			sg_fatal("evtimer_new failed");
 	}
@@ -1161,32 +1161,32 @@ static void conn_park(struct hc_conn *c)
 	hc->n_idle++;
 }
 
-static void conn_on_idle_timeout(evutil_socket_t fd, short what, void *arg)
+static void hc_conn_on_idle_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	SG_UNUSED(fd);
 	SG_UNUSED(what);
-	conn_close(conn_check(arg));
+	hc_conn_close(hc_conn_check(arg));
 }
 
 /* c's request failed before any byte of its response on a reused
  * connection: send it again, once, on a new connection. */
-static void conn_retry(struct hc_conn *c)
+static void hc_conn_retry(struct hc_conn *c)
 {
 	struct http_client *hc = c->hc;
 	struct http_client_req *r = c->req;
 
-	conn_close(c);
+	hc_conn_close(c);
 	r->retried = true;
-	http_response_fini(&r->resp);
-	http_response_init(&r->resp, hc->opts.max_response_bytes, r->head);
-	conn_open(hc, r);
+	http_resp_parser_fini(&r->resp);
+	http_resp_parser_init(&r->resp, hc->opts.max_response_bytes, r->head);
+	hc_conn_open(hc, r);
 }
 
-static void conn_fail(struct hc_conn *c, enum http_client_error e)
+static void hc_conn_fail(struct hc_conn *c, enum http_client_error e)
 {
 	struct http_client_req *r = c->req;
 
-	conn_close(c);
+	hc_conn_close(c);
 	if (r != NULL)
 		req_finish(r, e);
 }
@@ -1194,7 +1194,7 @@ static void conn_fail(struct hc_conn *c, enum http_client_error e)
 /* Frees c and everything it holds; its request, if any, is detached (the
  * caller finishes it).  A lookup still running is cancelled: its callback
  * comes later and frees the lookup alone. */
-static void conn_close(struct hc_conn *c)
+static void hc_conn_close(struct hc_conn *c)
 {
 	struct http_client *hc = c->hc;
 

@@ -1,13 +1,13 @@
 /*
- * http_response.c: the incremental HTTP/1.x response parser of the outgoing
- * HTTP client (see http_response.h).  It is a state machine over lines
+ * http_resp_parser.c: the incremental HTTP/1.x response parser of the outgoing
+ * HTTP client (see http_resp_parser.h).  It is a state machine over lines
  * (status line, headers, chunk sizes, chunk ends, trailers) and counted runs
  * of body bytes.  Main invariant: r->total, the count of bytes consumed for
  * this response, never exceeds r->max_bytes, and the only buffers that grow
  * (the current line and the body) hold a subset of those bytes, so a server
  * cannot make it allocate more than max_bytes plus the terminating NULs.
  */
-#include "proto/http_response.h"
+#include "proto/http_resp_parser.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -27,24 +27,24 @@ enum hr_state {
 	HR_TOO_LARGE,  /* over max_bytes */
 };
 
-static enum http_response_status fail(struct http_response *r, struct sg_err *err,
+static enum http_resp_parser_status fail(struct http_resp_parser *r, struct sg_err *err,
 				      const char *msg);
-static enum http_response_status too_large(struct http_response *r, struct sg_err *err);
-static enum http_response_status done(struct http_response *r);
-static void reset_head(struct http_response *r);
-static enum http_response_status on_line(struct http_response *r, char *line, size_t len,
+static enum http_resp_parser_status too_large(struct http_resp_parser *r, struct sg_err *err);
+static enum http_resp_parser_status done(struct http_resp_parser *r);
+static void reset_head(struct http_resp_parser *r);
+static enum http_resp_parser_status on_line(struct http_resp_parser *r, char *line, size_t len,
 					 struct sg_err *err);
-static enum http_response_status on_status_line(struct http_response *r, const char *line,
+static enum http_resp_parser_status on_status_line(struct http_resp_parser *r, const char *line,
 						size_t len, struct sg_err *err);
-static enum http_response_status on_header_line(struct http_response *r, char *line,
+static enum http_resp_parser_status on_header_line(struct http_resp_parser *r, char *line,
 						size_t len, struct sg_err *err);
-static enum http_response_status on_head_end(struct http_response *r, struct sg_err *err);
-static enum http_response_status on_chunk_size(struct http_response *r, const char *line,
+static enum http_resp_parser_status on_head_end(struct http_resp_parser *r, struct sg_err *err);
+static enum http_resp_parser_status on_chunk_size(struct http_resp_parser *r, const char *line,
 					       size_t len, struct sg_err *err);
 static bool transfer_encoding_is_chunked(const char *v, size_t len);
-static enum http_response_status current_status(const struct http_response *r);
+static enum http_resp_parser_status current_status(const struct http_resp_parser *r);
 
-void http_response_init(struct http_response *r, size_t max_bytes, bool head_request)
+void http_resp_parser_init(struct http_resp_parser *r, size_t max_bytes, bool head_request)
 {
 	memset(r, 0, sizeof(*r));
 	sg_buf_init(&r->body);
@@ -55,7 +55,7 @@ void http_response_init(struct http_response *r, size_t max_bytes, bool head_req
 	reset_head(r);
 }
 
-void http_response_fini(struct http_response *r)
+void http_resp_parser_fini(struct http_resp_parser *r)
 {
 	sg_buf_fini(&r->body);
 	sg_buf_fini(&r->line);
@@ -63,12 +63,12 @@ void http_response_fini(struct http_response *r)
 	r->content_type = NULL;
 }
 
-bool http_response_started(const struct http_response *r)
+bool http_resp_parser_started(const struct http_resp_parser *r)
 {
 	return r->started;
 }
 
-static enum http_response_status fail(struct http_response *r, struct sg_err *err,
+static enum http_resp_parser_status fail(struct http_resp_parser *r, struct sg_err *err,
 				      const char *msg)
 {
 	r->state = HR_ERROR;
@@ -76,7 +76,7 @@ static enum http_response_status fail(struct http_response *r, struct sg_err *er
 	return HRESP_ERROR;
 }
 
-static enum http_response_status too_large(struct http_response *r, struct sg_err *err)
+static enum http_resp_parser_status too_large(struct http_resp_parser *r, struct sg_err *err)
 {
 	r->state = HR_TOO_LARGE;
 	sg_err_set(err, "response larger than %zu bytes", r->max_bytes);
@@ -84,7 +84,7 @@ static enum http_response_status too_large(struct http_response *r, struct sg_er
 }
 
 /* Completes the response; the body is NUL-terminated even when empty. */
-static enum http_response_status done(struct http_response *r)
+static enum http_resp_parser_status done(struct http_resp_parser *r)
 {
 	sg_buf_reserve(&r->body, 0);
 	r->body.data[r->body.len] = '\0';
@@ -92,7 +92,7 @@ static enum http_response_status done(struct http_response *r)
 	return HRESP_DONE;
 }
 
-static enum http_response_status current_status(const struct http_response *r)
+static enum http_resp_parser_status current_status(const struct http_resp_parser *r)
 {
 	switch (r->state) {
 	case HR_DONE:
@@ -107,7 +107,7 @@ static enum http_response_status current_status(const struct http_response *r)
 }
 
 /* Forgets what the headers of an interim (1xx) response said. */
-static void reset_head(struct http_response *r)
+static void reset_head(struct http_resp_parser *r)
 {
 	r->status = 0;
 	r->version_minor = 0;
@@ -122,11 +122,11 @@ static void reset_head(struct http_response *r)
 	r->content_type = NULL;
 }
 
-enum http_response_status http_response_feed(struct http_response *r, const char *data,
+enum http_resp_parser_status http_resp_parser_feed(struct http_resp_parser *r, const char *data,
 					     size_t len, size_t *used, struct sg_err *err)
 {
 	size_t pos = 0;
-	enum http_response_status st;
+	enum http_resp_parser_status st;
 
 	*used = 0;
 	st = current_status(r);
@@ -199,7 +199,7 @@ enum http_response_status http_response_feed(struct http_response *r, const char
 	return HRESP_MORE;
 }
 
-enum http_response_status http_response_finish(struct http_response *r, struct sg_err *err)
+enum http_resp_parser_status http_resp_parser_finish(struct http_resp_parser *r, struct sg_err *err)
 {
 	switch (r->state) {
 	case HR_DONE:
@@ -215,7 +215,7 @@ enum http_response_status http_response_finish(struct http_response *r, struct s
 	}
 }
 
-static enum http_response_status on_line(struct http_response *r, char *line, size_t len,
+static enum http_resp_parser_status on_line(struct http_resp_parser *r, char *line, size_t len,
 					 struct sg_err *err)
 {
 	switch (r->state) {
@@ -244,7 +244,7 @@ static enum http_response_status on_line(struct http_response *r, char *line, si
 }
 
 /* "HTTP/1.x SSS[ reason]" */
-static enum http_response_status on_status_line(struct http_response *r, const char *line,
+static enum http_resp_parser_status on_status_line(struct http_resp_parser *r, const char *line,
 						size_t len, struct sg_err *err)
 {
 	size_t i;
@@ -289,7 +289,7 @@ static bool transfer_encoding_is_chunked(const char *v, size_t len)
 	return n == 1;
 }
 
-static enum http_response_status on_header_line(struct http_response *r, char *line,
+static enum http_resp_parser_status on_header_line(struct http_resp_parser *r, char *line,
 						size_t len, struct sg_err *err)
 {
 	size_t i, nl, vs, ve;
@@ -347,7 +347,7 @@ static enum http_response_status on_header_line(struct http_response *r, char *l
 	return HRESP_MORE;
 }
 
-static enum http_response_status on_head_end(struct http_response *r, struct sg_err *err)
+static enum http_resp_parser_status on_head_end(struct http_resp_parser *r, struct sg_err *err)
 {
 	if (r->status < 200) {
 		if (r->status == 101)
@@ -388,7 +388,7 @@ static enum http_response_status on_head_end(struct http_response *r, struct sg_
 }
 
 /* chunk-size [ BWS ] [ ";" chunk-ext ] */
-static enum http_response_status on_chunk_size(struct http_response *r, const char *line,
+static enum http_resp_parser_status on_chunk_size(struct http_resp_parser *r, const char *line,
 					       size_t len, struct sg_err *err)
 {
 	uint64_t n = 0;

@@ -1,12 +1,12 @@
 /*
- * http_response.h: an incremental HTTP/1.x response parser for siogate's
+ * http_resp_parser.h: an incremental HTTP/1.x response parser for siogate's
  * outgoing HTTP client (status line, headers, Content-Length, chunked or
  * close-delimited bodies).  Pure code: no libevent, no globals.  Bytes may
  * arrive split anywhere; everything it keeps (header line being read,
  * decoded body) is bounded by the max_bytes given at init.
  */
-#ifndef SG_HTTP_RESPONSE_H
-#define SG_HTTP_RESPONSE_H
+#ifndef SG_HTTP_RESP_PARSER_H
+#define SG_HTTP_RESP_PARSER_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,7 +14,7 @@
 
 #include "core/common.h"
 
-enum http_response_status {
+enum http_resp_parser_status {
 	HRESP_MORE,      /* the response is not complete: feed more bytes */
 	HRESP_DONE,      /* the response is complete */
 	HRESP_ERROR,     /* malformed response (err says why); the connection is unusable */
@@ -22,8 +22,8 @@ enum http_response_status {
 };
 
 /* One response being parsed.  The public fields are meaningful once
- * http_response_feed or http_response_finish returned HRESP_DONE. */
-struct http_response {
+ * http_resp_parser_feed or http_resp_parser_finish returned HRESP_DONE. */
+struct http_resp_parser {
 	int status;          /* 100..999; the final (non-1xx) status */
 	int version_minor;   /* HTTP/1.<version_minor> */
 	bool keep_alive;     /* the connection may carry another request */
@@ -49,10 +49,10 @@ struct http_response {
  * (status line, headers, chunk framing and body all count).  head_request:
  * the response answers a HEAD request, so it has no body whatever its
  * headers say.  Never fails. */
-void http_response_init(struct http_response *r, size_t max_bytes, bool head_request);
+void http_resp_parser_init(struct http_resp_parser *r, size_t max_bytes, bool head_request);
 
 /* Frees what r owns (body, content type, line buffer); r may be init'ed again. */
-void http_response_fini(struct http_response *r);
+void http_resp_parser_fini(struct http_resp_parser *r);
 
 /* Consumes bytes of the response.  *used is set to how many of the len bytes
  * were consumed: all of them on HRESP_MORE; on HRESP_DONE the bytes after the
@@ -60,17 +60,17 @@ void http_response_fini(struct http_response *r);
  * response is the caller's problem).  Interim 1xx responses other than 101
  * are skipped.  On HRESP_ERROR err says why; after HRESP_DONE, HRESP_ERROR or
  * HRESP_TOO_LARGE further calls return the same status and consume nothing. */
-enum http_response_status http_response_feed(struct http_response *r, const char *data,
+enum http_resp_parser_status http_resp_parser_feed(struct http_resp_parser *r, const char *data,
 					     size_t len, size_t *used,
 					     struct sg_err *err) SG_WUR;
 
 /* The peer closed the connection: a body delimited by the close is complete
  * (HRESP_DONE); a response cut short is HRESP_ERROR; a response already
  * complete stays HRESP_DONE. */
-enum http_response_status http_response_finish(struct http_response *r,
+enum http_resp_parser_status http_resp_parser_finish(struct http_resp_parser *r,
 					       struct sg_err *err) SG_WUR;
 
 /* Whether any byte of the response has been fed. */
-bool http_response_started(const struct http_response *r);
+bool http_resp_parser_started(const struct http_resp_parser *r);
 
 #endif

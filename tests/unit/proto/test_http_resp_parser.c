@@ -1,9 +1,9 @@
 /*
- * test_http_response.c: the outgoing HTTP client's response parser.  Every
+ * test_http_resp_parser.c: the outgoing HTTP client's response parser.  Every
  * case is fed whole, split at every byte boundary and byte by byte, and must
  * give the same result each way.
  */
-#include "proto/http_response.h"
+#include "proto/http_resp_parser.h"
 
 #include <stdlib.h>
 
@@ -15,7 +15,7 @@ struct hr_case {
 	size_t max;                       /* 0: 4096 */
 	bool head;                        /* answers a HEAD request */
 	bool eof;                         /* the peer closes after the input */
-	enum http_response_status want;
+	enum http_resp_parser_status want;
 	int status;
 	const char *body;
 	const char *ctype;                /* NULL: no Content-Type expected */
@@ -182,15 +182,15 @@ static size_t case_len(const struct hr_case *c)
 static void run_pieces(const struct hr_case *c, const size_t *cuts, size_t ncuts,
 		       const char *how)
 {
-	struct http_response r;
+	struct http_resp_parser r;
 	struct sg_err err = {0};
-	enum http_response_status st = HRESP_MORE;
+	enum http_resp_parser_status st = HRESP_MORE;
 	size_t len = case_len(c), from = 0, used_total = 0, i;
 
-	http_response_init(&r, c->max ? c->max : 4096, c->head);
+	http_resp_parser_init(&r, c->max ? c->max : 4096, c->head);
 	for (i = 0; i < ncuts && st == HRESP_MORE; i++) {
 		size_t used = 0;
-		st = http_response_feed(&r, c->in + from, cuts[i] - from, &used, &err);
+		st = http_resp_parser_feed(&r, c->in + from, cuts[i] - from, &used, &err);
 		used_total += used;
 		if (st == HRESP_MORE && used != cuts[i] - from) {
 			fprintf(stderr, "%s (%s): MORE consumed %zu of %zu\n", c->name, how, used,
@@ -200,7 +200,7 @@ static void run_pieces(const struct hr_case *c, const size_t *cuts, size_t ncuts
 		from = cuts[i];
 	}
 	if (st == HRESP_MORE && c->eof)
-		st = http_response_finish(&r, &err);
+		st = http_resp_parser_finish(&r, &err);
 	if ((int)st != (int)c->want) {
 		fprintf(stderr, "%s (%s): status %d, expected %d (%s)\n", c->name, how, (int)st,
 			(int)c->want, err.msg);
@@ -221,11 +221,11 @@ static void run_pieces(const struct hr_case *c, const size_t *cuts, size_t ncuts
 	/* a finished parser consumes nothing more */
 	if (st != HRESP_MORE) {
 		size_t used = 99;
-		enum http_response_status again = http_response_feed(&r, "x", 1, &used, &err);
+		enum http_resp_parser_status again = http_resp_parser_feed(&r, "x", 1, &used, &err);
 		CHECK_INT(again, st);
 		CHECK_INT(used, 0);
 	}
-	http_response_fini(&r);
+	http_resp_parser_fini(&r);
 }
 
 static void test_cases_whole_split_bytewise(void)
@@ -251,53 +251,53 @@ static void test_cases_whole_split_bytewise(void)
 
 static void test_started_and_finish(void)
 {
-	struct http_response r;
+	struct http_resp_parser r;
 	struct sg_err err = {0};
 	size_t used;
 
-	http_response_init(&r, 100, false);
-	CHECK(!http_response_started(&r));
-	CHECK_INT(http_response_feed(&r, "", 0, &used, &err), HRESP_MORE);
-	CHECK(!http_response_started(&r));
-	CHECK_INT(http_response_feed(&r, "H", 1, &used, &err), HRESP_MORE);
-	CHECK(http_response_started(&r));
-	CHECK_INT(http_response_finish(&r, &err), HRESP_ERROR);
+	http_resp_parser_init(&r, 100, false);
+	CHECK(!http_resp_parser_started(&r));
+	CHECK_INT(http_resp_parser_feed(&r, "", 0, &used, &err), HRESP_MORE);
+	CHECK(!http_resp_parser_started(&r));
+	CHECK_INT(http_resp_parser_feed(&r, "H", 1, &used, &err), HRESP_MORE);
+	CHECK(http_resp_parser_started(&r));
+	CHECK_INT(http_resp_parser_finish(&r, &err), HRESP_ERROR);
 	CHECK_STR(err.msg, "connection closed before the end of the response");
-	http_response_fini(&r);
+	http_resp_parser_fini(&r);
 
 	/* init after fini reuses the struct */
-	http_response_init(&r, 100, false);
-	CHECK_INT(http_response_feed(&r, "HTTP/1.1 200 OK\r\n\r\nab", 21, &used, &err),
+	http_resp_parser_init(&r, 100, false);
+	CHECK_INT(http_resp_parser_feed(&r, "HTTP/1.1 200 OK\r\n\r\nab", 21, &used, &err),
 		  HRESP_MORE);
-	CHECK_INT(http_response_finish(&r, &err), HRESP_DONE);
-	CHECK_INT(http_response_finish(&r, &err), HRESP_DONE);
+	CHECK_INT(http_resp_parser_finish(&r, &err), HRESP_DONE);
+	CHECK_INT(http_resp_parser_finish(&r, &err), HRESP_DONE);
 	CHECK_MEM(r.body.data, r.body.len, "ab");
-	http_response_fini(&r);
+	http_resp_parser_fini(&r);
 }
 
 /* A large Content-Length body arriving in pieces ends exactly at its length. */
 static void test_large_body(void)
 {
-	struct http_response r;
+	struct http_resp_parser r;
 	struct sg_err err = {0};
 	char head[64], chunk[1000];
 	size_t used, n, got = 0;
-	enum http_response_status st = HRESP_MORE;
+	enum http_resp_parser_status st = HRESP_MORE;
 
 	memset(chunk, 'z', sizeof(chunk));
 	n = (size_t)snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n",
 			     100000);
-	http_response_init(&r, 200000, false);
-	CHECK_INT(http_response_feed(&r, head, n, &used, &err), HRESP_MORE);
+	http_resp_parser_init(&r, 200000, false);
+	CHECK_INT(http_resp_parser_feed(&r, head, n, &used, &err), HRESP_MORE);
 	while (st == HRESP_MORE && got < 200000) {
-		st = http_response_feed(&r, chunk, sizeof(chunk), &used, &err);
+		st = http_resp_parser_feed(&r, chunk, sizeof(chunk), &used, &err);
 		got += used;
 	}
 	CHECK_INT(st, HRESP_DONE);
 	CHECK_INT(got, 100000);
 	CHECK_INT(r.body.len, 100000);
 	CHECK_INT(r.body.data[99999], 'z');
-	http_response_fini(&r);
+	http_resp_parser_fini(&r);
 }
 
 int main(void)

@@ -6,8 +6,9 @@
 static const struct {
 	const char *text;
 	bool is_error;
+	uint16_t ws_code;
 } close_table[] = {
-#define CLOSE(name, text, err) { text, err },
+#define CLOSE(name, text, err, ws_code) { text, err, ws_code },
 #include "core/close.def"
 #undef CLOSE
 };
@@ -22,4 +23,9 @@ const char *sg_close_text(enum sg_close reason)
 bool sg_close_is_error(enum sg_close reason)
 {
 	return (unsigned)reason < SG_CLOSE__COUNT && close_table[reason].is_error;
+}
+
+uint16_t sg_close_ws_code(enum sg_close reason)
+{
+	return (unsigned)reason < SG_CLOSE__COUNT ? close_table[reason].ws_code : 0;
 }

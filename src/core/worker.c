@@ -122,6 +122,18 @@ int worker_apply_config(struct worker *w)
 	return 0;
 }
 
+void worker_count_close(struct worker *w, enum sg_close reason, const struct log_facts *f)
+{
+	struct log_facts facts;
+
+	w->stats.closes[reason]++;
+	if (f == NULL || !log_enabled(SG_LOG_DEBUG))
+		return;
+	facts = *f;
+	facts.reason = sg_close_text(reason);
+	log_with(SG_LOG_DEBUG, &facts, "client closed: %s", facts.reason);
+}
+
 void worker_schedule_flush(struct worker *w)
 {
 	event_active(w->flusher, 0, 0);

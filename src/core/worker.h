@@ -229,6 +229,14 @@ static inline void worker_ids_unlock(struct worker *w)
 		pthread_rwlock_unlock(&w->ids_lock);
 }
 
+/* The one place a client's end is counted (siogate_closes_total{reason})
+ * and logged ("client closed: REASON" at debug, with the facts f: its
+ * address, sid, socket...).  A client ends once: its Engine.IO session's
+ * close when a session carried it, else its connection's close, or its
+ * refusal at accept time.  f NULL: counted only (a refusal, which its
+ * caller logs within a rate limit). */
+void worker_count_close(struct worker *w, enum sg_close reason, const struct log_facts *f);
+
 /* Runs the modules' flush hooks at the end of this loop turn. */
 void worker_schedule_flush(struct worker *w);
 

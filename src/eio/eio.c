@@ -191,7 +191,7 @@ void eio_handle_request(struct worker *w, struct conn *c, const struct http_requ
 	}
 	if (!admission_handshake(w->admission, w->cfg->limits.handshakes_per_second)) {
 		/* limits.handshakes_per_second: socket.io-client retries with backoff */
-		w->stats.closes[SG_CLOSE_RATE_LIMITED]++;
+		worker_count_close(w, SG_CLOSE_RATE_LIMITED, NULL);
 		conn_log(SG_LOG_DEBUG, c, sg_close_text(SG_CLOSE_RATE_LIMITED),
 			 "handshake refused by limits.handshakes_per_second");
 		conn_respond(c, 503, "application/json", "Retry-After: 1\r\n",
@@ -580,12 +580,13 @@ void eio_facts(const struct eio_session *s, struct log_facts *f)
 void eio_session_close(struct eio_session *s, enum sg_close reason, bool graceful)
 {
 	struct ws *ws = s->ws;
+	struct log_facts f;
 
 	if (s->closing)
 		return;
 	s->closing = true;
-	s->w->stats.closes[reason]++;
-	eio_log(SG_LOG_DEBUG, s, sg_close_text(reason), "client closed: %s", sg_close_text(reason));
+	eio_facts(s, &f);
+	worker_count_close(s->w, reason, &f);
 	event_del(s->heartbeat);
 	s->w->eio_handler->on_closed(s, reason);
 	if (s->probe != NULL && s->upgrading && graceful) {

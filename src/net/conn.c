@@ -100,7 +100,7 @@ static bool refused_shutting_down(struct worker *w, int fd)
 {
 	if (!w->shutting_down)
 		return false;
-	w->stats.closes[SG_CLOSE_CONNECTION_LIMIT]++;
+	worker_count_close(w, SG_CLOSE_CONNECTION_LIMIT, NULL);
 	log_limited(&w->limit_refused[SG_CLOSE_SHUTDOWN], SG_LOG_WARN, NULL,
 		    "refusing a connection: shutting down");
 	close(fd);
@@ -588,18 +588,22 @@ static void unlink_conn(struct conn *c)
 /* Connections that carried a session are logged and counted by it (one
  * line per client, not one per polling request); the admin listener's are
  * not clients and are not counted. */
+/* The connection's end is the client's when no session carried it (a
+ * session's end is the client's otherwise, eio.c), the admin listener's
+ * and a finished plain HTTP exchange excepted. */
 static void log_close(struct conn *c)
 {
 	const char *why = sg_close_text(c->reason);
+	struct log_facts f;
 
 	if (c->had_session || c->admin || c->reason == SG_CLOSE_HTTP_DONE) {
-		/* not "closed:", which is the client's line */
+		/* not "client closed:", which is the client's line */
 		conn_log(SG_LOG_DEBUG, c, why, "%s ended (%s)",
 			 c->admin ? "admin connection" : "connection", why);
 		return;
 	}
-	c->w->stats.closes[c->reason]++;
-	conn_log(SG_LOG_DEBUG, c, why, "client closed: %s", why);
+	conn_facts(c, &f);
+	worker_count_close(c->w, c->reason, &f);
 }
 
 void conn_facts(const struct conn *c, struct log_facts *f)

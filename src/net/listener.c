@@ -190,7 +190,7 @@ static void refuse(struct listener *l, int fd, const struct sockaddr *sa, enum s
 	struct worker *w = l->w;
 	char text[96], host[INET6_ADDRSTRLEN] = "?";
 
-	w->stats.closes[why]++;
+	worker_count_close(w, why, NULL);
 	if (sa != NULL && sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, host, sizeof(host));
 	else if (sa != NULL && sa->sa_family == AF_INET6)
@@ -298,7 +298,7 @@ static int use_spare(struct listener *l)
 				c->once = true; /* it gives the slot back after one answer */
 			break;
 		}
-		l->w->stats.closes[SG_CLOSE_FD_LIMIT]++;
+		worker_count_close(l->w, SG_CLOSE_FD_LIMIT, NULL);
 		refuse_fd(l, fd);
 	}
 	if (!l->admin)

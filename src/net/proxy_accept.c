@@ -57,7 +57,7 @@ static void drop(struct proxy_wait *pw, enum sg_close why, const char *msg)
 
 	if (msg != NULL)
 		log_info("proxy %s: %s", pw->peer_text, msg);
-	w->stats.closes[why]++;
+	worker_count_close(w, why, NULL);
 	unlink_wait(pw);
 	admission_leave(w->admission, pw->ip, false);
 	close(pw->fd);

@@ -30,10 +30,11 @@ struct ws {
 };
 
 static void upgrade_error(struct conn *c, const char *msg);
-static void fail(struct ws *ws, uint16_t code);
+static void fail(struct ws *ws, enum sg_close reason);
 static void send_control(struct ws *ws, uint8_t opcode, const void *data, size_t len);
 static void deliver(struct ws *ws, uint8_t opcode, uint8_t *data, size_t len);
 static void drop_fragments(struct ws *ws);
+static enum sg_close frame_reason(uint16_t code);
 static void on_readable(void *arg, struct evbuffer *in);
 static void on_conn_closed(void *arg, enum sg_close reason);
 static void ws_free(void *arg);
@@ -106,17 +107,24 @@ static void send_control(struct ws *ws, uint8_t opcode, const void *data, size_t
 	ws->c->w->stats.bytes_out += hl + len;
 }
 
-/* A protocol violation: close with its code, as Node's ws library does. */
-static void fail(struct ws *ws, uint16_t code)
+/* A protocol violation: close with the code of its reason (close.def), as
+ * Node's ws library does. */
+static void fail(struct ws *ws, enum sg_close reason)
 {
-	uint8_t payload[2] = { (uint8_t)(code >> 8), (uint8_t)code };
+	ws_close(ws, reason);
+}
 
-	if (!ws->close_sent) {
-		ws->close_sent = true;
-		send_control(ws, WS_OP_CLOSE, payload, sizeof(payload));
+/* The close reason of a failed frame check's code (ws_frame.h). */
+static enum sg_close frame_reason(uint16_t code)
+{
+	switch (code) {
+	case WS_CLOSE_INVALID_DATA:
+		return SG_CLOSE_INVALID_UTF8;
+	case WS_CLOSE_TOO_BIG:
+		return SG_CLOSE_MESSAGE_TOO_BIG;
+	default:
+		return SG_CLOSE_TRANSPORT_ERROR;
 	}
-	conn_close_after_flush(ws->c, code == WS_CLOSE_TOO_BIG ? SG_CLOSE_MESSAGE_TOO_BIG
-							       : SG_CLOSE_TRANSPORT_ERROR);
 }
 
 static void drop_fragments(struct ws *ws)
@@ -133,7 +141,7 @@ static void drop_fragments(struct ws *ws)
 static void deliver(struct ws *ws, uint8_t opcode, uint8_t *data, size_t len)
 {
 	if (opcode == WS_OP_TEXT && !ws_utf8_valid(data, len)) {
-		fail(ws, WS_CLOSE_INVALID_DATA);
+		fail(ws, SG_CLOSE_INVALID_UTF8);
 		return;
 	}
 	if (ws->h != NULL)
@@ -162,17 +170,17 @@ static void on_readable(void *arg, struct evbuffer *in)
 		if (rc == 0)
 			return; /* the header is not all here yet */
 		if (rc < 0) {
-			fail(ws, code);
+			fail(ws, frame_reason(code));
 			return;
 		}
 		if (h.opcode <= WS_OP_BINARY) {
 			uint64_t so_far = ws->frag ? ws->frag->len : 0;
 			if ((h.opcode == WS_OP_CONTINUATION) != (ws->frag_opcode != 0)) {
-				fail(ws, WS_CLOSE_PROTOCOL); /* continuation without a start, or a start inside */
+				fail(ws, SG_CLOSE_TRANSPORT_ERROR); /* continuation without a start, or a start inside */
 				return;
 			}
 			if (h.len > ws->max_msg || so_far + h.len > ws->max_msg) {
-				fail(ws, WS_CLOSE_TOO_BIG); /* before waiting for a payload that big */
+				fail(ws, SG_CLOSE_MESSAGE_TOO_BIG); /* before waiting for a payload that big */
 				return;
 			}
 		}
@@ -194,7 +202,7 @@ static void on_readable(void *arg, struct evbuffer *in)
 			 * reason that is not UTF-8 1007 (and 1005/1006/1015 are
 			 * never echoed) */
 			if (ws_close_check(payload, (size_t)h.len, &code) != 0) {
-				fail(ws, code);
+				fail(ws, frame_reason(code));
 				return;
 			}
 			if (!ws->close_sent) {
@@ -288,14 +296,16 @@ size_t ws_pending(const struct ws *ws)
 
 void ws_close(struct ws *ws, enum sg_close reason)
 {
-	static const uint8_t close_frame[2] = { 0x88, 0x00 };
+	uint16_t code = sg_close_ws_code(reason);
+	uint8_t payload[2] = { (uint8_t)(code >> 8), (uint8_t)code };
 
 	if (ws->c->state != CONN_WS)
 		return;
-	/* A bare close frame, as Node sends (the client sees 1005). */
+	/* The reason's code, or a bare close frame (the client sees 1005), as
+	 * Node's server sends for a close of its own. */
 	if (!ws->close_sent) {
 		ws->close_sent = true;
-		evbuffer_add(conn_output(ws->c), close_frame, sizeof(close_frame));
+		send_control(ws, WS_OP_CLOSE, payload, code != 0 ? sizeof(payload) : 0);
 	}
 	conn_close_after_flush(ws->c, reason);
 }

@@ -34,8 +34,8 @@
 #include "engine.h"
 #include "jsonout.h"
 #include "proto/sio_packet.h"
+#include "proto/url.h"
 #include "subs.h"
-#include "url.h"
 
 #define SGC_MAGIC 0x53474331u
 #define SGC_MAX_ATTACHMENTS 1000
@@ -56,7 +56,7 @@ struct sgc_client {
 
 	/* options (owned copies) */
 	char *identifier;
-	struct sgc_url url;
+	struct url url;
 	char *path;
 	char *nsp;
 	char *query;			/* URL query and options query, joined by '&' */
@@ -345,7 +345,7 @@ struct sgc_client *sgc_client_new(struct event_base *base, const struct sgc_opti
 	c->base = base;
 	c->next_ack_id = 0;
 	sg_buf_init(&b);
-	if (sgc_url_parse(o->url, &c->url, &err) != 0) {
+	if (url_parse(o->url, URL_SCHEMES_ANY, &c->url, &err) != 0) {
 		set_err(errbuf, errlen, "%s", err.msg);
 		goto fail;
 	}
@@ -374,7 +374,7 @@ struct sgc_client *sgc_client_new(struct event_base *base, const struct sgc_opti
 		goto fail;
 	}
 	sg_buf_init(&b);
-	sg_buf_append_str(&b, c->url.query);
+	sg_buf_append_str(&b, c->url.query ? c->url.query : "");
 	if (o->query && o->query[0]) {
 		if (b.len > 0)
 			sg_buf_append_char(&b, '&');
@@ -404,7 +404,7 @@ struct sgc_client *sgc_client_new(struct event_base *base, const struct sgc_opti
 		c->auth = sg_buf_steal(&b);
 	}
 	sg_buf_init(&b);
-	sgc_url_host_header(&c->url, &b);
+	url_append_host_header(&c->url, &b);
 	c->host_header = sg_buf_steal(&b);
 	c->transports = o->transports & SGC_TRANSPORT_ANY;
 	if (c->transports == 0)
@@ -522,7 +522,7 @@ static void client_destroy(struct sgc_client *c)
 		evdns_base_free(c->dns, 0);
 	if (c->ssl_ctx)
 		SSL_CTX_free(c->ssl_ctx);
-	sgc_url_fini(&c->url);
+	url_fini(&c->url);
 	free(c->identifier);
 	free(c->path);
 	free(c->nsp);

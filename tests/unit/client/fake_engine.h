@@ -37,10 +37,16 @@ const char *fake_engine_sent(const struct sgc_engine *e);
 void fake_engine_clear_sent(struct sgc_engine *e);
 bool fake_engine_freed(const struct sgc_engine *e);
 bool fake_engine_shut(const struct sgc_engine *e);
-/* The transports bit mask and query the client asked for. */
+/* The transports bit mask, query, extra headers and Engine.IO path the
+ * client asked for. */
 unsigned fake_engine_transports(const struct sgc_engine *e);
 const char *fake_engine_query(const struct sgc_engine *e);
 const char *fake_engine_headers(const struct sgc_engine *e);
 const char *fake_engine_path(const struct sgc_engine *e);
+/* Where the client asked its engine to connect, from the URL. */
+const char *fake_engine_host(const struct sgc_engine *e);
+unsigned fake_engine_port(const struct sgc_engine *e);
+const char *fake_engine_host_header(const struct sgc_engine *e);
+bool fake_engine_tls(const struct sgc_engine *e);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * test_client_pure.c: the pure modules of libsiogate-client: URL parsing,
- * the HTTP response parser (every input also split at every byte boundary),
+ * test_client_pure.c: the pure modules of libsiogate-client: the HTTP
+ * response parser (every input also split at every byte boundary),
  * chunked bodies, the backoff formula, the subscription table (duplicate
  * protection, removing one handler or all, changes during a dispatch) and
  * JSON output.
@@ -13,10 +13,7 @@
 #include "jsonout.h"
 #include "subs.h"
 #include "unit.h"
-#include "url.h"
 
-static void test_url_valid(void);
-static void test_url_invalid(void);
 static void test_http_resp(void);
 static void test_http_resp_split(void);
 static void test_http_resp_errors(void);
@@ -26,83 +23,6 @@ static void test_subs_duplicates(void);
 static void test_subs_remove(void);
 static void test_subs_dispatch_changes(void);
 static void test_json_out(void);
-
-static void test_url_valid(void)
-{
-	static const struct {
-		const char *in;
-		int tls;
-		const char *host;
-		unsigned port;
-		const char *path;
-		const char *query;
-		const char *host_header;
-	} cases[] = {
-		{ "http://127.0.0.1:8080", 0, "127.0.0.1", 8080, "/", "", "127.0.0.1:8080" },
-		{ "ws://example.com", 0, "example.com", 80, "/", "", "example.com" },
-		{ "https://example.com/admin?x=1&y=2#frag", 1, "example.com", 443, "/admin",
-		  "x=1&y=2", "example.com" },
-		{ "WSS://h:444/", 1, "h", 444, "/", "", "h:444" },
-		{ "http://[::1]:3000/chat", 0, "::1", 3000, "/chat", "", "[::1]:3000" },
-		{ "http://host?token=abc", 0, "host", 80, "/", "token=abc", "host" },
-		{ "http://h:65535#x", 0, "h", 65535, "/", "", "h:65535" },
-	};
-	size_t i;
-
-	for (i = 0; i < SG_ARRAY_LEN(cases); i++) {
-		struct sgc_url u;
-		struct sg_err err = { 0, 0, "" };
-		struct sg_buf b;
-
-		CHECK_INT(sgc_url_parse(cases[i].in, &u, &err), 0);
-		CHECK_INT(u.tls, cases[i].tls);
-		CHECK_STR(u.host, cases[i].host);
-		CHECK_INT(u.port, cases[i].port);
-		CHECK_STR(u.path, cases[i].path);
-		CHECK_STR(u.query, cases[i].query);
-		sg_buf_init(&b);
-		sgc_url_host_header(&u, &b);
-		CHECK_STR(b.data, cases[i].host_header);
-		sg_buf_fini(&b);
-		sgc_url_fini(&u);
-		sgc_url_fini(&u); /* twice is fine */
-	}
-}
-
-static void test_url_invalid(void)
-{
-	static const struct {
-		const char *in;
-		const char *msg;	/* a substring of the error */
-	} cases[] = {
-		{ "", "empty URL" },
-		{ "localhost:3000", "no scheme" },
-		{ "ftp://h", "unsupported URL scheme 'ftp'" },
-		{ "http://", "no host" },
-		{ "http://:80", "no host" },
-		{ "http://h:0", "invalid port" },
-		{ "http://h:65536", "invalid port" },
-		{ "http://h:12a", "invalid port" },
-		{ "http://h:", "invalid port" },
-		{ "http://user:pw@h", "user information" },
-		{ "http://[::1", "IPv6" },
-		{ "http://[::1]x", "after the IPv6" },
-		{ "http://ho st", "invalid character ' '" },
-	};
-	size_t i;
-
-	for (i = 0; i < SG_ARRAY_LEN(cases); i++) {
-		struct sgc_url u;
-		struct sg_err err = { 0, 0, "" };
-
-		CHECK_INT(sgc_url_parse(cases[i].in, &u, &err), -1);
-		CHECK(u.host == NULL && u.path == NULL && u.query == NULL);
-		if (strstr(err.msg, cases[i].msg) == NULL)
-			fprintf(stderr, "case '%s': error '%s' lacks '%s'\n", cases[i].in, err.msg,
-				cases[i].msg);
-		CHECK(strstr(err.msg, cases[i].msg) != NULL);
-	}
-}
 
 static const char resp101[] = "HTTP/1.1 101 Switching Protocols\r\n"
 			      "Upgrade: websocket\r\n"
@@ -442,8 +362,6 @@ static void test_json_out(void)
 
 int main(void)
 {
-	RUN(test_url_valid);
-	RUN(test_url_invalid);
 	RUN(test_http_resp);
 	RUN(test_http_resp_split);
 	RUN(test_http_resp_errors);

@@ -18,12 +18,12 @@
 
 CLIENT_DIR := src/client
 CLIENT_OBJDIR := $(OBJDIR)/client
-CLIENT_LIB_SRCS := $(addprefix $(CLIENT_DIR)/,client.c engine.c subs.c httpresp.c \
-                   backoff.c jsonout.c)
+CLIENT_LIB_SRCS := $(addprefix $(CLIENT_DIR)/,client.c engine.c subs.c backoff.c \
+                   jsonout.c)
 # siogate's own pure codecs, compiled again here with -fPIC
 CLIENT_SG_SRCS := src/core/common.c src/core/base64.c src/proto/eio_packet.c \
                   src/proto/sio_packet.c src/core/json_js.c src/proto/ws_accept.c \
-                  src/proto/url.c
+                  src/proto/url.c src/proto/http_resp_parser.c
 CLIENT_OBJS := $(patsubst $(CLIENT_DIR)/%.c,$(CLIENT_OBJDIR)/%.o,$(CLIENT_LIB_SRCS)) \
                $(patsubst src/%.c,$(CLIENT_OBJDIR)/sg/%.o,$(CLIENT_SG_SRCS))
 CLIENT_CFLAGS = $(CFLAGS_ALL) -fPIC -fvisibility=hidden -I$(CLIENT_DIR) -I$(CLIENT_DIR)/include

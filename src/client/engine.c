@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -37,9 +38,9 @@
 #include <wslay/wslay.h>
 
 #include "core/base64.h"
-#include "proto/ws_accept.h"
 #include "proto/eio_packet.h"
-#include "httpresp.h"
+#include "proto/http_resp_parser.h"
+#include "proto/ws_accept.h"
 #include "siogate/client.h"
 
 #define ENG_MAX_HEAD 16384
@@ -67,8 +68,7 @@ enum conn_kind {
 
 enum conn_state {
 	CS_CONNECTING,		/* TCP/TLS connect running */
-	CS_HEAD,		/* request written, reading the response head */
-	CS_BODY,		/* reading the response body */
+	CS_HTTP,		/* request written, reading the response */
 	CS_WS,			/* WebSocket frames */
 	CS_DEAD,		/* in the graveyard */
 };
@@ -86,13 +86,12 @@ struct eng_conn {
 	struct bufferevent *bev;
 	size_t addr_idx;
 	struct sg_buf req;		/* request bytes, written once connected */
-	struct sg_buf in;		/* response bytes so far (HTTP) */
-	struct sg_buf body;		/* decoded chunked body */
-	int status;			/* HTTP status once the head is parsed */
-	int64_t content_length;
-	bool chunked;
-	size_t head_len;
+	struct http_resp_parser resp;	/* the response (HTTP, or the upgrade's head) */
 	char ws_key[32];
+	char ws_accept[32];		/* the Sec-WebSocket-Accept the key asks for */
+	bool accept_ok;			/* the upgrade answer carried ws_accept */
+	bool accept_bad;		/* ... or another Sec-WebSocket-Accept */
+	bool upgrade_ok;		/* ... and an Upgrade header naming websocket */
 	wslay_event_context_ptr ws;
 	struct evbuffer *ws_in;		/* bev input during wslay_event_recv */
 	struct eng_conn *next;		/* graveyard link */
@@ -198,6 +197,8 @@ static void conn_write_cb(struct bufferevent *bev, void *arg);
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 static void conn_http_readable(struct eng_conn *c, bool eof);
 static void conn_http_done(struct eng_conn *c, const char *body, size_t len);
+static void conn_upgrade_header(void *arg, const char *name, size_t name_len, const char *value,
+				size_t value_len);
 static void conn_ws_upgraded(struct eng_conn *c);
 static void conn_ws_readable(struct eng_conn *c);
 static void conn_failed(struct eng_conn *c, int code, const char *msg);
@@ -884,10 +885,8 @@ static struct eng_conn *conn_new(struct sgc_engine *e, enum conn_kind kind)
 	c->kind = kind;
 	c->st = CS_CONNECTING;
 	c->addr_idx = e->good_addr;
-	c->content_length = -1;
 	sg_buf_init(&c->req);
-	sg_buf_init(&c->in);
-	sg_buf_init(&c->body);
+	http_resp_parser_init(&c->resp, e->max_message + ENG_MAX_HEAD, false);
 	if (kind == CK_WS) {
 		unsigned char key[16];
 		struct sg_buf b64;
@@ -896,7 +895,12 @@ static struct eng_conn *conn_new(struct sgc_engine *e, enum conn_kind kind)
 		sg_buf_init(&b64);
 		base64_encode(&b64, key, sizeof(key));
 		snprintf(c->ws_key, sizeof(c->ws_key), "%s", b64.data);
+		sg_buf_reset(&b64);
+		ws_accept_key(c->ws_key, strlen(c->ws_key), &b64);
+		snprintf(c->ws_accept, sizeof(c->ws_accept), "%s", b64.data);
 		sg_buf_fini(&b64);
+		http_resp_parser_allow_upgrade(&c->resp);
+		http_resp_parser_on_header(&c->resp, conn_upgrade_header, c);
 		sg_buf_append_str(&c->req, "GET ");
 		eng_build_url(e, &c->req, "websocket", e->sid != NULL);
 		sg_buf_append_str(&c->req, " HTTP/1.1\r\n");
@@ -991,8 +995,7 @@ static void conn_free(struct eng_conn *c)
 	if (c->ws)
 		wslay_event_context_free(c->ws);
 	sg_buf_fini(&c->req);
-	sg_buf_fini(&c->in);
-	sg_buf_fini(&c->body);
+	http_resp_parser_fini(&c->resp);
 	free(c);
 }
 
@@ -1060,7 +1063,7 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		if (c->st == CS_CONNECTING) {
 			e->good_addr = c->addr_idx;
-			c->st = CS_HEAD;
+			c->st = CS_HTTP;
 			bufferevent_write(c->bev, c->req.data, c->req.len);
 		}
 		goto out;
@@ -1086,7 +1089,7 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		goto out;
 	}
 	if (what & BEV_EVENT_EOF) {
-		if (c->st == CS_BODY || c->st == CS_HEAD) {
+		if (c->st == CS_HTTP) {
 			conn_http_readable(c, true);
 		} else if (c->st == CS_WS) {
 			conn_ws_readable(c);
@@ -1130,7 +1133,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 		goto out;
 	if (c->st == CS_WS)
 		conn_ws_readable(c);
-	else if (c->st == CS_HEAD || c->st == CS_BODY)
+	else if (c->st == CS_HTTP)
 		conn_http_readable(c, false);
 out:
 	eng_leave(e);
@@ -1138,91 +1141,75 @@ out:
 
 /* ------------------------------------------------------------------ HTTP responses */
 
+/* Feeds what arrived to the response parser; acts once it is complete. */
 static void conn_http_readable(struct eng_conn *c, bool eof)
 {
-	struct sgc_engine *e = c->e;
 	struct evbuffer *in = c->bev ? bufferevent_get_input(c->bev) : NULL;
+	enum http_resp_parser_status st = HRESP_MORE;
 	struct sg_err err = { 0, 0, "" };
+	bool cut = false;
 	char msg[300];
-	size_t body_len;
 
-	if (in != NULL && evbuffer_get_length(in) > 0) {
-		size_t n = evbuffer_get_length(in);
-		if (c->in.len + n > e->max_message + ENG_MAX_HEAD) {
-			conn_failed(c, FAIL_ERROR, "HTTP response too large");
-			return;
-		}
-		sg_buf_reserve(&c->in, n);
-		c->in.len += (size_t)evbuffer_remove(in, c->in.data + c->in.len, n);
-		c->in.data[c->in.len] = '\0';
-	}
-	if (c->st == CS_HEAD) {
-		struct sgc_http_resp r;
-		int rc = sgc_http_resp_parse(c->in.data, c->in.len, ENG_MAX_HEAD, &r, &err);
-		if (rc < 0) {
-			snprintf(msg, sizeof(msg), "bad HTTP response: %s", err.msg);
-			conn_failed(c, SGC_ERR_PROTOCOL, msg);
-			return;
-		}
-		if (rc == 0) {
-			if (eof)
-				conn_failed(c, FAIL_CLOSE, "the server closed the connection without answering");
-			return;
-		}
-		c->status = r.status;
-		c->content_length = r.content_length;
-		c->chunked = r.chunked;
-		c->head_len = r.head_len;
-		if (c->kind == CK_WS && r.status == 101) {
-			const struct sgc_http_header *acc = sgc_http_resp_header(&r, "Sec-WebSocket-Accept");
-			struct sg_buf want;
-			bool ok;
-
-			sg_buf_init(&want);
-			ws_accept_key(c->ws_key, strlen(c->ws_key), &want);
-			ok = acc != NULL && acc->value_len == want.len &&
-			     memcmp(acc->value, want.data, want.len) == 0 &&
-			     sgc_http_header_has_token(sgc_http_resp_header(&r, "Upgrade"), "websocket");
-			sg_buf_fini(&want);
-			if (!ok) {
-				conn_failed(c, SGC_ERR_HANDSHAKE, "invalid WebSocket upgrade answer "
-					    "(Sec-WebSocket-Accept or Upgrade header)");
-				return;
-			}
-			conn_ws_upgraded(c);
-			return;
-		}
-		c->st = CS_BODY;
-	}
-	/* CS_BODY: Content-Length, chunked, or until the connection closes */
-	body_len = c->in.len - c->head_len;
-	if ((c->status >= 100 && c->status < 200) || c->status == 204 || c->status == 304) {
-		conn_http_done(c, "", 0);
-		return;
-	}
-	if (c->chunked) {
+	while (st == HRESP_MORE && in != NULL && evbuffer_get_length(in) > 0) {
+		struct evbuffer_iovec v;
 		size_t used = 0;
-		int rc = sgc_http_chunked_decode(c->in.data + c->head_len, body_len,
-						 e->max_message, &c->body, &used, &err);
-		if (rc < 0) {
-			snprintf(msg, sizeof(msg), "bad HTTP response body: %s", err.msg);
-			conn_failed(c, SGC_ERR_PROTOCOL, msg);
-		} else if (rc == 1) {
-			conn_http_done(c, c->body.data, c->body.len);
-		} else if (eof) {
-			conn_failed(c, FAIL_CLOSE, "the server closed the connection mid-response");
+
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			break;
+		st = http_resp_parser_feed(&c->resp, v.iov_base, v.iov_len, &used, &err);
+		evbuffer_drain(in, used);
+	}
+	if (st == HRESP_MORE && eof) {
+		/* only a response cut short fails here */
+		cut = true;
+		st = http_resp_parser_finish(&c->resp, &err);
+	}
+	switch (st) {
+	case HRESP_MORE:
+		return;
+	case HRESP_TOO_LARGE:
+		conn_failed(c, FAIL_ERROR, "HTTP response too large");
+		return;
+	case HRESP_ERROR:
+		if (cut) {
+			conn_failed(c, FAIL_CLOSE, c->resp.status != 0
+				    ? "the server closed the connection mid-response"
+				    : "the server closed the connection without answering");
+			return;
 		}
+		snprintf(msg, sizeof(msg), "bad HTTP response: %s", err.msg);
+		conn_failed(c, SGC_ERR_PROTOCOL, msg);
+		return;
+	case HRESP_DONE:
+		break;
+	}
+	if (c->resp.status == 101) {
+		/* only a WebSocket connection allows it */
+		if (!c->accept_ok || c->accept_bad || !c->upgrade_ok) {
+			conn_failed(c, SGC_ERR_HANDSHAKE, "invalid WebSocket upgrade answer "
+				    "(Sec-WebSocket-Accept or Upgrade header)");
+			return;
+		}
+		conn_ws_upgraded(c);
 		return;
 	}
-	if (c->content_length >= 0) {
-		if (body_len >= (size_t)c->content_length)
-			conn_http_done(c, c->in.data + c->head_len, (size_t)c->content_length);
-		else if (eof)
-			conn_failed(c, FAIL_CLOSE, "the server closed the connection mid-response");
-		return;
+	conn_http_done(c, c->resp.body.data, c->resp.body.len);
+}
+
+/* The headers of the answer to a WebSocket upgrade request. */
+static void conn_upgrade_header(void *arg, const char *name, size_t name_len, const char *value,
+				size_t value_len)
+{
+	struct eng_conn *c = arg;
+
+	if (name_len == 20 && strncasecmp(name, "Sec-WebSocket-Accept", 20) == 0) {
+		if (value_len == strlen(c->ws_accept) && memcmp(value, c->ws_accept, value_len) == 0)
+			c->accept_ok = true;
+		else
+			c->accept_bad = true;
+	} else if (name_len == 7 && strncasecmp(name, "Upgrade", 7) == 0) {
+		c->upgrade_ok |= sg_list_has(value, value_len, "websocket");
 	}
-	if (eof)
-		conn_http_done(c, c->in.data + c->head_len, body_len);
 }
 
 /* A complete HTTP response (not a 101) to one of our requests. */
@@ -1232,8 +1219,8 @@ static void conn_http_done(struct eng_conn *c, const char *body, size_t len)
 	char msg[300];
 	int rc;
 
-	if (c->status != 200) {
-		snprintf(msg, sizeof(msg), "HTTP %d%s%.*s", c->status, len ? ": " : "",
+	if (c->resp.status != 200) {
+		snprintf(msg, sizeof(msg), "HTTP %d%s%.*s", c->resp.status, len ? ": " : "",
 			 (int)(len > 200 ? 200 : len), body);
 		if (c == e->probe) {
 			eng_drop_probe(e);
@@ -1290,16 +1277,12 @@ static const struct wslay_event_callbacks ws_callbacks = {
 static void conn_ws_upgraded(struct eng_conn *c)
 {
 	struct sgc_engine *e = c->e;
-	struct evbuffer *in = bufferevent_get_input(c->bev);
 
 	if (wslay_event_context_client_init(&c->ws, &ws_callbacks, c) != 0)
 		sg_fatal("wslay: cannot create a client context");
 	wslay_event_config_set_max_recv_msg_length(c->ws, e->max_message);
 	c->st = CS_WS;
-	/* give the bytes that followed the head back to the frame parser */
-	if (c->in.len > c->head_len)
-		evbuffer_prepend(in, c->in.data + c->head_len, c->in.len - c->head_len);
-	sg_buf_reset(&c->in);
+	/* the bytes after the head are still in the input: the first frames */
 	if (c == e->probe)
 		conn_ws_send(c, false, "2", "probe", 5);
 	conn_ws_readable(c);

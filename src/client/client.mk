@@ -18,8 +18,11 @@
 
 CLIENT_DIR := src/client
 CLIENT_OBJDIR := $(OBJDIR)/client
-CLIENT_LIB_SRCS := $(addprefix $(CLIENT_DIR)/,client.c engine.c subs.c backoff.c \
-                   jsonout.c)
+CLIENT_ENGINE_SRCS := $(addprefix $(CLIENT_DIR)/,engine.c engine_conn.c engine_polling.c \
+                      engine_ws.c)
+CLIENT_LIB_SRCS := $(addprefix $(CLIENT_DIR)/,client.c client_conn.c client_recv.c \
+                     client_send.c subs.c backoff.c jsonout.c) \
+                   $(CLIENT_ENGINE_SRCS)
 # siogate's own pure codecs, compiled again here with -fPIC
 CLIENT_SG_SRCS := src/core/common.c src/core/base64.c src/proto/eio_packet.c \
                   src/proto/sio_packet.c src/core/json_js.c src/proto/ws_accept.c \
@@ -40,8 +43,9 @@ SGC_DRIVER := $(OBJDIR)/sgc-driver
 CLIENT_EXAMPLE := $(OBJDIR)/example-notify
 CLIENT_UNIT_SRCS := $(wildcard tests/unit/client/test_*.c)
 CLIENT_UNIT_BINS := $(patsubst tests/unit/client/%.c,$(CLIENT_OBJDIR)/unit/%,$(CLIENT_UNIT_SRCS))
-# the unit tests link the library's objects with a fake engine instead of engine.o
-CLIENT_UNIT_OBJS := $(filter-out $(CLIENT_OBJDIR)/engine.o,$(CLIENT_OBJS)) \
+# the unit tests link the library's objects with a fake engine instead of engine*.o
+CLIENT_UNIT_OBJS := $(filter-out $(patsubst $(CLIENT_DIR)/%.c,$(CLIENT_OBJDIR)/%.o,$(CLIENT_ENGINE_SRCS)),\
+                      $(CLIENT_OBJS)) \
                     $(CLIENT_OBJDIR)/unit/fake_engine.o
 
 PREFIX ?= /usr/local

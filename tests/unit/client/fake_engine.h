@@ -1,5 +1,5 @@
 /*
- * fake_engine.h: a stand-in for src/client/engine.c in the client's unit
+ * fake_engine.h: a stand-in for src/client/engine*.c in the client's unit
  * tests.  It implements engine.h without any I/O: the test opens it, feeds
  * it server messages, closes it, and reads the log of what the client sent.
  * Engines are kept (marked freed) until fake_engine_reset(), so a test may

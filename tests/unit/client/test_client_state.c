@@ -1,6 +1,6 @@
 /*
  * test_client_state.c: libsiogate-client's state machine and Socket.IO layer
- * (client.c) on a fake engine: connect and the namespace CONNECT, the
+ * (client*.c) on a fake engine: connect and the namespace CONNECT, the
  * helper's authentication states, emit / acks both ways / timeouts, binary
  * attachments, subscribe / unsubscribe semantics through the client
  * (duplicate protection, one handler or all, contained handler errors,
@@ -395,7 +395,8 @@ static void test_url_to_engine(void)
 		err[0] = '\0';
 		CHECK(sgc_client_new(base, &o, err, sizeof(err)) == NULL);
 		if (strstr(err, bad[i].msg) == NULL)
-			fprintf(stderr, "'%s': error '%s' lacks '%s'\n", bad[i].url, err, bad[i].msg);
+			fprintf(stderr, "'%s': error '%s' lacks '%s'\n", bad[i].url, err,
+				bad[i].msg);
 		CHECK(strstr(err, bad[i].msg) != NULL);
 	}
 }

@@ -55,7 +55,8 @@ int url_parse(const char *s, unsigned schemes, struct url *out, struct sg_err *e
 	for (p = s; (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'); p++) {
 	}
 	if (p == s || strncmp(p, "://", 3) != 0)
-		return sg_err_set(err, "URL has no scheme (expected %s)", schemes_expected(schemes));
+		return sg_err_set(err, "URL has no scheme (expected %s)",
+				  schemes_expected(schemes));
 	for (i = 0; i < SG_ARRAY_LEN(schemes_known); i++) {
 		if (strlen(schemes_known[i].name) == (size_t)(p - s) &&
 		    strncasecmp(s, schemes_known[i].name, (size_t)(p - s)) == 0 &&
@@ -106,7 +107,8 @@ int url_parse(const char *s, unsigned schemes, struct url *out, struct sg_err *e
 	} else {
 		for (i = 0; i < hl; i++)
 			if (!reg_name_char(host[i]))
-				return sg_err_set(err, "URL host has a bad character '%c'", host[i]);
+				return sg_err_set(err, "URL host has a bad character '%c'",
+						  host[i]);
 	}
 	if (port_s != NULL) {
 		if (port_s == auth_end || auth_end - port_s > 5)

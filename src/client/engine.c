@@ -23,6 +23,9 @@
 #include "siogate/client.h"
 
 static void eng_destroy(struct sgc_engine *e);
+static void eng_kill_conns(struct sgc_engine *e);
+static void eng_cancel_dns(struct sgc_engine *e);
+static void eng_bury(struct sgc_engine *e);
 static void eng_kick_cb(evutil_socket_t fd, short what, void *arg);
 static void eng_fail_cb(evutil_socket_t fd, short what, void *arg);
 static void eng_ping_cb(evutil_socket_t fd, short what, void *arg);
@@ -82,27 +85,9 @@ void sgc_engine_free(struct sgc_engine *e)
 
 static void eng_destroy(struct sgc_engine *e)
 {
-	struct eng_conn *c;
-
-	if (e->dns_req != NULL) {
-		struct evdns_getaddrinfo_request *r = e->dns_req;
-		e->dns_req = NULL;
-		evdns_getaddrinfo_cancel(r);
-	}
-	if (e->hs)
-		eng_conn_kill(e->hs);
-	if (e->ws)
-		eng_conn_kill(e->ws);
-	if (e->probe)
-		eng_conn_kill(e->probe);
-	if (e->get)
-		eng_conn_kill(e->get);
-	if (e->post)
-		eng_conn_kill(e->post);
-	while ((c = e->graveyard) != NULL) {
-		e->graveyard = c->next;
-		eng_conn_free(c);
-	}
+	eng_cancel_dns(e);
+	eng_kill_conns(e);
+	eng_bury(e);
 	eng_queue_clear(e);
 	free(e->q);
 	event_free(e->kick);
@@ -120,6 +105,42 @@ static void eng_destroy(struct sgc_engine *e)
 	free(e);
 }
 
+/* Kills every connection the engine holds (they wait in the graveyard). */
+static void eng_kill_conns(struct sgc_engine *e)
+{
+	if (e->hs)
+		eng_conn_kill(e->hs);
+	if (e->ws)
+		eng_conn_kill(e->ws);
+	if (e->probe)
+		eng_conn_kill(e->probe);
+	if (e->get)
+		eng_conn_kill(e->get);
+	if (e->post)
+		eng_conn_kill(e->post);
+}
+
+static void eng_cancel_dns(struct sgc_engine *e)
+{
+	struct evdns_getaddrinfo_request *r = e->dns_req;
+
+	if (r == NULL)
+		return;
+	e->dns_req = NULL; /* eng_dns_cb sees EVUTIL_EAI_CANCEL */
+	evdns_getaddrinfo_cancel(r);
+}
+
+/* Frees the killed connections (no callback of theirs runs). */
+static void eng_bury(struct sgc_engine *e)
+{
+	struct eng_conn *c;
+
+	while ((c = e->graveyard) != NULL) {
+		e->graveyard = c->next;
+		eng_conn_free(c);
+	}
+}
+
 void eng_enter(struct sgc_engine *e)
 {
 	e->depth++;
@@ -127,18 +148,13 @@ void eng_enter(struct sgc_engine *e)
 
 void eng_leave(struct sgc_engine *e)
 {
-	struct eng_conn *c;
-
 	if (--e->depth > 0)
 		return;
 	if (e->freed) {
 		eng_destroy(e);
 		return;
 	}
-	while ((c = e->graveyard) != NULL) {
-		e->graveyard = c->next;
-		eng_conn_free(c);
-	}
+	eng_bury(e);
 }
 
 bool eng_alive(const struct sgc_engine *e)
@@ -309,16 +325,7 @@ void eng_lost(struct sgc_engine *e, int code, const char *reason, const char *ms
 	if (!eng_alive(e))
 		return;
 	e->st = ENG_CLOSED;
-	if (e->hs)
-		eng_conn_kill(e->hs);
-	if (e->ws)
-		eng_conn_kill(e->ws);
-	if (e->probe)
-		eng_conn_kill(e->probe);
-	if (e->get)
-		eng_conn_kill(e->get);
-	if (e->post)
-		eng_conn_kill(e->post);
+	eng_kill_conns(e);
 	evtimer_del(e->ping_timer);
 	evtimer_del(e->linger_timer);
 	eng_queue_clear(e);
@@ -486,11 +493,7 @@ void sgc_engine_shutdown(struct sgc_engine *e)
 	if (e->st != ENG_OPEN) {
 		/* nothing to flush: end at the next loop turn */
 		e->st = ENG_CLOSING;
-		if (e->dns_req != NULL) {
-			struct evdns_getaddrinfo_request *r = e->dns_req;
-			e->dns_req = NULL;
-			evdns_getaddrinfo_cancel(r);
-		}
+		eng_cancel_dns(e);
 		if (e->hs)
 			eng_conn_kill(e->hs);
 		event_active(e->kick, 0, 0);

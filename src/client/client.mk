@@ -18,11 +18,15 @@
 
 CLIENT_DIR := src/client
 CLIENT_OBJDIR := $(OBJDIR)/client
-CLIENT_LIB_SRCS := $(addprefix $(CLIENT_DIR)/,client.c engine.c subs.c url.c httpresp.c \
-                   backoff.c jsonout.c)
+CLIENT_ENGINE_SRCS := $(addprefix $(CLIENT_DIR)/,engine.c engine_conn.c engine_polling.c \
+                      engine_ws.c)
+CLIENT_LIB_SRCS := $(addprefix $(CLIENT_DIR)/,client.c client_conn.c client_recv.c \
+                     client_send.c subs.c backoff.c jsonout.c) \
+                   $(CLIENT_ENGINE_SRCS)
 # siogate's own pure codecs, compiled again here with -fPIC
 CLIENT_SG_SRCS := src/core/common.c src/core/base64.c src/proto/eio_packet.c \
-                  src/proto/sio_packet.c src/core/json_js.c src/proto/ws_accept.c
+                  src/proto/sio_packet.c src/core/json_js.c src/proto/ws_accept.c \
+                  src/proto/url.c src/proto/http_resp_parser.c
 CLIENT_OBJS := $(patsubst $(CLIENT_DIR)/%.c,$(CLIENT_OBJDIR)/%.o,$(CLIENT_LIB_SRCS)) \
                $(patsubst src/%.c,$(CLIENT_OBJDIR)/sg/%.o,$(CLIENT_SG_SRCS))
 CLIENT_CFLAGS = $(CFLAGS_ALL) -fPIC -fvisibility=hidden -I$(CLIENT_DIR) -I$(CLIENT_DIR)/include
@@ -39,8 +43,9 @@ SGC_DRIVER := $(OBJDIR)/sgc-driver
 CLIENT_EXAMPLE := $(OBJDIR)/example-notify
 CLIENT_UNIT_SRCS := $(wildcard tests/unit/client/test_*.c)
 CLIENT_UNIT_BINS := $(patsubst tests/unit/client/%.c,$(CLIENT_OBJDIR)/unit/%,$(CLIENT_UNIT_SRCS))
-# the unit tests link the library's objects with a fake engine instead of engine.o
-CLIENT_UNIT_OBJS := $(filter-out $(CLIENT_OBJDIR)/engine.o,$(CLIENT_OBJS)) \
+# the unit tests link the library's objects with a fake engine instead of engine*.o
+CLIENT_UNIT_OBJS := $(filter-out $(patsubst $(CLIENT_DIR)/%.c,$(CLIENT_OBJDIR)/%.o,$(CLIENT_ENGINE_SRCS)),\
+                      $(CLIENT_OBJS)) \
                     $(CLIENT_OBJDIR)/unit/fake_engine.o
 
 PREFIX ?= /usr/local

@@ -3,7 +3,8 @@
  * the host, connects (TCP or TLS), opens the session over WebSocket or HTTP
  * long-polling (then upgrades to WebSocket when asked and offered), answers
  * the server's pings, watches the ping timeout, and carries Engine.IO
- * `message` packets both ways.  The Socket.IO layer (client.c) sits on top.
+ * `message` packets both ways.  The Socket.IO layer (client*.c) sits on top;
+ * the engine itself is engine*.c (engine_int.h).
  */
 #ifndef SGC_ENGINE_H
 #define SGC_ENGINE_H

@@ -34,11 +34,11 @@
 #include <sys/socket.h>
 
 #include "proto/http_resp_parser.h"
+#include "proto/url.h"
 
 #define HC_REQ_MAGIC 0x48435251u  /* "HCRQ" */
 #define HC_CONN_MAGIC 0x4843434eu /* "HCCN" */
 #define HC_MAX_COMMON_TIMEOUTS 8
-#define HC_MAX_HOST 253
 #define HC_MAX_METHOD 32
 
 enum hc_req_state {
@@ -142,9 +142,9 @@ struct http_client {
 
 static int ssl_ctx_make(struct http_client *hc, const char *ca_file, struct sg_err *err);
 static const struct timeval *timeout_tv(struct http_client *hc, int64_t ms, struct timeval *tv);
-static int url_parse(const char *url, struct hc_url *u, struct sg_err *err);
+static int hc_url_parse(const char *url, struct hc_url *u, struct sg_err *err);
 static int header_check(const char *h, bool *is_host, struct sg_err *err);
-static void url_free(struct hc_url *u);
+static void hc_url_free(struct hc_url *u);
 static bool is_ip_literal(const char *host);
 static int build_request(struct http_client_req *r, const char *method,
 			 const char *const *headers, const char *content_type, const void *body,
@@ -315,9 +315,9 @@ const char *http_client_error_str(enum http_client_error e)
 int http_client_url_check(const char *url, struct sg_err *err)
 {
 	struct hc_url u;
-	int rc = url_parse(url, &u, err);
+	int rc = hc_url_parse(url, &u, err);
 
-	url_free(&u);
+	hc_url_free(&u);
 	return rc;
 }
 
@@ -384,7 +384,7 @@ static const struct timeval *timeout_tv(struct http_client *hc, int64_t ms, stru
 
 /* ---- URL and request bytes ---- */
 
-static void url_free(struct hc_url *u)
+static void hc_url_free(struct hc_url *u)
 {
 	free(u->host);
 	free(u->path);
@@ -400,105 +400,29 @@ static bool is_ip_literal(const char *host)
 	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
 }
 
-/* http[s]://host[:port][/path][?query][#fragment]; no user info, no IPv6 zone. */
-static int url_parse(const char *url, struct hc_url *u, struct sg_err *err)
+/* An http:// or https:// URL (proto/url.c) and what a request to it needs. */
+static int hc_url_parse(const char *url, struct hc_url *u, struct sg_err *err)
 {
-	const char *p, *auth_end, *host, *host_end, *port_s = NULL, *target, *frag;
-	size_t hl, i;
-	bool v6 = false;
-	char hostbuf[HC_MAX_HOST + 1];
+	struct url p;
 	struct sg_buf b;
 
 	memset(u, 0, sizeof(*u));
-	if (strncasecmp(url, "http://", 7) == 0) {
-		u->port = 80;
-		p = url + 7;
-	} else if (strncasecmp(url, "https://", 8) == 0) {
-		u->https = true;
-		u->port = 443;
-		p = url + 8;
-	} else {
-		return sg_err_set(err, "URL must start with http:// or https://");
-	}
-	for (i = 0; url[i] != '\0'; i++) {
-		unsigned char c = (unsigned char)url[i];
-		if (c <= 0x20 || c >= 0x7f)
-			return sg_err_set(err, "URL has a space, control or non-ASCII character");
-	}
-	auth_end = p + strcspn(p, "/?#");
-	if (memchr(p, '@', (size_t)(auth_end - p)) != NULL)
-		return sg_err_set(err, "URL user info is not supported");
-	if (*p == '[') {
-		host = p + 1;
-		host_end = memchr(host, ']', (size_t)(auth_end - host));
-		if (host_end == NULL)
-			return sg_err_set(err, "URL has an unclosed '['");
-		if (host_end + 1 < auth_end) {
-			if (host_end[1] != ':')
-				return sg_err_set(err, "URL has junk after ']'");
-			port_s = host_end + 2;
-		}
-		v6 = true;
-	} else {
-		host = p;
-		host_end = memchr(p, ':', (size_t)(auth_end - p));
-		if (host_end != NULL)
-			port_s = host_end + 1;
-		else
-			host_end = auth_end;
-	}
-	hl = (size_t)(host_end - host);
-	if (hl == 0)
-		return sg_err_set(err, "URL has no host");
-	if (hl > HC_MAX_HOST)
-		return sg_err_set(err, "URL host is too long");
-	memcpy(hostbuf, host, hl);
-	hostbuf[hl] = '\0';
-	if (v6) {
-		struct in6_addr a6;
-		if (inet_pton(AF_INET6, hostbuf, &a6) != 1)
-			return sg_err_set(err, "URL has a bad IPv6 address");
-	} else {
-		for (i = 0; i < hl; i++) {
-			char c = hostbuf[i];
-			if (c >= 'A' && c <= 'Z')
-				hostbuf[i] = (char)(c - 'A' + 'a');
-			else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-				   c == '.' || c == '_'))
-				return sg_err_set(err, "URL host has a bad character");
-		}
-	}
-	if (port_s != NULL) {
-		long port = 0;
-		if (port_s == auth_end || auth_end - port_s > 5)
-			return sg_err_set(err, "URL has a bad port");
-		for (const char *q = port_s; q < auth_end; q++) {
-			if (*q < '0' || *q > '9')
-				return sg_err_set(err, "URL has a bad port");
-			port = port * 10 + (*q - '0');
-		}
-		if (port < 1 || port > 65535)
-			return sg_err_set(err, "URL port must be between 1 and 65535");
-		u->port = (int)port;
-	}
-	target = auth_end;
-	frag = strchr(target, '#');
-	if (frag == NULL)
-		frag = target + strlen(target);
+	if (url_parse(url, URL_SCHEMES_HTTP, &p, err) < 0)
+		return -1;
+	u->https = p.tls;
+	u->port = (int)p.port;
 	sg_buf_init(&b);
-	if (*target != '/')
-		sg_buf_append_char(&b, '/');
-	sg_buf_append(&b, target, (size_t)(frag - target));
+	url_append_target(&p, &b);
 	u->path = sg_buf_steal(&b);
-	u->host = sg_strdup(hostbuf);
 	sg_buf_init(&b);
-	sg_buf_printf(&b, v6 ? "[%s]" : "%s", hostbuf);
-	if (u->port != (u->https ? 443 : 80))
-		sg_buf_printf(&b, ":%d", u->port);
+	url_append_host_header(&p, &b);
 	u->hostport = sg_buf_steal(&b);
 	sg_buf_init(&b);
-	sg_buf_printf(&b, "%s://%s:%d", u->https ? "https" : "http", hostbuf, u->port);
+	sg_buf_printf(&b, "%s://%s:%d", u->https ? "https" : "http", p.host, u->port);
 	u->key = sg_buf_steal(&b);
+	u->host = p.host;
+	p.host = NULL;
+	url_fini(&p);
 	return 0;
 }
 
@@ -594,7 +518,7 @@ struct http_client_req *http_client_request(struct http_client *hc, const char *
 	r->arg = arg;
 	sg_buf_init(&r->out);
 	hc->stats.requests++;
-	if (url == NULL || url_parse(url, &r->url, &err) < 0 ||
+	if (url == NULL || hc_url_parse(url, &r->url, &err) < 0 ||
 	    build_request(r, method, headers, content_type, body, body_len, keep_alive,
 			  &err) < 0) {
 		http_resp_parser_init(&r->resp, hc->opts.max_response_bytes, false);
@@ -721,7 +645,7 @@ static void req_free(struct http_client_req *r)
 	r->hc->pending_bytes -= r->charged;
 	if (r->timer != NULL)
 		event_free(r->timer);
-	url_free(&r->url);
+	hc_url_free(&r->url);
 	sg_buf_fini(&r->out);
 	http_resp_parser_fini(&r->resp);
 	r->magic = 0;

@@ -43,6 +43,7 @@ static enum http_resp_parser_status on_chunk_size(struct http_resp_parser *r, co
 					       size_t len, struct sg_err *err);
 static bool transfer_encoding_is_chunked(const char *v, size_t len);
 static enum http_resp_parser_status current_status(const struct http_resp_parser *r);
+static bool is_final(const struct http_resp_parser *r);
 
 void http_resp_parser_init(struct http_resp_parser *r, size_t max_bytes, bool head_request)
 {
@@ -61,6 +62,17 @@ void http_resp_parser_fini(struct http_resp_parser *r)
 	sg_buf_fini(&r->line);
 	free(r->content_type);
 	r->content_type = NULL;
+}
+
+void http_resp_parser_allow_upgrade(struct http_resp_parser *r)
+{
+	r->upgrade = true;
+}
+
+void http_resp_parser_on_header(struct http_resp_parser *r, http_resp_header_fn fn, void *arg)
+{
+	r->on_header = fn;
+	r->on_header_arg = arg;
 }
 
 bool http_resp_parser_started(const struct http_resp_parser *r)
@@ -104,6 +116,12 @@ static enum http_resp_parser_status current_status(const struct http_resp_parser
 	default:
 		return HRESP_MORE;
 	}
+}
+
+/* Whether the head being read is the final response's (not an interim 1xx). */
+static bool is_final(const struct http_resp_parser *r)
+{
+	return r->status >= 200 || (r->status == 101 && r->upgrade);
 }
 
 /* Forgets what the headers of an interim (1xx) response said. */
@@ -270,9 +288,6 @@ static enum http_resp_parser_status on_status_line(struct http_resp_parser *r, c
 	return HRESP_MORE;
 }
 
-/* Steps to the next element of a comma-separated list v (len bytes) from
- * *pos: sets [*s, *e) to the element without its surrounding whitespace and
- * returns false at the end of the list.  Empty elements are skipped. */
 /* Transfer-Encoding: true when it is exactly one "chunked" (list form and
  * empty elements allowed).  This client asks for no other coding and cannot
  * decode one. */
@@ -344,11 +359,18 @@ static enum http_resp_parser_status on_header_line(struct http_resp_parser *r, c
 		if (r->content_type == NULL)
 			r->content_type = sg_strndup(val, ve - vs);
 	}
+	if (r->on_header != NULL && is_final(r))
+		r->on_header(r->on_header_arg, name, nl, val, ve - vs);
 	return HRESP_MORE;
 }
 
 static enum http_resp_parser_status on_head_end(struct http_resp_parser *r, struct sg_err *err)
 {
+	if (r->status == 101 && r->upgrade) {
+		/* what follows the head is the new protocol's */
+		r->keep_alive = false;
+		return done(r);
+	}
 	if (r->status < 200) {
 		if (r->status == 101)
 			return fail(r, err, "unexpected 101 Switching Protocols");

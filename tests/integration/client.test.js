@@ -19,7 +19,9 @@
 
 const assert = require('node:assert/strict');
 const { spawn, spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
+const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { after, afterEach, before, describe, test } = require('node:test');
@@ -799,6 +801,187 @@ describe('interop with the Node.js socket.io server', { skip: SKIP_BOTH }, () =>
 			for (const c of wss.clients)
 				c.terminate();
 			await new Promise((resolve) => wss.close(resolve));
+		}
+	});
+});
+
+/* ---------------------------------------------------------------- raw HTTP answers */
+
+/*
+ * A raw TCP server that reads one HTTP request per connection (the client sends
+ * "Connection: close" on polling requests) and hands {method, url, headers, body} and the
+ * socket to answer(req, sock), which writes whatever bytes the test wants.  Resolves
+ * {port, close()}; close() destroys every socket still open.
+ */
+async function rawHttpServer(answer) {
+	const socks = new Set();
+	const srv = net.createServer((sock) => {
+		socks.add(sock);
+		sock.on('close', () => socks.delete(sock));
+		sock.on('error', () => { /* the client may reset */ });
+		let buf = Buffer.alloc(0);
+		let handled = false;
+		sock.on('data', (d) => {
+			if (handled) {
+				sock.emit('after', d);
+				return;
+			}
+			buf = Buffer.concat([buf, d]);
+			const end = buf.indexOf('\r\n\r\n');
+			if (end < 0)
+				return;
+			const lines = buf.subarray(0, end).toString('latin1').split('\r\n');
+			const [method, url] = lines[0].split(' ');
+			const headers = {};
+			for (const l of lines.slice(1)) {
+				const i = l.indexOf(':');
+				headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
+			}
+			const len = Number(headers['content-length'] || 0);
+			if (buf.length < end + 4 + len)
+				return;
+			handled = true;
+			const rest = buf.subarray(end + 4 + len);
+			answer({ method, url, headers, body: buf.subarray(end + 4, end + 4 + len).toString('utf8') }, sock);
+			if (rest.length > 0)
+				sock.emit('after', rest);
+		});
+	});
+	await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
+	return {
+		port: srv.address().port,
+		close: () => {
+			for (const s of socks)
+				s.destroy();
+			return new Promise((resolve) => srv.close(resolve));
+		},
+	};
+}
+
+/* An unmasked WebSocket text frame from the server (payloads under 126 bytes). */
+function wsText(s) {
+	const p = Buffer.from(s, 'utf8');
+	assert.ok(p.length < 126);
+	return Buffer.concat([Buffer.from([0x81, p.length]), p]);
+}
+
+/* The payloads of the masked frames a client sent (short frames only): [{opcode, text}]. */
+function wsClientFrames(buf) {
+	const out = [];
+	let i = 0;
+	while (i + 6 <= buf.length) {
+		const opcode = buf[i] & 0x0f;
+		const len = buf[i + 1] & 0x7f;
+		if (len >= 126 || i + 6 + len > buf.length)
+			break;
+		const mask = buf.subarray(i + 2, i + 6);
+		const p = Buffer.from(buf.subarray(i + 6, i + 6 + len));
+		for (let k = 0; k < p.length; k++)
+			p[k] ^= mask[k % 4];
+		out.push({ opcode, text: p.toString('utf8') });
+		i += 6 + len;
+	}
+	return out;
+}
+
+function wsAccept(key) {
+	return crypto.createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+}
+
+const OPEN_PACKET = '0{"sid":"raw1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}';
+
+describe('the client reads HTTP answers as proto/http_resp_parser.c parses them', { skip: SKIP_SIOCAT }, () => {
+	test('polling: an interim 100, a chunked handshake, a close-delimited poll, Content-Length POST answers', async () => {
+		const posts = [];
+		let polls = 0;
+		const srv = await rawHttpServer((req, sock) => {
+			if (req.method === 'POST') {
+				posts.push(req.body);
+				sock.end('HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 2\r\n\r\nok');
+			} else if (!/[?&]sid=/.test(req.url)) {
+				sock.end('HTTP/1.1 100 Continue\r\n\r\n' +
+					'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n' +
+					`5;x=1\r\n${OPEN_PACKET.slice(0, 5)}\r\n` +
+					`${(OPEN_PACKET.length - 5).toString(16)}\r\n${OPEN_PACKET.slice(5)}\r\n0\r\nX-Trailer: 1\r\n\r\n`);
+			} else if (polls++ === 0) {
+				/* no length: the body ends with the connection */
+				sock.end('HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n40{"sid":"s1"}');
+			}
+			/* later polls are held open */
+		});
+		try {
+			const r = await runSiocat(['--no-auth', '-T', 'polling', '--no-reconnect', `http://127.0.0.1:${srv.port}`], 'hello 1\n');
+			assert.equal(r.code, 0, r.err);
+			const sent = posts.join('\x1e').split('\x1e');
+			assert.ok(sent.includes('40'), JSON.stringify(posts));
+			assert.ok(sent.includes('42["hello",1]'), JSON.stringify(posts));
+		} finally {
+			await srv.close();
+		}
+	});
+
+	test('WebSocket: an interim 100, then the 101 and the first frames in one segment', async () => {
+		let got = Buffer.alloc(0);
+		const srv = await rawHttpServer((req, sock) => {
+			sock.on('after', (d) => {
+				got = Buffer.concat([got, d]);
+			});
+			sock.write(Buffer.concat([
+				Buffer.from('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 101 Switching Protocols\r\n' +
+					'Upgrade: websocket\r\nConnection: Upgrade\r\n' +
+					`Sec-WebSocket-Accept: ${wsAccept(req.headers['sec-websocket-key'])}\r\n\r\n`),
+				wsText(OPEN_PACKET),
+				wsText('40{"sid":"s1"}'),
+			]));
+		});
+		try {
+			const r = await runSiocat(['--no-auth', '--no-reconnect', `ws://127.0.0.1:${srv.port}`], 'hello 2\n');
+			assert.equal(r.code, 0, r.err);
+			const frames = wsClientFrames(got);
+			/* CONNECT, the event, DISCONNECT at the end of input, then the close frame */
+			assert.deepEqual(frames.filter((f) => f.opcode === 1).map((f) => f.text), ['40', '42["hello",2]', '41']);
+			assert.equal(frames[frames.length - 1].opcode, 8, 'a close frame last');
+		} finally {
+			await srv.close();
+		}
+	});
+
+	test('a wrong Sec-WebSocket-Accept: cannot connect (exit 3)', async () => {
+		const srv = await rawHttpServer((req, sock) => {
+			sock.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+				`Sec-WebSocket-Accept: ${wsAccept('not the key')}\r\n\r\n`);
+		});
+		try {
+			const r = await runSiocat(['--no-auth', `ws://127.0.0.1:${srv.port}`]);
+			assert.equal(r.code, 3, r.err);
+			assert.match(r.err, /invalid WebSocket upgrade answer/);
+		} finally {
+			await srv.close();
+		}
+	});
+
+	test('a 101 to a polling request, and a malformed header: protocol error (exit 5)', async () => {
+		for (const head of ['HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n',
+			'HTTP/1.1 200 OK\r\nBad Header: x\r\nContent-Length: 0\r\n\r\n']) {
+			const srv = await rawHttpServer((req, sock) => sock.end(head));
+			try {
+				const r = await runSiocat(['--no-auth', '-T', 'polling', `http://127.0.0.1:${srv.port}`]);
+				assert.equal(r.code, 5, r.err);
+				assert.match(r.err, /protocol error: bad HTTP response: (unexpected 101|malformed header name)/);
+			} finally {
+				await srv.close();
+			}
+		}
+	});
+
+	test('a response cut short: cannot connect (exit 3), the reason on stderr', async () => {
+		const srv = await rawHttpServer((req, sock) => sock.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0{"sid"'));
+		try {
+			const r = await runSiocat(['--no-auth', '-T', 'polling', `http://127.0.0.1:${srv.port}`]);
+			assert.equal(r.code, 3, r.err);
+			assert.match(r.err, /closed the connection mid-response/);
+		} finally {
+			await srv.close();
 		}
 	});
 });

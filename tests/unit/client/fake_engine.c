@@ -19,6 +19,10 @@ struct sgc_engine {
 	char *query;
 	char *headers;
 	char *path;
+	char *host;
+	unsigned port;
+	char *host_header;
+	bool tls;
 	struct sg_buf sent;
 	struct sgc_engine *next;
 };
@@ -38,6 +42,10 @@ struct sgc_engine *sgc_engine_new(const struct sgc_engine_params *p,
 	e->query = sg_strdup(p->query);
 	e->headers = sg_strdup(p->headers);
 	e->path = sg_strdup(p->path);
+	e->host = sg_strdup(p->host);
+	e->port = p->port;
+	e->host_header = sg_strdup(p->host_header);
+	e->tls = p->ssl_ctx != NULL;
 	sg_buf_init(&e->sent);
 	sg_buf_append(&e->sent, "", 0);
 	e->next = all;
@@ -107,6 +115,8 @@ void fake_engine_reset(void)
 		free(e->query);
 		free(e->headers);
 		free(e->path);
+		free(e->host);
+		free(e->host_header);
 		free(e);
 	}
 	last = NULL;
@@ -182,4 +192,24 @@ const char *fake_engine_headers(const struct sgc_engine *e)
 const char *fake_engine_path(const struct sgc_engine *e)
 {
 	return e->path;
+}
+
+const char *fake_engine_host(const struct sgc_engine *e)
+{
+	return e->host;
+}
+
+unsigned fake_engine_port(const struct sgc_engine *e)
+{
+	return e->port;
+}
+
+const char *fake_engine_host_header(const struct sgc_engine *e)
+{
+	return e->host_header;
+}
+
+bool fake_engine_tls(const struct sgc_engine *e)
+{
+	return e->tls;
 }

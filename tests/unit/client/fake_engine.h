@@ -1,5 +1,5 @@
 /*
- * fake_engine.h: a stand-in for src/client/engine.c in the client's unit
+ * fake_engine.h: a stand-in for src/client/engine*.c in the client's unit
  * tests.  It implements engine.h without any I/O: the test opens it, feeds
  * it server messages, closes it, and reads the log of what the client sent.
  * Engines are kept (marked freed) until fake_engine_reset(), so a test may
@@ -37,10 +37,16 @@ const char *fake_engine_sent(const struct sgc_engine *e);
 void fake_engine_clear_sent(struct sgc_engine *e);
 bool fake_engine_freed(const struct sgc_engine *e);
 bool fake_engine_shut(const struct sgc_engine *e);
-/* The transports bit mask and query the client asked for. */
+/* The transports bit mask, query, extra headers and Engine.IO path the
+ * client asked for. */
 unsigned fake_engine_transports(const struct sgc_engine *e);
 const char *fake_engine_query(const struct sgc_engine *e);
 const char *fake_engine_headers(const struct sgc_engine *e);
 const char *fake_engine_path(const struct sgc_engine *e);
+/* Where the client asked its engine to connect, from the URL. */
+const char *fake_engine_host(const struct sgc_engine *e);
+unsigned fake_engine_port(const struct sgc_engine *e);
+const char *fake_engine_host_header(const struct sgc_engine *e);
+bool fake_engine_tls(const struct sgc_engine *e);
 
 #endif

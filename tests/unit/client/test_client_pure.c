@@ -1,233 +1,23 @@
 /*
- * test_client_pure.c: the pure modules of libsiogate-client: URL parsing,
- * the HTTP response parser (every input also split at every byte boundary),
- * chunked bodies, the backoff formula, the subscription table (duplicate
- * protection, removing one handler or all, changes during a dispatch) and
- * JSON output.
+ * test_client_pure.c: the pure modules of libsiogate-client: the backoff
+ * formula, the subscription table (duplicate protection, removing one
+ * handler or all, changes during a dispatch) and JSON output.  (The URL and
+ * HTTP response parsers it shares with siogate are tested in
+ * tests/unit/proto/.)
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "backoff.h"
-#include "httpresp.h"
 #include "jsonout.h"
 #include "subs.h"
 #include "unit.h"
-#include "url.h"
 
-static void test_url_valid(void);
-static void test_url_invalid(void);
-static void test_http_resp(void);
-static void test_http_resp_split(void);
-static void test_http_resp_errors(void);
-static void test_http_chunked(void);
 static void test_backoff(void);
 static void test_subs_duplicates(void);
 static void test_subs_remove(void);
 static void test_subs_dispatch_changes(void);
 static void test_json_out(void);
-
-static void test_url_valid(void)
-{
-	static const struct {
-		const char *in;
-		int tls;
-		const char *host;
-		unsigned port;
-		const char *path;
-		const char *query;
-		const char *host_header;
-	} cases[] = {
-		{ "http://127.0.0.1:8080", 0, "127.0.0.1", 8080, "/", "", "127.0.0.1:8080" },
-		{ "ws://example.com", 0, "example.com", 80, "/", "", "example.com" },
-		{ "https://example.com/admin?x=1&y=2#frag", 1, "example.com", 443, "/admin",
-		  "x=1&y=2", "example.com" },
-		{ "WSS://h:444/", 1, "h", 444, "/", "", "h:444" },
-		{ "http://[::1]:3000/chat", 0, "::1", 3000, "/chat", "", "[::1]:3000" },
-		{ "http://host?token=abc", 0, "host", 80, "/", "token=abc", "host" },
-		{ "http://h:65535#x", 0, "h", 65535, "/", "", "h:65535" },
-	};
-	size_t i;
-
-	for (i = 0; i < SG_ARRAY_LEN(cases); i++) {
-		struct sgc_url u;
-		struct sg_err err = { 0, 0, "" };
-		struct sg_buf b;
-
-		CHECK_INT(sgc_url_parse(cases[i].in, &u, &err), 0);
-		CHECK_INT(u.tls, cases[i].tls);
-		CHECK_STR(u.host, cases[i].host);
-		CHECK_INT(u.port, cases[i].port);
-		CHECK_STR(u.path, cases[i].path);
-		CHECK_STR(u.query, cases[i].query);
-		sg_buf_init(&b);
-		sgc_url_host_header(&u, &b);
-		CHECK_STR(b.data, cases[i].host_header);
-		sg_buf_fini(&b);
-		sgc_url_fini(&u);
-		sgc_url_fini(&u); /* twice is fine */
-	}
-}
-
-static void test_url_invalid(void)
-{
-	static const struct {
-		const char *in;
-		const char *msg;	/* a substring of the error */
-	} cases[] = {
-		{ "", "empty URL" },
-		{ "localhost:3000", "no scheme" },
-		{ "ftp://h", "unsupported URL scheme 'ftp'" },
-		{ "http://", "no host" },
-		{ "http://:80", "no host" },
-		{ "http://h:0", "invalid port" },
-		{ "http://h:65536", "invalid port" },
-		{ "http://h:12a", "invalid port" },
-		{ "http://h:", "invalid port" },
-		{ "http://user:pw@h", "user information" },
-		{ "http://[::1", "IPv6" },
-		{ "http://[::1]x", "after the IPv6" },
-		{ "http://ho st", "invalid character ' '" },
-	};
-	size_t i;
-
-	for (i = 0; i < SG_ARRAY_LEN(cases); i++) {
-		struct sgc_url u;
-		struct sg_err err = { 0, 0, "" };
-
-		CHECK_INT(sgc_url_parse(cases[i].in, &u, &err), -1);
-		CHECK(u.host == NULL && u.path == NULL && u.query == NULL);
-		if (strstr(err.msg, cases[i].msg) == NULL)
-			fprintf(stderr, "case '%s': error '%s' lacks '%s'\n", cases[i].in, err.msg,
-				cases[i].msg);
-		CHECK(strstr(err.msg, cases[i].msg) != NULL);
-	}
-}
-
-static const char resp101[] = "HTTP/1.1 101 Switching Protocols\r\n"
-			      "Upgrade: websocket\r\n"
-			      "Connection: Upgrade\r\n"
-			      "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
-			      "\r\n";
-
-static void test_http_resp(void)
-{
-	struct sgc_http_resp r;
-	struct sg_err err = { 0, 0, "" };
-	const struct sgc_http_header *h;
-	static const char ok[] = "HTTP/1.1 200 OK\nContent-Type: text/plain; charset=UTF-8\n"
-				 "Content-Length:  5 \nX-Multi: a, keep-alive ,Upgrade\n\nhello";
-	static const char chunked[] = "HTTP/1.0 400 Bad Request\r\n"
-				      "Transfer-Encoding: gzip, chunked\r\n\r\n";
-
-	CHECK_INT(sgc_http_resp_parse(resp101, strlen(resp101), 4096, &r, &err), 1);
-	CHECK_INT(r.status, 101);
-	CHECK_INT(r.version_minor, 1);
-	CHECK_INT(r.n_headers, 3);
-	CHECK_INT(r.head_len, strlen(resp101));
-	CHECK_INT(r.content_length, -1);
-	CHECK(!r.chunked);
-	h = sgc_http_resp_header(&r, "sec-websocket-accept");
-	CHECK(h != NULL);
-	if (h)
-		CHECK_MEM(h->value, h->value_len, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
-	CHECK(sgc_http_header_has_token(sgc_http_resp_header(&r, "Upgrade"), "WebSocket"));
-	CHECK(sgc_http_resp_no_body(&r, "GET"));
-	CHECK(sgc_http_resp_header(&r, "Content-Length") == NULL);
-
-	CHECK_INT(sgc_http_resp_parse(ok, strlen(ok), 4096, &r, &err), 1);
-	CHECK_INT(r.status, 200);
-	CHECK_INT(r.content_length, 5);
-	CHECK_INT(r.head_len, strlen(ok) - 5);
-	CHECK(!sgc_http_resp_no_body(&r, "GET"));
-	CHECK(sgc_http_resp_no_body(&r, "HEAD"));
-	h = sgc_http_resp_header(&r, "X-Multi");
-	CHECK(sgc_http_header_has_token(h, "keep-alive"));
-	CHECK(sgc_http_header_has_token(h, "upgrade"));
-	CHECK(sgc_http_header_has_token(h, "a"));
-	CHECK(!sgc_http_header_has_token(h, "keep"));
-	CHECK(!sgc_http_header_has_token(NULL, "a"));
-
-	CHECK_INT(sgc_http_resp_parse(chunked, strlen(chunked), 4096, &r, &err), 1);
-	CHECK_INT(r.status, 400);
-	CHECK_INT(r.version_minor, 0);
-	CHECK(r.chunked);
-}
-
-/* Every prefix of a complete head is "need more"; the whole is complete. */
-static void test_http_resp_split(void)
-{
-	struct sgc_http_resp r;
-	struct sg_err err = { 0, 0, "" };
-	size_t i, n = strlen(resp101);
-	int more = 0;
-
-	for (i = 0; i < n; i++) {
-		if (sgc_http_resp_parse(resp101, i, 4096, &r, &err) == 0)
-			more++;
-	}
-	CHECK_INT(more, (int)n);
-	CHECK_INT(sgc_http_resp_parse(resp101, n, 4096, &r, &err), 1);
-}
-
-static void test_http_resp_errors(void)
-{
-	static const char *const bad[] = {
-		"HTTP/2.0 200 OK\r\n\r\n",
-		"HTTP/1.1 2x0 OK\r\n\r\n",
-		"HTTP/1.1 200OK\r\n\r\n",
-		"HTTP/1.1 099 Low\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nBad Header: x\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nX: a\r\n folded\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nContent-Length: 12x\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
-		"HTTP/1.1 200 OK\r\n: novalue\r\n\r\n",
-		"SSH-2.0-OpenSSH",
-	};
-	struct sgc_http_resp r;
-	struct sg_err err = { 0, 0, "" };
-	char big[600];
-	size_t i;
-
-	for (i = 0; i < SG_ARRAY_LEN(bad); i++) {
-		int rc = sgc_http_resp_parse(bad[i], strlen(bad[i]), 4096, &r, &err);
-		if (rc != -1)
-			fprintf(stderr, "accepted: %s\n", bad[i]);
-		CHECK_INT(rc, -1);
-	}
-	/* a head larger than max_head */
-	memset(big, 'a', sizeof(big));
-	memcpy(big, "HTTP/1.1 200 OK\r\nX: ", 20);
-	CHECK_INT(sgc_http_resp_parse(big, sizeof(big), 512, &r, &err), -1);
-	CHECK(strstr(err.msg, "longer than 512") != NULL);
-	/* a repeated Content-Length that agrees is fine */
-	CHECK_INT(sgc_http_resp_parse("HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\n",
-				      58, 4096, &r, &err),
-		  1);
-	CHECK_INT(r.content_length, 2);
-}
-
-static void test_http_chunked(void)
-{
-	static const char body[] = "5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nTrailer: x\r\n\r\nNEXT";
-	struct sg_buf out;
-	struct sg_err err = { 0, 0, "" };
-	size_t used = 0, i, full = strlen(body) - 4;
-
-	sg_buf_init(&out);
-	CHECK_INT(sgc_http_chunked_decode(body, strlen(body), 1000, &out, &used, &err), 1);
-	CHECK_STR(out.data, "hello, world");
-	CHECK_INT(used, full);
-	for (i = 0; i < full; i++)
-		CHECK_INT(sgc_http_chunked_decode(body, i, 1000, &out, &used, &err), 0);
-	CHECK_INT(sgc_http_chunked_decode("0\n\n", 3, 1000, &out, &used, &err), 1);
-	CHECK_INT(out.len, 0);
-	CHECK_INT(sgc_http_chunked_decode("zz\r\n", 4, 1000, &out, &used, &err), -1);
-	CHECK_INT(sgc_http_chunked_decode("5\r\nhelloXX", 10, 1000, &out, &used, &err), -1);
-	CHECK_INT(sgc_http_chunked_decode("5\r\nhello\r\n", 10, 4, &out, &used, &err), -1);
-	CHECK(strstr(err.msg, "larger than 4") != NULL);
-	sg_buf_fini(&out);
-}
 
 static void test_backoff(void)
 {
@@ -442,12 +232,6 @@ static void test_json_out(void)
 
 int main(void)
 {
-	RUN(test_url_valid);
-	RUN(test_url_invalid);
-	RUN(test_http_resp);
-	RUN(test_http_resp_split);
-	RUN(test_http_resp_errors);
-	RUN(test_http_chunked);
 	RUN(test_backoff);
 	RUN(test_subs_duplicates);
 	RUN(test_subs_remove);

@@ -1,6 +1,6 @@
 /*
  * test_client_state.c: libsiogate-client's state machine and Socket.IO layer
- * (client.c) on a fake engine: connect and the namespace CONNECT, the
+ * (client*.c) on a fake engine: connect and the namespace CONNECT, the
  * helper's authentication states, emit / acks both ways / timeouts, binary
  * attachments, subscribe / unsubscribe semantics through the client
  * (duplicate protection, one handler or all, contained handler errors,
@@ -54,6 +54,7 @@ static int h_free(struct sgc_client *c, const struct sgc_event *ev, void *user);
 static void ack_log(struct sgc_client *c, int status, const struct sgc_event *reply, void *user);
 
 static void test_options(void);
+static void test_url_to_engine(void);
 static void test_connect_and_auth(void);
 static void test_unauthenticated(void);
 static void test_emit(void);
@@ -325,6 +326,79 @@ static void test_options(void)
 	CHECK(fake_engine_freed(e));
 	rec_fini(&r);
 	fake_engine_reset();
+}
+
+/* The server URL, parsed by proto/url.c, decides where the engine connects,
+ * its Host header, TLS, the query and the namespace; a refused URL fails
+ * sgc_client_new with the parser's reason. */
+static void test_url_to_engine(void)
+{
+	static const struct {
+		const char *url;
+		const char *host;
+		unsigned port;
+		const char *host_header;
+		bool tls;
+		const char *query;
+		const char *connect; /* the CONNECT packet sent once open */
+	} ok[] = {
+		{ "http://127.0.0.1:3000", "127.0.0.1", 3000, "127.0.0.1:3000", false, "", "T:40|" },
+		{ "WSS://Example.COM/chat?x=1#f", "example.com", 443, "example.com", true, "x=1",
+		  "T:40/chat,|" },
+		{ "ws://[::1]:80/", "::1", 80, "[::1]", false, "", "T:40|" },
+		{ "https://h:8443/admin?", "h", 8443, "h:8443", true, "", "T:40/admin,|" },
+	};
+	static const struct {
+		const char *url;
+		const char *msg;
+	} bad[] = {
+		{ "localhost:3000", "no scheme (expected http, https, ws or wss)" },
+		{ "ftp://h", "unsupported URL scheme 'ftp'" },
+		{ "http://h/a b", "space, control or non-ASCII" },
+		{ "http://h/?t=1\r\nX: y", "space, control or non-ASCII" },
+		{ "http://[fe80::1%25eth0]:3000", "bad IPv6 address" },
+		{ "http://h~1", "bad character '~'" },
+		{ "http://h:000080", "bad port" },
+		{ "http://h:0", "between 1 and 65535" },
+		{ "http://u:p@h", "user info" },
+	};
+	struct sgc_options o;
+	struct sgc_client *c;
+	struct sgc_engine *e;
+	struct rec r;
+	char err[200];
+	size_t i;
+
+	for (i = 0; i < SG_ARRAY_LEN(ok); i++) {
+		rec_init(&r);
+		sgc_options_init(&o);
+		o.url = ok[i].url;
+		c = make_client(&r, &o);
+		if (c == NULL)
+			continue;
+		CHECK_INT(sgc_connect(c), SGC_OK);
+		e = fake_engine_last();
+		CHECK_STR(fake_engine_host(e), ok[i].host);
+		CHECK_INT(fake_engine_port(e), ok[i].port);
+		CHECK_STR(fake_engine_host_header(e), ok[i].host_header);
+		CHECK_INT(fake_engine_tls(e), ok[i].tls);
+		CHECK_STR(fake_engine_query(e), ok[i].query);
+		fake_engine_open(e);
+		CHECK_STR(fake_engine_sent(e), ok[i].connect);
+		sgc_client_free(c);
+		rec_fini(&r);
+		fake_engine_reset();
+	}
+	for (i = 0; i < SG_ARRAY_LEN(bad); i++) {
+		sgc_options_init(&o);
+		o.url = bad[i].url;
+		err[0] = '\0';
+		CHECK(sgc_client_new(base, &o, err, sizeof(err)) == NULL);
+		if (strstr(err, bad[i].msg) == NULL)
+			fprintf(stderr, "'%s': error '%s' lacks '%s'\n", bad[i].url, err,
+				bad[i].msg);
+		CHECK(strstr(err, bad[i].msg) != NULL);
+	}
 }
 
 static void test_connect_and_auth(void)
@@ -1064,6 +1138,7 @@ int main(void)
 {
 	base = event_base_new();
 	RUN(test_options);
+	RUN(test_url_to_engine);
 	RUN(test_connect_and_auth);
 	RUN(test_unauthenticated);
 	RUN(test_emit);

@@ -1,7 +1,8 @@
 /*
- * test_http_resp_parser.c: the outgoing HTTP client's response parser.  Every
- * case is fed whole, split at every byte boundary and byte by byte, and must
- * give the same result each way.
+ * test_http_resp_parser.c: the HTTP clients' response parser.  Every case is
+ * fed whole, split at every byte boundary and byte by byte, and must give the
+ * same result each way; the upgrade cases (libsiogate-client's WebSocket
+ * handshake) also check what the header callback saw.
  */
 #include "proto/http_resp_parser.h"
 
@@ -170,6 +171,62 @@ static const struct hr_case cases[] = {
 	 64, false, false, HRESP_TOO_LARGE, 0, NULL, NULL, false, 0},
 };
 
+/* A case run with the options of a client that asked for a WebSocket
+ * upgrade (or not), logging the final response's headers. */
+struct up_case {
+	struct hr_case c;
+	bool upgrade;        /* http_resp_parser_allow_upgrade */
+	const char *headers; /* what the header callback saw: "Name=value;"... */
+};
+
+static const struct up_case up_cases[] = {
+	{{"101 ends the response, the frames after it are left",
+	  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+	  "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\x81\x02hi",
+	  0, false, false, HRESP_DONE, 101, "", NULL, false, 4},
+	 true,
+	 "Upgrade=websocket;Connection=Upgrade;Sec-WebSocket-Accept=s3pPLMBiTxaQ9kYGzzhZRbK+xOo=;"},
+	{{"101 has no body whatever its headers say",
+	  "HTTP/1.1 101 Switching Protocols\nContent-Length: 5\n\nhello", 0, false, false,
+	  HRESP_DONE, 101, "", NULL, false, 5},
+	 true, "Content-Length=5;"},
+	{{"interim 100 skipped before the 101, its headers unseen",
+	  "HTTP/1.1 100 Continue\r\nX-Interim: 1\r\n\r\n"
+	  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: WebSocket\r\n\r\n",
+	  0, false, false, HRESP_DONE, 101, "", NULL, false, 0},
+	 true, "Upgrade=WebSocket;"},
+	{{"upgrade asked, 200 answered: an ordinary response",
+	  "HTTP/1.1 200 OK\r\nX-A: \t trimmed \t\r\nContent-Length: 2\r\n\r\nok", 0, false,
+	  false, HRESP_DONE, 200, "ok", NULL, true, 0},
+	 true, "X-A=trimmed;Content-Length=2;"},
+	{{"upgrade asked, 400 with a close-delimited body",
+	  "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n\r\n{\"code\":3}", 0,
+	  false, true, HRESP_DONE, 400, "{\"code\":3}", "application/json", false, 0},
+	 true, "Content-Type=application/json;"},
+	{{"101 without the upgrade option is refused",
+	  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", 0, false, false,
+	  HRESP_ERROR, 0, NULL, NULL, false, 0},
+	 false, ""},
+	{{"headers seen without the upgrade option too",
+	  "HTTP/1.1 204 No Content\r\nX-B: 1\r\nX-B: 2\r\n\r\n", 0, false, false, HRESP_DONE,
+	  204, "", NULL, true, 0},
+	 false, "X-B=1;X-B=2;"},
+	{{"a malformed header after a good one",
+	  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nBad Name: x\r\n\r\n", 0,
+	  false, false, HRESP_ERROR, 0, NULL, NULL, false, 0},
+	 true, "Upgrade=websocket;"},
+	{{"101 head over the limit",
+	  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", 40, false, false,
+	  HRESP_TOO_LARGE, 0, NULL, NULL, false, 0},
+	 true, NULL},
+};
+
+static void log_header(void *arg, const char *name, size_t name_len, const char *value,
+		       size_t value_len)
+{
+	sg_buf_printf(arg, "%.*s=%.*s;", (int)name_len, name, (int)value_len, value);
+}
+
 /* The input length: the NUL-in-reason case needs its real size. */
 static size_t case_len(const struct hr_case *c)
 {
@@ -178,16 +235,24 @@ static size_t case_len(const struct hr_case *c)
 	return strlen(c->in);
 }
 
-/* Feeds c->in cut at the given points (ascending, cuts[n] is the end). */
-static void run_pieces(const struct hr_case *c, const size_t *cuts, size_t ncuts,
-		       const char *how)
+/* Feeds c->in cut at the given points (ascending, cuts[n] is the end), with
+ * the options of up (NULL: none). */
+static void run_pieces(const struct hr_case *c, const struct up_case *up, const size_t *cuts,
+		       size_t ncuts, const char *how)
 {
 	struct http_resp_parser r;
 	struct sg_err err = {0};
 	enum http_resp_parser_status st = HRESP_MORE;
 	size_t len = case_len(c), from = 0, used_total = 0, i;
+	struct sg_buf seen;
 
+	sg_buf_init(&seen);
 	http_resp_parser_init(&r, c->max ? c->max : 4096, c->head);
+	if (up != NULL) {
+		if (up->upgrade)
+			http_resp_parser_allow_upgrade(&r);
+		http_resp_parser_on_header(&r, log_header, &seen);
+	}
 	for (i = 0; i < ncuts && st == HRESP_MORE; i++) {
 		size_t used = 0;
 		st = http_resp_parser_feed(&r, c->in + from, cuts[i] - from, &used, &err);
@@ -225,28 +290,45 @@ static void run_pieces(const struct hr_case *c, const size_t *cuts, size_t ncuts
 		CHECK_INT(again, st);
 		CHECK_INT(used, 0);
 	}
+	if (up != NULL && up->headers != NULL) {
+		sg_buf_append(&seen, "", 0);
+		if (strcmp(seen.data, up->headers) != 0)
+			fprintf(stderr, "%s (%s): headers seen '%s'\n", c->name, how, seen.data);
+		CHECK_STR(seen.data, up->headers);
+	}
+	sg_buf_fini(&seen);
 	http_resp_parser_fini(&r);
+}
+
+/* Runs one case whole, split at every byte boundary and byte by byte. */
+static void run_all_ways(const struct hr_case *c, const struct up_case *up)
+{
+	size_t len = case_len(c), cuts[2];
+	size_t *bytes = sg_calloc(len + 1, sizeof(*bytes));
+
+	cuts[0] = len;
+	run_pieces(c, up, cuts, 1, "whole");
+	for (size_t s = 0; s <= len; s++) {
+		cuts[0] = s;
+		cuts[1] = len;
+		run_pieces(c, up, cuts, 2, "split");
+	}
+	for (size_t s = 0; s < len; s++)
+		bytes[s] = s + 1;
+	run_pieces(c, up, bytes, len, "bytewise");
+	free(bytes);
 }
 
 static void test_cases_whole_split_bytewise(void)
 {
-	for (size_t k = 0; k < SG_ARRAY_LEN(cases); k++) {
-		const struct hr_case *c = &cases[k];
-		size_t len = case_len(c), cuts[2];
-		size_t *bytes = sg_calloc(len + 1, sizeof(*bytes));
+	for (size_t k = 0; k < SG_ARRAY_LEN(cases); k++)
+		run_all_ways(&cases[k], NULL);
+}
 
-		cuts[0] = len;
-		run_pieces(c, cuts, 1, "whole");
-		for (size_t s = 0; s <= len; s++) {
-			cuts[0] = s;
-			cuts[1] = len;
-			run_pieces(c, cuts, 2, "split");
-		}
-		for (size_t s = 0; s < len; s++)
-			bytes[s] = s + 1;
-		run_pieces(c, bytes, len, "bytewise");
-		free(bytes);
-	}
+static void test_upgrade_and_header_callback(void)
+{
+	for (size_t k = 0; k < SG_ARRAY_LEN(up_cases); k++)
+		run_all_ways(&up_cases[k].c, &up_cases[k]);
 }
 
 static void test_started_and_finish(void)
@@ -303,6 +385,7 @@ static void test_large_body(void)
 int main(void)
 {
 	RUN(test_cases_whole_split_bytewise);
+	RUN(test_upgrade_and_header_callback);
 	RUN(test_started_and_finish);
 	RUN(test_large_body);
 	return UNIT_END();

@@ -184,7 +184,10 @@ struct sgc_options {
 	 * host[:port], then an optional path and query.  As with
 	 * socket.io-client, the path names the namespace ("/" when empty) and
 	 * the query is sent with every Engine.IO request.  https and wss use
-	 * TLS. */
+	 * TLS.  The host is a name (letters, digits, '-', '.', '_'), an IPv4
+	 * address or a bracketed IPv6 address; user info, spaces, control and
+	 * non-ASCII bytes are refused (siogate's own call-out URLs follow the
+	 * same rules). */
 	const char *url;
 	/* Engine.IO endpoint path; default "/socket.io/" (a trailing '/' is
 	 * added when missing, as socket.io-client does). */

@@ -1,0 +1,127 @@
+/*
+ * client_int.h: what the files of libsiogate-client's client object share
+ * (not installed, not exported): struct sgc_client and the functions one
+ * file calls in another.
+ *   client.c       options, creating and freeing, accessors
+ *   client_conn.c  the connection state machine and reconnection
+ *   client_recv.c  Socket.IO packets in, events to handlers, subscriptions
+ *   client_send.c  Socket.IO packets out, pending acks, the helper flow
+ *
+ * Invariant: the client is never freed under a running callback.  Every
+ * entry from the event loop and every API function that may call back is
+ * bracketed by client_enter/client_leave; sgc_client_free inside one only
+ * marks the client (free_requested), tears down its connections and
+ * subscriptions, and the outermost client_leave releases the memory.  After
+ * any user callback, code re-checks free_requested and the generation
+ * counter `gen` (bumped by sgc_connect / sgc_disconnect) before acting.
+ */
+#ifndef SGC_CLIENT_INT_H
+#define SGC_CLIENT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "core/common.h"
+#include "engine.h"
+#include "proto/sio_packet.h"
+#include "proto/url.h"
+#include "siogate/client.h"
+#include "subs.h"
+
+#define SGC_MAGIC 0x53474331u
+#define SGC_MAX_ATTACHMENTS 1000
+#define SGC_DEFAULT_MAX_MESSAGE (16u * 1024 * 1024)
+
+struct sgc_pending_ack {
+	struct sgc_client *c;
+	int64_t id;
+	sgc_ack_fn cb;
+	void *user;
+	struct event *timer;
+	struct sgc_pending_ack *next;
+};
+
+struct sgc_client {
+	uint32_t magic;
+	struct event_base *base;
+
+	/* options (owned copies) */
+	char *identifier;
+	struct url url;
+	char *path;
+	char *nsp;
+	char *query;			/* URL query and options query, joined by '&' */
+	char *headers;			/* "Name: value\r\n" lines */
+	char *auth;			/* compact JSON object text, or NULL */
+	char *host_header;
+	unsigned transports;
+	bool tls_verify;
+	bool reconnection;
+	unsigned reconnection_attempts;
+	unsigned delay_ms;
+	unsigned delay_max_ms;
+	double jitter;
+	unsigned connect_timeout_ms;
+	size_t max_message;
+	struct sgc_options cb;		/* only the callbacks and user are used */
+
+	SSL_CTX *ssl_ctx;
+	struct evdns_base *dns;
+
+	/* state */
+	enum sgc_conn_state conn;
+	enum sgc_state auth_state;
+	struct sgc_engine *eng;
+	struct sgc_engine **closing;	/* engines finishing a graceful close */
+	size_t n_closing;
+	char *sid;
+	unsigned attempt;		/* failed attempts since the last success */
+	unsigned gen;
+	struct event *reconnect_timer;
+	struct event *connect_timer;
+	int64_t next_ack_id;
+	struct sgc_pending_ack *acks;
+
+	/* a BINARY_EVENT / BINARY_ACK waiting for its attachments */
+	bool bin_pending;
+	struct sio_packet bin_pkt;
+	struct sg_buf *bin_parts;
+	size_t bin_n;
+
+	struct sgc_subs subs;
+	int depth;
+	bool free_requested;
+};
+
+/* client.c */
+void client_enter(struct sgc_client *c);
+void client_leave(struct sgc_client *c);
+
+/* client_conn.c */
+/* Creates the state machine's timers: 0, or -1 when libevent cannot. */
+int client_conn_init(struct sgc_client *c);
+/* Takes the current engine away: graceful (closing list) or at once. */
+void client_retire_engine(struct sgc_client *c, bool graceful);
+void client_go_disconnected(struct sgc_client *c, const char *reason, bool notify);
+/* Calls on_error (unless the client is being freed). */
+void client_report_error(struct sgc_client *c, int code, const char *msg, const json_t *data);
+void client_report_errorf(struct sgc_client *c, int code, const char *fmt, ...) SG_PRINTF(3, 4);
+void client_protocol_error(struct sgc_client *c, const char *msg);
+
+/* client_recv.c */
+/* Forgets a BINARY_EVENT / BINARY_ACK waiting for attachments. */
+void client_bin_reset(struct sgc_client *c);
+/* The engine's on_message. */
+void client_on_message(struct sgc_engine *e, void *arg, bool binary, const char *data,
+		       size_t len);
+
+/* client_send.c */
+/* Calls every ack of list with SGC_ERR_DISCONNECTED and frees them. */
+void client_fail_acks(struct sgc_client *c, struct sgc_pending_ack *list);
+
+#endif

@@ -10,6 +10,7 @@
 #include "cmd_token.h"
 #include "config/config.h"
 #include "core/log.h"
+#include "ops/metrics.h"
 #include "server.h"
 
 #define DEFAULT_CONFIG "/etc/siogate/siogate.yaml"
@@ -17,13 +18,14 @@
 static void usage(FILE *out);
 static void print_version(void);
 static struct sg_config *load_or_report(const char *path);
+static void list_metrics(void);
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: siogate [-c FILE]\n"
 		"       siogate -t | --check -c FILE\n"
-		"       siogate --list-keys\n"
+		"       siogate --list-keys | --list-metrics\n"
 		"       siogate token --sub NAME [--ttl DURATION] [--claim k=v]... [--alg ALG]\n"
 		"                     [--kid KID] [--key PRIVATE_KEY.pem] -c FILE\n"
 		"       siogate token --verify TOKEN|- -c FILE\n"
@@ -32,6 +34,8 @@ static void usage(FILE *out)
 		"  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
 		"  -t, --check         validate the configuration and exit\n"
 		"      --list-keys     print every configuration key and exit\n"
+		"      --list-metrics  print every metric of /metrics (name, type, labels, help)\n"
+		"                      and exit\n"
 		"  -V, --version       print versions and exit\n"
 		"  -h, --help          print this help and exit\n"
 		"\n"
@@ -47,6 +51,16 @@ static void print_version(void)
 	char versions[256];
 
 	printf("siogate %s\n%s\n", SG_VERSION, server_versions(versions, sizeof(versions)));
+}
+
+static void list_metrics(void)
+{
+	struct sg_buf b;
+
+	sg_buf_init(&b);
+	metrics_list(&b);
+	fwrite(b.data, 1, b.len, stdout);
+	sg_buf_fini(&b);
 }
 
 static struct sg_config *load_or_report(const char *path)
@@ -70,6 +84,7 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "list-keys", no_argument, NULL, 'L' },
+		{ "list-metrics", no_argument, NULL, 'M' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -93,6 +108,9 @@ int main(int argc, char **argv)
 		case 'L':
 			for (size_t i = 0; config_key_name(i) != NULL; i++)
 				printf("%s\n", config_key_name(i));
+			return 0;
+		case 'M':
+			list_metrics();
 			return 0;
 		case 'V':
 			print_version();

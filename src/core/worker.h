@@ -79,19 +79,19 @@ struct worker_defer_queue {
 	size_t n, head, cap;
 };
 
-/* Counters a worker keeps (metrics.def); /metrics adds them up. */
+/* What a worker counts: every member is a metric of core/metrics.def;
+ * /metrics adds the workers' up (ops/metrics.c). */
 struct worker_stats {
 #define COUNTER(field, name, labels, help) uint64_t field;
+#define SERIES(field, labels) uint64_t field;
+#define COUNTER_BY(field, n, set, name, help) uint64_t field[n];
+#define GAUGE_BY(field, n, set, name, help) uint64_t field[n];
+#define HISTOGRAM(field, name, help) struct sg_hist field;
+#define HISTOGRAM_BY_WORKER(field, name, help) struct sg_hist field;
+#define CALLOUT(field, name, help, hname, hhelp) struct callout_stats field;
+#define CALLOUT_BY(field, n, set, name, help, hname, hhelp) struct callout_stats field[n];
 #include "core/metrics.def"
-#undef COUNTER
-	uint64_t closes[SG_CLOSE__COUNT];
-	uint64_t auth_failures[AUTH_FAIL__COUNT]; /* by auth_fail.def reason */
-	uint64_t sockets_by_state[3];          /* enum authflow_state, a gauge */
-	struct sg_hist verify;                 /* verifier latency */
-	struct sg_hist fanout;                 /* a broadcast's local fan-out, receipt to queued */
-	struct sg_hist loop_lag;               /* how late the lag timer fires (worker_init) */
-	struct callout_stats forward[FORWARD__COUNT]; /* events.forward, by target */
-	struct callout_stats rooms_http;       /* rooms.http */
+#include "core/metrics_undef.h"
 };
 
 struct worker {

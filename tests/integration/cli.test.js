@@ -1,8 +1,8 @@
 'use strict';
 /*
  * cli.test.js: the command line (daemon-contract.md): --version, --help, --check (every error as
- * FILE:LINE:COL: key: message), --list-keys, the `token` subcommand (checked with jsonwebtoken),
- * unknown options and bad config files.
+ * FILE:LINE:COL: key: message), --list-keys, --list-metrics, the `token` subcommand (checked with
+ * jsonwebtoken), unknown options and bad config files.
  */
 
 const assert = require('node:assert/strict');
@@ -131,6 +131,28 @@ test('--list-keys prints every config key, dotted, one per line', async () => {
 	];
 	for (const k of known)
 		assert.ok(keys.includes(k), `--list-keys lacks ${k}`);
+});
+
+test('--list-metrics prints every metric: name, type, labels and help, tab-separated', async () => {
+	const r = await h.runSiogate(['--list-metrics']);
+	assert.equal(r.code, 0, r.stderr);
+	const rows = r.stdout.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+	for (const row of rows) {
+		assert.equal(row.length, 4, `four fields: ${JSON.stringify(row)}`);
+		assert.match(row[0], /^(siogate|process)_[a-z0-9_]+$/);
+		assert.ok(['counter', 'gauge', 'histogram'].includes(row[1]), `a type: ${row[1]}`);
+		assert.match(row[2], /^(-|[a-z_]+(,[a-z_]+)*)$/);
+		assert.ok(row[3].length > 0, `${row[0]} has a help text`);
+	}
+	const names = rows.map((row) => row[0]);
+	assert.equal(new Set(names).size, names.length, 'no duplicates');
+	const get = (name) => rows.find((row) => row[0] === name);
+	assert.deepEqual(get('siogate_closes_total').slice(0, 3), ['siogate_closes_total', 'counter', 'reason']);
+	assert.deepEqual(get('siogate_events_forward_total').slice(1, 3), ['counter', 'target,outcome']);
+	assert.deepEqual(get('siogate_verifier_seconds').slice(1, 3), ['histogram', '-']);
+	/* computed per scrape (src/ops/metrics.def) as well as counted by the workers */
+	assert.deepEqual(get('siogate_redis_up').slice(1, 3), ['gauge', 'link']);
+	assert.deepEqual(get('process_open_fds').slice(1, 3), ['gauge', '-']);
 });
 
 test('token --sub prints an HS256 JWT signed with the config secret, valid for 1 h', async () => {

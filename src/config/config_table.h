@@ -1,8 +1,9 @@
 /*
  * config_table.h: the configuration key table, shared by the loader
- * (config.c) and the reload merge (config_reload.c).  config_keys.def is the
- * single source: one entry per dotted key with its field, type, default,
- * bounds, choices and flags.
+ * (config.c and the files it uses), the key types (config_type.h) and the
+ * reload merge (config_reload.c).  config_keys.def is the single source:
+ * one entry per dotted key with its field, type, default, bounds, choices
+ * and flags.  What each type of key does is in config_type.h.
  */
 #ifndef SG_CONFIG_TABLE_H
 #define SG_CONFIG_TABLE_H
@@ -13,6 +14,7 @@
 #define SG_KF_RELOAD (1u << 0)   /* a SIGHUP reload applies the key */
 #define SG_KF_NULLABLE (1u << 1) /* null is accepted and leaves the field unset */
 
+struct sg_config;
 
 enum key_type {
 	KT_STRING,     /* non-empty string */
@@ -39,6 +41,7 @@ enum key_type {
 	KT_HEADERS,    /* mapping of header name to value */
 	KT_FORWARD,    /* list of forwarding rules */
 	KT_CIDRS,      /* list of IPv4/IPv6 addresses or CIDR blocks */
+	KT_COUNT       /* the number of types (config_type.h has one entry each) */
 };
 
 struct key_def {
@@ -62,5 +65,12 @@ enum {
 };
 
 extern const struct key_def config_keys[CONFIG_N_KEYS];
+
+/* The field key k writes in cfg (writable: callers given a const snapshot
+ * only read through it). */
+static inline void *config_key_field(const struct sg_config *cfg, const struct key_def *k)
+{
+	return (char *)cfg + k->off;
+}
 
 #endif

@@ -64,6 +64,24 @@ int cfg_choice_index(const char *choices, const char *s)
 	}
 }
 
+void cfg_choice_name(const char *choices, int i, char *buf, size_t size)
+{
+	const char *p = choices;
+	size_t n;
+
+	for (; i > 0 && p != NULL; i--) {
+		p = strchr(p, '|');
+		if (p != NULL)
+			p++;
+	}
+	n = p == NULL || i < 0 ? 0 : strcspn(p, "|");
+	if (n >= size)
+		n = size - 1;
+	if (n > 0)
+		memcpy(buf, p, n);
+	buf[n] = '\0';
+}
+
 /* Optimal string alignment distance: Levenshtein plus adjacent swaps. */
 int cfg_distance(const char *a, const char *b)
 {

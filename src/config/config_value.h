@@ -20,6 +20,8 @@ const char *cfg_show(const char *s, char *buf, size_t size);
 void cfg_choices_list(const char *choices, char *buf, size_t size);
 /* Index of s among "a|b|c", or -1. */
 int cfg_choice_index(const char *choices, const char *s);
+/* Choice i of "a|b|c" into buf ("" past the end). */
+void cfg_choice_name(const char *choices, int i, char *buf, size_t size);
 /* Optimal string alignment distance: Levenshtein plus adjacent swaps
  * (INT_MAX for names longer than 127). */
 int cfg_distance(const char *a, const char *b);

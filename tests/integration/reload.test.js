@@ -3,12 +3,14 @@
  * reload.test.js: SIGHUP reloads the configuration without dropping anyone: new room rules
  * apply to new joins of connected clients, a rotated JWT secret applies to new
  * authentications, a key that needs a restart is named in a warning and keeps its running
- * value, and a broken file is logged while the running configuration keeps serving.
+ * value (events.forward too, whose running rules keep forwarding), and a broken file is logged
+ * while the running configuration keeps serving.
  */
 
 const assert = require('node:assert/strict');
 const { test } = require('node:test');
 const fs = require('node:fs');
+const http = require('node:http');
 const { execFileSync } = require('node:child_process');
 const h = require('./lib/harness');
 
@@ -64,6 +66,47 @@ test('a key that needs a restart is named in a warning and keeps its running val
 	const s = await h.connectAuthed(env.sg.url, { claims: { sub: h.uniq('p') } });
 	assert.ok(s.connected, 'still served on the old path');
 	await restoreConfig();
+});
+
+test('a changed events.forward needs a restart: named in a warning, the running rules keep forwarding', async () => {
+	const paths = [];
+	const backend = http.createServer((req, res) => {
+		req.resume();
+		req.on('end', () => {
+			paths.push(req.url);
+			res.writeHead(200, { 'content-type': 'application/json' });
+			res.end(JSON.stringify({ path: req.url }));
+		});
+	});
+	await new Promise((r) => backend.listen(0, '127.0.0.1', r));
+	const base = `http://127.0.0.1:${backend.address().port}`;
+	const sg = await h.startSiogate({
+		config: { events: { forward: [{ match: 'rpc:*', http: `${base}/running`, timeout: '2s' }] } },
+	});
+	let s = null;
+	try {
+		const cfg = JSON.parse(JSON.stringify(sg.config));
+		cfg.events.forward = [
+			{ match: 'rpc:*', http: `${base}/next`, timeout: '1s' },
+			{ match: 'chat:*', stream: 'siogate:events' },
+		];
+		fs.writeFileSync(sg.file, h.yaml(cfg), { mode: 0o600 });
+		const mark = sg.mark();
+		process.kill(sg.pid, 'SIGHUP');
+		await sg.waitForLog(/reload: configuration applied/, 5000, mark);
+		assert.match(sg.log().slice(mark),
+			/reload: events\.forward changed, but only a restart applies it; keeping the running value/);
+		s = await h.connectAuthed(sg.url, { claims: { sub: h.uniq('fw') } });
+		const ack = await s.timeout(3000).emitWithAck('rpc:ping', 1);
+		assert.deepEqual(ack, { path: '/running' });
+		assert.deepEqual(paths, ['/running']);
+	} finally {
+		if (s) s.close();
+		const exit = await sg.stop();
+		h.assertCleanLog(sg.log(), exit, 'SIGTERM', { expectCode: 0 });
+		backend.closeAllConnections();
+		await new Promise((r) => backend.close(r));
+	}
 });
 
 test('a broken file is logged and the running configuration keeps serving', async () => {

@@ -1,0 +1,216 @@
+/*
+ * config_check.c: the checks of a configuration that look at several keys
+ * at once, run after every key has its value: TLS needs both files, the
+ * verifier needs its key or its URL, a drain window fits in the shutdown
+ * timeout, the soft output limit is below the hard one, and so on; and the
+ * files the configuration names that hold secrets (the HMAC key, the admin
+ * token) are read and judged here.  A check stays silent about a key whose
+ * value already had an error, so each mistake is reported once.
+ */
+#include "config/config_check.h"
+#include "config/config_loader.h"
+#include "config/config_secret.h"
+#include "config/config_value.h"
+#include "proto/room_rules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SECRET_MAX_FILE (1u << 20) /* largest secret file read */
+
+static bool auth_configured(struct cfg_loader *ld);
+static void load_secret_file(struct cfg_loader *ld);
+static void check_secret_strength(struct cfg_loader *ld);
+static void check_token_file(struct cfg_loader *ld);
+
+/* Did the user configure JWT verification (auth.verifier, or anything under
+ * auth.jwt)? */
+static bool auth_configured(struct cfg_loader *ld)
+{
+	struct cfg_seen_section *s = cfg_find_seen(ld, "auth.jwt");
+
+	if (cfg_given(ld, "auth.verifier") || (s != NULL && s->mapping))
+		return true;
+	for (size_t i = 0; i < CONFIG_N_KEYS; i++)
+		if (ld->key_set[i] && strncmp(config_keys[i].name, "auth.jwt.", 9) == 0)
+			return true;
+	return false;
+}
+
+/* ---- files the config names ------------------------------------------------------ */
+
+static void load_secret_file(struct cfg_loader *ld)
+{
+	static const char key[] = "auth.jwt.secret_file";
+	struct sg_config *cfg = ld->cfg;
+	struct sg_err err = { 0 };
+	int line = 0, col = 0;
+	struct sg_buf b;
+
+	if (cfg->auth.jwt.secret_file == NULL || cfg->auth.jwt.secret != NULL)
+		return;
+	sg_buf_init(&b);
+	if (cfg_read_secret_file(cfg->auth.jwt.secret_file, SECRET_MAX_FILE, &b, &err) != 0) {
+		(void)cfg_pos_of(ld, key, &line, &col);
+		cfg_add_err(ld, line, col, key, "%s", err.msg);
+		sg_buf_fini(&b);
+		return;
+	}
+	cfg->auth.jwt.secret_len = b.len;
+	cfg->auth.jwt.secret = sg_buf_steal(&b);
+}
+
+/* An HMAC key that is a placeholder, or shorter than the hash of an HS*
+ * algorithm it is listed for, is refused (config_secret.h). */
+static void check_secret_strength(struct cfg_loader *ld)
+{
+	const struct sg_config *cfg = ld->cfg;
+	const char *file = cfg->auth.jwt.secret_file;
+	const char *key = file != NULL ? "auth.jwt.secret_file" : "auth.jwt.secret";
+	int line = 0, col = 0;
+	struct sg_buf msg;
+
+	if (cfg->auth.jwt.secret == NULL || cfg_bad(ld, "auth.jwt.secret") ||
+	    cfg_bad(ld, "auth.jwt.secret_file") || cfg_bad(ld, "auth.jwt.algorithms") ||
+	    (cfg_given(ld, "auth.jwt.secret") && file != NULL))
+		return; /* already an error */
+	sg_buf_init(&msg);
+	if (cfg_check_hmac_key(cfg->auth.jwt.secret, cfg->auth.jwt.secret_len, file,
+			       &cfg->auth.jwt.algorithms, &msg) != 0) {
+		(void)cfg_pos_of(ld, key, &line, &col);
+		cfg_add_err(ld, line, col, key, "%s", msg.data);
+	}
+	sg_buf_fini(&msg);
+}
+
+static void check_token_file(struct cfg_loader *ld)
+{
+	static const char key[] = "admin.token_file";
+	struct sg_err err = { 0 };
+	int line = 0, col = 0;
+	struct sg_buf b;
+
+	if (ld->cfg->admin.token_file == NULL)
+		return;
+	sg_buf_init(&b);
+	if (cfg_read_secret_file(ld->cfg->admin.token_file, SECRET_MAX_FILE, &b, &err) != 0 ||
+	    cfg_check_admin_token(b.data, b.len, &err) != 0) {
+		(void)cfg_pos_of(ld, key, &line, &col);
+		cfg_add_err(ld, line, col, key, "%s", err.msg);
+	}
+	if (b.data != NULL)
+		explicit_bzero(b.data, b.cap);
+	sg_buf_fini(&b);
+}
+
+/* ---- cross-key checks -------------------------------------------------------------- */
+
+void cfg_check_cross(struct cfg_loader *ld)
+{
+	struct sg_config *cfg = ld->cfg;
+	struct cfg_seen_section *s;
+	int line = 0, col = 0;
+
+	s = cfg_find_seen(ld, "server.tls");
+	if (s != NULL && s->mapping &&
+	    (!cfg_given(ld, "server.tls.cert") || !cfg_given(ld, "server.tls.key")))
+		cfg_add_err(ld, s->line, s->col, "server.tls", "needs both cert and key");
+	s = cfg_find_seen(ld, "rooms.http");
+	if (s != NULL && s->mapping && !cfg_given(ld, "rooms.http.url"))
+		cfg_add_err(ld, s->line, s->col, "rooms.http",
+			    "needs url (or write rooms.http: null)");
+	for (size_t i = 0; i < cfg->rooms.allow.n; i++) {
+		struct sg_err rerr = { 0 };
+		if (room_rule_check(cfg->rooms.allow.v[i], &rerr) != 0) {
+			(void)cfg_pos_of(ld, "rooms.allow", &line, &col);
+			cfg_add_err(ld, line, col, "rooms.allow", "%s", rerr.msg);
+		}
+	}
+
+	if (cfg->auth.jwt.secret != NULL && cfg->auth.jwt.secret_file != NULL) {
+		(void)cfg_pos_of(ld, "auth.jwt.secret_file", &line, &col);
+		cfg_add_err(ld, line, col, "auth.jwt.secret_file",
+			    "give either auth.jwt.secret or auth.jwt.secret_file, not both");
+	}
+	load_secret_file(ld);
+	if (cfg->auth.jwt.secret != NULL && cfg->auth.jwt.secret_len == 0)
+		cfg->auth.jwt.secret_len = strlen(cfg->auth.jwt.secret);
+	check_secret_strength(ld);
+	check_token_file(ld);
+
+	/* With JWT settings left alone the config is still valid: no key is
+	 * configured, so every authenticate is refused (a secure default). */
+	if (cfg->auth.verifier == SG_VERIFIER_JWT && auth_configured(ld) &&
+	    !cfg_bad(ld, "auth.jwt.algorithms") && !cfg_bad(ld, "auth.jwt.secret") &&
+	    !cfg_bad(ld, "auth.jwt.secret_file") && !cfg_bad(ld, "auth.jwt.public_key_file") &&
+	    !cfg_bad(ld, "auth.jwt.jwks_file")) {
+		const char *hs = NULL, *pk = NULL;
+
+		for (size_t i = 0; i < cfg->auth.jwt.algorithms.n; i++) {
+			const char *a = cfg->auth.jwt.algorithms.v[i];
+
+			if (a[0] == 'H' && hs == NULL)
+				hs = a;
+			else if (a[0] != 'H' && pk == NULL)
+				pk = a;
+		}
+		if (!cfg_pos_of(ld, "auth.jwt.algorithms", &line, &col) &&
+		    !cfg_pos_of(ld, "auth.jwt", &line, &col) &&
+		    !cfg_pos_of(ld, "auth.verifier", &line, &col) &&
+		    !cfg_pos_of(ld, "auth", &line, &col))
+			line = col = 0;
+		if (hs != NULL && cfg->auth.jwt.secret == NULL && cfg->auth.jwt.secret_file == NULL)
+			cfg_add_err(ld, line, col, "auth.jwt.secret",
+				    "required by %s (or give auth.jwt.secret_file)", hs);
+		if (pk != NULL && cfg->auth.jwt.public_key_file == NULL &&
+		    cfg->auth.jwt.jwks_file == NULL)
+			cfg_add_err(ld, line, col, "auth.jwt.public_key_file",
+				    "required by %s (or give auth.jwt.jwks_file)", pk);
+	} else if (cfg->auth.verifier == SG_VERIFIER_HTTP && !cfg_given(ld, "auth.http.url")) {
+		if (!cfg_pos_of(ld, "auth.verifier", &line, &col))
+			line = col = 0;
+		cfg_add_err(ld, line, col, "auth.http.url", "required when auth.verifier is http");
+	}
+
+	if (cfg->server.drain_window_ms > cfg->server.shutdown_timeout_ms &&
+	    !cfg_bad(ld, "server.drain_window") && !cfg_bad(ld, "server.shutdown_timeout")) {
+		char a[32], b[32];
+
+		if (!cfg_pos_of(ld, "server.drain_window", &line, &col))
+			(void)cfg_pos_of(ld, "server.shutdown_timeout", &line, &col);
+		cfg_fmt_duration((uint64_t)cfg->server.drain_window_ms, a, sizeof(a));
+		cfg_fmt_duration((uint64_t)cfg->server.shutdown_timeout_ms, b, sizeof(b));
+		cfg_add_err(ld, line, col, "server.drain_window",
+			    "%s is longer than server.shutdown_timeout (%s)", a, b);
+	}
+	if (cfg->limits.output_soft > cfg->limits.output_hard &&
+	    !cfg_bad(ld, "limits.output_soft") && !cfg_bad(ld, "limits.output_hard")) {
+		char a[32], b[32];
+
+		if (!cfg_pos_of(ld, "limits.output_soft", &line, &col))
+			(void)cfg_pos_of(ld, "limits.output_hard", &line, &col);
+		cfg_fmt_size(cfg->limits.output_soft, a, sizeof(a));
+		cfg_fmt_size(cfg->limits.output_hard, b, sizeof(b));
+		cfg_add_err(ld, line, col, "limits.output_soft",
+			    "%s is more than limits.output_hard (%s)", a, b);
+	}
+
+	if (cfg->server.proxy_protocol && cfg->server.trusted_proxies.n == 0 &&
+	    !cfg_bad(ld, "server.trusted_proxies")) {
+		(void)cfg_pos_of(ld, "server.proxy_protocol", &line, &col);
+		cfg_add_err(ld, line, col, "server.proxy_protocol",
+			    "needs server.trusted_proxies: the PROXY header is taken from those peers "
+			    "only");
+	}
+
+	if (cfg->server.id == NULL) {
+		char host[256];
+
+		if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0')
+			snprintf(host, sizeof(host), "siogate");
+		host[sizeof(host) - 1] = '\0';
+		cfg->server.id = sg_strdup(host);
+	}
+}

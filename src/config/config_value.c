@@ -6,6 +6,8 @@
 #include "config/config.h"
 #include "config/config_value.h"
 
+#include "proto/url.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <inttypes.h>
@@ -296,6 +298,12 @@ bad:
 
 bool cfg_is_http_url(const char *s)
 {
-	return (strncmp(s, "http://", 7) == 0 && s[7] != '\0' && s[7] != '/') ||
-	       (strncmp(s, "https://", 8) == 0 && s[8] != '\0' && s[8] != '/');
+	struct sg_err err = { 0 };
+	struct url u;
+
+	/* the call-outs' own parser: what --check accepts, they can use */
+	if (url_parse(s, URL_SCHEMES_HTTP, &u, &err) != 0)
+		return false;
+	url_fini(&u);
+	return true;
 }

@@ -26,6 +26,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/common.h"
+#include "core/ids.h"
 #include "core/worker.h"
 #include "net/admission.h"
 #include "net/conn.h"
@@ -456,6 +457,45 @@ WIRE_FN bool wire_expect_text(struct wire *x, struct wire_peer *p, const char *t
 	return ok;
 }
 
+/* Whether text matches pattern, where '*' stands for any run of bytes
+ * (ids, times). */
+WIRE_FN bool wire_glob(const char *pattern, const char *text, size_t len)
+{
+	const char *star = NULL, *resume = NULL, *end = text + len;
+
+	while (text < end) {
+		if (*pattern == '*') {
+			star = pattern++;
+			resume = text;
+		} else if (*pattern != '\0' && *pattern == *text) {
+			pattern++;
+			text++;
+		} else if (star != NULL) {
+			pattern = star + 1;
+			text = ++resume;
+		} else {
+			return false;
+		}
+	}
+	while (*pattern == '*')
+		pattern++;
+	return *pattern == '\0';
+}
+
+/* The next frame must be a text frame matching pattern (wire_glob). */
+WIRE_FN bool wire_expect_glob(struct wire *x, struct wire_peer *p, const char *pattern)
+{
+	struct wire_frame f;
+	bool ok = wire_frame(x, p, &f) && f.opcode == 0x1 &&
+		  wire_glob(pattern, f.payload.data, f.payload.len);
+
+	if (!ok)
+		fprintf(stderr, "  expected text frame like \"%s\", got opcode %d \"%.*s\"\n", pattern,
+			f.opcode, (int)f.payload.len, f.payload.data);
+	sg_buf_fini(&f.payload);
+	return ok;
+}
+
 /* The next frame must be a close frame with this status code (0: none). */
 WIRE_FN bool wire_expect_close(struct wire *x, struct wire_peer *p, unsigned code)
 {
@@ -506,6 +546,36 @@ WIRE_FN bool wire_ws_upgrade(struct wire *x, struct wire_peer *p, const char *ta
 		fprintf(stderr, "  upgrade of %s: %d\n%s%s\n", target, r.status, r.head.data,
 			r.body.data);
 	wire_response_fini(&r);
+	return ok;
+}
+
+/* ---- Engine.IO over WebSocket, for the layers above it ------------ */
+
+/* Opens an Engine.IO session on p over WebSocket (query: extra parameters
+ * after "EIO=4&transport=websocket", or ""; headers: extra request lines
+ * or NULL): sid receives its id (SG_ID_LEN + 1 bytes), open (when not
+ * NULL) the open packet.  false when the server did not answer with one. */
+WIRE_FN bool wire_eio_open(struct wire *x, struct wire_peer *p, const char *query,
+			   const char *headers, char *sid, struct sg_buf *open)
+{
+	struct wire_frame f;
+	char target[512];
+	bool ok;
+
+	snprintf(target, sizeof(target), "/socket.io/?EIO=4&transport=websocket%s", query);
+	if (!wire_ws_upgrade(x, p, target, headers))
+		return false;
+	ok = wire_frame(x, p, &f) && f.opcode == 0x1 && f.payload.len > 9 + SG_ID_LEN &&
+	     strncmp(f.payload.data, "0{\"sid\":\"", 9) == 0;
+	if (ok) {
+		memcpy(sid, f.payload.data + 9, SG_ID_LEN);
+		sid[SG_ID_LEN] = '\0';
+		if (open != NULL)
+			sg_buf_append(open, f.payload.data, f.payload.len);
+	} else {
+		fprintf(stderr, "  no open packet: \"%s\"\n", f.payload.data);
+	}
+	sg_buf_fini(&f.payload);
 	return ok;
 }
 

@@ -175,27 +175,24 @@ static bool handshake_polling(struct wire *x, struct wire_peer *p, char *sid)
 	return ok;
 }
 
-/* A WebSocket handshake on p; the sid from the open packet. */
+/* A WebSocket handshake on p; the sid from the open packet, which must be
+ * exactly Node's. */
 static bool handshake_websocket(struct wire *x, struct wire_peer *p, char *sid, int interval,
 				int timeout)
 {
-	struct wire_frame f;
-	struct sg_buf want;
+	struct sg_buf open, want;
 	bool ok;
 
-	if (!wire_ws_upgrade(x, p, "/socket.io/?EIO=4&transport=websocket", NULL))
-		return false;
+	sg_buf_init(&open);
 	sg_buf_init(&want);
-	ok = wire_frame(x, p, &f) && f.opcode == WS_OP_TEXT && f.payload.len > 29;
+	ok = wire_eio_open(x, p, "", NULL, sid, &open);
 	if (ok) {
-		memcpy(sid, f.payload.data + 9, SG_ID_LEN);
-		sid[SG_ID_LEN] = '\0';
 		open_packet(&want, sid, false, interval, timeout);
-		ok = strcmp(f.payload.data, want.data) == 0;
+		ok = strcmp(open.data, want.data) == 0;
+		if (!ok)
+			fprintf(stderr, "  open packet \"%s\"\n", open.data);
 	}
-	if (!ok)
-		fprintf(stderr, "  websocket handshake: \"%s\"\n", f.payload.data);
-	sg_buf_fini(&f.payload);
+	sg_buf_fini(&open);
 	sg_buf_fini(&want);
 	return ok;
 }

@@ -106,7 +106,9 @@ $(OBJDIR)/siogate: $(OBJDIR)/main.o $(LIB)
 $(BIN): $(OBJDIR)/siogate
 	cp $< $@.tmp && mv -f $@.tmp $@
 
-$(OBJDIR)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB)
+# tests/unit/*.h: unit.h (the harness) and wire.h (the test support of the
+# layers that run on a connection), header-only
+$(OBJDIR)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS_ALL) $(DEPS_LIBS) \
 		$(TEST_LIBS)

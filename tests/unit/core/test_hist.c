@@ -1,15 +1,11 @@
 /*
- * test_hist.c: the latency histograms of /metrics (hist.c) and the
- * call-out outcomes (callout.c): an observation lands in the first bucket
- * whose bound it does not exceed, past the last bound in +Inf; a refused
- * call is counted but not timed.
+ * test_hist.c: the latency histograms of /metrics (hist.c): an observation
+ * lands in the first bucket whose bound it does not exceed, past the last
+ * bound in +Inf.  (The call-out outcomes are test_callout.c's.)
  */
 #include <string.h>
 
-#include "core/callout.h"
-#include "core/clock.h"
 #include "core/hist.h"
-#include "core/log.h"
 #include "unit.h"
 
 static void test_buckets(void)
@@ -47,30 +43,9 @@ static void test_add(void)
 	CHECK_INT(a.buckets[HIST_BUCKETS - 1], 1);
 }
 
-static void test_callout(void)
-{
-	struct callout_stats st;
-
-	memset(&st, 0, sizeof(st));
-	callout_record(&st, CALLOUT_OK, sg_mono_ns());
-	callout_record(&st, CALLOUT_TIMEOUT, sg_mono_ns() - 3000000000LL);
-	callout_record(&st, CALLOUT_UNAVAILABLE, 0);
-	callout_record(&st, CALLOUT_OVERLOADED, 0);
-	CHECK_INT(st.outcomes[CALLOUT_OK], 1);
-	CHECK_INT(st.outcomes[CALLOUT_TIMEOUT], 1);
-	CHECK_INT(st.outcomes[CALLOUT_UNAVAILABLE], 1);
-	CHECK_INT(st.outcomes[CALLOUT_OVERLOADED], 1);
-	CHECK_INT(st.seconds.count, 2);              /* the undelivered ones are not timed */
-	CHECK_INT(st.seconds.buckets[HIST_BUCKETS - 1], 1); /* 3 s: past 2.5 */
-	CHECK_STR(callout_outcome_name(CALLOUT_UNAVAILABLE), "unavailable");
-	CHECK_STR(callout_outcome_name(CALLOUT_OVERLOADED), "overloaded");
-	CHECK_STR(forward_target_name(FORWARD_HTTP), "http");
-}
-
 int main(void)
 {
 	RUN(test_buckets);
 	RUN(test_add);
-	RUN(test_callout);
 	return UNIT_END();
 }

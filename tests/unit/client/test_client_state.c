@@ -419,31 +419,26 @@ static void test_url_to_engine(void)
 		{ "http://u:p@h", "user info" },
 	};
 	struct sgc_options o;
-	struct sgc_client *c;
-	struct sgc_engine *e;
-	struct rec r;
+	struct fx f;
 	char err[200];
 	size_t i;
 
 	for (i = 0; i < SG_ARRAY_LEN(ok); i++) {
-		rec_init(&r);
-		sgc_options_init(&o);
-		o.url = ok[i].url;
-		c = make_client(&r, &o);
-		if (c == NULL)
+		fx_init(&f, ok[i].url);
+		if (fx_client(&f) == NULL) {
+			fx_fini(&f);
 			continue;
-		CHECK_INT(sgc_connect(c), SGC_OK);
-		e = fake_engine_last();
-		CHECK_STR(fake_engine_host(e), ok[i].host);
-		CHECK_INT(fake_engine_port(e), ok[i].port);
-		CHECK_STR(fake_engine_host_header(e), ok[i].host_header);
-		CHECK_INT(fake_engine_tls(e), ok[i].tls);
-		CHECK_STR(fake_engine_query(e), ok[i].query);
-		fake_engine_open(e);
-		CHECK_STR(fake_engine_sent(e), ok[i].connect);
-		sgc_client_free(c);
-		rec_fini(&r);
-		fake_engine_reset();
+		}
+		CHECK_INT(sgc_connect(f.c), SGC_OK);
+		f.e = fake_engine_last();
+		CHECK_STR(fake_engine_host(f.e), ok[i].host);
+		CHECK_INT(fake_engine_port(f.e), ok[i].port);
+		CHECK_STR(fake_engine_host_header(f.e), ok[i].host_header);
+		CHECK_INT(fake_engine_tls(f.e), ok[i].tls);
+		CHECK_STR(fake_engine_query(f.e), ok[i].query);
+		fake_engine_open(f.e);
+		CHECK_STR(fake_engine_sent(f.e), ok[i].connect);
+		fx_fini(&f);
 	}
 	for (i = 0; i < SG_ARRAY_LEN(bad); i++) {
 		sgc_options_init(&o);

@@ -172,10 +172,10 @@ static const struct frame_case {
 	{ "unsolicited pong", { PONG("x"), TEXT("after") }, "T:after|", "", false },
 	{ "exactly the largest message", { TEXT("0123456789") }, "T:0123456789|", "", false },
 	/* refusals */
-	{ "invalid utf-8", { TEXT("caf\xc3") }, "closed(transport error)|", "close:1007|", true },
-	{ "overlong utf-8", { TEXT("\xc0\xaf") }, "closed(transport error)|", "close:1007|", true },
-	{ "surrogate", { TEXT("\xed\xa0\x80") }, "closed(transport error)|", "close:1007|", true },
-	{ "invalid utf-8 in fragments", { START("a\xff"), LAST("b") }, "closed(transport error)|",
+	{ "invalid utf-8", { TEXT("caf\xc3") }, "closed(invalid utf-8)|", "close:1007|", true },
+	{ "overlong utf-8", { TEXT("\xc0\xaf") }, "closed(invalid utf-8)|", "close:1007|", true },
+	{ "surrogate", { TEXT("\xed\xa0\x80") }, "closed(invalid utf-8)|", "close:1007|", true },
+	{ "invalid utf-8 in fragments", { START("a\xff"), LAST("b") }, "closed(invalid utf-8)|",
 	  "close:1007|", true },
 	{ "continuation without a start", { LAST("x") }, "closed(transport error)|", "close:1002|",
 	  true },
@@ -216,7 +216,7 @@ static const struct frame_case {
 	{ "close 2999", { CLOSE("\x0b\xb7", 2) }, "closed(transport error)|", "close:1002|", true },
 	{ "close 5000", { CLOSE("\x13\x88", 2) }, "closed(transport error)|", "close:1002|", true },
 	{ "close of one byte", { CLOSE("\x03", 1) }, "closed(transport error)|", "close:1002|", true },
-	{ "close reason not utf-8", { CLOSE("\x03\xe8\xff", 3) }, "closed(transport error)|",
+	{ "close reason not utf-8", { CLOSE("\x03\xe8\xff", 3) }, "closed(invalid utf-8)|",
 	  "close:1007|", true },
 };
 

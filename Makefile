@@ -10,7 +10,8 @@
 #   make fuzz       build the libFuzzer drivers with clang (build-fuzz/)
 #   make conformance  build tests/conformance; run the official protocol suites when given
 #   make install    PREFIX (/usr/local), DESTDIR: binary, man pages, unit, example config
-#   make lint       cppcheck and mandoc -Tlint
+#   make lint       cppcheck, mandoc -Tlint and clang-format --dry-run
+#   make format     clang-format every C file in place
 #   make bench      the shared benchmark: siogate against the Node.js reference (BENCH_ARGS)
 #   make bench-workers  the same with server.workers: 1 against 2 (BENCH_ARGS)
 #   make fuzz-run   run each driver for FUZZ_TIME seconds (default 15) over its corpus
@@ -67,7 +68,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRCS))
 FUZZ_LIB_SRCS := $(SRCS)
 
-.PHONY: all run check unit integration soak fuzz fuzz-run conformance install bench bench-workers deps test-deps clean lint distclean
+.PHONY: all run check unit integration soak fuzz fuzz-run conformance install bench bench-workers deps test-deps clean lint format distclean
 
 ifneq ($(SANITIZE),)
 # A sanitizer build stays in build-san/; src/siogate remains the plain one.
@@ -245,10 +246,21 @@ bench-workers: build/siogate
 
 # Static checks beyond the compilers' warnings: cppcheck on the sources and
 # mandoc on the man pages (both from Debian: cppcheck, mandoc).
+# The C files clang-format keeps (the tree's .clang-format): every source,
+# unit test, fuzz driver, the conformance program and the C example.
+FORMAT_FILES = $(shell git ls-files 'src/*.[ch]' 'tests/unit/*.[ch]' 'tests/fuzz/*.c' \
+		 'tests/conformance/*.c' 'examples/client/*.c' 2>/dev/null)
+
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
 		-D_GNU_SOURCE -Isrc --suppress=missingIncludeSystem --inline-suppr src/main.c $(SRCS)
 	mandoc -Tlint -Wwarning man/*.[0-9]
+	@clang-format --dry-run --Werror $(FORMAT_FILES) || \
+		{ echo "lint: clang-format would change the files above: run make format" >&2; exit 1; }
+
+# Formats every C file of FORMAT_FILES in place with clang-format.
+format:
+	clang-format -i $(FORMAT_FILES)
 
 # the client library, its header, .pc, siocat and siocat(1) (src/client/client.mk)
 install: install-client

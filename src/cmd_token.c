@@ -22,18 +22,18 @@
 #include <string.h>
 
 #include "app/auth_jwt.h"
+#include "config/config.h"
 #include "core/clock.h"
 #include "core/common.h"
-#include "config/config.h"
 #include "core/log.h"
 
-#define TOKEN_USAGE                                                                      \
-	"usage: siogate token --sub NAME [--ttl DURATION] [--claim k=v]... [--alg ALG]\n"   \
-	"                     [--kid KID] [--key PRIVATE_KEY.pem] -c FILE\n"                 \
-	"       siogate token --verify TOKEN|- -c FILE\n"                                    \
-	"  HS256/HS384/HS512 (default HS256) are signed with auth.jwt.secret of FILE;\n"     \
-	"  RS*, PS*, ES256/ES384 and EdDSA with the PEM private key given by --key.\n"       \
-	"  --verify checks TOKEN (- : read from standard input) as the daemon with FILE\n"   \
+#define TOKEN_USAGE                                                                        \
+	"usage: siogate token --sub NAME [--ttl DURATION] [--claim k=v]... [--alg ALG]\n"  \
+	"                     [--kid KID] [--key PRIVATE_KEY.pem] -c FILE\n"               \
+	"       siogate token --verify TOKEN|- -c FILE\n"                                  \
+	"  HS256/HS384/HS512 (default HS256) are signed with auth.jwt.secret of FILE;\n"   \
+	"  RS*, PS*, ES256/ES384 and EdDSA with the PEM private key given by --key.\n"     \
+	"  --verify checks TOKEN (- : read from standard input) as the daemon with FILE\n" \
 	"  would, and prints its claims as JSON (exit 0) or why it is refused (exit 1).\n"
 
 static int add_claim(json_t *claims, const char *kv);
@@ -121,8 +121,10 @@ static int verify_token(const char *arg, const char *path)
 	if (cfg == NULL)
 		goto out;
 	if (cfg->auth.verifier != SG_VERIFIER_JWT) {
-		fprintf(stderr, "siogate token --verify: %s has auth.verifier: http; its tokens are "
-				"decided by auth.http.url\n", path);
+		fprintf(stderr,
+			"siogate token --verify: %s has auth.verifier: http; its tokens are "
+			"decided by auth.http.url\n",
+			path);
 		goto out;
 	}
 	v = jwt_verifier_new(cfg, &err);
@@ -232,7 +234,8 @@ int cmd_token(int argc, char **argv, const char *default_config)
 	if (strncmp(alg, "HS", 2) != 0) {
 		/* an asymmetric algorithm: the private key, not the configuration */
 		if (key == NULL) {
-			fprintf(stderr, "siogate token: --alg %s needs --key PRIVATE_KEY.pem\n", alg);
+			fprintf(stderr, "siogate token: --alg %s needs --key PRIVATE_KEY.pem\n",
+				alg);
 			goto out;
 		}
 		now = sg_now_ms() / 1000;
@@ -260,8 +263,8 @@ int cmd_token(int argc, char **argv, const char *default_config)
 	json_object_set_new(claims, "sub", json_string(sub));
 	json_object_set_new(claims, "iat", json_integer(now));
 	json_object_set_new(claims, "exp", json_integer(now + ttl_ms / 1000));
-	if (jwt_sign_hmac(alg, cfg->auth.jwt.secret, cfg->auth.jwt.secret_len, kid, claims,
-			  &token, &err) != 0) {
+	if (jwt_sign_hmac(alg, cfg->auth.jwt.secret, cfg->auth.jwt.secret_len, kid, claims, &token,
+			  &err) != 0) {
 		fprintf(stderr, "siogate token: %s\n", err.msg);
 		config_free(cfg);
 		goto out;

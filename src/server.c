@@ -14,45 +14,45 @@
 #include "server.h"
 
 #include <event2/event.h>
+#include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <openssl/opensslv.h>
-#include <hiredis/hiredis.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
-#include "ops/admin.h"
-#include "net/admission.h"
 #include "app/auth_jwt.h"
-#include "net/fdlimit.h"
 #include "core/gather.h"
 #include "core/inbox.h"
-#include "net/listener.h"
 #include "core/log.h"
-#include "ops/notify.h"
-#include "net/tls.h"
 #include "core/worker.h"
+#include "net/admission.h"
+#include "net/fdlimit.h"
+#include "net/listener.h"
+#include "net/tls.h"
+#include "ops/admin.h"
+#include "ops/notify.h"
 #include "worker_set.h"
 
 struct server {
-	const struct sg_config *cfg;      /* the running snapshot */
-	struct sg_config *reloaded;       /* owned when cfg came from a reload */
+	const struct sg_config *cfg; /* the running snapshot */
+	struct sg_config *reloaded;  /* owned when cfg came from a reload */
 	struct notifier *notifier;
-	struct event_base *base;          /* worker 0's */
+	struct event_base *base; /* worker 0's */
 	struct jwt_verifier *jwt;
 	struct worker_set *workers;
-	struct worker *w0;                /* the worker on this thread */
+	struct worker *w0; /* the worker on this thread */
 	struct listener **listeners;
 	size_t n_listeners;
 	struct listener *admin;
 	char *admin_token;
 	SSL_CTX *tls;
 	struct event *sigterm, *sigint, *sighup, *deadline;
-	struct reload_load *loading;      /* the reload being read on its thread, or NULL */
-	bool reload_again;                /* a SIGHUP came meanwhile: reload once more after */
+	struct reload_load *loading; /* the reload being read on its thread, or NULL */
+	bool reload_again;	     /* a SIGHUP came meanwhile: reload once more after */
 	bool stopping;
 };
 
@@ -64,20 +64,20 @@ struct server {
 struct reload_load {
 	struct job job;
 	struct server *srv;
-	struct inbox *inbox;              /* worker 0's, where the job goes */
-	char *path;                       /* the file (owned copy) */
-	bool tls_on;                      /* TLS is served: load the new pair too */
+	struct inbox *inbox; /* worker 0's, where the job goes */
+	char *path;	     /* the file (owned copy) */
+	bool tls_on;	     /* TLS is served: load the new pair too */
 	pthread_t thread;
 	bool joined;
-	pthread_mutex_t mu;               /* guards done and abandoned */
-	bool done;                        /* the thread has finished reading */
-	bool abandoned;                   /* nobody waits for it any more */
+	pthread_mutex_t mu; /* guards done and abandoned */
+	bool done;	    /* the thread has finished reading */
+	bool abandoned;	    /* nobody waits for it any more */
 	/* written by the thread, read by the loop after the post */
-	struct sg_config *cfg;            /* NULL: errs says why */
+	struct sg_config *cfg; /* NULL: errs says why */
 	struct sg_config_errors errs;
-	struct jwt_verifier *jwt;         /* NULL with auth.verifier: jwt: jwt_err says why */
+	struct jwt_verifier *jwt; /* NULL with auth.verifier: jwt: jwt_err says why */
 	struct sg_err jwt_err;
-	SSL_CTX *tls;                     /* NULL: unchanged, or tls_err says why */
+	SSL_CTX *tls; /* NULL: unchanged, or tls_err says why */
 	struct sg_err tls_err;
 };
 
@@ -87,7 +87,7 @@ struct reload {
 	struct server *srv;
 	const struct sg_config *cfg;
 	const struct jwt_verifier *jwt;
-	SSL_CTX *tls;                     /* NULL: unchanged */
+	SSL_CTX *tls; /* NULL: unchanged */
 	struct sg_config *old_cfg;
 	struct jwt_verifier *old_jwt;
 	SSL_CTX *old_tls;
@@ -112,8 +112,8 @@ static void limit_clients(struct server *srv, size_t n_workers);
 char *server_versions(char *buf, size_t size)
 {
 	snprintf(buf, size, "libevent %s, hiredis %d.%d.%d, jansson %s, %s, libyaml %s",
-		 event_get_version(), HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH,
-		 JANSSON_VERSION, OPENSSL_VERSION_TEXT, yaml_get_version_string());
+		 event_get_version(), HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH, JANSSON_VERSION,
+		 OPENSSL_VERSION_TEXT, yaml_get_version_string());
 	return buf;
 }
 
@@ -191,7 +191,8 @@ static void *reload_thread(void *arg)
 		ld->jwt = jwt_verifier_new(ld->cfg, &ld->jwt_err);
 	if (ld->cfg != NULL && ld->tls_on && ld->cfg->server.tls.cert != NULL &&
 	    (ld->cfg->auth.verifier != SG_VERIFIER_JWT || ld->jwt != NULL))
-		ld->tls = tls_ctx_new(ld->cfg->server.tls.cert, ld->cfg->server.tls.key, &ld->tls_err);
+		ld->tls = tls_ctx_new(ld->cfg->server.tls.cert, ld->cfg->server.tls.key,
+				      &ld->tls_err);
 	pthread_mutex_lock(&ld->mu);
 	ld->done = true;
 	abandoned = ld->abandoned;
@@ -260,15 +261,17 @@ static void reload_apply(struct server *srv, struct reload_load *ld)
 		return;
 	}
 	if (next->auth.verifier == SG_VERIFIER_JWT && ld->jwt == NULL) {
-		log_error("reload: auth.jwt: %s; the running configuration is kept", ld->jwt_err.msg);
+		log_error("reload: auth.jwt: %s; the running configuration is kept",
+			  ld->jwt_err.msg);
 		reload_load_free(ld);
 		reload_failed(srv);
 		return;
 	}
 	n_kept = config_reload_merge(next, srv->cfg, kept, SG_ARRAY_LEN(kept));
 	for (size_t i = 0; i < n_kept && i < SG_ARRAY_LEN(kept); i++)
-		log_warn("reload: %s changed, but only a restart applies it; keeping the running value",
-			 kept[i]);
+		log_warn(
+			"reload: %s changed, but only a restart applies it; keeping the running value",
+			kept[i]);
 	r = sg_calloc(1, sizeof(*r));
 	r->srv = srv;
 	r->cfg = next;
@@ -414,7 +417,8 @@ static void limit_clients(struct server *srv, size_t n_workers)
 		log_info("open-file limit %llu, %u descriptors kept for listeners, Redis and "
 			 "call-outs: at most %u clients",
 			 (unsigned long long)fl.nofile, fl.reserve,
-			 cfg->server.max_connections ? cfg->server.max_connections : fl.max_clients);
+			 cfg->server.max_connections ? cfg->server.max_connections
+						     : fl.max_clients);
 }
 
 int server_run(const struct sg_config *cfg)
@@ -454,8 +458,8 @@ int server_run(const struct sg_config *cfg)
 			goto out;
 		}
 	}
-	srv.workers = worker_set_new(srv.base, cfg, srv.jwt, srv.tls, srv.admin_token, n_workers,
-				     &err);
+	srv.workers =
+		worker_set_new(srv.base, cfg, srv.jwt, srv.tls, srv.admin_token, n_workers, &err);
 	if (srv.workers == NULL) {
 		log_error("%s%s", cfg->redis.url.n > 0 ? "redis.url: " : "", err.msg);
 		goto out;

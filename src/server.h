@@ -6,8 +6,8 @@
 #ifndef SG_SERVER_H
 #define SG_SERVER_H
 
-#include "core/common.h"
 #include "config/config.h"
+#include "core/common.h"
 
 /* Runs siogate with cfg (borrowed) until SIGTERM/SIGINT.  Returns the exit
  * status: 0 after a graceful stop, 1 when start-up failed (the reason is

@@ -33,8 +33,8 @@
 
 /* The daemon's layers in every worker, lowest first (worker_module). */
 static const struct worker_module *const modules[] = {
-	&conn_module, &proxy_accept_module, &eio_module, &sio_module, &authflow_module,
-	&admin_module,
+	&conn_module, &proxy_accept_module, &eio_module,
+	&sio_module,  &authflow_module,	    &admin_module,
 };
 
 /* The drain ticks: server.drain_window is cut into slices of this length. */
@@ -42,27 +42,27 @@ static const struct worker_module *const modules[] = {
 #define WORKERS_MAX 256
 
 struct slot {
-	struct worker w;               /* first: a worker is its slot */
+	struct worker w; /* first: a worker is its slot */
 	struct worker_set *set;
-	struct event_base *base;       /* owned, except worker 0's */
+	struct event_base *base; /* owned, except worker 0's */
 	struct bridge *bridge;
 	pthread_t thread;
 	bool thread_started;
-	bool ready;                    /* worker_init succeeded */
+	bool ready; /* worker_init succeeded */
 	struct event *drain_tick;
-	size_t drain_batch;            /* sessions closed per tick */
-	struct job drained_job;        /* to worker 0: this one is empty */
-	struct job exit_job;           /* to this one: end the loop */
+	size_t drain_batch;	/* sessions closed per tick */
+	struct job drained_job; /* to worker 0: this one is empty */
+	struct job exit_job;	/* to this one: end the loop */
 	bool drained, exit_posted;
 };
 
 struct worker_set {
 	size_t n;
 	struct slot *slots;
-	struct worker **ws;            /* &slots[i].w, the siblings list */
+	struct worker **ws; /* &slots[i].w, the siblings list */
 	struct admission *admission;
-	struct auth_throttle *throttle;  /* failed authentications per address, shared */
-	char uid[8];                   /* the adapter uid stem of this process */
+	struct auth_throttle *throttle; /* failed authentications per address, shared */
+	char uid[8];			/* the adapter uid stem of this process */
 	size_t n_drained;
 	void (*on_drained)(void *arg);
 	void *drained_arg;
@@ -106,8 +106,8 @@ struct worker_set *worker_set_new(struct event_base *base0, const struct sg_conf
 		sl->set = s;
 		s->ws[i] = &sl->w;
 		sl->base = i == 0 ? base0 : event_base_new();
-		if (sl->base == NULL || worker_init(&sl->w, sl->base, cfg, jwt, modules,
-						    SG_ARRAY_LEN(modules)) != 0) {
+		if (sl->base == NULL ||
+		    worker_init(&sl->w, sl->base, cfg, jwt, modules, SG_ARRAY_LEN(modules)) != 0) {
 			sg_err_set(err, "cannot set up worker %zu", i);
 			if (sl->base != NULL)
 				sl->ready = true; /* partially: worker_fini undoes it */

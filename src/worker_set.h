@@ -10,8 +10,8 @@
 
 #include <openssl/ssl.h>
 
-#include "core/common.h"
 #include "config/config.h"
+#include "core/common.h"
 
 struct worker;
 struct worker_set;

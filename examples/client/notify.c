@@ -8,10 +8,9 @@
  *   cc notify.c $(pkg-config --cflags --libs siogate-client) -o notify
  *   ./notify http://127.0.0.1:3000 "$(siogate token --sub alice -c siogate.yaml)"
  */
+#include <siogate/client.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-#include <siogate/client.h>
 
 static void on_connected(struct sgc_client *c, void *user)
 {

@@ -6,19 +6,19 @@
  * zero-delay event, never from inside auth_http_verify().
  */
 #include "app/auth_http.h"
-#include "config/config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app/ihandshake.h"
+#include "config/config.h"
 #include "core/clock.h"
 #include "core/hmap.h"
-#include "net/http_client.h"
 #include "core/log.h"
-#include "sio/sio.h"
 #include "core/worker.h"
+#include "net/http_client.h"
+#include "sio/sio.h"
 
 /* Upper bounds: a verifier's answer, and the number of cached verdicts. */
 #define AUTH_HTTP_MAX_RESPONSE (64 * 1024)
@@ -26,11 +26,11 @@
 
 struct auth_http_wait {
 	struct auth_http_wait *next;
-	struct flight *flight;       /* NULL: answered from the cache */
+	struct flight *flight; /* NULL: answered from the cache */
 	struct auth_http *ah;
 	struct sio_socket *sock;
 	auth_http_cb cb;
-	struct event *deliver;       /* cache answers */
+	struct event *deliver; /* cache answers */
 	struct cached *cached;
 };
 
@@ -53,14 +53,13 @@ struct cached {
 struct auth_http {
 	struct worker *w;
 	struct http_client *hc;
-	struct hmap flights;  /* key -> struct flight */
-	struct hmap cache;    /* key -> struct cached */
+	struct hmap flights; /* key -> struct flight */
+	struct hmap cache;   /* key -> struct cached */
 	struct auth_http_stats stats;
-	bool full;            /* the last call was refused over auth.http.max_pending */
+	bool full; /* the last call was refused over auth.http.max_pending */
 };
 
-static void on_answer(enum http_client_error e, const struct http_client_response *resp,
-		      void *arg);
+static void on_answer(enum http_client_error e, const struct http_client_response *resp, void *arg);
 static void finish_flight(struct flight *f, const struct auth_result *r);
 static void on_cached(evutil_socket_t fd, short what, void *arg);
 static void cache_put(struct auth_http *ah, const char *key, json_t *claims,
@@ -186,7 +185,8 @@ struct auth_http_wait *auth_http_verify(struct auth_http *ah, struct sio_socket 
 	}
 	{
 		struct sg_buf body;
-		const char **headers = sg_calloc(cfg->auth.http.header_names.n + 1, sizeof(*headers));
+		const char **headers =
+			sg_calloc(cfg->auth.http.header_names.n + 1, sizeof(*headers));
 		struct sg_buf hb;
 
 		sg_buf_init(&body);
@@ -293,8 +293,7 @@ static void note_overload(struct auth_http *ah, bool over)
 	ah->full = over;
 }
 
-static void on_answer(enum http_client_error e, const struct http_client_response *resp,
-		      void *arg)
+static void on_answer(enum http_client_error e, const struct http_client_response *resp, void *arg)
 {
 	struct flight *f = arg;
 	struct auth_result r = { AUTH_FAILED, NULL, NULL, NULL, AUTH_FAIL_VERIFIER_ERROR };
@@ -318,8 +317,8 @@ static void on_answer(enum http_client_error e, const struct http_client_respons
 		log_limited(&w->limit_verifier, SG_LOG_WARN, NULL, "auth.http: %s: %s",
 			    w->cfg->auth.http.url, http_client_error_str(e));
 	} else if (resp->status >= 500) {
-		log_limited(&w->limit_verifier, SG_LOG_WARN, NULL, "auth.http: the verifier answered %d",
-			    resp->status);
+		log_limited(&w->limit_verifier, SG_LOG_WARN, NULL,
+			    "auth.http: the verifier answered %d", resp->status);
 	} else if (resp->status >= 300) {
 		r.verdict = AUTH_REJECTED;
 		r.fail = AUTH_FAIL_VERIFIER_REJECTED;
@@ -342,9 +341,8 @@ static void on_answer(enum http_client_error e, const struct http_client_respons
 		if (json_is_string(user) && json_object_get(claims, "sub") == NULL)
 			json_object_set(claims, "sub", user);
 		rl = json_object_get(doc, "rooms");
-		json_array_foreach(rl, i, v)
-			if (json_is_string(v) && json_string_length(v) > 0)
-				sg_strv_push(&rooms, json_string_value(v));
+		json_array_foreach(rl, i, v) if (json_is_string(v) && json_string_length(v) > 0)
+			sg_strv_push(&rooms, json_string_value(v));
 		r.claims = claims;
 	}
 	f->req = NULL;

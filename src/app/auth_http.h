@@ -53,7 +53,7 @@ struct auth_http_wait *auth_http_verify(struct auth_http *ah, struct sio_socket 
 void auth_http_cancel(struct auth_http_wait *wt);
 
 struct auth_http_stats {
-	uint64_t calls;      /* requests made to the verifier */
+	uint64_t calls;	     /* requests made to the verifier */
 	uint64_t coalesced;  /* verifications that joined a call in flight */
 	uint64_t cache_hits; /* verifications answered from the cache */
 };

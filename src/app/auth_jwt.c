@@ -14,13 +14,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
-#include <time.h>
-
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -32,6 +25,12 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "core/base64.h"
 
@@ -58,8 +57,8 @@ struct alg_info {
 	const char *name;
 	enum alg_kind kind;
 	const EVP_MD *(*md)(void); /* NULL for EdDSA */
-	size_t ec_len;             /* ES*: bytes of r and of s */
-	enum key_type ec_key;      /* ES*: the curve */
+	size_t ec_len;		   /* ES*: bytes of r and of s */
+	enum key_type ec_key;	   /* ES*: the curve */
 };
 
 static const struct alg_info algs[] = {
@@ -82,8 +81,8 @@ static const struct alg_info algs[] = {
 struct jwt_key {
 	EVP_PKEY *pkey;
 	enum key_type type;
-	char *kid;  /* NULL: the key has no kid */
-	int alg;    /* index into algs[] from the JWK "alg", or -1 for any of its family */
+	char *kid; /* NULL: the key has no kid */
+	int alg;   /* index into algs[] from the JWK "alg", or -1 for any of its family */
 };
 
 struct jwt_verifier {
@@ -92,7 +91,7 @@ struct jwt_verifier {
 	size_t secret_len;
 	struct jwt_key *keys;
 	size_t n_keys;
-	char *issuer;   /* NULL = not checked */
+	char *issuer;	/* NULL = not checked */
 	char *audience; /* NULL = not checked */
 	int64_t leeway_ms;
 };
@@ -101,14 +100,12 @@ static int alg_find(const char *name);
 static bool key_fits(const struct jwt_key *k, int alg);
 static int read_small_file(const char *what, const char *path, struct sg_buf *out,
 			   struct sg_err *err);
-static int classify_key(EVP_PKEY *pkey, enum key_type *type, const char *where,
-			struct sg_err *err);
-static void add_key(struct jwt_verifier *v, EVP_PKEY *pkey, enum key_type type,
-		    const char *kid, int alg);
+static int classify_key(EVP_PKEY *pkey, enum key_type *type, const char *where, struct sg_err *err);
+static void add_key(struct jwt_verifier *v, EVP_PKEY *pkey, enum key_type type, const char *kid,
+		    int alg);
 static int load_pem_file(struct jwt_verifier *v, const char *path, struct sg_err *err);
 static int load_jwks_file(struct jwt_verifier *v, const char *path, struct sg_err *err);
-static int jwk_to_key(struct jwt_verifier *v, json_t *jwk, const char *where,
-		      struct sg_err *err);
+static int jwk_to_key(struct jwt_verifier *v, json_t *jwk, const char *where, struct sg_err *err);
 static int jwk_b64_member(json_t *jwk, const char *name, struct sg_buf *out, const char *where,
 			  struct sg_err *err);
 static EVP_PKEY *jwk_rsa(json_t *jwk, const char *where, struct sg_err *err);
@@ -116,16 +113,16 @@ static EVP_PKEY *jwk_ec(json_t *jwk, enum key_type type, const char *where, stru
 static EVP_PKEY *jwk_okp(json_t *jwk, const char *where, struct sg_err *err);
 static int check_public_key(EVP_PKEY *pkey, const char *where, struct sg_err *err);
 static enum jwt_status verify_hmac(const struct jwt_verifier *v, const struct alg_info *a,
-				   const char *input, size_t input_len,
-				   const struct sg_buf *sig, struct sg_err *why);
+				   const char *input, size_t input_len, const struct sg_buf *sig,
+				   struct sg_err *why);
 static enum jwt_status verify_asym(const struct jwt_verifier *v, int alg, const char *kid,
-				   const char *input, size_t input_len,
-				   const struct sg_buf *sig, struct sg_err *why);
+				   const char *input, size_t input_len, const struct sg_buf *sig,
+				   struct sg_err *why);
 static bool pkey_verify(const struct alg_info *a, EVP_PKEY *pkey, const char *input,
 			size_t input_len, const unsigned char *sig, size_t sig_len);
 static json_t *decode_json_part(const char *s, size_t len, struct sg_buf *scratch);
 static enum jwt_status check_claims(const struct jwt_verifier *v, const json_t *payload,
-				   int64_t now_ms, struct sg_err *why);
+				    int64_t now_ms, struct sg_err *why);
 static enum jwt_status refuse(enum jwt_status st, struct sg_err *why, const char *fmt, ...)
 	SG_PRINTF(3, 4);
 static const char *show(const char *s, char *buf, size_t size);
@@ -192,8 +189,7 @@ static int read_small_file(const char *what, const char *path, struct sg_buf *ou
 }
 
 /* Sorts a public key into a key_type, refusing what no algorithm uses. */
-static int classify_key(EVP_PKEY *pkey, enum key_type *type, const char *where,
-			struct sg_err *err)
+static int classify_key(EVP_PKEY *pkey, enum key_type *type, const char *where, struct sg_err *err)
 {
 	if (EVP_PKEY_is_a(pkey, "RSA") || EVP_PKEY_is_a(pkey, "RSA-PSS")) {
 		int bits = EVP_PKEY_get_bits(pkey);
@@ -220,8 +216,8 @@ static int classify_key(EVP_PKEY *pkey, enum key_type *type, const char *where,
 		*type = KEY_ED25519;
 	} else {
 		const char *name = EVP_PKEY_get0_type_name(pkey);
-		return sg_err_set(err, "%s: unsupported key type %s (RSA, EC or Ed25519)",
-				  where, name ? name : "?");
+		return sg_err_set(err, "%s: unsupported key type %s (RSA, EC or Ed25519)", where,
+				  name ? name : "?");
 	}
 	return check_public_key(pkey, where, err);
 }
@@ -246,8 +242,8 @@ static int check_public_key(EVP_PKEY *pkey, const char *where, struct sg_err *er
 }
 
 /* Takes ownership of pkey. */
-static void add_key(struct jwt_verifier *v, EVP_PKEY *pkey, enum key_type type,
-		    const char *kid, int alg)
+static void add_key(struct jwt_verifier *v, EVP_PKEY *pkey, enum key_type type, const char *kid,
+		    int alg)
 {
 	struct jwt_key *k;
 
@@ -303,12 +299,13 @@ static int load_pem_file(struct jwt_verifier *v, const char *path, struct sg_err
 				X509_free(x);
 			}
 		} else if (strstr(name, "PRIVATE KEY") != NULL) {
-			reported = sg_err_set(err, "%s: a private key; give the public key "
-						   "(openssl pkey -pubout) or a certificate",
+			reported = sg_err_set(err,
+					      "%s: a private key; give the public key "
+					      "(openssl pkey -pubout) or a certificate",
 					      where) < 0;
 		} else {
-			reported = sg_err_set(err, "%s: not a public key or certificate",
-					      where) < 0;
+			reported =
+				sg_err_set(err, "%s: not a public key or certificate", where) < 0;
 		}
 		OPENSSL_free(name);
 		OPENSSL_free(header);
@@ -374,15 +371,16 @@ static int load_jwks_file(struct jwt_verifier *v, const char *path, struct sg_er
 	}
 	json_decref(root);
 	if (v->n_keys == before)
-		return sg_err_set(err, "jwks_file %s: no usable signature key "
-				       "(RSA, EC P-256/P-384, OKP Ed25519)", path);
+		return sg_err_set(err,
+				  "jwks_file %s: no usable signature key "
+				  "(RSA, EC P-256/P-384, OKP Ed25519)",
+				  path);
 	return 0;
 }
 
 /* Adds the key, skips it (0, nothing added) when it is of a type, curve or
  * use this verifier ignores, or fails on a malformed key of a known type. */
-static int jwk_to_key(struct jwt_verifier *v, json_t *jwk, const char *where,
-		      struct sg_err *err)
+static int jwk_to_key(struct jwt_verifier *v, json_t *jwk, const char *where, struct sg_err *err)
 {
 	json_t *kty_j, *kid_j, *use_j, *alg_j;
 	const char *kty, *kid = NULL;
@@ -471,8 +469,7 @@ static int jwk_b64_member(json_t *jwk, const char *name, struct sg_buf *out, con
 
 	if (!json_is_string(j))
 		return sg_err_set(err, "%s: \"%s\" missing or not a string", where, name);
-	if (base64url_decode(out, json_string_value(j), json_string_length(j)) < 0 ||
-	    out->len == 0)
+	if (base64url_decode(out, json_string_value(j), json_string_length(j)) < 0 || out->len == 0)
 		return sg_err_set(err, "%s: \"%s\" is not base64url", where, name);
 	return 0;
 }
@@ -541,8 +538,8 @@ static EVP_PKEY *jwk_ec(json_t *jwk, enum key_type type, const char *where, stru
 	sg_buf_append(&point, x.data, x.len);
 	sg_buf_append(&point, y.data, y.len);
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point.data,
-						      point.len);
+	params[1] =
+		OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point.data, point.len);
 	params[2] = OSSL_PARAM_construct_end();
 	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
 	    EVP_PKEY_fromdata_init(ctx) != 1 ||
@@ -572,8 +569,7 @@ static EVP_PKEY *jwk_okp(json_t *jwk, const char *where, struct sg_err *err)
 		sg_err_set(err, "%s: Ed25519 \"x\" must be 32 bytes", where);
 		goto out;
 	}
-	pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, (unsigned char *)x.data,
-					   x.len);
+	pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, (unsigned char *)x.data, x.len);
 	if (pkey == NULL)
 		sg_err_set(err, "%s: invalid Ed25519 key", where);
 out:
@@ -599,9 +595,11 @@ struct jwt_verifier *jwt_verifier_new(const struct sg_config *cfg, struct sg_err
 		}
 		a = alg_find(list->v[i]);
 		if (a < 0) {
-			sg_err_set(err, "auth.jwt.algorithms: unsupported algorithm '%s' "
-					"(HS256/384/512, RS256/384/512, PS256/384/512, ES256, "
-					"ES384, EdDSA)", list->v[i]);
+			sg_err_set(err,
+				   "auth.jwt.algorithms: unsupported algorithm '%s' "
+				   "(HS256/384/512, RS256/384/512, PS256/384/512, ES256, "
+				   "ES384, EdDSA)",
+				   list->v[i]);
 			goto fail;
 		}
 		v->allowed[a] = true;
@@ -631,9 +629,10 @@ struct jwt_verifier *jwt_verifier_new(const struct sg_config *cfg, struct sg_err
 				usable = key_fits(&v->keys[k], (int)a);
 		}
 		if (!usable) {
-			const char *why = algs[a].kind == KIND_HMAC
-				? "no auth.jwt.secret / secret_file is set"
-				: "no key of its type is in public_key_file / jwks_file";
+			const char *why =
+				algs[a].kind == KIND_HMAC
+					? "no auth.jwt.secret / secret_file is set"
+					: "no key of its type is in public_key_file / jwks_file";
 			sg_err_set(err, "auth.jwt.algorithms: %s listed but %s", algs[a].name, why);
 			goto fail;
 		}
@@ -670,17 +669,19 @@ void jwt_verifier_free(struct jwt_verifier *v)
 /* ---- verification ---- */
 
 static enum jwt_status verify_hmac(const struct jwt_verifier *v, const struct alg_info *a,
-				   const char *input, size_t input_len,
-				   const struct sg_buf *sig, struct sg_err *why)
+				   const char *input, size_t input_len, const struct sg_buf *sig,
+				   struct sg_err *why)
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int mac_len = 0;
 
 	if (v->secret == NULL)
-		return refuse(JWT_ERR_KEY, why, "no key for %s: auth.jwt.secret and secret_file "
-				  "are unset", a->name);
-	if (HMAC(a->md(), v->secret, (int)v->secret_len, (const unsigned char *)input,
-		 input_len, mac, &mac_len) == NULL) {
+		return refuse(JWT_ERR_KEY, why,
+			      "no key for %s: auth.jwt.secret and secret_file "
+			      "are unset",
+			      a->name);
+	if (HMAC(a->md(), v->secret, (int)v->secret_len, (const unsigned char *)input, input_len,
+		 mac, &mac_len) == NULL) {
 		ERR_clear_error();
 		return refuse(JWT_ERR_SIGNATURE, why, "signature does not verify");
 	}
@@ -693,8 +694,8 @@ static enum jwt_status verify_hmac(const struct jwt_verifier *v, const struct al
  * has no kid, or no key has that kid, the fitting keys without a kid (and,
  * for a token without kid, every fitting key). */
 static enum jwt_status verify_asym(const struct jwt_verifier *v, int alg, const char *kid,
-				   const char *input, size_t input_len,
-				   const struct sg_buf *sig, struct sg_err *why)
+				   const char *input, size_t input_len, const struct sg_buf *sig,
+				   struct sg_err *why)
 {
 	const unsigned char *s = (const unsigned char *)sig->data;
 	char buf[80];
@@ -725,8 +726,10 @@ static enum jwt_status verify_asym(const struct jwt_verifier *v, int alg, const 
 			      "no key with kid \"%s\" (and no %s key without a kid) in "
 			      "auth.jwt.public_key_file or jwks_file",
 			      show(kid, buf, sizeof(buf)), algs[alg].name);
-	return refuse(JWT_ERR_KEY, why, "no %s key without a kid in auth.jwt.public_key_file or "
-		      "jwks_file (the token names no kid)", algs[alg].name);
+	return refuse(JWT_ERR_KEY, why,
+		      "no %s key without a kid in auth.jwt.public_key_file or "
+		      "jwks_file (the token names no kid)",
+		      algs[alg].name);
 }
 
 static bool pkey_verify(const struct alg_info *a, EVP_PKEY *pkey, const char *input,
@@ -802,7 +805,7 @@ static json_t *decode_json_part(const char *s, size_t len, struct sg_buf *scratc
 }
 
 static enum jwt_status check_claims(const struct jwt_verifier *v, const json_t *payload,
-				   int64_t now_ms, struct sg_err *why)
+				    int64_t now_ms, struct sg_err *why)
 {
 	const json_t *exp = json_object_get(payload, "exp");
 	const json_t *nbf = json_object_get(payload, "nbf");
@@ -827,10 +830,12 @@ static enum jwt_status check_claims(const struct jwt_verifier *v, const json_t *
 	if (v->issuer) {
 		const json_t *iss = json_object_get(payload, "iss");
 		if (!json_is_string(iss))
-			return refuse(JWT_ERR_ISSUER, why, "no iss claim, and auth.jwt.issuer is \"%s\"",
+			return refuse(JWT_ERR_ISSUER, why,
+				      "no iss claim, and auth.jwt.issuer is \"%s\"",
 				      show(v->issuer, b2, sizeof(b2)));
 		if (strcmp(json_string_value(iss), v->issuer) != 0)
-			return refuse(JWT_ERR_ISSUER, why, "issuer \"%s\" is not auth.jwt.issuer \"%s\"",
+			return refuse(JWT_ERR_ISSUER, why,
+				      "issuer \"%s\" is not auth.jwt.issuer \"%s\"",
 				      show(json_string_value(iss), b1, sizeof(b1)),
 				      show(v->issuer, b2, sizeof(b2)));
 	}
@@ -847,10 +852,12 @@ static enum jwt_status check_claims(const struct jwt_verifier *v, const json_t *
 			}
 		}
 		if (!found)
-			return refuse(JWT_ERR_AUDIENCE, why,
-				      aud == NULL ? "no aud claim, and auth.jwt.audience is \"%s\""
-						  : "the aud claim does not name auth.jwt.audience \"%s\"",
-				      show(v->audience, b2, sizeof(b2)));
+			return refuse(
+				JWT_ERR_AUDIENCE, why,
+				aud == NULL
+					? "no aud claim, and auth.jwt.audience is \"%s\""
+					: "the aud claim does not name auth.jwt.audience \"%s\"",
+				show(v->audience, b2, sizeof(b2)));
 	}
 	return JWT_OK;
 }
@@ -931,7 +938,8 @@ enum jwt_status jwt_verify_why(const struct jwt_verifier *v, const char *token, 
 	dot1 = memchr(token, '.', len);
 	dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)) : NULL;
 	if (dot2 == NULL || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)) != NULL)
-		return refuse(JWT_ERR_MALFORMED, why, "not a JWT: not three parts separated by dots");
+		return refuse(JWT_ERR_MALFORMED, why,
+			      "not a JWT: not three parts separated by dots");
 	header_len = (size_t)(dot1 - token);
 	payload_s = dot1 + 1;
 	payload_len = (size_t)(dot2 - payload_s);
@@ -1054,8 +1062,10 @@ int jwt_sign_hmac(const char *alg, const void *secret, size_t secret_len, const 
 
 	*out = NULL;
 	if (a < 0 || algs[a].kind != KIND_HMAC)
-		return sg_err_set(err, "token: algorithm '%s' cannot be signed here "
-				       "(HS256, HS384, HS512)", alg ? alg : "(null)");
+		return sg_err_set(err,
+				  "token: algorithm '%s' cannot be signed here "
+				  "(HS256, HS384, HS512)",
+				  alg ? alg : "(null)");
 	if (secret == NULL || secret_len == 0)
 		return sg_err_set(err, "token: empty secret");
 	if (secret_len > INT_MAX)
@@ -1111,8 +1121,8 @@ static int signing_input(int a, const char *kid, json_t *claims, struct sg_buf *
 	return 0;
 }
 
-int jwt_sign_pem(const char *alg, const char *key_file, const char *kid, json_t *claims,
-		 char **out, struct sg_err *err)
+int jwt_sign_pem(const char *alg, const char *key_file, const char *kid, json_t *claims, char **out,
+		 struct sg_err *err)
 {
 	int a = alg ? alg_find(alg) : -1;
 	EVP_PKEY *pkey = NULL;

@@ -15,12 +15,11 @@
 #ifndef SG_AUTH_JWT_H
 #define SG_AUTH_JWT_H
 
+#include <jansson.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
-#include "core/common.h"
 #include "config/config.h"
+#include "core/common.h"
 
 /* Longest token jwt_verify() looks at; longer ones are JWT_ERR_MALFORMED. */
 #define JWT_MAX_TOKEN_LEN 16384
@@ -28,14 +27,14 @@
 struct jwt_verifier;
 
 enum jwt_status {
-	JWT_OK,                /* valid */
+	JWT_OK,		       /* valid */
 	JWT_ERR_MALFORMED,     /* not three base64url parts, bad JSON, bad header */
-	JWT_ERR_ALG,           /* alg none, unknown, or not in auth.jwt.algorithms */
-	JWT_ERR_KEY,           /* no key for this alg/kid */
+	JWT_ERR_ALG,	       /* alg none, unknown, or not in auth.jwt.algorithms */
+	JWT_ERR_KEY,	       /* no key for this alg/kid */
 	JWT_ERR_SIGNATURE,     /* signature does not verify */
 	JWT_ERR_EXPIRED,       /* exp + leeway <= now */
 	JWT_ERR_NOT_YET_VALID, /* nbf - leeway > now */
-	JWT_ERR_ISSUER,        /* iss != auth.jwt.issuer */
+	JWT_ERR_ISSUER,	       /* iss != auth.jwt.issuer */
 	JWT_ERR_AUDIENCE,      /* aud (string or array) lacks auth.jwt.audience */
 };
 
@@ -104,7 +103,7 @@ int jwt_sign_hmac(const char *alg, const void *secret, size_t secret_len, const 
  * asymmetric algorithms (RS*, PS*, ES256/384, EdDSA); ES signatures are
  * written raw r||s as JWS wants.  *out is malloc'd.  For `siogate token`
  * and tests; the daemon itself never signs. */
-int jwt_sign_pem(const char *alg, const char *key_file, const char *kid, json_t *claims,
-		 char **out, struct sg_err *err) SG_WUR;
+int jwt_sign_pem(const char *alg, const char *key_file, const char *kid, json_t *claims, char **out,
+		 struct sg_err *err) SG_WUR;
 
 #endif

@@ -20,14 +20,14 @@
 
 struct bucket {
 	struct bucket *prev, *next; /* recency list */
-	double tokens;              /* failures still allowed, up to the burst */
-	int64_t at_ms;              /* when tokens was computed */
+	double tokens;		    /* failures still allowed, up to the burst */
+	int64_t at_ms;		    /* when tokens was computed */
 	char addr[];
 };
 
 struct auth_throttle {
 	pthread_mutex_t mu;
-	struct hmap by_addr;        /* addr -> struct bucket */
+	struct hmap by_addr; /* addr -> struct bucket */
 	struct bucket *oldest, *newest;
 	size_t n;
 };
@@ -99,7 +99,8 @@ static double refill(const struct sg_config *cfg, struct bucket *b, int64_t now_
 	double burst = cfg->limits.auth_failures_burst;
 
 	if (now_ms > b->at_ms)
-		b->tokens += (double)(now_ms - b->at_ms) * cfg->limits.auth_failures_per_minute / 60000.0;
+		b->tokens += (double)(now_ms - b->at_ms) * cfg->limits.auth_failures_per_minute /
+			     60000.0;
 	b->at_ms = now_ms;
 	if (b->tokens > burst)
 		b->tokens = burst;

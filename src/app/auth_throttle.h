@@ -38,8 +38,8 @@ void auth_throttle_free(struct auth_throttle *t);
 /* What auth_throttle_begin() decided about an attempt. */
 enum throttle_admit {
 	THROTTLE_REFUSED, /* the address is over its limit: refuse without verifying */
-	THROTTLE_CLEAN,   /* no failure remembered: verify; nothing was taken */
-	THROTTLE_TAKEN,   /* failures remembered: verify; a token was taken for it */
+	THROTTLE_CLEAN,	  /* no failure remembered: verify; nothing was taken */
+	THROTTLE_TAKEN,	  /* failures remembered: verify; a token was taken for it */
 };
 
 /* An authentication attempt from addr at now_ms (monotonic), under the

@@ -13,22 +13,22 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/auth_fail.h"
 #include "app/auth_http.h"
 #include "app/auth_jwt.h"
 #include "app/auth_throttle.h"
+#include "app/forward.h"
+#include "app/lifecycle.h"
+#include "app/room_check.h"
+#include "core/auth_fail.h"
 #include "core/clock.h"
+#include "core/json_js.h"
+#include "core/log.h"
+#include "core/worker.h"
 #include "eio/eio.h"
 #include "proto/http.h"
-#include "app/forward.h"
-#include "core/json_js.h"
-#include "app/lifecycle.h"
-#include "core/log.h"
-#include "app/room_check.h"
 #include "proto/room_rules.h"
-#include "sio/sio.h"
 #include "proto/sio_packet.h"
-#include "core/worker.h"
+#include "sio/sio.h"
 
 /* The seed's exact messages. */
 #define MSG_INVALID_TOKEN "Invalid token to authenticate! Please login again!"
@@ -38,7 +38,7 @@
 
 static void authflow_on_connect(struct sio_socket *sock);
 static void authflow_on_event(struct sio_socket *sock, const struct sio_packet *p,
-			     const struct sio_attachment *att, size_t n_att);
+			      const struct sio_attachment *att, size_t n_att);
 static void authflow_on_close(struct sio_socket *sock, enum sg_close reason);
 static void on_timer(evutil_socket_t fd, short what, void *arg);
 static void set_state(struct sio_socket *sock, enum authflow_state st);
@@ -130,7 +130,7 @@ static void authflow_on_close(struct sio_socket *sock, enum sg_close reason)
 	}
 	lifecycle_publish(sock, LIFECYCLE_DISCONNECTED, NULL, sg_close_text(reason));
 	authflow_log(SG_LOG_DEBUG, sock, sg_close_text(reason), "socket disconnected: %s",
-		    sg_close_text(reason));
+		     sg_close_text(reason));
 	if (authflow_of(sock)->timer) {
 		event_free(authflow_of(sock)->timer);
 		authflow_of(sock)->timer = NULL;
@@ -177,7 +177,7 @@ static void send_ping(struct sio_socket *sock)
 }
 
 static void authflow_on_event(struct sio_socket *sock, const struct sio_packet *p,
-			     const struct sio_attachment *att, size_t n_att)
+			      const struct sio_attachment *att, size_t n_att)
 {
 	struct worker *w = sock->nsp->w;
 	const char *name = sio_event_name(p);
@@ -280,10 +280,12 @@ static void authenticate(struct sio_socket *sock)
 	set_state(sock, AUTHFLOW_AUTHENTICATING);
 	/* an address over limits.auth_failures_per_minute is refused before
 	 * any verifier runs */
-	authflow_of(sock)->throttle = auth_throttle_begin(w->throttle, w->cfg, sock->eio->addr, sg_mono_ms());
+	authflow_of(sock)->throttle =
+		auth_throttle_begin(w->throttle, w->cfg, sock->eio->addr, sg_mono_ms());
 	if (authflow_of(sock)->throttle == THROTTLE_REFUSED) {
 		w->stats.auth_throttled++;
-		refuse_client(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_THROTTLED, AUTH_FAIL_THROTTLED);
+		refuse_client(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_THROTTLED,
+			      AUTH_FAIL_THROTTLED);
 		return;
 	}
 	sg_buf_init(&token);
@@ -390,7 +392,7 @@ static void refuse_client(struct sio_socket *sock, const char *message, enum sg_
 		w->stats.auth_rejected++;
 	w->stats.auth_failures[why]++;
 	authflow_log(SG_LOG_DEBUG, sock, auth_fail_name(why), "not authenticated: %s",
-		    auth_fail_name(why));
+		     auth_fail_name(why));
 	set_state(sock, AUTHFLOW_UNAUTHORIZED);
 	sg_buf_init(&extra);
 	sg_buf_append_str(&extra, "\"message\":");
@@ -431,7 +433,8 @@ static void on_join(struct sio_socket *sock, const struct sio_packet *p)
 
 	if (sock->nsp->w->cfg->rooms.http.url != NULL) {
 		/* rooms.http decides instead of the rules, asynchronously */
-		room_check_start(sock, rooms ? rooms : json_array(), p->id, rooms == NULL, authflow_join);
+		room_check_start(sock, rooms ? rooms : json_array(), p->id, rooms == NULL,
+				 authflow_join);
 		return;
 	}
 	authflow_join(sock, rooms, NULL, p->id);
@@ -456,15 +459,17 @@ static void authflow_join(struct sio_socket *sock, json_t *rooms, const json_t *
 	size_t i, k;
 	json_t *v, *a;
 
-	json_array_foreach(rooms, i, v) {
+	json_array_foreach(rooms, i, v)
+	{
 		const char *room = json_string_value(v);
 		size_t len = room ? json_string_length(v) : 0;
-		bool ok = room != NULL && len > 0 && len <= ROOM_NAME_MAX &&
-			  strlen(room) == len && !sio_nsp_id_taken(sock->nsp, room, len);
+		bool ok = room != NULL && len > 0 && len <= ROOM_NAME_MAX && strlen(room) == len &&
+			  !sio_nsp_id_taken(sock->nsp, room, len);
 		if (ok && allowed != NULL) {
 			bool listed = false;
-			json_array_foreach(allowed, k, a)
-				listed = listed || (json_is_string(a) && strcmp(json_string_value(a), room) == 0);
+			json_array_foreach(allowed, k, a) listed =
+				listed ||
+				(json_is_string(a) && strcmp(json_string_value(a), room) == 0);
 			ok = listed;
 		} else if (ok) {
 			ok = room_rules_allow(&cfg->rooms.allow, room, authflow_of(sock)->claims);
@@ -501,7 +506,8 @@ static void on_leave(struct sio_socket *sock, const struct sio_packet *p)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(rooms, i, v) {
+	json_array_foreach(rooms, i, v)
+	{
 		const char *room = json_string_value(v);
 		if (room != NULL && strcmp(room, sock->id) != 0 &&
 		    rooms_leave(&sock->nsp->rooms, sock, &sock->rooms, room) == 1) {

@@ -22,7 +22,7 @@ const char *authflow_state_name(enum authflow_state s)
 const char *authflow_user(const struct sio_socket *sock)
 {
 	json_t *sub = authflow_of(sock)->claims ? json_object_get(authflow_of(sock)->claims, "sub")
-					       : NULL;
+						: NULL;
 
 	return json_is_string(sub) ? json_string_value(sub) : NULL;
 }

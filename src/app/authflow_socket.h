@@ -17,16 +17,16 @@
 struct auth_http_wait;
 
 enum authflow_state {
-	AUTHFLOW_UNAUTHORIZED,   /* connected, or after a failed authentication */
+	AUTHFLOW_UNAUTHORIZED,	 /* connected, or after a failed authentication */
 	AUTHFLOW_AUTHENTICATING, /* the verifier is deciding */
-	AUTHFLOW_AUTHENTICATED,  /* fully operational */
+	AUTHFLOW_AUTHENTICATED,	 /* fully operational */
 };
 
 struct authflow {
-	uint8_t state;          /* enum authflow_state */
-	uint8_t throttle;       /* enum throttle_admit of the attempt being verified */
-	struct event *timer;    /* auth timeout, then the app-level ping */
-	json_t *claims;         /* verified identity (owned), NULL before */
+	uint8_t state;			  /* enum authflow_state */
+	uint8_t throttle;		  /* enum throttle_admit of the attempt being verified */
+	struct event *timer;		  /* auth timeout, then the app-level ping */
+	json_t *claims;			  /* verified identity (owned), NULL before */
 	struct auth_http_wait *verifying; /* the HTTP verifier's answer is awaited */
 };
 

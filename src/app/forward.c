@@ -7,22 +7,22 @@
  * that would pass it is refused at once (finish(), FWD_OVERLOADED).
  */
 #include "app/forward.h"
-#include "app/authflow_socket.h"
-#include "config/config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/authflow_socket.h"
+#include "config/config.h"
 #include "core/clock.h"
-#include "redis/bridge.h"
-#include "net/http_client.h"
 #include "core/json_js.h"
 #include "core/log.h"
-#include "proto/room_rules.h"
-#include "sio/sio.h"
-#include "proto/sio_packet.h"
 #include "core/worker.h"
+#include "net/http_client.h"
+#include "proto/room_rules.h"
+#include "proto/sio_packet.h"
+#include "redis/bridge.h"
+#include "sio/sio.h"
 
 #define FORWARD_MAX_RESPONSE (256 * 1024)
 /* What a forwarded event is charged besides its data and names: the other
@@ -32,10 +32,10 @@
 
 /* How a forwarded event ended; the ack's "reason" for the errors. */
 enum forward_outcome {
-	FWD_OK,          /* the target took it */
-	FWD_OVERLOADED,  /* refused at once: events.max_pending or redis.max_pending reached */
+	FWD_OK,		 /* the target took it */
+	FWD_OVERLOADED,	 /* refused at once: events.max_pending or redis.max_pending reached */
 	FWD_UNAVAILABLE, /* the target could not be reached (Redis down, connection refused) */
-	FWD_FAILED,      /* the target failed it (error answer, timeout, link lost meanwhile) */
+	FWD_FAILED,	 /* the target failed it (error answer, timeout, link lost meanwhile) */
 };
 
 /* the ack's "reason", and how siogate_events_forward_total counts it (a
@@ -47,12 +47,12 @@ static const enum callout_outcome callout_of[] = { CALLOUT_OK, CALLOUT_OVERLOADE
 /* A forwarded event waiting for its target's answer. */
 struct pending {
 	struct worker *w;
-	size_t bytes;            /* charged to w->forward_pending (0: not yet) */
-	int64_t ack_id;          /* -1: the client wants no ack */
-	int64_t started_ns;      /* when it was sent (siogate_events_forward_seconds) */
-	uint8_t target;          /* enum forward_target, for siogate_events_forward_* */
-	bool timed_out;          /* the HTTP target did not answer in time */
-	char *request_id;        /* a peer's serverSideEmit waiting for the answer (owned), or NULL */
+	size_t bytes;	    /* charged to w->forward_pending (0: not yet) */
+	int64_t ack_id;	    /* -1: the client wants no ack */
+	int64_t started_ns; /* when it was sent (siogate_events_forward_seconds) */
+	uint8_t target;	    /* enum forward_target, for siogate_events_forward_* */
+	bool timed_out;	    /* the HTTP target did not answer in time */
+	char *request_id;   /* a peer's serverSideEmit waiting for the answer (owned), or NULL */
 	char nsp[64];
 	char id[SG_ID_LEN + 1];
 };
@@ -176,13 +176,14 @@ static void finish(struct pending *pd, enum forward_outcome o, const char *json,
 	struct sg_buf b;
 
 	w->forward_pending -= pd->bytes;
-	callout_record(&w->stats.forward[pd->target], pd->timed_out ? CALLOUT_TIMEOUT : callout_of[o],
-		       pd->started_ns);
+	callout_record(&w->stats.forward[pd->target],
+		       pd->timed_out ? CALLOUT_TIMEOUT : callout_of[o], pd->started_ns);
 	if (o == FWD_OK) {
 		ack_json(pd, json, len);
 	} else {
 		sg_buf_init(&b);
-		sg_buf_printf(&b, "{\"error\":\"the event could not be forwarded\",\"reason\":\"%s\"}",
+		sg_buf_printf(&b,
+			      "{\"error\":\"the event could not be forwarded\",\"reason\":\"%s\"}",
 			      outcome_reasons[o]);
 		ack_json(pd, b.data, b.len);
 		sg_buf_fini(&b);
@@ -258,20 +259,23 @@ static void forward_to(struct worker *w, const struct sg_forward_rule *rule, str
 	if (rule->stream != NULL) {
 		const char *fields[] = { "id", "user", "event", "data", "time", "server" };
 		const char *values[] = { id, user, name, data, when, cfg->server.id };
-		size_t lens[] = { strlen(id), strlen(user), strlen(name), data_len, strlen(when),
-				  strlen(cfg->server.id) };
+		size_t lens[] = { strlen(id), strlen(user), strlen(name),
+				  data_len,   strlen(when), strlen(cfg->server.id) };
 		enum bridge_drop why = BRIDGE_DROP_DOWN;
 		if (w->bridge == NULL ||
-		    bridge_xadd(w->bridge, rule->stream, cfg->events.stream_maxlen, fields, values, lens,
-				SG_ARRAY_LEN(fields), on_xadd, pd, &why) != 0)
-			finish(pd, why == BRIDGE_DROP_PENDING ? FWD_OVERLOADED : FWD_UNAVAILABLE, NULL,
-			       0);
+		    bridge_xadd(w->bridge, rule->stream, cfg->events.stream_maxlen, fields, values,
+				lens, SG_ARRAY_LEN(fields), on_xadd, pd, &why) != 0)
+			finish(pd, why == BRIDGE_DROP_PENDING ? FWD_OVERLOADED : FWD_UNAVAILABLE,
+			       NULL, 0);
 		return;
 	}
 	if (w->forward_http == NULL) {
 		struct http_client_opts opts = {
-			.max_in_flight = 256, .max_queued = 100000, .max_idle_per_host = 64,
-			.idle_timeout_ms = 30000, .max_response_bytes = FORWARD_MAX_RESPONSE,
+			.max_in_flight = 256,
+			.max_queued = 100000,
+			.max_idle_per_host = 64,
+			.idle_timeout_ms = 30000,
+			.max_response_bytes = FORWARD_MAX_RESPONSE,
 		};
 		struct sg_err err = { 0 };
 		w->forward_http = http_client_new(w->base, &opts, &err);
@@ -300,8 +304,9 @@ static void forward_to(struct worker *w, const struct sg_forward_rule *rule, str
 		if (pd->request_id != NULL)
 			sg_buf_append_str(&body, ",\"from\":\"server\"");
 		sg_buf_append_char(&body, '}');
-		(void)http_client_request(w->forward_http, "POST", rule->http, NULL, "application/json",
-					  body.data, body.len, rule->timeout_ms, on_http, pd);
+		(void)http_client_request(w->forward_http, "POST", rule->http, NULL,
+					  "application/json", body.data, body.len, rule->timeout_ms,
+					  on_http, pd);
 		sg_buf_fini(&body);
 	}
 }

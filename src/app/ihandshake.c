@@ -7,13 +7,13 @@
 
 #include <ctype.h>
 #include <stdio.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
+#include "core/json_js.h"
 #include "eio/eio.h"
 #include "proto/http.h"
-#include "core/json_js.h"
 #include "sio/sio.h"
 
 static int query_pair(const char *k, size_t kl, const char *v, size_t vl, void *arg);
@@ -50,7 +50,7 @@ void ihandshake_json(struct sg_buf *out, const struct sio_socket *sock)
 	for (size_t i = 0; have && i < req.n_headers; i++) {
 		char name[128];
 		size_t nl = req.headers[i].name_len < sizeof(name) ? req.headers[i].name_len
-								    : sizeof(name) - 1;
+								   : sizeof(name) - 1;
 		for (size_t k = 0; k < nl; k++)
 			name[k] = (char)tolower((unsigned char)req.headers[i].name[k]);
 		if (i)

@@ -3,19 +3,19 @@
  * backends read exactly the strings siogate holds.
  */
 #include "app/lifecycle.h"
-#include "app/authflow_socket.h"
-#include "config/config.h"
 
 #include <string.h>
 
+#include "app/authflow_socket.h"
+#include "config/config.h"
 #include "core/clock.h"
-#include "redis/bridge.h"
-#include "eio/eio.h"
 #include "core/json_js.h"
 #include "core/log.h"
+#include "core/worker.h"
+#include "eio/eio.h"
+#include "redis/bridge.h"
 #include "sio/rooms.h"
 #include "sio/sio.h"
-#include "core/worker.h"
 
 static const char *const type_names[] = {
 	"connected", "authenticated", "joined", "left", "disconnected",

@@ -16,11 +16,11 @@
 struct sio_socket;
 
 enum lifecycle_type {
-	LIFECYCLE_CONNECTED,     /* the socket joined its namespace */
+	LIFECYCLE_CONNECTED,	 /* the socket joined its namespace */
 	LIFECYCLE_AUTHENTICATED, /* the verifier accepted it (rooms: its rooms) */
-	LIFECYCLE_JOINED,        /* it joined rooms (rooms: those) */
-	LIFECYCLE_LEFT,          /* it left rooms (rooms: those) */
-	LIFECYCLE_DISCONNECTED,  /* it is gone (reason says why) */
+	LIFECYCLE_JOINED,	 /* it joined rooms (rooms: those) */
+	LIFECYCLE_LEFT,		 /* it left rooms (rooms: those) */
+	LIFECYCLE_DISCONNECTED,	 /* it is gone (reason says why) */
 };
 
 /* rooms: the rooms concerned, or NULL for the socket's current rooms (all

@@ -4,19 +4,19 @@
  * finds the socket again when the answer comes.
  */
 #include "app/room_check.h"
-#include "config/config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/authflow_socket.h"
+#include "config/config.h"
 #include "core/clock.h"
-#include "net/http_client.h"
 #include "core/json_js.h"
 #include "core/log.h"
-#include "app/authflow_socket.h"
-#include "sio/sio.h"
 #include "core/worker.h"
+#include "net/http_client.h"
+#include "sio/sio.h"
 
 #define ROOM_CHECK_MAX_RESPONSE (64 * 1024)
 
@@ -25,13 +25,12 @@ struct room_wait {
 	room_check_done done;
 	json_t *rooms;
 	int64_t ack_id;
-	int64_t started_ns;      /* siogate_rooms_http_seconds */
+	int64_t started_ns; /* siogate_rooms_http_seconds */
 	char nsp[64];
 	char id[SG_ID_LEN + 1];
 };
 
-static void on_answer(enum http_client_error e, const struct http_client_response *resp,
-		      void *arg);
+static void on_answer(enum http_client_error e, const struct http_client_response *resp, void *arg);
 
 void room_check_start(struct sio_socket *sock, json_t *rooms, int64_t ack_id, bool owned_rooms,
 		      room_check_done done)
@@ -51,8 +50,11 @@ void room_check_start(struct sio_socket *sock, json_t *rooms, int64_t ack_id, bo
 	memcpy(rw->id, sock->id, sizeof(rw->id));
 	if (w->rooms_http == NULL) {
 		struct http_client_opts opts = {
-			.max_in_flight = 256, .max_queued = 100000, .max_idle_per_host = 64,
-			.idle_timeout_ms = 30000, .max_response_bytes = ROOM_CHECK_MAX_RESPONSE,
+			.max_in_flight = 256,
+			.max_queued = 100000,
+			.max_idle_per_host = 64,
+			.idle_timeout_ms = 30000,
+			.max_response_bytes = ROOM_CHECK_MAX_RESPONSE,
 			.max_pending_bytes = cfg->rooms.http.max_pending,
 		};
 		struct sg_err err = { 0 };
@@ -77,13 +79,12 @@ void room_check_start(struct sio_socket *sock, json_t *rooms, int64_t ack_id, bo
 	json_js_value(&body, rw->rooms);
 	sg_buf_append_char(&body, '}');
 	(void)http_client_request(w->rooms_http, "POST", cfg->rooms.http.url, NULL,
-				  "application/json", body.data, body.len, cfg->rooms.http.timeout_ms,
-				  on_answer, rw);
+				  "application/json", body.data, body.len,
+				  cfg->rooms.http.timeout_ms, on_answer, rw);
 	sg_buf_fini(&body);
 }
 
-static void on_answer(enum http_client_error e, const struct http_client_response *resp,
-		      void *arg)
+static void on_answer(enum http_client_error e, const struct http_client_response *resp, void *arg)
 {
 	struct room_wait *rw = arg;
 	struct sio_nsp *nsp = sio_nsp_find(rw->w, rw->nsp, strlen(rw->nsp));
@@ -101,8 +102,8 @@ static void on_answer(enum http_client_error e, const struct http_client_respons
 		 * LOG_LIMIT_MS, the outcomes are in /metrics */
 		log_limited(&rw->w->limit_rooms_http, SG_LOG_WARN, NULL,
 			    "rooms.http: %s: every room of the join refused",
-			    e != HC_OK ? http_client_error_str(e) :
-					 "an answer other than {\"rooms\": [...]}");
+			    e != HC_OK ? http_client_error_str(e)
+				       : "an answer other than {\"rooms\": [...]}");
 		allowed = NULL;
 	}
 	callout_record(&rw->w->stats.rooms_http, allowed ? CALLOUT_OK : http_client_outcome(e),

@@ -6,16 +6,14 @@
  * packets in) and client_send.c (packets out); client_int.h says what they
  * share and the invariant all of them keep.
  */
-#include "client_int.h"
-
+#include <openssl/err.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/err.h>
-
+#include "client_int.h"
 #include "jsonout.h"
 
 static void client_destroy(struct sgc_client *c);
@@ -140,9 +138,13 @@ void sgc_options_init(struct sgc_options *o)
 static int build_headers(const char *const *headers, struct sg_buf *out, char *errbuf,
 			 size_t errlen)
 {
-	static const char *const reserved[] = { "host", "connection", "upgrade",
-						"content-length", "transfer-encoding",
-						"sec-websocket-key", "sec-websocket-version",
+	static const char *const reserved[] = { "host",
+						"connection",
+						"upgrade",
+						"content-length",
+						"transfer-encoding",
+						"sec-websocket-key",
+						"sec-websocket-version",
 						"sec-websocket-extensions" };
 	size_t i, k;
 
@@ -173,7 +175,8 @@ static int build_headers(const char *const *headers, struct sg_buf *out, char *e
 			v++;
 		for (p = v; *p; p++) {
 			if ((unsigned char)*p < 0x20 && *p != '\t') {
-				set_err(errbuf, errlen, "control character in header '%.*s'", (int)nl, h);
+				set_err(errbuf, errlen, "control character in header '%.*s'",
+					(int)nl, h);
 				return -1;
 			}
 		}
@@ -207,8 +210,8 @@ struct sgc_client *sgc_client_new(struct event_base *base, const struct sgc_opti
 		set_err(errbuf, errlen, "%s", err.msg);
 		goto fail;
 	}
-	c->identifier = sg_strdup(o->identifier && o->identifier[0] ? o->identifier
-								     : "siogate-client");
+	c->identifier =
+		sg_strdup(o->identifier && o->identifier[0] ? o->identifier : "siogate-client");
 	/* Engine.IO path: starts and ends with '/' */
 	p = o->path && o->path[0] ? o->path : "/socket.io/";
 	if (p[0] != '/' || strpbrk(p, "?# \t\r\n") != NULL) {
@@ -237,7 +240,7 @@ struct sgc_client *sgc_client_new(struct event_base *base, const struct sgc_opti
 		if (b.len > 0)
 			sg_buf_append_char(&b, '&');
 		sg_buf_append_str(&b, o->query[0] == '?' || o->query[0] == '&' ? o->query + 1
-									      : o->query);
+									       : o->query);
 	}
 	c->query = sg_buf_steal(&b);
 	/* headers */
@@ -298,7 +301,8 @@ struct sgc_client *sgc_client_new(struct event_base *base, const struct sgc_opti
 		if (c->tls_verify) {
 			SSL_CTX_set_verify(c->ssl_ctx, SSL_VERIFY_PEER, NULL);
 			if (o->tls_ca_file != NULL) {
-				if (SSL_CTX_load_verify_locations(c->ssl_ctx, o->tls_ca_file, NULL) != 1) {
+				if (SSL_CTX_load_verify_locations(c->ssl_ctx, o->tls_ca_file,
+								  NULL) != 1) {
 					char e2[160];
 					ERR_error_string_n(ERR_get_error(), e2, sizeof(e2));
 					ERR_clear_error();

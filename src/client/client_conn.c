@@ -6,17 +6,15 @@
  * attempts; disconnecting retires the engine gracefully; errors reach the
  * owner's on_error.
  */
-#include "client_int.h"
-
 #include <arpa/inet.h>
+#include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
-
 #include "backoff.h"
+#include "client_int.h"
 
 static double random01(void);
 static bool is_numeric_host(const char *host);
@@ -77,7 +75,7 @@ static void start_attempt(struct sgc_client *c)
 
 	if (c->dns == NULL && !is_numeric_host(c->url.host)) {
 		c->dns = evdns_base_new(c->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
-						 EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+							 EVDNS_BASE_DISABLE_WHEN_INACTIVE);
 	}
 	memset(&p, 0, sizeof(p));
 	p.base = c->base;

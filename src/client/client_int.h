@@ -18,13 +18,12 @@
 #ifndef SGC_CLIENT_INT_H
 #define SGC_CLIENT_INT_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "core/common.h"
 #include "engine.h"
@@ -55,9 +54,9 @@ struct sgc_client {
 	struct url url;
 	char *path;
 	char *nsp;
-	char *query;			/* URL query and options query, joined by '&' */
-	char *headers;			/* "Name: value\r\n" lines */
-	char *auth;			/* compact JSON object text, or NULL */
+	char *query;   /* URL query and options query, joined by '&' */
+	char *headers; /* "Name: value\r\n" lines */
+	char *auth;    /* compact JSON object text, or NULL */
 	char *host_header;
 	unsigned transports;
 	bool tls_verify;
@@ -68,7 +67,7 @@ struct sgc_client {
 	double jitter;
 	unsigned connect_timeout_ms;
 	size_t max_message;
-	struct sgc_options cb;		/* only the callbacks and user are used */
+	struct sgc_options cb; /* only the callbacks and user are used */
 
 	SSL_CTX *ssl_ctx;
 	struct evdns_base *dns;
@@ -77,10 +76,10 @@ struct sgc_client {
 	enum sgc_conn_state conn;
 	enum sgc_state auth_state;
 	struct sgc_engine *eng;
-	struct sgc_engine **closing;	/* engines finishing a graceful close */
+	struct sgc_engine **closing; /* engines finishing a graceful close */
 	size_t n_closing;
 	char *sid;
-	unsigned attempt;		/* failed attempts since the last success */
+	unsigned attempt; /* failed attempts since the last success */
 	unsigned gen;
 	struct event *reconnect_timer;
 	struct event *connect_timer;
@@ -117,8 +116,7 @@ void client_protocol_error(struct sgc_client *c, const char *msg);
 /* Forgets a BINARY_EVENT / BINARY_ACK waiting for attachments. */
 void client_bin_reset(struct sgc_client *c);
 /* The engine's on_message. */
-void client_on_message(struct sgc_engine *e, void *arg, bool binary, const char *data,
-		       size_t len);
+void client_on_message(struct sgc_engine *e, void *arg, bool binary, const char *data, size_t len);
 
 /* client_send.c */
 /* Calls every ack of list with SGC_ERR_DISCONNECTED and frees them. */

@@ -6,10 +6,10 @@
  * then the subscribed handlers, subs.c) and acks to what the client
  * emitted; and the subscription API.
  */
-#include "client_int.h"
-
 #include <stdlib.h>
 #include <string.h>
+
+#include "client_int.h"
 
 /* What sgc_subs_dispatch hands to call_handler. */
 struct dispatch_ctx {
@@ -44,8 +44,7 @@ void client_bin_reset(struct sgc_client *c)
 	c->bin_pending = false;
 }
 
-void client_on_message(struct sgc_engine *e, void *arg, bool binary, const char *data,
-		       size_t len)
+void client_on_message(struct sgc_engine *e, void *arg, bool binary, const char *data, size_t len)
 {
 	struct sgc_client *c = arg;
 	struct sio_packet pkt;
@@ -201,8 +200,7 @@ static void call_handler(const struct sgc_sub *sub, void *arg)
 	rc = sub->fn(d->c, d->ev, sub->user);
 	if (rc != 0 && !d->c->free_requested)
 		client_report_errorf(d->c, SGC_ERR_HANDLER,
-				     "handler of event '%s' failed (returned %d)",
-				     d->ev->name, rc);
+				     "handler of event '%s' failed (returned %d)", d->ev->name, rc);
 }
 
 static void deliver_event(struct sgc_client *c, const struct sio_packet *pkt,

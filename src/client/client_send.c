@@ -4,11 +4,10 @@
  * requests, the seed's helper requests (authenticate, join, leave), and the
  * acks the client waits for (timeouts, failure when the connection ends).
  */
-#include "client_int.h"
-
 #include <stdlib.h>
 #include <string.h>
 
+#include "client_int.h"
 #include "jsonout.h"
 
 static bool is_reserved_event(const char *name);
@@ -25,8 +24,10 @@ static void ack_timeout_cb(evutil_socket_t fd, short what, void *arg);
 
 static bool is_reserved_event(const char *name)
 {
-	static const char *const reserved[] = { "connect", "connect_error", "disconnect",
-						"disconnecting", "newListener", "removeListener" };
+	static const char *const reserved[] = {
+		"connect",	 "connect_error", "disconnect",
+		"disconnecting", "newListener",	  "removeListener"
+	};
 	size_t i;
 
 	for (i = 0; i < SG_ARRAY_LEN(reserved); i++) {
@@ -48,7 +49,8 @@ static int check_placeholders(const json_t *v, size_t n_att)
 			int num = sgc_placeholder_num(v);
 			return num >= 0 && (size_t)num < n_att ? 0 : -1;
 		}
-		json_object_foreach((json_t *)v, key, val) {
+		json_object_foreach((json_t *)v, key, val)
+		{
 			if (check_placeholders(val, n_att) != 0)
 				return -1;
 		}
@@ -114,7 +116,8 @@ int sgc_emit_ex(struct sgc_client *c, const struct sgc_emit *e)
 	json_decref(name);
 	if (e->args != NULL && !json_is_array(e->args))
 		return SGC_ERR_INVALID;
-	if (e->n_attachments > SGC_MAX_ATTACHMENTS || (e->n_attachments > 0 && e->attachments == NULL))
+	if (e->n_attachments > SGC_MAX_ATTACHMENTS ||
+	    (e->n_attachments > 0 && e->attachments == NULL))
 		return SGC_ERR_INVALID;
 	if (check_placeholders(e->args, e->n_attachments) != 0)
 		return SGC_ERR_INVALID;

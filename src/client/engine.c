@@ -9,17 +9,15 @@
  * engine_ws.c and engine_polling.c (engine_int.h says what they share, and
  * the invariant all of them keep).
  */
-#include "engine_int.h"
-
+#include <event2/util.h>
+#include <jansson.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/util.h>
-#include <jansson.h>
-#include <netinet/in.h>
-
+#include "engine_int.h"
 #include "siogate/client.h"
 
 static void eng_destroy(struct sgc_engine *e);
@@ -34,8 +32,8 @@ static void eng_dns_cb(int result, struct evutil_addrinfo *res, void *arg);
 static void eng_resolved(struct sgc_engine *e);
 static void eng_reset_ping(struct sgc_engine *e);
 static int eng_handle_open(struct sgc_engine *e, const char *data, size_t len);
-static void eng_send_packet(struct sgc_engine *e, enum eio_type type, bool binary,
-			    const void *data, size_t len);
+static void eng_send_packet(struct sgc_engine *e, enum eio_type type, bool binary, const void *data,
+			    size_t len);
 
 /* ------------------------------------------------------------------ lifecycle */
 
@@ -379,19 +377,19 @@ static int eng_handle_open(struct sgc_engine *e, const char *data, size_t len)
 	}
 	e->sid = sg_strdup(json_string_value(v));
 	v = json_object_get(o, "pingInterval");
-	e->ping_interval = json_is_integer(v) && json_integer_value(v) > 0 &&
-				   json_integer_value(v) < 3600000
-			   ? (unsigned)json_integer_value(v)
-			   : 25000;
+	e->ping_interval =
+		json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) < 3600000
+			? (unsigned)json_integer_value(v)
+			: 25000;
 	v = json_object_get(o, "pingTimeout");
-	e->ping_timeout = json_is_integer(v) && json_integer_value(v) > 0 &&
-				  json_integer_value(v) < 3600000
-			  ? (unsigned)json_integer_value(v)
-			  : 20000;
+	e->ping_timeout =
+		json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) < 3600000
+			? (unsigned)json_integer_value(v)
+			: 20000;
 	v = json_object_get(o, "maxPayload");
 	e->max_payload = json_is_integer(v) && json_integer_value(v) > 0
-			 ? (size_t)json_integer_value(v)
-			 : 1000000;
+				 ? (size_t)json_integer_value(v)
+				 : 1000000;
 	v = json_object_get(o, "upgrades");
 	for (i = 0; json_is_array(v) && i < json_array_size(v); i++) {
 		json_t *u = json_array_get(v, i);
@@ -419,7 +417,8 @@ void eng_on_packet(struct sgc_engine *e, struct eng_conn *from, const struct eio
 	}
 	if (e->st == ENG_OPENING) {
 		if (pk->type != EIO_OPEN || eng_handle_open(e, pk->data, pk->len) != 0) {
-			eng_fail(e, SGC_ERR_PROTOCOL, "the server's first packet is not a valid "
+			eng_fail(e, SGC_ERR_PROTOCOL,
+				 "the server's first packet is not a valid "
 				 "Engine.IO open packet");
 			return;
 		}
@@ -433,7 +432,8 @@ void eng_on_packet(struct sgc_engine *e, struct eng_conn *from, const struct eio
 		e->cbs.on_open(e, e->arg);
 		if (!eng_alive(e))
 			return;
-		if (e->tr == TR_POLLING && e->offers_ws && (e->transports & SGC_TRANSPORT_WEBSOCKET))
+		if (e->tr == TR_POLLING && e->offers_ws &&
+		    (e->transports & SGC_TRANSPORT_WEBSOCKET))
 			eng_start_probe(e);
 		return;
 	}
@@ -467,8 +467,8 @@ int sgc_engine_send(struct sgc_engine *e, bool binary, const void *data, size_t 
 	return 0;
 }
 
-static void eng_send_packet(struct sgc_engine *e, enum eio_type type, bool binary,
-			    const void *data, size_t len)
+static void eng_send_packet(struct sgc_engine *e, enum eio_type type, bool binary, const void *data,
+			    size_t len)
 {
 	char digit[2];
 

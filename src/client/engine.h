@@ -9,12 +9,11 @@
 #ifndef SGC_ENGINE_H
 #define SGC_ENGINE_H
 
-#include <stdbool.h>
-#include <stddef.h>
-
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "core/common.h"
 
@@ -23,17 +22,17 @@ struct sgc_engine;
 /* Everything an engine needs; strings are copied by sgc_engine_new. */
 struct sgc_engine_params {
 	struct event_base *base;
-	struct evdns_base *dns;		/* for host names; NULL: numeric hosts only */
-	SSL_CTX *ssl_ctx;		/* non-NULL for TLS */
-	bool tls_verify;		/* check the certificate's host name or IP */
-	const char *host;		/* name or IP literal (no brackets) */
+	struct evdns_base *dns; /* for host names; NULL: numeric hosts only */
+	SSL_CTX *ssl_ctx;	/* non-NULL for TLS */
+	bool tls_verify;	/* check the certificate's host name or IP */
+	const char *host;	/* name or IP literal (no brackets) */
 	unsigned port;
-	const char *host_header;	/* value of the Host header */
-	const char *path;		/* Engine.IO path, ends with '/' */
-	const char *query;		/* extra query parameters, "" or "a=1&b=2" */
-	const char *headers;		/* extra header lines, each ending in CRLF; "" for none */
-	unsigned transports;		/* SGC_TRANSPORT_* bits (siogate/client.h) */
-	size_t max_message;		/* largest message or polling body accepted */
+	const char *host_header; /* value of the Host header */
+	const char *path;	 /* Engine.IO path, ends with '/' */
+	const char *query;	 /* extra query parameters, "" or "a=1&b=2" */
+	const char *headers;	 /* extra header lines, each ending in CRLF; "" for none */
+	unsigned transports;	 /* SGC_TRANSPORT_* bits (siogate/client.h) */
+	size_t max_message;	 /* largest message or polling body accepted */
 };
 
 /*

@@ -7,24 +7,22 @@
  * connection's role makes it mean.  Dead connections wait in the engine's
  * graveyard until no callback runs (engine_int.h).
  */
-#include "engine_int.h"
-
 #include <arpa/inet.h>
 #include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/util.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent_ssl.h>
-#include <event2/util.h>
-#include <openssl/err.h>
-#include <openssl/rand.h>
-#include <openssl/x509v3.h>
-
 #include "core/base64.h"
+#include "engine_int.h"
 #include "proto/ws_accept.h"
 #include "siogate/client.h"
 
@@ -38,8 +36,7 @@ static void conn_upgrade_header(void *arg, const char *name, size_t name_len, co
 
 /* ------------------------------------------------------------------ requests */
 
-void eng_build_url(struct sgc_engine *e, struct sg_buf *out, const char *transport,
-		   bool with_sid)
+void eng_build_url(struct sgc_engine *e, struct sg_buf *out, const char *transport, bool with_sid)
 {
 	sg_buf_printf(out, "%s?EIO=4&transport=%s", e->path, transport);
 	if (with_sid && e->sid)
@@ -354,7 +351,9 @@ static void conn_http_readable(struct eng_conn *c, bool eof)
 		return;
 	case HRESP_ERROR:
 		if (cut) {
-			eng_conn_failed(c, FAIL_CLOSE, c->resp.status != 0
+			eng_conn_failed(
+				c, FAIL_CLOSE,
+				c->resp.status != 0
 					? "the server closed the connection mid-response"
 					: "the server closed the connection without answering");
 			return;
@@ -368,7 +367,8 @@ static void conn_http_readable(struct eng_conn *c, bool eof)
 	if (c->resp.status == 101) {
 		/* only a WebSocket connection allows it */
 		if (!c->accept_ok || c->accept_bad || !c->upgrade_ok) {
-			eng_conn_failed(c, SGC_ERR_HANDSHAKE, "invalid WebSocket upgrade answer "
+			eng_conn_failed(c, SGC_ERR_HANDSHAKE,
+					"invalid WebSocket upgrade answer "
 					"(Sec-WebSocket-Accept or Upgrade header)");
 			return;
 		}
@@ -385,7 +385,8 @@ static void conn_upgrade_header(void *arg, const char *name, size_t name_len, co
 	struct eng_conn *c = arg;
 
 	if (name_len == 20 && strncasecmp(name, "Sec-WebSocket-Accept", 20) == 0) {
-		if (value_len == strlen(c->ws_accept) && memcmp(value, c->ws_accept, value_len) == 0)
+		if (value_len == strlen(c->ws_accept) &&
+		    memcmp(value, c->ws_accept, value_len) == 0)
 			c->accept_ok = true;
 		else
 			c->accept_bad = true;

@@ -19,12 +19,11 @@
 #ifndef SGC_ENGINE_INT_H
 #define SGC_ENGINE_INT_H
 
+#include <event2/bufferevent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
-
-#include <event2/bufferevent.h>
 #include <wslay/wslay.h>
 
 #include "engine.h"
@@ -36,35 +35,35 @@
 #define ENG_MAX_ADDRS 8
 
 /* eng_conn_failed codes besides the SGC_ERR_* ones (which are negative). */
-#define FAIL_CLOSE 1	/* the peer closed: "transport close" */
-#define FAIL_ERROR 2	/* anything else once open: "transport error" */
+#define FAIL_CLOSE 1 /* the peer closed: "transport close" */
+#define FAIL_ERROR 2 /* anything else once open: "transport error" */
 
 enum eng_state {
-	ENG_RESOLVING,		/* waiting for DNS */
-	ENG_OPENING,		/* handshake request running */
-	ENG_OPEN,		/* open packet received */
-	ENG_CLOSING,		/* sgc_engine_shutdown: flushing */
-	ENG_CLOSED,		/* on_close delivered (or about to be) */
+	ENG_RESOLVING, /* waiting for DNS */
+	ENG_OPENING,   /* handshake request running */
+	ENG_OPEN,      /* open packet received */
+	ENG_CLOSING,   /* sgc_engine_shutdown: flushing */
+	ENG_CLOSED,    /* on_close delivered (or about to be) */
 };
 
 enum conn_kind {
-	CK_HANDSHAKE,		/* polling GET without sid: the open packet */
-	CK_GET,			/* polling GET: receive */
-	CK_POST,		/* polling POST: send */
-	CK_WS,			/* WebSocket (the handshake one, the probe, or the upgraded one) */
+	CK_HANDSHAKE, /* polling GET without sid: the open packet */
+	CK_GET,	      /* polling GET: receive */
+	CK_POST,      /* polling POST: send */
+	CK_WS,	      /* WebSocket (the handshake one, the probe, or the upgraded one) */
 };
 
 enum conn_state {
-	CS_CONNECTING,		/* TCP/TLS connect running */
-	CS_HTTP,		/* request written, reading the response */
-	CS_WS,			/* WebSocket frames */
-	CS_DEAD,		/* in the graveyard */
+	CS_CONNECTING, /* TCP/TLS connect running */
+	CS_HTTP,       /* request written, reading the response */
+	CS_WS,	       /* WebSocket frames */
+	CS_DEAD,       /* in the graveyard */
 };
 
 enum tr_kind {
-	TR_NONE,		/* not open yet */
-	TR_POLLING,		/* long-polling */
-	TR_WS,			/* WebSocket */
+	TR_NONE,    /* not open yet */
+	TR_POLLING, /* long-polling */
+	TR_WS,	    /* WebSocket */
 };
 
 struct eng_conn {
@@ -73,16 +72,16 @@ struct eng_conn {
 	enum conn_state st;
 	struct bufferevent *bev;
 	size_t addr_idx;
-	struct sg_buf req;		/* request bytes, written once connected */
-	struct http_resp_parser resp;	/* the response (HTTP, or the upgrade's head) */
+	struct sg_buf req;	      /* request bytes, written once connected */
+	struct http_resp_parser resp; /* the response (HTTP, or the upgrade's head) */
 	char ws_key[32];
-	char ws_accept[32];		/* the Sec-WebSocket-Accept the key asks for */
-	bool accept_ok;			/* the upgrade answer carried ws_accept */
-	bool accept_bad;		/* ... or another Sec-WebSocket-Accept */
-	bool upgrade_ok;		/* ... and an Upgrade header naming websocket */
+	char ws_accept[32]; /* the Sec-WebSocket-Accept the key asks for */
+	bool accept_ok;	    /* the upgrade answer carried ws_accept */
+	bool accept_bad;    /* ... or another Sec-WebSocket-Accept */
+	bool upgrade_ok;    /* ... and an Upgrade header naming websocket */
 	wslay_event_context_ptr ws;
-	struct evbuffer *ws_in;		/* bev input during wslay_event_recv */
-	struct eng_conn *next;		/* graveyard link */
+	struct evbuffer *ws_in; /* bev input during wslay_event_recv */
+	struct eng_conn *next;	/* graveyard link */
 };
 
 /* A packet waiting for the polling POST (or for the end of the upgrade). */
@@ -112,8 +111,8 @@ struct sgc_engine {
 	enum eng_state st;
 	int depth;
 	bool freed;
-	struct event *kick;		/* deferred start */
-	struct event *fail_ev;		/* deferred failure (see eng_fail_later) */
+	struct event *kick;    /* deferred start */
+	struct event *fail_ev; /* deferred failure (see eng_fail_later) */
 	int fail_code;
 	char fail_msg[200];
 	struct event *ping_timer;
@@ -131,19 +130,19 @@ struct sgc_engine {
 	bool offers_ws;
 
 	enum tr_kind tr;
-	struct eng_conn *hs;		/* handshake connection */
-	struct eng_conn *ws;		/* the WebSocket transport */
-	struct eng_conn *probe;		/* WebSocket being probed for the upgrade */
-	bool probe_ok;			/* 3probe received: pausing polling */
+	struct eng_conn *hs;	/* handshake connection */
+	struct eng_conn *ws;	/* the WebSocket transport */
+	struct eng_conn *probe; /* WebSocket being probed for the upgrade */
+	bool probe_ok;		/* 3probe received: pausing polling */
 	struct eng_conn *get;
 	struct eng_conn *post;
-	struct eng_pkt *q;		/* polling send queue */
+	struct eng_pkt *q; /* polling send queue */
 	size_t q_n;
 	size_t q_cap;
-	bool close_queued;		/* shutdown over polling: the close packet is queued */
+	bool close_queued; /* shutdown over polling: the close packet is queued */
 	struct eng_conn *graveyard;
-	struct sg_buf scratch;		/* decoded 'b' packets of WebSocket text frames */
-	struct sg_buf sendbuf;		/* one outgoing WebSocket message */
+	struct sg_buf scratch; /* decoded 'b' packets of WebSocket text frames */
+	struct sg_buf sendbuf; /* one outgoing WebSocket message */
 };
 
 /* engine.c */
@@ -163,8 +162,7 @@ void eng_on_packet(struct sgc_engine *e, struct eng_conn *from, const struct eio
 
 /* engine_conn.c */
 /* Appends the request target: path, EIO=4, transport, sid, the query. */
-void eng_build_url(struct sgc_engine *e, struct sg_buf *out, const char *transport,
-		   bool with_sid);
+void eng_build_url(struct sgc_engine *e, struct sg_buf *out, const char *transport, bool with_sid);
 /* Appends Host, User-Agent, Accept and the owner's extra headers. */
 void eng_add_common_headers(struct sgc_engine *e, struct sg_buf *out);
 /* A connection of that kind (a CK_WS one has its upgrade request ready). */
@@ -191,7 +189,6 @@ void eng_ws_upgraded(struct eng_conn *c);
 void eng_ws_readable(struct eng_conn *c);
 void eng_ws_flush(struct eng_conn *c);
 /* Queues one message: prefix (may be NULL) then data. */
-void eng_ws_send(struct eng_conn *c, bool binary, const char *prefix, const void *data,
-		 size_t len);
+void eng_ws_send(struct eng_conn *c, bool binary, const char *prefix, const void *data, size_t len);
 
 #endif

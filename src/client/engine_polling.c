@@ -6,12 +6,11 @@
  * from polling to WebSocket (2probe / 3probe, polling paused, then 5 and
  * the queue moved to the WebSocket).
  */
-#include "engine_int.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine_int.h"
 #include "siogate/client.h"
 
 static int payload_packet_cb(const struct eio_packet *p, void *arg);
@@ -82,7 +81,8 @@ void eng_poll_pump(struct sgc_engine *e)
 			if (e->q[i].binary)
 				eio_payload_append_binary(&body, e->q[i].data, e->q[i].len);
 			else
-				eio_payload_append_text(&body, e->q[i].type, e->q[i].data, e->q[i].len);
+				eio_payload_append_text(&body, e->q[i].type, e->q[i].data,
+							e->q[i].len);
 			if (i > 0 && body.len > e->max_payload) {
 				body.len = before; /* keep it for the next POST */
 				body.data[before] = '\0';
@@ -153,8 +153,8 @@ void eng_http_done(struct eng_conn *c, const char *body, size_t len)
 		if (e->st == ENG_OPENING)
 			eng_fail(e, SGC_ERR_PROTOCOL, "invalid Engine.IO polling payload");
 		else
-			eng_lost(e, SGC_ERR_PROTOCOL,
-				 "parse error", "invalid Engine.IO polling payload");
+			eng_lost(e, SGC_ERR_PROTOCOL, "parse error",
+				 "invalid Engine.IO polling payload");
 		return;
 	}
 	if (e->st == ENG_OPENING) {

@@ -5,17 +5,16 @@
  * each binary frame one binary message) and messages out.  wslay answers
  * pings and close frames itself.
  */
-#include "engine_int.h"
-
 #include <event2/buffer.h>
 #include <openssl/rand.h>
 
+#include "engine_int.h"
 #include "siogate/client.h"
 
 static ssize_t ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
 			  void *arg);
-static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
-			  int flags, void *arg);
+static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
+			  void *arg);
 static int ws_genmask_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, void *arg);
 static void ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *m,
 		      void *arg);
@@ -89,8 +88,7 @@ void eng_ws_flush(struct eng_conn *c)
 		(void)wslay_event_send(c->ws); /* ws_send_cb never fails */
 }
 
-void eng_ws_send(struct eng_conn *c, bool binary, const char *prefix, const void *data,
-		 size_t len)
+void eng_ws_send(struct eng_conn *c, bool binary, const char *prefix, const void *data, size_t len)
 {
 	struct wslay_event_msg m;
 	struct sg_buf *b = &c->e->sendbuf;
@@ -130,8 +128,8 @@ static ssize_t ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
 	return n;
 }
 
-static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
-			  int flags, void *arg)
+static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
+			  void *arg)
 {
 	struct eng_conn *c = arg;
 
@@ -166,7 +164,8 @@ static void ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_m
 		pk.len = m->msg_length;
 		eng_on_packet(e, c, &pk);
 	} else if (m->opcode == WSLAY_TEXT_FRAME) {
-		if (eio_packet_decode_any((const char *)m->msg, m->msg_length, &e->scratch, &pk) != 0) {
+		if (eio_packet_decode_any((const char *)m->msg, m->msg_length, &e->scratch, &pk) !=
+		    0) {
 			if (c == e->probe) {
 				eng_drop_probe(e);
 			} else if (e->st == ENG_OPENING) {

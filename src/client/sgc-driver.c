@@ -10,16 +10,15 @@
  * things happened.
  */
 #include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <event2/buffer.h>
-#include <event2/event.h>
-#include <jansson.h>
 
 #include "core/base64.h"
 #include "core/common.h"
@@ -70,8 +69,7 @@ static void on_disconnected(struct sgc_client *c, const char *reason, void *user
 static void on_error(struct sgc_client *c, const struct sgc_error *err, void *user);
 static void on_authenticated(struct sgc_client *c, const json_t *data, void *user);
 static void on_unauthenticated(struct sgc_client *c, const char *message, void *user);
-static void on_reconnecting(struct sgc_client *c, unsigned attempt, unsigned delay_ms,
-			    void *user);
+static void on_reconnecting(struct sgc_client *c, unsigned attempt, unsigned delay_ms, void *user);
 static void run_command(struct driver *d, json_t *cmd);
 static void stdin_cb(evutil_socket_t fd, short what, void *arg);
 static struct ack_tag *new_tag(struct driver *d, json_t *cmd);
@@ -161,7 +159,8 @@ static void on_connected(struct sgc_client *c, void *user)
 	struct driver *d = user;
 
 	out_line(json_pack("{s:s,s:s,s:s,s:s}", "cb", "connected", "sid", sgc_socket_id(c),
-			   "transport", sgc_transport_name(c), "state", sgc_state_name(sgc_state(c))));
+			   "transport", sgc_transport_name(c), "state",
+			   sgc_state_name(sgc_state(c))));
 	if (d->auto_auth)
 		reply_rc("authenticate", sgc_authenticate(c));
 }
@@ -196,8 +195,7 @@ static void on_unauthenticated(struct sgc_client *c, const char *message, void *
 			   sgc_state_name(sgc_state(c))));
 }
 
-static void on_reconnecting(struct sgc_client *c, unsigned attempt, unsigned delay_ms,
-			    void *user)
+static void on_reconnecting(struct sgc_client *c, unsigned attempt, unsigned delay_ms, void *user)
 {
 	SG_UNUSED(c);
 	SG_UNUSED(user);
@@ -272,12 +270,14 @@ static void run_command(struct driver *d, json_t *cmd)
 		struct sgc_subscription subs[32];
 		const char *key;
 		size_t n = 0;
-		json_object_foreach(events, key, v) {
+		json_object_foreach(events, key, v)
+		{
 			if (n == SG_ARRAY_LEN(subs))
 				break;
 			subs[n].event = key;
 			subs[n].handler = handler_cb;
-			subs[n].user = handler_named(d, json_is_string(v) ? json_string_value(v) : "h");
+			subs[n].user =
+				handler_named(d, json_is_string(v) ? json_string_value(v) : "h");
 			n++;
 		}
 		reply_rc(op, sgc_subscribe_many(d->c, subs, n, ignore_dup));
@@ -291,7 +291,8 @@ static void run_command(struct driver *d, json_t *cmd)
 		reply_rc(op, sgc_unsubscribe_many(d->c, v, n));
 		free(v);
 	} else if (strcmp(op, "count") == 0) {
-		out_line(json_pack("{s:s,s:i}", "op", op, "n", (int)sgc_handler_count(d->c, event)));
+		out_line(
+			json_pack("{s:s,s:i}", "op", op, "n", (int)sgc_handler_count(d->c, event)));
 	} else if (strcmp(op, "emit") == 0) {
 		json_t *args = json_object_get(cmd, "args"), *data = json_object_get(cmd, "data");
 		json_t *atts = json_object_get(cmd, "attachments");
@@ -307,7 +308,8 @@ static void run_command(struct driver *d, json_t *cmd)
 		for (i = 0; i < n; i++) {
 			json_t *s = json_array_get(atts, i);
 			sg_buf_init(&bufs[i]);
-			if (base64_decode(&bufs[i], json_string_value(s), json_string_length(s)) != 0)
+			if (base64_decode(&bufs[i], json_string_value(s), json_string_length(s)) !=
+			    0)
 				sg_buf_reset(&bufs[i]);
 			bins[i].data = bufs[i].data;
 			bins[i].len = bufs[i].len;
@@ -317,7 +319,8 @@ static void run_command(struct driver *d, json_t *cmd)
 			json_array_append(own, data);
 			args = own;
 		}
-		if (!ack && n == 0 && json_array_size(args) <= 1 && json_object_get(cmd, "args") == NULL) {
+		if (!ack && n == 0 && json_array_size(args) <= 1 &&
+		    json_object_get(cmd, "args") == NULL) {
 			rc = sgc_emit(d->c, event, data);
 		} else {
 			memset(&e, 0, sizeof(e));
@@ -355,8 +358,9 @@ static void run_command(struct driver *d, json_t *cmd)
 		free(v);
 		reply_rc(op, rc);
 	} else if (strcmp(op, "reply") == 0) {
-		reply_rc(op, sgc_ack(d->c, (int64_t)json_integer_value(json_object_get(cmd, "ack_id")),
-				     json_object_get(cmd, "args")));
+		reply_rc(op,
+			 sgc_ack(d->c, (int64_t)json_integer_value(json_object_get(cmd, "ack_id")),
+				 json_object_get(cmd, "args")));
 	} else if (strcmp(op, "free") == 0) {
 		sgc_client_free(d->c);
 		d->c = NULL;
@@ -446,7 +450,7 @@ int main(int argc, char **argv)
 			o.nsp = optarg;
 			break;
 		case 'T':
-			o.transports = strcmp(optarg, "polling") == 0   ? SGC_TRANSPORT_POLLING
+			o.transports = strcmp(optarg, "polling") == 0	? SGC_TRANSPORT_POLLING
 				       : strcmp(optarg, "upgrade") == 0 ? SGC_TRANSPORT_ANY
 									: SGC_TRANSPORT_WEBSOCKET;
 			break;

@@ -8,8 +8,11 @@
  * first exit status, disconnects cleanly, and lets the event loop run out.
  */
 #include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,22 +20,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/event.h>
-#include <jansson.h>
-
 #include "core/base64.h"
 #include "core/common.h"
 #include "jsonout.h"
 #include "siogate/client.h"
 
-#define EXIT_OK 0		/* input ended, clean disconnect (or SIGINT / SIGTERM) */
-#define EXIT_INTERNAL 1		/* unexpected failure (memory, event loop, output) */
-#define EXIT_USAGE 2		/* bad command line */
-#define EXIT_CONNECT 3		/* cannot connect (DNS, TCP, TLS, HTTP refusal, timeout) */
-#define EXIT_AUTH 4		/* authentication refused or namespace refused */
-#define EXIT_PROTOCOL 5		/* the server broke the protocol */
-#define EXIT_DISCONNECTED 6	/* the server disconnected siocat, or the connection was lost */
+#define EXIT_OK 0	    /* input ended, clean disconnect (or SIGINT / SIGTERM) */
+#define EXIT_INTERNAL 1	    /* unexpected failure (memory, event loop, output) */
+#define EXIT_USAGE 2	    /* bad command line */
+#define EXIT_CONNECT 3	    /* cannot connect (DNS, TCP, TLS, HTTP refusal, timeout) */
+#define EXIT_AUTH 4	    /* authentication refused or namespace refused */
+#define EXIT_PROTOCOL 5	    /* the server broke the protocol */
+#define EXIT_DISCONNECTED 6 /* the server disconnected siocat, or the connection was lost */
 
 #define JOIN_TIMEOUT_MS 5000
 #define DEFAULT_ACK_MS 5000
@@ -72,8 +71,8 @@ static const char usage_text[] =
 
 struct line {
 	char *event;
-	json_t *args;			/* array, placeholders for the attachments */
-	struct sg_buf *bins;		/* decoded attachments */
+	json_t *args;	     /* array, placeholders for the attachments */
+	struct sg_buf *bins; /* decoded attachments */
 	size_t n_bins;
 	struct line *next;
 };
@@ -84,7 +83,7 @@ struct siocat {
 	struct event *ev_stdin;
 	struct event *ev_sigint;
 	struct event *ev_sigterm;
-	struct event *ev_drain;		/* after finish(): waits for the graceful close */
+	struct event *ev_drain; /* after finish(): waits for the graceful close */
 	unsigned drain_ticks;
 	struct evbuffer *inbuf;
 	struct sg_strv rooms;
@@ -101,7 +100,7 @@ struct siocat {
 	bool ever_connected;
 	bool stdin_eof;
 	bool finishing;
-	bool refused;			/* `unauthenticated` seen */
+	bool refused; /* `unauthenticated` seen */
 	unsigned pending_acks;
 	int exit_code;
 };
@@ -204,8 +203,7 @@ static void on_connected(struct sgc_client *c, void *user)
 	int rc;
 
 	s->ever_connected = true;
-	vlog(s, "connected (socket id %s, transport %s)", sgc_socket_id(c),
-	     sgc_transport_name(c));
+	vlog(s, "connected (socket id %s, transport %s)", sgc_socket_id(c), sgc_transport_name(c));
 	if (s->no_auth) {
 		become_ready(s);
 		return;
@@ -285,8 +283,7 @@ static void on_reconnecting(struct sgc_client *c, unsigned attempt, unsigned del
 	vlog(s, "reconnecting in %u ms (attempt %u)", delay_ms, attempt);
 }
 
-static void on_join_ack(struct sgc_client *c, int status, const struct sgc_event *reply,
-			void *user)
+static void on_join_ack(struct sgc_client *c, int status, const struct sgc_event *reply, void *user)
 {
 	struct siocat *s = user;
 
@@ -297,7 +294,8 @@ static void on_join_ack(struct sgc_client *c, int status, const struct sgc_event
 		json_t *joined = json_object_get(reply->data, "rooms");
 		json_t *rejected = json_object_get(reply->data, "rejected");
 		char *j = json_dumps(joined ? joined : json_null(), JSON_COMPACT | JSON_ENCODE_ANY);
-		char *r = json_dumps(rejected ? rejected : json_null(), JSON_COMPACT | JSON_ENCODE_ANY);
+		char *r = json_dumps(rejected ? rejected : json_null(),
+				     JSON_COMPACT | JSON_ENCODE_ANY);
 		vlog(s, "joined %s, rejected %s", j ? j : "?", r ? r : "null");
 		free(j);
 		free(r);
@@ -316,8 +314,8 @@ static void become_ready(struct siocat *s)
 	int rc;
 
 	if (s->rooms.n > 0) {
-		rc = sgc_join_rooms(s->c, (const char *const *)s->rooms.v, s->rooms.n, on_join_ack, s,
-				    JOIN_TIMEOUT_MS);
+		rc = sgc_join_rooms(s->c, (const char *const *)s->rooms.v, s->rooms.n, on_join_ack,
+				    s, JOIN_TIMEOUT_MS);
 		if (rc != SGC_OK)
 			finish(s, EXIT_INTERNAL, "cannot join rooms: %s", sgc_strerror(rc));
 		return;
@@ -402,8 +400,7 @@ struct ack_ctx {
 	char *event;
 };
 
-static void on_emit_ack(struct sgc_client *c, int status, const struct sgc_event *reply,
-			void *user)
+static void on_emit_ack(struct sgc_client *c, int status, const struct sgc_event *reply, void *user)
 {
 	struct ack_ctx *a = user;
 	struct siocat *s = a->s;
@@ -418,8 +415,9 @@ static void on_emit_ack(struct sgc_client *c, int status, const struct sgc_event
 			json_object_set_new(obj, "args", inline_binaries(reply->args, reply));
 		else
 			json_object_set_new(obj, "error",
-					    json_string(status == SGC_ERR_TIMEOUT ? "timeout"
-										  : "disconnected"));
+					    json_string(status == SGC_ERR_TIMEOUT
+								? "timeout"
+								: "disconnected"));
 		print_json_line(s, obj);
 		json_decref(obj);
 	}
@@ -473,7 +471,8 @@ static void flush_queue(struct siocat *s)
 		if (s->q_head == NULL)
 			s->q_tail = &s->q_head;
 		if (rc != SGC_OK) {
-			fprintf(stderr, "siocat: cannot emit '%s': %s\n", l->event, sgc_strerror(rc));
+			fprintf(stderr, "siocat: cannot emit '%s': %s\n", l->event,
+				sgc_strerror(rc));
 			if (a) {
 				free(a->event);
 				free(a);
@@ -529,7 +528,8 @@ static json_t *extract_binaries(json_t *v, struct line *l, char *err, size_t err
 	}
 	if (json_is_object(v)) {
 		out = json_object();
-		json_object_foreach(v, key, val) {
+		json_object_foreach(v, key, val)
+		{
 			json_t *x = extract_binaries(val, l, err, errlen);
 			if (x == NULL) {
 				json_decref(out);
@@ -577,10 +577,12 @@ static int parse_line(const char *text, size_t len, struct line **out, char *err
 		p++;
 	if (p < end) {
 		json_error_t jerr;
-		json_t *v = json_loadb(p, (size_t)(end - p), JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+		json_t *v =
+			json_loadb(p, (size_t)(end - p), JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 		json_t *x;
 		if (v == NULL) {
-			snprintf(err, errlen, "invalid JSON for event '%s': %s", l->event, jerr.text);
+			snprintf(err, errlen, "invalid JSON for event '%s': %s", l->event,
+				 jerr.text);
 			line_free(l);
 			return -1;
 		}
@@ -724,7 +726,8 @@ int main(int argc, char **argv)
 			else if (strcmp(optarg, "upgrade") == 0)
 				o.transports = SGC_TRANSPORT_ANY;
 			else
-				die_usage("unknown transport '%s' (websocket, polling or upgrade)", optarg);
+				die_usage("unknown transport '%s' (websocket, polling or upgrade)",
+					  optarg);
 			break;
 		case 1:
 			s.no_auth = true;
@@ -735,7 +738,8 @@ int main(int argc, char **argv)
 				char *end;
 				unsigned long v = strtoul(optarg, &end, 10);
 				if (*optarg == '\0' || *end != '\0' || v == 0 || v > 3600000)
-					die_usage("--ack wants milliseconds (1..3600000), got '%s'", optarg);
+					die_usage("--ack wants milliseconds (1..3600000), got '%s'",
+						  optarg);
 				s.ack_ms = (unsigned)v;
 			}
 			break;
@@ -830,8 +834,8 @@ int main(int argc, char **argv)
 	event_add(s.ev_sigint, NULL);
 	event_add(s.ev_sigterm, NULL);
 	/* epoll cannot watch regular files or /dev/null: read those at once */
-	if (fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
-					      isatty(STDIN_FILENO))) {
+	if (fstat(STDIN_FILENO, &st) == 0 &&
+	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || isatty(STDIN_FILENO))) {
 		evutil_make_socket_nonblocking(STDIN_FILENO);
 		s.ev_stdin = event_new(s.base, STDIN_FILENO, EV_READ | EV_PERSIST, stdin_cb, &s);
 		if (s.ev_stdin == NULL)

@@ -17,14 +17,14 @@ struct sgc_sub {
 	char *event;
 	sgc_handler_fn fn;
 	void *user;
-	bool dead;		/* removed during a dispatch; compacted afterwards */
+	bool dead; /* removed during a dispatch; compacted afterwards */
 };
 
 struct sgc_subs {
 	struct sgc_sub *v;
 	size_t n;
 	size_t cap;
-	int dispatching;	/* nesting depth of sgc_subs_dispatch */
+	int dispatching; /* nesting depth of sgc_subs_dispatch */
 	bool has_dead;
 };
 

@@ -8,42 +8,42 @@
  * the socket and never outlive their deadline by more than one lookup.
  */
 #include "cluster/cluster.h"
-#include "config/config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/clock.h"
-#include "redis/bridge.h"
-#include "proto/adapter_codec.h"
-#include "sio/broadcast.h"
-#include "eio/eio.h"
-#include "proto/emit_msg.h"
-#include "app/forward.h"
-#include "proto/ws_frame.h"
-#include "core/gather.h"
-#include "app/ihandshake.h"
-#include "core/json_js.h"
-#include "app/lifecycle.h"
-#include "core/log.h"
-#include "sio/rooms.h"
 #include "app/authflow_socket.h"
-#include "sio/sio.h"
-#include "proto/sio_packet.h"
+#include "app/forward.h"
+#include "app/ihandshake.h"
+#include "app/lifecycle.h"
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/gather.h"
+#include "core/json_js.h"
+#include "core/log.h"
 #include "core/worker.h"
+#include "eio/eio.h"
+#include "proto/adapter_codec.h"
+#include "proto/emit_msg.h"
+#include "proto/sio_packet.h"
+#include "proto/ws_frame.h"
+#include "redis/bridge.h"
+#include "sio/broadcast.h"
+#include "sio/rooms.h"
+#include "sio/sio.h"
 
 /* Request and response types of @socket.io/redis-adapter 8. */
 enum cluster_type {
-	REQ_SOCKETS = 0,           /* ids of matching sockets */
-	REQ_ALL_ROOMS = 1,         /* every room, socket ids included */
-	REQ_REMOTE_JOIN = 2,       /* matching sockets join rooms */
-	REQ_REMOTE_LEAVE = 3,      /* matching sockets leave rooms */
-	REQ_REMOTE_DISCONNECT = 4, /* matching sockets are disconnected */
-	REQ_REMOTE_FETCH = 5,      /* descriptions of matching sockets */
-	REQ_SERVER_SIDE_EMIT = 6,  /* an event for the servers themselves */
-	REQ_BROADCAST = 7,         /* a broadcast whose client acks are wanted */
+	REQ_SOCKETS = 0,		/* ids of matching sockets */
+	REQ_ALL_ROOMS = 1,		/* every room, socket ids included */
+	REQ_REMOTE_JOIN = 2,		/* matching sockets join rooms */
+	REQ_REMOTE_LEAVE = 3,		/* matching sockets leave rooms */
+	REQ_REMOTE_DISCONNECT = 4,	/* matching sockets are disconnected */
+	REQ_REMOTE_FETCH = 5,		/* descriptions of matching sockets */
+	REQ_SERVER_SIDE_EMIT = 6,	/* an event for the servers themselves */
+	REQ_BROADCAST = 7,		/* a broadcast whose client acks are wanted */
 	RES_BROADCAST_CLIENT_COUNT = 8, /* how many clients got it */
-	RES_BROADCAST_ACK = 9,     /* one client's ack */
+	RES_BROADCAST_ACK = 9,		/* one client's ack */
 };
 
 /* Pending acks per socket are few; past this the oldest is dropped. */
@@ -54,7 +54,7 @@ enum cluster_type {
 /* A BROADCAST with an ack from a peer, waiting for one client's ACK. */
 struct cluster_ack {
 	struct sio_ack_wait wait; /* lent to the socket until on_client_ack */
-	char nsp_request[];       /* "<requestId>" */
+	char nsp_request[];	  /* "<requestId>" */
 };
 
 struct request {
@@ -64,9 +64,9 @@ struct request {
 	json_t *msg;
 	struct sg_strv rooms, except; /* opts */
 	const char *request_id;
-	struct sg_buf out;           /* JSON being built by the per-socket callback */
+	struct sg_buf out; /* JSON being built by the per-socket callback */
 	size_t count;
-	json_t *arg;                 /* REMOTE_JOIN/LEAVE rooms */
+	json_t *arg; /* REMOTE_JOIN/LEAVE rooms */
 	bool close;
 	struct adapter_attachment *att;
 	size_t n_att;
@@ -117,7 +117,8 @@ static void strv_from_json(struct sg_strv *sv, json_t *v)
 		sg_strv_push(sv, json_string_value(v));
 		return;
 	}
-	json_array_foreach(v, i, item) {
+	json_array_foreach(v, i, item)
+	{
 		if (json_is_string(item)) {
 			sg_strv_push(sv, json_string_value(item));
 		} else if (json_is_integer(item)) {
@@ -158,7 +159,8 @@ static void each_socket(struct request *r, bool authenticated_only,
 		for (size_t i = 0; i < r->rooms.n; i++) {
 			size_t len = strlen(r->rooms.v[i]);
 			struct room *room = rooms_find(&r->nsp->rooms, r->rooms.v[i], len);
-			struct sio_socket *one = room ? NULL : sio_nsp_socket(r->nsp, r->rooms.v[i], len);
+			struct sio_socket *one =
+				room ? NULL : sio_nsp_socket(r->nsp, r->rooms.v[i], len);
 			uint32_t m = room ? room->n_members : (one ? 1 : 0);
 			for (uint32_t k = 0; k < m; k++) {
 				struct sio_socket *s = room ? room->members[k] : one;
@@ -330,10 +332,10 @@ static void legacy_apply(struct request *r, int type)
 {
 	json_t *sid = json_object_get(r->msg, "sid");
 	json_t *room = json_object_get(r->msg, "room");
-	struct sio_socket *s = json_is_string(sid) && r->nsp != NULL
-				       ? sio_nsp_socket(r->nsp, json_string_value(sid),
-							json_string_length(sid))
-				       : NULL;
+	struct sio_socket *s =
+		json_is_string(sid) && r->nsp != NULL
+			? sio_nsp_socket(r->nsp, json_string_value(sid), json_string_length(sid))
+			: NULL;
 
 	if (s == NULL)
 		return;
@@ -352,7 +354,7 @@ static void legacy_apply(struct request *r, int type)
 struct spread {
 	struct request r;
 	int type;
-	bool legacy;                 /* the pre-8 {sid, room | close} form */
+	bool legacy; /* the pre-8 {sid, room | close} form */
 };
 
 static void spread_part(struct worker *w, const void *ctx, struct sg_buf *out);
@@ -385,8 +387,8 @@ void cluster_on_request(struct worker *w, struct bridge *b, const char *nsp_name
 	} else {
 		struct sg_buf text;
 		sg_buf_init(&text);
-		if (adapter_codec_msgpack_to_json(payload, len, CLUSTER_MAX_ATTACHMENTS, &text, &r->att,
-						   &r->n_att, &err) == 0)
+		if (adapter_codec_msgpack_to_json(payload, len, CLUSTER_MAX_ATTACHMENTS, &text,
+						  &r->att, &r->n_att, &err) == 0)
 			r->msg = json_loadb(text.data, text.len, 0, &jerr);
 		else
 			snprintf(jerr.text, sizeof(jerr.text), "%.150s", err.msg);
@@ -433,8 +435,10 @@ void cluster_on_request(struct worker *w, struct bridge *b, const char *nsp_name
 		 * through events.forward; without a rule, like a Node server
 		 * without a listener, nothing answers. */
 		if (!forward_server_event(w, r->nsp->name, json_object_get(r->msg, "data"),
-					  r->request_id, json_is_string(uid) ? json_string_value(uid) : ""))
-			log_debug("cluster: server-side emit on %s: no events.forward rule", r->nsp->name);
+					  r->request_id,
+					  json_is_string(uid) ? json_string_value(uid) : ""))
+			log_debug("cluster: server-side emit on %s: no events.forward rule",
+				  r->nsp->name);
 		spread_free(sp);
 		return;
 	case REQ_BROADCAST: {
@@ -488,8 +492,9 @@ static void spread_part(struct worker *w, const void *ctx, struct sg_buf *out)
 			legacy_apply(&r, sp->type);
 		else
 			each_socket(&r, false,
-				    sp->type == REQ_REMOTE_JOIN ? do_join
-				    : sp->type == REQ_REMOTE_LEAVE ? do_leave : do_disconnect);
+				    sp->type == REQ_REMOTE_JOIN	   ? do_join
+				    : sp->type == REQ_REMOTE_LEAVE ? do_leave
+								   : do_disconnect);
 		break;
 	case REQ_BROADCAST:
 		each_socket(&r, true, do_broadcast);
@@ -517,7 +522,8 @@ static void spread_done(struct worker *w, void *ctx, struct sg_buf *parts, size_
 	case REQ_SOCKETS:
 	case REQ_REMOTE_FETCH:
 	case REQ_ALL_ROOMS:
-		sg_buf_append_str(&r->out, sp->type == REQ_ALL_ROOMS ? ",\"rooms\":[" : ",\"sockets\":[");
+		sg_buf_append_str(&r->out,
+				  sp->type == REQ_ALL_ROOMS ? ",\"rooms\":[" : ",\"sockets\":[");
 		for (size_t i = 0; i < n; i++) {
 			if (parts[i].len == 0)
 				continue;
@@ -577,8 +583,8 @@ struct cluster_fetch {
 	struct event *timer;
 	cluster_fetch_cb cb;
 	void *arg;
-	struct sg_buf sockets;   /* socket descriptions, comma-separated */
-	long long expected;      /* answers expected (the other members, summed over namespaces) */
+	struct sg_buf sockets; /* socket descriptions, comma-separated */
+	long long expected;    /* answers expected (the other members, summed over namespaces) */
 	long long received;
 	unsigned counts_pending; /* NUMSUB answers still to come */
 	bool done;
@@ -645,7 +651,8 @@ void cluster_fetch_remote(struct worker *w, cluster_fetch_cb cb, void *arg)
 {
 	const struct sg_config *cfg = w->cfg;
 	struct cluster_fetch *f = sg_calloc(1, sizeof(*f));
-	struct timeval tv = { CLUSTER_FETCH_TIMEOUT_MS / 1000, (CLUSTER_FETCH_TIMEOUT_MS % 1000) * 1000 };
+	struct timeval tv = { CLUSTER_FETCH_TIMEOUT_MS / 1000,
+			      (CLUSTER_FETCH_TIMEOUT_MS % 1000) * 1000 };
 	struct sg_buf ch, req;
 
 	f->w = w;
@@ -670,8 +677,9 @@ void cluster_fetch_remote(struct worker *w, cluster_fetch_cb cb, void *arg)
 		if (bridge_numsub(w->bridge, ch.data, on_count, f) != 0)
 			f->counts_pending--;
 		sg_buf_reset(&req);
-		sg_buf_printf(&req, "{\"uid\":\"%s\",\"requestId\":\"%s\",\"type\":%d,"
-				    "\"opts\":{\"rooms\":[],\"except\":[]}}",
+		sg_buf_printf(&req,
+			      "{\"uid\":\"%s\",\"requestId\":\"%s\",\"type\":%d,"
+			      "\"opts\":{\"rooms\":[],\"except\":[]}}",
 			      bridge_uid(w->bridge), f->request_id, REQ_REMOTE_FETCH);
 		(void)bridge_publish(w->bridge, ch.data, req.data, req.len);
 	}
@@ -694,7 +702,8 @@ void cluster_on_response(struct worker *w, const char *payload, size_t len)
 	for (f = w->fetches; f && json_is_string(rid); f = f->next) {
 		if (strcmp(f->request_id, json_string_value(rid)) != 0 || !json_is_array(sockets))
 			continue;
-		json_array_foreach(sockets, i, v) {
+		json_array_foreach(sockets, i, v)
+		{
 			if (f->sockets.len)
 				sg_buf_append_char(&f->sockets, ',');
 			json_js_value(&f->sockets, v);

@@ -30,7 +30,6 @@ void cluster_on_request(struct worker *w, struct bridge *b, const char *nsp, siz
  * it. */
 size_t cluster_broadcast(struct worker *w, const struct emit_msg *m, bool *published);
 
-
 /* The sockets of the rest of the cluster: REMOTE_FETCH requests on every
  * namespace, answered by every other member (as many as PUBSUB NUMSUB
  * counts), or whatever arrived within CLUSTER_FETCH_TIMEOUT_MS.  cb gets

@@ -9,20 +9,20 @@
  * and no secret value ever reaches a message.
  */
 #include "config/config.h"
-#include "config/config_check.h"
-#include "config/config_loader.h"
-#include "config/config_table.h"
-#include "config/config_type.h"
-#include "config/config_value.h"
-#include "config/config_yaml.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <yaml.h>
+
+#include "config/config_check.h"
+#include "config/config_loader.h"
+#include "config/config_table.h"
+#include "config/config_type.h"
+#include "config/config_value.h"
+#include "config/config_yaml.h"
 
 static bool is_section(const char *path);
 static const char *suggest(const char *path, char *best, size_t size);

@@ -17,7 +17,7 @@
 #include "proto/cors.h"
 
 enum sg_transport {
-	SG_TRANSPORT_POLLING = 1 << 0,   /* HTTP long-polling */
+	SG_TRANSPORT_POLLING = 1 << 0,	 /* HTTP long-polling */
 	SG_TRANSPORT_WEBSOCKET = 1 << 1, /* WebSocket */
 };
 
@@ -28,21 +28,21 @@ enum sg_verifier {
 
 enum sg_token_source {
 	SG_TOKEN_HEADER, /* Authorization: Bearer ... */
-	SG_TOKEN_AUTH,   /* CONNECT packet auth.token */
-	SG_TOKEN_QUERY,  /* ?token= query parameter */
+	SG_TOKEN_AUTH,	 /* CONNECT packet auth.token */
+	SG_TOKEN_QUERY,	 /* ?token= query parameter */
 };
 
 enum sg_on_flood {
-	SG_FLOOD_DROP,       /* excess events are dropped and counted */
+	SG_FLOOD_DROP,	     /* excess events are dropped and counted */
 	SG_FLOOD_DISCONNECT, /* the client is disconnected */
 };
 
 /* One events.forward rule: event-name pattern to a Redis stream or an HTTP
  * endpoint (exactly one of stream/http is set). */
 struct sg_forward_rule {
-	char *match;       /* event-name pattern, '*' wildcard */
-	char *stream;      /* Redis stream key, or NULL */
-	char *http;        /* URL, or NULL */
+	char *match;	    /* event-name pattern, '*' wildcard */
+	char *stream;	    /* Redis stream key, or NULL */
+	char *http;	    /* URL, or NULL */
 	int64_t timeout_ms; /* HTTP timeout */
 };
 
@@ -50,10 +50,10 @@ struct sg_config {
 	char *file; /* path the snapshot was loaded from (owned) */
 
 	struct {
-		char *id;                /* server.id; default: hostname */
-		struct sg_strv listen;   /* "host:port" entries */
-		char *path;              /* always starts and ends with '/' */
-		unsigned transports;     /* enum sg_transport bits */
+		char *id;	       /* server.id; default: hostname */
+		struct sg_strv listen; /* "host:port" entries */
+		char *path;	       /* always starts and ends with '/' */
+		unsigned transports;   /* enum sg_transport bits */
 		struct cors_policy cors;
 		struct {
 			char *cert; /* NULL = no TLS */
@@ -61,13 +61,13 @@ struct sg_config {
 		} tls;
 		int64_t ping_interval_ms;
 		int64_t ping_timeout_ms;
-		uint64_t max_payload;     /* bytes */
+		uint64_t max_payload;	  /* bytes */
 		unsigned max_connections; /* 0 = auto: from the open-file limit (fdlimit.h) */
 		int64_t shutdown_timeout_ms;
 		int64_t drain_window_ms;
-		unsigned workers;         /* 0 = auto (one per core) */
+		unsigned workers;		/* 0 = auto (one per core) */
 		struct sg_strv trusted_proxies; /* CIDRs whose forwarding headers are believed */
-		bool proxy_protocol;      /* trusted peers start with a PROXY header */
+		bool proxy_protocol;		/* trusted peers start with a PROXY header */
 	} server;
 
 	struct sg_strv namespaces; /* always contains "/" */
@@ -77,12 +77,12 @@ struct sg_config {
 		enum sg_verifier verifier;
 		struct {
 			struct sg_strv algorithms; /* e.g. "HS256" */
-			char *secret;              /* resolved: from secret or secret_file */
+			char *secret;		   /* resolved: from secret or secret_file */
 			size_t secret_len;
 			char *secret_file;
 			char *public_key_file;
 			char *jwks_file;
-			char *issuer;   /* NULL = not checked */
+			char *issuer;	/* NULL = not checked */
 			char *audience; /* NULL = not checked */
 			int64_t leeway_ms;
 			enum sg_token_source token_from[3];
@@ -105,7 +105,7 @@ struct sg_config {
 
 	struct {
 		struct sg_strv default_rooms; /* rooms.default */
-		struct sg_strv allow;         /* patterns; empty = refuse all joins */
+		struct sg_strv allow;	      /* patterns; empty = refuse all joins */
 		struct {
 			char *url; /* NULL = no call-out */
 			int64_t timeout_ms;
@@ -140,10 +140,10 @@ struct sg_config {
 		uint64_t output_hard;
 		unsigned auth_failures_per_minute; /* per client address; 0 = no throttling */
 		unsigned auth_failures_burst;
-		int64_t header_timeout_ms;  /* a request head, whole */
-		int64_t body_timeout_ms;    /* a request body, whole, after its head */
-		uint64_t body_min_rate;     /* bytes/s a body averages after header_timeout; 0 = off */
-		unsigned http_per_ip;       /* connections of one address still in a request */
+		int64_t header_timeout_ms; /* a request head, whole */
+		int64_t body_timeout_ms;   /* a request body, whole, after its head */
+		uint64_t body_min_rate; /* bytes/s a body averages after header_timeout; 0 = off */
+		unsigned http_per_ip;	/* connections of one address still in a request */
 	} limits;
 
 	struct {

@@ -8,15 +8,16 @@
  * value already had an error, so each mistake is reported once.
  */
 #include "config/config_check.h"
-#include "config/config_loader.h"
-#include "config/config_secret.h"
-#include "config/config_value.h"
-#include "proto/room_rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "config/config_loader.h"
+#include "config/config_secret.h"
+#include "config/config_value.h"
+#include "proto/room_rules.h"
 
 #define SECRET_MAX_FILE (1u << 20) /* largest secret file read */
 
@@ -200,9 +201,10 @@ void cfg_check_cross(struct cfg_loader *ld)
 	if (cfg->server.proxy_protocol && cfg->server.trusted_proxies.n == 0 &&
 	    !cfg_bad(ld, "server.trusted_proxies")) {
 		(void)cfg_pos_of(ld, "server.proxy_protocol", &line, &col);
-		cfg_add_err(ld, line, col, "server.proxy_protocol",
-			    "needs server.trusted_proxies: the PROXY header is taken from those peers "
-			    "only");
+		cfg_add_err(
+			ld, line, col, "server.proxy_protocol",
+			"needs server.trusted_proxies: the PROXY header is taken from those peers "
+			"only");
 	}
 
 	if (cfg->server.id == NULL) {

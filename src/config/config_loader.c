@@ -7,12 +7,13 @@
  * message: nothing here reports it again.
  */
 #include "config/config_loader.h"
-#include "config/config_value.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "config/config_value.h"
 
 static void vadd_err(struct cfg_loader *ld, int line, int col, const char *key, const char *fmt,
 		     va_list ap) SG_PRINTF(5, 0);
@@ -236,8 +237,7 @@ int cfg_want_choice(struct cfg_loader *ld, const struct key_def *k, const yaml_n
 	return i;
 }
 
-bool cfg_want_seq(struct cfg_loader *ld, const char *path, const yaml_node_t *n,
-		  const char *what)
+bool cfg_want_seq(struct cfg_loader *ld, const char *path, const yaml_node_t *n, const char *what)
 {
 	if (n->type == YAML_SEQUENCE_NODE)
 		return true;
@@ -258,8 +258,8 @@ bool cfg_get_uint(struct cfg_loader *ld, const char *path, const yaml_node_t *n,
 	if (cfg_parse_digits(&p, &v) != 0 || *p != '\0') {
 		if (strspn(s, "0123456789") == strlen(s))
 			cfg_node_err(ld, n, path,
-				     "must be between %" PRIu64 " and %" PRIu64 " (got %s)", min, max,
-				     cfg_show(s, buf, sizeof(buf)));
+				     "must be between %" PRIu64 " and %" PRIu64 " (got %s)", min,
+				     max, cfg_show(s, buf, sizeof(buf)));
 		else
 			cfg_node_err(ld, n, path, "expected an integer (got '%s')",
 				     cfg_show(s, buf, sizeof(buf)));
@@ -306,8 +306,8 @@ static bool get_measure(struct cfg_loader *ld, const char *path, const yaml_node
 	return true;
 }
 
-bool cfg_get_duration(struct cfg_loader *ld, const char *path, const yaml_node_t *n,
-		      uint64_t min, uint64_t max, int64_t *out)
+bool cfg_get_duration(struct cfg_loader *ld, const char *path, const yaml_node_t *n, uint64_t min,
+		      uint64_t max, int64_t *out)
 {
 	uint64_t v;
 

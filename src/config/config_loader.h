@@ -11,7 +11,6 @@
 
 #include <stdarg.h>
 #include <stdint.h>
-
 #include <yaml.h>
 
 #include "config/config.h"
@@ -36,9 +35,9 @@ struct cfg_seen_section {
 struct cfg_loader {
 	struct sg_config *cfg;
 	const char *name;     /* file name in messages */
-	char *base_dir;       /* relative paths are resolved here; NULL = as given */
+	char *base_dir;	      /* relative paths are resolved here; NULL = as given */
 	yaml_document_t *doc; /* the document nodes are looked up in */
-	bool defaults;        /* applying the table's defaults: errors are bugs */
+	bool defaults;	      /* applying the table's defaults: errors are bugs */
 	struct cfg_pending_err *errs;
 	size_t n_errs;
 	struct cfg_seen_section *seen;
@@ -48,7 +47,7 @@ struct cfg_loader {
 	int key_line[CONFIG_N_KEYS];
 	int key_col[CONFIG_N_KEYS];
 	yaml_document_t *user_doc; /* the document of the file */
-	bool *expand_failed;       /* by node index of user_doc: ${NAME} failed there */
+	bool *expand_failed;	   /* by node index of user_doc: ${NAME} failed there */
 	size_t n_nodes;
 };
 
@@ -56,11 +55,11 @@ struct cfg_loader {
 
 /* Records "key: message" (key may be NULL) at line:col (0 = no position).
  * While the table's defaults are applied an error is a bug: sg_fatal. */
-void cfg_add_err(struct cfg_loader *ld, int line, int col, const char *key, const char *fmt,
-		 ...) SG_PRINTF(5, 6);
+void cfg_add_err(struct cfg_loader *ld, int line, int col, const char *key, const char *fmt, ...)
+	SG_PRINTF(5, 6);
 /* The same at the position of node n. */
-void cfg_node_err(struct cfg_loader *ld, const yaml_node_t *n, const char *key,
-		  const char *fmt, ...) SG_PRINTF(4, 5);
+void cfg_node_err(struct cfg_loader *ld, const yaml_node_t *n, const char *key, const char *fmt,
+		  ...) SG_PRINTF(4, 5);
 /* A cfg_expand_err_fn (config_yaml.h) for the user's document: reports the
  * problem, and marks the node and the key it belongs to as already bad. */
 void cfg_on_expand_err(void *ctx, const yaml_node_t *n, const char *path, const char *msg);
@@ -93,14 +92,13 @@ bool cfg_expand_failed(struct cfg_loader *ld, const yaml_node_t *n);
 int cfg_want_choice(struct cfg_loader *ld, const struct key_def *k, const yaml_node_t *n,
 		    const char *s);
 /* Whether n is a list; false after an error naming what was expected. */
-bool cfg_want_seq(struct cfg_loader *ld, const char *path, const yaml_node_t *n,
-		  const char *what);
+bool cfg_want_seq(struct cfg_loader *ld, const char *path, const yaml_node_t *n, const char *what);
 /* An integer, duration (ms) or size (bytes) in [min, max] into *out; false
  * after an error (and *out untouched). */
 bool cfg_get_uint(struct cfg_loader *ld, const char *path, const yaml_node_t *n, uint64_t min,
 		  uint64_t max, uint64_t *out);
-bool cfg_get_duration(struct cfg_loader *ld, const char *path, const yaml_node_t *n,
-		      uint64_t min, uint64_t max, int64_t *out);
+bool cfg_get_duration(struct cfg_loader *ld, const char *path, const yaml_node_t *n, uint64_t min,
+		      uint64_t max, int64_t *out);
 bool cfg_get_size(struct cfg_loader *ld, const char *path, const yaml_node_t *n, uint64_t min,
 		  uint64_t max, uint64_t *out);
 

@@ -19,18 +19,17 @@
 /* Placeholders found anywhere in a value (after normalising): phrases no
  * random key holds by chance (eight letters or more). */
 static const char *const placeholder_parts[] = {
-	"changeme",   "changeit",    "changethis", "replaceme", "replacethis",
-	"yoursecret", "yourkey",     "placeholder", "goeshere", "notasecret",
-	"insertkey",  "insertsecret",
+	"changeme", "changeit",	   "changethis", "replaceme",  "replacethis", "yoursecret",
+	"yourkey",  "placeholder", "goeshere",	 "notasecret", "insertkey",   "insertsecret",
 };
 
 /* ... and the words that are placeholders when they are the whole value. */
 static const char *const placeholder_words[] = {
-	"secret",      "example",  "password", "passwd",    "test",      "testing",
-	"default",     "key",      "jwtkey",   "jwtsecret", "mysecret",  "supersecret",
-	"topsecret",   "secretkey", "token",   "admin",     "dev",       "development",
-	"abc123",      "123456",   "12345678", "123456789", "1234567890", "qwerty",
-	"foobar",      "letmein",  "todo",     "fixme",     "none",      "null",
+	"secret",    "example",	  "password", "passwd",	   "test",	 "testing",
+	"default",   "key",	  "jwtkey",   "jwtsecret", "mysecret",	 "supersecret",
+	"topsecret", "secretkey", "token",    "admin",	   "dev",	 "development",
+	"abc123",    "123456",	  "12345678", "123456789", "1234567890", "qwerty",
+	"foobar",    "letmein",	  "todo",     "fixme",	   "none",	 "null",
 };
 
 static size_t normalise(const char *s, size_t len, char *out, size_t size);
@@ -75,7 +74,8 @@ bool cfg_in_credentials_dir(const char *path)
 	if (dir != NULL && file != NULL) {
 		size_t n = strlen(dir);
 
-		inside = strncmp(file, dir, n) == 0 && (file[n] == '/' || (n == 1 && dir[0] == '/'));
+		inside =
+			strncmp(file, dir, n) == 0 && (file[n] == '/' || (n == 1 && dir[0] == '/'));
 	}
 	free(dir);
 	free(file);
@@ -99,7 +99,8 @@ static int open_secret_file(const char *path, struct sg_err *err)
 	}
 	if ((st.st_mode & 077) && !cfg_in_credentials_dir(path)) {
 		close(fd);
-		return sg_err_set(err, "'%s' is accessible by group or others (mode %04o); chmod 600 it",
+		return sg_err_set(err,
+				  "'%s' is accessible by group or others (mode %04o); chmod 600 it",
 				  buf, (unsigned)(st.st_mode & 07777));
 	}
 	return fd;
@@ -224,8 +225,8 @@ static size_t hmac_min_len(const struct sg_strv *algs, const char **alg)
  * (base64: longer than bytes, as much entropy), in a private file. */
 #define KEY_FIX_FMT "make a random one: head -c %zu /dev/urandom | base64 -w 0 > %s; chmod 600 %s"
 
-int cfg_check_hmac_key(const char *secret, size_t len, const char *file,
-		       const struct sg_strv *algs, struct sg_buf *msg)
+int cfg_check_hmac_key(const char *secret, size_t len, const char *file, const struct sg_strv *algs,
+		       struct sg_buf *msg)
 {
 	char shown[SHOW_MAX + 8], what[SHOW_MAX + 32], whybuf[64];
 	const char *alg = NULL, *target = "jwt.key";
@@ -242,11 +243,14 @@ int cfg_check_hmac_key(const char *secret, size_t len, const char *file,
 		snprintf(what, sizeof(what), "the secret");
 	}
 	if (why != NULL)
-		sg_buf_printf(msg, "%s is a placeholder, not a key (it %s): anyone could sign tokens; ",
+		sg_buf_printf(msg,
+			      "%s is a placeholder, not a key (it %s): anyone could sign tokens; ",
 			      what, why);
 	else
-		sg_buf_printf(msg, "%s is %zu byte%s long; %s needs a key of at least %zu bytes (RFC "
-			      "7518 section 3.2); ", what, len, len == 1 ? "" : "s", alg, need);
+		sg_buf_printf(msg,
+			      "%s is %zu byte%s long; %s needs a key of at least %zu bytes (RFC "
+			      "7518 section 3.2); ",
+			      what, len, len == 1 ? "" : "s", alg, need);
 	sg_buf_printf(msg, KEY_FIX_FMT, need > 32 ? need : (size_t)32, target, target);
 	if (file == NULL)
 		sg_buf_append_str(msg, ", and give auth.jwt.secret_file: jwt.key");
@@ -259,7 +263,9 @@ int cfg_check_admin_token(const char *token, size_t len, struct sg_err *err)
 
 	if (placeholder(token, len, whybuf, sizeof(whybuf)) == NULL)
 		return 0;
-	return sg_err_set(err, "the token is a placeholder (it %s): anyone could use the admin API; "
+	return sg_err_set(err,
+			  "the token is a placeholder (it %s): anyone could use the admin API; "
 			  "make a random one: head -c 32 /dev/urandom | base64 -w 0 > admin.token; "
-			  "chmod 600 admin.token", whybuf);
+			  "chmod 600 admin.token",
+			  whybuf);
 }

@@ -44,8 +44,8 @@ int cfg_read_secret_file(const char *path, size_t max, struct sg_buf *out,
  * the hash of the strictest HS* algorithm listed (RFC 7518 section 3.2: 32,
  * 48, 64 bytes).  The message names the key's length, never its content
  * (but a placeholder word), and gives the command that makes a good key. */
-int cfg_check_hmac_key(const char *secret, size_t len, const char *file,
-		       const struct sg_strv *algs, struct sg_buf *msg) SG_WUR;
+int cfg_check_hmac_key(const char *secret, size_t len, const char *file, const struct sg_strv *algs,
+		       struct sg_buf *msg) SG_WUR;
 
 /* -1 with a message in err when the admin token token[0..len) is such a
  * placeholder. */

@@ -2,12 +2,15 @@
  * config_table.c: the key table built from config_keys.def, with a
  * compile-time check that each key's field has the C type its kind writes.
  */
-#include "config/config.h"
 #include "config/config_table.h"
 
 #include <stdbool.h>
 
+#include "config/config.h"
+
 /* Compile-time check that each key's field has the C type its kind writes. */
+/* clang-format 14 does not know _Generic */
+/* clang-format off */
 #define KT_CHECK_STRING(f) _Generic((f), char *: 1, default: 0)
 #define KT_CHECK_SECRET KT_CHECK_STRING
 #define KT_CHECK_FILE KT_CHECK_STRING
@@ -32,16 +35,17 @@
 #define KT_CHECK_WORKERS KT_CHECK_UINT
 #define KT_CHECK_TOKEN_FROM(f) _Generic(&(f)[0], enum sg_token_source *: 1, default: 0)
 #define KT_CHECK_FORWARD(f) _Generic((f), struct sg_forward_rule *: 1, default: 0)
+/* clang-format on */
 
-#define SG_KEY(name, type, field, def, min, max, choices, flags, doc)                      \
-	_Static_assert(KT_CHECK_##type(((struct sg_config *)0)->field),                    \
+#define SG_KEY(name, type, field, def, min, max, choices, flags, doc)   \
+	_Static_assert(KT_CHECK_##type(((struct sg_config *)0)->field), \
 		       "config_keys.def: wrong field type for " name);
 #include "config/config_keys.def"
 #undef SG_KEY
 
 const struct key_def config_keys[CONFIG_N_KEYS] = {
-#define SG_KEY(name, type, field, def, min, max, choices, flags, doc)                      \
-	{name, KT_##type, offsetof(struct sg_config, field), def, min, max, choices, flags, doc},
+#define SG_KEY(name, type, field, def, min, max, choices, flags, doc) \
+	{ name, KT_##type, offsetof(struct sg_config, field), def, min, max, choices, flags, doc },
 #include "config/config_keys.def"
 #undef SG_KEY
 };

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SG_KF_RELOAD (1u << 0)   /* a SIGHUP reload applies the key */
+#define SG_KF_RELOAD (1u << 0)	 /* a SIGHUP reload applies the key */
 #define SG_KF_NULLABLE (1u << 1) /* null is accepted and leaves the field unset */
 
 struct sg_config;
@@ -20,7 +20,7 @@ enum key_type {
 	KT_STRING,     /* non-empty string */
 	KT_SECRET,     /* non-empty string, never echoed */
 	KT_FILE,       /* path, resolved against the config file's directory */
-	KT_URL,        /* http:// or https:// URL */
+	KT_URL,	       /* http:// or https:// URL */
 	KT_ADDR,       /* one HOST:PORT */
 	KT_PATH,       /* URL path normalised to /.../ */
 	KT_BOOL,       /* true | false */

@@ -7,9 +7,6 @@
  * The lists and mappings are in config_type_list.c.
  */
 #include "config/config_type.h"
-#include "config/config_loader.h"
-#include "config/config_secret.h"
-#include "config/config_value.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -17,8 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *want_text(struct cfg_loader *ld, const struct key_def *k,
-			     const yaml_node_t *n);
+#include "config/config_loader.h"
+#include "config/config_secret.h"
+#include "config/config_value.h"
+
+static const char *want_text(struct cfg_loader *ld, const struct key_def *k, const yaml_node_t *n);
 static cfg_parse_fn parse_string, parse_file, parse_url, parse_addr, parse_path, parse_bool,
 	parse_uint, parse_uint64, parse_duration, parse_size, parse_enum, parse_workers;
 static cfg_free_fn free_str, free_secret;
@@ -140,8 +140,7 @@ bool cfg_str_equal(const char *a, const char *b)
 	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-static bool equal_str(const struct sg_config *a, const struct sg_config *b,
-		      const struct key_def *k)
+static bool equal_str(const struct sg_config *a, const struct sg_config *b, const struct key_def *k)
 {
 	return cfg_str_equal(*(char **)config_key_field(a, k), *(char **)config_key_field(b, k));
 }
@@ -199,8 +198,7 @@ static void free_secret(struct sg_config *cfg, const struct key_def *k)
 	free(s);
 }
 
-static void copy_secret(struct sg_config *dst, const struct sg_config *src,
-			const struct key_def *k)
+static void copy_secret(struct sg_config *dst, const struct sg_config *src, const struct key_def *k)
 {
 	const char *s = *(char **)config_key_field(src, k);
 	char *copy = NULL;
@@ -224,8 +222,7 @@ static bool equal_secret(const struct sg_config *a, const struct sg_config *b,
 	       (a->auth.jwt.secret_len == 0 || memcmp(sa, sb, a->auth.jwt.secret_len) == 0);
 }
 
-static void print_secret(const struct sg_config *cfg, const struct key_def *k,
-			 struct sg_buf *out)
+static void print_secret(const struct sg_config *cfg, const struct key_def *k, struct sg_buf *out)
 {
 	const char *s = *(char **)config_key_field(cfg, k);
 
@@ -274,20 +271,17 @@ static void parse_uint64(struct cfg_loader *ld, const struct key_def *k, const y
 	(void)cfg_get_uint(ld, k->name, n, k->min, k->max, config_key_field(ld->cfg, k));
 }
 
-static void print_uint64(const struct sg_config *cfg, const struct key_def *k,
-			 struct sg_buf *out)
+static void print_uint64(const struct sg_config *cfg, const struct key_def *k, struct sg_buf *out)
 {
 	sg_buf_printf(out, "%" PRIu64, *(uint64_t *)config_key_field(cfg, k));
 }
 
-static void parse_duration(struct cfg_loader *ld, const struct key_def *k,
-			   const yaml_node_t *n)
+static void parse_duration(struct cfg_loader *ld, const struct key_def *k, const yaml_node_t *n)
 {
 	(void)cfg_get_duration(ld, k->name, n, k->min, k->max, config_key_field(ld->cfg, k));
 }
 
-static void print_duration(const struct sg_config *cfg, const struct key_def *k,
-			   struct sg_buf *out)
+static void print_duration(const struct sg_config *cfg, const struct key_def *k, struct sg_buf *out)
 {
 	char buf[32];
 
@@ -355,8 +349,7 @@ static void parse_workers(struct cfg_loader *ld, const struct key_def *k, const 
 		*f = (unsigned)v;
 }
 
-static void print_workers(const struct sg_config *cfg, const struct key_def *k,
-			  struct sg_buf *out)
+static void print_workers(const struct sg_config *cfg, const struct key_def *k, struct sg_buf *out)
 {
 	unsigned v = *(unsigned *)config_key_field(cfg, k);
 
@@ -372,14 +365,12 @@ void cfg_free_plain(struct sg_config *cfg, const struct key_def *k)
 	(void)k;
 }
 
-void cfg_copy_plain(struct sg_config *dst, const struct sg_config *src,
-		    const struct key_def *k)
+void cfg_copy_plain(struct sg_config *dst, const struct sg_config *src, const struct key_def *k)
 {
 	memcpy(config_key_field(dst, k), config_key_field(src, k), cfg_type_of(k)->size);
 }
 
-bool cfg_equal_plain(const struct sg_config *a, const struct sg_config *b,
-		     const struct key_def *k)
+bool cfg_equal_plain(const struct sg_config *a, const struct sg_config *b, const struct key_def *k)
 {
 	return memcmp(config_key_field(a, k), config_key_field(b, k), cfg_type_of(k)->size) == 0;
 }
@@ -387,32 +378,52 @@ bool cfg_equal_plain(const struct sg_config *a, const struct sg_config *b,
 /* ---- the table ---------------------------------------------------------------- */
 
 /* Columns: what, flags, size; parse, free, copy, equal, print. */
-static const struct cfg_type cfg_type_string = {"a string", 0, 0,
-	parse_string, free_str, copy_str, equal_str, print_str};
-static const struct cfg_type cfg_type_secret = {"a string", 0, 0,
-	parse_string, free_secret, copy_secret, equal_secret, print_secret};
-static const struct cfg_type cfg_type_file = {"a file name", 0, 0,
-	parse_file, free_str, copy_str, equal_str, print_str};
-static const struct cfg_type cfg_type_url = {"an http:// or https:// URL", 0, 0,
-	parse_url, free_str, copy_str, equal_str, print_str};
-static const struct cfg_type cfg_type_addr = {"HOST:PORT", 0, 0,
-	parse_addr, free_str, copy_str, equal_str, print_str};
-static const struct cfg_type cfg_type_path = {"a URL path", 0, 0,
-	parse_path, free_str, copy_str, equal_str, print_str};
-static const struct cfg_type cfg_type_bool = {"true or false", 0, sizeof(bool),
-	parse_bool, cfg_free_plain, cfg_copy_plain, cfg_equal_plain, print_bool};
-static const struct cfg_type cfg_type_uint = {"an integer", 0, sizeof(unsigned),
-	parse_uint, cfg_free_plain, cfg_copy_plain, cfg_equal_plain, print_uint};
-static const struct cfg_type cfg_type_uint64 = {"an integer", 0, sizeof(uint64_t),
-	parse_uint64, cfg_free_plain, cfg_copy_plain, cfg_equal_plain, print_uint64};
-static const struct cfg_type cfg_type_duration = {"a duration", 0, sizeof(int64_t),
-	parse_duration, cfg_free_plain, cfg_copy_plain, cfg_equal_plain, print_duration};
-static const struct cfg_type cfg_type_size = {"a size", 0, sizeof(uint64_t),
-	parse_size, cfg_free_plain, cfg_copy_plain, cfg_equal_plain, print_size};
-static const struct cfg_type cfg_type_enum = {"one of the listed words", CFG_TF_CHOICE, sizeof(int),
-	parse_enum, cfg_free_plain, cfg_copy_plain, cfg_equal_plain, print_enum};
-static const struct cfg_type cfg_type_workers = {"auto or an integer", 0, sizeof(unsigned),
-	parse_workers, cfg_free_plain, cfg_copy_plain, cfg_equal_plain, print_workers};
+static const struct cfg_type cfg_type_string = { "a string", 0,	       0,	  parse_string,
+						 free_str,   copy_str, equal_str, print_str };
+static const struct cfg_type cfg_type_secret = { "a string",   0,	    0,
+						 parse_string, free_secret, copy_secret,
+						 equal_secret, print_secret };
+static const struct cfg_type cfg_type_file = { "a file name", 0,	0,	   parse_file,
+					       free_str,      copy_str, equal_str, print_str };
+static const struct cfg_type cfg_type_url = {
+	"an http:// or https:// URL", 0, 0, parse_url, free_str, copy_str, equal_str, print_str
+};
+static const struct cfg_type cfg_type_addr = { "HOST:PORT", 0,	      0,	 parse_addr,
+					       free_str,    copy_str, equal_str, print_str };
+static const struct cfg_type cfg_type_path = { "a URL path", 0,	       0,	  parse_path,
+					       free_str,     copy_str, equal_str, print_str };
+static const struct cfg_type cfg_type_bool = { "true or false", 0,
+					       sizeof(bool),	parse_bool,
+					       cfg_free_plain,	cfg_copy_plain,
+					       cfg_equal_plain, print_bool };
+static const struct cfg_type cfg_type_uint = { "an integer",	 0,
+					       sizeof(unsigned), parse_uint,
+					       cfg_free_plain,	 cfg_copy_plain,
+					       cfg_equal_plain,	 print_uint };
+static const struct cfg_type cfg_type_uint64 = { "an integer",	   0,
+						 sizeof(uint64_t), parse_uint64,
+						 cfg_free_plain,   cfg_copy_plain,
+						 cfg_equal_plain,  print_uint64 };
+static const struct cfg_type cfg_type_duration = { "a duration",    0,
+						   sizeof(int64_t), parse_duration,
+						   cfg_free_plain,  cfg_copy_plain,
+						   cfg_equal_plain, print_duration };
+static const struct cfg_type cfg_type_size = { "a size",	 0,
+					       sizeof(uint64_t), parse_size,
+					       cfg_free_plain,	 cfg_copy_plain,
+					       cfg_equal_plain,	 print_size };
+static const struct cfg_type cfg_type_enum = { "one of the listed words",
+					       CFG_TF_CHOICE,
+					       sizeof(int),
+					       parse_enum,
+					       cfg_free_plain,
+					       cfg_copy_plain,
+					       cfg_equal_plain,
+					       print_enum };
+static const struct cfg_type cfg_type_workers = { "auto or an integer", 0,
+						  sizeof(unsigned),	parse_workers,
+						  cfg_free_plain,	cfg_copy_plain,
+						  cfg_equal_plain,	print_workers };
 
 const struct cfg_type *const config_types[KT_COUNT] = {
 	[KT_STRING] = &cfg_type_string,

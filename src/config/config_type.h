@@ -20,7 +20,7 @@
 struct cfg_loader;
 
 #define CFG_TF_MAPPING (1u << 0) /* the value is a mapping; others refuse one before parse */
-#define CFG_TF_CHOICE (1u << 1)  /* the value is one of k->choices: "missing value" lists them */
+#define CFG_TF_CHOICE (1u << 1)	 /* the value is one of k->choices: "missing value" lists them */
 
 /* The operations, as function types, so that each file declares its own
  * with them ("static cfg_parse_fn parse_bool;") and the compiler checks
@@ -42,13 +42,12 @@ typedef bool cfg_equal_fn(const struct sg_config *a, const struct sg_config *b,
 /* Appends the value of k in cfg to out as YAML that parse reads back to an
  * equal value ("25s", "[polling, websocket]", null), except that a SECRET
  * is never shown: it prints as "(secret)". */
-typedef void cfg_print_fn(const struct sg_config *cfg, const struct key_def *k,
-			  struct sg_buf *out);
+typedef void cfg_print_fn(const struct sg_config *cfg, const struct key_def *k, struct sg_buf *out);
 
 struct cfg_type {
 	const char *what; /* what a value is, for "expected %s": "a duration" */
-	unsigned flags;   /* CFG_TF_* */
-	size_t size;      /* bytes of a value that owns no memory (copied and compared
+	unsigned flags;	  /* CFG_TF_* */
+	size_t size;	  /* bytes of a value that owns no memory (copied and compared
 			   * as bytes by copy and equal); 0 for the others */
 	cfg_parse_fn *parse;
 	cfg_free_fn *free;
@@ -67,9 +66,9 @@ static inline const struct cfg_type *cfg_type_of(const struct key_def *k)
 
 /* The types, defined beside their operations: the scalar ones in
  * config_type.c, the lists and mappings in config_type_list.c. */
-extern const struct cfg_type cfg_type_strv, cfg_type_origins, cfg_type_listen,
-	cfg_type_namespaces, cfg_type_algorithms, cfg_type_transports, cfg_type_token_from,
-	cfg_type_redis_url, cfg_type_headers, cfg_type_forward, cfg_type_cidrs;
+extern const struct cfg_type cfg_type_strv, cfg_type_origins, cfg_type_listen, cfg_type_namespaces,
+	cfg_type_algorithms, cfg_type_transports, cfg_type_token_from, cfg_type_redis_url,
+	cfg_type_headers, cfg_type_forward, cfg_type_cidrs;
 
 /* The operations of the values that own no memory (type->size bytes). */
 cfg_free_fn cfg_free_plain;

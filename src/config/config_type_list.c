@@ -7,17 +7,17 @@
  * list never holds the same string twice, and an item with an error is
  * reported and left out, so the other items are still checked.
  */
-#include "config/config_type.h"
-#include "config/config_loader.h"
-#include "config/config_value.h"
-#include "proto/cidr.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#define FORWARD_TIMEOUT_MS 3000    /* events.forward[].timeout default */
+#include "config/config_loader.h"
+#include "config/config_type.h"
+#include "config/config_value.h"
+#include "proto/cidr.h"
+
+#define FORWARD_TIMEOUT_MS 3000	   /* events.forward[].timeout default */
 #define FORWARD_TIMEOUT_MAX 600000 /* and its upper bound (10m) */
 
 /* Checks item s of a list of strings (shown: s quoted for a message); false
@@ -130,8 +130,8 @@ static void parse_listen(struct cfg_loader *ld, const struct key_def *k, const y
 		need_one(ld, k, n);
 }
 
-static bool check_namespace(struct cfg_loader *ld, const struct key_def *k,
-			    const yaml_node_t *in, const char *s, const char *shown)
+static bool check_namespace(struct cfg_loader *ld, const struct key_def *k, const yaml_node_t *in,
+			    const char *s, const char *shown)
 {
 	if (s[0] == '/')
 		return true;
@@ -140,8 +140,7 @@ static bool check_namespace(struct cfg_loader *ld, const struct key_def *k,
 }
 
 /* "/" is always served: it is put first when not listed. */
-static void parse_namespaces(struct cfg_loader *ld, const struct key_def *k,
-			     const yaml_node_t *n)
+static void parse_namespaces(struct cfg_loader *ld, const struct key_def *k, const yaml_node_t *n)
 {
 	struct sg_strv *f = config_key_field(ld->cfg, k);
 
@@ -153,8 +152,8 @@ static void parse_namespaces(struct cfg_loader *ld, const struct key_def *k,
 	f->n++;
 }
 
-static bool check_algorithm(struct cfg_loader *ld, const struct key_def *k,
-			    const yaml_node_t *in, const char *s, const char *shown)
+static bool check_algorithm(struct cfg_loader *ld, const struct key_def *k, const yaml_node_t *in,
+			    const char *s, const char *shown)
 {
 	(void)shown;
 	if (strcasecmp(s, "none") == 0) {
@@ -165,8 +164,7 @@ static bool check_algorithm(struct cfg_loader *ld, const struct key_def *k,
 	return cfg_want_choice(ld, k, in, s) >= 0;
 }
 
-static void parse_algorithms(struct cfg_loader *ld, const struct key_def *k,
-			     const yaml_node_t *n)
+static void parse_algorithms(struct cfg_loader *ld, const struct key_def *k, const yaml_node_t *n)
 {
 	if (parse_str_list(ld, k, n, check_algorithm))
 		need_one(ld, k, n);
@@ -208,8 +206,7 @@ static bool check_redis_url(struct cfg_loader *ld, const char *path, const yaml_
 }
 
 /* One URL or a list of them (the seeds of a cluster). */
-static void parse_redis_url(struct cfg_loader *ld, const struct key_def *k,
-			    const yaml_node_t *n)
+static void parse_redis_url(struct cfg_loader *ld, const struct key_def *k, const yaml_node_t *n)
 {
 	struct sg_strv *f = config_key_field(ld->cfg, k);
 
@@ -238,8 +235,7 @@ static void free_strv(struct sg_config *cfg, const struct key_def *k)
 	sg_strv_free(config_key_field(cfg, k));
 }
 
-static void copy_strv(struct sg_config *dst, const struct sg_config *src,
-		      const struct key_def *k)
+static void copy_strv(struct sg_config *dst, const struct sg_config *src, const struct key_def *k)
 {
 	sg_strv_free(config_key_field(dst, k));
 	sg_strv_copy(config_key_field(dst, k), config_key_field(src, k));
@@ -336,8 +332,7 @@ static void print_choices(const struct key_def *k, const int *order, size_t coun
 }
 
 /* Stored as bits: bit i is choice i (polling, websocket: enum sg_transport). */
-static void parse_transports(struct cfg_loader *ld, const struct key_def *k,
-			     const yaml_node_t *n)
+static void parse_transports(struct cfg_loader *ld, const struct key_def *k, const yaml_node_t *n)
 {
 	unsigned bits;
 	size_t count;
@@ -362,8 +357,7 @@ static void print_transports(const struct sg_config *cfg, const struct key_def *
 /* The only TOKEN_FROM key is auth.jwt.token_from: an array of enum
  * sg_token_source in order, with its length in auth.jwt.n_token_from. */
 
-static void parse_token_from(struct cfg_loader *ld, const struct key_def *k,
-			     const yaml_node_t *n)
+static void parse_token_from(struct cfg_loader *ld, const struct key_def *k, const yaml_node_t *n)
 {
 	enum sg_token_source *f = config_key_field(ld->cfg, k);
 	int order[SG_ARRAY_LEN(ld->cfg->auth.jwt.token_from)];
@@ -421,7 +415,8 @@ static void parse_headers(struct cfg_loader *ld, const struct key_def *k, const 
 			     cfg_node_kind(n));
 		return;
 	}
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *kn = cfg_doc_node(ld, p->key);
 		yaml_node_t *vn = cfg_doc_node(ld, p->value);
 		const char *name = cfg_want_scalar(ld, k->name, kn, "a header name");
@@ -430,10 +425,10 @@ static void parse_headers(struct cfg_loader *ld, const struct key_def *k, const 
 
 		if (name == NULL)
 			continue;
-		if (name[0] == '\0' || strspn(name,
-					      "!#$%&'*+-.^_`|~0123456789"
-					      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") !=
-					       strlen(name)) {
+		if (name[0] == '\0' ||
+		    strspn(name, "!#$%&'*+-.^_`|~0123456789"
+				 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") !=
+			    strlen(name)) {
 			cfg_node_err(ld, kn, k->name, "invalid header name '%s'",
 				     cfg_show(name, buf, sizeof(buf)));
 			continue;
@@ -480,8 +475,7 @@ static bool equal_headers(const struct sg_config *a, const struct sg_config *b,
 	       strv_equal(&a->auth.http.header_values, &b->auth.http.header_values);
 }
 
-static void print_headers(const struct sg_config *cfg, const struct key_def *k,
-			  struct sg_buf *out)
+static void print_headers(const struct sg_config *cfg, const struct key_def *k, struct sg_buf *out)
 {
 	print_strings(out, config_key_field(cfg, k), &cfg->auth.http.header_values);
 }
@@ -502,8 +496,8 @@ static void free_forward_rule(struct sg_forward_rule *r)
 static bool parse_forward_rule(struct cfg_loader *ld, const char *path, const yaml_node_t *n,
 			       struct sg_forward_rule *r)
 {
-	static const char *const fields[] = {"match", "stream", "http", "timeout"};
-	const yaml_node_t *given[SG_ARRAY_LEN(fields)] = {NULL};
+	static const char *const fields[] = { "match", "stream", "http", "timeout" };
+	const yaml_node_t *given[SG_ARRAY_LEN(fields)] = { NULL };
 	size_t before = ld->n_errs;
 	char sub[96], buf[SHOW_MAX + 8];
 
@@ -515,7 +509,8 @@ static bool parse_forward_rule(struct cfg_loader *ld, const char *path, const ya
 			     cfg_node_kind(n));
 		return false;
 	}
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *kn = cfg_doc_node(ld, p->key);
 		yaml_node_t *vn = cfg_doc_node(ld, p->value);
 		const char *name = cfg_want_scalar(ld, path, kn, "a key");
@@ -655,8 +650,7 @@ static bool equal_forward(const struct sg_config *a, const struct sg_config *b,
 
 /* A stream rule's timeout is not printed: it takes none (the loader gives it
  * the default, as it does when reading this back). */
-static void print_forward(const struct sg_config *cfg, const struct key_def *k,
-			  struct sg_buf *out)
+static void print_forward(const struct sg_config *cfg, const struct key_def *k, struct sg_buf *out)
 {
 	const struct sg_forward_rule *f = *(struct sg_forward_rule **)config_key_field(cfg, k);
 	char buf[32];
@@ -682,25 +676,44 @@ static void print_forward(const struct sg_config *cfg, const struct key_def *k,
 /* ---- the types ------------------------------------------------------------------ */
 
 /* Columns: what, flags, size; parse, free, copy, equal, print. */
-const struct cfg_type cfg_type_strv = {"a list", 0, 0,
-	parse_strv, free_strv, copy_strv, equal_strv, print_strv};
-const struct cfg_type cfg_type_origins = {"a list", 0, 0,
-	parse_origins, free_strv, copy_strv, equal_strv, print_strv};
-const struct cfg_type cfg_type_listen = {"a list", 0, 0,
-	parse_listen, free_strv, copy_strv, equal_strv, print_strv};
-const struct cfg_type cfg_type_namespaces = {"a list", 0, 0,
-	parse_namespaces, free_strv, copy_strv, equal_strv, print_strv};
-const struct cfg_type cfg_type_algorithms = {"a list", 0, 0,
-	parse_algorithms, free_strv, copy_strv, equal_strv, print_strv};
-const struct cfg_type cfg_type_cidrs = {"a list of addresses or CIDR blocks", 0, 0,
-	parse_cidrs, free_strv, copy_strv, equal_strv, print_strv};
-const struct cfg_type cfg_type_redis_url = {"a URL or a list of URLs", 0, 0,
-	parse_redis_url, free_strv, copy_strv, equal_strv, print_strv};
-const struct cfg_type cfg_type_transports = {"a list", 0, sizeof(unsigned),
-	parse_transports, cfg_free_plain, cfg_copy_plain, cfg_equal_plain, print_transports};
-const struct cfg_type cfg_type_token_from = {"a list", 0, 0,
-	parse_token_from, cfg_free_plain, copy_token_from, equal_token_from, print_token_from};
-const struct cfg_type cfg_type_headers = {"a mapping", CFG_TF_MAPPING, 0,
-	parse_headers, free_headers, copy_headers, equal_headers, print_headers};
-const struct cfg_type cfg_type_forward = {"a list of rules", 0, 0,
-	parse_forward, free_forward, copy_forward, equal_forward, print_forward};
+const struct cfg_type cfg_type_strv = { "a list",  0,	      0,	  parse_strv,
+					free_strv, copy_strv, equal_strv, print_strv };
+const struct cfg_type cfg_type_origins = { "a list",  0,	 0,	     parse_origins,
+					   free_strv, copy_strv, equal_strv, print_strv };
+const struct cfg_type cfg_type_listen = { "a list",  0,		0,	    parse_listen,
+					  free_strv, copy_strv, equal_strv, print_strv };
+const struct cfg_type cfg_type_namespaces = { "a list",	 0,	    0,		parse_namespaces,
+					      free_strv, copy_strv, equal_strv, print_strv };
+const struct cfg_type cfg_type_algorithms = { "a list",	 0,	    0,		parse_algorithms,
+					      free_strv, copy_strv, equal_strv, print_strv };
+const struct cfg_type cfg_type_cidrs = { "a list of addresses or CIDR blocks",
+					 0,
+					 0,
+					 parse_cidrs,
+					 free_strv,
+					 copy_strv,
+					 equal_strv,
+					 print_strv };
+const struct cfg_type cfg_type_redis_url = { "a URL or a list of URLs",
+					     0,
+					     0,
+					     parse_redis_url,
+					     free_strv,
+					     copy_strv,
+					     equal_strv,
+					     print_strv };
+const struct cfg_type cfg_type_transports = { "a list",		0,
+					      sizeof(unsigned), parse_transports,
+					      cfg_free_plain,	cfg_copy_plain,
+					      cfg_equal_plain,	print_transports };
+const struct cfg_type cfg_type_token_from = {
+	"a list",	 0, 0, parse_token_from, cfg_free_plain, copy_token_from, equal_token_from,
+	print_token_from
+};
+const struct cfg_type cfg_type_headers = { "a mapping",	  CFG_TF_MAPPING, 0,
+					   parse_headers, free_headers,	  copy_headers,
+					   equal_headers, print_headers };
+const struct cfg_type cfg_type_forward = {
+	"a list of rules", 0, 0, parse_forward, free_forward, copy_forward, equal_forward,
+	print_forward
+};

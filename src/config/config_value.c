@@ -3,10 +3,7 @@
  * config_value.h): parsers of durations, sizes and listen addresses, their
  * formatting back for messages, quoting, and typo distances.
  */
-#include "config/config.h"
 #include "config/config_value.h"
-
-#include "proto/url.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -16,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "config/config.h"
+#include "proto/url.h"
 
 /* Quotes user text for a message: truncated, control bytes replaced. */
 const char *cfg_show(const char *s, char *buf, size_t size)
@@ -87,7 +87,9 @@ void cfg_choice_name(const char *choices, int i, char *buf, size_t size)
 /* Optimal string alignment distance: Levenshtein plus adjacent swaps. */
 int cfg_distance(const char *a, const char *b)
 {
-	enum { MAXLEN = 127 };
+	enum {
+		MAXLEN = 127
+	};
 	int rows[3][MAXLEN + 2];
 	size_t la = strlen(a), lb = strlen(b);
 	int *pp = rows[0], *p = rows[1], *c = rows[2];
@@ -194,7 +196,7 @@ int config_parse_duration(const char *s, int64_t *ms, struct sg_err *err)
 	static const struct {
 		const char *unit;
 		uint64_t mult;
-	} units[] = {{"", 1}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+	} units[] = { { "", 1 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 } };
 	const char *p = s;
 	uint64_t v;
 	char buf[SHOW_MAX + 8];
@@ -223,8 +225,9 @@ int config_parse_size(const char *s, uint64_t *bytes, struct sg_err *err)
 	static const struct {
 		const char *unit;
 		uint64_t mult;
-	} units[] = {{"", 1},	       {"B", 1},	  {"KB", 1024},	      {"KiB", 1024},
-		     {"MB", 1u << 20}, {"MiB", 1u << 20}, {"GB", 1u << 30}, {"GiB", 1u << 30}};
+	} units[] = { { "", 1 },	  { "B", 1 },	      { "KB", 1024 },
+		      { "KiB", 1024 },	  { "MB", 1u << 20 }, { "MiB", 1u << 20 },
+		      { "GB", 1u << 30 }, { "GiB", 1u << 30 } };
 	const char *p = s;
 	uint64_t v;
 	char buf[SHOW_MAX + 8];

@@ -57,7 +57,8 @@ int cfg_depth_exceeded(const char *text, size_t len, unsigned max_depth, int *li
 				rc = 1;
 				end = true;
 			}
-		} else if ((ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT) &&
+		} else if ((ev.type == YAML_SEQUENCE_END_EVENT ||
+			    ev.type == YAML_MAPPING_END_EVENT) &&
 			   depth > 0) {
 			depth--;
 		}
@@ -121,7 +122,8 @@ size_t cfg_expand_text(const char *s, size_t len, struct sg_buf *out,
 			for (size_t k = 1; valid && k < n; k++)
 				valid = name_char(name[k]);
 			if (!valid) {
-				on_msg(ctx, n > 0 && memchr(name, ':', n) != NULL
+				on_msg(ctx,
+				       n > 0 && memchr(name, ':', n) != NULL
 					       ? "'${NAME:...}' forms are not supported: write ${NAME} "
 						 "(write '$$' for a literal '$')"
 					       : "invalid variable name in '${...}': a letter or _ then "
@@ -142,8 +144,8 @@ size_t cfg_expand_text(const char *s, size_t len, struct sg_buf *out,
 					char msg[NAME_SHOW_MAX + 64];
 
 					snprintf(msg, sizeof(msg),
-						 "environment variable %.*s is not set", NAME_SHOW_MAX,
-						 buf);
+						 "environment variable %.*s is not set",
+						 NAME_SHOW_MAX, buf);
 					on_msg(ctx, msg);
 					problems++;
 				}
@@ -213,8 +215,8 @@ static void expand_node(struct expand_walk *x, yaml_node_t *n, const char *path)
 		break;
 	}
 	case YAML_MAPPING_NODE:
-		for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
-		     p++) {
+		for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+		     p < n->data.mapping.pairs.top; p++) {
 			yaml_node_t *kn = yaml_document_get_node(x->doc, p->key);
 			char sub[PATH_MAX_LEN];
 

@@ -10,7 +10,6 @@
 #define SG_CONFIG_YAML_H
 
 #include <stddef.h>
-
 #include <yaml.h>
 
 #include "core/common.h"

@@ -4,26 +4,24 @@
  */
 #include "core/base64.h"
 
-static const char std_alpha[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-static const char url_alpha[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char std_alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char url_alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-static void encode(struct sg_buf *out, const unsigned char *p, size_t len,
-		   const char *alpha, bool pad);
+static void encode(struct sg_buf *out, const unsigned char *p, size_t len, const char *alpha,
+		   bool pad);
 static int decode(struct sg_buf *out, const char *s, size_t len, bool url);
 static int value_of(char c, bool url);
 
-static void encode(struct sg_buf *out, const unsigned char *p, size_t len,
-		   const char *alpha, bool pad)
+static void encode(struct sg_buf *out, const unsigned char *p, size_t len, const char *alpha,
+		   bool pad)
 {
 	size_t i;
 
 	sg_buf_reserve(out, (len + 2) / 3 * 4);
 	for (i = 0; i + 3 <= len; i += 3) {
 		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-		char q[4] = { alpha[v >> 18], alpha[(v >> 12) & 63],
-			      alpha[(v >> 6) & 63], alpha[v & 63] };
+		char q[4] = { alpha[v >> 18], alpha[(v >> 12) & 63], alpha[(v >> 6) & 63],
+			      alpha[v & 63] };
 		sg_buf_append(out, q, 4);
 	}
 	if (len - i == 1) {
@@ -32,8 +30,7 @@ static void encode(struct sg_buf *out, const unsigned char *p, size_t len,
 		sg_buf_append(out, q, pad ? 4 : 2);
 	} else if (len - i == 2) {
 		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
-		char q[4] = { alpha[v >> 18], alpha[(v >> 12) & 63],
-			      alpha[(v >> 6) & 63], '=' };
+		char q[4] = { alpha[v >> 18], alpha[(v >> 12) & 63], alpha[(v >> 6) & 63], '=' };
 		sg_buf_append(out, q, pad ? 4 : 3);
 	}
 }

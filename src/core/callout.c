@@ -4,8 +4,8 @@
  */
 #include "core/callout.h"
 
-static const char *const outcome_names[CALLOUT__COUNT] = { "ok", "error", "timeout",
-							   "unavailable", "overloaded" };
+static const char *const outcome_names[CALLOUT__COUNT] = { "ok", "error", "timeout", "unavailable",
+							   "overloaded" };
 static const char *const target_names[FORWARD__COUNT] = { "stream", "http" };
 
 const char *callout_outcome_name(enum callout_outcome o)

@@ -12,9 +12,9 @@
 #include "core/hist.h"
 
 enum callout_outcome {
-	CALLOUT_OK,      /* the target took it (a 2xx with a usable answer, an XADD entry id) */
-	CALLOUT_ERROR,   /* the target answered, but with an error or nothing usable */
-	CALLOUT_TIMEOUT, /* no answer within the call's timeout */
+	CALLOUT_OK,	     /* the target took it (a 2xx with a usable answer, an XADD entry id) */
+	CALLOUT_ERROR,	     /* the target answered, but with an error or nothing usable */
+	CALLOUT_TIMEOUT,     /* no answer within the call's timeout */
 	CALLOUT_UNAVAILABLE, /* not delivered: connection refused or lost before an answer,
 				Redis not connected */
 	CALLOUT_OVERLOADED,  /* not sent: over its byte bound (events.max_pending,
@@ -25,13 +25,13 @@ enum callout_outcome {
 /* The targets of events.forward, for siogate_events_forward_*{target}. */
 enum forward_target {
 	FORWARD_STREAM, /* a Redis stream (XADD) */
-	FORWARD_HTTP,   /* an HTTP endpoint (POST) */
+	FORWARD_HTTP,	/* an HTTP endpoint (POST) */
 	FORWARD__COUNT
 };
 
 struct callout_stats {
 	uint64_t outcomes[CALLOUT__COUNT];
-	struct sg_hist seconds;  /* answered or timed out calls, from sending to the end */
+	struct sg_hist seconds; /* answered or timed out calls, from sending to the end */
 };
 
 /* "ok", "error", "timeout", "unavailable", "overloaded". */

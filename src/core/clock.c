@@ -39,8 +39,7 @@ char *sg_time_iso(char *buf, int64_t ms)
 
 	gmtime_r(&secs, &tm);
 	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (int)(ms % 1000));
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 	memcpy(buf, tmp, 31);
 	buf[31] = '\0';
 	return buf;

@@ -8,9 +8,9 @@
 
 #include <stdint.h>
 
-int64_t sg_now_ms(void);      /* wall clock, ms since the epoch */
-int64_t sg_mono_ms(void);     /* monotonic clock, ms */
-int64_t sg_mono_ns(void);     /* monotonic clock, ns */
+int64_t sg_now_ms(void);  /* wall clock, ms since the epoch */
+int64_t sg_mono_ms(void); /* monotonic clock, ms */
+int64_t sg_mono_ns(void); /* monotonic clock, ns */
 
 /* Formats wall-clock ms since the epoch as JavaScript's toISOString():
  * "2026-11-26T10:16:12.345Z".  buf must hold 32 bytes; returns buf. */

@@ -8,7 +8,10 @@ static const struct {
 	bool is_error;
 	uint16_t ws_code;
 } close_table[] = {
+/* initializers, one per line */
+/* clang-format off */
 #define CLOSE(name, text, err, ws_code) { text, err, ws_code },
+/* clang-format on */
 #include "core/close.def"
 #undef CLOSE
 };

@@ -40,8 +40,8 @@ char *sg_strndup(const char *s, size_t n);
 
 /* Bug, not an operator mistake: prints file:line and aborts. */
 #define sg_fatal(...) sg_fatal_at(__FILE__, __LINE__, __VA_ARGS__)
-void sg_fatal_at(const char *file, int line, const char *fmt, ...)
-	SG_PRINTF(3, 4) __attribute__((noreturn));
+void sg_fatal_at(const char *file, int line, const char *fmt, ...) SG_PRINTF(3, 4)
+	__attribute__((noreturn));
 
 /* Growable byte buffer.  Owns its memory; data is always NUL-terminated
  * (the NUL is not counted in len) so text can be handed to C string APIs. */

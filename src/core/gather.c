@@ -70,8 +70,7 @@ unsigned long long gather_sum(const struct sg_buf *parts, size_t n)
 	return sum;
 }
 
-void gather(struct worker *origin, int only, gather_part_fn part, gather_done_fn done,
-	    void *ctx)
+void gather(struct worker *origin, int only, gather_part_fn part, gather_done_fn done, void *ctx)
 {
 	size_t n = origin->n_workers;
 	struct gather *g = sg_calloc(1, sizeof(*g) + n * sizeof(g->jobs[0]));

@@ -17,15 +17,13 @@ struct worker;
 typedef void (*gather_part_fn)(struct worker *w, const void *ctx, struct sg_buf *out);
 /* Runs on the asking worker once every answer is in; parts[i] is worker i's
  * answer (empty for a worker not asked).  Owns ctx from here on. */
-typedef void (*gather_done_fn)(struct worker *origin, void *ctx, struct sg_buf *parts,
-			       size_t n);
+typedef void (*gather_done_fn)(struct worker *origin, void *ctx, struct sg_buf *parts, size_t n);
 
 /* The sum of answers that are decimal numbers (an empty answer is 0). */
 unsigned long long gather_sum(const struct sg_buf *parts, size_t n);
 
 /* Asks every worker (only < 0) or worker `only`.  done may run before
  * gather() returns. */
-void gather(struct worker *origin, int only, gather_part_fn part, gather_done_fn done,
-	    void *ctx);
+void gather(struct worker *origin, int only, gather_part_fn part, gather_done_fn done, void *ctx);
 
 #endif

@@ -11,7 +11,7 @@
 
 const double hist_bounds[HIST_BUCKETS - 1] = {
 	0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-	0.025,   0.05,   0.1,     0.25,   0.5,   1,      2.5,
+	0.025,	 0.05,	 0.1,	  0.25,	  0.5,	 1,	 2.5,
 };
 
 void hist_observe(struct sg_hist *h, double seconds)

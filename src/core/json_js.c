@@ -110,13 +110,27 @@ void json_js_string(struct sg_buf *out, const char *s, size_t len)
 			continue;
 		}
 		switch (c) {
-		case '"': esc = "\\\""; break;
-		case '\\': esc = "\\\\"; break;
-		case '\b': esc = "\\b"; break;
-		case '\f': esc = "\\f"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		case '\t': esc = "\\t"; break;
+		case '"':
+			esc = "\\\"";
+			break;
+		case '\\':
+			esc = "\\\\";
+			break;
+		case '\b':
+			esc = "\\b";
+			break;
+		case '\f':
+			esc = "\\f";
+			break;
+		case '\n':
+			esc = "\\n";
+			break;
+		case '\r':
+			esc = "\\r";
+			break;
+		case '\t':
+			esc = "\\t";
+			break;
 		default:
 			snprintf(tmp, sizeof(tmp), "\\u%04x", (unsigned)c);
 			esc = tmp;
@@ -211,7 +225,7 @@ void json_js_number(struct sg_buf *out, double d)
 	}
 	shortest_digits(d, &m, &e);
 	k = snprintf(digits, sizeof(digits), "%" PRIu64, m);
-	n = e + k;	/* d == 0.digits * 10^n */
+	n = e + k; /* d == 0.digits * 10^n */
 	if (k <= n && n <= 21) {
 		sg_buf_append(out, digits, (size_t)k);
 		for (int i = 0; i < n - k; i++)
@@ -299,7 +313,8 @@ void json_js_value(struct sg_buf *out, const json_t *v)
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		sg_buf_append_char(out, '{');
-		json_object_foreach((json_t *)v, key, item) {
+		json_object_foreach((json_t *)v, key, item)
+		{
 			if (!first)
 				sg_buf_append_char(out, ',');
 			first = false;
@@ -311,7 +326,8 @@ void json_js_value(struct sg_buf *out, const json_t *v)
 		break;
 	case JSON_ARRAY:
 		sg_buf_append_char(out, '[');
-		json_array_foreach(v, i, item) {
+		json_array_foreach(v, i, item)
+		{
 			if (i)
 				sg_buf_append_char(out, ',');
 			json_js_value(out, item);

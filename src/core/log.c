@@ -30,8 +30,8 @@ static const char *const level_names[] = { "error", "warn", "info", "debug" };
 /* syslog(3) priorities: LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG */
 static const char level_prio[] = { '3', '4', '6', '7' };
 
-static void emit(enum sg_log_level level, const struct log_facts *f, const char *fmt,
-		 va_list ap) SG_PRINTF(3, 0);
+static void emit(enum sg_log_level level, const struct log_facts *f, const char *fmt, va_list ap)
+	SG_PRINTF(3, 0);
 static void escape_text(struct sg_buf *out, const char *s, size_t len);
 static void text_fact(struct sg_buf *out, const char *key, const char *value);
 static void json_fact(struct sg_buf *out, const char *key, const char *value);
@@ -116,7 +116,7 @@ static void add_facts(struct sg_buf *out, const struct log_facts *f, bool json)
 		const char *key;
 		const char *value;
 	} strs[] = {
-		{ "addr", f->addr }, { "sid", f->sid },   { "socket", f->socket },
+		{ "addr", f->addr }, { "sid", f->sid },	  { "socket", f->socket },
 		{ "nsp", f->nsp },   { "user", f->user }, { "reason", json ? f->reason : NULL },
 	};
 
@@ -131,11 +131,11 @@ static void add_facts(struct sg_buf *out, const struct log_facts *f, bool json)
 	if (f->worker >= 0)
 		sg_buf_printf(out, json ? ",\"worker\":%d" : " worker=%d", f->worker);
 	if (f->suppressed > 0)
-		sg_buf_printf(out, json ? ",\"suppressed\":%llu" : " suppressed=%llu", f->suppressed);
+		sg_buf_printf(out, json ? ",\"suppressed\":%llu" : " suppressed=%llu",
+			      f->suppressed);
 }
 
-static void emit(enum sg_log_level level, const struct log_facts *f, const char *fmt,
-		 va_list ap)
+static void emit(enum sg_log_level level, const struct log_facts *f, const char *fmt, va_list ap)
 {
 	char msg[2048], when[32];
 	bool journal = atomic_load(&log_journal);

@@ -47,13 +47,13 @@ void log_always(const char *fmt, ...) SG_PRINTF(1, 2);
  * a module's facts function (conn_facts, eio_facts, authflow_facts), which
  * sets every member. */
 struct log_facts {
-	const char *addr;        /* the client's address:port */
-	const char *sid;         /* its Engine.IO session id */
-	const char *socket;      /* its Socket.IO socket id */
-	const char *nsp;         /* the socket's namespace */
-	const char *user;        /* the authenticated user (the token's sub) */
-	const char *reason;      /* why it ended or was refused */
-	int worker;              /* index of the worker thread that owns it; -1: none */
+	const char *addr;	       /* the client's address:port */
+	const char *sid;	       /* its Engine.IO session id */
+	const char *socket;	       /* its Socket.IO socket id */
+	const char *nsp;	       /* the socket's namespace */
+	const char *user;	       /* the authenticated user (the token's sub) */
+	const char *reason;	       /* why it ended or was refused */
+	int worker;		       /* index of the worker thread that owns it; -1: none */
 	unsigned long long suppressed; /* similar records left out before it (log_limited) */
 };
 
@@ -66,7 +66,7 @@ void log_with(enum sg_log_level level, const struct log_facts *f, const char *fm
  * counted and reported by the next one written ("suppressed").  A limiter
  * belongs to one thread, normally a worker; zero-initialise it. */
 struct log_limit {
-	int64_t quiet_until_ms;  /* monotonic: records before this are counted only */
+	int64_t quiet_until_ms; /* monotonic: records before this are counted only */
 	unsigned long long suppressed;
 };
 
@@ -79,28 +79,27 @@ void log_limited(struct log_limit *l, enum sg_log_level level, const struct log_
 /* Logs a record about obj at level, with the facts fill(obj, &facts) gives
  * and reason `why` (NULL: none); the facts are only gathered when the level
  * is enabled.  Modules wrap it: conn_log, eio_log, authflow_log. */
-#define log_about(level, fill, obj, why, ...)                                  \
-	do {                                                                   \
-		if (log_enabled(level)) {                                      \
-			struct log_facts log_f_;                               \
-			fill(obj, &log_f_);                                    \
-			log_f_.reason = (why);                                 \
-			log_with(level, &log_f_, __VA_ARGS__);                 \
-		}                                                              \
+#define log_about(level, fill, obj, why, ...)                  \
+	do {                                                   \
+		if (log_enabled(level)) {                      \
+			struct log_facts log_f_;               \
+			fill(obj, &log_f_);                    \
+			log_f_.reason = (why);                 \
+			log_with(level, &log_f_, __VA_ARGS__); \
+		}                                              \
 	} while (0)
 
 #define log_error(...) log_write(SG_LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_write(SG_LOG_WARN, __VA_ARGS__)
-#define log_info(...)                                                          \
-	do {                                                                   \
-		if (log_enabled(SG_LOG_INFO))                                  \
-			log_write(SG_LOG_INFO, __VA_ARGS__);                   \
+#define log_info(...)                                        \
+	do {                                                 \
+		if (log_enabled(SG_LOG_INFO))                \
+			log_write(SG_LOG_INFO, __VA_ARGS__); \
 	} while (0)
-#define log_debug(...)                                                         \
-	do {                                                                   \
-		if (log_enabled(SG_LOG_DEBUG))                                 \
-			log_write(SG_LOG_DEBUG, __VA_ARGS__);                  \
+#define log_debug(...)                                        \
+	do {                                                  \
+		if (log_enabled(SG_LOG_DEBUG))                \
+			log_write(SG_LOG_DEBUG, __VA_ARGS__); \
 	} while (0)
-
 
 #endif

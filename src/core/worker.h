@@ -90,76 +90,79 @@ struct worker_stats {
 #define HISTOGRAM_BY_WORKER(field, name, help) struct sg_hist field;
 #define CALLOUT(field, name, help, hname, hhelp) struct callout_stats field;
 #define CALLOUT_BY(field, n, set, name, help, hname, hhelp) struct callout_stats field[n];
+/* the X-macro includes, in this order */
+/* clang-format off */
 #include "core/metrics.def"
 #include "core/metrics_undef.h"
+	/* clang-format on */
 };
 
 struct worker {
 	struct event_base *base;
-	uint8_t index;                     /* 0..n_workers-1; written into every id it makes */
+	uint8_t index; /* 0..n_workers-1; written into every id it makes */
 	size_t n_workers;
-	struct worker *const *siblings;    /* every worker of the process by index (borrowed) */
-	struct worker *self;               /* siblings of a lone worker: itself */
-	struct inbox *inbox;               /* owned: jobs from the other workers */
+	struct worker *const *siblings; /* every worker of the process by index (borrowed) */
+	struct worker *self;		/* siblings of a lone worker: itself */
+	struct inbox *inbox;		/* owned: jobs from the other workers */
 	const struct worker_module *const *modules; /* the layers, lowest first (borrowed) */
 	size_t n_modules;
-	size_t n_started;                  /* modules whose init succeeded */
-	struct admission *admission;       /* the process's connection limits (borrowed) */
-	struct auth_throttle *throttle;    /* the process's failed authentications per address
+	size_t n_started;		/* modules whose init succeeded */
+	struct admission *admission;	/* the process's connection limits (borrowed) */
+	struct auth_throttle *throttle; /* the process's failed authentications per address
 					      (borrowed) */
-	char adapter_uid[7];               /* the process's uid in the adapter protocol */
+	char adapter_uid[7];		/* the process's uid in the adapter protocol */
 	/* Taken to write the namespaces' socket-id tables when there are
 	 * siblings, which read them (sio_nsp_id_taken): the only state of a
 	 * worker another thread reads. */
 	pthread_rwlock_t ids_lock;
-	const struct sg_config *cfg;       /* borrowed snapshot */
-	const struct jwt_verifier *jwt;    /* borrowed, built from cfg */
-	struct bridge *bridge;             /* borrowed; NULL when standalone */
-	struct auth_http *auth_http;       /* owned, made on first use of auth.verifier: http */
-	struct http_client *forward_http;  /* owned, made on first use of an http forward rule */
-	uint64_t forward_pending;          /* bytes of forwarded events not answered (forward.c) */
-	bool forward_full;                 /* the last event was refused over events.max_pending */
-	struct http_client *rooms_http;    /* owned, made on first use of rooms.http */
-	struct cluster_fetch *fetches;     /* cluster-wide fetches in flight (owned, cluster.c) */
-	uint64_t conn_serial;              /* the last connection serial given */
-	const char *admin_token;           /* borrowed; NULL: the /v1 API is off */
-	struct ssl_ctx_st *tls;            /* borrowed server TLS context; NULL: plain */
-	struct sio_nsp **nsps;             /* one per configured namespace */
+	const struct sg_config *cfg;	  /* borrowed snapshot */
+	const struct jwt_verifier *jwt;	  /* borrowed, built from cfg */
+	struct bridge *bridge;		  /* borrowed; NULL when standalone */
+	struct auth_http *auth_http;	  /* owned, made on first use of auth.verifier: http */
+	struct http_client *forward_http; /* owned, made on first use of an http forward rule */
+	uint64_t forward_pending;	  /* bytes of forwarded events not answered (forward.c) */
+	bool forward_full;		  /* the last event was refused over events.max_pending */
+	struct http_client *rooms_http;	  /* owned, made on first use of rooms.http */
+	struct cluster_fetch *fetches;	  /* cluster-wide fetches in flight (owned, cluster.c) */
+	uint64_t conn_serial;		  /* the last connection serial given */
+	const char *admin_token;	  /* borrowed; NULL: the /v1 API is off */
+	struct ssl_ctx_st *tls;		  /* borrowed server TLS context; NULL: plain */
+	struct sio_nsp **nsps;		  /* one per configured namespace */
 	size_t n_nsps;
 	uint32_t id_counter;
-	uint32_t bcast_stamp;              /* dedup stamp for broadcasts */
+	uint32_t bcast_stamp; /* dedup stamp for broadcasts */
 
 	/* Connections and Engine.IO sessions, for shutdown and for limits. */
 	struct conn *conns;
 	size_t n_conns;
-	size_t n_admin_conns;              /* of n_conns, on admin.listen: not clients */
-	struct conn *http_conns;           /* those still reading a request (conn.h) */
-	struct event *http_sweeper;        /* closes them past their deadlines, each second */
-	struct cidr_set *trusted;          /* cfg->server.trusted_proxies, parsed (owned by net) */
-	struct proxy_wait *proxy_waits;    /* connections reading their PROXY header */
-	int admin_spare;                   /* the admin listener's spare descriptor, for
+	size_t n_admin_conns;		/* of n_conns, on admin.listen: not clients */
+	struct conn *http_conns;	/* those still reading a request (conn.h) */
+	struct event *http_sweeper;	/* closes them past their deadlines, each second */
+	struct cidr_set *trusted;	/* cfg->server.trusted_proxies, parsed (owned by net) */
+	struct proxy_wait *proxy_waits; /* connections reading their PROXY header */
+	int admin_spare;		/* the admin listener's spare descriptor, for
 					      EMFILE (listener.c); -1: none or in use */
 	struct eio_session *sessions;
 	size_t n_sessions;
-	struct hmap sessions_by_sid;       /* sid -> struct eio_session */
+	struct hmap sessions_by_sid; /* sid -> struct eio_session */
 
 	/* Calls deferred to the end of the loop turn (worker_defer): objects
 	 * whose teardown finished are freed there, never inside a callback
 	 * that came from them. */
 	struct event *reaper;
 	struct worker_defer_queue deferred[WORKER_DEFER_ORDERS];
-	struct event *flusher;             /* runs the modules' flush hooks (end of turn) */
-	struct event *trimmer;             /* gives freed memory back after a wave of closes */
-	struct event *lag_timer;           /* measures the loop's lag (stats.loop_lag) */
-	int64_t lag_due_ns;                /* when lag_timer should fire (monotonic) */
-	size_t freed_since_trim;           /* deferred frees since the last trim */
+	struct event *flusher;	 /* runs the modules' flush hooks (end of turn) */
+	struct event *trimmer;	 /* gives freed memory back after a wave of closes */
+	struct event *lag_timer; /* measures the loop's lag (stats.loop_lag) */
+	int64_t lag_due_ns;	 /* when lag_timer should fire (monotonic) */
+	size_t freed_since_trim; /* deferred frees since the last trim */
 	/* Log lines a flood could repeat, one per LOG_LIMIT_MS (log_limited). */
 	struct log_limit limit_refused[SG_CLOSE__COUNT]; /* connections refused, by reason */
-	struct log_limit limit_verifier;   /* auth.http could not decide */
-	struct log_limit limit_forward;    /* an events.forward target failed */
-	struct log_limit limit_rooms_http; /* rooms.http failed */
+	struct log_limit limit_verifier;		 /* auth.http could not decide */
+	struct log_limit limit_forward;			 /* an events.forward target failed */
+	struct log_limit limit_rooms_http;		 /* rooms.http failed */
 	struct log_limit limit_admin_auth; /* an admin API request without the token */
-	struct conn *dirty;                /* connections with output queued this turn */
+	struct conn *dirty;		   /* connections with output queued this turn */
 
 	/* libevent common timeouts: one queue per constant duration. */
 	const struct timeval *tv_ping_interval;
@@ -179,7 +182,7 @@ struct worker {
 	const struct conn_handler *conn_handler[2]; /* [0] client listeners, [1] admin */
 	const struct eio_handler *eio_handler;
 	const struct sio_handler *handler;
-	int64_t connect_timeout_ms;        /* no namespace joined in this time -> close */
+	int64_t connect_timeout_ms; /* no namespace joined in this time -> close */
 
 	bool shutting_down;
 	struct worker_stats stats;

@@ -29,7 +29,7 @@
 
 static const char *const eio_error_text[] = {
 	"Transport unknown", "Session ID unknown", "Bad handshake method",
-	"Bad request",       "Forbidden",          "Unsupported protocol version",
+	"Bad request",	     "Forbidden",	   "Unsupported protocol version",
 };
 
 static struct eio_session *session_new(struct worker *w, struct conn *c,
@@ -39,8 +39,8 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg);
 static void on_upgrade_timeout(evutil_socket_t fd, short what, void *arg);
 static void arm_ping(struct eio_session *s);
 static void send_control(struct eio_session *s, char type, const char *data, size_t len);
-static void on_probe_message(struct eio_session *s, struct ws *ws, bool binary,
-			     const char *data, size_t len);
+static void on_probe_message(struct eio_session *s, struct ws *ws, bool binary, const char *data,
+			     size_t len);
 static void finish_upgrade(struct eio_session *s);
 static void drop_probe(struct eio_session *s, enum sg_close reason);
 static void on_request(struct worker *w, struct conn *c, const struct http_request *req,
@@ -116,7 +116,8 @@ void eio_handle_request(struct worker *w, struct conn *c, const struct http_requ
 	sg_buf_init(&eio);
 	sg_buf_init(&sid);
 	sg_buf_init(&headers);
-	if (req->method_len == 7 && memcmp(req->method, "OPTIONS", 7) == 0 && cors_enabled(&cfg->server.cors)) {
+	if (req->method_len == 7 && memcmp(req->method, "OPTIONS", 7) == 0 &&
+	    cors_enabled(&cfg->server.cors)) {
 		if (cors_headers(&cfg->server.cors, req, &headers) != 0) {
 			eio_http_error(c, false, EIO_ERR_FORBIDDEN, NULL);
 			goto out;
@@ -130,13 +131,15 @@ void eio_handle_request(struct worker *w, struct conn *c, const struct http_requ
 	cors_rc = cors_headers(&cfg->server.cors, req, &headers);
 	if (http_query_get(req->query, req->query_len, "transport", &transport) != 1 ||
 	    (strcmp(transport.data, "websocket") != 0 && strcmp(transport.data, "polling") != 0)) {
-		eio_http_error(c, is_upgrade, EIO_ERR_TRANSPORT_UNKNOWN, cors_rc == 0 ? headers.data : NULL);
+		eio_http_error(c, is_upgrade, EIO_ERR_TRANSPORT_UNKNOWN,
+			       cors_rc == 0 ? headers.data : NULL);
 		goto out;
 	}
 	t = strcmp(transport.data, "polling") == 0 ? EIO_POLLING : EIO_WEBSOCKET;
 	if (!(cfg->server.transports &
 	      (t == EIO_POLLING ? SG_TRANSPORT_POLLING : SG_TRANSPORT_WEBSOCKET))) {
-		eio_http_error(c, is_upgrade, EIO_ERR_TRANSPORT_UNKNOWN, cors_rc == 0 ? headers.data : NULL);
+		eio_http_error(c, is_upgrade, EIO_ERR_TRANSPORT_UNKNOWN,
+			       cors_rc == 0 ? headers.data : NULL);
 		goto out;
 	}
 	if (cors_rc != 0) {
@@ -212,7 +215,8 @@ void eio_handle_request(struct worker *w, struct conn *c, const struct http_requ
 		send_open(s, headers.data, c);
 	}
 	arm_ping(s);
-	eio_log(SG_LOG_DEBUG, s, NULL, "session opened (%s)", t == EIO_POLLING ? "polling" : "websocket");
+	eio_log(SG_LOG_DEBUG, s, NULL, "session opened (%s)",
+		t == EIO_POLLING ? "polling" : "websocket");
 out:
 	sg_buf_fini(&transport);
 	sg_buf_fini(&eio);
@@ -271,8 +275,8 @@ static struct eio_session *session_new(struct worker *w, struct conn *c,
 static void send_open(struct eio_session *s, const char *headers, struct conn *c)
 {
 	const struct sg_config *cfg = s->w->cfg;
-	bool can_upgrade = s->transport == EIO_POLLING &&
-			   (cfg->server.transports & SG_TRANSPORT_WEBSOCKET);
+	bool can_upgrade =
+		s->transport == EIO_POLLING && (cfg->server.transports & SG_TRANSPORT_WEBSOCKET);
 	char open[256];
 	int n;
 
@@ -428,7 +432,9 @@ static void on_ws_message(void *arg, struct ws *ws, bool binary, const char *dat
 	if (s->closing)
 		return;
 	if (binary) {
-		struct eio_packet bp = { .type = EIO_MESSAGE, .binary = true, .data = data, .len = len };
+		struct eio_packet bp = {
+			.type = EIO_MESSAGE, .binary = true, .data = data, .len = len
+		};
 		eio_on_packet(s, &bp);
 		return;
 	}
@@ -484,8 +490,8 @@ static void eio_on_packet(struct eio_session *s, const struct eio_packet *p)
 	}
 }
 
-static void on_probe_message(struct eio_session *s, struct ws *ws, bool binary,
-			     const char *data, size_t len)
+static void on_probe_message(struct eio_session *s, struct ws *ws, bool binary, const char *data,
+			     size_t len)
 {
 	if (!binary && len == 6 && memcmp(data, "2probe", 6) == 0 && !s->upgrading) {
 		ws_send_text(ws, 0, "3probe", 6);
@@ -724,7 +730,7 @@ static void eio_poll_queue_free(struct eio_session *s)
 }
 
 static void eio_poll_enqueue(struct eio_session *s, bool binary, char type, const char *data,
-		      size_t len)
+			     size_t len)
 {
 	size_t n = len + (type ? 1 : 0);
 	struct eio_qentry *e;
@@ -835,15 +841,16 @@ static int on_posted_packet(const struct eio_packet *p, void *arg)
 }
 
 static void eio_poll_post(struct eio_session *s, struct conn *c, const struct http_request *req,
-		   const char *body, size_t len, const char *headers)
+			  const char *body, size_t len, const char *headers)
 {
 	const struct http_header *ct = http_request_header(req, "content-type");
 	static const char octet[] = "application/octet-stream";
 
-	if (req->content_length > 0 && (uint64_t)req->content_length > s->w->cfg->server.max_payload) {
+	if (req->content_length > 0 &&
+	    (uint64_t)req->content_length > s->w->cfg->server.max_payload) {
 		/* Node: 413, the data dropped, the session kept. */
 		eio_log(SG_LOG_DEBUG, s, NULL, "polling POST of %lld bytes over server.max_payload",
-			 (long long)req->content_length);
+			(long long)req->content_length);
 		conn_respond(c, 413, "text/plain", headers, "", 0);
 		return;
 	}

@@ -14,9 +14,9 @@
 
 #include "core/close.h"
 #include "core/common.h"
-#include "proto/ws_frame.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "proto/ws_frame.h"
 
 struct worker;
 struct conn;
@@ -60,39 +60,39 @@ enum eio_transport {
 /* A packet waiting for the next polling GET (or for the end of an upgrade). */
 struct eio_qentry {
 	struct eio_qentry *next;
-	bool binary;        /* raw bytes of a binary message */
+	bool binary; /* raw bytes of a binary message */
 	size_t len;
-	char data[];        /* text: the whole Engine.IO packet ("4..."); binary: the bytes */
+	char data[]; /* text: the whole Engine.IO packet ("4..."); binary: the bytes */
 };
 
 struct eio_session {
 	uint32_t magic;
-	uint8_t transport;            /* enum eio_transport */
+	uint8_t transport; /* enum eio_transport */
 	bool closing;
-	bool finished;                /* handed to the reaper */
-	bool draining;                /* polling: closed, last packets wait for a GET */
+	bool finished; /* handed to the reaper */
+	bool draining; /* polling: closed, last packets wait for a GET */
 	bool awaiting_pong;
-	bool upgrading;               /* probe answered, waiting for the "5" */
-	bool close_after_upgrade;     /* closed gracefully mid-upgrade: finish it, flush, close */
-	bool over_output;             /* polling: queue past limits.output_hard; closes next turn */
-	uint8_t close_reason;         /* enum sg_close, for close_after_upgrade */
-	bool ever_connected;          /* a namespace was joined at least once */
-	bool secure;                  /* the handshake came over TLS */
-	struct sio_pending *pending;  /* the handler's: a binary packet waiting for its
+	bool upgrading;		     /* probe answered, waiting for the "5" */
+	bool close_after_upgrade;    /* closed gracefully mid-upgrade: finish it, flush, close */
+	bool over_output;	     /* polling: queue past limits.output_hard; closes next turn */
+	uint8_t close_reason;	     /* enum sg_close, for close_after_upgrade */
+	bool ever_connected;	     /* a namespace was joined at least once */
+	bool secure;		     /* the handshake came over TLS */
+	struct sio_pending *pending; /* the handler's: a binary packet waiting for its
 					 attachments (freed by on_free) */
 	struct worker *w;
-	struct ws *ws;                /* WebSocket transport, borrowed (owned by its conn) */
-	struct ws *probe;             /* WebSocket being upgraded to, borrowed */
-	struct conn *get;             /* polling: the GET waiting for packets, borrowed */
-	struct event *heartbeat;      /* ping interval, pong timeout, or the drain deadline */
-	struct event *upgrade_timer;  /* only during an upgrade */
-	struct eio_qentry *q_head;    /* polling output queue */
+	struct ws *ws;		     /* WebSocket transport, borrowed (owned by its conn) */
+	struct ws *probe;	     /* WebSocket being upgraded to, borrowed */
+	struct conn *get;	     /* polling: the GET waiting for packets, borrowed */
+	struct event *heartbeat;     /* ping interval, pong timeout, or the drain deadline */
+	struct event *upgrade_timer; /* only during an upgrade */
+	struct eio_qentry *q_head;   /* polling output queue */
 	struct eio_qentry **q_tail;
 	size_t q_bytes;
-	struct sio_socket *sockets;   /* the handler's: one per connected namespace */
+	struct sio_socket *sockets; /* the handler's: one per connected namespace */
 	struct eio_session *prev, *next;
-	int64_t issued_ms;            /* wall clock at the handshake */
-	char *head;                   /* copy of the handshake request head (owned) */
+	int64_t issued_ms; /* wall clock at the handshake */
+	char *head;	   /* copy of the handshake request head (owned) */
 	size_t head_len;
 	char sid[SG_ID_LEN + 1];
 	char addr[48];
@@ -104,7 +104,6 @@ struct eio_session {
  * upgrade of a polling one, a CORS preflight, or an Engine.IO error. */
 void eio_handle_request(struct worker *w, struct conn *c, const struct http_request *req,
 			const char *body, size_t body_len);
-
 
 /* Sends an Engine.IO message packet ("4" + data), a binary message, or a
  * shared pre-encoded WebSocket frame. */

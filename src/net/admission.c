@@ -17,10 +17,10 @@
 
 struct admission {
 	pthread_mutex_t mu;
-	uint64_t open;          /* connections admitted and not yet left */
-	unsigned ceiling;       /* from the open-file limit (fdlimit.h); 0: none */
-	struct hmap per_ip;     /* address -> struct ip_count */
-	double hs_tokens;       /* limits.handshakes_per_second bucket */
+	uint64_t open;	    /* connections admitted and not yet left */
+	unsigned ceiling;   /* from the open-file limit (fdlimit.h); 0: none */
+	struct hmap per_ip; /* address -> struct ip_count */
+	double hs_tokens;   /* limits.handshakes_per_second bucket */
 	int64_t hs_refill_ms;
 	bool hs_started;
 };

@@ -15,12 +15,12 @@
 #include "net/conn.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
-#include <openssl/ssl.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,14 +28,14 @@
 
 #include "config/config.h"
 #include "core/clock.h"
-#include "net/admission.h"
-#include "proto/cidr.h"
-#include "proto/forwarded.h"
-#include "proto/http.h"
 #include "core/ids.h"
 #include "core/inbox.h"
 #include "core/log.h"
 #include "core/worker.h"
+#include "net/admission.h"
+#include "proto/cidr.h"
+#include "proto/forwarded.h"
+#include "proto/http.h"
 
 #define CONN_MAGIC 0xc0cc0cc0u
 #define SG_HTTP_MAX_HEAD 16384
@@ -63,9 +63,8 @@ static void free_deferred(void *arg);
 static void http_link(struct conn *c);
 static void http_leave(struct conn *c);
 static bool http_overdue(struct conn *c, int64_t now);
-static void respond(struct conn *c, int status, const char *content_type,
-		    const char *extra_headers, const char *body, size_t body_len,
-		    enum sg_close reason);
+static void respond(struct conn *c, int status, const char *content_type, const char *extra_headers,
+		    const char *body, size_t body_len, enum sg_close reason);
 
 static struct conn *from_arg(void *arg)
 {
@@ -553,15 +552,15 @@ void conn_check_output(struct conn *c)
 	size_t pending = evbuffer_get_length(bufferevent_get_output(c->bev));
 
 	if (pending > cfg->limits.output_hard) {
-		conn_log(SG_LOG_DEBUG, c, NULL, "%zu bytes waiting, over limits.output_hard", pending);
+		conn_log(SG_LOG_DEBUG, c, NULL, "%zu bytes waiting, over limits.output_hard",
+			 pending);
 		conn_close_later(c, SG_CLOSE_SLOW_CONSUMER);
 	} else if (pending > cfg->limits.output_soft) {
 		int64_t now = sg_mono_ms();
 		if (c->over_soft_since_ms == 0) {
 			c->over_soft_since_ms = now;
 		} else if (now - c->over_soft_since_ms > cfg->limits.output_soft_time_ms) {
-			conn_log(SG_LOG_DEBUG, c, NULL,
-				 "over limits.output_soft for %lld ms",
+			conn_log(SG_LOG_DEBUG, c, NULL, "over limits.output_soft for %lld ms",
 				 (long long)(now - c->over_soft_since_ms));
 			conn_close_later(c, SG_CLOSE_SLOW_CONSUMER);
 		}
@@ -711,17 +710,16 @@ void conn_free(struct conn *c)
 	free(c);
 }
 
-void conn_respond(struct conn *c, int status, const char *content_type,
-		  const char *extra_headers, const char *body, size_t body_len)
+void conn_respond(struct conn *c, int status, const char *content_type, const char *extra_headers,
+		  const char *body, size_t body_len)
 {
 	respond(c, status, content_type, extra_headers, body, body_len,
 		status < 400 ? SG_CLOSE_HTTP_DONE : SG_CLOSE_BAD_REQUEST);
 }
 
 /* conn_respond with the reason the connection closes for. */
-static void respond(struct conn *c, int status, const char *content_type,
-		    const char *extra_headers, const char *body, size_t body_len,
-		    enum sg_close reason)
+static void respond(struct conn *c, int status, const char *content_type, const char *extra_headers,
+		    const char *body, size_t body_len, enum sg_close reason)
 {
 	struct evbuffer *out = conn_output(c);
 
@@ -740,8 +738,8 @@ static void respond(struct conn *c, int status, const char *content_type,
 	conn_close_after_flush(c, reason);
 }
 
-void conn_reply(struct conn *c, int status, const char *content_type,
-		const char *extra_headers, const char *body, size_t body_len)
+void conn_reply(struct conn *c, int status, const char *content_type, const char *extra_headers,
+		const char *body, size_t body_len)
 {
 	struct evbuffer *out;
 	bool keep;
@@ -758,7 +756,8 @@ void conn_reply(struct conn *c, int status, const char *content_type,
 			    "Connection: %s\r\n\r\n",
 			    status, http_status_text(status), content_type, body_len,
 			    extra_headers ? extra_headers : "",
-			    c->reply_headers ? c->reply_headers : "", keep ? "keep-alive" : "close");
+			    c->reply_headers ? c->reply_headers : "",
+			    keep ? "keep-alive" : "close");
 	if (body_len)
 		evbuffer_add(out, body, body_len);
 	if (!c->admin)
@@ -791,11 +790,10 @@ void conn_hold(struct conn *c, void *holder, const char *extra_headers)
 }
 
 /* A whole request goes to the handler of the connection's listener. */
-static void route(struct conn *c, const struct http_request *req, const char *body,
-		  size_t body_len)
+static void route(struct conn *c, const struct http_request *req, const char *body, size_t body_len)
 {
 	c->w->conn_handler[c->admin ? CONN_ADMIN : CONN_CLIENT]->on_request(c->w, c, req, body,
-									  body_len);
+									    body_len);
 }
 
 /* A request whose head is in and whose body is on its way: counted as in
@@ -838,7 +836,8 @@ static int take_forwarded(struct conn *c, const struct http_request *req)
 		log_info("client %s (via %s): %s reached", text, c->peer,
 			 why == SG_CLOSE_PER_IP_LIMIT ? "limits.per_ip" : "limits.http_per_ip");
 		c->had_session = false;
-		respond(c, 503, "text/plain", "Retry-After: 1\r\n", "Service Unavailable\n", 20, why);
+		respond(c, 503, "text/plain", "Retry-After: 1\r\n", "Service Unavailable\n", 20,
+			why);
 		return -1;
 	}
 	log_debug("client %s: named by the proxy %s", text, c->peer);
@@ -867,8 +866,10 @@ static void read_request(struct conn *c)
 	rc = http_request_parse(p, n, SG_HTTP_MAX_HEAD, &req, &status, &err);
 	if (rc == 0) {
 		if (len >= SG_HTTP_MAX_HEAD) {
-			conn_log(SG_LOG_DEBUG, c, NULL, "request head over %d bytes", SG_HTTP_MAX_HEAD);
-			conn_respond(c, 431, "text/plain", NULL, "Request Header Fields Too Large\n", 32);
+			conn_log(SG_LOG_DEBUG, c, NULL, "request head over %d bytes",
+				 SG_HTTP_MAX_HEAD);
+			conn_respond(c, 431, "text/plain", NULL,
+				     "Request Header Fields Too Large\n", 32);
 			return;
 		}
 		http_link(c);
@@ -900,8 +901,9 @@ static void read_request(struct conn *c)
 				       &status, &err);
 		if (rc < 0) {
 			log_info("client %s: bad chunked body: %s", c->peer, err.msg);
-			conn_respond(c, status, "text/plain", NULL, status == 413 ?
-				     "Payload Too Large\n" : "Bad Request\n", status == 413 ? 18 : 12);
+			conn_respond(c, status, "text/plain", NULL,
+				     status == 413 ? "Payload Too Large\n" : "Bad Request\n",
+				     status == 413 ? 18 : 12);
 			return;
 		}
 		if (rc == 0) {
@@ -920,7 +922,8 @@ static void read_request(struct conn *c)
 	}
 	if (total > req.head_len &&
 	    http_request_parse(p, total, SG_HTTP_MAX_HEAD, &req, &status, &err) != 1)
-		sg_fatal("request head changed while reading its body"); /* it moved: parse the copy */
+		sg_fatal(
+			"request head changed while reading its body"); /* it moved: parse the copy */
 	http_leave(c);
 	if (c->trusted && take_forwarded(c, &req) != 0)
 		return;

@@ -88,46 +88,46 @@ struct conn {
 	enum conn_state state;
 	struct worker *w;
 	struct bufferevent *bev;
-	const struct conn_stream *stream; /* once upgraded (conn_upgrade), or NULL */
-	void *stream_arg;              /* the stream (owned) */
-	void *held_by;                 /* the holder of this request (conn_hold), or NULL */
-	char *reply_headers;           /* extra header lines for the held answer (owned) */
-	bool keep_alive;               /* the current request allows keep-alive */
-	bool admin;                    /* accepted on admin.listen */
-	bool secure;                   /* TLS */
-	bool had_session;              /* carried an Engine.IO session's traffic: its
+	const struct conn_stream *stream;   /* once upgraded (conn_upgrade), or NULL */
+	void *stream_arg;		    /* the stream (owned) */
+	void *held_by;			    /* the holder of this request (conn_hold), or NULL */
+	char *reply_headers;		    /* extra header lines for the held answer (owned) */
+	bool keep_alive;		    /* the current request allows keep-alive */
+	bool admin;			    /* accepted on admin.listen */
+	bool secure;			    /* TLS */
+	bool had_session;		    /* carried an Engine.IO session's traffic: its
 					  end is logged and counted by the session */
-	bool close_pending;            /* a conn_close_later() is due */
-	bool lingering;                /* FIN sent, discarding input until the client closes */
-	bool direct;                   /* plain TCP written by the worker's flush (see
+	bool close_pending;		    /* a conn_close_later() is due */
+	bool lingering;			    /* FIN sent, discarding input until the client closes */
+	bool direct;			    /* plain TCP written by the worker's flush (see
 					  conn_flush_dirty), not by the bufferevent */
-	bool dirty;                    /* on worker->dirty */
-	bool handed_over;              /* its socket moved to another worker (conn_free
+	bool dirty;			    /* on worker->dirty */
+	bool handed_over;		    /* its socket moved to another worker (conn_free
 					  leaves it open) */
-	bool in_http;                  /* reading a request (a new connection, or bytes of
+	bool in_http;			    /* reading a request (a new connection, or bytes of
 					  the next request arrived): on worker->http_conns */
-	bool http_slow;                /* in_http for over CONN_HTTP_SLOW_MS: counted in
+	bool http_slow;			    /* in_http for over CONN_HTTP_SLOW_MS: counted in
 					  ip->n_slow (limits.http_per_ip) */
-	bool once;                     /* one request, no keep-alive: it holds the admin
+	bool once;			    /* one request, no keep-alive: it holds the admin
 					  listener's spare descriptor (listener.c) */
-	bool trusted;                  /* the peer is in server.trusted_proxies: Forwarded
+	bool trusted;			    /* the peer is in server.trusted_proxies: Forwarded
 					  and X-Forwarded-For name the client */
-	uint8_t phase;                 /* enum conn_phase of the request being read */
-	uint32_t body_head_len;        /* CONN_PHASE_BODY: the head's length */
-	struct http_chunked chunked;   /* CONN_PHASE_BODY: a chunked body scanned so far */
+	uint8_t phase;			    /* enum conn_phase of the request being read */
+	uint32_t body_head_len;		    /* CONN_PHASE_BODY: the head's length */
+	struct http_chunked chunked;	    /* CONN_PHASE_BODY: a chunked body scanned so far */
 	struct conn *http_prev, *http_next; /* worker->http_conns */
 	struct conn *dirty_prev, *dirty_next;
-	struct conn *prev, *next;      /* worker->conns */
-	struct ip_count *ip;           /* this address's connection count (limits.per_ip) */
-	uint64_t serial;               /* unique in the worker: finds a held request again */
+	struct conn *prev, *next; /* worker->conns */
+	struct ip_count *ip;	  /* this address's connection count (limits.per_ip) */
+	uint64_t serial;	  /* unique in the worker: finds a held request again */
 	enum sg_close reason;
-	enum sg_close pending_reason;  /* for close_pending */
-	int64_t over_soft_since_ms;    /* output above limits.output_soft since (0: below) */
-	int64_t head_start_ms;         /* when the current request head began (monotonic) */
-	int64_t body_start_ms;         /* CONN_PHASE_BODY: when its head was whole */
-	int64_t http_since_ms;         /* in_http since (monotonic) */
-	char addr[48];                 /* client address, e.g. 127.0.0.1 or ::1 */
-	char peer[56];                 /* address:port for logs */
+	enum sg_close pending_reason; /* for close_pending */
+	int64_t over_soft_since_ms;   /* output above limits.output_soft since (0: below) */
+	int64_t head_start_ms;	      /* when the current request head began (monotonic) */
+	int64_t body_start_ms;	      /* CONN_PHASE_BODY: when its head was whole */
+	int64_t http_since_ms;	      /* in_http since (monotonic) */
+	char addr[48];		      /* client address, e.g. 127.0.0.1 or ::1 */
+	char peer[56];		      /* address:port for logs */
 };
 
 struct ip_count;
@@ -178,14 +178,14 @@ void conn_close_after_flush(struct conn *c, enum sg_close reason);
 
 /* Answers a plain HTTP request and closes after the flush.  extra_headers is
  * NULL or CRLF-terminated header lines. */
-void conn_respond(struct conn *c, int status, const char *content_type,
-		  const char *extra_headers, const char *body, size_t body_len);
+void conn_respond(struct conn *c, int status, const char *content_type, const char *extra_headers,
+		  const char *body, size_t body_len);
 
 /* Answers the current (or held) request; the connection then reads the next
  * request when the client asked for keep-alive, else closes after the
  * flush. */
-void conn_reply(struct conn *c, int status, const char *content_type,
-		const char *extra_headers, const char *body, size_t body_len);
+void conn_reply(struct conn *c, int status, const char *content_type, const char *extra_headers,
+		const char *body, size_t body_len);
 
 /* Keeps the current request open until conn_reply(): holder (NULL: none to
  * tell) is told through its handler's on_held_closed() if the connection

@@ -28,7 +28,7 @@ unsigned fdlimit_reserve(const struct sg_config *cfg, size_t n_workers);
 
 struct fdlimit {
 	uint64_t nofile;      /* the open-file limit in force (soft, after raising it) */
-	uint64_t was;         /* the soft limit found at start */
+	uint64_t was;	      /* the soft limit found at start */
 	unsigned reserve;     /* fdlimit_reserve() */
 	unsigned max_clients; /* nofile - reserve, within server.max_connections' bounds */
 };

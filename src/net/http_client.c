@@ -42,7 +42,7 @@
 #define HC_MAX_METHOD 32
 
 enum hc_req_state {
-	RQ_NEW,        /* being set up inside http_client_request */
+	RQ_NEW,	       /* being set up inside http_client_request */
 	RQ_QUEUED,     /* waiting in hc->queue for an in-flight slot */
 	RQ_ACTIVE,     /* holds an in-flight slot and a connection */
 	RQ_DONE,       /* finished, in hc->done waiting for its callback */
@@ -53,10 +53,10 @@ enum hc_req_state {
 struct hc_url {
 	bool https;
 	int port;
-	char *host;     /* lower-case, IPv6 without brackets */
-	char *path;     /* origin-form target: "/..." with the query */
+	char *host;	/* lower-case, IPv6 without brackets */
+	char *path;	/* origin-form target: "/..." with the query */
 	char *hostport; /* the Host header value */
-	char *key;      /* pool key: scheme://host:port */
+	char *key;	/* pool key: scheme://host:port */
 };
 
 struct http_client_req {
@@ -64,18 +64,18 @@ struct http_client_req {
 	enum hc_req_state state;
 	struct http_client *hc;
 	TAILQ_ENTRY(http_client_req) link; /* on hc->queue or hc->done */
-	struct hc_conn *conn;              /* while RQ_ACTIVE */
-	struct event *timer;               /* the whole-request timeout, or NULL */
+	struct hc_conn *conn;		   /* while RQ_ACTIVE */
+	struct event *timer;		   /* the whole-request timeout, or NULL */
 	http_client_cb cb;
 	void *arg;
 	struct hc_url url;
-	bool head;                         /* a HEAD request: the response has no body */
-	bool retried;                      /* already retried once on a new connection */
-	struct sg_buf out;                 /* the request as sent */
+	bool head;	   /* a HEAD request: the response has no body */
+	bool retried;	   /* already retried once on a new connection */
+	struct sg_buf out; /* the request as sent */
 	struct http_resp_parser resp;
-	enum http_client_error result;     /* once RQ_DONE */
-	size_t charged;                    /* bytes counted in hc->pending_bytes until freed */
-	uint64_t seq;                      /* order of completion */
+	enum http_client_error result; /* once RQ_DONE */
+	size_t charged;		       /* bytes counted in hc->pending_bytes until freed */
+	uint64_t seq;		       /* order of completion */
 };
 
 /* The resolver, shared by the client and its lookups: it outlives the client
@@ -83,11 +83,11 @@ struct http_client_req {
 struct hc_dns {
 	struct evdns_base *base;
 	unsigned pending; /* lookups whose callback has not run yet */
-	bool orphaned;    /* the client is gone: free when pending drops to 0 */
+	bool orphaned;	  /* the client is gone: free when pending drops to 0 */
 };
 
 struct hc_lookup {
-	struct hc_conn *conn;                 /* NULL once the connection gave up on it */
+	struct hc_conn *conn;		      /* NULL once the connection gave up on it */
 	struct evdns_getaddrinfo_request *rq; /* NULL when it answered synchronously */
 	struct hc_dns *dns;
 };
@@ -95,20 +95,20 @@ struct hc_lookup {
 struct hc_conn {
 	uint32_t magic;
 	struct http_client *hc;
-	TAILQ_ENTRY(hc_conn) link;      /* on hc->active or hc->idle */
-	bool idle;                      /* on hc->idle */
+	TAILQ_ENTRY(hc_conn) link; /* on hc->active or hc->idle */
+	bool idle;		   /* on hc->idle */
 	bool https;
-	bool connected;                 /* TCP connected (and TLS handshake done) */
-	bool used;                      /* carried a complete response before */
+	bool connected; /* TCP connected (and TLS handshake done) */
+	bool used;	/* carried a complete response before */
 	int port;
 	char *host;
 	char *key;
-	struct bufferevent *bev;        /* NULL while resolving */
-	struct http_client_req *req;    /* NULL when idle */
-	struct hc_lookup *lookup;       /* while resolving */
-	struct evutil_addrinfo *addrs;  /* resolved addresses, until connected */
+	struct bufferevent *bev;       /* NULL while resolving */
+	struct http_client_req *req;   /* NULL when idle */
+	struct hc_lookup *lookup;      /* while resolving */
+	struct evutil_addrinfo *addrs; /* resolved addresses, until connected */
 	struct evutil_addrinfo *next_addr;
-	struct event *idle_timer;       /* created on the first park */
+	struct event *idle_timer; /* created on the first park */
 };
 
 TAILQ_HEAD(hc_req_list, http_client_req);
@@ -126,7 +126,7 @@ struct http_client {
 	struct hc_conn_list idle;
 	unsigned n_queued;
 	unsigned n_idle;
-	size_t pending_bytes;             /* sum of the live requests' charged bytes */
+	size_t pending_bytes; /* sum of the live requests' charged bytes */
 	unsigned in_flight;
 	uint64_t seq;
 	bool pumping;
@@ -146,9 +146,9 @@ static int hc_url_parse(const char *url, struct hc_url *u, struct sg_err *err);
 static int header_check(const char *h, bool *is_host, struct sg_err *err);
 static void hc_url_free(struct hc_url *u);
 static bool is_ip_literal(const char *host);
-static int build_request(struct http_client_req *r, const char *method,
-			 const char *const *headers, const char *content_type, const void *body,
-			 size_t body_len, bool keep_alive, struct sg_err *err);
+static int build_request(struct http_client_req *r, const char *method, const char *const *headers,
+			 const char *content_type, const void *body, size_t body_len,
+			 bool keep_alive, struct sg_err *err);
 static struct http_client_req *req_check(void *arg);
 static void req_start(struct http_client_req *r);
 static void req_finish(struct http_client_req *r, enum http_client_error e);
@@ -210,7 +210,7 @@ struct http_client *http_client_new(struct event_base *base, const struct http_c
 	hc->dns = sg_calloc(1, sizeof(*hc->dns));
 	/* DISABLE_WHEN_INACTIVE: an idle resolver must not keep the loop alive */
 	hc->dns->base = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
-					     EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+						     EVDNS_BASE_DISABLE_WHEN_INACTIVE);
 	if (hc->dns->base == NULL) {
 		sg_err_set(err, "cannot set up the DNS resolver");
 		free(hc->dns);
@@ -450,9 +450,9 @@ static int header_check(const char *h, bool *is_host, struct sg_err *err)
 	return 0;
 }
 
-static int build_request(struct http_client_req *r, const char *method,
-			 const char *const *headers, const char *content_type, const void *body,
-			 size_t body_len, bool keep_alive, struct sg_err *err)
+static int build_request(struct http_client_req *r, const char *method, const char *const *headers,
+			 const char *content_type, const void *body, size_t body_len,
+			 bool keep_alive, struct sg_err *err)
 {
 	struct sg_buf *o = &r->out;
 	bool user_host = false;
@@ -508,7 +508,7 @@ struct http_client_req *http_client_request(struct http_client *hc, const char *
 					    void *arg)
 {
 	struct http_client_req *r = sg_calloc(1, sizeof(*r));
-	struct sg_err err = {0};
+	struct sg_err err = { 0 };
 	bool keep_alive = hc->opts.max_idle_per_host > 0 && hc->opts.idle_timeout_ms > 0;
 
 	r->magic = HC_REQ_MAGIC;
@@ -519,8 +519,7 @@ struct http_client_req *http_client_request(struct http_client *hc, const char *
 	sg_buf_init(&r->out);
 	hc->stats.requests++;
 	if (url == NULL || hc_url_parse(url, &r->url, &err) < 0 ||
-	    build_request(r, method, headers, content_type, body, body_len, keep_alive,
-			  &err) < 0) {
+	    build_request(r, method, headers, content_type, body, body_len, keep_alive, &err) < 0) {
 		http_resp_parser_init(&r->resp, hc->opts.max_response_bytes, false);
 		req_finish(r, HC_BAD_URL);
 		return r;
@@ -731,7 +730,8 @@ static struct hc_conn *idle_take(struct http_client *hc, const char *key)
 {
 	struct hc_conn *c;
 
-	TAILQ_FOREACH(c, &hc->idle, link) {
+	TAILQ_FOREACH(c, &hc->idle, link)
+	{
 		/* cppcheck does not see TAILQ_FOREACH assign c */
 		// cppcheck-suppress uninitvar
 		if (strcmp(c->key, key) == 0) {
@@ -1018,8 +1018,7 @@ static bool hc_conn_on_input(struct hc_conn *c, bool eof)
  * nothing more, and all of the request went out. */
 static bool hc_conn_reusable(struct hc_conn *c)
 {
-	return c->req->resp.keep_alive &&
-	       evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
+	return c->req->resp.keep_alive && evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
 	       evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
 }
 
@@ -1067,8 +1066,8 @@ static void hc_conn_park(struct hc_conn *c)
 		return;
 	}
 	TAILQ_FOREACH(o, &hc->idle, link)
-		if (strcmp(o->key, c->key) == 0)
-			n++;
+	if (strcmp(o->key, c->key) == 0)
+		n++;
 	if (n >= hc->opts.max_idle_per_host) {
 		hc_conn_close(c);
 		return;

@@ -20,27 +20,27 @@
 #include "core/callout.h"
 #include "core/common.h"
 
-struct http_client;     /* one per worker */
+struct http_client;	/* one per worker */
 struct http_client_req; /* one request, from http_client_request until its callback */
 
 struct http_client_opts {
-	unsigned max_in_flight;     /* requests running at once (>= 1); others wait, FIFO */
-	unsigned max_queued;        /* queue bound; past it HC_OVERLOADED (0: no queue) */
+	unsigned max_in_flight;	    /* requests running at once (>= 1); others wait, FIFO */
+	unsigned max_queued;	    /* queue bound; past it HC_OVERLOADED (0: no queue) */
 	size_t max_pending_bytes;   /* bound on the bytes of the requests (as sent) queued,
 				     * in flight or waiting for their callback; a request that
 				     * would pass it: HC_OVERLOADED (0: no bound) */
 	unsigned max_idle_per_host; /* kept-alive connections per scheme+host+port (0: none) */
 	int64_t idle_timeout_ms;    /* an idle connection is closed after this (<= 0: none kept) */
 	size_t max_response_bytes;  /* larger (head + body as sent): HC_TOO_LARGE (>= 1) */
-	const char *ca_file;        /* PEM trust anchors; NULL: the system trust store */
-	bool insecure;              /* true: do not verify certificates (tests only) */
+	const char *ca_file;	    /* PEM trust anchors; NULL: the system trust store */
+	bool insecure;		    /* true: do not verify certificates (tests only) */
 };
 
 enum http_client_error {
-	HC_OK,         /* a complete response arrived (any status) */
+	HC_OK,	       /* a complete response arrived (any status) */
 	HC_TIMEOUT,    /* the request's timeout passed (queue+connect+send+receive) */
 	HC_CONNECT,    /* DNS failure, connection refused, or closed/reset before a response */
-	HC_TLS,        /* TLS handshake or certificate verification failed */
+	HC_TLS,	       /* TLS handshake or certificate verification failed */
 	HC_PROTOCOL,   /* malformed or truncated response */
 	HC_TOO_LARGE,  /* response over max_response_bytes */
 	HC_OVERLOADED, /* the queue was full, or max_pending_bytes reached */
@@ -48,9 +48,9 @@ enum http_client_error {
 };
 
 struct http_client_response {
-	int status;               /* 200..999 (interim 1xx responses are skipped) */
+	int status;		  /* 200..999 (interim 1xx responses are skipped) */
 	const char *content_type; /* NUL-terminated trimmed value, or NULL */
-	const char *body;         /* dechunked, NUL-terminated (never NULL) */
+	const char *body;	  /* dechunked, NUL-terminated (never NULL) */
 	size_t body_len;
 };
 
@@ -101,10 +101,10 @@ void http_client_cancel(struct http_client_req *r);
 const char *http_client_error_str(enum http_client_error e);
 
 struct http_client_stats {
-	uint64_t requests;           /* http_client_request calls */
-	uint64_t ok;                 /* callbacks with HC_OK */
-	uint64_t errors;             /* callbacks with any other error (timeouts included) */
-	uint64_t timeouts;           /* callbacks with HC_TIMEOUT */
+	uint64_t requests;	     /* http_client_request calls */
+	uint64_t ok;		     /* callbacks with HC_OK */
+	uint64_t errors;	     /* callbacks with any other error (timeouts included) */
+	uint64_t timeouts;	     /* callbacks with HC_TIMEOUT */
 	uint64_t connections_opened; /* connections started (each DNS+connect attempt chain) */
 	uint64_t connections_reused; /* requests sent on a kept-alive connection */
 };

@@ -15,6 +15,8 @@
  * LOG_LIMIT_MS with a count (log_limited), never once per attempt; nothing
  * spins: without a spare the listener pauses briefly.
  */
+#include "net/listener.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/listener.h>
@@ -25,18 +27,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "net/listener.h"
 #include "config/config.h"
-
-#include "net/admission.h"
-#include "net/conn.h"
 #include "core/inbox.h"
 #include "core/log.h"
-#include "net/proxy_accept.h"
 #include "core/worker.h"
+#include "net/admission.h"
+#include "net/conn.h"
+#include "net/proxy_accept.h"
 
 #define LISTENER_PAUSE_MS 100
-#define LISTENER_SHED_MAX 256  /* connections refused per wake-up at the ceiling */
+#define LISTENER_SHED_MAX 256 /* connections refused per wake-up at the ceiling */
 
 static const char refusal[] = "HTTP/1.1 503 Service Unavailable\r\n"
 			      "Content-Type: text/plain\r\n"
@@ -46,26 +46,25 @@ static const char refusal[] = "HTTP/1.1 503 Service Unavailable\r\n"
 			      "Service Unavailable\n";
 
 struct listener {
-	struct worker *w;              /* accepts on this worker's loop */
-	size_t next;                   /* the worker the next connection goes to */
+	struct worker *w; /* accepts on this worker's loop */
+	size_t next;	  /* the worker the next connection goes to */
 	struct evconnlistener *l;
-	struct event *resume;          /* re-enables accepting, reopens the spare */
+	struct event *resume; /* re-enables accepting, reopens the spare */
 	bool admin;
-	bool tls;                      /* no plain-text refusal on a TLS listener */
-	int own_spare;                 /* a client listener's spare descriptor */
-	int *spare;                    /* own_spare, or the worker's admin_spare; -1: used */
-	struct log_limit refused_log;  /* connections refused by a limit */
-	struct log_limit fd_log;       /* accept() failures (descriptors, memory) */
+	bool tls;		      /* no plain-text refusal on a TLS listener */
+	int own_spare;		      /* a client listener's spare descriptor */
+	int *spare;		      /* own_spare, or the worker's admin_spare; -1: used */
+	struct log_limit refused_log; /* connections refused by a limit */
+	struct log_limit fd_log;      /* accept() failures (descriptors, memory) */
 	char addr[128];
 };
 
-static void on_accept(struct evconnlistener *el, evutil_socket_t fd, struct sockaddr *sa,
-		      int salen, void *arg);
+static void on_accept(struct evconnlistener *el, evutil_socket_t fd, struct sockaddr *sa, int salen,
+		      void *arg);
 static void on_error(struct evconnlistener *el, void *arg);
 static void on_resume(evutil_socket_t fd, short what, void *arg);
 
-int listener_parse_addr(const char *addr, struct sockaddr_storage *ss, int *len,
-			struct sg_err *err)
+int listener_parse_addr(const char *addr, struct sockaddr_storage *ss, int *len, struct sg_err *err)
 {
 	const char *colon = strrchr(addr, ':');
 	char host[128];
@@ -102,14 +101,13 @@ int listener_parse_addr(const char *addr, struct sockaddr_storage *ss, int *len,
 		if (strcmp(host, "*") == 0 || hl == 0)
 			in->sin_addr.s_addr = htonl(INADDR_ANY);
 		else if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
-			return sg_err_set(err, "bad IPv4 address in '%s' (use an address, not a name)",
-					  addr);
+			return sg_err_set(
+				err, "bad IPv4 address in '%s' (use an address, not a name)", addr);
 	}
 	return 0;
 }
 
-struct listener *listener_new(struct worker *w, const char *addr, bool admin,
-			      struct sg_err *err)
+struct listener *listener_new(struct worker *w, const char *addr, bool admin, struct sg_err *err)
 {
 	struct sockaddr_storage ss;
 	struct listener *l;
@@ -228,8 +226,8 @@ static void on_accepted(struct worker *w, struct job *j)
 }
 
 /* Connections go to the workers in turn; admin connections stay here. */
-static void on_accept(struct evconnlistener *el, evutil_socket_t fd, struct sockaddr *sa,
-		      int salen, void *arg)
+static void on_accept(struct evconnlistener *el, evutil_socket_t fd, struct sockaddr *sa, int salen,
+		      void *arg)
 {
 	struct listener *l = arg;
 	struct worker *to = l->w;
@@ -323,7 +321,8 @@ static void on_error(struct evconnlistener *el, void *arg)
 	if (err == EMFILE || err == ENFILE)
 		log_limited(&l->fd_log, SG_LOG_WARN, NULL, "accept on %s failed: %s (%s)", l->addr,
 			    strerror(err),
-			    l->admin ? "served on the spare descriptor" : "waiting connections refused");
+			    l->admin ? "served on the spare descriptor"
+				     : "waiting connections refused");
 	else
 		log_limited(&l->fd_log, SG_LOG_WARN, NULL, "accept on %s failed: %s", l->addr,
 			    strerror(err));

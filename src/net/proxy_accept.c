@@ -8,7 +8,6 @@
  * back.
  */
 #include "net/proxy_accept.h"
-#include "config/config.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -16,13 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config/config.h"
 #include "core/clock.h"
-#include "net/admission.h"
-#include "proto/cidr.h"
-#include "net/conn.h"
 #include "core/log.h"
-#include "proto/proxy_proto.h"
 #include "core/worker.h"
+#include "net/admission.h"
+#include "net/conn.h"
+#include "proto/cidr.h"
+#include "proto/proxy_proto.h"
 
 struct proxy_wait {
 	struct worker *w;
@@ -72,8 +72,9 @@ void proxy_accept_start(struct worker *w, int fd, const struct sockaddr *sa, str
 	pw->w = w;
 	pw->fd = fd;
 	pw->ip = ip;
-	memcpy(&pw->peer, sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-							 : sizeof(struct sockaddr_in));
+	memcpy(&pw->peer, sa,
+	       sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+					 : sizeof(struct sockaddr_in));
 	if (ip_addr_from_sockaddr(sa, &a) == 0)
 		ip_addr_format(&a, pw->peer_text);
 	pw->deadline_ms = sg_mono_ms() + w->cfg->limits.header_timeout_ms;
@@ -139,8 +140,10 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		}
 		ip_addr_format(&a, text);
 		if (admission_move(w->admission, w->cfg, &pw->ip, text, false, &why) != 0) {
-			drop(pw, why, why == SG_CLOSE_PER_IP_LIMIT ? "its client is over limits.per_ip"
-								   : "its client is over limits.http_per_ip");
+			drop(pw, why,
+			     why == SG_CLOSE_PER_IP_LIMIT
+				     ? "its client is over limits.per_ip"
+				     : "its client is over limits.http_per_ip");
 			return;
 		}
 	}

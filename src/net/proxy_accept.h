@@ -18,8 +18,7 @@ struct proxy_wait;
 
 /* Takes fd (accepted from the trusted peer sa, admitted as ip) and waits
  * for its header on w's loop. */
-void proxy_accept_start(struct worker *w, int fd, const struct sockaddr *sa,
-			struct ip_count *ip);
+void proxy_accept_start(struct worker *w, int fd, const struct sockaddr *sa, struct ip_count *ip);
 
 /* The PROXY header readers' part of every worker (worker_module): at exit,
  * closes every connection still waiting for its header.  Listed after

@@ -12,10 +12,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "net/conn.h"
-#include "proto/http.h"
 #include "core/log.h"
 #include "core/worker.h"
+#include "net/conn.h"
+#include "proto/http.h"
 #include "proto/ws_accept.h"
 #include "proto/ws_frame.h"
 
@@ -23,9 +23,9 @@ struct ws {
 	struct conn *c;
 	const struct ws_handler *h; /* the user's, or NULL: messages are dropped */
 	void *arg;
-	struct sg_buf *frag;     /* a fragmented message so far (owned), or NULL */
+	struct sg_buf *frag; /* a fragmented message so far (owned), or NULL */
 	uint64_t max_msg;
-	uint8_t frag_opcode;     /* its opcode (text or binary); 0 when none */
+	uint8_t frag_opcode; /* its opcode (text or binary); 0 when none */
 	bool close_sent;
 };
 
@@ -165,8 +165,9 @@ static void on_readable(void *arg, struct evbuffer *in)
 
 		if (avail == 0)
 			return;
-		rc = ws_frame_parse(peek, (size_t)evbuffer_copyout(in, peek, avail < 14 ? avail : 14),
-				    &h, &code);
+		rc = ws_frame_parse(peek,
+				    (size_t)evbuffer_copyout(in, peek, avail < 14 ? avail : 14), &h,
+				    &code);
 		if (rc == 0)
 			return; /* the header is not all here yet */
 		if (rc < 0) {
@@ -176,11 +177,13 @@ static void on_readable(void *arg, struct evbuffer *in)
 		if (h.opcode <= WS_OP_BINARY) {
 			uint64_t so_far = ws->frag ? ws->frag->len : 0;
 			if ((h.opcode == WS_OP_CONTINUATION) != (ws->frag_opcode != 0)) {
-				fail(ws, SG_CLOSE_TRANSPORT_ERROR); /* continuation without a start, or a start inside */
+				fail(ws,
+				     SG_CLOSE_TRANSPORT_ERROR); /* continuation without a start, or a start inside */
 				return;
 			}
 			if (h.len > ws->max_msg || so_far + h.len > ws->max_msg) {
-				fail(ws, SG_CLOSE_MESSAGE_TOO_BIG); /* before waiting for a payload that big */
+				fail(ws,
+				     SG_CLOSE_MESSAGE_TOO_BIG); /* before waiting for a payload that big */
 				return;
 			}
 		}
@@ -215,7 +218,8 @@ static void on_readable(void *arg, struct evbuffer *in)
 			return;
 		default:
 			if (h.fin && ws->frag_opcode == 0) {
-				deliver(ws, h.opcode, payload, (size_t)h.len); /* the usual case: no copy */
+				deliver(ws, h.opcode, payload,
+					(size_t)h.len); /* the usual case: no copy */
 			} else {
 				if (ws->frag == NULL) {
 					ws->frag = sg_calloc(1, sizeof(*ws->frag));

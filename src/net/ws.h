@@ -56,7 +56,6 @@ void ws_close(struct ws *ws, enum sg_close reason);
 /* Bytes queued and not yet written to the socket. */
 size_t ws_pending(const struct ws *ws);
 
-
 struct conn *ws_conn(const struct ws *ws);
 
 #endif

@@ -7,9 +7,6 @@
  */
 #include "ops/admin.h"
 
-#include "ops/ready.h"
-#include "config/config.h"
-
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -17,24 +14,26 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/clock.h"
-#include "redis/bridge.h"
-#include "sio/broadcast.h"
+#include "app/authflow_socket.h"
 #include "cluster/cluster.h"
-#include "net/conn.h"
-#include "eio/eio.h"
-#include "proto/emit_msg.h"
+#include "config/config.h"
+#include "core/clock.h"
 #include "core/gather.h"
 #include "core/ids.h"
-#include "proto/http.h"
 #include "core/json_js.h"
 #include "core/log.h"
+#include "core/worker.h"
+#include "eio/eio.h"
+#include "net/conn.h"
 #include "ops/metrics.h"
+#include "ops/ready.h"
+#include "proto/emit_msg.h"
+#include "proto/http.h"
+#include "redis/bridge.h"
+#include "sio/broadcast.h"
 #include "sio/room_tally.h"
 #include "sio/rooms.h"
-#include "app/authflow_socket.h"
 #include "sio/sio.h"
-#include "core/worker.h"
 
 #define ADMIN_TOKEN_MAX 4096
 
@@ -46,14 +45,18 @@ static const char json_ctype[] = "application/json";
  * (found again by serial, in case the client went away meanwhile). */
 struct pending {
 	uint64_t serial;
-	int mode;                     /* what the request asks (per endpoint) */
-	struct emit_msg msg;          /* /v1/emit */
-	struct sg_buf local;          /* /v1/clients?scope=cluster: this process's part */
-	char id[SG_ID_LEN + 1];       /* /v1/clients/<id> */
+	int mode;		/* what the request asks (per endpoint) */
+	struct emit_msg msg;	/* /v1/emit */
+	struct sg_buf local;	/* /v1/clients?scope=cluster: this process's part */
+	char id[SG_ID_LEN + 1]; /* /v1/clients/<id> */
 	char peer[56];
 };
 
-enum { CLIENT_GET, CLIENT_DISCONNECT, CLIENT_OTHER_METHOD };
+enum {
+	CLIENT_GET,
+	CLIENT_DISCONNECT,
+	CLIENT_OTHER_METHOD
+};
 
 static void reply_json(struct conn *c, int status, struct sg_buf *b);
 static void reply_error(struct conn *c, int status, const char *msg);
@@ -64,8 +67,7 @@ static struct conn *pending_conn(struct worker *w, struct pending *p);
 static void pending_free(struct pending *p);
 static void client_json(struct sg_buf *b, struct sio_socket *sock);
 static void clients_part(struct worker *w, const void *ctx, struct sg_buf *out);
-static void clients_open(struct sg_buf *b, const struct worker *w, struct sg_buf *parts,
-			 size_t n);
+static void clients_open(struct sg_buf *b, const struct worker *w, struct sg_buf *parts, size_t n);
 static void clients_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t n);
 static void cluster_clients_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t n);
 static void on_cluster_clients(struct worker *w, const char *sockets, size_t len, bool partial,
@@ -203,8 +205,7 @@ static void clients_part(struct worker *w, const void *ctx, struct sg_buf *out)
 }
 
 /* {"server": ..., "clients": [every socket of the process] (no closing brace) */
-static void clients_open(struct sg_buf *b, const struct worker *w, struct sg_buf *parts,
-			 size_t n)
+static void clients_open(struct sg_buf *b, const struct worker *w, struct sg_buf *parts, size_t n)
 {
 	bool first = true;
 
@@ -329,7 +330,8 @@ static void emit_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t 
 {
 	struct pending *p = ctx;
 	struct conn *c = pending_conn(w, p);
-	bool published = w->bridge != NULL && bridge_publish_emit(w->bridge, &p->msg, bridge_uid(w->bridge));
+	bool published =
+		w->bridge != NULL && bridge_publish_emit(w->bridge, &p->msg, bridge_uid(w->bridge));
 	unsigned long long delivered = gather_sum(parts, n);
 	struct sg_buf b;
 
@@ -381,7 +383,8 @@ static void client_part(struct worker *w, const void *ctx, struct sg_buf *out)
 	if (p->mode == CLIENT_GET) {
 		client_json(out, sock);
 	} else if (p->mode == CLIENT_DISCONNECT) {
-		authflow_log(SG_LOG_DEBUG, sock, NULL, "disconnected by the admin API (%s)", p->peer);
+		authflow_log(SG_LOG_DEBUG, sock, NULL, "disconnected by the admin API (%s)",
+			     p->peer);
 		sio_socket_disconnect(sock, SG_CLOSE_FORCED);
 		sg_buf_append_str(out, "{\"disconnected\":true}");
 	} else {
@@ -487,7 +490,8 @@ static void on_request(struct worker *w, struct conn *c, const struct http_reque
 	if (!authorized(w, req)) {
 		/* worth a warning (someone without the token), not a flood of them */
 		log_limited(&w->limit_admin_auth, SG_LOG_WARN, NULL,
-			    "admin: refused a request from %s (bad or missing bearer token)", c->peer);
+			    "admin: refused a request from %s (bad or missing bearer token)",
+			    c->peer);
 		conn_reply(c, 401, json_ctype, "WWW-Authenticate: Bearer\r\n",
 			   "{\"error\":\"a valid bearer token is required\"}\n", 45);
 		return;

@@ -16,7 +16,6 @@ struct http_request;
  * (worker->conn_handler[CONN_ADMIN]). */
 extern const struct worker_module admin_module;
 
-
 /* Reads the admin token from path (trailing newline stripped).  Returns a
  * new string, or NULL with err. */
 char *admin_load_token(const char *path, struct sg_err *err) SG_WUR;

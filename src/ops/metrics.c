@@ -14,15 +14,15 @@
 #include "ops/metrics_totals.h"
 
 enum metric_type {
-	METRIC_COUNTER,   /* only grows */
-	METRIC_GAUGE,     /* the present value */
+	METRIC_COUNTER,	  /* only grows */
+	METRIC_GAUGE,	  /* the present value */
 	METRIC_HISTOGRAM, /* buckets, a sum and a count (hist.h) */
 };
 
 enum metric_source {
-	FROM_PARTS,      /* a uint64_t of every worker's part, added up (or by worker) */
+	FROM_PARTS,	 /* a uint64_t of every worker's part, added up (or by worker) */
 	FROM_PARTS_HIST, /* a struct sg_hist of every worker's part, the same */
-	FROM_TOTALS,     /* a struct metric_value of the totals: absent hides the series */
+	FROM_TOTALS,	 /* a struct metric_value of the totals: absent hides the series */
 };
 
 /* A label table, and the distance between the values of its successive
@@ -38,10 +38,10 @@ struct metric_row {
 	const char *name;
 	enum metric_type type;
 	const char *help;
-	const char *labels;       /* fixed labels of its series ("" or a="b"), then by's */
+	const char *labels; /* fixed labels of its series ("" or a="b"), then by's */
 	enum metric_source from;
-	size_t offset;            /* of the first value, in a part or in the totals */
-	struct metric_dim by[2];  /* one series per value of each (set NULL: none) */
+	size_t offset;		 /* of the first value, in a part or in the totals */
+	struct metric_dim by[2]; /* one series per value of each (set NULL: none) */
 };
 
 /* What render() reads. */
@@ -52,52 +52,63 @@ struct scrape {
 	struct sg_buf labels; /* the series' labels being written */
 };
 
-#define ROW(name, type, help, labels, from, offset, d0, d1)                                    \
-	{ name, type, help, labels, from, offset, { d0, d1 } },
-#define NODIM { NULL, 0 }
-#define DIM(set, stride) { &metrics_labels_##set, stride }
+/* A row with up to two label dimensions, each a set and a stride (DIM(set),
+ * stride; or NODIM): ROW expands its arguments first, so that a dimension
+ * is two of ROW_'s.  (Dimensions in braces, { set, stride }, put a comma
+ * inside a macro argument that cppcheck's preprocessor miscounts.) */
+#define ROW(...) ROW_(__VA_ARGS__)
+#define ROW_(name, type, help, labels, from, offset, set0, stride0, set1, stride1) \
+	{ name, type, help, labels, from, offset, { { set0, stride0 }, { set1, stride1 } } },
+#define NODIM NULL, 0
+#define DIM(set) &metrics_labels_##set
 #define PART(member) (offsetof(struct metrics_part, stats) + offsetof(struct worker_stats, member))
 #define TOTAL(member) offsetof(struct metrics_totals, member)
 
 static const struct metric_row rows[] = {
-#define COUNTER(f, name, labels, help)                                                         \
+#define COUNTER(f, name, labels, help) \
 	ROW(name, METRIC_COUNTER, help, labels, FROM_PARTS, PART(f), NODIM, NODIM)
 #define SERIES(f, labels) ROW(NULL, METRIC_COUNTER, NULL, labels, FROM_PARTS, PART(f), NODIM, NODIM)
-#define COUNTER_BY(f, n, set, name, help)                                                      \
-	ROW(name, METRIC_COUNTER, help, "", FROM_PARTS, PART(f), DIM(set, sizeof(uint64_t)), NODIM)
-#define GAUGE_BY(f, n, set, name, help)                                                        \
-	ROW(name, METRIC_GAUGE, help, "", FROM_PARTS, PART(f), DIM(set, sizeof(uint64_t)), NODIM)
-#define HISTOGRAM(f, name, help)                                                               \
+#define COUNTER_BY(f, n, set, name, help) \
+	ROW(name, METRIC_COUNTER, help, "", FROM_PARTS, PART(f), DIM(set), sizeof(uint64_t), NODIM)
+#define GAUGE_BY(f, n, set, name, help) \
+	ROW(name, METRIC_GAUGE, help, "", FROM_PARTS, PART(f), DIM(set), sizeof(uint64_t), NODIM)
+#define HISTOGRAM(f, name, help) \
 	ROW(name, METRIC_HISTOGRAM, help, "", FROM_PARTS_HIST, PART(f), NODIM, NODIM)
-#define HISTOGRAM_BY_WORKER(f, name, help)                                                     \
-	ROW(name, METRIC_HISTOGRAM, help, "", FROM_PARTS_HIST, PART(f), DIM(worker, 0), NODIM)
-#define CALLOUT(f, name, help, hname, hhelp)                                                   \
-	ROW(name, METRIC_COUNTER, help, "", FROM_PARTS, PART(f.outcomes),                      \
-	    DIM(callout_outcome, sizeof(uint64_t)), NODIM)                                     \
+#define HISTOGRAM_BY_WORKER(f, name, help) \
+	ROW(name, METRIC_HISTOGRAM, help, "", FROM_PARTS_HIST, PART(f), DIM(worker), 0, NODIM)
+#define CALLOUT(f, name, help, hname, hhelp)                                                    \
+	ROW(name, METRIC_COUNTER, help, "", FROM_PARTS, PART(f.outcomes), DIM(callout_outcome), \
+	    sizeof(uint64_t), NODIM)                                                            \
 	ROW(hname, METRIC_HISTOGRAM, hhelp, "", FROM_PARTS_HIST, PART(f.seconds), NODIM, NODIM)
 #define CALLOUT_BY(f, n, set, name, help, hname, hhelp)                                        \
-	ROW(name, METRIC_COUNTER, help, "", FROM_PARTS, PART(f[0].outcomes),                   \
-	    DIM(set, sizeof(struct callout_stats)), DIM(callout_outcome, sizeof(uint64_t)))    \
-	ROW(hname, METRIC_HISTOGRAM, hhelp, "", FROM_PARTS_HIST, PART(f[0].seconds),           \
-	    DIM(set, sizeof(struct callout_stats)), NODIM)
+	ROW(name, METRIC_COUNTER, help, "", FROM_PARTS, PART(f[0].outcomes), DIM(set),         \
+	    sizeof(struct callout_stats), DIM(callout_outcome), sizeof(uint64_t))              \
+	ROW(hname, METRIC_HISTOGRAM, hhelp, "", FROM_PARTS_HIST, PART(f[0].seconds), DIM(set), \
+	    sizeof(struct callout_stats), NODIM)
+/* the X-macro includes, in this order */
+/* clang-format off */
 #include "core/metrics.def"
 #include "core/metrics_undef.h"
-#define COUNTER(f, name, labels, help)                                                         \
+/* clang-format on */
+#define COUNTER(f, name, labels, help) \
 	ROW(name, METRIC_COUNTER, help, labels, FROM_TOTALS, TOTAL(f), NODIM, NODIM)
-#define GAUGE(f, name, labels, help)                                                           \
+#define GAUGE(f, name, labels, help) \
 	ROW(name, METRIC_GAUGE, help, labels, FROM_TOTALS, TOTAL(f), NODIM, NODIM)
 #define SERIES(f, labels) ROW(NULL, METRIC_GAUGE, NULL, labels, FROM_TOTALS, TOTAL(f), NODIM, NODIM)
-#define COUNTER_BY(f, n, set, name, help)                                                      \
-	ROW(name, METRIC_COUNTER, help, "", FROM_TOTALS, TOTAL(f),                             \
-	    DIM(set, sizeof(struct metric_value)), NODIM)
-#define GAUGE_BY(f, n, set, name, help)                                                        \
-	ROW(name, METRIC_GAUGE, help, "", FROM_TOTALS, TOTAL(f),                               \
-	    DIM(set, sizeof(struct metric_value)), NODIM)
-#define GAUGE_BY_WORKER(f, name, help)                                                         \
-	ROW(name, METRIC_GAUGE, help, "", FROM_PARTS, offsetof(struct metrics_part, f),        \
-	    DIM(worker, 0), NODIM)
+#define COUNTER_BY(f, n, set, name, help)                                    \
+	ROW(name, METRIC_COUNTER, help, "", FROM_TOTALS, TOTAL(f), DIM(set), \
+	    sizeof(struct metric_value), NODIM)
+#define GAUGE_BY(f, n, set, name, help)                                    \
+	ROW(name, METRIC_GAUGE, help, "", FROM_TOTALS, TOTAL(f), DIM(set), \
+	    sizeof(struct metric_value), NODIM)
+#define GAUGE_BY_WORKER(f, name, help)                                                  \
+	ROW(name, METRIC_GAUGE, help, "", FROM_PARTS, offsetof(struct metrics_part, f), \
+	    DIM(worker), 0, NODIM)
+/* the X-macro includes, in this order */
+/* clang-format off */
 #include "ops/metrics.def"
 #include "core/metrics_undef.h"
+	/* clang-format on */
 };
 
 static const char *const type_names[] = { "counter", "gauge", "histogram" };
@@ -173,8 +184,8 @@ static void render_series(struct sg_buf *out, struct scrape *s, const struct met
 	if (!v.present)
 		return;
 	if (!*shown)
-		sg_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", head->name, head->help, head->name,
-			      type_names[head->type]);
+		sg_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", head->name, head->help,
+			      head->name, type_names[head->type]);
 	*shown = true;
 	sg_buf_reset(&s->labels);
 	write_labels(&s->labels, row, ix);
@@ -241,8 +252,8 @@ static void write_hist(struct sg_buf *out, const char *name, const struct sg_buf
 				      (unsigned long long)cum);
 	}
 	if (ll > 0)
-		sg_buf_printf(out, "%s_sum{%.*s} %.9f\n%s_count{%.*s} %llu\n", name, ll, l, h->sum_s,
-			      name, ll, l, (unsigned long long)cum);
+		sg_buf_printf(out, "%s_sum{%.*s} %.9f\n%s_count{%.*s} %llu\n", name, ll, l,
+			      h->sum_s, name, ll, l, (unsigned long long)cum);
 	else
 		sg_buf_printf(out, "%s_sum %.9f\n%s_count %llu\n", name, h->sum_s, name,
 			      (unsigned long long)cum);
@@ -270,8 +281,8 @@ static void label_names(struct sg_buf *out, const struct metric_row *row)
 			p++;
 	}
 	for (int d = 0; d < 2; d++)
-		for (size_t j = 0; row->by[d].set != NULL && j < METRICS_LABELS_MAX &&
-				   row->by[d].set->names[j];
+		for (size_t j = 0;
+		     row->by[d].set != NULL && j < METRICS_LABELS_MAX && row->by[d].set->names[j];
 		     j++) {
 			if (out->len > 0)
 				sg_buf_append_char(out, ',');

@@ -14,8 +14,8 @@ static const char *worker(size_t i, size_t j, char *buf);
 
 /* An array of a .def file sized n and labelled by set has one member per
  * value of set. */
-#define CHECK_SIZE(field, n, set)                                                              \
-	_Static_assert((n) == METRICS_LABELS_N_##set,                                          \
+#define CHECK_SIZE(field, n, set)                     \
+	_Static_assert((n) == METRICS_LABELS_N_##set, \
 		       #field " is not sized by its label table " #set);
 #define COUNTER(field, name, labels, help)
 #define GAUGE(field, name, labels, help)
@@ -27,27 +27,31 @@ static const char *worker(size_t i, size_t j, char *buf);
 #define HISTOGRAM_BY_WORKER(field, name, help)
 #define CALLOUT(field, name, help, hname, hhelp)
 #define CALLOUT_BY(field, n, set, name, help, hname, hhelp) CHECK_SIZE(field, n, set)
+/* the X-macro includes, in this order */
+/* clang-format off */
 #include "core/metrics.def"
 #include "ops/metrics.def"
+/* clang-format on */
 #undef CHECK_SIZE
 #include "core/metrics_undef.h"
 
 /* hiredis's version is three numbers: a string at compile time */
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x) STRINGIFY_(x)
-#define HIREDIS_VERSION_STRING                                                                 \
+#define HIREDIS_VERSION_STRING \
 	STRINGIFY(HIREDIS_MAJOR) "." STRINGIFY(HIREDIS_MINOR) "." STRINGIFY(HIREDIS_PATCH)
 
 /* A table of one label whose values are an enum's names: the function
  * that gives them, and the table. */
-#define ENUM_LABELS(set, label, type, name_of)                                                 \
-	static const char *set(size_t i, size_t j, char *buf)                                  \
-	{                                                                                      \
-		SG_UNUSED(j);                                                                  \
-		SG_UNUSED(buf);                                                                \
-		return name_of((type)i);                                                       \
-	}                                                                                      \
-	const struct metrics_labels metrics_labels_##set = { { label }, METRICS_LABELS_N_##set,  \
+#define ENUM_LABELS(set, label, type, name_of)                                       \
+	static const char *set(size_t i, size_t j, char *buf)                        \
+	{                                                                            \
+		SG_UNUSED(j);                                                        \
+		SG_UNUSED(buf);                                                      \
+		return name_of((type)i);                                             \
+	}                                                                            \
+	const struct metrics_labels metrics_labels_##set = { { label },              \
+							     METRICS_LABELS_N_##set, \
 							     set };
 
 ENUM_LABELS(close_reason, "reason", enum sg_close, sg_close_text)

@@ -21,7 +21,7 @@
 
 struct metrics_labels {
 	const char *names[METRICS_LABELS_MAX]; /* its labels, in order; NULL after the last */
-	size_t n;                              /* values of each; 0: one per worker */
+	size_t n;			       /* values of each; 0: one per worker */
 	/* Label j's value in series i; buf (METRICS_LABEL_BUF bytes) may hold it. */
 	const char *(*value)(size_t i, size_t j, char *buf);
 };
@@ -36,13 +36,13 @@ struct metrics_labels {
 #define METRICS_LABELS_N_bridge_drop BRIDGE_DROP__COUNT
 #define METRICS_LABELS_N_build 1
 
-extern const struct metrics_labels metrics_labels_close_reason;     /* reason: close.def */
+extern const struct metrics_labels metrics_labels_close_reason;	    /* reason: close.def */
 extern const struct metrics_labels metrics_labels_auth_fail_reason; /* reason: auth_fail.def */
 extern const struct metrics_labels metrics_labels_authflow_state;   /* state */
 extern const struct metrics_labels metrics_labels_callout_outcome;  /* outcome: callout.h */
 extern const struct metrics_labels metrics_labels_forward_target;   /* target: callout.h */
-extern const struct metrics_labels metrics_labels_bridge_drop;      /* reason: bridge.h */
-extern const struct metrics_labels metrics_labels_build;   /* version, libevent, openssl ... */
-extern const struct metrics_labels metrics_labels_worker;  /* worker: 0, 1, ... */
+extern const struct metrics_labels metrics_labels_bridge_drop;	    /* reason: bridge.h */
+extern const struct metrics_labels metrics_labels_build;  /* version, libevent, openssl ... */
+extern const struct metrics_labels metrics_labels_worker; /* worker: 0, 1, ... */
 
 #endif

@@ -14,8 +14,8 @@
 
 /* One series' value: present or not, an integer or a real. */
 struct metric_value {
-	bool present;      /* false: no series (no Redis, a process file unreadable) */
-	uint8_t decimals;  /* 0: u, an integer; else d, printed with that many decimals */
+	bool present;	  /* false: no series (no Redis, a process file unreadable) */
+	uint8_t decimals; /* 0: u, an integer; else d, printed with that many decimals */
 	uint64_t u;
 	double d;
 };
@@ -24,10 +24,10 @@ struct metric_value {
  * when it has siblings. */
 struct metrics_part {
 	struct worker_stats stats;
-	uint64_t conns;             /* client connections (admin.listen's excluded) */
+	uint64_t conns;		     /* client connections (admin.listen's excluded) */
 	uint64_t polling, websocket; /* Engine.IO sessions by transport */
-	uint64_t rooms;             /* rooms with members, its own */
-	bool ready;                 /* ready_reason() found nothing */
+	uint64_t rooms;		     /* rooms with members, its own */
+	bool ready;		     /* ready_reason() found nothing */
 	bool has_bridge;
 	struct bridge_stats bridge;
 };
@@ -40,8 +40,11 @@ struct metrics_totals {
 #define COUNTER_BY(field, n, set, name, help) struct metric_value field[n];
 #define GAUGE_BY(field, n, set, name, help) struct metric_value field[n];
 #define GAUGE_BY_WORKER(field, name, help) /* struct metrics_part's field */
+/* the X-macro includes, in this order */
+/* clang-format off */
 #include "ops/metrics.def"
 #include "core/metrics_undef.h"
+	/* clang-format on */
 };
 
 /* The part of parts[k] (k < n). */

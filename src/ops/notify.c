@@ -57,7 +57,8 @@ struct notifier *notify_new(struct event_base *base)
 		long long usec = atoll(wd);
 		if (usec > 0) {
 			/* keep-alives at half the interval, as sd_watchdog_enabled advises */
-			struct timeval tv = { (time_t)(usec / 2000000), (suseconds_t)(usec / 2 % 1000000) };
+			struct timeval tv = { (time_t)(usec / 2000000),
+					      (suseconds_t)(usec / 2 % 1000000) };
 			n->watchdog = event_new(base, -1, EV_PERSIST, on_watchdog, n);
 			event_add(n->watchdog, &tv);
 			log_info("systemd watchdog: keep-alive every %lld ms", usec / 2000);
@@ -95,7 +96,8 @@ void notify_reloading(struct notifier *n)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(buf, sizeof(buf), "RELOADING=1\nMONOTONIC_USEC=%llu",
-		 (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+		 (unsigned long long)ts.tv_sec * 1000000ULL +
+			 (unsigned long long)ts.tv_nsec / 1000);
 	notify_send(n, buf);
 }
 

@@ -29,11 +29,11 @@ _Static_assert(ADAPTER_MAX_DEPTH == MP_MAX_DEPTH, "one nesting bound for msgpack
 /* A map entry seen as a JS property: key text in a pool, the value's offset. */
 struct key_ent {
 	size_t koff, klen;
-	const char *k;		/* pool + koff, set once the pool stops growing */
-	size_t pos;		/* order of first appearance */
-	size_t val;		/* msgpack offset (decoder) or node index (encoder) */
+	const char *k; /* pool + koff, set once the pool stops growing */
+	size_t pos;    /* order of first appearance */
+	size_t val;    /* msgpack offset (decoder) or node index (encoder) */
 	uint32_t index;
-	bool is_index;		/* canonical array index: ordered first, numerically */
+	bool is_index; /* canonical array index: ordered first, numerically */
 };
 
 struct att_ref {
@@ -53,19 +53,19 @@ struct dec {
 /* ---- JSON tree for the encoder ---- */
 
 enum jn_type {
-	JN_NULL,	/* null */
-	JN_FALSE,	/* false */
-	JN_TRUE,	/* true */
-	JN_NUM,		/* number: d, and i when is_int */
-	JN_STR,		/* string: pool bytes soff..soff+slen */
-	JN_ARR,		/* array: kids are values */
-	JN_OBJ,		/* object: kids are key, value, key, value... */
+	JN_NULL,  /* null */
+	JN_FALSE, /* false */
+	JN_TRUE,  /* true */
+	JN_NUM,	  /* number: d, and i when is_int */
+	JN_STR,	  /* string: pool bytes soff..soff+slen */
+	JN_ARR,	  /* array: kids are values */
+	JN_OBJ,	  /* object: kids are key, value, key, value... */
 };
 
 struct jn {
 	enum jn_type type;
-	bool is_int;		/* integer literal that fits int64: i */
-	bool is_uint;		/* integer literal in (INT64_MAX, UINT64_MAX]: u */
+	bool is_int;  /* integer literal that fits int64: i */
+	bool is_uint; /* integer literal in (INT64_MAX, UINT64_MAX]: u */
 	int64_t i;
 	uint64_t u;
 	double d;
@@ -110,8 +110,8 @@ static void mpw_be(struct sg_buf *b, uint8_t head, uint64_t v, size_t n);
 static void mpw_uint(struct sg_buf *b, uint64_t u);
 static void mpw_int(struct sg_buf *b, int64_t i);
 static void mpw_f64(struct sg_buf *b, double d);
-static void mpw_len(struct sg_buf *b, size_t n, uint8_t fix, size_t fixmax, uint8_t h8,
-		    uint8_t h16, uint8_t h32);
+static void mpw_len(struct sg_buf *b, size_t n, uint8_t fix, size_t fixmax, uint8_t h8, uint8_t h16,
+		    uint8_t h32);
 static void mpw_str(struct sg_buf *b, const char *s, size_t n);
 static void mpw_strv(struct sg_buf *b, const struct sg_strv *sv);
 static void jp_free(struct jp *jp);
@@ -186,7 +186,7 @@ static size_t js_key_order(struct key_ent *e, size_t n, const char *pool)
 	for (size_t j = 0; j < n; j++) {
 		if (w > 0 && e[w - 1].klen == e[j].klen &&
 		    memcmp(e[w - 1].k, e[j].k, e[j].klen) == 0)
-			e[w - 1].val = e[j].val;	/* later duplicate: value only */
+			e[w - 1].val = e[j].val; /* later duplicate: value only */
 		else
 			e[w++] = e[j];
 	}
@@ -216,16 +216,17 @@ static int dec_ext(struct dec *d, const struct mp_item *it)
 	double ms;
 
 	if (it->head == 0xd4 && it->ext_type == 0) {
-		sg_buf_append_str(&d->json, "null");	/* undefined, in an array */
+		sg_buf_append_str(&d->json, "null"); /* undefined, in an array */
 		return 0;
 	}
 	if (it->head >= 0xc7 && it->head <= 0xc9 && it->ext_type == 0)
-		return dec_attachment(d, p, it->n);	/* ArrayBuffer */
+		return dec_attachment(d, p, it->n); /* ArrayBuffer */
 	if (it->head == 0xc7 && it->ext_type == -1) {
 		if (it->n != 12)
 			return sg_err_set(d->err, "timestamp 96 of %zu bytes", it->n);
 		/* the same double arithmetic as notepack, so rounding matches */
-		ms = (double)(int32_t)mp_be_load(p + 4, 4) * 4294967296.0 + (double)mp_be_load(p + 8, 4);
+		ms = (double)(int32_t)mp_be_load(p + 4, 4) * 4294967296.0 +
+		     (double)mp_be_load(p + 8, 4);
 		ms = ms * 1e3 + (double)mp_be_load(p, 4) / 1e6;
 		json_js_date(&d->json, ms);
 		return 0;
@@ -263,7 +264,7 @@ static int dec_key(struct dec *d, size_t *off, struct sg_buf *pool)
 		return -1;
 	switch (it.kind) {
 	case MP_STR:
-	case MP_BIN:	/* Buffer.toString() */
+	case MP_BIN: /* Buffer.toString() */
 		json_js_utf8_sanitize(pool, (const char *)it.p, it.n);
 		return 0;
 	case MP_NIL:
@@ -302,7 +303,7 @@ static int dec_map(struct dec *d, size_t *off, size_t count)
 	int rc = -1;
 
 	sg_buf_init(&pool);
-	sg_buf_append(&pool, "", 0);	/* pool.data is never NULL */
+	sg_buf_append(&pool, "", 0); /* pool.data is never NULL */
 	for (size_t j = 0; j < count; j++) {
 		size_t koff = pool.len;
 
@@ -325,7 +326,7 @@ static int dec_map(struct dec *d, size_t *off, size_t count)
 		size_t voff = e[j].val;
 
 		if (mp_is_undefined(d->buf, d->len, voff))
-			continue;	/* JSON.stringify omits undefined members */
+			continue; /* JSON.stringify omits undefined members */
 		if (!first)
 			sg_buf_append_char(&d->json, ',');
 		first = false;
@@ -451,7 +452,7 @@ static void dec_flags(struct dec *d, size_t off, struct adapter_broadcast *out)
 	struct mp_item it, k, v;
 
 	if (mp_read(d->buf, d->len, &off, &it, NULL) < 0 || it.kind != MP_MAP)
-		return;	/* PHP's empty array, nil...: no flags */
+		return; /* PHP's empty array, nil...: no flags */
 	for (size_t j = 0; j < it.n; j++) {
 		size_t koff = off, voff;
 
@@ -473,8 +474,9 @@ static void dec_flags(struct dec *d, size_t off, struct adapter_broadcast *out)
 			else if (v.kind == MP_INT)
 				out->flag_timeout_ms = 0;
 			else if (v.kind == MP_FLOAT && isfinite(v.f))
-				out->flag_timeout_ms = v.f <= 0 ? 0 : v.f >= 9.2e18 ? INT64_MAX :
-					(int64_t)v.f;
+				out->flag_timeout_ms = v.f <= 0	       ? 0
+						       : v.f >= 9.2e18 ? INT64_MAX
+								       : (int64_t)v.f;
 		}
 		if (mp_skip(d->buf, d->len, &off, 0, NULL) < 0)
 			return;
@@ -598,7 +600,7 @@ static int dec_packet(struct dec *d, size_t off, struct adapter_broadcast *out)
 }
 
 int adapter_codec_decode_broadcast(const void *buf, size_t len, unsigned max_attachments,
-				    struct adapter_broadcast *out, struct sg_err *err)
+				   struct adapter_broadcast *out, struct sg_err *err)
 {
 	struct dec d;
 	struct mp_item top, first;
@@ -628,7 +630,7 @@ int adapter_codec_decode_broadcast(const void *buf, size_t len, unsigned max_att
 	packet_off = off;
 	if (mp_read(d.buf, len, &packet_off, &first, err) < 0)
 		goto fail;
-	if (first.kind == MP_MAP) {	/* [packet, opts]: no uid */
+	if (first.kind == MP_MAP) { /* [packet, opts]: no uid */
 		packet_off = off;
 		if (mp_skip(d.buf, len, &off, 0, err) < 0)
 			goto fail;
@@ -661,7 +663,8 @@ int adapter_codec_decode_broadcast(const void *buf, size_t len, unsigned max_att
 			out->attachments[j].len = d.att[j].len;
 			if (d.att[j].len) {
 				out->attachments[j].data = sg_malloc(d.att[j].len);
-				memcpy(out->attachments[j].data, d.buf + d.att[j].off, d.att[j].len);
+				memcpy(out->attachments[j].data, d.buf + d.att[j].off,
+				       d.att[j].len);
 			}
 		}
 	}
@@ -675,8 +678,8 @@ fail:
 }
 
 int adapter_codec_msgpack_to_json(const void *buf, size_t len, unsigned max_attachments,
-				   struct sg_buf *json, struct adapter_attachment **attachments,
-				   size_t *n_attachments, struct sg_err *err)
+				  struct sg_buf *json, struct adapter_attachment **attachments,
+				  size_t *n_attachments, struct sg_err *err)
 {
 	struct dec d;
 	size_t off = 0;
@@ -795,8 +798,8 @@ static void mpw_f64(struct sg_buf *b, double d)
 
 /* A length header: fix form below fixmax, else the 8/16/32-bit forms (h8 0
  * when the type has no 8-bit form). */
-static void mpw_len(struct sg_buf *b, size_t n, uint8_t fix, size_t fixmax, uint8_t h8,
-		    uint8_t h16, uint8_t h32)
+static void mpw_len(struct sg_buf *b, size_t n, uint8_t fix, size_t fixmax, uint8_t h8, uint8_t h16,
+		    uint8_t h32)
 {
 	if (fix && n < fixmax)
 		mpw_u8(b, (uint8_t)(fix | n));
@@ -930,14 +933,26 @@ static int jp_string(struct jp *jp, size_t *idx)
 				return sg_err_set(jp->err, "unterminated string in JSON");
 			c = (unsigned char)*jp->p++;
 			switch (c) {
-			case '"': case '\\': case '/':
+			case '"':
+			case '\\':
+			case '/':
 				sg_buf_append_char(&jp->pool, (char)c);
 				break;
-			case 'b': sg_buf_append_char(&jp->pool, '\b'); break;
-			case 'f': sg_buf_append_char(&jp->pool, '\f'); break;
-			case 'n': sg_buf_append_char(&jp->pool, '\n'); break;
-			case 'r': sg_buf_append_char(&jp->pool, '\r'); break;
-			case 't': sg_buf_append_char(&jp->pool, '\t'); break;
+			case 'b':
+				sg_buf_append_char(&jp->pool, '\b');
+				break;
+			case 'f':
+				sg_buf_append_char(&jp->pool, '\f');
+				break;
+			case 'n':
+				sg_buf_append_char(&jp->pool, '\n');
+				break;
+			case 'r':
+				sg_buf_append_char(&jp->pool, '\r');
+				break;
+			case 't':
+				sg_buf_append_char(&jp->pool, '\t');
+				break;
 			case 'u': {
 				unsigned cp, lo;
 
@@ -951,12 +966,13 @@ static int jp_string(struct jp *jp, size_t *idx)
 					if (jp_hex4(jp, &lo) < 0)
 						return -1;
 					if (lo >= 0xdc00 && lo <= 0xdfff)
-						cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+						cp = 0x10000 + ((cp - 0xd800) << 10) +
+						     (lo - 0xdc00);
 					else
-						jp->p = save;	/* lone high surrogate */
+						jp->p = save; /* lone high surrogate */
 				}
 				if (cp >= 0xd800 && cp <= 0xdfff)
-					cp = 0xfffd;	/* lone surrogate */
+					cp = 0xfffd; /* lone surrogate */
 				utf8_put(&jp->pool, cp);
 				break;
 			}
@@ -1085,7 +1101,8 @@ static int jp_value(struct jp *jp, int depth, size_t *idx)
 					jp_ws(jp);
 					if (jp->p >= jp->end || *jp->p != '"') {
 						free(kids);
-						return sg_err_set(jp->err, "expected a key in JSON");
+						return sg_err_set(jp->err,
+								  "expected a key in JSON");
 					}
 					if (jp_string(jp, &kid) < 0) {
 						free(kids);
@@ -1174,7 +1191,8 @@ static int enc_object(struct enc *e, const struct jn *o)
 
 		if (num == NULL || num->type != JN_NUM || !(v >= 0 && v < (double)e->n_att) ||
 		    floor(v) != v) {
-			sg_err_set(e->err, "illegal attachments: bad placeholder num (%zu attachments)",
+			sg_err_set(e->err,
+				   "illegal attachments: bad placeholder num (%zu attachments)",
 				   e->n_att);
 			goto out;
 		}
@@ -1240,10 +1258,11 @@ static int enc_value(struct enc *e, size_t idx)
 }
 
 int adapter_codec_encode_broadcast(struct sg_buf *out, const char *uid, const char *nsp, int type,
-				    const char *data_json, size_t data_json_len,
-				    const struct adapter_attachment *attachments, size_t n_attachments,
-				    const struct sg_strv *rooms, const struct sg_strv *except,
-				    bool flag_volatile, int compress, struct sg_err *err)
+				   const char *data_json, size_t data_json_len,
+				   const struct adapter_attachment *attachments,
+				   size_t n_attachments, const struct sg_strv *rooms,
+				   const struct sg_strv *except, bool flag_volatile, int compress,
+				   struct sg_err *err)
 {
 	struct jp jp;
 	struct enc e;
@@ -1312,8 +1331,8 @@ out:
 }
 
 int adapter_codec_json_to_msgpack(struct sg_buf *out, const char *json, size_t len,
-				   const struct adapter_attachment *attachments, size_t n_attachments,
-				   struct sg_err *err)
+				  const struct adapter_attachment *attachments,
+				  size_t n_attachments, struct sg_err *err)
 {
 	struct jp jp;
 	struct enc e;
@@ -1344,7 +1363,7 @@ out:
 }
 
 void adapter_codec_channel(struct sg_buf *out, const char *prefix, const char *nsp,
-			    const struct sg_strv *rooms)
+			   const struct sg_strv *rooms)
 {
 	bool one = rooms != NULL && rooms->n > 0;
 

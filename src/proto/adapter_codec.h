@@ -17,15 +17,15 @@
 
 /* One binary attachment: an owned copy of a msgpack bin value. */
 struct adapter_attachment {
-	uint8_t *data;	/* owned (malloc), NULL when len == 0 */
+	uint8_t *data; /* owned (malloc), NULL when len == 0 */
 	size_t len;
 };
 
 /* A decoded broadcast, everything owned by the struct. */
 struct adapter_broadcast {
-	char *uid;	/* sender uid ("emitter", a 6-char server uid), "" when absent */
-	char *nsp;	/* packet.nsp; "/" when absent or nil */
-	int type;	/* packet.type as sent: 2 EVENT, 5 BINARY_EVENT (PHP emitter), 3 ACK,
+	char *uid; /* sender uid ("emitter", a 6-char server uid), "" when absent */
+	char *nsp; /* packet.nsp; "/" when absent or nil */
+	int type;  /* packet.type as sent: 2 EVENT, 5 BINARY_EVENT (PHP emitter), 3 ACK,
 			 * 6 BINARY_ACK.  Whether to send 2/3 or 5/6 to clients depends only
 			 * on n_attachments. */
 	/* packet.data as the JSON text JSON.stringify would give after socket.io-
@@ -33,14 +33,14 @@ struct adapter_broadcast {
 	 * property order, by {"_placeholder":true,"num":N}.  NUL-terminated. */
 	char *data_json;
 	size_t data_json_len;
-	struct adapter_attachment *attachments;	/* attachments[N] is placeholder N */
+	struct adapter_attachment *attachments; /* attachments[N] is placeholder N */
 	size_t n_attachments;
-	struct sg_strv rooms;	/* opts.rooms, in message order, not deduplicated */
-	struct sg_strv except;	/* opts.except, in message order, not deduplicated */
-	bool flag_volatile;	/* opts.flags.volatile is truthy */
-	bool flag_compress;	/* false only when opts.flags.compress is present and falsy */
-	bool flag_local;	/* opts.flags.local is truthy (Node never publishes it) */
-	int64_t flag_timeout_ms;	/* opts.flags.timeout, -1 when absent */
+	struct sg_strv rooms;	 /* opts.rooms, in message order, not deduplicated */
+	struct sg_strv except;	 /* opts.except, in message order, not deduplicated */
+	bool flag_volatile;	 /* opts.flags.volatile is truthy */
+	bool flag_compress;	 /* false only when opts.flags.compress is present and falsy */
+	bool flag_local;	 /* opts.flags.local is truthy (Node never publishes it) */
+	int64_t flag_timeout_ms; /* opts.flags.timeout, -1 when absent */
 };
 
 /* Decodes the broadcast message buf[0..len) published on <prefix>#<nsp>#...
@@ -68,7 +68,7 @@ struct adapter_broadcast {
  * Memory used is bounded by a small multiple of len.  On success returns 0
  * and the caller must call adapter_codec_broadcast_fini(out). */
 int adapter_codec_decode_broadcast(const void *buf, size_t len, unsigned max_attachments,
-				    struct adapter_broadcast *out, struct sg_err *err) SG_WUR;
+				   struct adapter_broadcast *out, struct sg_err *err) SG_WUR;
 
 /* Frees everything b owns and zeroes it; safe on a zeroed struct and twice. */
 void adapter_codec_broadcast_fini(struct adapter_broadcast *b);
@@ -96,30 +96,31 @@ void adapter_codec_broadcast_fini(struct adapter_broadcast *b);
  * invalid JSON, a non-array data, nesting deeper than ADAPTER_MAX_DEPTH - 2,
  * a bad placeholder, or a NULL uid/nsp. */
 int adapter_codec_encode_broadcast(struct sg_buf *out, const char *uid, const char *nsp, int type,
-				    const char *data_json, size_t data_json_len,
-				    const struct adapter_attachment *attachments, size_t n_attachments,
-				    const struct sg_strv *rooms, const struct sg_strv *except,
-				    bool flag_volatile, int compress, struct sg_err *err) SG_WUR;
+				   const char *data_json, size_t data_json_len,
+				   const struct adapter_attachment *attachments,
+				   size_t n_attachments, const struct sg_strv *rooms,
+				   const struct sg_strv *except, bool flag_volatile, int compress,
+				   struct sg_err *err) SG_WUR;
 
 /* Appends the channel a broadcast goes to: "<prefix>#<nsp>#<room>#" when rooms
  * holds exactly one distinct room, else "<prefix>#<nsp>#".  rooms may be
  * NULL (no rooms). */
 void adapter_codec_channel(struct sg_buf *out, const char *prefix, const char *nsp,
-			    const struct sg_strv *rooms);
+			   const struct sg_strv *rooms);
 
 /* Any msgpack value as JSON text appended to json (the same conversion as
  * data_json: bin values become placeholders and their bytes attachments,
  * which the caller frees with adapter_codec_attachments_free).  For the
  * request/response messages of the adapter that travel as msgpack. */
 int adapter_codec_msgpack_to_json(const void *buf, size_t len, unsigned max_attachments,
-				   struct sg_buf *json, struct adapter_attachment **attachments,
-				   size_t *n_attachments, struct sg_err *err) SG_WUR;
+				  struct sg_buf *json, struct adapter_attachment **attachments,
+				  size_t *n_attachments, struct sg_err *err) SG_WUR;
 void adapter_codec_attachments_free(struct adapter_attachment *att, size_t n);
 
 /* JSON text as msgpack appended to out, with notepack.io's choices;
  * placeholders become bin values from attachments (NULL: none). */
 int adapter_codec_json_to_msgpack(struct sg_buf *out, const char *json, size_t len,
-				   const struct adapter_attachment *attachments, size_t n_attachments,
-				   struct sg_err *err) SG_WUR;
+				  const struct adapter_attachment *attachments,
+				  size_t n_attachments, struct sg_err *err) SG_WUR;
 
 #endif

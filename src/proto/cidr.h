@@ -19,12 +19,12 @@
 
 struct ip_addr {
 	uint8_t family; /* 4 or 6 */
-	uint8_t a[16];  /* 4 or 16 bytes used, network order */
+	uint8_t a[16];	/* 4 or 16 bytes used, network order */
 };
 
 struct cidr {
 	struct ip_addr addr; /* host bits are zero */
-	uint8_t bits;        /* prefix length: 0..32 or 0..128 */
+	uint8_t bits;	     /* prefix length: 0..32 or 0..128 */
 };
 
 struct cidr_set {
@@ -51,8 +51,8 @@ bool cidr_match(const struct cidr *c, const struct ip_addr *a);
 
 /* Parses every entry of list into set (which owns its array); on error set
  * is empty and err names the entry. */
-int cidr_set_parse(struct cidr_set *set, const char *const *list, size_t n, struct sg_err *err)
-	SG_WUR;
+int cidr_set_parse(struct cidr_set *set, const char *const *list, size_t n,
+		   struct sg_err *err) SG_WUR;
 void cidr_set_free(struct cidr_set *set);
 bool cidr_set_match(const struct cidr_set *set, const struct ip_addr *a);
 

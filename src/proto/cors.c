@@ -25,8 +25,7 @@ static bool visible_ascii(const char *s, size_t len)
 	return true;
 }
 
-int cors_headers(const struct cors_policy *p, const struct http_request *req,
-		 struct sg_buf *out)
+int cors_headers(const struct cors_policy *p, const struct http_request *req, struct sg_buf *out)
 {
 	const struct sg_strv *origins = &p->origins;
 	const struct http_header *o = http_request_header(req, "origin");

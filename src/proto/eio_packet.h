@@ -11,13 +11,13 @@
 #include "core/common.h"
 
 enum eio_type {
-	EIO_OPEN = 0,		/* server->client handshake data */
-	EIO_CLOSE,		/* close the transport */
-	EIO_PING,		/* server->client heartbeat in v4; "probe" during upgrade */
-	EIO_PONG,		/* client->server heartbeat answer */
-	EIO_MESSAGE,		/* payload (Socket.IO packets ride in it) */
-	EIO_UPGRADE,		/* client->server on the new WebSocket */
-	EIO_NOOP,		/* server->client; ends a pending poll during upgrade */
+	EIO_OPEN = 0, /* server->client handshake data */
+	EIO_CLOSE,    /* close the transport */
+	EIO_PING,     /* server->client heartbeat in v4; "probe" during upgrade */
+	EIO_PONG,     /* client->server heartbeat answer */
+	EIO_MESSAGE,  /* payload (Socket.IO packets ride in it) */
+	EIO_UPGRADE,  /* client->server on the new WebSocket */
+	EIO_NOOP,     /* server->client; ends a pending poll during upgrade */
 };
 
 /* A decoded packet.  data is borrowed (from the input, or from the decoder's
@@ -42,8 +42,8 @@ int eio_packet_decode(const char *s, size_t len, struct eio_packet *out) SG_WUR;
  * binary message.  Returns 0, or -1 (also for invalid base64: stricter than
  * Node's Buffer.from, which skips bad characters; real clients always send
  * padded standard base64). */
-int eio_packet_decode_any(const char *s, size_t len, struct sg_buf *scratch, struct eio_packet *out)
-	SG_WUR;
+int eio_packet_decode_any(const char *s, size_t len, struct sg_buf *scratch,
+			  struct eio_packet *out) SG_WUR;
 
 /*
  * Decodes a v4 polling payload: packets separated by '\x1e', each decoded by

@@ -31,7 +31,8 @@ static size_t depth_of(const json_t *v, size_t limit)
 	if (limit == 0)
 		return 1;
 	if (json_is_array(v)) {
-		json_array_foreach(v, i, item) {
+		json_array_foreach(v, i, item)
+		{
 			size_t x = depth_of(item, limit - 1);
 			if (x > d)
 				d = x;
@@ -39,7 +40,8 @@ static size_t depth_of(const json_t *v, size_t limit)
 		return d + 1;
 	}
 	if (json_is_object(v)) {
-		json_object_foreach((json_t *)v, k, item) {
+		json_object_foreach((json_t *)v, k, item)
+		{
 			size_t x = depth_of(item, limit - 1);
 			if (x > d)
 				d = x;
@@ -62,7 +64,8 @@ static int room_list(json_t *v, const char *key, struct sg_strv *out, struct sg_
 	}
 	if (!json_is_array(v))
 		return sg_err_set(err, "'%s' must be a string or an array of strings", key);
-	json_array_foreach(v, i, item) {
+	json_array_foreach(v, i, item)
+	{
 		if (!json_is_string(item) || json_string_length(item) == 0 ||
 		    strlen(json_string_value(item)) != json_string_length(item))
 			return sg_err_set(err, "'%s' must hold non-empty strings", key);

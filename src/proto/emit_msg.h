@@ -12,10 +12,10 @@
 #include "core/common.h"
 
 struct emit_msg {
-	char *nsp;              /* "/" when absent */
-	struct sg_strv to;      /* empty: everyone */
+	char *nsp;	   /* "/" when absent */
+	struct sg_strv to; /* empty: everyone */
 	struct sg_strv except;
-	char *args;             /* the EVENT data as JSON text: ["event", data] or ["event"] */
+	char *args; /* the EVENT data as JSON text: ["event", data] or ["event"] */
 	size_t args_len;
 };
 

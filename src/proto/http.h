@@ -29,19 +29,19 @@ struct http_header {
 struct http_request {
 	const char *method;
 	size_t method_len;
-	const char *target;		/* raw request-target */
+	const char *target; /* raw request-target */
 	size_t target_len;
-	const char *path;		/* target up to '?' (not decoded) */
+	const char *path; /* target up to '?' (not decoded) */
 	size_t path_len;
-	const char *query;		/* after '?'; length 0 when none */
+	const char *query; /* after '?'; length 0 when none */
 	size_t query_len;
-	int version_minor;		/* 0 or 1 (HTTP/1.x only) */
+	int version_minor; /* 0 or 1 (HTTP/1.x only) */
 	struct http_header headers[HTTP_MAX_HEADERS];
 	size_t n_headers;
-	size_t head_len;		/* bytes of the head including the blank line */
-	int64_t content_length;		/* -1 when absent */
-	bool chunked;			/* Transfer-Encoding: chunked */
-	bool keep_alive;		/* version default, then the Connection header */
+	size_t head_len;	/* bytes of the head including the blank line */
+	int64_t content_length; /* -1 when absent */
+	bool chunked;		/* Transfer-Encoding: chunked */
+	bool keep_alive;	/* version default, then the Connection header */
 };
 
 /*
@@ -92,8 +92,8 @@ bool http_header_has_token(const struct http_header *h, const char *token);
  * case-sensitive).  Returns 1 and appends the decoded value to out (which may
  * then hold NUL bytes from %00), 0 when absent, -1 on bad %-encoding anywhere
  * in the query (out unchanged). */
-int http_query_get(const char *query, size_t query_len, const char *name, struct sg_buf *out)
-	SG_WUR;
+int http_query_get(const char *query, size_t query_len, const char *name,
+		   struct sg_buf *out) SG_WUR;
 
 /* Calls cb for each pair in order with the DECODED key and value: NUL-terminated
  * copies valid only during the call (kl/vl are their lengths, which count any
@@ -128,8 +128,8 @@ enum http_expect http_request_expect(const struct http_request *req);
  * chunk, extensions of visible characters only, trailer lines that are
  * header fields (read and ignored).
  */
-#define HTTP_CHUNK_LINE_MAX 1024            /* a size line with its extensions */
-#define HTTP_CHUNKED_MAX_OVERHEAD 65536     /* framing bytes (sizes, CRLFs, trailers) */
+#define HTTP_CHUNK_LINE_MAX 1024	/* a size line with its extensions */
+#define HTTP_CHUNKED_MAX_OVERHEAD 65536 /* framing bytes (sizes, CRLFs, trailers) */
 
 struct http_chunked {
 	uint64_t pos;  /* raw bytes of whole chunks checked; the raw length once complete */

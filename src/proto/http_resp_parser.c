@@ -28,19 +28,19 @@ enum hr_state {
 };
 
 static enum http_resp_parser_status fail(struct http_resp_parser *r, struct sg_err *err,
-				      const char *msg);
+					 const char *msg);
 static enum http_resp_parser_status too_large(struct http_resp_parser *r, struct sg_err *err);
 static enum http_resp_parser_status done(struct http_resp_parser *r);
 static void reset_head(struct http_resp_parser *r);
 static enum http_resp_parser_status on_line(struct http_resp_parser *r, char *line, size_t len,
-					 struct sg_err *err);
+					    struct sg_err *err);
 static enum http_resp_parser_status on_status_line(struct http_resp_parser *r, const char *line,
-						size_t len, struct sg_err *err);
+						   size_t len, struct sg_err *err);
 static enum http_resp_parser_status on_header_line(struct http_resp_parser *r, char *line,
-						size_t len, struct sg_err *err);
+						   size_t len, struct sg_err *err);
 static enum http_resp_parser_status on_head_end(struct http_resp_parser *r, struct sg_err *err);
 static enum http_resp_parser_status on_chunk_size(struct http_resp_parser *r, const char *line,
-					       size_t len, struct sg_err *err);
+						  size_t len, struct sg_err *err);
 static bool transfer_encoding_is_chunked(const char *v, size_t len);
 static enum http_resp_parser_status current_status(const struct http_resp_parser *r);
 static bool is_final(const struct http_resp_parser *r);
@@ -81,7 +81,7 @@ bool http_resp_parser_started(const struct http_resp_parser *r)
 }
 
 static enum http_resp_parser_status fail(struct http_resp_parser *r, struct sg_err *err,
-				      const char *msg)
+					 const char *msg)
 {
 	r->state = HR_ERROR;
 	sg_err_set(err, "%s", msg);
@@ -141,7 +141,7 @@ static void reset_head(struct http_resp_parser *r)
 }
 
 enum http_resp_parser_status http_resp_parser_feed(struct http_resp_parser *r, const char *data,
-					     size_t len, size_t *used, struct sg_err *err)
+						   size_t len, size_t *used, struct sg_err *err)
 {
 	size_t pos = 0;
 	enum http_resp_parser_status st;
@@ -228,13 +228,14 @@ enum http_resp_parser_status http_resp_parser_finish(struct http_resp_parser *r,
 	case HR_TOO_LARGE:
 		return current_status(r);
 	default:
-		return fail(r, err, r->started ? "connection closed before the end of the response"
-					       : "connection closed without a response");
+		return fail(r, err,
+			    r->started ? "connection closed before the end of the response"
+				       : "connection closed without a response");
 	}
 }
 
 static enum http_resp_parser_status on_line(struct http_resp_parser *r, char *line, size_t len,
-					 struct sg_err *err)
+					    struct sg_err *err)
 {
 	switch (r->state) {
 	case HR_STATUS:
@@ -263,7 +264,7 @@ static enum http_resp_parser_status on_line(struct http_resp_parser *r, char *li
 
 /* "HTTP/1.x SSS[ reason]" */
 static enum http_resp_parser_status on_status_line(struct http_resp_parser *r, const char *line,
-						size_t len, struct sg_err *err)
+						   size_t len, struct sg_err *err)
 {
 	size_t i;
 
@@ -305,7 +306,7 @@ static bool transfer_encoding_is_chunked(const char *v, size_t len)
 }
 
 static enum http_resp_parser_status on_header_line(struct http_resp_parser *r, char *line,
-						size_t len, struct sg_err *err)
+						   size_t len, struct sg_err *err)
 {
 	size_t i, nl, vs, ve;
 	const char *name = line, *val;
@@ -411,7 +412,7 @@ static enum http_resp_parser_status on_head_end(struct http_resp_parser *r, stru
 
 /* chunk-size [ BWS ] [ ";" chunk-ext ] */
 static enum http_resp_parser_status on_chunk_size(struct http_resp_parser *r, const char *line,
-					       size_t len, struct sg_err *err)
+						  size_t len, struct sg_err *err)
 {
 	uint64_t n = 0;
 	size_t i = 0;

@@ -17,26 +17,26 @@
 #include "core/common.h"
 
 enum http_resp_parser_status {
-	HRESP_MORE,      /* the response is not complete: feed more bytes */
-	HRESP_DONE,      /* the response is complete */
-	HRESP_ERROR,     /* malformed response (err says why); the connection is unusable */
+	HRESP_MORE,	 /* the response is not complete: feed more bytes */
+	HRESP_DONE,	 /* the response is complete */
+	HRESP_ERROR,	 /* malformed response (err says why); the connection is unusable */
 	HRESP_TOO_LARGE, /* the response would exceed max_bytes */
 };
 
 /* Sees one header of the final response: name and value (trimmed of spaces
  * and tabs) point into the parser's line buffer, are not NUL-terminated and
  * are valid only during the call. */
-typedef void (*http_resp_header_fn)(void *arg, const char *name, size_t name_len,
-				    const char *value, size_t value_len);
+typedef void (*http_resp_header_fn)(void *arg, const char *name, size_t name_len, const char *value,
+				    size_t value_len);
 
 /* One response being parsed.  The public fields are meaningful once
  * http_resp_parser_feed or http_resp_parser_finish returned HRESP_DONE. */
 struct http_resp_parser {
-	int status;          /* 100..999; the final (non-1xx) status */
-	int version_minor;   /* HTTP/1.<version_minor> */
-	bool keep_alive;     /* the connection may carry another request */
-	char *content_type;  /* owned, NUL-terminated and trimmed, or NULL */
-	struct sg_buf body;  /* decoded body (dechunked), NUL-terminated */
+	int status;	    /* 100..999; the final (non-1xx) status */
+	int version_minor;  /* HTTP/1.<version_minor> */
+	bool keep_alive;    /* the connection may carry another request */
+	char *content_type; /* owned, NUL-terminated and trimmed, or NULL */
+	struct sg_buf body; /* decoded body (dechunked), NUL-terminated */
 
 	/* private */
 	int state;
@@ -87,14 +87,14 @@ void http_resp_parser_fini(struct http_resp_parser *r);
  * it final.  On HRESP_ERROR err says why; after HRESP_DONE, HRESP_ERROR or
  * HRESP_TOO_LARGE further calls return the same status and consume nothing. */
 enum http_resp_parser_status http_resp_parser_feed(struct http_resp_parser *r, const char *data,
-					     size_t len, size_t *used,
-					     struct sg_err *err) SG_WUR;
+						   size_t len, size_t *used,
+						   struct sg_err *err) SG_WUR;
 
 /* The peer closed the connection: a body delimited by the close is complete
  * (HRESP_DONE); a response cut short is HRESP_ERROR; a response already
  * complete stays HRESP_DONE. */
 enum http_resp_parser_status http_resp_parser_finish(struct http_resp_parser *r,
-					       struct sg_err *err) SG_WUR;
+						     struct sg_err *err) SG_WUR;
 
 /* Whether any byte of the response has been fed. */
 bool http_resp_parser_started(const struct http_resp_parser *r);

@@ -17,8 +17,8 @@
 
 struct member {
 	char uid[MEMBERS_UID_MAX + 1];
-	bool ready;        /* settled: may be the relay */
-	int64_t heard_ms;  /* when its last heartbeat arrived */
+	bool ready;	  /* settled: may be the relay */
+	int64_t heard_ms; /* when its last heartbeat arrived */
 };
 
 struct members {
@@ -68,8 +68,8 @@ void members_lost(struct members *m)
 
 static void append_announcement(const struct members *m, const char *state, struct sg_buf *out)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s}", "uid", m->uid, "state", state, "server",
-			      m->server_id);
+	json_t *o =
+		json_pack("{s:s, s:s, s:s}", "uid", m->uid, "state", state, "server", m->server_id);
 	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 	if (text == NULL)

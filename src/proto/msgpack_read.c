@@ -20,8 +20,7 @@ uint64_t mp_be_load(const uint8_t *p, size_t n)
 /* Reads one item's header at *off.  Scalars, str, bin and ext are consumed
  * whole; for arrays and maps only the header, after checking that the
  * declared count fits in the bytes left (each element takes at least one). */
-int mp_read(const uint8_t *buf, size_t len, size_t *off, struct mp_item *it,
-		   struct sg_err *err)
+int mp_read(const uint8_t *buf, size_t len, size_t *off, struct mp_item *it, struct sg_err *err)
 {
 	size_t o = *off, need = 0, left;
 	uint8_t h;
@@ -62,14 +61,18 @@ int mp_read(const uint8_t *buf, size_t len, size_t *off, struct mp_item *it,
 			it->kind = MP_BOOL;
 			it->b = h == 0xc3;
 			break;
-		case 0xc4: case 0xc5: case 0xc6:
+		case 0xc4:
+		case 0xc5:
+		case 0xc6:
 			need = (size_t)1 << (h - 0xc4);
 			NEED(need);
 			it->kind = MP_BIN;
 			it->n = (size_t)mp_be_load(buf + o, need);
 			o += need;
 			break;
-		case 0xc7: case 0xc8: case 0xc9:
+		case 0xc7:
+		case 0xc8:
+		case 0xc9:
 			need = (size_t)1 << (h - 0xc7);
 			NEED(need + 1);
 			it->kind = MP_EXT;
@@ -99,55 +102,69 @@ int mp_read(const uint8_t *buf, size_t len, size_t *off, struct mp_item *it,
 			o += 8;
 			break;
 		}
-		case 0xcc: case 0xcd: case 0xce: case 0xcf:
+		case 0xcc:
+		case 0xcd:
+		case 0xce:
+		case 0xcf:
 			need = (size_t)1 << (h - 0xcc);
 			NEED(need);
 			it->kind = MP_UINT;
 			it->u = mp_be_load(buf + o, need);
 			o += need;
 			break;
-		case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
+		case 0xd0:
+		case 0xd1:
+		case 0xd2:
+		case 0xd3: {
 			uint64_t v;
 
 			need = (size_t)1 << (h - 0xd0);
 			NEED(need);
 			v = mp_be_load(buf + o, need);
 			if (need < 8 && (v >> (need * 8 - 1)))
-				v |= ~(uint64_t)0 << (need * 8);	/* sign-extend */
+				v |= ~(uint64_t)0 << (need * 8); /* sign-extend */
 			it->kind = MP_INT;
 			it->i = (int64_t)v;
 			o += need;
 			break;
 		}
-		case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
+		case 0xd4:
+		case 0xd5:
+		case 0xd6:
+		case 0xd7:
+		case 0xd8:
 			NEED(1);
 			it->kind = MP_EXT;
 			it->n = (size_t)1 << (h - 0xd4);
 			it->ext_type = (int8_t)buf[o];
 			o += 1;
 			break;
-		case 0xd9: case 0xda: case 0xdb:
+		case 0xd9:
+		case 0xda:
+		case 0xdb:
 			need = (size_t)1 << (h - 0xd9);
 			NEED(need);
 			it->kind = MP_STR;
 			it->n = (size_t)mp_be_load(buf + o, need);
 			o += need;
 			break;
-		case 0xdc: case 0xdd:
+		case 0xdc:
+		case 0xdd:
 			need = h == 0xdc ? 2 : 4;
 			NEED(need);
 			it->kind = MP_ARRAY;
 			it->n = (size_t)mp_be_load(buf + o, need);
 			o += need;
 			break;
-		case 0xde: case 0xdf:
+		case 0xde:
+		case 0xdf:
 			need = h == 0xde ? 2 : 4;
 			NEED(need);
 			it->kind = MP_MAP;
 			it->n = (size_t)mp_be_load(buf + o, need);
 			o += need;
 			break;
-		default:	/* 0xc1, never used */
+		default: /* 0xc1, never used */
 			return sg_err_set(err, "invalid msgpack byte 0x%02x at byte %zu", h, *off);
 		}
 	}
@@ -208,13 +225,21 @@ bool mp_str_is(const struct mp_item *it, const char *s)
 bool mp_truthy(const struct mp_item *it)
 {
 	switch (it->kind) {
-	case MP_NIL: return false;
-	case MP_BOOL: return it->b;
-	case MP_UINT: return it->u != 0;
-	case MP_INT: return true;
-	case MP_FLOAT: return it->f != 0 && !isnan(it->f);
-	case MP_STR: return it->n != 0;
-	case MP_EXT: return !(it->head == 0xd4 && it->ext_type == 0);
-	default: return true;
+	case MP_NIL:
+		return false;
+	case MP_BOOL:
+		return it->b;
+	case MP_UINT:
+		return it->u != 0;
+	case MP_INT:
+		return true;
+	case MP_FLOAT:
+		return it->f != 0 && !isnan(it->f);
+	case MP_STR:
+		return it->n != 0;
+	case MP_EXT:
+		return !(it->head == 0xd4 && it->ext_type == 0);
+	default:
+		return true;
 	}
 }

@@ -14,27 +14,27 @@
 #define MP_MAX_DEPTH 64
 
 enum mp_kind {
-	MP_NIL,		/* c0 */
-	MP_BOOL,	/* c2 c3 */
-	MP_UINT,	/* every integer >= 0, whatever its form */
-	MP_INT,		/* every integer < 0 */
-	MP_FLOAT,	/* ca cb (float32 widened) */
-	MP_STR,		/* fixstr d9 da db */
-	MP_BIN,		/* c4 c5 c6 */
-	MP_ARRAY,	/* fixarray dc dd */
-	MP_MAP,		/* fixmap de df */
-	MP_EXT,		/* d4..d8 c7 c8 c9 */
+	MP_NIL,	  /* c0 */
+	MP_BOOL,  /* c2 c3 */
+	MP_UINT,  /* every integer >= 0, whatever its form */
+	MP_INT,	  /* every integer < 0 */
+	MP_FLOAT, /* ca cb (float32 widened) */
+	MP_STR,	  /* fixstr d9 da db */
+	MP_BIN,	  /* c4 c5 c6 */
+	MP_ARRAY, /* fixarray dc dd */
+	MP_MAP,	  /* fixmap de df */
+	MP_EXT,	  /* d4..d8 c7 c8 c9 */
 };
 
 struct mp_item {
 	enum mp_kind kind;
-	uint8_t head;		/* the first byte */
+	uint8_t head; /* the first byte */
 	bool b;
 	uint64_t u;
 	int64_t i;
 	double f;
-	const uint8_t *p;	/* str, bin, ext payload */
-	size_t n;		/* payload bytes, or element / pair count */
+	const uint8_t *p; /* str, bin, ext payload */
+	size_t n;	  /* payload bytes, or element / pair count */
 	int8_t ext_type;
 };
 

@@ -144,7 +144,8 @@ static int parse_v2(const uint8_t *p, size_t n, struct proxy_hdr *h, struct sg_e
 	proto = p[13] & 0x0f;
 	len = (size_t)p[14] << 8 | p[15];
 	if (16 + len > PROXY_MAX)
-		return sg_err_set(err, "PROXY v2 header of %zu bytes, over %d", 16 + len, PROXY_MAX);
+		return sg_err_set(err, "PROXY v2 header of %zu bytes, over %d", 16 + len,
+				  PROXY_MAX);
 	if (fam > 3 || proto > 2)
 		return sg_err_set(err, "PROXY v2: unknown address family or protocol");
 	if ((fam == 1 && len < 12) || (fam == 2 && len < 36) || (fam == 3 && len < 216))

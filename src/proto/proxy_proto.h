@@ -21,9 +21,9 @@
 #define PROXY_MAX 2048
 
 struct proxy_hdr {
-	size_t len;                  /* bytes of the header, to consume */
-	int version;                 /* 1 or 2 */
-	bool local;                  /* no client named (v2 LOCAL, v1 UNKNOWN, v2 UNSPEC
+	size_t len;		     /* bytes of the header, to consume */
+	int version;		     /* 1 or 2 */
+	bool local;		     /* no client named (v2 LOCAL, v1 UNKNOWN, v2 UNSPEC
 				        or UNIX): the connection's own peer stands */
 	struct sockaddr_storage src; /* the client, when !local (AF_INET or AF_INET6) */
 };

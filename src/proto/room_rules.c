@@ -14,16 +14,16 @@
 #include <string.h>
 
 enum expand_result {
-	EXPAND_OK,       /* lit and cuts filled */
-	EXPAND_SYNTAX,   /* the pattern is malformed (err filled) */
+	EXPAND_OK,	 /* lit and cuts filled */
+	EXPAND_SYNTAX,	 /* the pattern is malformed (err filled) */
 	EXPAND_NO_CLAIM, /* a {claim} is missing or of a type that never matches */
 };
 
 static enum expand_result expand(const char *pattern, const json_t *claims, bool substitute,
 				 struct sg_buf *lit, size_t *cuts, size_t *n_cuts,
 				 struct sg_err *err);
-static enum expand_result append_claim(struct sg_buf *lit, const json_t *claims,
-				       const char *name, size_t name_len);
+static enum expand_result append_claim(struct sg_buf *lit, const json_t *claims, const char *name,
+				       size_t name_len);
 static bool glob_match(const char *lit, size_t lit_len, const size_t *cuts, size_t n_cuts,
 		       const char *room, size_t room_len);
 
@@ -74,8 +74,8 @@ static enum expand_result expand(const char *pattern, const json_t *claims, bool
 	return EXPAND_OK;
 }
 
-static enum expand_result append_claim(struct sg_buf *lit, const json_t *claims,
-				       const char *name, size_t name_len)
+static enum expand_result append_claim(struct sg_buf *lit, const json_t *claims, const char *name,
+				       size_t name_len)
 {
 	const json_t *val;
 

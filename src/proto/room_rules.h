@@ -8,9 +8,8 @@
 #ifndef SG_ROOM_RULES_H
 #define SG_ROOM_RULES_H
 
-#include <stdbool.h>
-
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "core/common.h"
 

@@ -44,20 +44,20 @@ static size_t js_space_len(const char *s, size_t n)
 		return 0;
 	if (u[0] == ' ' || (u[0] >= '\t' && u[0] <= '\r'))
 		return 1;
-	if (n >= 2 && u[0] == 0xc2 && u[1] == 0xa0)		/* U+00A0 */
+	if (n >= 2 && u[0] == 0xc2 && u[1] == 0xa0) /* U+00A0 */
 		return 2;
 	if (n < 3)
 		return 0;
-	if (u[0] == 0xe1 && u[1] == 0x9a && u[2] == 0x80)	/* U+1680 */
+	if (u[0] == 0xe1 && u[1] == 0x9a && u[2] == 0x80) /* U+1680 */
 		return 3;
 	if (u[0] == 0xe2 && u[1] == 0x80 &&
 	    ((u[2] >= 0x80 && u[2] <= 0x8a) || u[2] == 0xa8 || u[2] == 0xa9 || u[2] == 0xaf))
-		return 3;					/* U+2000-200A, 2028, 2029, 202F */
-	if (u[0] == 0xe2 && u[1] == 0x81 && u[2] == 0x9f)	/* U+205F */
+		return 3;				  /* U+2000-200A, 2028, 2029, 202F */
+	if (u[0] == 0xe2 && u[1] == 0x81 && u[2] == 0x9f) /* U+205F */
 		return 3;
-	if (u[0] == 0xe3 && u[1] == 0x80 && u[2] == 0x80)	/* U+3000 */
+	if (u[0] == 0xe3 && u[1] == 0x80 && u[2] == 0x80) /* U+3000 */
 		return 3;
-	if (u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf)	/* U+FEFF */
+	if (u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf) /* U+FEFF */
 		return 3;
 	return 0;
 }
@@ -422,7 +422,7 @@ static void js_number_text(double v, char *buf, size_t size)
 	digits[k] = '\0';
 	e = strchr(sci, 'e');
 	exp10 = atoi(e + 1);
-	n = exp10 + 1;		/* the decimal point goes after n digits */
+	n = exp10 + 1; /* the decimal point goes after n digits */
 
 	if (v < 0)
 		buf[o++] = '-';
@@ -523,15 +523,18 @@ static int check_placeholders(json_t *j, unsigned attachments, struct sg_err *er
 				return sg_err_set(err, "illegal attachments: num is not a number");
 			n = json_number_value(num);
 			if (!is_integral(n) || n < 0 || n >= attachments)
-				return sg_err_set(err, "illegal attachments: num %g out of range", n);
+				return sg_err_set(err, "illegal attachments: num %g out of range",
+						  n);
 			return 0;
 		}
-		json_object_foreach(j, key, v) {
+		json_object_foreach(j, key, v)
+		{
 			if (check_placeholders(v, attachments, err) < 0)
 				return -1;
 		}
 	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, v) {
+		json_array_foreach(j, i, v)
+		{
 			if (check_placeholders(v, attachments, err) < 0)
 				return -1;
 		}

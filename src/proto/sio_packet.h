@@ -7,10 +7,9 @@
 #ifndef SG_SIO_PACKET_H
 #define SG_SIO_PACKET_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <jansson.h>
 
 #include "core/common.h"
 
@@ -20,25 +19,25 @@
 #define SIO_MAX_ACK_ID 9007199254740991LL
 
 enum sio_type {
-	SIO_CONNECT = 0,	/* join a namespace; payload: auth object (client) or {sid} */
-	SIO_DISCONNECT,		/* leave a namespace; no payload */
-	SIO_EVENT,		/* ["name", args...] */
-	SIO_ACK,		/* [args...] answering an ack id */
-	SIO_CONNECT_ERROR,	/* server->client refusal: object or string */
-	SIO_BINARY_EVENT,	/* EVENT with placeholders; attachments follow */
-	SIO_BINARY_ACK,		/* ACK with placeholders; attachments follow */
+	SIO_CONNECT = 0,   /* join a namespace; payload: auth object (client) or {sid} */
+	SIO_DISCONNECT,	   /* leave a namespace; no payload */
+	SIO_EVENT,	   /* ["name", args...] */
+	SIO_ACK,	   /* [args...] answering an ack id */
+	SIO_CONNECT_ERROR, /* server->client refusal: object or string */
+	SIO_BINARY_EVENT,  /* EVENT with placeholders; attachments follow */
+	SIO_BINARY_ACK,	   /* ACK with placeholders; attachments follow */
 };
 
 struct sio_packet {
 	enum sio_type type;
-	unsigned attachments;		/* BINARY_* only, else 0 */
-	const char *nsp;		/* borrowed from the input, or the literal "/" */
+	unsigned attachments; /* BINARY_* only, else 0 */
+	const char *nsp;      /* borrowed from the input, or the literal "/" */
 	size_t nsp_len;
-	int64_t id;			/* ack id, -1 when none */
-	const char *json;		/* raw payload text (borrowed); NULL/0 when none */
+	int64_t id;	  /* ack id, -1 when none */
+	const char *json; /* raw payload text (borrowed); NULL/0 when none */
 	size_t json_len;
-	json_t *data;			/* parsed payload (owned; NULL when none) */
-	char num_name[40];		/* private: a numeric event name as JS String() text */
+	json_t *data;	   /* parsed payload (owned; NULL when none) */
+	char num_name[40]; /* private: a numeric event name as JS String() text */
 };
 
 /*

@@ -16,10 +16,10 @@ static const struct {
 	enum url_scheme scheme;
 	bool tls;
 } schemes_known[] = {
-	{"http", URL_HTTP, false},
-	{"https", URL_HTTPS, true},
-	{"ws", URL_WS, false},
-	{"wss", URL_WSS, true},
+	{ "http", URL_HTTP, false },
+	{ "https", URL_HTTPS, true },
+	{ "ws", URL_WS, false },
+	{ "wss", URL_WSS, true },
 };
 
 static const char *schemes_expected(unsigned schemes);

@@ -26,13 +26,13 @@ enum url_scheme {
 
 struct url {
 	enum url_scheme scheme;
-	bool tls;          /* https or wss */
-	char *host;        /* a name (lower-cased) or IPv4 address, or an IPv6
+	bool tls;	   /* https or wss */
+	char *host;	   /* a name (lower-cased) or IPv4 address, or an IPv6
 			    * literal without its brackets */
 	bool host_is_ipv6; /* the host was a bracketed literal */
-	unsigned port;     /* explicit, or the scheme's default: 80, or 443 with TLS */
-	char *path;        /* starts with '/' ("/" when the URL has none); not decoded */
-	char *query;       /* after '?', without the fragment; NULL when there is no '?' */
+	unsigned port;	   /* explicit, or the scheme's default: 80, or 443 with TLS */
+	char *path;	   /* starts with '/' ("/" when the URL has none); not decoded */
+	char *query;	   /* after '?', without the fragment; NULL when there is no '?' */
 };
 
 /*

@@ -33,8 +33,8 @@ struct ws_frame_hdr {
 	bool fin;
 	uint8_t opcode;
 	uint8_t mask[4];
-	uint64_t len;      /* payload length */
-	size_t hdr_len;    /* bytes of the header, mask key included */
+	uint64_t len;	/* payload length */
+	size_t hdr_len; /* bytes of the header, mask key included */
 };
 
 /* Parses a client frame header from p[0..n).  Returns 1 with *h filled, 0
@@ -65,8 +65,8 @@ bool ws_utf8_valid(const uint8_t *p, size_t n);
 
 struct sg_frame {
 	uint32_t refs;
-	uint32_t hdr_len;   /* WebSocket header bytes before the payload */
-	size_t len;         /* header + payload */
+	uint32_t hdr_len; /* WebSocket header bytes before the payload */
+	size_t len;	  /* header + payload */
 	char data[];
 };
 

@@ -12,24 +12,23 @@
  */
 #include "redis/bridge.h"
 
-#include "proto/sio_packet.h"
-
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/clock.h"
-#include "proto/adapter_codec.h"
-#include "redis/bridge_gap.h"
 #include "config/config.h"
-#include "proto/emit_msg.h"
+#include "core/clock.h"
 #include "core/inbox.h"
 #include "core/log.h"
-#include "proto/members.h"
-#include "redis/redis_link.h"
 #include "core/worker.h"
+#include "proto/adapter_codec.h"
+#include "proto/emit_msg.h"
+#include "proto/members.h"
+#include "proto/sio_packet.h"
+#include "redis/bridge_gap.h"
+#include "redis/redis_link.h"
 
 /* The most attachments a relayed broadcast may carry (socket.io-parser's). */
 #define BRIDGE_MAX_ATTACHMENTS 10
@@ -49,25 +48,25 @@
 struct bridge {
 	struct worker *w;
 	const struct bridge_ops *ops; /* the layers above (borrowed) */
-	struct redis_link *sub;   /* SUBSCRIBE/PSUBSCRIBE */
-	struct redis_link *pub;   /* PUBLISH and other commands */
-	size_t pending_subs;      /* subscription confirmations still expected */
+	struct redis_link *sub;	      /* SUBSCRIBE/PSUBSCRIBE */
+	struct redis_link *pub;	      /* PUBLISH and other commands */
+	size_t pending_subs;	      /* subscription confirmations still expected */
 	bool subscribed;
-	bool ever_subscribed;     /* subscribed once: a loss from now on is a gap */
-	bool gap_noted;           /* worker 0 heard this subscriber is down */
-	bool full;                /* the last publish was dropped over redis.max_pending */
+	bool ever_subscribed; /* subscribed once: a loss from now on is a gap */
+	bool gap_noted;	      /* worker 0 heard this subscriber is down */
+	bool full;	      /* the last publish was dropped over redis.max_pending */
 	bool stopping;
-	struct bridge_gap *gap;   /* worker 0: the process's gaps (owned); else NULL */
-	struct event *gap_retry;  /* worker 0: announces a closed gap, later */
-	int64_t gap_announce_ms;  /* worker 0: not before this (monotonic ms) */
+	struct bridge_gap *gap;	 /* worker 0: the process's gaps (owned); else NULL */
+	struct event *gap_retry; /* worker 0: announces a closed gap, later */
+	int64_t gap_announce_ms; /* worker 0: not before this (monotonic ms) */
 	struct event *canary;
 	int64_t canary_pending_ms; /* when the oldest unanswered canary left (0: none) */
-	struct members *members;  /* the siogate instances; who relays JSON messages */
+	struct members *members;   /* the siogate instances; who relays JSON messages */
 	struct event *heartbeat;
 	char *members_channel;
-	char *canary_channel;     /* a response channel only this worker subscribes to */
-	bool primary;             /* worker 0: the request, response and members channels */
-	bool relay;               /* this instance relayed at the last JSON message */
+	char *canary_channel; /* a response channel only this worker subscribes to */
+	bool primary;	      /* worker 0: the request, response and members channels */
+	bool relay;	      /* this instance relayed at the last JSON message */
 	struct bridge_stats stats;
 	char uid[BRIDGE_UID_MAX];
 	char relay_uid[sizeof(BRIDGE_RELAY_UID_PREFIX) + BRIDGE_UID_MAX];
@@ -151,7 +150,8 @@ struct bridge *bridge_new(struct worker *w, const struct bridge_ops *ops, struct
 	/* the canary goes to a response channel only this worker holds */
 	sg_buf_init(&u);
 	if (b->primary)
-		sg_buf_printf(&u, "%s-response#%s#%s#", cfg->redis.prefix, cfg->namespaces.v[0], b->uid);
+		sg_buf_printf(&u, "%s-response#%s#%s#", cfg->redis.prefix, cfg->namespaces.v[0],
+			      b->uid);
 	else
 		sg_buf_printf(&u, "%s-response#%s#%s-%u#", cfg->redis.prefix, cfg->namespaces.v[0],
 			      b->uid, (unsigned)w->index);
@@ -171,7 +171,6 @@ const char *bridge_uid(const struct bridge *b)
 {
 	return b->uid;
 }
-
 
 bool bridge_is_subscribed(const struct bridge *b)
 {
@@ -434,8 +433,8 @@ static void subscribe_all(struct bridge *b)
 	for (size_t i = 0; i < cfg->namespaces.n; i++) {
 		const char *p = cfg->redis.prefix, *n = cfg->namespaces.v[i];
 		if (redisAsyncCommand(ac, on_message, b,
-				      "SUBSCRIBE %s-request#%s# %s-response#%s# %s-response#%s#%s#", p, n,
-				      p, n, p, n, b->uid) == REDIS_OK)
+				      "SUBSCRIBE %s-request#%s# %s-response#%s# %s-response#%s#%s#",
+				      p, n, p, n, p, n, b->uid) == REDIS_OK)
 			b->pending_subs += 3;
 	}
 }
@@ -472,7 +471,8 @@ static int send_command(struct bridge *b, redisCallbackFn *cb, void *arg, int ar
 		b->full = true;
 		log_warn("bridge: %zu bytes wait for Redis (redis.max_pending %llu): dropping "
 			 "publishes until it answers",
-			 redis_link_pending(b->pub), (unsigned long long)b->w->cfg->redis.max_pending);
+			 redis_link_pending(b->pub),
+			 (unsigned long long)b->w->cfg->redis.max_pending);
 	}
 	return -1;
 }
@@ -529,9 +529,9 @@ static void on_xadd(redisAsyncContext *ac, void *reply, void *arg)
 	free(x);
 }
 
-int bridge_xadd(struct bridge *b, const char *stream, uint64_t maxlen,
-		const char *const *fields, const char *const *values, const size_t *value_lens,
-		size_t n, bridge_xadd_cb cb, void *arg, enum bridge_drop *why)
+int bridge_xadd(struct bridge *b, const char *stream, uint64_t maxlen, const char *const *fields,
+		const char *const *values, const size_t *value_lens, size_t n, bridge_xadd_cb cb,
+		void *arg, enum bridge_drop *why)
 {
 	size_t argc = 6 + 2 * n;
 	const char **argv;
@@ -656,8 +656,9 @@ static void on_message(redisAsyncContext *ac, void *reply, void *arg)
 				members_subscribed(b->members, sg_mono_ms());
 				on_heartbeat(-1, 0, b);
 			}
-			log_info("bridge: subscribed to the channels of %zu namespace(s) and %s (uid %s)",
-				 b->w->cfg->namespaces.n, b->w->cfg->redis.json_channel, b->uid);
+			log_info(
+				"bridge: subscribed to the channels of %zu namespace(s) and %s (uid %s)",
+				b->w->cfg->namespaces.n, b->w->cfg->redis.json_channel, b->uid);
 		}
 		return;
 	}
@@ -686,8 +687,8 @@ static void on_message(redisAsyncContext *ac, void *reply, void *arg)
 		return;
 	if (b->primary && !channel_nsp_served(b, r->element[2]))
 		return;
-	if (adapter_codec_decode_broadcast(payload->str, payload->len, BRIDGE_MAX_ATTACHMENTS,
-					    &m, &err) != 0) {
+	if (adapter_codec_decode_broadcast(payload->str, payload->len, BRIDGE_MAX_ATTACHMENTS, &m,
+					   &err) != 0) {
 		b->stats.bad_messages++;
 		log_warn("bridge: dropped a message on %.*s: %s", (int)r->element[2]->len,
 			 r->element[2]->str, err.msg);
@@ -810,8 +811,8 @@ bool bridge_publish_emit(struct bridge *b, const struct emit_msg *m, const char 
 
 	sg_buf_init(&mp);
 	sg_buf_init(&ch);
-	if (adapter_codec_encode_broadcast(&mp, uid, m->nsp, SIO_EVENT, m->args, m->args_len,
-					   NULL, 0, &m->to, &m->except, false, -1, &err) == 0) {
+	if (adapter_codec_encode_broadcast(&mp, uid, m->nsp, SIO_EVENT, m->args, m->args_len, NULL,
+					   0, &m->to, &m->except, false, -1, &err) == 0) {
 		adapter_codec_channel(&ch, cfg->redis.prefix, m->nsp, &m->to);
 		published = bridge_publish(b, ch.data, mp.data, mp.len) == 0;
 	} else {

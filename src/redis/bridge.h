@@ -70,19 +70,19 @@ enum bridge_drop {
 const char *bridge_drop_name(enum bridge_drop d);
 
 struct bridge_stats {
-	uint64_t received;        /* messages received on subscribed channels */
-	uint64_t bad_messages;    /* undecodable messages, dropped */
-	uint64_t published;       /* publishes Redis acknowledged */
-	uint64_t publish_dropped; /* publishes lost, all reasons */
+	uint64_t received;		      /* messages received on subscribed channels */
+	uint64_t bad_messages;		      /* undecodable messages, dropped */
+	uint64_t published;		      /* publishes Redis acknowledged */
+	uint64_t publish_dropped;	      /* publishes lost, all reasons */
 	uint64_t dropped[BRIDGE_DROP__COUNT]; /* ... by reason */
-	size_t pending_bytes;     /* bytes of commands waiting for Redis's reply (both links) */
-	uint64_t gap_ms;          /* worker 0: the process's subscription gaps, ms (bridge_gap.h) */
-	uint64_t gaps;            /* worker 0: gaps closed (each announced once) */
-	uint64_t reconnects;      /* connections lost and re-established */
-	uint64_t json_relayed;    /* JSON-channel messages re-published in the adapter format */
-	size_t members_ready;     /* live siogate instances on this Redis (members.h), settled */
-	size_t members_settling;  /* ... and still settling */
-	bool relay;               /* this instance relays JSON-channel messages */
+	size_t pending_bytes;	 /* bytes of commands waiting for Redis's reply (both links) */
+	uint64_t gap_ms;	 /* worker 0: the process's subscription gaps, ms (bridge_gap.h) */
+	uint64_t gaps;		 /* worker 0: gaps closed (each announced once) */
+	uint64_t reconnects;	 /* connections lost and re-established */
+	uint64_t json_relayed;	 /* JSON-channel messages re-published in the adapter format */
+	size_t members_ready;	 /* live siogate instances on this Redis (members.h), settled */
+	size_t members_settling; /* ... and still settling */
+	bool relay;		 /* this instance relays JSON-channel messages */
 	bool subscriber_up;
 	bool publisher_up;
 };
@@ -100,9 +100,9 @@ int bridge_publish(struct bridge *b, const char *channel, const void *data, size
  * (cb not called) when the command could not be sent (counted), with *why
  * set when why is not NULL. */
 typedef void (*bridge_xadd_cb)(const char *entry_id, void *arg);
-int bridge_xadd(struct bridge *b, const char *stream, uint64_t maxlen,
-		const char *const *fields, const char *const *values, const size_t *value_lens,
-		size_t n, bridge_xadd_cb cb, void *arg, enum bridge_drop *why);
+int bridge_xadd(struct bridge *b, const char *stream, uint64_t maxlen, const char *const *fields,
+		const char *const *values, const size_t *value_lens, size_t n, bridge_xadd_cb cb,
+		void *arg, enum bridge_drop *why);
 
 /* PUBSUB NUMSUB channel through the publisher link: cb gets the number of
  * subscribers, or -1 when Redis could not answer; always called later,

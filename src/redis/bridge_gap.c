@@ -15,11 +15,11 @@
 
 struct bridge_gap {
 	size_t n;
-	bool *down;             /* per worker */
+	bool *down; /* per worker */
 	size_t n_down;
-	int64_t since_wall_ms;  /* of the open gap */
+	int64_t since_wall_ms; /* of the open gap */
 	int64_t since_mono_ms;
-	uint64_t total_ms;      /* closed gaps */
+	uint64_t total_ms; /* closed gaps */
 	uint64_t count;
 	bool has_pending;
 	struct bridge_gap_event pending;
@@ -135,7 +135,8 @@ void bridge_gap_format(struct sg_buf *out, const struct bridge_gap_event *ev, co
 
 	sg_buf_append_str(out, "{\"type\":\"redis_gap\",\"server\":");
 	json_js_string(out, server, strlen(server));
-	sg_buf_printf(out, ",\"since\":\"%s\",\"until\":\"%s\",\"seconds\":%lld.%03lld,\"time\":\"%s\"}",
+	sg_buf_printf(out,
+		      ",\"since\":\"%s\",\"until\":\"%s\",\"seconds\":%lld.%03lld,\"time\":\"%s\"}",
 		      sg_time_iso(since, ev->since_wall_ms), sg_time_iso(until, ev->until_wall_ms),
 		      (long long)(ev->ms / 1000), (long long)(ev->ms % 1000),
 		      sg_time_iso(now, now_wall_ms));

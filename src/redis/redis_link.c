@@ -23,8 +23,8 @@ struct redis_link {
 	struct event_base *base;
 	redisAsyncContext *ac;
 	struct event *retry;
-	struct redis_url url;         /* the current one */
-	struct redis_url *urls;       /* all of them (owned) */
+	struct redis_url url;	/* the current one */
+	struct redis_url *urls; /* all of them (owned) */
 	size_t n_urls;
 	size_t cur;
 	const struct redis_link_ops *ops;
@@ -32,8 +32,8 @@ struct redis_link {
 	const char *name;
 	int64_t backoff_ms;
 	uint64_t losses;
-	size_t pending;               /* bytes charged by redis_link_command */
-	size_t max_pending;           /* 0: no bound */
+	size_t pending;	    /* bytes charged by redis_link_command */
+	size_t max_pending; /* 0: no bound */
 	bool ready;
 	bool stopping;
 	char where[300];

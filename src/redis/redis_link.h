@@ -16,7 +16,7 @@ struct redis_link;
 
 /* redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N] */
 struct redis_url {
-	char host[256];   /* or the socket path when unix */
+	char host[256]; /* or the socket path when unix */
 	int port;
 	int db;
 	bool unix_socket;

@@ -9,14 +9,14 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/log.h"
+#include "core/worker.h"
+#include "eio/eio.h"
 #include "proto/adapter_codec.h"
 #include "proto/emit_msg.h"
-#include "core/log.h"
-#include "eio/eio.h"
+#include "proto/sio_packet.h"
 #include "sio/rooms.h"
 #include "sio/sio.h"
-#include "proto/sio_packet.h"
-#include "core/worker.h"
 
 static void mark_except(struct sio_nsp *nsp, const char *name, uint32_t stamp);
 static size_t send_to(struct sio_socket *sock, uint32_t stamp, struct sg_frame *packet,
@@ -134,7 +134,8 @@ bool broadcast_unknown_nsp(struct worker *w, const char *nsp, size_t len, const 
 	sg_strv_push(&w->unknown_nsps, name);
 	if (w->unknown_nsps.n > BROADCAST_UNKNOWN_NSP_MAX)
 		log_warn("bridge: messages for more than %d namespaces that are not in namespaces; "
-			 "no more are named", BROADCAST_UNKNOWN_NSP_MAX);
+			 "no more are named",
+			 BROADCAST_UNKNOWN_NSP_MAX);
 	else
 		log_warn("bridge: a message for namespace %s (on %s) reaches no client: it is not "
 			 "in namespaces; add it there (namespaces: [\"/\", \"%s\"]) if siogate's "

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/worker.h"
 #include "sio/rooms.h"
 #include "sio/sio.h"
-#include "core/worker.h"
 
 #define RECORD_HEAD (3 * sizeof(uint32_t))
 

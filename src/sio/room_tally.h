@@ -14,16 +14,16 @@
 struct worker;
 
 struct room_total {
-	uint32_t nsp;            /* index into the namespaces */
+	uint32_t nsp; /* index into the namespaces */
 	uint32_t members;
-	const char *name;        /* borrowed from the records */
+	const char *name; /* borrowed from the records */
 	size_t name_len;
 };
 
 struct room_tally {
-	struct room_total *v;    /* in the order first seen */
+	struct room_total *v; /* in the order first seen */
 	size_t n, cap;
-	struct hmap seen;        /* namespace index + name -> index + 1 into v */
+	struct hmap seen; /* namespace index + name -> index + 1 into v */
 	struct sg_buf key;
 };
 

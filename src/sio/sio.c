@@ -40,9 +40,8 @@ static void dispatch(struct eio_session *s, const struct sio_packet *p,
 		     const struct sio_attachment *att, size_t n_att);
 static void on_connect(struct eio_session *s, const struct sio_packet *p);
 static void socket_close(struct sio_socket *sock, enum sg_close reason);
-static void send_packet(struct sio_socket *sock, enum sio_type type, int64_t id,
-			const char *json, size_t len, const struct sio_attachment *att,
-			size_t n_att);
+static void send_packet(struct sio_socket *sock, enum sio_type type, int64_t id, const char *json,
+			size_t len, const struct sio_attachment *att, size_t n_att);
 static void on_ack(struct sio_socket *sock, int64_t id, const json_t *args);
 static void end_ack_waits(struct sio_socket *sock);
 static void free_deferred(void *arg);
@@ -122,9 +121,8 @@ static struct sio_socket *session_socket(struct eio_session *s, const struct sio
 
 /* Sends one packet, then its binary attachments (BINARY_EVENT/BINARY_ACK
  * carry their count in the head). */
-static void send_packet(struct sio_socket *sock, enum sio_type type, int64_t id,
-			const char *json, size_t len, const struct sio_attachment *att,
-			size_t n_att)
+static void send_packet(struct sio_socket *sock, enum sio_type type, int64_t id, const char *json,
+			size_t len, const struct sio_attachment *att, size_t n_att)
 {
 	struct sg_buf b;
 

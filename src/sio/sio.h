@@ -10,14 +10,14 @@
 #ifndef SG_SIO_H
 #define SG_SIO_H
 
+#include <jansson.h>
+
 #include "core/close.h"
 #include "core/common.h"
-#include "proto/ws_frame.h"
 #include "core/hmap.h"
 #include "core/ids.h"
+#include "proto/ws_frame.h"
 #include "sio/rooms.h"
-
-#include <jansson.h>
 
 struct worker;
 struct eio_session;
@@ -55,7 +55,7 @@ struct sio_handler {
 struct sio_ack_wait {
 	struct sio_ack_wait *next;
 	uint32_t id;
-	int64_t deadline_ms;       /* monotonic */
+	int64_t deadline_ms; /* monotonic */
 	void (*cb)(struct sio_ack_wait *a, struct sio_socket *sock, const json_t *args);
 };
 
@@ -69,8 +69,8 @@ extern const struct worker_module sio_module;
 
 struct sio_nsp {
 	struct worker *w;
-	struct hmap by_id;               /* socket id -> struct sio_socket */
-	struct sio_socket *all;          /* every socket of the namespace */
+	struct hmap by_id;	/* socket id -> struct sio_socket */
+	struct sio_socket *all; /* every socket of the namespace */
 	size_t n_sockets;
 	struct rooms rooms;
 	size_t name_len;
@@ -82,20 +82,20 @@ struct sio_socket {
 	bool closing;
 	struct eio_session *eio;
 	struct sio_nsp *nsp;
-	struct sio_socket *eio_next;     /* the session's sockets */
-	struct sio_socket *prev, *next;  /* nsp->all */
-	bool broadcasts;                 /* broadcasts reach it: the handler says so (the
+	struct sio_socket *eio_next;	/* the session's sockets */
+	struct sio_socket *prev, *next; /* nsp->all */
+	bool broadcasts;		/* broadcasts reach it: the handler says so (the
 					    authenticate flow: once authenticated) */
 	struct room_set rooms;
-	uint32_t sent_stamp;             /* broadcast dedup (worker->bcast_stamp) */
-	int32_t flood_tokens;            /* limits.events_per_second bucket, in 1/1000 events */
-	uint32_t flood_refill_ms;        /* when the bucket was last refilled (mono ms, wraps) */
+	uint32_t sent_stamp;	  /* broadcast dedup (worker->bcast_stamp) */
+	int32_t flood_tokens;	  /* limits.events_per_second bucket, in 1/1000 events */
+	uint32_t flood_refill_ms; /* when the bucket was last refilled (mono ms, wraps) */
 	uint32_t except_stamp;
-	char *auth;                      /* the CONNECT payload as JSON text (owned) or NULL:
+	char *auth;		   /* the CONNECT payload as JSON text (owned) or NULL:
 					    text costs a third of the parsed object, and it is
 					    read once (the token) and written out (IHandshake) */
-	struct sio_ack_wait *acks;       /* ACKs waited for, oldest first (lent, see above) */
-	uint32_t next_ack_id;            /* ids of the acks siogate asks the client for */
+	struct sio_ack_wait *acks; /* ACKs waited for, oldest first (lent, see above) */
+	uint32_t next_ack_id;	   /* ids of the acks siogate asks the client for */
 	char id[SG_ID_LEN + 1];
 };
 

@@ -76,13 +76,15 @@ static int engine_echo_init(struct worker *w)
 }
 
 static const struct worker_module echo_module = { .name = "echo", .init = echo_init };
-static const struct worker_module engine_echo_module = { .name = "echo",
-							  .init = engine_echo_init };
+static const struct worker_module engine_echo_module = { .name = "echo", .init = engine_echo_init };
 static const struct worker_module *const socket_io_modules[] = {
 	&conn_module, &proxy_accept_module, &eio_module, &sio_module, &echo_module,
 };
 static const struct worker_module *const engine_io_modules[] = {
-	&conn_module, &proxy_accept_module, &eio_module, &engine_echo_module,
+	&conn_module,
+	&proxy_accept_module,
+	&eio_module,
+	&engine_echo_module,
 };
 
 static void on_stop(evutil_socket_t sig, short what, void *arg);
@@ -164,8 +166,8 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
 int main(int argc, char **argv)
 {
 	bool engine_io = argc > 1 && strcmp(argv[1], "--engine.io") == 0;
-	const char *listen = getenv("CONFORMANCE_LISTEN") ? getenv("CONFORMANCE_LISTEN")
-							  : "127.0.0.1:3000";
+	const char *listen =
+		getenv("CONFORMANCE_LISTEN") ? getenv("CONFORMANCE_LISTEN") : "127.0.0.1:3000";
 	struct sg_config_errors errs = { 0 };
 	struct sg_err err = { 0 };
 	struct sg_config *cfg;

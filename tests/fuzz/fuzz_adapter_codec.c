@@ -79,8 +79,8 @@ static size_t number_len(const char *s, size_t n)
 
 	if (n == 0 || !(s[0] == '-' || (s[0] >= '0' && s[0] <= '9')))
 		return 0;
-	while (i < n && (s[i] == '-' || s[i] == '+' || s[i] == '.' || s[i] == 'e' ||
-			 s[i] == 'E' || (s[i] >= '0' && s[i] <= '9')))
+	while (i < n && (s[i] == '-' || s[i] == '+' || s[i] == '.' || s[i] == 'e' || s[i] == 'E' ||
+			 (s[i] >= '0' && s[i] <= '9')))
 		i++;
 	return i;
 }
@@ -187,7 +187,7 @@ static void check_decoded(const struct adapter_broadcast *m)
 		sum += (unsigned)strlen(m->except.v[i]);
 	if (m->flag_timeout_ms < -1)
 		__builtin_trap();
-	if (sum == 0xdeadbeef)	/* keeps the reads alive */
+	if (sum == 0xdeadbeef) /* keeps the reads alive */
 		abort();
 }
 
@@ -233,11 +233,11 @@ static void check_roundtrip(const struct adapter_broadcast *m)
 	sg_buf_init(&b);
 	sg_buf_append(&b, "", 0);
 	rc = adapter_codec_encode_broadcast(&b, m->uid, m->nsp, m->type, m->data_json,
-					     m->data_json_len, m->attachments, m->n_attachments,
-					     &m->rooms, &m->except, m->flag_volatile,
-					     m->flag_compress ? -1 : 0, &err);
+					    m->data_json_len, m->attachments, m->n_attachments,
+					    &m->rooms, &m->except, m->flag_volatile,
+					    m->flag_compress ? -1 : 0, &err);
 	if (rc != 0) {
-		if (!lenient || b.len != 0)	/* out is unchanged on error */
+		if (!lenient || b.len != 0) /* out is unchanged on error */
 			__builtin_trap();
 		sg_buf_fini(&b);
 		return;
@@ -276,7 +276,7 @@ static void check_roundtrip(const struct adapter_broadcast *m)
 		sg_strv_free(&except);
 	}
 	adapter_codec_broadcast_fini(&m2);
-	adapter_codec_broadcast_fini(&m2);	/* documented as safe twice */
+	adapter_codec_broadcast_fini(&m2); /* documented as safe twice */
 	sg_buf_fini(&b);
 }
 
@@ -288,14 +288,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (adapter_codec_decode_broadcast(data, size, FUZZ_MAX_ATTACHMENTS, &m, &err) != 0) {
 		if (err.msg[0] == '\0')
 			__builtin_trap();
-		adapter_codec_broadcast_fini(&m);	/* zeroed and owning nothing */
+		adapter_codec_broadcast_fini(&m); /* zeroed and owning nothing */
 		return 0;
 	}
 	check_decoded(&m);
 	/* One attachment fewer allowed: the same message is refused. */
 	if (m.n_attachments > 0) {
 		if (adapter_codec_decode_broadcast(data, size, (unsigned)m.n_attachments - 1, &m3,
-						    &err) == 0)
+						   &err) == 0)
 			__builtin_trap();
 		adapter_codec_broadcast_fini(&m3);
 	}

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/cidr.h"
 #include "config/config.h"
+#include "proto/cidr.h"
 
 #define FUZZ_NAME "fuzz.yaml"
 

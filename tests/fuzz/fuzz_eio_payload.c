@@ -14,13 +14,13 @@
 
 #include "proto/eio_packet.h"
 
-#define FUZZ_MAX_PACKETS 256	/* a payload with more packets is refused up front */
+#define FUZZ_MAX_PACKETS 256 /* a payload with more packets is refused up front */
 
 /* The packets of one payload, copied (callback data is only valid during the call). */
 struct pkt_list {
-	struct eio_packet *v;	/* data points into an owned copy */
+	struct eio_packet *v; /* data points into an owned copy */
 	size_t n;
-	size_t stop_at;		/* the callback returns 5 on this call (1-based); 0: never */
+	size_t stop_at; /* the callback returns 5 on this call (1-based); 0: never */
 	size_t calls;
 };
 

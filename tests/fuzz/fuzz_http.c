@@ -19,10 +19,10 @@
 
 #include "proto/http.h"
 
-#define FUZZ_MAX_HEAD 8192	/* siogate's default head limit is of this order */
-#define FUZZ_SMALL_HEAD 256	/* exercises the 431 path in the prefix walk */
-#define FUZZ_PREFIX_MAX 512	/* inputs shorter than this are also fed prefix by prefix */
-#define FUZZ_MAX_PAIRS 64	/* query pairs whose lookup is cross-checked */
+#define FUZZ_MAX_HEAD 8192  /* siogate's default head limit is of this order */
+#define FUZZ_SMALL_HEAD 256 /* exercises the 431 path in the prefix walk */
+#define FUZZ_PREFIX_MAX 512 /* inputs shorter than this are also fed prefix by prefix */
+#define FUZZ_MAX_PAIRS 64   /* query pairs whose lookup is cross-checked */
 
 struct query_pair {
 	char *key;
@@ -34,7 +34,7 @@ struct query_walk {
 	struct query_pair pairs[FUZZ_MAX_PAIRS];
 	size_t n;
 	size_t calls;
-	size_t stop_at;		/* callback returns 7 on this call (1-based); 0: never */
+	size_t stop_at; /* callback returns 7 on this call (1-based); 0: never */
 	unsigned sum;
 };
 
@@ -67,8 +67,9 @@ static void check_inside(const char *buf, size_t head_len, const char *p, size_t
 static void check_request(const char *buf, const struct http_request *req)
 {
 	static const char *const names[] = {
-		"host", "connection", "upgrade", "sec-websocket-key", "content-type",
-		"content-length", "transfer-encoding", "origin", "authorization", "x-absent",
+		"host",		 "connection",	   "upgrade",		"sec-websocket-key",
+		"content-type",	 "content-length", "transfer-encoding", "origin",
+		"authorization", "x-absent",
 	};
 	static const char *const tokens[] = {
 		"upgrade", "keep-alive", "close", "websocket", "chunked", "gzip",
@@ -100,9 +101,9 @@ static void check_request(const char *buf, const struct http_request *req)
 		touch(h->value, h->value_len, &sum);
 		if (h->name_len == 0 || h->name_len > FUZZ_MAX_HEAD)
 			__builtin_trap();
-		if (h->value_len > 0 && (h->value[0] == ' ' || h->value[0] == '\t' ||
-					 h->value[h->value_len - 1] == ' ' ||
-					 h->value[h->value_len - 1] == '\t'))
+		if (h->value_len > 0 &&
+		    (h->value[0] == ' ' || h->value[0] == '\t' ||
+		     h->value[h->value_len - 1] == ' ' || h->value[h->value_len - 1] == '\t'))
 			__builtin_trap();
 		/* Lookup by this header's own name finds it or an earlier one. */
 		memcpy(name, h->name, h->name_len);
@@ -125,7 +126,7 @@ static void check_request(const char *buf, const struct http_request *req)
 		check_query(req->query, req->query_len);
 	/* Also the whole target, which may hold '&', '=', '%' in the path. */
 	check_query(req->target, req->target_len);
-	if (sum == 0xdeadbeef)	/* keeps the reads alive */
+	if (sum == 0xdeadbeef) /* keeps the reads alive */
 		abort();
 }
 
@@ -163,7 +164,7 @@ static void check_query(const char *q, size_t qn)
 	rc = http_query_foreach(q, qn, collect_pair, &w);
 	if (rc != 0 && rc != -1)
 		__builtin_trap();
-	if (rc == -1 && w.calls != 0)	/* bad %-encoding is refused before any call */
+	if (rc == -1 && w.calls != 0) /* bad %-encoding is refused before any call */
 		__builtin_trap();
 
 	sg_buf_init(&out);

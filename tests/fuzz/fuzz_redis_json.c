@@ -29,7 +29,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	members_subscribed(mb, 0);
 	(void)members_on_message(mb, (const char *)data, size, 0, &err);
 	(void)members_on_message(mb, (const char *)data, size, MEMBERS_SETTLE_MS, &err);
-	if (members_count(mb, MEMBERS_SETTLE_MS, true) + members_count(mb, MEMBERS_SETTLE_MS, false) > 1)
+	if (members_count(mb, MEMBERS_SETTLE_MS, true) +
+		    members_count(mb, MEMBERS_SETTLE_MS, false) >
+	    1)
 		__builtin_trap();
 	(void)members_is_relay(mb, MEMBERS_SETTLE_MS);
 	members_free(mb);

@@ -14,7 +14,7 @@
 
 #include "proto/sio_packet.h"
 
-#define FUZZ_MAX_ATTACHMENTS 10	/* socket.io-parser's default, as siogate uses it */
+#define FUZZ_MAX_ATTACHMENTS 10 /* socket.io-parser's default, as siogate uses it */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void check_decoded(const char *s, size_t len, const struct sio_packet *p);
@@ -60,7 +60,7 @@ static void check_decoded(const char *s, size_t len, const struct sio_packet *p)
 	} else {
 		if (p->type != SIO_EVENT && p->type != SIO_BINARY_EVENT)
 			__builtin_trap();
-		for (i = 0; i <= name_len; i++)	/* NUL-terminated at name_len */
+		for (i = 0; i <= name_len; i++) /* NUL-terminated at name_len */
 			sum += (unsigned char)name[i];
 		if (name[name_len] != '\0')
 			__builtin_trap();
@@ -71,7 +71,7 @@ static void check_decoded(const char *s, size_t len, const struct sio_packet *p)
 		if (err.msg[0] == '\0')
 			__builtin_trap();
 	}
-	if (sum == 0xdeadbeef)	/* keeps the reads alive */
+	if (sum == 0xdeadbeef) /* keeps the reads alive */
 		abort();
 }
 
@@ -103,7 +103,7 @@ static void check_roundtrip(const struct sio_packet *p)
 	    (p->data != NULL && !json_equal(q.data, p->data)))
 		__builtin_trap();
 	sio_packet_fini(&q);
-	sio_packet_fini(&q);	/* documented as safe twice */
+	sio_packet_fini(&q); /* documented as safe twice */
 	sg_buf_fini(&b);
 	free(nsp);
 }
@@ -117,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (sio_packet_decode(s, size, FUZZ_MAX_ATTACHMENTS, &p, &err) != 0) {
 		if (err.msg[0] == '\0')
 			__builtin_trap();
-		sio_packet_fini(&p);	/* documented as safe after a failed decode */
+		sio_packet_fini(&p); /* documented as safe after a failed decode */
 		return 0;
 	}
 	check_decoded(s, size, &p);

@@ -39,9 +39,9 @@
 
 /* The client end of one connection. */
 struct wire_peer {
-	int fd;             /* -1 once closed */
-	bool eof;           /* the server closed its side (FIN or reset) */
-	struct sg_buf in;   /* received and not yet consumed */
+	int fd;		  /* -1 once closed */
+	bool eof;	  /* the server closed its side (FIN or reset) */
+	struct sg_buf in; /* received and not yet consumed */
 };
 
 struct wire {
@@ -230,7 +230,7 @@ WIRE_FN bool wire_wait_eof(struct wire *x, struct wire_peer *p)
 /* One HTTP response taken off the front of what p received. */
 struct wire_response {
 	int status;
-	struct sg_buf head;  /* the status line and headers, CRLF-terminated */
+	struct sg_buf head; /* the status line and headers, CRLF-terminated */
 	struct sg_buf body;
 };
 
@@ -262,7 +262,8 @@ WIRE_FN bool wire_has_header(const struct wire_response *r, const char *line)
 			while (*value == ' ')
 				value++;
 			if ((size_t)(end - value) == strlen(colon + 1) - strspn(colon + 1, " ") &&
-			    memcmp(value, colon + 1 + strspn(colon + 1, " "), (size_t)(end - value)) == 0)
+			    memcmp(value, colon + 1 + strspn(colon + 1, " "),
+				   (size_t)(end - value)) == 0)
 				return true;
 		}
 	}
@@ -313,7 +314,8 @@ static bool wire_cond_response(struct wire *x, const void *arg)
 /* Waits for a whole response on p and takes it: false when none came. */
 WIRE_FN bool wire_response(struct wire *x, struct wire_peer *p, struct wire_response *r)
 {
-	return wire_until(x, wire_cond_response, p, WIRE_TIMEOUT_MS) && wire_take_response(p, r) == 1;
+	return wire_until(x, wire_cond_response, p, WIRE_TIMEOUT_MS) &&
+	       wire_take_response(p, r) == 1;
 }
 
 /* ---- WebSocket ----------------------------------------------------- */
@@ -490,8 +492,8 @@ WIRE_FN bool wire_expect_glob(struct wire *x, struct wire_peer *p, const char *p
 		  wire_glob(pattern, f.payload.data, f.payload.len);
 
 	if (!ok)
-		fprintf(stderr, "  expected text frame like \"%s\", got opcode %d \"%.*s\"\n", pattern,
-			f.opcode, (int)f.payload.len, f.payload.data);
+		fprintf(stderr, "  expected text frame like \"%s\", got opcode %d \"%.*s\"\n",
+			pattern, f.opcode, (int)f.payload.len, f.payload.data);
 	sg_buf_fini(&f.payload);
 	return ok;
 }
@@ -500,11 +502,11 @@ WIRE_FN bool wire_expect_glob(struct wire *x, struct wire_peer *p, const char *p
 WIRE_FN bool wire_expect_close(struct wire *x, struct wire_peer *p, unsigned code)
 {
 	struct wire_frame f;
-	bool ok = wire_frame(x, p, &f) && f.opcode == 0x8 &&
-		  (code == 0 ? f.payload.len == 0
-			     : f.payload.len >= 2 &&
-				       (unsigned)((uint8_t)f.payload.data[0] << 8 |
-						  (uint8_t)f.payload.data[1]) == code);
+	bool ok =
+		wire_frame(x, p, &f) && f.opcode == 0x8 &&
+		(code == 0 ? f.payload.len == 0
+			   : f.payload.len >= 2 && (unsigned)((uint8_t)f.payload.data[0] << 8 |
+							      (uint8_t)f.payload.data[1]) == code);
 
 	if (!ok)
 		fprintf(stderr, "  expected close frame %u, got opcode %d (%zu bytes)\n", code,

@@ -21,8 +21,7 @@
 #define NOW_MS INT64_C(1700000000000)
 
 /* BEGIN GENERATED VECTORS (node tests/unit/cases/jwt/gen_vectors.js) */
-static const char SECRET[] =
-	"siogate-unit-test-secret-0123456789";
+static const char SECRET[] = "siogate-unit-test-secret-0123456789";
 static const char HS256_VALID[] =
 	"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSIsImlzcyI6Imh0dHBzOi8vaXNzdWVyLmV"
 	"4YW1wbGUiLCJhdWQiOiJzaW9nYXRlIiwiaWF0IjoxNjk5OTk5MDAwLCJleHAiOjE3MDAwMDM2MDB9.yB74tW2vLU"
@@ -305,10 +304,8 @@ static const char JWK_RSA1_N[] =
 	"PZWBtwOLKTIe6GwGpehB3cRNS1JLR40P2a4dFg8PQf8_G3S5RuGWzoe7GeDn7xRPVTg4rvdNo9pBCsoKk46Ixdt4"
 	"USVAreVmiWUt5HIS38MS40oSktOiQoqTFKCAyVPlHHqMf8dBtIapaNRWWTTAiDO7dH5aX4ECWhvUpOyWISVYxY3y"
 	"-cDR6Q0FzffZxZ1hoKPA1yLI2E3eSxENLwk5xBovMi_sB8-SJWeO8-e45nYhubsD0roKiEVPcdFdlw";
-static const char JWK_EC256_X[] =
-	"GEVwKqsZVDy2szl9QHqioGT92vgzv4S0a9gvYbCZ5DQ";
-static const char JWK_EC256_Y[] =
-	"WXi9xSadXlM0WkV9trmEmj0sN8FI-qKjW1U5QhHGsCo";
+static const char JWK_EC256_X[] = "GEVwKqsZVDy2szl9QHqioGT92vgzv4S0a9gvYbCZ5DQ";
+static const char JWK_EC256_Y[] = "WXi9xSadXlM0WkV9trmEmj0sN8FI-qKjW1U5QhHGsCo";
 static const char JWK_EC384_Y[] =
 	"OKqfV9lXVPoXFlWVzyCGxycodvzo-RgCxJeUP3_6zfgotTH1p-n-GdsPtbbrwJKD";
 static const char JWKS_RS256_RSA2_KID2[] =
@@ -391,10 +388,9 @@ static const char JWKS_HS256_KID_OCT[] =
 /* END GENERATED VECTORS */
 
 /* the JSON text node signed for RT_HS256 / RT_HS512_KID ("Zo\u00eb" in UTF-8) */
-#define RT_CLAIMS                                                              \
-	"{\"sub\":\"alice\",\"iat\":1700000000,\"exp\":1700003600,"              \
+#define RT_CLAIMS                                                   \
+	"{\"sub\":\"alice\",\"iat\":1700000000,\"exp\":1700003600," \
 	"\"room\":\"a/b\",\"name\":\"Zo\xc3\xab\"}"
-
 
 static char tmp_dir[256];
 static char tmp_files[64][300];
@@ -421,7 +417,8 @@ static const char *tmp_file(const char *name, const char *content)
 /* JWKS texts composed at run time from the generated JWK values. */
 static void jwks_ec_wrong_y_size(struct sg_buf *b)
 {
-	sg_buf_printf(b, "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\"}]}",
+	sg_buf_printf(b,
+		      "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\"}]}",
 		      JWK_EC256_X, JWK_EC384_Y);
 }
 
@@ -432,14 +429,16 @@ static void jwks_ec_off_curve(struct sg_buf *b)
 
 	memcpy(y, JWK_EC256_Y, sizeof(y));
 	y[5] = y[5] == 'A' ? 'B' : 'A';
-	sg_buf_printf(b, "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\"}]}",
+	sg_buf_printf(b,
+		      "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\"}]}",
 		      JWK_EC256_X, y);
 }
 
 static void jwks_rsa_alg_es256(struct sg_buf *b)
 {
-	sg_buf_printf(b, "{\"keys\":[{\"kty\":\"RSA\",\"alg\":\"ES256\",\"n\":\"%s\",\"e\":\"AQAB\"}]}",
-		      JWK_RSA1_N);
+	sg_buf_printf(
+		b, "{\"keys\":[{\"kty\":\"RSA\",\"alg\":\"ES256\",\"n\":\"%s\",\"e\":\"AQAB\"}]}",
+		JWK_RSA1_N);
 }
 
 static void jwks_rsa(struct sg_buf *b)
@@ -449,11 +448,11 @@ static void jwks_rsa(struct sg_buf *b)
 
 /* One auth.jwt configuration: what jwt_verifier_new is given. */
 struct jwt_cfg {
-	const char *algorithms;      /* comma-separated */
+	const char *algorithms; /* comma-separated */
 	const char *secret;
-	const char *pem[3];          /* concatenated into public_key_file */
-	const char *pem_path;        /* public_key_file as it is */
-	const char *jwks;            /* jwks_file's content */
+	const char *pem[3];   /* concatenated into public_key_file */
+	const char *pem_path; /* public_key_file as it is */
+	const char *jwks;     /* jwks_file's content */
 	void (*jwks_build)(struct sg_buf *b);
 	const char *issuer;
 	const char *audience;
@@ -464,52 +463,71 @@ struct jwt_cfg {
 
 /* The verifiers the verdict tables use, built once. */
 enum vid {
-	V_HS,            /* HS256/384/512, the secret, issuer and audience */
+	V_HS, /* HS256/384/512, the secret, issuer and audience */
 	V_HS_LEEWAY_10S,
 	V_HS_LEEWAY_30S,
 	V_HS_LEEWAY_60S,
 	V_HS_LEEWAY_59999MS,
 	V_HS_LEEWAY_1500MS,
-	V_HS256,         /* HS256 and the secret only */
-	V_WRONG_SECRET,  /* HS256 and the secret with its last byte changed */
+	V_HS256,	/* HS256 and the secret only */
+	V_WRONG_SECRET, /* HS256 and the secret with its last byte changed */
 	V_HS256_HS512,
 	V_PEM_AS_SECRET, /* HS256 keyed with the text of RSA1's PEM */
-	V_RS256,         /* RS256 and RSA1's PEM only */
-	V_HS_AND_RS,     /* HS256 with the secret, RS256 with the PEM */
-	V_RSA,           /* every RS and PS, RSA1's PEM, issuer */
-	V_RSA_PKCS1,     /* an "RSA PUBLIC KEY" PEM */
-	V_RSA_CERT,      /* a certificate */
-	V_EC,            /* ES256 and ES384, both keys in one file */
+	V_RS256,	 /* RS256 and RSA1's PEM only */
+	V_HS_AND_RS,	 /* HS256 with the secret, RS256 with the PEM */
+	V_RSA,		 /* every RS and PS, RSA1's PEM, issuer */
+	V_RSA_PKCS1,	 /* an "RSA PUBLIC KEY" PEM */
+	V_RSA_CERT,	 /* a certificate */
+	V_EC,		 /* ES256 and ES384, both keys in one file */
 	V_EC256,
 	V_EDDSA,
-	V_FAMILIES,      /* RSA, EC and Ed25519 keys in one file */
-	V_JWKS,          /* RS256, PS256, ES256, ES384, EdDSA and HS256; JWKS and secret */
-	V_JWKS_AND_PEM,  /* RS256: the JWKS and RSA1's PEM (keys without a kid) */
-	V_JWKS_RS_ES,    /* RS256 and ES256 from the JWKS */
-	V_JWKS_PLAIN,    /* RS256 from a JWK without "alg" */
+	V_FAMILIES,	/* RSA, EC and Ed25519 keys in one file */
+	V_JWKS,		/* RS256, PS256, ES256, ES384, EdDSA and HS256; JWKS and secret */
+	V_JWKS_AND_PEM, /* RS256: the JWKS and RSA1's PEM (keys without a kid) */
+	V_JWKS_RS_ES,	/* RS256 and ES256 from the JWKS */
+	V_JWKS_PLAIN,	/* RS256 from a JWK without "alg" */
 	N_VERIFIERS
 };
 
 static const struct jwt_cfg verifiers_cfg[N_VERIFIERS] = {
-	[V_HS] = { .algorithms = "HS256,HS384,HS512", .secret = SECRET, .issuer = ISS,
+	[V_HS] = { .algorithms = "HS256,HS384,HS512",
+		   .secret = SECRET,
+		   .issuer = ISS,
 		   .audience = "siogate" },
-	[V_HS_LEEWAY_10S] = { .algorithms = "HS256,HS384,HS512", .secret = SECRET, .issuer = ISS,
-			      .audience = "siogate", .leeway_ms = 10000 },
-	[V_HS_LEEWAY_30S] = { .algorithms = "HS256,HS384,HS512", .secret = SECRET, .issuer = ISS,
-			      .audience = "siogate", .leeway_ms = 30000 },
-	[V_HS_LEEWAY_60S] = { .algorithms = "HS256,HS384,HS512", .secret = SECRET, .issuer = ISS,
-			      .audience = "siogate", .leeway_ms = 60000 },
-	[V_HS_LEEWAY_59999MS] = { .algorithms = "HS256,HS384,HS512", .secret = SECRET,
-				  .issuer = ISS, .audience = "siogate", .leeway_ms = 59999 },
-	[V_HS_LEEWAY_1500MS] = { .algorithms = "HS256,HS384,HS512", .secret = SECRET,
-				 .issuer = ISS, .audience = "siogate", .leeway_ms = 1500 },
+	[V_HS_LEEWAY_10S] = { .algorithms = "HS256,HS384,HS512",
+			      .secret = SECRET,
+			      .issuer = ISS,
+			      .audience = "siogate",
+			      .leeway_ms = 10000 },
+	[V_HS_LEEWAY_30S] = { .algorithms = "HS256,HS384,HS512",
+			      .secret = SECRET,
+			      .issuer = ISS,
+			      .audience = "siogate",
+			      .leeway_ms = 30000 },
+	[V_HS_LEEWAY_60S] = { .algorithms = "HS256,HS384,HS512",
+			      .secret = SECRET,
+			      .issuer = ISS,
+			      .audience = "siogate",
+			      .leeway_ms = 60000 },
+	[V_HS_LEEWAY_59999MS] = { .algorithms = "HS256,HS384,HS512",
+				  .secret = SECRET,
+				  .issuer = ISS,
+				  .audience = "siogate",
+				  .leeway_ms = 59999 },
+	[V_HS_LEEWAY_1500MS] = { .algorithms = "HS256,HS384,HS512",
+				 .secret = SECRET,
+				 .issuer = ISS,
+				 .audience = "siogate",
+				 .leeway_ms = 1500 },
 	[V_HS256] = { .algorithms = "HS256", .secret = SECRET },
-	[V_WRONG_SECRET] = { .algorithms = "HS256", .secret = "siogate-unit-test-secret-0123456788" },
+	[V_WRONG_SECRET] = { .algorithms = "HS256",
+			     .secret = "siogate-unit-test-secret-0123456788" },
 	[V_HS256_HS512] = { .algorithms = "HS256,HS512", .secret = SECRET },
 	[V_PEM_AS_SECRET] = { .algorithms = "HS256", .secret = RSA1_PEM },
 	[V_RS256] = { .algorithms = "RS256", .pem = { RSA1_PEM } },
 	[V_HS_AND_RS] = { .algorithms = "HS256,RS256", .secret = SECRET, .pem = { RSA1_PEM } },
-	[V_RSA] = { .algorithms = "RS256,RS384,RS512,PS256,PS384,PS512", .pem = { RSA1_PEM },
+	[V_RSA] = { .algorithms = "RS256,RS384,RS512,PS256,PS384,PS512",
+		    .pem = { RSA1_PEM },
 		    .issuer = ISS },
 	[V_RSA_PKCS1] = { .algorithms = "RS256", .pem = { RSA1_PKCS1_PEM } },
 	[V_RSA_CERT] = { .algorithms = "RS256,PS256", .pem = { RSA1_CERT_PEM } },
@@ -518,7 +536,8 @@ static const struct jwt_cfg verifiers_cfg[N_VERIFIERS] = {
 	[V_EDDSA] = { .algorithms = "EdDSA", .pem = { ED25519_PEM } },
 	[V_FAMILIES] = { .algorithms = "RS256,PS256,ES256,EdDSA",
 			 .pem = { RSA1_PEM, EC256_PEM, ED25519_PEM } },
-	[V_JWKS] = { .algorithms = "RS256,PS256,ES256,ES384,EdDSA,HS256", .secret = SECRET,
+	[V_JWKS] = { .algorithms = "RS256,PS256,ES256,ES384,EdDSA,HS256",
+		     .secret = SECRET,
 		     .jwks = JWKS },
 	[V_JWKS_AND_PEM] = { .algorithms = "RS256", .jwks = JWKS, .pem = { RSA1_PEM } },
 	[V_JWKS_RS_ES] = { .algorithms = "RS256,ES256", .jwks = JWKS },
@@ -606,19 +625,24 @@ static int build_verifiers(void)
 
 enum mut_kind {
 	M_NONE,
-	M_TWEAK,    /* the character at pos replaced by another base64url one */
-	M_SET,      /* the character at pos replaced by text[0] */
-	M_CUT,      /* only the first pos bytes */
-	M_SHORT,    /* the token whole, but a length of pos given to jwt_verify */
-	M_APPEND,   /* text appended */
-	M_HEADER,   /* the header replaced by base64url(text); payload and signature kept */
+	M_TWEAK,  /* the character at pos replaced by another base64url one */
+	M_SET,	  /* the character at pos replaced by text[0] */
+	M_CUT,	  /* only the first pos bytes */
+	M_SHORT,  /* the token whole, but a length of pos given to jwt_verify */
+	M_APPEND, /* text appended */
+	M_HEADER, /* the header replaced by base64url(text); payload and signature kept */
 };
 
-enum anchor { A_START, A_PAYLOAD, A_SIG, A_END };
+enum anchor {
+	A_START,
+	A_PAYLOAD,
+	A_SIG,
+	A_END
+};
 
 struct mutation {
 	enum mut_kind kind;
-	enum anchor at;  /* where pos counts from */
+	enum anchor at; /* where pos counts from */
 	int pos;
 	const char *text;
 };
@@ -626,10 +650,14 @@ struct mutation {
 static size_t anchor_of(const char *token, enum anchor at)
 {
 	switch (at) {
-	case A_START: return 0;
-	case A_PAYLOAD: return (size_t)(strchr(token, '.') - token) + 1;
-	case A_SIG: return (size_t)(strrchr(token, '.') - token) + 1;
-	case A_END: return strlen(token);
+	case A_START:
+		return 0;
+	case A_PAYLOAD:
+		return (size_t)(strchr(token, '.') - token) + 1;
+	case A_SIG:
+		return (size_t)(strrchr(token, '.') - token) + 1;
+	case A_END:
+		return strlen(token);
 	}
 	return 0;
 }
@@ -667,6 +695,8 @@ static char *mutate(const char *token, const struct mutation *m, size_t *len)
 	return t;
 }
 
+/* initializers, one per line */
+/* clang-format off */
 #define TWEAK(at, pos) { M_TWEAK, at, pos, NULL }
 #define SET(at, pos, c) { M_SET, at, pos, c }
 #define CUT(at, pos) { M_CUT, at, pos, NULL }
@@ -674,6 +704,7 @@ static char *mutate(const char *token, const struct mutation *m, size_t *len)
 #define APPEND(s) { M_APPEND, A_END, 0, s }
 #define HEADER(s) { M_HEADER, A_START, 0, s }
 #define AS_IS { M_NONE, A_START, 0, NULL }
+/* clang-format on */
 
 /* jwt_verify(token) at NOW_MS + at_ms by verifier v is want (or, with
  * not_ok, anything but JWT_OK). */
@@ -837,18 +868,26 @@ static const struct verdict {
 	/* HMAC: the secret, whatever kid says */
 	{ V_JWKS, JWKS_HS256_KID_OCT, AS_IS, 0, JWT_OK, false },
 	/* key selection by family, headers rewritten (signature left stale) */
-	{ V_JWKS, RS256_VALID, HEADER("{\"alg\":\"PS256\",\"kid\":\"ec-256\"}"), 0, JWT_ERR_KEY, false },
-	{ V_JWKS, RS256_VALID, HEADER("{\"alg\":\"PS256\",\"kid\":\"ed-1\"}"), 0, JWT_ERR_KEY, false },
-	{ V_JWKS, RS256_VALID, HEADER("{\"alg\":\"RS256\",\"kid\":\"ed-1\"}"), 0, JWT_ERR_KEY, false },
-	{ V_JWKS, RS256_VALID, HEADER("{\"alg\":\"EdDSA\",\"kid\":\"rsa-1\"}"), 0, JWT_ERR_KEY, false },
-	{ V_JWKS, RS256_VALID, HEADER("{\"alg\":\"ES384\",\"kid\":\"ec-256\"}"), 0, JWT_ERR_KEY, false },
-	{ V_JWKS, RS256_VALID, HEADER("{\"alg\":\"ES256\",\"kid\":\"ec-384\"}"), 0, JWT_ERR_KEY, false },
-	{ V_JWKS, RS256_VALID, HEADER("{\"alg\":\"ES256\",\"kid\":\"oct-1\"}"), 0, JWT_ERR_KEY, false },
-	{ V_JWKS, RS256_VALID, HEADER("{\"alg\":\"ES256\",\"kid\":\"rsa-enc\"}"), 0, JWT_ERR_KEY, false },
-	{ V_JWKS, RS256_VALID, HEADER("{\"alg\":\"PS256\",\"kid\":\"rsa-1\"}"), 0, JWT_ERR_SIGNATURE,
+	{ V_JWKS, RS256_VALID, HEADER("{\"alg\":\"PS256\",\"kid\":\"ec-256\"}"), 0, JWT_ERR_KEY,
 	  false },
-	{ V_JWKS, RS256_VALID, HEADER("{\"alg\":\"ES256\",\"kid\":\"ec-256\"}"), 0, JWT_ERR_SIGNATURE,
+	{ V_JWKS, RS256_VALID, HEADER("{\"alg\":\"PS256\",\"kid\":\"ed-1\"}"), 0, JWT_ERR_KEY,
 	  false },
+	{ V_JWKS, RS256_VALID, HEADER("{\"alg\":\"RS256\",\"kid\":\"ed-1\"}"), 0, JWT_ERR_KEY,
+	  false },
+	{ V_JWKS, RS256_VALID, HEADER("{\"alg\":\"EdDSA\",\"kid\":\"rsa-1\"}"), 0, JWT_ERR_KEY,
+	  false },
+	{ V_JWKS, RS256_VALID, HEADER("{\"alg\":\"ES384\",\"kid\":\"ec-256\"}"), 0, JWT_ERR_KEY,
+	  false },
+	{ V_JWKS, RS256_VALID, HEADER("{\"alg\":\"ES256\",\"kid\":\"ec-384\"}"), 0, JWT_ERR_KEY,
+	  false },
+	{ V_JWKS, RS256_VALID, HEADER("{\"alg\":\"ES256\",\"kid\":\"oct-1\"}"), 0, JWT_ERR_KEY,
+	  false },
+	{ V_JWKS, RS256_VALID, HEADER("{\"alg\":\"ES256\",\"kid\":\"rsa-enc\"}"), 0, JWT_ERR_KEY,
+	  false },
+	{ V_JWKS, RS256_VALID, HEADER("{\"alg\":\"PS256\",\"kid\":\"rsa-1\"}"), 0,
+	  JWT_ERR_SIGNATURE, false },
+	{ V_JWKS, RS256_VALID, HEADER("{\"alg\":\"ES256\",\"kid\":\"ec-256\"}"), 0,
+	  JWT_ERR_SIGNATURE, false },
 	{ V_JWKS, RS256_VALID, HEADER("{\"alg\":\"ES256\"}"), 0, JWT_ERR_SIGNATURE, false },
 	/* an unknown kid falls back to keys without a kid (the PEM file) */
 	{ V_JWKS_AND_PEM, JWKS_RS256_RSA2_KID9, AS_IS, 0, JWT_ERR_SIGNATURE, false },
@@ -867,7 +906,8 @@ static void test_verdicts(void)
 		char *t = mutate(c->token, &c->m, &len);
 		json_t *claims = (json_t *)&claims; /* must be overwritten */
 		struct sg_err why = { 0 };
-		enum jwt_status st = jwt_verify(verifiers[c->v], t, len, NOW_MS + c->at_ms, &claims);
+		enum jwt_status st =
+			jwt_verify(verifiers[c->v], t, len, NOW_MS + c->at_ms, &claims);
 		bool ok = c->not_ok ? st != JWT_OK : st == c->want;
 
 		if (!ok)
@@ -878,7 +918,8 @@ static void test_verdicts(void)
 		if (st == JWT_OK)
 			json_decref(claims);
 		CHECK_INT(jwt_verify(verifiers[c->v], t, len, NOW_MS + c->at_ms, NULL), st);
-		CHECK_INT(jwt_verify_why(verifiers[c->v], t, len, NOW_MS + c->at_ms, NULL, &why), st);
+		CHECK_INT(jwt_verify_why(verifiers[c->v], t, len, NOW_MS + c->at_ms, NULL, &why),
+			  st);
 		CHECK(st == JWT_OK || why.msg[0] != '\0');
 		free(t);
 	}
@@ -896,7 +937,8 @@ static void test_claims(void)
 		json_t *claims = NULL;
 
 		CHECK_INT(jwt_verify(verifiers[cases[i].v], cases[i].token, strlen(cases[i].token),
-				     NOW_MS, &claims), JWT_OK);
+				     NOW_MS, &claims),
+			  JWT_OK);
 		CHECK_STR(json_string_value(json_object_get(claims, "sub")), "alice");
 		CHECK_INT(json_integer_value(json_object_get(claims, "exp")), 1700003600);
 		json_decref(claims);
@@ -926,11 +968,13 @@ static const struct refusal {
 	{ { .algorithms = "none" }, "'none' is never accepted" },
 	{ { .algorithms = "HS256,NoNe" }, "'none' is never accepted" },
 	/* HS256 listed without a secret: a key file does not stand in */
-	{ { .algorithms = "HS256,RS256", .pem = { RSA1_PEM } }, "HS256 listed but no auth.jwt.secret" },
+	{ { .algorithms = "HS256,RS256", .pem = { RSA1_PEM } },
+	  "HS256 listed but no auth.jwt.secret" },
 	/* nor does an "oct" JWK */
 	{ { .algorithms = "HS256,RS256", .jwks = JWKS }, "HS256 listed but no auth.jwt.secret" },
 	/* a listed algorithm without a key of its family */
-	{ { .algorithms = "RS256,ES256", .pem = { RSA1_PEM } }, "ES256 listed but no key of its type" },
+	{ { .algorithms = "RS256,ES256", .pem = { RSA1_PEM } },
+	  "ES256 listed but no key of its type" },
 	{ { .algorithms = "ES384", .pem = { EC256_PEM } }, "ES384 listed but no key of its type" },
 	/* key files */
 	{ { .algorithms = "RS256", .pem_path = "/nonexistent/siogate-key.pem" },
@@ -991,8 +1035,8 @@ static void test_sign_hmac(void)
 	static const struct {
 		const char *alg;
 		const char *kid;
-		const char *want;          /* the exact token, or NULL */
-		enum vid v;                /* then verified by */
+		const char *want; /* the exact token, or NULL */
+		enum vid v;	  /* then verified by */
 		enum jwt_status verdict;
 	} signs[] = {
 		{ "HS256", NULL, RT_HS256, V_HS256_HS512, JWT_OK },
@@ -1004,9 +1048,9 @@ static void test_sign_hmac(void)
 	};
 	static const struct {
 		const char *alg;
-		size_t secret_len;         /* 0: none */
+		size_t secret_len; /* 0: none */
 		bool array_claims;
-		const char *msg;           /* exact, or a part when partial */
+		const char *msg; /* exact, or a part when partial */
 		bool partial;
 	} refused[] = {
 		{ "RS256", sizeof(SECRET) - 1, false, "RS256", true },
@@ -1023,8 +1067,9 @@ static void test_sign_hmac(void)
 		json_t *got = NULL;
 		char *tok = NULL;
 
-		CHECK_INT(jwt_sign_hmac(signs[i].alg, SECRET, strlen(SECRET), signs[i].kid, claims, &tok,
-					&err), 0);
+		CHECK_INT(jwt_sign_hmac(signs[i].alg, SECRET, strlen(SECRET), signs[i].kid, claims,
+					&tok, &err),
+			  0);
 		if (signs[i].want != NULL)
 			CHECK_STR(tok, signs[i].want);
 		CHECK_INT(jwt_verify(verifiers[signs[i].v], tok, strlen(tok), NOW_MS, &got),
@@ -1039,8 +1084,9 @@ static void test_sign_hmac(void)
 		json_t *c = refused[i].array_claims ? json_array() : json_incref(claims);
 		char *tok = (char *)"x";
 
-		CHECK_INT(jwt_sign_hmac(refused[i].alg, SECRET, refused[i].secret_len, NULL, c, &tok,
-					&err), -1);
+		CHECK_INT(jwt_sign_hmac(refused[i].alg, SECRET, refused[i].secret_len, NULL, c,
+					&tok, &err),
+			  -1);
 		CHECK(tok == NULL);
 		if (refused[i].msg != NULL && refused[i].partial)
 			CHECK(strstr(err.msg, refused[i].msg) != NULL);
@@ -1087,16 +1133,19 @@ static const struct reason {
 	{ V_HS, HS256_HEADER_KID_NUMBER, AS_IS, 0, JWT_ERR_MALFORMED,
 	  "the header's kid is not a string" },
 	{ V_HS, HS256_LOWERCASE_ALG, AS_IS, 0, JWT_ERR_ALG, "algorithm hs256 is not supported" },
-	{ V_HS, NONE_TOKEN, AS_IS, 0, JWT_ERR_ALG, "algorithm none: unsigned tokens are never accepted" },
+	{ V_HS, NONE_TOKEN, AS_IS, 0, JWT_ERR_ALG,
+	  "algorithm none: unsigned tokens are never accepted" },
 	{ V_HS, RS256_VALID, AS_IS, 0, JWT_ERR_ALG, "algorithm RS256 not in auth.jwt.algorithms" },
-	{ V_HS, "a.b", AS_IS, 0, JWT_ERR_MALFORMED, "not a JWT: not three parts separated by dots" },
+	{ V_HS, "a.b", AS_IS, 0, JWT_ERR_MALFORMED,
+	  "not a JWT: not three parts separated by dots" },
 	{ V_HS, "", AS_IS, 0, JWT_ERR_MALFORMED, "empty token" },
 	{ V_HS, HS256_VALID, TWEAK(A_SIG, 3), 0, JWT_ERR_SIGNATURE, "signature does not verify" },
 	{ V_HS_LEEWAY_1500MS, HS256_EXP_NOW, AS_IS, 1500, JWT_ERR_EXPIRED,
 	  "token expired at 2023-11-14T22:13:20Z (leeway 1500ms)" },
 	/* keys picked by kid */
 	{ V_JWKS_RS_ES, JWKS_RS256_RSA2_KID2, AS_IS, 0, JWT_OK, NULL },
-	{ V_JWKS_RS_ES, JWKS_RS256_RSA2_KID1, AS_IS, 0, JWT_ERR_SIGNATURE, "signature does not verify" },
+	{ V_JWKS_RS_ES, JWKS_RS256_RSA2_KID1, AS_IS, 0, JWT_ERR_SIGNATURE,
+	  "signature does not verify" },
 	{ V_JWKS_RS_ES, JWKS_RS256_RSA2_KID9, AS_IS, 0, JWT_ERR_KEY,
 	  "no key with kid \"rsa-9\" (and no RS256 key without a kid) in "
 	  "auth.jwt.public_key_file or jwks_file" },
@@ -1112,8 +1161,8 @@ static void test_reasons(void)
 		json_t *claims = NULL;
 		size_t len;
 		char *t = mutate(c->token, &c->m, &len);
-		enum jwt_status st = jwt_verify_why(verifiers[c->v], t, len, NOW_MS + c->at_ms, &claims,
-						    &why);
+		enum jwt_status st =
+			jwt_verify_why(verifiers[c->v], t, len, NOW_MS + c->at_ms, &claims, &why);
 
 		CHECK_INT(st, c->want);
 		CHECK_INT(st, jwt_verify(verifiers[c->v], t, len, NOW_MS + c->at_ms, NULL));

@@ -15,8 +15,8 @@
 static struct sg_config *cfg_with(unsigned per_minute, unsigned burst);
 static bool attempt(struct auth_throttle *t, const struct sg_config *c, const char *addr,
 		    int64_t now, bool failed);
-static int fail_n(struct auth_throttle *t, const struct sg_config *c, const char *addr,
-		  int64_t now, int n);
+static int fail_n(struct auth_throttle *t, const struct sg_config *c, const char *addr, int64_t now,
+		  int n);
 
 static struct sg_config *cfg_with(unsigned per_minute, unsigned burst)
 {
@@ -41,8 +41,8 @@ static bool attempt(struct auth_throttle *t, const struct sg_config *c, const ch
 
 /* How many of n failing attempts, one after the other at now, reach the
  * verifier. */
-static int fail_n(struct auth_throttle *t, const struct sg_config *c, const char *addr,
-		  int64_t now, int n)
+static int fail_n(struct auth_throttle *t, const struct sg_config *c, const char *addr, int64_t now,
+		  int n)
 {
 	int ok = 0;
 

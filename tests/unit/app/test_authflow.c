@@ -73,9 +73,9 @@ static void flow_fini(struct flow *f)
  * configured iss and aud, exp in an hour), signed with alg and key. */
 static char *token(const char *alg, const char *key, const char *claims_json)
 {
-	json_t *claims = json_pack("{s:s,s:s,s:s,s:I}", "sub", "alice", "iss",
-				   "https://issuer.example", "aud", "siogate", "exp",
-				   (json_int_t)(sg_now_ms() / 1000 + 3600));
+	json_t *claims =
+		json_pack("{s:s,s:s,s:s,s:I}", "sub", "alice", "iss", "https://issuer.example",
+			  "aud", "siogate", "exp", (json_int_t)(sg_now_ms() / 1000 + 3600));
 	json_t *over = claims_json ? json_loads(claims_json, 0, NULL) : NULL;
 	struct sg_err err = { 0 };
 	char *out = NULL;
@@ -115,7 +115,8 @@ static bool expect_authenticated(struct flow *f, struct wire_peer *p, const stru
 {
 	char want[128];
 
-	snprintf(want, sizeof(want), "42[\"authenticated\",{\"id\":\"%s\",\"time\":\"*Z\"}]", s->id);
+	snprintf(want, sizeof(want), "42[\"authenticated\",{\"id\":\"%s\",\"time\":\"*Z\"}]",
+		 s->id);
 	return wire_expect_glob(&f->x, p, "42[\"ping\",{\"time\":\"20*-*-*T*:*:*.*Z\"}]") &&
 	       wire_expect_glob(&f->x, p, want);
 }
@@ -156,7 +157,12 @@ static struct sio_socket *socket_with_token(struct flow *f, const char *claims, 
 
 static void test_accepted(void)
 {
-	enum source { AUTH, QUERY, HEADER, AUTH_OVER_QUERY };
+	enum source {
+		AUTH,
+		QUERY,
+		HEADER,
+		AUTH_OVER_QUERY
+	};
 	static const struct {
 		enum source source;
 		const char *what;
@@ -212,7 +218,8 @@ static void test_accepted(void)
 		CHECK_INT(f.x.w.stats.auth_accepted, 1);
 		CHECK_INT(f.x.w.stats.verify.count, 1);
 		/* rooms.default */
-		CHECK(room_set_has(&s->rooms, "io-default") && room_set_has(&s->rooms, "io-notification"));
+		CHECK(room_set_has(&s->rooms, "io-default") &&
+		      room_set_has(&s->rooms, "io-notification"));
 		CHECK_INT(s->rooms.n, 2);
 		/* a second authenticate changes nothing */
 		wire_ws_text(&f.x, p, "42[\"authenticate\"]");
@@ -235,35 +242,38 @@ static void test_refused(void)
 {
 	static const struct {
 		const char *what;
-		const char *alg;      /* NULL: the token is `raw` */
+		const char *alg; /* NULL: the token is `raw` */
 		const char *key;
-		const char *claims;   /* over the valid ones */
+		const char *claims; /* over the valid ones */
 		const char *raw;
 		enum auth_fail why;
 	} cases[] = {
 		{ "no token", NULL, NULL, NULL, NULL, AUTH_FAIL_NO_TOKEN },
 		{ "not a JWT", NULL, NULL, NULL, "not-a-jwt", AUTH_FAIL_MALFORMED },
 		{ "three parts of nothing", NULL, NULL, NULL, "..", AUTH_FAIL_MALFORMED },
-		{ "alg none", NULL, NULL, NULL,
-		  "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSJ9.", AUTH_FAIL_ALGORITHM },
+		{ "alg none", NULL, NULL, NULL, "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSJ9.",
+		  AUTH_FAIL_ALGORITHM },
 		{ "HS512, not listed", "HS512", KEY, NULL, NULL, AUTH_FAIL_ALGORITHM },
 		{ "another key", "HS256", "another-key-0123456789abcdef0123456789", NULL, NULL,
 		  AUTH_FAIL_BAD_SIGNATURE },
 		{ "expired", "HS256", KEY, "{\"exp\":1000000000}", NULL, AUTH_FAIL_EXPIRED },
 		{ "not yet valid", "HS256", KEY, "{\"nbf\":99999999999}", NULL,
 		  AUTH_FAIL_NOT_YET_VALID },
-		{ "exp not a number", "HS256", KEY, "{\"exp\":\"soon\"}", NULL, AUTH_FAIL_MALFORMED },
+		{ "exp not a number", "HS256", KEY, "{\"exp\":\"soon\"}", NULL,
+		  AUTH_FAIL_MALFORMED },
 		{ "another issuer", "HS256", KEY, "{\"iss\":\"https://evil.example\"}", NULL,
 		  AUTH_FAIL_ISSUER },
-		{ "another audience", "HS256", KEY, "{\"aud\":[\"api\"]}", NULL, AUTH_FAIL_AUDIENCE },
+		{ "another audience", "HS256", KEY, "{\"aud\":[\"api\"]}", NULL,
+		  AUTH_FAIL_AUDIENCE },
 	};
 
 	for (size_t i = 0; i < SG_ARRAY_LEN(cases); i++) {
 		struct flow f;
 		struct wire_peer *p;
 		struct sio_socket *s;
-		char *t = cases[i].alg ? token(cases[i].alg, cases[i].key, cases[i].claims)
-				       : cases[i].raw ? strdup(cases[i].raw) : NULL;
+		char *t = cases[i].alg	 ? token(cases[i].alg, cases[i].key, cases[i].claims)
+			  : cases[i].raw ? strdup(cases[i].raw)
+					 : NULL;
 		char auth[1024] = "";
 
 		flow_init(&f, yaml_default);
@@ -277,8 +287,8 @@ static void test_refused(void)
 			fprintf(stderr, "  case %s\n", cases[i].what);
 		for (int k = 0; k < AUTH_FAIL__COUNT; k++)
 			if (f.x.w.stats.auth_failures[k] != (k == (int)cases[i].why ? 1u : 0u)) {
-				fprintf(stderr, "  case %s: auth_failures[%s] = %llu\n", cases[i].what,
-					auth_fail_name((enum auth_fail)k),
+				fprintf(stderr, "  case %s: auth_failures[%s] = %llu\n",
+					cases[i].what, auth_fail_name((enum auth_fail)k),
 					(unsigned long long)f.x.w.stats.auth_failures[k]);
 				CHECK(!"the failure counted under its reason");
 			}
@@ -306,7 +316,7 @@ static void test_events_before_auth(void)
 	wire_ws_text(&f.x, p, "421[\"join\",{\"rooms\":[\"lobby\"]}]");
 	wire_ws_text(&f.x, p, "42[1]");
 	wire_settle(&f.x);
-	CHECK_INT(p->in.len, 0);            /* no answer, not even the join's ack */
+	CHECK_INT(p->in.len, 0); /* no answer, not even the join's ack */
 	CHECK_INT(f.x.w.stats.events_dropped, 3);
 	CHECK_INT(s->rooms.n, 0);
 	wire_ws_text(&f.x, p, "42[\"authenticate\"]");
@@ -322,21 +332,21 @@ static void test_events_before_auth(void)
 static void test_join_leave(void)
 {
 	static const struct {
-		const char *packet;  /* @ stands for the socket's own id */
-		const char *ack;     /* the answer, or NULL: none */
-		unsigned rooms;      /* rooms the socket is in afterwards */
+		const char *packet; /* @ stands for the socket's own id */
+		const char *ack;    /* the answer, or NULL: none */
+		unsigned rooms;	    /* rooms the socket is in afterwards */
 	} steps[] = {
 		{ "421[\"join\",{\"rooms\":[\"lobby\",\"user-alice\",\"user-bob\",\"\",5,\"@\"]}]",
 		  "431[{\"rooms\":[\"lobby\",\"user-alice\"],\"rejected\":[\"user-bob\",\"\",5,\"@\"]}]",
 		  4 },
 		/* joined already: listed as joined, no room added, not over the bound */
-		{ "422[\"join\",{\"rooms\":[\"lobby\"]}]", "432[{\"rooms\":[\"lobby\"],\"rejected\":[]}]",
-		  4 },
+		{ "422[\"join\",{\"rooms\":[\"lobby\"]}]",
+		  "432[{\"rooms\":[\"lobby\"],\"rejected\":[]}]", 4 },
 		/* rooms.max_per_client (4, the two default rooms included) */
 		{ "423[\"join\",{\"rooms\":[\"room-1\"]}]",
 		  "433[{\"rooms\":[],\"rejected\":[\"room-1\"]}]", 4 },
-		{ "424[\"leave\",{\"rooms\":[\"lobby\",\"nope\",\"@\"]}]", "434[{\"rooms\":[\"lobby\"]}]",
-		  3 },
+		{ "424[\"leave\",{\"rooms\":[\"lobby\",\"nope\",\"@\"]}]",
+		  "434[{\"rooms\":[\"lobby\"]}]", 3 },
 		{ "425[\"join\",{\"rooms\":[\"room-1\",\"room-2\"]}]",
 		  "435[{\"rooms\":[\"room-1\"],\"rejected\":[\"room-2\"]}]", 4 },
 		/* no ack id: no answer */
@@ -358,7 +368,8 @@ static void test_join_leave(void)
 		sg_buf_init(&packet);
 		sg_buf_init(&ack);
 		for (const char *c = steps[i].packet; *c; c++)
-			*c == '@' ? sg_buf_append_str(&packet, s->id) : sg_buf_append_char(&packet, *c);
+			*c == '@' ? sg_buf_append_str(&packet, s->id)
+				  : sg_buf_append_char(&packet, *c);
 		for (const char *c = steps[i].ack; c && *c; c++)
 			*c == '@' ? sg_buf_append_str(&ack, s->id) : sg_buf_append_char(&ack, *c);
 		wire_ws_text(&f.x, p, packet.data);
@@ -427,8 +438,9 @@ static void test_flood(void)
 		char yaml[512];
 		struct sg_buf b;
 
-		snprintf(yaml, sizeof(yaml), "%slimits: {events_per_second: 1, burst: 2, on_flood: %s}\n",
-			 yaml_default, on_flood[i]);
+		snprintf(yaml, sizeof(yaml),
+			 "%slimits: {events_per_second: 1, burst: 2, on_flood: %s}\n", yaml_default,
+			 on_flood[i]);
 		flow_init(&f, yaml);
 		CHECK(socket_with_token(&f, NULL, false, &p) != NULL);
 		sg_buf_init(&b);
@@ -461,8 +473,8 @@ static void test_throttle(void)
 	struct flow f;
 	char yaml[512];
 
-	snprintf(yaml, sizeof(yaml), "%slimits: {auth_failures_per_minute: 1, auth_failures_burst: 1}\n",
-		 yaml_default);
+	snprintf(yaml, sizeof(yaml),
+		 "%slimits: {auth_failures_per_minute: 1, auth_failures_burst: 1}\n", yaml_default);
 	flow_init(&f, yaml);
 	for (int i = 0; i < 3; i++) {
 		struct wire_peer *p = wire_connect(&f.x);

@@ -12,10 +12,9 @@
  * client and its engine) set up and torn down in one call each; the calls
  * that differ only in their arguments and expected results are tables.
  */
+#include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <event2/event.h>
 
 #include "fake_engine.h"
 #include "siogate/client.h"
@@ -211,7 +210,8 @@ static int h_log(struct sgc_client *c, const struct sgc_event *ev, void *user)
 	for (i = 0; i < ev->n_attachments; i++) {
 		sg_buf_append_str(&r->log, ":bin");
 		for (k = 0; k < ev->attachments[i].len; k++)
-			sg_buf_printf(&r->log, "%02x", ((const unsigned char *)ev->attachments[i].data)[k]);
+			sg_buf_printf(&r->log, "%02x",
+				      ((const unsigned char *)ev->attachments[i].data)[k]);
 	}
 	sg_buf_append_char(&r->log, '|');
 	free(args);
@@ -318,8 +318,8 @@ static void test_options(void)
 		const char *auth;
 		const char *path;
 		const char *nsp;
-		const char *error;      /* part of the message (exact for "no URL"), or NULL */
-		bool no_errbuf;         /* errbuf given as NULL */
+		const char *error; /* part of the message (exact for "no URL"), or NULL */
+		bool no_errbuf;	   /* errbuf given as NULL */
 	} refused[] = {
 		{ true, NULL, NULL, NULL, NULL, NULL, "no URL", false },
 		{ false, "gopher://x", NULL, NULL, NULL, NULL, "unsupported URL scheme", false },
@@ -328,7 +328,8 @@ static void test_options(void)
 		{ false, NULL, ctl_header, NULL, NULL, NULL, "control character", false },
 		{ false, NULL, NULL, "[1]", NULL, NULL, "auth must be a JSON object", false },
 		{ false, NULL, NULL, NULL, "no-slash", NULL, NULL, false },
-		{ false, NULL, NULL, NULL, "/socket.io/", "admin", NULL, true }, /* errbuf may be NULL */
+		{ false, NULL, NULL, NULL, "/socket.io/", "admin", NULL,
+		  true }, /* errbuf may be NULL */
 	};
 	struct sgc_options o;
 	char err[200];
@@ -398,7 +399,8 @@ static void test_url_to_engine(void)
 		const char *query;
 		const char *connect; /* the CONNECT packet sent once open */
 	} ok[] = {
-		{ "http://127.0.0.1:3000", "127.0.0.1", 3000, "127.0.0.1:3000", false, "", "T:40|" },
+		{ "http://127.0.0.1:3000", "127.0.0.1", 3000, "127.0.0.1:3000", false, "",
+		  "T:40|" },
 		{ "WSS://Example.COM/chat?x=1#f", "example.com", 443, "example.com", true, "x=1",
 		  "T:40/chat,|" },
 		{ "ws://[::1]:80/", "::1", 80, "[::1]", false, "", "T:40|" },
@@ -493,7 +495,8 @@ static void test_connect_and_auth(void)
 	fake_engine_close(f.e, 0, "transport close", "gone");
 	CHECK_INT(f.r.disconnected, 1);
 	CHECK_INT(sgc_state(f.c), SGC_UNAUTHORIZED);
-	CHECK(strstr(f.r.log.data, "disconnected(transport close,unauthorized)|reconnecting(1)|") != NULL);
+	CHECK(strstr(f.r.log.data, "disconnected(transport close,unauthorized)|reconnecting(1)|") !=
+	      NULL);
 	CHECK_INT(sgc_conn_state(f.c), SGC_CONN_RECONNECTING);
 	CHECK(sgc_socket_id(f.c) == NULL);
 	CHECK(fake_engine_freed(f.e));
@@ -509,13 +512,15 @@ static void test_unauthenticated(void)
 	f.o.reconnection_delay_max_ms = 1;
 	fx_connected(&f, "40{\"sid\":\"S1\"}");
 	CHECK_INT(sgc_authenticate(f.c), SGC_OK);
-	fake_engine_recv(f.e, "42[\"unauthenticated\",{\"message\":\"Invalid token\",\"time\":\"t\"}]");
+	fake_engine_recv(f.e,
+			 "42[\"unauthenticated\",{\"message\":\"Invalid token\",\"time\":\"t\"}]");
 	CHECK_INT(f.r.unauthenticated, 1);
 	CHECK_INT(sgc_state(f.c), SGC_UNAUTHORIZED);
 	/* the server's DISCONNECT: no reconnection */
 	fake_engine_recv(f.e, "41");
-	CHECK_STR(f.r.log.data, "connected(S1,unauthorized)|unauthenticated(Invalid token,unauthorized)|"
-				"disconnected(io server disconnect,unauthorized)|");
+	CHECK_STR(f.r.log.data,
+		  "connected(S1,unauthorized)|unauthenticated(Invalid token,unauthorized)|"
+		  "disconnected(io server disconnect,unauthorized)|");
 	CHECK(fake_engine_shut(f.e));
 	CHECK_INT(sgc_conn_state(f.c), SGC_CONN_DISCONNECTED);
 	run_ms(30);
@@ -545,8 +550,9 @@ static void test_emit(void)
 	CHECK_INT(sgc_emit(f.c, "chat:message", v), SGC_OK);
 	CHECK_INT(sgc_emit(f.c, "bare", NULL), SGC_OK);
 	json_decref(v);
-	CHECK_STR(fake_engine_sent(f.e), "T:42[\"chat:message\",{\"n\":0.1,\"s\":\"\xc3\xa9\",\"big\":1e+21}]|"
-					 "T:42[\"bare\"]|");
+	CHECK_STR(fake_engine_sent(f.e),
+		  "T:42[\"chat:message\",{\"n\":0.1,\"s\":\"\xc3\xa9\",\"big\":1e+21}]|"
+		  "T:42[\"bare\"]|");
 	/* invalid names and arguments */
 	for (size_t i = 0; i < SG_ARRAY_LEN(invalid_names); i++)
 		CHECK_INT(sgc_emit(f.c, invalid_names[i], NULL), SGC_ERR_INVALID);
@@ -595,7 +601,8 @@ static void test_acks(void)
 	fake_engine_recv(f.e, "432[\"second\"]");
 	fake_engine_recv(f.e, "4399[\"nobody\"]");
 	fake_engine_recv(f.e, "430[{\"ok\":true},2]");
-	CHECK_STR(f.r.log.data, "connected(S1,unauthorized)|ack(0,[\"second\"])|ack(0,[{\"ok\":true},2])|");
+	CHECK_STR(f.r.log.data,
+		  "connected(S1,unauthorized)|ack(0,[\"second\"])|ack(0,[{\"ok\":true},2])|");
 	/* id 1 times out */
 	run_ms(60);
 	CHECK(strstr(f.r.log.data, "ack(-4)|") != NULL);
@@ -607,7 +614,8 @@ static void test_acks(void)
 	CHECK_INT(sgc_emit_with_ack(f.c, "q", NULL, 0, ack_log, &f.r), SGC_OK);
 	CHECK_INT(sgc_emit_with_ack(f.c, "q", NULL, 5000, ack_log, &f.r), SGC_OK);
 	fake_engine_close(f.e, 0, "transport error", "reset");
-	CHECK_STR(f.r.log.data, "disconnected(transport error,unauthorized)|ack(-5)|ack(-5)|reconnecting(1)|");
+	CHECK_STR(f.r.log.data,
+		  "disconnected(transport error,unauthorized)|ack(-5)|ack(-5)|reconnecting(1)|");
 	json_decref(one);
 	fx_fini(&f);
 }
@@ -625,7 +633,8 @@ static void test_server_ack_request(void)
 		{ 7, args, SGC_OK },
 		{ 8, NULL, SGC_OK },
 		{ -1, NULL, SGC_ERR_INVALID },
-		{ 1, json_object_get(json_array_get(args, 0), "got"), SGC_ERR_INVALID }, /* not an array */
+		{ 1, json_object_get(json_array_get(args, 0), "got"),
+		  SGC_ERR_INVALID }, /* not an array */
 	};
 
 	fx_init(&f, "http://h:1");
@@ -864,7 +873,8 @@ static void test_client_disconnect(void)
 	/* DISCONNECT for the namespace, then a graceful close */
 	CHECK_STR(fake_engine_sent(f.e), "T:41/admin,|");
 	CHECK(fake_engine_shut(f.e));
-	CHECK_STR(f.r.log.data, "connected(S1,unauthorized)|disconnected(io client disconnect,unauthorized)|");
+	CHECK_STR(f.r.log.data,
+		  "connected(S1,unauthorized)|disconnected(io client disconnect,unauthorized)|");
 	CHECK_INT(sgc_conn_state(f.c), SGC_CONN_DISCONNECTED);
 	/* the closing engine ends: nothing more happens */
 	fake_engine_close(f.e, 0, "io client disconnect", "");
@@ -911,7 +921,7 @@ static void test_protocol_error(void)
 {
 	static const struct {
 		const char *packet;
-		bool connected;   /* received after the CONNECT's answer */
+		bool connected; /* received after the CONNECT's answer */
 	} garbage[] = {
 		{ "49", true },
 		{ "42[", true },
@@ -929,7 +939,9 @@ static void test_protocol_error(void)
 		CHECK_INT(f.r.last_error, SGC_ERR_PROTOCOL);
 		CHECK(fake_engine_freed(f.e));
 		if (garbage[i].connected)
-			CHECK(strstr(f.r.log.data, "disconnected(parse error,unauthorized)|reconnecting(1)|") != NULL);
+			CHECK(strstr(f.r.log.data,
+				     "disconnected(parse error,unauthorized)|reconnecting(1)|") !=
+			      NULL);
 		else
 			CHECK(strstr(f.r.log.data, "reconnecting(1)|") != NULL);
 		CHECK_INT(sgc_conn_state(f.c), SGC_CONN_RECONNECTING);
@@ -963,7 +975,8 @@ static void test_reconnect(void)
 	CHECK_INT(fake_engine_count(), 2);
 	CHECK_INT(sgc_conn_state(f.c), SGC_CONN_CONNECTING);
 	/* the attempt fails before opening: on_error, then the next delay */
-	fake_engine_close(fake_engine_last(), SGC_ERR_CONNECT, "transport error", "connection refused");
+	fake_engine_close(fake_engine_last(), SGC_ERR_CONNECT, "transport error",
+			  "connection refused");
 	CHECK_INT(f.r.last_error, SGC_ERR_CONNECT);
 	CHECK_INT(f.r.reconnecting, 2);
 	CHECK_INT(f.r.last_delay, 20);
@@ -1004,7 +1017,8 @@ static void test_reconnect_gives_up(void)
 	fx_client(&f);
 	CHECK_INT(sgc_connect(f.c), SGC_OK);
 	for (int i = 0; i < 3; i++) {
-		fake_engine_close(fake_engine_last(), SGC_ERR_CONNECT, "transport error", "refused");
+		fake_engine_close(fake_engine_last(), SGC_ERR_CONNECT, "transport error",
+				  "refused");
 		run_ms(10);
 	}
 	CHECK_INT(fake_engine_count(), 3);
@@ -1067,9 +1081,10 @@ static void test_namespace_and_rooms(void)
 			     calls[i].ack ? &f.r : NULL, calls[i].timeout_ms),
 			  calls[i].want);
 	}
-	CHECK_STR(fake_engine_sent(f.e), "T:42/chat,[\"join\",{\"rooms\":[\"public-a\",\"b\\\"q\"]}]|"
-					 "T:42/chat,0[\"join\",{\"rooms\":[\"public-a\"]}]|"
-					 "T:42/chat,[\"leave\",{\"rooms\":[\"public-a\"]}]|");
+	CHECK_STR(fake_engine_sent(f.e),
+		  "T:42/chat,[\"join\",{\"rooms\":[\"public-a\",\"b\\\"q\"]}]|"
+		  "T:42/chat,0[\"join\",{\"rooms\":[\"public-a\"]}]|"
+		  "T:42/chat,[\"leave\",{\"rooms\":[\"public-a\"]}]|");
 	fake_engine_recv(f.e, "43/chat,0[{\"rooms\":[\"public-a\"],\"rejected\":[]}]");
 	CHECK(strstr(f.r.log.data, "ack(0,[{\"rooms\":[\"public-a\"],\"rejected\":[]}])|") != NULL);
 	fx_fini(&f);

@@ -23,7 +23,9 @@ static char tmpdir[64];
 /* The key in secret600, 40 bytes (two newlines follow it there). */
 #define SECRET600 "secret600-test-key-0123456789abcdefghijk"
 /* A 33-byte key with a NUL byte in it. */
-#define NUL_KEY "0123456789abcdef\0" "0123456789abcdef"
+#define NUL_KEY              \
+	"0123456789abcdef\0" \
+	"0123456789abcdef"
 
 static void write_file(const char *name, const char *text, mode_t mode);
 static char *read_all(const char *path, size_t *len);
@@ -119,7 +121,7 @@ static int cmp_str(const void *a, const void *b)
 
 static void test_defaults(void)
 {
-	struct sg_config_errors errs = {0};
+	struct sg_config_errors errs = { 0 };
 	struct sg_config *c = load("", &errs);
 	char host[256] = "";
 
@@ -280,7 +282,7 @@ static void test_every_type(void)
 		"log:\n"
 		"  level: debug\n"
 		"  format: json\n";
-	struct sg_config_errors errs = {0};
+	struct sg_config_errors errs = { 0 };
 	struct sg_config *c = load(text, &errs);
 
 	CHECK(c != NULL);
@@ -379,7 +381,7 @@ static void test_every_type(void)
 
 static void test_small_forms(void)
 {
-	struct sg_config_errors errs = {0};
+	struct sg_config_errors errs = { 0 };
 	struct sg_config *c;
 
 	/* redis.url as one string; a path that already ends in '/'; workers auto;
@@ -473,7 +475,7 @@ static void test_expand_text(void)
  * aliases once; errors at the value's position, all of them collected. */
 static void test_expand_config(void)
 {
-	struct sg_config_errors errs = {0};
+	struct sg_config_errors errs = { 0 };
 	struct sg_config *c;
 	char *joined;
 
@@ -563,7 +565,7 @@ static void test_expand_config(void)
 /* The caps on a file: size and nesting depth, with a clear message. */
 static void test_caps(void)
 {
-	struct sg_config_errors errs = {0};
+	struct sg_config_errors errs = { 0 };
 	struct sg_config *c;
 	struct sg_buf b;
 	char *joined;
@@ -641,7 +643,7 @@ static void test_parse_duration(void)
 	CHECK_INT(config_parse_duration("9223372036854775808", &ms, &err), -1);
 	CHECK_STR(err.msg, "duration '9223372036854775808' is too large");
 	CHECK_INT(ms, 42);
-	CHECK_INT(config_parse_duration("2562048h", &ms, &err), 0); /* 9.2e15 ms: fits */
+	CHECK_INT(config_parse_duration("2562048h", &ms, &err), 0);	   /* 9.2e15 ms: fits */
 	CHECK_INT(config_parse_duration("2562047788016h", &ms, &err), -1); /* overflows */
 	CHECK_INT(config_parse_duration("", &ms, &err), -1);
 	CHECK_STR(err.msg, "invalid duration '' (expected e.g. 250ms, 10s, 2m, 1h, or a number "
@@ -704,12 +706,27 @@ static void test_parse_size(void)
 static void test_key_table(void)
 {
 	static const char *const expected[] = {
-		"server.id", "server.listen", "server.cors.origins", "server.cors.credentials",
-		"server.tls.cert", "server.workers", "namespaces", "auth.jwt.secret",
-		"auth.jwt.secret_file", "auth.jwt.token_from", "auth.http.headers",
-		"rooms.http.url", "rooms.http.timeout", "redis.url", "events.forward",
-		"limits.output_hard", "admin.token_file", "log.format",
-		"redis.max_pending", "events.max_pending", "auth.http.max_pending",
+		"server.id",
+		"server.listen",
+		"server.cors.origins",
+		"server.cors.credentials",
+		"server.tls.cert",
+		"server.workers",
+		"namespaces",
+		"auth.jwt.secret",
+		"auth.jwt.secret_file",
+		"auth.jwt.token_from",
+		"auth.http.headers",
+		"rooms.http.url",
+		"rooms.http.timeout",
+		"redis.url",
+		"events.forward",
+		"limits.output_hard",
+		"admin.token_file",
+		"log.format",
+		"redis.max_pending",
+		"events.max_pending",
+		"auth.http.max_pending",
 		"rooms.http.max_pending",
 	};
 	size_t n = 0;
@@ -749,7 +766,7 @@ static void test_key_table(void)
 
 static void test_secret_file(void)
 {
-	struct sg_config_errors errs = {0};
+	struct sg_config_errors errs = { 0 };
 	struct sg_config *c;
 	char *text, path[128], *joined;
 	FILE *f;
@@ -827,43 +844,47 @@ static void test_secret_strength(void)
 		const char *algs;
 		const char *error; /* the message after "t.yaml:1:C: ", or NULL: accepted */
 	} cases[] = {
-		{"change-me", "HS256", "auth.jwt.secret: the secret is a placeholder, not a key "
-		 "(it contains 'changeme'): anyone could sign tokens; make a random one: head -c "
-		 "32 /dev/urandom | base64 -w 0 > jwt.key; chmod 600 jwt.key, and give "
-		 "auth.jwt.secret_file: jwt.key"},
-		{"dev-secret-change-me-0123456789abcdefghij", "HS256", "contains 'changeme'"},
-		{"Please_CHANGE.ME please change me, really", "HS256", "contains 'changeme'"},
-		{"replace-me-with-a-long-random-string-0123", "HS256", "contains 'replaceme'"},
-		{"your-secret-goes-here-your-secret-goes-here", "HS256", "contains 'yoursecret'"},
-		{"Secret", "HS256", "is the word 'secret'"},
-		{"s-e-c-r-e-t", "HS256", "is the word 'secret'"},
-		{"EXAMPLE", "RS256", "is the word 'example'"},
-		{"password", "HS256", "is the word 'password'"},
-		{"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HS512",
-		 "repeats one character"},
+		{ "change-me", "HS256",
+		  "auth.jwt.secret: the secret is a placeholder, not a key "
+		  "(it contains 'changeme'): anyone could sign tokens; make a random one: head -c "
+		  "32 /dev/urandom | base64 -w 0 > jwt.key; chmod 600 jwt.key, and give "
+		  "auth.jwt.secret_file: jwt.key" },
+		{ "dev-secret-change-me-0123456789abcdefghij", "HS256", "contains 'changeme'" },
+		{ "Please_CHANGE.ME please change me, really", "HS256", "contains 'changeme'" },
+		{ "replace-me-with-a-long-random-string-0123", "HS256", "contains 'replaceme'" },
+		{ "your-secret-goes-here-your-secret-goes-here", "HS256", "contains 'yoursecret'" },
+		{ "Secret", "HS256", "is the word 'secret'" },
+		{ "s-e-c-r-e-t", "HS256", "is the word 'secret'" },
+		{ "EXAMPLE", "RS256", "is the word 'example'" },
+		{ "password", "HS256", "is the word 'password'" },
+		{ "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HS512",
+		  "repeats one character" },
 		/* RFC 7518 section 3.2: the key is at least the hash's size */
-		{"0123456789abcdef0123456789abcde", "HS256", "auth.jwt.secret: the secret is 31 "
-		 "bytes long; HS256 needs a key of at least 32 bytes (RFC 7518 section 3.2); make "
-		 "a random one: head -c 32 /dev/urandom | base64 -w 0 > jwt.key; chmod 600 "
-		 "jwt.key, and give auth.jwt.secret_file: jwt.key"},
-		{"0123456789abcdef0123456789abcdef", "HS256", NULL},
-		{"0123456789abcdef0123456789abcdef", "HS384", "is 32 bytes long; HS384 needs a key "
-		 "of at least 48 bytes"},
-		{"0123456789abcdef0123456789abcdef0123456789abcdef", "HS384", NULL},
-		{"0123456789abcdef0123456789abcdef0123456789abcdef", "HS256, HS512, RS256",
-		 "is 48 bytes long; HS512 needs a key of at least 64 bytes (RFC 7518 section "
-		 "3.2); make a random one: head -c 64 /dev/urandom"},
-		{"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "HS512", NULL},
-		{"k", "HS256", "the secret is 1 byte long"},
+		{ "0123456789abcdef0123456789abcde", "HS256",
+		  "auth.jwt.secret: the secret is 31 "
+		  "bytes long; HS256 needs a key of at least 32 bytes (RFC 7518 section 3.2); make "
+		  "a random one: head -c 32 /dev/urandom | base64 -w 0 > jwt.key; chmod 600 "
+		  "jwt.key, and give auth.jwt.secret_file: jwt.key" },
+		{ "0123456789abcdef0123456789abcdef", "HS256", NULL },
+		{ "0123456789abcdef0123456789abcdef", "HS384",
+		  "is 32 bytes long; HS384 needs a key "
+		  "of at least 48 bytes" },
+		{ "0123456789abcdef0123456789abcdef0123456789abcdef", "HS384", NULL },
+		{ "0123456789abcdef0123456789abcdef0123456789abcdef", "HS256, HS512, RS256",
+		  "is 48 bytes long; HS512 needs a key of at least 64 bytes (RFC 7518 section "
+		  "3.2); make a random one: head -c 64 /dev/urandom" },
+		{ "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "HS512",
+		  NULL },
+		{ "k", "HS256", "the secret is 1 byte long" },
 		/* no HS* algorithm: the secret is unused, but a placeholder still is not one */
-		{"short-key", "RS256", NULL},
+		{ "short-key", "RS256", NULL },
 		/* words inside a real key are fine */
-		{"siogate-integration-secret-0123456789abcdef", "HS256", NULL},
-		{"testing-the-default-example-key-0123456789", "HS256", NULL},
+		{ "siogate-integration-secret-0123456789abcdef", "HS256", NULL },
+		{ "testing-the-default-example-key-0123456789", "HS256", NULL },
 	};
 
 	for (size_t i = 0; i < SG_ARRAY_LEN(cases); i++) {
-		struct sg_config_errors errs = {0};
+		struct sg_config_errors errs = { 0 };
 		struct sg_config *c;
 		char text[256], *joined;
 
@@ -897,7 +918,7 @@ static void test_secret_strength(void)
 /* The same checks on secret_file's content and the admin token. */
 static void test_secret_file_strength(void)
 {
-	struct sg_config_errors errs = {0};
+	struct sg_config_errors errs = { 0 };
 	struct sg_config *c;
 	char *text, *joined;
 
@@ -949,7 +970,7 @@ static void test_secret_file_strength(void)
  * is looked up there first; files there pass the permission check. */
 static void test_credentials_directory(void)
 {
-	struct sg_config_errors errs = {0};
+	struct sg_config_errors errs = { 0 };
 	struct sg_config *c;
 	char creds[128], yaml[128], expect[256], *joined;
 
@@ -1024,7 +1045,8 @@ static void test_credentials_directory(void)
 	c = config_load(yaml, &errs);
 	CHECK(c == NULL);
 	joined = join_errors(&errs);
-	snprintf(expect, sizeof(expect), "'%s/../open.key' is accessible by group or others", creds);
+	snprintf(expect, sizeof(expect), "'%s/../open.key' is accessible by group or others",
+		 creds);
 	if (strstr(joined, expect) == NULL)
 		fprintf(stderr, "%s", joined);
 	CHECK(strstr(joined, expect) != NULL);
@@ -1041,10 +1063,19 @@ static void test_credentials_directory(void)
 	unsetenv("CREDENTIALS_DIRECTORY");
 
 	{
-		static const char *const names[] = {
-			"credentials/jwt.key", "credentials/admin.token", "jwt.key", "only-here.key",
-			"open.key", "creds.yaml", "creds2.yaml", "creds3.yaml", "creds4.yaml",
-			"creds5.yaml", "weak.key", "short.key", "admin-weak.token"};
+		static const char *const names[] = { "credentials/jwt.key",
+						     "credentials/admin.token",
+						     "jwt.key",
+						     "only-here.key",
+						     "open.key",
+						     "creds.yaml",
+						     "creds2.yaml",
+						     "creds3.yaml",
+						     "creds4.yaml",
+						     "creds5.yaml",
+						     "weak.key",
+						     "short.key",
+						     "admin-weak.token" };
 
 		for (size_t i = 0; i < SG_ARRAY_LEN(names); i++) {
 			char path[160];
@@ -1068,7 +1099,7 @@ static void test_secret_never_shown(void)
 	};
 
 	for (size_t i = 0; i < SG_ARRAY_LEN(texts); i++) {
-		struct sg_config_errors errs = {0};
+		struct sg_config_errors errs = { 0 };
 		struct sg_config *c = load(texts[i], &errs);
 		char *joined = join_errors(&errs);
 
@@ -1085,7 +1116,7 @@ static void test_secret_never_shown(void)
 /* config_load: file errors, and relative paths taken from the file's directory. */
 static void test_load_file(void)
 {
-	struct sg_config_errors errs = {0};
+	struct sg_config_errors errs = { 0 };
 	struct sg_config *c;
 	char path[128], expect[256];
 
@@ -1140,8 +1171,8 @@ static void test_load_file(void)
  * provides here; their mode 0440 passes there. */
 static void test_shipped_configs(void)
 {
-	static const char *const files[] = {"conf/siogate.yaml", "conf/minimal.yaml",
-					    "conf/siogate.service.yaml"};
+	static const char *const files[] = { "conf/siogate.yaml", "conf/minimal.yaml",
+					     "conf/siogate.service.yaml" };
 	const char *root = getenv("SG_SRCDIR");
 	char creds[128];
 
@@ -1152,7 +1183,7 @@ static void test_shipped_configs(void)
 	write_file("creds/admin.token", "shipped-config-test-admin-token-0123456789\n", 0440);
 	setenv("CREDENTIALS_DIRECTORY", creds, 1);
 	for (size_t i = 0; i < SG_ARRAY_LEN(files); i++) {
-		struct sg_config_errors errs = {0};
+		struct sg_config_errors errs = { 0 };
 		struct sg_config *c;
 		char path[512], *text, *joined;
 
@@ -1161,7 +1192,8 @@ static void test_shipped_configs(void)
 		CHECK(text != NULL);
 		/* no secret is ever written in a shipped config: each reads a file */
 		CHECK(text != NULL && strstr(text, "secret_file: ") != NULL);
-		for (const char *l = text; l != NULL && *l != '\0'; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		for (const char *l = text; l != NULL && *l != '\0';
+		     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
 			CHECK(strncmp(l + strspn(l, " "), "secret:", 7) != 0);
 		c = config_load(path, &errs);
 		joined = join_errors(&errs);
@@ -1215,8 +1247,9 @@ static void test_cases(void)
 
 	CHECK(d != NULL);
 	if (d == NULL) {
-		fprintf(stderr, "cannot open %s (run from the repository root or set "
-				"SG_CASES_DIR)\n",
+		fprintf(stderr,
+			"cannot open %s (run from the repository root or set "
+			"SG_CASES_DIR)\n",
 			dir);
 		return;
 	}
@@ -1230,7 +1263,7 @@ static void test_cases(void)
 	qsort(names, n, sizeof(*names), cmp_str);
 	CHECK(n >= 15);
 	for (size_t i = 0; i < n; i++) {
-		struct sg_config_errors errs = {0};
+		struct sg_config_errors errs = { 0 };
 		struct sg_config *c;
 		char path[512], *raw, *input, *expect, *got;
 		size_t len;
@@ -1273,8 +1306,8 @@ static void test_cases(void)
 
 int main(void)
 {
-	static const char *const files[] = {"secret600", "secret644", "token600", "token644",
-					    "secretempty", "secret640"};
+	static const char *const files[] = { "secret600", "secret644",	 "token600",
+					     "token644",  "secretempty", "secret640" };
 
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/sg-test-config-XXXXXX");
 	if (mkdtemp(tmpdir) == NULL) {

@@ -21,14 +21,26 @@
 #define K40 "0123456789abcdefghijklmnopqrstuvwxyzABCD"
 #define K40B "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxw"
 
-static bool id_a(const struct sg_config *c) { return strcmp(c->server.id, "a") == 0; }
-static bool ping_25s(const struct sg_config *c) { return c->server.ping_interval_ms == 25000; }
-static bool per_ip_5(const struct sg_config *c) { return c->limits.per_ip == 5; }
+static bool id_a(const struct sg_config *c)
+{
+	return strcmp(c->server.id, "a") == 0;
+}
+static bool ping_25s(const struct sg_config *c)
+{
+	return c->server.ping_interval_ms == 25000;
+}
+static bool per_ip_5(const struct sg_config *c)
+{
+	return c->limits.per_ip == 5;
+}
 static bool listen_old(const struct sg_config *c)
 {
 	return c->server.listen.n == 1 && strcmp(c->server.listen.v[0], "127.0.0.1:3000") == 0;
 }
-static bool path_old(const struct sg_config *c) { return strcmp(c->server.path, "/socket.io/") == 0; }
+static bool path_old(const struct sg_config *c)
+{
+	return strcmp(c->server.path, "/socket.io/") == 0;
+}
 static bool both_transports(const struct sg_config *c)
 {
 	return c->server.transports == (SG_TRANSPORT_POLLING | SG_TRANSPORT_WEBSOCKET);
@@ -38,11 +50,26 @@ static bool origins_old(const struct sg_config *c)
 	return c->server.cors.origins.n == 1 && strcmp(c->server.cors.origins.v[0], "*") == 0 &&
 	       !c->server.cors.credentials;
 }
-static bool payload_old(const struct sg_config *c) { return c->server.max_payload == 1000000; }
-static bool workers_2(const struct sg_config *c) { return c->server.workers == 2; }
-static bool nsps_old(const struct sg_config *c) { return c->namespaces.n == 1; }
-static bool standalone(const struct sg_config *c) { return c->redis.url.n == 0; }
-static bool in_flight_old(const struct sg_config *c) { return c->auth.http.max_in_flight == 256; }
+static bool payload_old(const struct sg_config *c)
+{
+	return c->server.max_payload == 1000000;
+}
+static bool workers_2(const struct sg_config *c)
+{
+	return c->server.workers == 2;
+}
+static bool nsps_old(const struct sg_config *c)
+{
+	return c->namespaces.n == 1;
+}
+static bool standalone(const struct sg_config *c)
+{
+	return c->redis.url.n == 0;
+}
+static bool in_flight_old(const struct sg_config *c)
+{
+	return c->auth.http.max_in_flight == 256;
+}
 static bool format_text_level_debug(const struct sg_config *c)
 {
 	return c->log.format == SG_LOG_TEXT && c->log.level == SG_LOG_DEBUG;
@@ -51,7 +78,10 @@ static bool admin_old(const struct sg_config *c)
 {
 	return strcmp(c->admin.listen, "127.0.0.1:9090") == 0;
 }
-static bool maxlen_old(const struct sg_config *c) { return c->events.stream_maxlen == 100000; }
+static bool maxlen_old(const struct sg_config *c)
+{
+	return c->events.stream_maxlen == 100000;
+}
 static bool secret_new(const struct sg_config *c)
 {
 	return c->auth.jwt.secret_len == 40 && memcmp(c->auth.jwt.secret, K40B, 40) == 0;
@@ -69,8 +99,14 @@ static bool rooms_new(const struct sg_config *c)
 {
 	return c->rooms.default_rooms.n == 1 && strcmp(c->rooms.default_rooms.v[0], "x") == 0;
 }
-static bool proxies_new(const struct sg_config *c) { return c->server.trusted_proxies.n == 2; }
-static bool forward_old(const struct sg_config *c) { return c->events.n_forward == 0; }
+static bool proxies_new(const struct sg_config *c)
+{
+	return c->server.trusted_proxies.n == 2;
+}
+static bool forward_old(const struct sg_config *c)
+{
+	return c->events.n_forward == 0;
+}
 static bool several(const struct sg_config *c)
 {
 	return ping_25s(c) && per_ip_5(c) && path_old(c) && c->limits.burst == 7;
@@ -80,7 +116,7 @@ static const struct {
 	const char *what;
 	const char *running;
 	const char *next;
-	const char *kept;   /* the names reported, joined by ',' */
+	const char *kept;			     /* the names reported, joined by ',' */
 	bool (*probe)(const struct sg_config *next); /* next after the merge */
 } cases[] = {
 	{ "nothing changed", "server: {id: a}\n", "server: {id: a}\n", "", id_a },
@@ -109,15 +145,19 @@ static const struct {
 	  in_flight_old },
 	{ "enums, one reloadable", "{}\n", "log: {format: json, level: debug}\n", "log.format",
 	  format_text_level_debug },
-	{ "address and file", "{}\n",
-	  "admin: {listen: \"127.0.0.1:9091\", token_file: @TOKEN@}\n",
+	{ "address and file", "{}\n", "admin: {listen: \"127.0.0.1:9091\", token_file: @TOKEN@}\n",
 	  "admin.listen,admin.token_file", admin_old },
-	{ "64-bit", "{}\n", "events: {stream_maxlen: 5}\n", "events.stream_maxlen", maxlen_old, },
+	{
+		"64-bit",
+		"{}\n",
+		"events: {stream_maxlen: 5}\n",
+		"events.stream_maxlen",
+		maxlen_old,
+	},
 	{ "reloadable secret", "auth: {jwt: {secret: " K40 "}}\n",
 	  "auth: {jwt: {secret: " K40B "}}\n", "", secret_new },
 	{ "reloadable token sources", "auth: {jwt: {secret: " K40 "}}\n",
-	  "auth: {jwt: {secret: " K40 ", token_from: [query]}}\n", "",
-	  token_from_new },
+	  "auth: {jwt: {secret: " K40 ", token_from: [query]}}\n", "", token_from_new },
 	{ "reloadable headers", "auth: {http: {headers: {X-A: one}}}\n",
 	  "auth: {http: {headers: {X-A: two}}}\n", "", headers_new },
 	{ "reloadable list", "{}\n", "rooms: {default: [x]}\n", "", rooms_new },
@@ -199,7 +239,8 @@ static void test_cases(void)
 			signal(SIGABRT, SIG_DFL);
 			_exit(run_case(i));
 		}
-		ok = waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		ok = waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+		     WEXITSTATUS(status) == 0;
 		if (!ok)
 			fprintf(stderr, "  case \"%s\" failed (%s %d)\n", cases[i].what,
 				WIFSIGNALED(status) ? "signal" : "exit",

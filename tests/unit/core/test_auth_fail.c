@@ -52,7 +52,7 @@ static void test_out_of_range(void)
 {
 	CHECK_STR(auth_fail_name(AUTH_FAIL__COUNT), "unknown");
 	CHECK_STR(auth_fail_name((enum auth_fail)99), "unknown");
-	CHECK_STR(auth_fail_name((enum auth_fail)-1), "unknown");
+	CHECK_STR(auth_fail_name((enum auth_fail) - 1), "unknown");
 }
 
 int main(void)

@@ -16,8 +16,8 @@
 static const struct {
 	const char *plain;
 	size_t len;
-	const char *std;  /* base64, padded */
-	const char *url;  /* base64url, unpadded */
+	const char *std; /* base64, padded */
+	const char *url; /* base64url, unpadded */
 } vectors[] = {
 	{ "", 0, "", "" },
 	{ "f", 1, "Zg==", "Zg" },

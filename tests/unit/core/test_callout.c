@@ -63,9 +63,9 @@ static void test_names(void)
 	CHECK_STR(forward_target_name(FORWARD_STREAM), "stream");
 	CHECK_STR(forward_target_name(FORWARD_HTTP), "http");
 	CHECK_STR(forward_target_name(FORWARD__COUNT), "unknown");
-	CHECK_STR(forward_target_name((enum forward_target)-1), "unknown");
+	CHECK_STR(forward_target_name((enum forward_target) - 1), "unknown");
 	CHECK_STR(callout_outcome_name(CALLOUT__COUNT), "unknown");
-	CHECK_STR(callout_outcome_name((enum callout_outcome)-1), "unknown");
+	CHECK_STR(callout_outcome_name((enum callout_outcome) - 1), "unknown");
 }
 
 int main(void)

@@ -62,7 +62,8 @@ static void test_texts_distinct(void)
 {
 	for (int a = 0; a < SG_CLOSE__COUNT; a++)
 		for (int b = a + 1; b < SG_CLOSE__COUNT; b++)
-			CHECK(strcmp(sg_close_text((enum sg_close)a), sg_close_text((enum sg_close)b)) != 0);
+			CHECK(strcmp(sg_close_text((enum sg_close)a),
+				     sg_close_text((enum sg_close)b)) != 0);
 }
 
 static void test_out_of_range(void)

@@ -188,8 +188,8 @@ static void test_list_next(void)
 		{ "keep-alive, Upgrade", "keep-alive|Upgrade" },
 		{ "a b, c\td", "a b|c\td" }, /* inner whitespace is kept */
 		{ "x;q=0.5,y", "x;q=0.5|y" },
-		{ "\"a,b\"", "\"a|b\"" },    /* no quoted-string handling */
-		{ "a,\r", "a|\r" },          /* only SP and HTAB are trimmed */
+		{ "\"a,b\"", "\"a|b\"" }, /* no quoted-string handling */
+		{ "a,\r", "a|\r" },	  /* only SP and HTAB are trimmed */
 	};
 
 	for (size_t i = 0; i < SG_ARRAY_LEN(cases); i++) {

@@ -23,12 +23,12 @@ static struct event_base *bases[N];
 static pthread_t threads[N];
 
 struct ask {
-	int done;                 /* how many times done ran */
-	struct worker *origin;    /* done's origin */
-	char answers[N][32];      /* parts as received */
+	int done;	       /* how many times done ran */
+	struct worker *origin; /* done's origin */
+	char answers[N][32];   /* parts as received */
 	size_t n;
 	unsigned long long sum;
-	bool wrong_thread;        /* a part ran off its worker's thread */
+	bool wrong_thread; /* a part ran off its worker's thread */
 };
 
 static void *loop_main(void *arg)
@@ -56,7 +56,8 @@ static void done(struct worker *origin, void *ctx, struct sg_buf *parts, size_t 
 	a->origin = origin;
 	a->n = n;
 	for (size_t i = 0; i < n && i < N; i++)
-		snprintf(a->answers[i], sizeof(a->answers[i]), "%s", parts[i].len ? parts[i].data : "");
+		snprintf(a->answers[i], sizeof(a->answers[i]), "%s",
+			 parts[i].len ? parts[i].data : "");
 	a->sum = gather_sum(parts, n);
 	/* last, and released: test_other_origin reads the answer on another thread */
 	__atomic_store_n(&a->done, a->done + 1, __ATOMIC_RELEASE);

@@ -13,11 +13,11 @@ static void test_buckets(void)
 	struct sg_hist h;
 
 	memset(&h, 0, sizeof(h));
-	hist_observe(&h, 0);            /* first bucket */
-	hist_observe(&h, 0.00005);      /* on the first bound: still the first */
-	hist_observe(&h, 0.000051);     /* the second */
-	hist_observe(&h, 2.5);          /* the last bound */
-	hist_observe(&h, 3);            /* +Inf */
+	hist_observe(&h, 0);	    /* first bucket */
+	hist_observe(&h, 0.00005);  /* on the first bound: still the first */
+	hist_observe(&h, 0.000051); /* the second */
+	hist_observe(&h, 2.5);	    /* the last bound */
+	hist_observe(&h, 3);	    /* +Inf */
 	CHECK_INT(h.buckets[0], 2);
 	CHECK_INT(h.buckets[1], 1);
 	CHECK_INT(h.buckets[HIST_BUCKETS - 2], 1);

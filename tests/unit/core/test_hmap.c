@@ -54,7 +54,7 @@ static void test_keys(void)
 		const char *key;
 		size_t len;
 	} keys[] = {
-		{ "room", 4 }, { "roo", 3 }, { "room\0", 5 }, { "\0room", 5 },
+		{ "room", 4 }, { "roo", 3 },  { "room\0", 5 }, { "\0room", 5 },
 		{ "", 0 },     { "Room", 4 }, { "room ", 5 },
 	};
 	int values[SG_ARRAY_LEN(keys)];

@@ -16,8 +16,10 @@ static void test_ids_name_their_worker(void)
 	for (unsigned w = 0; w < 256; w += 17) {
 		sg_id_new(id, (uint8_t)w, &counter);
 		CHECK_INT(strlen(id), SG_ID_LEN);
-		CHECK_INT(strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-			  SG_ID_LEN);
+		CHECK_INT(
+			strspn(id,
+			       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+			SG_ID_LEN);
 		CHECK_INT(sg_id_worker(id, SG_ID_LEN), (int)w);
 	}
 	/* the counter wraps past 65536 without touching the worker byte */

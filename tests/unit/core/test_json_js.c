@@ -2,11 +2,10 @@
  * test_json_js.c: JSON text as JavaScript writes it.  The expected strings
  * were printed by Node 20 (JSON.stringify / String) for the same values.
  */
-#include "core/json_js.h"
-
 #include <math.h>
 #include <stdlib.h>
 
+#include "core/json_js.h"
 #include "unit.h"
 
 static void check_string(const char *in, size_t len, const char *want)
@@ -28,7 +27,7 @@ static void test_string_escapes(void)
 	check_string("\b\f\n\r\t", 5, "\"\\b\\f\\n\\r\\t\"");
 	check_string("\x01\x1f\x0b", 3, "\"\\u0001\\u001f\\u000b\"");
 	check_string("a\0b", 3, "\"a\\u0000b\"");
-	check_string("/\x7f", 2, "\"/\x7f\"");	/* neither escaped by JS */
+	check_string("/\x7f", 2, "\"/\x7f\""); /* neither escaped by JS */
 	/* Non-ASCII as-is, U+2028 included (JSON.stringify does not escape it). */
 	check_string("h\xc3\xa9llo \xe6\x97\xa5 \xf0\x9f\x98\x80 \xe2\x80\xa8", 19,
 		     "\"h\xc3\xa9llo \xe6\x97\xa5 \xf0\x9f\x98\x80 \xe2\x80\xa8\"");
@@ -42,14 +41,14 @@ static void test_string_bad_utf8(void)
 	check_string("bad\xff\xc3(", 6, "\"bad" R R "(\"");
 	check_string("\xe2\x82", 2, "\"" R "\"");		/* truncated 3-byte */
 	check_string("\xed\xa0\x80", 3, "\"" R R R "\"");	/* surrogate */
-	check_string("\xf4\x90\x80\x80", 4, "\"" R R R R "\"");	/* > U+10FFFF */
+	check_string("\xf4\x90\x80\x80", 4, "\"" R R R R "\""); /* > U+10FFFF */
 	check_string("\xc0\xaf", 2, "\"" R R "\"");		/* overlong */
-	check_string("a\xf0\x9f\x98", 4, "\"a" R "\"");	/* truncated at end */
+	check_string("a\xf0\x9f\x98", 4, "\"a" R "\"");		/* truncated at end */
 	check_string("\xe0\x80\x9f", 3, "\"" R R R "\"");
 	check_string("\xf0\x80\x80\x80", 4, "\"" R R R R "\"");
 	check_string("\xc2", 1, "\"" R "\"");
 	check_string("\x80\x80", 2, "\"" R R "\"");
-	check_string("\xe2\x82\"", 3, "\"" R "\\\"\"");	/* the quote is still escaped */
+	check_string("\xe2\x82\"", 3, "\"" R "\\\"\""); /* the quote is still escaped */
 	check_string(R, 3, "\"" R "\"");
 	{
 		struct sg_buf b;
@@ -64,8 +63,8 @@ static void test_string_bad_utf8(void)
 
 struct num_vec {
 	uint64_t bits;
-	const char *json;	/* JSON.stringify(x) */
-	const char *str;	/* String(x) */
+	const char *json; /* JSON.stringify(x) */
+	const char *str;  /* String(x) */
 };
 
 static const struct num_vec num_vecs[] = {
@@ -153,7 +152,10 @@ static void test_numbers(void)
 	json_js_number(&b, 1.5e-7);
 	json_js_number(&b, 100);
 	json_js_number(&b, NAN);
-	CHECK_STR(b.data, "1e+210" "1.5e-7" "100" "null");
+	CHECK_STR(b.data, "1e+210"
+			  "1.5e-7"
+			  "100"
+			  "null");
 	sg_buf_fini(&b);
 }
 

@@ -57,8 +57,13 @@ static bool matches(const char *s, const char *re)
 }
 
 static const struct log_facts sample = {
-	.addr = "127.0.0.1:4242", .sid = "SID1", .socket = "SOCK1", .nsp = "/chat",
-	.user = "alice", .reason = "transport close", .worker = 1,
+	.addr = "127.0.0.1:4242",
+	.sid = "SID1",
+	.socket = "SOCK1",
+	.nsp = "/chat",
+	.user = "alice",
+	.reason = "transport close",
+	.worker = 1,
 };
 
 static void test_text_line_with_facts(void)

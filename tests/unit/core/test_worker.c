@@ -21,25 +21,56 @@ static bool refuse_init_b;
 static bool refuse_apply_b;
 static struct worker *cur;
 
-static int init_a(struct worker *w) { SG_UNUSED(w); sg_buf_append_str(&trace, "a+ "); return 0; }
+static int init_a(struct worker *w)
+{
+	SG_UNUSED(w);
+	sg_buf_append_str(&trace, "a+ ");
+	return 0;
+}
 static int init_b(struct worker *w)
 {
 	SG_UNUSED(w);
 	sg_buf_append_str(&trace, "b+ ");
 	return refuse_init_b ? -1 : 0;
 }
-static int init_c(struct worker *w) { SG_UNUSED(w); sg_buf_append_str(&trace, "c+ "); return 0; }
-static int apply_a(struct worker *w) { SG_UNUSED(w); sg_buf_append_str(&trace, "a~ "); return 0; }
+static int init_c(struct worker *w)
+{
+	SG_UNUSED(w);
+	sg_buf_append_str(&trace, "c+ ");
+	return 0;
+}
+static int apply_a(struct worker *w)
+{
+	SG_UNUSED(w);
+	sg_buf_append_str(&trace, "a~ ");
+	return 0;
+}
 static int apply_b(struct worker *w)
 {
 	SG_UNUSED(w);
 	sg_buf_append_str(&trace, "b~ ");
 	return refuse_apply_b ? -1 : 0;
 }
-static void flush_a(struct worker *w) { SG_UNUSED(w); sg_buf_append_str(&trace, "a! "); }
-static void flush_c(struct worker *w) { SG_UNUSED(w); sg_buf_append_str(&trace, "c! "); }
-static void fini_a(struct worker *w) { SG_UNUSED(w); sg_buf_append_str(&trace, "a- "); }
-static void fini_b(struct worker *w) { SG_UNUSED(w); sg_buf_append_str(&trace, "b- "); }
+static void flush_a(struct worker *w)
+{
+	SG_UNUSED(w);
+	sg_buf_append_str(&trace, "a! ");
+}
+static void flush_c(struct worker *w)
+{
+	SG_UNUSED(w);
+	sg_buf_append_str(&trace, "c! ");
+}
+static void fini_a(struct worker *w)
+{
+	SG_UNUSED(w);
+	sg_buf_append_str(&trace, "a- ");
+}
+static void fini_b(struct worker *w)
+{
+	SG_UNUSED(w);
+	sg_buf_append_str(&trace, "b- ");
+}
 static void note(void *obj);
 /* The top layer's fini retires an object: freed before the layer below's fini. */
 static void fini_c(struct worker *w)
@@ -157,7 +188,7 @@ static void test_defer_order(void)
 		const char *name;
 		void (*fn)(void *);
 	} calls[] = {
-		{ 0, "0a", note }, { 3, "3a", note }, { 1, "1a", note },  { 2, "2a", note },
+		{ 0, "0a", note }, { 3, "3a", note },	    { 1, "1a", note },	 { 2, "2a", note },
 		{ 3, "3b", note }, { 1, "1b", defer_more }, { 9, "9->3", note }, { 0, "0b", note },
 	};
 	struct event_base *base = event_base_new();
@@ -263,8 +294,12 @@ static void test_durations(void)
 		int64_t ms;
 		long sec, usec;
 	} cases[] = {
-		{ 0, 0, 0 },         { 1, 0, 1000 },       { 999, 0, 999000 },
-		{ 1000, 1, 0 },      { 1500, 1, 500000 },  { 86400000, 86400, 0 },
+		{ 0, 0, 0 },
+		{ 1, 0, 1000 },
+		{ 999, 0, 999000 },
+		{ 1000, 1, 0 },
+		{ 1500, 1, 500000 },
+		{ 86400000, 86400, 0 },
 		{ 3600001, 3600, 1000 },
 	};
 	struct event_base *base = event_base_new();

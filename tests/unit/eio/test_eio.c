@@ -24,11 +24,11 @@
 
 /* What the eio_handler saw. */
 struct rec {
-	struct sg_buf log;   /* "M:<text>|", "B:<hex>|", "closed(<reason>)|" */
+	struct sg_buf log; /* "M:<text>|", "B:<hex>|", "closed(<reason>)|" */
 	int frees;
-	int opened;          /* sessions counted at their first message or close */
-	bool echo;           /* messages go back on the same session */
-	bool overdue;        /* connect_overdue says yes */
+	int opened;   /* sessions counted at their first message or close */
+	bool echo;    /* messages go back on the same session */
+	bool overdue; /* connect_overdue says yes */
 	struct eio_session *last;
 };
 
@@ -132,8 +132,10 @@ static void request(struct wire *x, struct wire_peer *p, const char *method, con
 	sg_buf_printf(&b, "%s /socket.io/?%s HTTP/1.1\r\nHost: t\r\n%s", method, query,
 		      headers ? headers : "");
 	if (body != NULL)
-		sg_buf_printf(&b, "Content-Type: text/plain;charset=UTF-8\r\nContent-Length: %zu\r\n\r\n%s",
-			      strlen(body), body);
+		sg_buf_printf(
+			&b,
+			"Content-Type: text/plain;charset=UTF-8\r\nContent-Length: %zu\r\n\r\n%s",
+			strlen(body), body);
 	else
 		sg_buf_append_str(&b, "\r\n");
 	wire_send(x, p, b.data, b.len);
@@ -299,26 +301,27 @@ static void test_request_errors(void)
 		{ "GET /socket.io/?EIO=3&transport=polling HTTP/1.1\r\nHost: t\r\n\r\n", 400,
 		  "application/json", "{\"code\":5,\"message\":\"Unsupported protocol version\"}" },
 		{ "POST /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: t\r\n"
-		  "Content-Length: 2\r\n\r\n40", 400, "application/json",
-		  "{\"code\":2,\"message\":\"Bad handshake method\"}" },
+		  "Content-Length: 2\r\n\r\n40",
+		  400, "application/json", "{\"code\":2,\"message\":\"Bad handshake method\"}" },
 		{ "PUT /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: t\r\n\r\n", 400,
 		  "application/json", "{\"code\":2,\"message\":\"Bad handshake method\"}" },
 		{ "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: t\r\n\r\n", 400,
 		  "application/json", "{\"code\":3,\"message\":\"Bad request\"}" },
 		{ "GET /socket.io/?EIO=4&transport=polling&sid=AAAAAAAAAAAAAAAAAAAA HTTP/1.1\r\n"
-		  "Host: t\r\n\r\n", 400, "application/json",
-		  "{\"code\":1,\"message\":\"Session ID unknown\"}" },
+		  "Host: t\r\n\r\n",
+		  400, "application/json", "{\"code\":1,\"message\":\"Session ID unknown\"}" },
 		{ "GET /socket.io/?EIO=4&transport=polling&sid= HTTP/1.1\r\nHost: t\r\n\r\n", 400,
 		  "application/json", "{\"code\":1,\"message\":\"Session ID unknown\"}" },
 		/* an upgrade is refused raw, as text */
 		{ "GET /socket.io/?EIO=4&transport=flash HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\n"
-		  "Connection: Upgrade\r\n\r\n", 400, "text/html", "Transport unknown" },
+		  "Connection: Upgrade\r\n\r\n",
+		  400, "text/html", "Transport unknown" },
 		{ "GET /socket.io/?EIO=4&transport=websocket&sid=AAAAAAAAAAAAAAAAAAAA HTTP/1.1\r\n"
-		  "Host: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", 400, "text/html",
-		  "Session ID unknown" },
+		  "Host: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+		  400, "text/html", "Session ID unknown" },
 		{ "GET /socket.io/?EIO=2&transport=websocket HTTP/1.1\r\nHost: t\r\n"
-		  "Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n", 400, "text/html",
-		  "Unsupported protocol version" },
+		  "Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+		  400, "text/html", "Unsupported protocol version" },
 		/* server.path is a prefix, its trailing slash included */
 		{ "GET /socket.io?EIO=4&transport=polling HTTP/1.1\r\nHost: t\r\n\r\n", 404,
 		  "text/plain", "Not Found\n" },
@@ -350,7 +353,9 @@ static void test_request_errors(void)
 	/* a path under server.path is Engine.IO's */
 	{
 		struct wire_peer *p = wire_connect(&x);
-		wire_send_str(&x, p, "GET /socket.io/x/y?EIO=4&transport=polling HTTP/1.1\r\nHost: t\r\n\r\n");
+		wire_send_str(
+			&x, p,
+			"GET /socket.io/x/y?EIO=4&transport=polling HTTP/1.1\r\nHost: t\r\n\r\n");
 		CHECK(wire_response(&x, p, &r) && r.status == 200 && r.body.data[0] == '0');
 	}
 	wire_response_fini(&r);
@@ -411,7 +416,8 @@ static void test_cors(void)
 	CHECK_INT(r.status, 403);
 	CHECK_STR(r.body.data, "{\"code\":4,\"message\":\"Forbidden\"}");
 	p = wire_connect(&x);
-	request(&x, p, "OPTIONS", "EIO=4&transport=polling", "Origin: https://evil.example\r\n", NULL);
+	request(&x, p, "OPTIONS", "EIO=4&transport=polling", "Origin: https://evil.example\r\n",
+		NULL);
 	CHECK(wire_response(&x, p, &r));
 	CHECK_INT(r.status, 403);
 	wire_response_fini(&r);
@@ -455,8 +461,8 @@ static void test_websocket_ends(void)
 {
 	static const struct {
 		const char *packet;
-		const char *closed;  /* the handler's log */
-		bool close_frame;    /* a graceful close (a close frame first) */
+		const char *closed; /* the handler's log */
+		bool close_frame;   /* a graceful close (a close frame first) */
 		enum sg_close reason;
 	} cases[] = {
 		{ "1", "closed(transport close)|", true, SG_CLOSE_TRANSPORT_CLOSE },
@@ -638,9 +644,16 @@ static void test_polling_exchange(void)
 	eio_send_binary(s, "\x01\x02\x03", 3);
 	eio_send_message(s, "b\xc3\xa9", 3);
 	request(&t.x, t.get, "GET", t.q, NULL, NULL);
-	CHECK(answer_is(&t, t.get, 200, "4a\x1e" "bAQID\x1e" "4b\xc3\xa9"));
+	CHECK(answer_is(&t, t.get, 200,
+			"4a\x1e"
+			"bAQID\x1e"
+			"4b\xc3\xa9"));
 	/* a POST of several packets, delivered in order; the answer is "ok" */
-	request(&t.x, t.post, "POST", t.q, NULL, "4one\x1e" "4two\x1e" "bAQID\x1e" "6");
+	request(&t.x, t.post, "POST", t.q, NULL,
+		"4one\x1e"
+		"4two\x1e"
+		"bAQID\x1e"
+		"6");
 	CHECK(answer_is(&t, t.post, 200, "ok"));
 	CHECK(wire_has_header(&t.r, "Content-Type: text/html"));
 	CHECK_STR(rec.log.data, "M:one|M:two|B:010203|");
@@ -678,10 +691,10 @@ static void test_polling_bad_posts(void)
 {
 	static const struct {
 		const char *headers;
-		const char *body;       /* NULL: Content-Length 2000 and no body sent */
+		const char *body; /* NULL: Content-Length 2000 and no body sent */
 		int status;
 		const char *answer;
-		const char *log;        /* the handler's */
+		const char *log; /* the handler's */
 		bool session_kept;
 	} cases[] = {
 		/* over max_payload: 413, the data dropped, the session kept (Node) */
@@ -691,8 +704,10 @@ static void test_polling_bad_posts(void)
 		  "{\"code\":3,\"message\":\"Bad request\"}", "closed(parse error)|", false },
 		{ "Content-Length: 2\r\n\r\n", "zz", 200, "ok", "closed(parse error)|", false },
 		{ "Content-Length: 0\r\n\r\n", "", 200, "ok", "closed(parse error)|", false },
-		{ "Content-Length: 6\r\n\r\n", "4a\x1e\x1e" "4b", 200, "ok", "M:a|closed(parse error)|",
-		  false },
+		{ "Content-Length: 6\r\n\r\n",
+		  "4a\x1e\x1e"
+		  "4b",
+		  200, "ok", "M:a|closed(parse error)|", false },
 		{ "Content-Length: 1\r\n\r\n", "2", 200, "ok", "closed(parse error)|", false },
 		{ "Content-Length: 3\r\n\r\n", "4ok", 200, "ok", "M:ok|", true },
 	};
@@ -804,7 +819,8 @@ static void test_upgrade_refused(void)
 		polling_setup(&t);
 		s = t.x.w.sessions;
 		ws = wire_connect(&t.x);
-		snprintf(target, sizeof(target), "/socket.io/?EIO=4&transport=websocket&sid=%s", t.sid);
+		snprintf(target, sizeof(target), "/socket.io/?EIO=4&transport=websocket&sid=%s",
+			 t.sid);
 		CHECK(wire_ws_upgrade(&t.x, ws, target, NULL));
 		wire_ws_text(&t.x, ws, wrong[i]);
 		CHECK(wire_wait_eof(&t.x, ws));

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/admission.h"
 #include "config/config.h"
+#include "net/admission.h"
 #include "unit.h"
 
 static struct sg_config *limits(unsigned max_conns, unsigned per_ip)
@@ -62,7 +62,7 @@ static void test_slow(void)
 	CHECK_INT(admission_enter(a, cfg, "10.0.0.1", &ip[3], &why), -1);
 	CHECK_INT(why, SG_CLOSE_HTTP_PER_IP_LIMIT);
 	CHECK_INT(admission_enter(a, cfg, "10.0.0.2", &ip[3], &why), 0); /* another address */
-	admission_slow_leave(a, ip[0]);                                  /* its request is in */
+	admission_slow_leave(a, ip[0]);					 /* its request is in */
 	CHECK_INT(admission_enter(a, cfg, "10.0.0.1", &ip[4], &why), 0);
 	CHECK_INT(ip[0]->n, 4);
 	CHECK_INT(ip[0]->n_slow, 1);
@@ -151,7 +151,7 @@ static void test_handshake_bucket(void)
 
 	for (int i = 0; i < 10; i++)
 		ok += admission_handshake(a, 5);
-	CHECK_INT(ok, 5); /* a one-second burst, then refused */
+	CHECK_INT(ok, 5);		  /* a one-second burst, then refused */
 	CHECK(admission_handshake(a, 0)); /* 0: no limit */
 	admission_free(a);
 }

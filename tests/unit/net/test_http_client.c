@@ -5,8 +5,6 @@
  * (garbage, close-delimited bodies, the keep-alive race), and a fake DNS
  * server.  Every wait is bounded; the whole file runs in a few seconds.
  */
-#include "net/http_client.h"
-
 #include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -29,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/http_client.h"
 #include "unit.h"
 
 #define SLOW_MS 500
@@ -57,7 +56,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 static bool run_until(const int *counter, int target, int ms)
 {
 	struct event *tick = event_new(base, -1, EV_PERSIST, tick_cb, NULL);
-	struct timeval tv = {0, 2000};
+	struct timeval tv = { 0, 2000 };
 	int64_t deadline = now_ms() + ms;
 
 	event_add(tick, &tv);
@@ -129,7 +128,7 @@ static struct http_client *client(unsigned in_flight, unsigned queued, const cha
 		.ca_file = ca_file,
 		.insecure = insecure,
 	};
-	struct sg_err err = {0};
+	struct sg_err err = { 0 };
 	struct http_client *hc = http_client_new(base, &o, &err);
 
 	if (hc == NULL)
@@ -241,7 +240,7 @@ static void srv_handler(struct evhttp_request *req, void *arg)
 		evhttp_send_reply(req, 500, "Internal Server Error", b);
 	} else if (strcmp(path, "/slow") == 0) {
 		struct slow_reply *sr = sg_calloc(1, sizeof(*sr));
-		struct timeval tv = {0, SLOW_MS * 1000};
+		struct timeval tv = { 0, SLOW_MS * 1000 };
 		sr->req = req;
 		sr->s = s;
 		sr->ev = evtimer_new(base, slow_fire, sr);
@@ -317,9 +316,9 @@ static void srv_stop(struct tsrv *s)
 
 enum raw_mode {
 	RAW_CLOSE_AFTER, /* reply, then close */
-	RAW_KEEP,        /* reply to every request, keep the connection */
-	RAW_RACE,        /* reply to the first request of a connection, close on the second */
-	RAW_ONCE,        /* reply to the server's very first request only; close on any other */
+	RAW_KEEP,	 /* reply to every request, keep the connection */
+	RAW_RACE,	 /* reply to the first request of a connection, close on the second */
+	RAW_ONCE,	 /* reply to the server's very first request only; close on any other */
 	RAW_CLOSE_LATER, /* reply, close 30 ms later */
 };
 
@@ -409,7 +408,7 @@ static void raw_readcb(struct bufferevent *bev, void *arg)
 			return;
 		}
 		if (s->mode == RAW_CLOSE_LATER) {
-			struct timeval tv = {0, 30000};
+			struct timeval tv = { 0, 30000 };
 			rc->later = evtimer_new(base, raw_later, rc);
 			evtimer_add(rc->later, &tv);
 		}
@@ -515,8 +514,8 @@ static void fakedns_cb(struct evdns_server_request *req, void *arg)
 		} else if (strcasecmp(q->name, "multi.test") == 0) {
 			/* nothing listens on 127.0.0.2: the second address must be tried */
 			if (q->type == EVDNS_TYPE_A) {
-				uint32_t a[2] = {htonl(INADDR_LOOPBACK + 1),
-						 htonl(INADDR_LOOPBACK)};
+				uint32_t a[2] = { htonl(INADDR_LOOPBACK + 1),
+						  htonl(INADDR_LOOPBACK) };
 				evdns_server_request_add_a_reply(req, q->name, 2, a, 60);
 			}
 		} else {
@@ -624,10 +623,10 @@ static void test_ok_json_and_echo(void)
 {
 	struct http_client *hc = client(4, 16, NULL, false);
 	struct http_client_stats st;
-	struct result r1 = {0}, r2 = {0}, r3 = {0};
+	struct result r1 = { 0 }, r2 = { 0 }, r3 = { 0 };
 	char url[128];
-	const char *hdrs[] = {"X-Test: yes", NULL};
-	const char *hosthdr[] = {"Host: api.example", NULL};
+	const char *hdrs[] = { "X-Test: yes", NULL };
+	const char *hosthdr[] = { "Host: api.example", NULL };
 	int before;
 
 	snprintf(url, sizeof(url), "%s/json", hsrv.url);
@@ -645,8 +644,7 @@ static void test_ok_json_and_echo(void)
 			    on_result, &r2);
 	CHECK(run_until(&done_count, before + 1, 3000));
 	CHECK_INT(r2.err, HC_OK);
-	snprintf(url, sizeof(url), "POST|yes|127.0.0.1:%d|application/json|7|{\"a\":1}",
-		 hsrv.port);
+	snprintf(url, sizeof(url), "POST|yes|127.0.0.1:%d|application/json|7|{\"a\":1}", hsrv.port);
 	CHECK_STR(r2.body, url);
 
 	/* POST without a body still says Content-Length: 0; a Host header replaces ours */
@@ -669,7 +667,7 @@ static void test_ok_json_and_echo(void)
 static void test_500_chunked_too_large(void)
 {
 	struct http_client *hc = client(4, 16, NULL, false);
-	struct result r1 = {0}, r2 = {0}, r3 = {0}, r4 = {0};
+	struct result r1 = { 0 }, r2 = { 0 }, r3 = { 0 }, r4 = { 0 };
 	struct http_client_stats st;
 	char url[128];
 
@@ -707,7 +705,7 @@ static void test_500_chunked_too_large(void)
 static void test_timeout_does_not_block(void)
 {
 	struct http_client *hc = client(4, 16, NULL, false);
-	struct result slow = {0}, fast = {0}, queued = {0}, slow2 = {0};
+	struct result slow = { 0 }, fast = { 0 }, queued = { 0 }, slow2 = { 0 };
 	struct http_client_stats st;
 	char url_slow[128], url_fast[128];
 	int64_t t0 = now_ms();
@@ -754,18 +752,18 @@ static void test_garbage_truncated_and_close_delimited(void)
 		enum http_client_error err;
 		const char *body;
 	} cases[] = {
-		{"garbage\r\n\r\n", HC_PROTOCOL, NULL},
-		{"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", HC_PROTOCOL, NULL},
-		{"HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n", HC_PROTOCOL, NULL},
-		{"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close", HC_OK,
-		 "until close"},
-		{"HTTP/1.1 201 Created\r\n\r\nno length", HC_OK, "no length"},
-		{"", HC_CONNECT, NULL},
+		{ "garbage\r\n\r\n", HC_PROTOCOL, NULL },
+		{ "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", HC_PROTOCOL, NULL },
+		{ "HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n", HC_PROTOCOL, NULL },
+		{ "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close", HC_OK,
+		  "until close" },
+		{ "HTTP/1.1 201 Created\r\n\r\nno length", HC_OK, "no length" },
+		{ "", HC_CONNECT, NULL },
 	};
 	for (size_t i = 0; i < SG_ARRAY_LEN(cases); i++) {
 		struct rawsrv rs;
 		struct http_client *hc = client(4, 16, NULL, false);
-		struct result r = {0};
+		struct result r = { 0 };
 
 		raw_start(&rs, RAW_CLOSE_AFTER, cases[i].reply);
 		fetch(hc, rs.url, &r);
@@ -783,7 +781,7 @@ static void test_garbage_truncated_and_close_delimited(void)
 static void test_connection_refused(void)
 {
 	struct http_client *hc = client(4, 16, NULL, false);
-	struct result r = {0};
+	struct result r = { 0 };
 	char url[64];
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", closed_port());
@@ -797,7 +795,10 @@ static void test_many_requests_reuse(void)
 {
 	struct http_client *hc = client(8, 5000, NULL, false);
 	struct http_client_stats st;
-	enum { N = 200, N2 = 2000 };
+	enum {
+		N = 200,
+		N2 = 2000
+	};
 	static struct result res[N2];
 	int count = 0, ok = 0;
 	char url[128];
@@ -878,10 +879,14 @@ static void test_overloaded_and_async_errors(void)
 static void test_pending_bytes(void)
 {
 	struct http_client_opts o = {
-		.max_in_flight = 1, .max_queued = 100, .max_idle_per_host = 8,
-		.idle_timeout_ms = 5000, .max_response_bytes = MAX_RESP, .max_pending_bytes = 3000,
+		.max_in_flight = 1,
+		.max_queued = 100,
+		.max_idle_per_host = 8,
+		.idle_timeout_ms = 5000,
+		.max_response_bytes = MAX_RESP,
+		.max_pending_bytes = 3000,
 	};
-	struct sg_err err = {0};
+	struct sg_err err = { 0 };
 	struct http_client *hc = http_client_new(base, &o, &err);
 	static const char body[1000];
 	struct result r[4];
@@ -891,12 +896,15 @@ static void test_pending_bytes(void)
 	CHECK(hc != NULL);
 	memset(r, 0, sizeof(r));
 	snprintf(url, sizeof(url), "%s/slow", hsrv.url);
-	http_client_request(hc, "POST", url, NULL, NULL, body, sizeof(body), 3000, on_result, &r[0]);
+	http_client_request(hc, "POST", url, NULL, NULL, body, sizeof(body), 3000, on_result,
+			    &r[0]);
 	one = http_client_pending_bytes(hc);
 	CHECK(one > sizeof(body) && one < sizeof(body) + 200);
-	http_client_request(hc, "POST", url, NULL, NULL, body, sizeof(body), 3000, on_result, &r[1]);
+	http_client_request(hc, "POST", url, NULL, NULL, body, sizeof(body), 3000, on_result,
+			    &r[1]);
 	CHECK_INT(http_client_pending_bytes(hc), 2 * one);
-	http_client_request(hc, "POST", url, NULL, NULL, body, sizeof(body), 3000, on_result, &r[2]);
+	http_client_request(hc, "POST", url, NULL, NULL, body, sizeof(body), 3000, on_result,
+			    &r[2]);
 	CHECK_INT(http_client_pending_bytes(hc), 2 * one);
 	CHECK_INT(r[2].called, 0); /* reported later, from the loop */
 	CHECK(run_until(&r[1].called, 1, 3000));
@@ -906,7 +914,8 @@ static void test_pending_bytes(void)
 	CHECK_INT(r[1].err, HC_OK);
 	CHECK_INT(http_client_pending_bytes(hc), 0);
 	snprintf(url, sizeof(url), "%s/json", hsrv.url);
-	http_client_request(hc, "POST", url, NULL, NULL, body, sizeof(body), 3000, on_result, &r[3]);
+	http_client_request(hc, "POST", url, NULL, NULL, body, sizeof(body), 3000, on_result,
+			    &r[3]);
 	CHECK(run_until(&r[3].called, 1, 3000));
 	CHECK_INT(r[3].err, HC_OK);
 	http_client_free(hc);
@@ -915,20 +924,20 @@ static void test_pending_bytes(void)
 static void test_bad_urls_and_requests(void)
 {
 	static const char *const bad[] = {
-		"ftp://127.0.0.1/", "http://", "http:///x", "http://h:0/", "http://h:65536/",
-		"http://h:/", "http://h:8x/", "http://[::1/", "http://[zz]/", "http://a b/",
-		"http://user@h/", "http://h\x01/", "127.0.0.1:80/x", "http://[::1]x/",
-		"http://h\xc3\xa9/",
+		"ftp://127.0.0.1/", "http://",	      "http:///x",	   "http://h:0/",
+		"http://h:65536/",  "http://h:/",     "http://h:8x/",	   "http://[::1/",
+		"http://[zz]/",	    "http://a b/",    "http://user@h/",	   "http://h\x01/",
+		"127.0.0.1:80/x",   "http://[::1]x/", "http://h\xc3\xa9/",
 	};
 	static const char *const good[] = {
-		"http://127.0.0.1/", "HTTPS://Example.COM", "http://[::1]:8080/a?b#c",
+		"http://127.0.0.1/",	    "HTTPS://Example.COM", "http://[::1]:8080/a?b#c",
 		"http://h_x.example:65535", "https://h?q",
 	};
 	struct http_client *hc = client(4, 16, NULL, false);
 	struct result r[SG_ARRAY_LEN(bad) + 4];
-	const char *inj[] = {"X-A: b\r\nInjected: 1", NULL};
-	const char *cl[] = {"content-length: 5", NULL};
-	const char *noname[] = {": x", NULL};
+	const char *inj[] = { "X-A: b\r\nInjected: 1", NULL };
+	const char *cl[] = { "content-length: 5", NULL };
+	const char *noname[] = { ": x", NULL };
 	struct sg_err err;
 	size_t n = SG_ARRAY_LEN(bad), i;
 	char url[128];
@@ -962,8 +971,8 @@ static void test_bad_urls_and_requests(void)
 static void test_cancel(void)
 {
 	struct http_client *hc = client(1, 16, NULL, false);
-	struct result active = {0}, queued = {0}, done = {0}, after = {0};
-	struct result a = {0}, b = {0};
+	struct result active = { 0 }, queued = { 0 }, done = { 0 }, after = { 0 };
+	struct result a = { 0 }, b = { 0 };
 	struct http_client_req *ra, *rq, *rd;
 	struct http_client_stats st;
 	char url_slow[128], url[128];
@@ -1010,7 +1019,7 @@ static void test_free_in_flight(void)
 	struct http_client *hc = client(2, 16, NULL, false);
 	struct fakedns d;
 	struct result r[4];
-	struct sg_err err = {0};
+	struct sg_err err = { 0 };
 	char url_slow[128], url[128], url_dns[128];
 	int before = done_count;
 
@@ -1040,8 +1049,8 @@ static void test_dns(void)
 {
 	struct http_client *hc = client(4, 16, NULL, false);
 	struct fakedns d;
-	struct result ok = {0}, nx = {0}, slow = {0}, bad = {0}, multi = {0};
-	struct sg_err err = {0};
+	struct result ok = { 0 }, nx = { 0 }, slow = { 0 }, bad = { 0 }, multi = { 0 };
+	struct sg_err err = { 0 };
 	char url[128];
 
 	fakedns_start(&d);
@@ -1078,7 +1087,7 @@ static void test_keepalive_race_retry(void)
 	struct rawsrv rs;
 	struct http_client *hc = client(4, 16, NULL, false);
 	struct http_client_stats st;
-	struct result r1 = {0}, r2 = {0}, r3 = {0}, r4 = {0};
+	struct result r1 = { 0 }, r2 = { 0 }, r3 = { 0 }, r4 = { 0 };
 
 	raw_start(&rs, RAW_RACE, reply);
 	fetch(hc, rs.url, &r1);
@@ -1118,9 +1127,11 @@ static void test_idle_pool(void)
 	struct rawsrv rs;
 	struct http_client *hc;
 	struct http_client_stats st;
-	struct http_client_opts o = {.max_in_flight = 8, .max_queued = 8,
-				     .max_idle_per_host = 2, .idle_timeout_ms = 60,
-				     .max_response_bytes = MAX_RESP};
+	struct http_client_opts o = { .max_in_flight = 8,
+				      .max_queued = 8,
+				      .max_idle_per_host = 2,
+				      .idle_timeout_ms = 60,
+				      .max_response_bytes = MAX_RESP };
 	struct result r[8];
 	struct sg_err err;
 	char url[128];
@@ -1206,9 +1217,10 @@ static void test_https(void)
 	struct http_client *hc_ca, *hc_other, *hc_sys, *hc_insecure;
 	struct http_client_stats st;
 	struct result r[12];
-	struct http_client_opts bad_opts = {.max_in_flight = 1, .max_response_bytes = 10,
-					    .ca_file = "/nonexistent/ca.pem"};
-	struct sg_err err = {0};
+	struct http_client_opts bad_opts = { .max_in_flight = 1,
+					     .max_response_bytes = 10,
+					     .ca_file = "/nonexistent/ca.pem" };
+	struct sg_err err = { 0 };
 	char url[128];
 
 	memset(r, 0, sizeof(r));
@@ -1291,8 +1303,8 @@ static void test_https(void)
 
 static void test_bad_options(void)
 {
-	struct http_client_opts o = {.max_in_flight = 0, .max_response_bytes = 10};
-	struct sg_err err = {0};
+	struct http_client_opts o = { .max_in_flight = 0, .max_response_bytes = 10 };
+	struct sg_err err = { 0 };
 
 	CHECK(http_client_new(base, &o, &err) == NULL);
 	CHECK(strstr(err.msg, "max_in_flight") != NULL);

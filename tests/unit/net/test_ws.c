@@ -24,9 +24,9 @@
 /* What the ws_handler saw, one connection at a time. */
 struct rec {
 	struct sg_buf log;     /* "T:<text>|", "B:<hex>|", "closed(<reason>)|" */
-	struct ws *ws;         /* the current connection's */
+	struct ws *ws;	       /* the current connection's */
 	bool no_handler;       /* upgrade without setting a handler */
-	bool echo;             /* send every message back, text prefixed with '>' */
+	bool echo;	       /* send every message back, text prefixed with '>' */
 	bool close_on_message; /* close the connection on the first message */
 };
 
@@ -129,12 +129,14 @@ static struct wire_peer *ws_open(struct wire *x, const char *target)
 struct frame_spec {
 	uint8_t b0;
 	const char *payload;
-	size_t len;          /* 0: strlen(payload) */
-	const char *raw;     /* bytes sent instead, when not NULL */
+	size_t len;	 /* 0: strlen(payload) */
+	const char *raw; /* bytes sent instead, when not NULL */
 	size_t raw_len;
 };
 
 #define FIN 0x80
+/* initializers, one per line */
+/* clang-format off */
 #define TEXT(s) { FIN | 0x1, s, 0, NULL, 0 }
 #define BIN(s, n) { FIN | 0x2, s, n, NULL, 0 }
 #define START(s) { 0x1, s, 0, NULL, 0 }
@@ -144,28 +146,40 @@ struct frame_spec {
 #define PONG(s) { FIN | 0xA, s, 0, NULL, 0 }
 #define CLOSE(s, n) { FIN | 0x8, s, n, NULL, 0 }
 #define RAW(s) { 0, NULL, 0, s, sizeof(s) - 1 }
+/* clang-format on */
 
 static const struct frame_case {
 	const char *what;
 	struct frame_spec frames[4];
 	const char *delivered; /* the recorder's log */
 	const char *answered;  /* the server's frames: "pong:x|", "close:1002|", "close|" */
-	bool closes;           /* the server closes the connection */
+	bool closes;	       /* the server closes the connection */
 } frame_cases[] = {
 	{ "text", { TEXT("hello") }, "T:hello|", "", false },
 	{ "empty text", { TEXT("") }, "T:|", "", false },
 	{ "binary", { BIN("\x00\x01\xff", 3) }, "B:0001ff|", "", false },
-	{ "utf-8", { TEXT("caf\xc3\xa9 \xf0\x9f\x98\x80") }, "T:caf\xc3\xa9 \xf0\x9f\x98\x80|", "",
+	{ "utf-8",
+	  { TEXT("caf\xc3\xa9 \xf0\x9f\x98\x80") },
+	  "T:caf\xc3\xa9 \xf0\x9f\x98\x80|",
+	  "",
 	  false },
 	{ "two messages", { TEXT("a"), BIN("b", 1) }, "T:a|B:62|", "", false },
-	{ "fragmented text", { START("hel"), MORE("lo"), LAST(" w") }, "T:hello w|", "",
+	{ "fragmented text", { START("hel"), MORE("lo"), LAST(" w") }, "T:hello w|", "", false },
+	{ "fragmented binary",
+	  { { 0x2, "\x01", 1, NULL, 0 }, { FIN, "\x02", 1, NULL, 0 } },
+	  "B:0102|",
+	  "",
 	  false },
-	{ "fragmented binary", { { 0x2, "\x01", 1, NULL, 0 }, { FIN, "\x02", 1, NULL, 0 } },
-	  "B:0102|", "", false },
-	{ "a character across fragments", { START("caf\xc3"), LAST("\xa9") }, "T:caf\xc3\xa9|", "",
+	{ "a character across fragments",
+	  { START("caf\xc3"), LAST("\xa9") },
+	  "T:caf\xc3\xa9|",
+	  "",
 	  false },
 	{ "empty fragments", { START(""), MORE(""), LAST("x") }, "T:x|", "", false },
-	{ "ping between fragments", { START("a"), PING("p"), LAST("b") }, "T:ab|", "pong:p|",
+	{ "ping between fragments",
+	  { START("a"), PING("p"), LAST("b") },
+	  "T:ab|",
+	  "pong:p|",
 	  false },
 	{ "ping", { PING("abc") }, "", "pong:abc|", false },
 	{ "empty ping", { PING("") }, "", "pong:|", false },
@@ -175,39 +189,79 @@ static const struct frame_case {
 	{ "invalid utf-8", { TEXT("caf\xc3") }, "closed(invalid utf-8)|", "close:1007|", true },
 	{ "overlong utf-8", { TEXT("\xc0\xaf") }, "closed(invalid utf-8)|", "close:1007|", true },
 	{ "surrogate", { TEXT("\xed\xa0\x80") }, "closed(invalid utf-8)|", "close:1007|", true },
-	{ "invalid utf-8 in fragments", { START("a\xff"), LAST("b") }, "closed(invalid utf-8)|",
-	  "close:1007|", true },
-	{ "continuation without a start", { LAST("x") }, "closed(transport error)|", "close:1002|",
+	{ "invalid utf-8 in fragments",
+	  { START("a\xff"), LAST("b") },
+	  "closed(invalid utf-8)|",
+	  "close:1007|",
 	  true },
-	{ "a start inside a message", { START("a"), TEXT("b") }, "closed(transport error)|",
-	  "close:1002|", true },
-	{ "over the largest message", { TEXT("0123456789x") }, "closed(message too big)|",
-	  "close:1009|", true },
-	{ "fragments over the largest message", { START("012345"), LAST("67890") },
-	  "closed(message too big)|", "close:1009|", true },
+	{ "continuation without a start",
+	  { LAST("x") },
+	  "closed(transport error)|",
+	  "close:1002|",
+	  true },
+	{ "a start inside a message",
+	  { START("a"), TEXT("b") },
+	  "closed(transport error)|",
+	  "close:1002|",
+	  true },
+	{ "over the largest message",
+	  { TEXT("0123456789x") },
+	  "closed(message too big)|",
+	  "close:1009|",
+	  true },
+	{ "fragments over the largest message",
+	  { START("012345"), LAST("67890") },
+	  "closed(message too big)|",
+	  "close:1009|",
+	  true },
 	{ "unmasked", { RAW("\x81\x02hi") }, "closed(transport error)|", "close:1002|", true },
-	{ "reserved bit", { RAW("\xc1\x82\x00\x00\x00\x00hi") }, "closed(transport error)|",
-	  "close:1002|", true },
-	{ "reserved data opcode", { RAW("\x83\x80\x00\x00\x00\x00") }, "closed(transport error)|",
-	  "close:1002|", true },
-	{ "reserved control opcode", { RAW("\x8b\x80\x00\x00\x00\x00") },
-	  "closed(transport error)|", "close:1002|", true },
-	{ "fragmented ping", { { 0x9, "p", 0, NULL, 0 } }, "closed(transport error)|",
-	  "close:1002|", true },
-	{ "ping over 125 bytes", { RAW("\x89\xfe\x00\x7e\x00\x00\x00\x00") },
-	  "closed(transport error)|", "close:1002|", true },
+	{ "reserved bit",
+	  { RAW("\xc1\x82\x00\x00\x00\x00hi") },
+	  "closed(transport error)|",
+	  "close:1002|",
+	  true },
+	{ "reserved data opcode",
+	  { RAW("\x83\x80\x00\x00\x00\x00") },
+	  "closed(transport error)|",
+	  "close:1002|",
+	  true },
+	{ "reserved control opcode",
+	  { RAW("\x8b\x80\x00\x00\x00\x00") },
+	  "closed(transport error)|",
+	  "close:1002|",
+	  true },
+	{ "fragmented ping",
+	  { { 0x9, "p", 0, NULL, 0 } },
+	  "closed(transport error)|",
+	  "close:1002|",
+	  true },
+	{ "ping over 125 bytes",
+	  { RAW("\x89\xfe\x00\x7e\x00\x00\x00\x00") },
+	  "closed(transport error)|",
+	  "close:1002|",
+	  true },
 	{ "64-bit length with the top bit",
 	  { RAW("\x82\xff\x80\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00") },
-	  "closed(transport error)|", "close:1002|", true },
+	  "closed(transport error)|",
+	  "close:1002|",
+	  true },
 	/* the client's close */
-	{ "close 1000", { CLOSE("\x03\xe8" "bye", 5) }, "closed(transport close)|", "close:1000|",
+	{ "close 1000",
+	  { CLOSE("\x03\xe8"
+		  "bye",
+		  5) },
+	  "closed(transport close)|",
+	  "close:1000|",
 	  true },
 	{ "bare close", { CLOSE("", 0) }, "closed(transport close)|", "close|", true },
 	{ "close 4999", { CLOSE("\x13\x87", 2) }, "closed(transport close)|", "close:4999|", true },
 	{ "close 1014", { CLOSE("\x03\xf6", 2) }, "closed(transport close)|", "close:1014|", true },
 	{ "close 3000", { CLOSE("\x0b\xb8", 2) }, "closed(transport close)|", "close:3000|", true },
-	{ "nothing after a close", { CLOSE("\x03\xe8", 2), TEXT("late") }, "closed(transport close)|",
-	  "close:1000|", true },
+	{ "nothing after a close",
+	  { CLOSE("\x03\xe8", 2), TEXT("late") },
+	  "closed(transport close)|",
+	  "close:1000|",
+	  true },
 	{ "close 999", { CLOSE("\x03\xe7", 2) }, "closed(transport error)|", "close:1002|", true },
 	{ "close 1004", { CLOSE("\x03\xec", 2) }, "closed(transport error)|", "close:1002|", true },
 	{ "close 1005", { CLOSE("\x03\xed", 2) }, "closed(transport error)|", "close:1002|", true },
@@ -215,9 +269,16 @@ static const struct frame_case {
 	{ "close 1015", { CLOSE("\x03\xf7", 2) }, "closed(transport error)|", "close:1002|", true },
 	{ "close 2999", { CLOSE("\x0b\xb7", 2) }, "closed(transport error)|", "close:1002|", true },
 	{ "close 5000", { CLOSE("\x13\x88", 2) }, "closed(transport error)|", "close:1002|", true },
-	{ "close of one byte", { CLOSE("\x03", 1) }, "closed(transport error)|", "close:1002|", true },
-	{ "close reason not utf-8", { CLOSE("\x03\xe8\xff", 3) }, "closed(invalid utf-8)|",
-	  "close:1007|", true },
+	{ "close of one byte",
+	  { CLOSE("\x03", 1) },
+	  "closed(transport error)|",
+	  "close:1002|",
+	  true },
+	{ "close reason not utf-8",
+	  { CLOSE("\x03\xe8\xff", 3) },
+	  "closed(invalid utf-8)|",
+	  "close:1007|",
+	  true },
 };
 
 static void append_frame(struct sg_buf *out, const struct frame_spec *f)
@@ -240,11 +301,13 @@ static void describe_answers(struct wire_peer *p, struct sg_buf *out)
 			sg_buf_printf(out, "pong:%.*s|", (int)f.payload.len, f.payload.data);
 		else if (f.opcode == WS_OP_CLOSE && f.payload.len >= 2)
 			sg_buf_printf(out, "close:%u|",
-				      (unsigned)((uint8_t)f.payload.data[0] << 8 | (uint8_t)f.payload.data[1]));
+				      (unsigned)((uint8_t)f.payload.data[0] << 8 |
+						 (uint8_t)f.payload.data[1]));
 		else if (f.opcode == WS_OP_CLOSE)
 			sg_buf_append_str(out, "close|");
 		else
-			sg_buf_printf(out, "op%d:%.*s|", f.opcode, (int)f.payload.len, f.payload.data);
+			sg_buf_printf(out, "op%d:%.*s|", f.opcode, (int)f.payload.len,
+				      f.payload.data);
 		sg_buf_fini(&f.payload);
 	}
 }
@@ -266,7 +329,8 @@ static void run_frame_case(const struct frame_case *c, bool bytewise)
 	sg_buf_init(&bytes);
 	sg_buf_init(&answers);
 	sg_buf_reserve(&answers, 0);
-	for (size_t i = 0; i < SG_ARRAY_LEN(c->frames) && (c->frames[i].payload || c->frames[i].raw); i++)
+	for (size_t i = 0;
+	     i < SG_ARRAY_LEN(c->frames) && (c->frames[i].payload || c->frames[i].raw); i++)
 		append_frame(&bytes, &c->frames[i]);
 	if (bytewise) {
 		for (size_t i = 0; i < bytes.len; i++) {
@@ -333,10 +397,9 @@ static void test_upgrade(void)
 		struct sg_buf b;
 
 		sg_buf_init(&b);
-		sg_buf_printf(&b,
-			      "GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\n"
-			      "Connection: Upgrade\r\nSec-WebSocket-Key: " WIRE_WS_KEY "\r\n"
-			      "Sec-WebSocket-Version: 13\r\n\r\n");
+		sg_buf_printf(&b, "GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\n"
+				  "Connection: Upgrade\r\nSec-WebSocket-Key: " WIRE_WS_KEY "\r\n"
+				  "Sec-WebSocket-Version: 13\r\n\r\n");
 		wire_ws_frame(&b, true, WS_OP_TEXT, "early", 5);
 		sg_buf_reset(&rec.log);
 		wire_send(&x, q, b.data, b.len);
@@ -416,7 +479,8 @@ static void test_send(void)
 			CHECK(ws_pending(rec.ws) > 0); /* written at the end of the turn */
 			CHECK(wire_frame(&x, p, &f));
 			CHECK(f.fin && f.opcode == WS_OP_TEXT && f.payload.len == sizes[i]);
-			CHECK(f.payload.data[0] == '4' && memcmp(f.payload.data + 1, big, sizes[i] - 1) == 0);
+			CHECK(f.payload.data[0] == '4' &&
+			      memcmp(f.payload.data + 1, big, sizes[i] - 1) == 0);
 			sg_buf_fini(&f.payload);
 			CHECK_INT(ws_pending(rec.ws), 0);
 		}

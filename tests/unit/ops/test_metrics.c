@@ -182,7 +182,7 @@ static void test_redis(void)
 		p[k].has_bridge = true;
 		p[k].bridge.subscriber_up = true;
 		p[k].bridge.publisher_up = k == 0; /* up when every worker's is */
-		p[k].bridge.relay = k == 1;        /* relays when any worker does */
+		p[k].bridge.relay = k == 1;	   /* relays when any worker does */
 		p[k].bridge.members_ready = 3 + k; /* worker 0's */
 		p[k].bridge.gap_ms = 1250;
 		p[k].bridge.dropped[BRIDGE_DROP_PENDING] = 2;

@@ -8,23 +8,22 @@
  * the attachments); each encoder vector carries the bytes notepack.io writes
  * for the adapter's [uid, packet, opts] when a Node server relays that data.
  */
-#include "proto/adapter_codec.h"
-
 #include <jansson.h>
 #include <msgpack.h>
 #include <stdlib.h>
 
+#include "proto/adapter_codec.h"
 #include "unit.h"
 
 struct dec_vec {
 	const char *name;
-	const char *channel;	/* "" for hand-crafted vectors */
+	const char *channel; /* "" for hand-crafted vectors */
 	const char *uid, *nsp;
 	int type;
 	const char *hex;
 	const char *json;
-	const char *atts;	/* hex of each attachment, '|'-separated */
-	const char *rooms, *except;	/* '|'-separated */
+	const char *atts;	    /* hex of each attachment, '|'-separated */
+	const char *rooms, *except; /* '|'-separated */
 	bool vol, comp;
 	long long timeout;
 };
@@ -37,8 +36,8 @@ struct enc_vec {
 	bool vol;
 	int comp;
 	const char *hex;
-	const char *json;	/* data_json after a round trip through the bytes */
-	const char *rt_atts;	/* and its attachments */
+	const char *json;    /* data_json after a round trip through the bytes */
+	const char *rt_atts; /* and its attachments */
 };
 
 static void hex_to_buf(struct sg_buf *out, const char *hex)
@@ -149,131 +148,123 @@ static int decode_hex(const char *hex, unsigned max_att, struct adapter_broadcas
 }
 
 /* generated: emitter vectors */
-static const struct dec_vec emitter_vecs[] = {
-	{ "io.emit", /* emitter.emit("hello", 1, "two", {three: 3}) */
-	  "socket.io#/#", "emitter", "/", 2,
-	  "93a7656d697474657283a47479706502a46461746194a568656c6c6f01a374776f81a5746872656503a36e73"
-	  "70a12f83a5726f6f6d7390a5666c61677380a665786365707490",
-	  "[\"hello\",1,\"two\",{\"three\":3}]",
-	  "", "", "", false, true, -1 },
-	{ "to room", /* emitter.to("room1").emit("ev", "a") */
-	  "socket.io#/#room1#", "emitter", "/", 2,
-	  "93a7656d697474657283a47479706502a46461746192a26576a161a36e7370a12f83a5726f6f6d7391a5726f"
-	  "6f6d31a5666c61677380a665786365707490",
-	  "[\"ev\",\"a\"]",
-	  "", "room1", "", false, true, -1 },
-	{ "to two rooms", /* emitter.to(["room1", "room2"]).emit("ev", 1) */
-	  "socket.io#/#", "emitter", "/", 2,
-	  "93a7656d697474657283a47479706502a46461746192a2657601a36e7370a12f83a5726f6f6d7392a5726f6f"
-	  "6d31a5726f6f6d32a5666c61677380a665786365707490",
-	  "[\"ev\",1]",
-	  "", "room1|room2", "", false, true, -1 },
-	{ "except", /* emitter.except("room2").emit("ev") */
-	  "socket.io#/#", "emitter", "/", 2,
-	  "93a7656d697474657283a47479706502a46461746191a26576a36e7370a12f83a5726f6f6d7390a5666c6167"
-	  "7380a665786365707491a5726f6f6d32",
-	  "[\"ev\"]",
-	  "", "", "room2", false, true, -1 },
-	{ "room and except", /* emitter.to("r").except(["x", "y"]).emit("ev", true, null, false) */
-	  "socket.io#/#r#", "emitter", "/", 2,
-	  "93a7656d697474657283a47479706502a46461746194a26576c3c0c2a36e7370a12f83a5726f6f6d7391a172"
-	  "a5666c61677380a665786365707492a178a179",
-	  "[\"ev\",true,null,false]",
-	  "", "r", "x|y", false, true, -1 },
-	{ "binary nested", /* emitter.emit("bin", Buffer.from([1,2,3]), {x: {y: Buffer.from("deadbeef", "hex")}, list: [Buffer.alloc(0), 7]}, new Uint8Array([9, 8])) */
-	  "socket.io#/#", "emitter", "/", 2,
-	  "93a7656d697474657283a47479706502a46461746194a362696ec40301020382a17881a179c404deadbeefa4"
-	  "6c69737492c40007c4020908a36e7370a12f83a5726f6f6d7390a5666c61677380a665786365707490",
-	  "[\"bin\",{\"_placeholder\":true,\"num\":0},{\"x\":{\"y\":{\"_placeholder\":true,\"num\":1}},\"list\":[{\"_placeholder\":true,\"num\":2},7]},{\"_placeholder\":true,\"num\":3}]",
-	  "010203|deadbeef||0908", "", "", false, true, -1 },
-	{ "floats", /* emitter.emit("f", 0.1, 1.5, -2.25, 1e21, 1e-7, NaN, Infinity, -Infinity, 3.0, 1/3, -0, 5e-324, 1.7976931348623157e308, 123456789012345680000, 1.5e-7, 2**64, 1e300) Node: ["f",0.1,1.5,-2.25,3875820019684212700,1e-7,null,null,null,3,0.3333333333333333,0,5e-324,0,12776324570088374000,1.5e-7,0,0]; notepack wraps integral doubles >= 2^64 into uint64 (1e21 -> 3875820019684212736); siogate prints uint64 exactly where Node rounds */
-	  "socket.io#/#", "emitter", "/", 2,
-	  "93a7656d697474657283a47479706502a464617461dc0012a166cb3fb999999999999acb3ff8000000000000"
-	  "cbc002000000000000cf35c9adc5dea00000cb3e7ad7f29abcaf48cb7ff8000000000000cb7ff00000000000"
-	  "00cbfff000000000000003cb3fd555555555555500cb0000000000000001cf0000000000000000cfb14e9f81"
-	  "2f368000cb3e8421f5f40d8376cf0000000000000000cf0000000000000000a36e7370a12f83a5726f6f6d73"
-	  "90a5666c61677380a665786365707490",
-	  "[\"f\",0.1,1.5,-2.25,3875820019684212736,1e-7,null,null,null,3,0.3333333333333333,0,5e-324,0,12776324570088374272,1.5e-7,0,0]",
-	  "", "", "", false, true, -1 },
-	{ "ints", /* emitter.emit("ints", 0, 127, 128, 255, 256, 65535, 65536, 4294967295, 4294967296, 2**53, -1, -32, -33, -128, -129, -32768, -32769, -2147483648, -2147483649, -(2**53)) */
-	  "socket.io#/#", "emitter", "/", 2,
-	  "93a7656d697474657283a47479706502a464617461dc0015a4696e7473007fcc80ccffcd0100cdffffce0001"
-	  "0000ceffffffffcf0000000100000000cf0020000000000000ffe0d0dfd080d1ff7fd18000d2ffff7fffd280"
-	  "000000d3ffffffff7fffffffd3ffe0000000000000a36e7370a12f83a5726f6f6d7390a5666c61677380a665"
-	  "786365707490",
-	  "[\"ints\",0,127,128,255,256,65535,65536,4294967295,4294967296,9007199254740992,-1,-32,-33,-128,-129,-32768,-32769,-2147483648,-2147483649,-9007199254740992]",
-	  "", "", "", false, true, -1 },
-	{ "unicode", /* emitter.emit("uni", "h\u00e9llo", "\u65e5\u672c\u8a9e", "\ud83d\ude00", "\0\u001f\"\\\n\t\b\f\r\u007f\u2028", "x".repeat(31), "\u00e9".repeat(16), "a".repeat(255), "b".repeat(256), "\u00e9".repeat(40)) */
-	  "socket.io#/#", "emitter", "/", 2,
-	  "93a7656d697474657283a47479706502a4646174619aa3756e69a668c3a96c6c6fa9e697a5e69cace8aa9ea4"
-	  "f09f9880ad001f225c0a09080c0d7fe280a8bf78787878787878787878787878787878787878787878787878"
-	  "787878787878d920c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9d9ff6161"
-	  "6161616161616161616161616161616161616161616161616161616161616161616161616161616161616161"
-	  "6161616161616161616161616161616161616161616161616161616161616161616161616161616161616161"
-	  "6161616161616161616161616161616161616161616161616161616161616161616161616161616161616161"
-	  "6161616161616161616161616161616161616161616161616161616161616161616161616161616161616161"
-	  "6161616161616161616161616161616161616161616161616161616161616161616161616161616161616161"
-	  "616161616161616161616161616161616161616161616161616161616161616161da01006262626262626262"
-	  "6262626262626262626262626262626262626262626262626262626262626262626262626262626262626262"
-	  "6262626262626262626262626262626262626262626262626262626262626262626262626262626262626262"
-	  "6262626262626262626262626262626262626262626262626262626262626262626262626262626262626262"
-	  "6262626262626262626262626262626262626262626262626262626262626262626262626262626262626262"
-	  "6262626262626262626262626262626262626262626262626262626262626262626262626262626262626262"
-	  "62626262626262626262626262626262626262626262626262626262d950c3a9c3a9c3a9c3a9c3a9c3a9c3a9"
-	  "c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9"
-	  "c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9a36e7370a12f83a5726f6f6d7390a5666c61677380a6"
-	  "65786365707490",
-	  "[\"uni\",\"h\303\251llo\",\"\346\227\245\346\234\254\350\252\236\",\"\360\237\230\200\",\"\\u0000\\u001f\\\"\\\\\\n\\t\\b\\f\\r\177\342\200\250\",\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\",\"\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\",\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\",\"\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\"]",
-	  "", "", "", false, true, -1 },
-	{ "nested objects", /* emitter.emit("obj", {b: 1, 2: "two", 1: "one", a: [1, {c: {d: [null, [], {}]}}], "": "empty", "01": "zero-one", "4294967295": "not-index", "4294967294": "max-index"}, [[[["deep"]]]]) */
-	  "socket.io#/#", "emitter", "/", 2,
-	  "93a7656d697474657283a47479706502a46461746193a36f626a88a131a36f6e65a132a374776faa34323934"
-	  "393637323934a96d61782d696e646578a16201a161920181a16381a16493c09080a0a5656d707479a23031a8"
-	  "7a65726f2d6f6e65aa34323934393637323935a96e6f742d696e64657891919191a464656570a36e7370a12f"
-	  "83a5726f6f6d7390a5666c61677380a665786365707490",
-	  "[\"obj\",{\"1\":\"one\",\"2\":\"two\",\"4294967294\":\"max-index\",\"b\":1,\"a\":[1,{\"c\":{\"d\":[null,[],{}]}}],\"\":\"empty\",\"01\":\"zero-one\",\"4294967295\":\"not-index\"},[[[[\"deep\"]]]]]",
-	  "", "", "", false, true, -1 },
-	{ "dates", /* emitter.emit("date", new Date(Date.UTC(2026,0,2,3,4,5,678)), new Date(0), new Date(5000), new Date(-1), new Date(8.64e15), new Date(-8.64e15), new Date(253402300800000), new Date(-62198755200000), new Date(1e12 + 0.5)) */
-	  "socket.io#/#", "emitter", "/", 2,
-	  "93a7656d697474657283a47479706502a4646174619aa464617465d7ffa1a5d600695735a5d6ff00000000d6"
-	  "ff00000005c70cff3b8b87c0ffffffffffffffffc70cff00000000000007dba8218000c70cff00000000ffff"
-	  "f82457de8000c70cff000000000000003afff44180c70cff00000000fffffff184aa5080d6ff3b9aca00a36e"
-	  "7370a12f83a5726f6f6d7390a5666c61677380a665786365707490",
-	  "[\"date\",\"2026-01-02T03:04:05.678Z\",\"1970-01-01T00:00:00.000Z\",\"1970-01-01T00:00:05.000Z\",\"1969-12-31T23:59:59.999Z\",\"+275760-09-13T00:00:00.000Z\",\"-271821-04-20T00:00:00.000Z\",\"+010000-01-01T00:00:00.000Z\",\"-000001-01-01T00:00:00.000Z\",\"2001-09-09T01:46:40.000Z\"]",
-	  "", "", "", false, true, -1 },
-	{ "volatile compress", /* emitter.to("r").volatile.compress(false).emit("v", 1) */
-	  "socket.io#/#r#", "emitter", "/", 2,
-	  "93a7656d697474657283a47479706502a46461746192a17601a36e7370a12f83a5726f6f6d7391a172a5666c"
-	  "61677382a8766f6c6174696c65c3a8636f6d7072657373c2a665786365707490",
-	  "[\"v\",1]",
-	  "", "r", "", true, false, -1 },
-	{ "compress true", /* emitter.compress(true).emit("c") */
-	  "socket.io#/#", "emitter", "/", 2,
-	  "93a7656d697474657283a47479706502a46461746191a163a36e7370a12f83a5726f6f6d7390a5666c616773"
-	  "81a8636f6d7072657373c3a665786365707490",
-	  "[\"c\"]",
-	  "", "", "", false, true, -1 },
-	{ "of custom", /* emitter.of("/custom").to("room1").emit("c", "x") */
-	  "socket.io#/custom#room1#", "emitter", "/custom", 2,
-	  "93a7656d697474657283a47479706502a46461746192a163a178a36e7370a72f637573746f6d83a5726f6f6d"
-	  "7391a5726f6f6d31a5666c61677380a665786365707490",
-	  "[\"c\",\"x\"]",
-	  "", "room1", "", false, true, -1 },
-	{ "of without slash", /* emitter.of("admin").emit("c") */
-	  "socket.io#/admin#", "emitter", "/admin", 2,
-	  "93a7656d697474657283a47479706502a46461746191a163a36e7370a62f61646d696e83a5726f6f6d7390a5"
-	  "666c61677380a665786365707490",
-	  "[\"c\"]",
-	  "", "", "", false, true, -1 },
-	{ "big containers", /* emitter.emit("big", [0..19], {k0: 0, ..., k19: 19}) */
-	  "socket.io#/#", "emitter", "/", 2,
-	  "93a7656d697474657283a47479706502a46461746193a3626967dc0014000102030405060708090a0b0c0d0e"
-	  "0f10111213de0014a26b3000a26b3101a26b3202a26b3303a26b3404a26b3505a26b3606a26b3707a26b3808"
-	  "a26b3909a36b31300aa36b31310ba36b31320ca36b31330da36b31340ea36b31350fa36b313610a36b313711"
-	  "a36b313812a36b313913a36e7370a12f83a5726f6f6d7390a5666c61677380a665786365707490",
-	  "[\"big\",[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19],{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16,\"k17\":17,\"k18\":18,\"k19\":19}]",
-	  "", "", "", false, true, -1 },
-};
+static const struct dec_vec
+	emitter_vecs[] = {
+		{ "io.emit", /* emitter.emit("hello", 1, "two", {three: 3}) */
+		  "socket.io#/#", "emitter", "/", 2,
+		  "93a7656d697474657283a47479706502a46461746194a568656c6c6f01a374776f81a5746872656503a36e73"
+		  "70a12f83a5726f6f6d7390a5666c61677380a665786365707490",
+		  "[\"hello\",1,\"two\",{\"three\":3}]", "", "", "", false, true, -1 },
+		{ "to room", /* emitter.to("room1").emit("ev", "a") */
+		  "socket.io#/#room1#", "emitter", "/", 2,
+		  "93a7656d697474657283a47479706502a46461746192a26576a161a36e7370a12f83a5726f6f6d7391a5726f"
+		  "6f6d31a5666c61677380a665786365707490",
+		  "[\"ev\",\"a\"]", "", "room1", "", false, true, -1 },
+		{ "to two rooms", /* emitter.to(["room1", "room2"]).emit("ev", 1) */
+		  "socket.io#/#", "emitter", "/", 2,
+		  "93a7656d697474657283a47479706502a46461746192a2657601a36e7370a12f83a5726f6f6d7392a5726f6f"
+		  "6d31a5726f6f6d32a5666c61677380a665786365707490",
+		  "[\"ev\",1]", "", "room1|room2", "", false, true, -1 },
+		{ "except", /* emitter.except("room2").emit("ev") */
+		  "socket.io#/#", "emitter", "/", 2,
+		  "93a7656d697474657283a47479706502a46461746191a26576a36e7370a12f83a5726f6f6d7390a5666c6167"
+		  "7380a665786365707491a5726f6f6d32",
+		  "[\"ev\"]", "", "", "room2", false, true, -1 },
+		{ "room and except", /* emitter.to("r").except(["x", "y"]).emit("ev", true, null, false) */
+		  "socket.io#/#r#", "emitter", "/", 2,
+		  "93a7656d697474657283a47479706502a46461746194a26576c3c0c2a36e7370a12f83a5726f6f6d7391a172"
+		  "a5666c61677380a665786365707492a178a179",
+		  "[\"ev\",true,null,false]", "", "r", "x|y", false, true, -1 },
+		{ "binary nested", /* emitter.emit("bin", Buffer.from([1,2,3]), {x: {y: Buffer.from("deadbeef", "hex")}, list: [Buffer.alloc(0), 7]}, new Uint8Array([9, 8])) */
+		  "socket.io#/#", "emitter", "/", 2,
+		  "93a7656d697474657283a47479706502a46461746194a362696ec40301020382a17881a179c404deadbeefa4"
+		  "6c69737492c40007c4020908a36e7370a12f83a5726f6f6d7390a5666c61677380a665786365707490",
+		  "[\"bin\",{\"_placeholder\":true,\"num\":0},{\"x\":{\"y\":{\"_placeholder\":true,\"num\":1}},\"list\":[{\"_placeholder\":true,\"num\":2},7]},{\"_placeholder\":true,\"num\":3}]",
+		  "010203|deadbeef||0908", "", "", false, true, -1 },
+		{ "floats", /* emitter.emit("f", 0.1, 1.5, -2.25, 1e21, 1e-7, NaN, Infinity, -Infinity, 3.0, 1/3, -0, 5e-324, 1.7976931348623157e308, 123456789012345680000, 1.5e-7, 2**64, 1e300) Node: ["f",0.1,1.5,-2.25,3875820019684212700,1e-7,null,null,null,3,0.3333333333333333,0,5e-324,0,12776324570088374000,1.5e-7,0,0]; notepack wraps integral doubles >= 2^64 into uint64 (1e21 -> 3875820019684212736); siogate prints uint64 exactly where Node rounds */
+		  "socket.io#/#", "emitter", "/", 2,
+		  "93a7656d697474657283a47479706502a464617461dc0012a166cb3fb999999999999acb3ff8000000000000"
+		  "cbc002000000000000cf35c9adc5dea00000cb3e7ad7f29abcaf48cb7ff8000000000000cb7ff00000000000"
+		  "00cbfff000000000000003cb3fd555555555555500cb0000000000000001cf0000000000000000cfb14e9f81"
+		  "2f368000cb3e8421f5f40d8376cf0000000000000000cf0000000000000000a36e7370a12f83a5726f6f6d73"
+		  "90a5666c61677380a665786365707490",
+		  "[\"f\",0.1,1.5,-2.25,3875820019684212736,1e-7,null,null,null,3,0.3333333333333333,0,5e-324,0,12776324570088374272,1.5e-7,0,0]",
+		  "", "", "", false, true, -1 },
+		{ "ints", /* emitter.emit("ints", 0, 127, 128, 255, 256, 65535, 65536, 4294967295, 4294967296, 2**53, -1, -32, -33, -128, -129, -32768, -32769, -2147483648, -2147483649, -(2**53)) */
+		  "socket.io#/#", "emitter", "/", 2,
+		  "93a7656d697474657283a47479706502a464617461dc0015a4696e7473007fcc80ccffcd0100cdffffce0001"
+		  "0000ceffffffffcf0000000100000000cf0020000000000000ffe0d0dfd080d1ff7fd18000d2ffff7fffd280"
+		  "000000d3ffffffff7fffffffd3ffe0000000000000a36e7370a12f83a5726f6f6d7390a5666c61677380a665"
+		  "786365707490",
+		  "[\"ints\",0,127,128,255,256,65535,65536,4294967295,4294967296,9007199254740992,-1,-32,-33,-128,-129,-32768,-32769,-2147483648,-2147483649,-9007199254740992]",
+		  "", "", "", false, true, -1 },
+		{ "unicode", /* emitter.emit("uni", "h\u00e9llo", "\u65e5\u672c\u8a9e", "\ud83d\ude00", "\0\u001f\"\\\n\t\b\f\r\u007f\u2028", "x".repeat(31), "\u00e9".repeat(16), "a".repeat(255), "b".repeat(256), "\u00e9".repeat(40)) */
+		  "socket.io#/#", "emitter", "/", 2,
+		  "93a7656d697474657283a47479706502a4646174619aa3756e69a668c3a96c6c6fa9e697a5e69cace8aa9ea4"
+		  "f09f9880ad001f225c0a09080c0d7fe280a8bf78787878787878787878787878787878787878787878787878"
+		  "787878787878d920c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9d9ff6161"
+		  "6161616161616161616161616161616161616161616161616161616161616161616161616161616161616161"
+		  "6161616161616161616161616161616161616161616161616161616161616161616161616161616161616161"
+		  "6161616161616161616161616161616161616161616161616161616161616161616161616161616161616161"
+		  "6161616161616161616161616161616161616161616161616161616161616161616161616161616161616161"
+		  "6161616161616161616161616161616161616161616161616161616161616161616161616161616161616161"
+		  "616161616161616161616161616161616161616161616161616161616161616161da01006262626262626262"
+		  "6262626262626262626262626262626262626262626262626262626262626262626262626262626262626262"
+		  "6262626262626262626262626262626262626262626262626262626262626262626262626262626262626262"
+		  "6262626262626262626262626262626262626262626262626262626262626262626262626262626262626262"
+		  "6262626262626262626262626262626262626262626262626262626262626262626262626262626262626262"
+		  "6262626262626262626262626262626262626262626262626262626262626262626262626262626262626262"
+		  "62626262626262626262626262626262626262626262626262626262d950c3a9c3a9c3a9c3a9c3a9c3a9c3a9"
+		  "c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9"
+		  "c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9a36e7370a12f83a5726f6f6d7390a5666c61677380a6"
+		  "65786365707490",
+		  "[\"uni\",\"h\303\251llo\",\"\346\227\245\346\234\254\350\252\236\",\"\360\237\230\200\",\"\\u0000\\u001f\\\"\\\\\\n\\t\\b\\f\\r\177\342\200\250\",\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\",\"\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\",\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\",\"\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\"]", "",
+		  "", "", false, true, -1 },
+		{ "nested objects", /* emitter.emit("obj", {b: 1, 2: "two", 1: "one", a: [1, {c: {d: [null, [], {}]}}], "": "empty", "01": "zero-one", "4294967295": "not-index", "4294967294": "max-index"}, [[[["deep"]]]]) */
+		  "socket.io#/#", "emitter", "/", 2,
+		  "93a7656d697474657283a47479706502a46461746193a36f626a88a131a36f6e65a132a374776faa34323934"
+		  "393637323934a96d61782d696e646578a16201a161920181a16381a16493c09080a0a5656d707479a23031a8"
+		  "7a65726f2d6f6e65aa34323934393637323935a96e6f742d696e64657891919191a464656570a36e7370a12f"
+		  "83a5726f6f6d7390a5666c61677380a665786365707490",
+		  "[\"obj\",{\"1\":\"one\",\"2\":\"two\",\"4294967294\":\"max-index\",\"b\":1,\"a\":[1,{\"c\":{\"d\":[null,[],{}]}}],\"\":\"empty\",\"01\":\"zero-one\",\"4294967295\":\"not-index\"},[[[[\"deep\"]]]]]",
+		  "", "", "", false, true, -1 },
+		{ "dates", /* emitter.emit("date", new Date(Date.UTC(2026,0,2,3,4,5,678)), new Date(0), new Date(5000), new Date(-1), new Date(8.64e15), new Date(-8.64e15), new Date(253402300800000), new Date(-62198755200000), new Date(1e12 + 0.5)) */
+		  "socket.io#/#", "emitter", "/", 2,
+		  "93a7656d697474657283a47479706502a4646174619aa464617465d7ffa1a5d600695735a5d6ff00000000d6"
+		  "ff00000005c70cff3b8b87c0ffffffffffffffffc70cff00000000000007dba8218000c70cff00000000ffff"
+		  "f82457de8000c70cff000000000000003afff44180c70cff00000000fffffff184aa5080d6ff3b9aca00a36e"
+		  "7370a12f83a5726f6f6d7390a5666c61677380a665786365707490",
+		  "[\"date\",\"2026-01-02T03:04:05.678Z\",\"1970-01-01T00:00:00.000Z\",\"1970-01-01T00:00:05.000Z\",\"1969-12-31T23:59:59.999Z\",\"+275760-09-13T00:00:00.000Z\",\"-271821-04-20T00:00:00.000Z\",\"+010000-01-01T00:00:00.000Z\",\"-000001-01-01T00:00:00.000Z\",\"2001-09-09T01:46:40.000Z\"]",
+		  "", "", "", false, true, -1 },
+		{ "volatile compress", /* emitter.to("r").volatile.compress(false).emit("v", 1) */
+		  "socket.io#/#r#", "emitter", "/", 2,
+		  "93a7656d697474657283a47479706502a46461746192a17601a36e7370a12f83a5726f6f6d7391a172a5666c"
+		  "61677382a8766f6c6174696c65c3a8636f6d7072657373c2a665786365707490",
+		  "[\"v\",1]", "", "r", "", true, false, -1 },
+		{ "compress true", /* emitter.compress(true).emit("c") */
+		  "socket.io#/#", "emitter", "/", 2,
+		  "93a7656d697474657283a47479706502a46461746191a163a36e7370a12f83a5726f6f6d7390a5666c616773"
+		  "81a8636f6d7072657373c3a665786365707490",
+		  "[\"c\"]", "", "", "", false, true, -1 },
+		{ "of custom", /* emitter.of("/custom").to("room1").emit("c", "x") */
+		  "socket.io#/custom#room1#", "emitter", "/custom", 2,
+		  "93a7656d697474657283a47479706502a46461746192a163a178a36e7370a72f637573746f6d83a5726f6f6d"
+		  "7391a5726f6f6d31a5666c61677380a665786365707490",
+		  "[\"c\",\"x\"]", "", "room1", "", false, true, -1 },
+		{ "of without slash", /* emitter.of("admin").emit("c") */
+		  "socket.io#/admin#", "emitter", "/admin", 2,
+		  "93a7656d697474657283a47479706502a46461746191a163a36e7370a62f61646d696e83a5726f6f6d7390a5"
+		  "666c61677380a665786365707490",
+		  "[\"c\"]", "", "", "", false, true, -1 },
+		{ "big containers", /* emitter.emit("big", [0..19], {k0: 0, ..., k19: 19}) */
+		  "socket.io#/#", "emitter", "/", 2,
+		  "93a7656d697474657283a47479706502a46461746193a3626967dc0014000102030405060708090a0b0c0d0e"
+		  "0f10111213de0014a26b3000a26b3101a26b3202a26b3303a26b3404a26b3505a26b3606a26b3707a26b3808"
+		  "a26b3909a36b31300aa36b31310ba36b31320ca36b31330da36b31340ea36b31350fa36b313610a36b313711"
+		  "a36b313812a36b313913a36e7370a12f83a5726f6f6d7390a5666c61677380a665786365707490",
+		  "[\"big\",[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19],{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16,\"k17\":17,\"k18\":18,\"k19\":19}]",
+		  "", "", "", false, true, -1 },
+	};
 
 /* generated: hand-crafted vectors, expectations from notepack.decode + socket.io-parser */
 static const struct dec_vec crafted_vecs[] = {
@@ -305,8 +296,8 @@ static const struct dec_vec crafted_vecs[] = {
 	  "93a673727631323383a47479706502a4646174619ba26576d005d1ff80cd0001ca3dcccccdca7fc00000cb80"
 	  "00000000000000d3ffffffffffffffffcf001fffffffffffffd280000000ca40400000a36e7370a12f83a572"
 	  "6f6f6d7390a665786365707490a5666c61677380",
-	  "[\"ev\",5,-128,1,0.10000000149011612,null,0,-1,9007199254740991,-2147483648,3]",
-	  "", "", "", false, true, -1 },
+	  "[\"ev\",5,-128,1,0.10000000149011612,null,0,-1,9007199254740991,-2147483648,3]", "", "",
+	  "", false, true, -1 },
 	{ "string forms", /* str8 event, str16, str32, invalid UTF-8 variants */
 	  "", "srv123", "/", 2,
 	  "93a673727631323383a47479706502a4646174619fd9026576da0003616263db000000026869a6626164ffc3"
@@ -318,38 +309,33 @@ static const struct dec_vec crafted_vecs[] = {
 	  "", "emitter", "/", 2,
 	  "93a7656d697474657283a47479706502a46461746192a26576a178a36e7370a12f82a5726f6f6d73947ba272"
 	  "32cb3ff8000000000000ffa5666c61677390",
-	  "[\"ev\",\"x\"]",
-	  "", "123|r2|1.5|-1", "", false, true, -1 },
+	  "[\"ev\",\"x\"]", "", "123|r2|1.5|-1", "", false, true, -1 },
 	{ "php flags", /* PHP emitter legacy flags map {json, volatile, broadcast} */
 	  "", "emitter", "/", 2,
 	  "93a7656d697474657283a47479706502a46461746191a26576a36e7370a12f82a5726f6f6d7390a5666c6167"
 	  "7383a46a736f6ec3a8766f6c6174696c65c3a962726f616463617374c3",
-	  "[\"ev\"]",
-	  "", "", "", true, true, -1 },
+	  "[\"ev\"]", "", "", "", true, true, -1 },
 	{ "key order varies", /* packet keys nsp,data,type; opts keys flags,except,rooms; timeout flag; type 5 Node: undefined-/chat,["ev",{"type":"Buffer","data":[1,2]}]; Node mangles a type-5 packet; siogate decodes it like type 2 */
 	  "", "abcdef", "/chat", 5,
 	  "93a661626364656683a36e7370a52f63686174a46461746192a26576c4020102a4747970650583a5666c6167"
 	  "7382a774696d656f7574cd03e8a56c6f63616cc2a665786365707491a26531a5726f6f6d7392a161a162",
-	  "[\"ev\",{\"_placeholder\":true,\"num\":0}]",
-	  "0102", "a|b", "e1", false, true, 1000 },
+	  "[\"ev\",{\"_placeholder\":true,\"num\":0}]", "0102", "a|b", "e1", false, true, 1000 },
 	{ "missing nsp nil uid", /* uid nil, packet without nsp, opts rooms as a PHP map {0:"a", 2:"b"} */
-	  "", "", "/", 2,
-	  "93c082a47479706502a46461746192a26576c381a5726f6f6d738200a16102a162",
-	  "[\"ev\",true]",
-	  "", "a|b", "", false, true, -1 },
+	  "", "", "/", 2, "93c082a47479706502a46461746192a26576c381a5726f6f6d738200a16102a162",
+	  "[\"ev\",true]", "", "a|b", "", false, true, -1 },
 };
 
 /* generated: encoder vectors: notepack.encode([uid, {type, data: reconstructed JSON.parse(data_json), nsp}, {rooms, except, flags}]) */
 static const struct enc_vec enc_vecs[] = {
-	{ "protocol 3.2", "mx5EU-", "/", 2,
-	  "[\"hello\",1,\"two\",{\"three\":3}]",
-	  "", "", "", false, -1,
+	{ "protocol 3.2", "mx5EU-", "/", 2, "[\"hello\",1,\"two\",{\"three\":3}]", "", "", "",
+	  false, -1,
 	  "93a66d783545552d83a47479706502a46461746194a568656c6c6f01a374776f81a5746872656503a36e7370"
 	  "a12f83a5726f6f6d7390a665786365707490a5666c61677380",
 	  "[\"hello\",1,\"two\",{\"three\":3}]", "" },
 	{ "binary and flags", "abc123", "/custom", 2,
 	  "[\"bin\",{\"_placeholder\":true,\"num\":0},{\"a\":{\"_placeholder\":true,\"num\":1},\"n\":1.5,\"big\":1099511627776,\"neg\":-200,\"s\":\"\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\"},[{\"num\":0,\"_placeholder\":true}]]",
-	  "010203|abababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababab", "room1", "s1|s2|s1", true, 0,
+	  "010203|abababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababab",
+	  "room1", "s1|s2|s1", true, 0,
 	  "93a661626331323383a47479706502a46461746194a362696ec40301020385a161c5012cabababababababab"
 	  "abababababababababababababababababababababababababababababababababababababababababababab"
 	  "abababababababababababababababababababababababababababababababababababababababababababab"
@@ -361,7 +347,8 @@ static const struct enc_vec enc_vecs[] = {
 	  "0000010000000000a36e6567d1ff38a173d928c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3"
 	  "a9c3a9c3a9c3a9c3a9c3a9c3a9c3a991c403010203a36e7370a72f637573746f6d83a5726f6f6d7391a5726f"
 	  "6f6d31a665786365707492a27331a27332a5666c61677382a8766f6c6174696c65c3a8636f6d7072657373c2",
-	  "[\"bin\",{\"_placeholder\":true,\"num\":0},{\"a\":{\"_placeholder\":true,\"num\":1},\"n\":1.5,\"big\":1099511627776,\"neg\":-200,\"s\":\"\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\"},[{\"_placeholder\":true,\"num\":2}]]", "010203|abababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababab|010203" },
+	  "[\"bin\",{\"_placeholder\":true,\"num\":0},{\"a\":{\"_placeholder\":true,\"num\":1},\"n\":1.5,\"big\":1099511627776,\"neg\":-200,\"s\":\"\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\303\251\"},[{\"_placeholder\":true,\"num\":2}]]",
+	  "010203|abababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababababab|010203" },
 	{ "numbers and strings", "srv001", "/", 2,
 	  "[\"n\",0,127,128,255,256,65535,65536,4294967295,4294967296,9007199254740992,-1,-32,-33,-128,-129,-32768,-32769,-2147483648,-2147483649,0.1,-2.5,1e2,1.0,-0,1E-7,1e19,1.5e-300,-1e-5,\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\",\"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\",\"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz\",\"wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww\",\"\\u00e9\\ud83d\\ude00\\n\\\"\\/\",true,false,null,[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14],[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15],{\"a0\":0,\"a1\":1,\"a2\":2,\"a3\":3,\"a4\":4,\"a5\":5,\"a6\":6,\"a7\":7,\"a8\":8,\"a9\":9,\"b0\":0,\"b1\":1,\"b2\":2,\"b3\":3,\"b4\":4},{\"a0\":0,\"a1\":1,\"a2\":2,\"a3\":3,\"a4\":4,\"a5\":5,\"a6\":6,\"a7\":7,\"a8\":8,\"a9\":9,\"b0\":0,\"b1\":1,\"b2\":2,\"b3\":3,\"b4\":4,\"b5\":5}]",
 	  "", "a|b", "", false, 1,
@@ -396,14 +383,14 @@ static const struct enc_vec enc_vecs[] = {
 	  "81a8766f6c6174696c65c3",
 	  "[\"ev\",{\"1\":1,\"2\":2,\"b\":3,\"01\":4,\"\":5},[],{}]", "" },
 	{ "int64 extremes", "srv004", "/", 2,
-	  "[\"x\",-9223372036854775808,18446744073709549568,-9007199254740992]",
-	  "", "", "", false, -1,
+	  "[\"x\",-9223372036854775808,18446744073709549568,-9007199254740992]", "", "", "", false,
+	  -1,
 	  "93a673727630303483a47479706502a46461746194a178d38000000000000000cffffffffffffff800d3ffe0"
 	  "000000000000a36e7370a12f83a5726f6f6d7390a665786365707490a5666c61677380",
-	  "[\"x\",-9223372036854775808,18446744073709549568,-9007199254740992]", "" }, /* Node: ["x",-9223372036854776000,18446744073709550000,-9007199254740992] */
-	{ "ack type", "srv003", "/", 3,
-	  "[{\"ok\":true}]",
-	  "", "sid0000000000000000A", "", false, -1,
+	  "[\"x\",-9223372036854775808,18446744073709549568,-9007199254740992]",
+	  "" }, /* Node: ["x",-9223372036854776000,18446744073709550000,-9007199254740992] */
+	{ "ack type", "srv003", "/", 3, "[{\"ok\":true}]", "", "sid0000000000000000A", "", false,
+	  -1,
 	  "93a673727630303383a47479706503a4646174619181a26f6bc3a36e7370a12f83a5726f6f6d7391b4736964"
 	  "3030303030303030303030303030303041a665786365707490a5666c61677380",
 	  "[{\"ok\":true}]", "" },
@@ -438,7 +425,7 @@ static void test_protocol_example(void)
 	CHECK_INT(b.flag_timeout_ms, -1);
 	adapter_codec_broadcast_fini(&b);
 	CHECK(b.uid == NULL && b.data_json == NULL);
-	adapter_codec_broadcast_fini(&b);	/* twice is fine */
+	adapter_codec_broadcast_fini(&b); /* twice is fine */
 	sg_buf_fini(&m);
 }
 
@@ -505,7 +492,7 @@ static void truncations_of(const char *hex)
 	hex_to_buf(&m, hex);
 	for (size_t n = 0; n < m.len; n++) {
 		struct adapter_broadcast b;
-		char *copy = malloc(n ? n : 1);	/* exact size: ASan sees overreads */
+		char *copy = malloc(n ? n : 1); /* exact size: ASan sees overreads */
 
 		memcpy(copy, m.data, n);
 		memset(&b, 0x5a, sizeof(b));
@@ -569,13 +556,15 @@ static void test_errors(void)
 	struct sg_err err = { 0 };
 
 	CHECK_INT(adapter_codec_decode_broadcast("", 0, 10, &b, &err), -1);
-	expect_error("80", "not an array");					/* {} */
-	expect_error("2a", "not an array");					/* 42 */
-	expect_error("91a175", "not an array of at least 2");			/* ["u"] */
-	expect_error("92a17502", "packet is not a map");			/* ["u", 2] */
-	expect_error("93a17591c080", "packet is not a map");			/* ["u", [nil], {}] */
-	expect_error("92a17581a464617461" "91a26576", "no type");		/* no type */
-	expect_error("92a17582a47479706502a3e6b0b4c0", "no data");		/* no data */
+	expect_error("80", "not an array");		      /* {} */
+	expect_error("2a", "not an array");		      /* 42 */
+	expect_error("91a175", "not an array of at least 2"); /* ["u"] */
+	expect_error("92a17502", "packet is not a map");      /* ["u", 2] */
+	expect_error("93a17591c080", "packet is not a map");  /* ["u", [nil], {}] */
+	expect_error("92a17581a464617461"
+		     "91a26576",
+		     "no type");				   /* no type */
+	expect_error("92a17582a47479706502a3e6b0b4c0", "no data"); /* no data */
 	expect_error("92a17582a47479706502a464617461a26576", "data is not an array");
 	expect_error("92a17582a47479706502a46461746181a26576c0", "data is not an array");
 	expect_error("92a17582a47479706502a4646174619102", "event name is not a string");
@@ -590,12 +579,20 @@ static void test_errors(void)
 	expect_error("93a17582a47479706502a46461746191a2657681a5726f6f6d739180", "opts.rooms");
 	expect_error("93a17582a47479706502a46461746191a2657681a5726f6f6d7391a26100", "NUL");
 	expect_error("93a17582a47479706502a46461746191a2657681a6657863657074c3", "opts.except");
-	expect_error("9391c082a47479706502a46461746191a2657680", "uid");	/* uid array */
+	expect_error("9391c082a47479706502a46461746191a2657680", "uid"); /* uid array */
 	expect_error("91c1", "invalid msgpack byte 0xc1");
 	/* Map keys JS cannot turn into a property name here. */
-	CHECK_INT(decode_data("92a2657681" "9101" "c0", 10, &b, &err), -1);
+	CHECK_INT(decode_data("92a2657681"
+			      "9101"
+			      "c0",
+			      10, &b, &err),
+		  -1);
 	CHECK(strstr(err.msg, "map key") != NULL);
-	CHECK_INT(decode_data("92a2657681" "d50100ff" "c0", 10, &b, &err), -1);
+	CHECK_INT(decode_data("92a2657681"
+			      "d50100ff"
+			      "c0",
+			      10, &b, &err),
+		  -1);
 	/* Timestamp ext -1 of the wrong size (notepack would misread it). */
 	CHECK_INT(decode_data("92a26576c703ff000000", 10, &b, &err), -1);
 	/* Declared counts that cannot fit are rejected before any allocation. */
@@ -613,7 +610,8 @@ static void test_attachment_limit(void)
 	struct sg_buf h;
 
 	sg_buf_init(&h);
-	sg_buf_append_str(&h, "9c" "a26576");	/* 12 elements: "ev" + 11 bins */
+	sg_buf_append_str(&h, "9c"
+			      "a26576"); /* 12 elements: "ev" + 11 bins */
 	for (int i = 0; i < 11; i++)
 		sg_buf_printf(&h, "c401%02x", i);
 	CHECK_INT(decode_data(h.data, 10, &b, &err), -1);
@@ -684,7 +682,9 @@ static void test_lenient_shapes(void)
 
 	/* [packet, opts]: no uid. */
 	CHECK_INT(decode_hex("9283a47479706502a46461746191a26576a36e7370a12f"
-			     "81a5726f6f6d7391a17a", 10, &b, &err), 0);
+			     "81a5726f6f6d7391a17a",
+			     10, &b, &err),
+		  0);
 	CHECK_STR(b.uid, "");
 	CHECK_STR(b.data_json, "[\"ev\"]");
 	CHECK_INT(b.rooms.n, 1);
@@ -703,7 +703,9 @@ static void test_lenient_shapes(void)
 	adapter_codec_broadcast_fini(&b);
 	/* nil nsp counts as "/"; rooms a single string; except nil; flags nil. */
 	CHECK_INT(decode_hex("93a17583a47479706502a46461746191a26576a36e7370c0"
-			     "83a5726f6f6d73a3726f6da6657863657074c0a5666c616773c0", 10, &b, &err), 0);
+			     "83a5726f6f6d73a3726f6da6657863657074c0a5666c616773c0",
+			     10, &b, &err),
+		  0);
 	CHECK_STR(b.nsp, "/");
 	CHECK_INT(b.rooms.n, 1);
 	CHECK_STR(b.rooms.v[0], "rom");
@@ -718,7 +720,9 @@ static void test_lenient_shapes(void)
 	/* Flags: truthy values, local, float timeout, compress 0 -> false. */
 	CHECK_INT(decode_hex("93a17582a47479706502a46461746191a26576"
 			     "81a5666c61677384a8766f6c6174696c6501a8636f6d707265737300"
-			     "a56c6f63616ca178a774696d656f7574cb408f480000000000", 10, &b, &err), 0);
+			     "a56c6f63616ca178a774696d656f7574cb408f480000000000",
+			     10, &b, &err),
+		  0);
 	CHECK(b.flag_volatile);
 	CHECK(!b.flag_compress);
 	CHECK(b.flag_local);
@@ -726,21 +730,28 @@ static void test_lenient_shapes(void)
 	adapter_codec_broadcast_fini(&b);
 	/* Integers past 2^53 stay exact (Node would round them). */
 	CHECK_INT(decode_data("94a26576cfffffffffffffffffd38000000000000000cf0020000000000001", 10,
-			      &b, &err), 0);
+			      &b, &err),
+		  0);
 	CHECK_STR(b.data_json,
 		  "[\"ev\",18446744073709551615,-9223372036854775808,9007199254740993]");
 	adapter_codec_broadcast_fini(&b);
 	/* Empty containers and empty strings. */
-	CHECK_INT(decode_data("96a26576a0908080", 10, &b, &err), -1);	/* 6 declared, 5 given */
+	CHECK_INT(decode_data("96a26576a0908080", 10, &b, &err), -1); /* 6 declared, 5 given */
 	CHECK_INT(decode_data("94a26576a09080", 10, &b, &err), 0);
 	CHECK_STR(b.data_json, "[\"ev\",\"\",[],{}]");
 	adapter_codec_broadcast_fini(&b);
 	/* A map whose only value is undefined, a duplicate key whose last value is
 	 * binary (the first was not): one attachment, at the first position. */
-	CHECK_INT(decode_data("93a2657681a161d40000" "82a16101a162c0", 10, &b, &err), 0);
+	CHECK_INT(decode_data("93a2657681a161d40000"
+			      "82a16101a162c0",
+			      10, &b, &err),
+		  0);
 	CHECK_STR(b.data_json, "[\"ev\",{},{\"a\":1,\"b\":null}]");
 	adapter_codec_broadcast_fini(&b);
-	CHECK_INT(decode_data("93a2657681a161d40000" "83a16101a162c0a161c40109", 10, &b, &err), 0);
+	CHECK_INT(decode_data("93a2657681a161d40000"
+			      "83a16101a162c0a161c40109",
+			      10, &b, &err),
+		  0);
 	CHECK_STR(b.data_json, "[\"ev\",{},{\"a\":{\"_placeholder\":true,\"num\":0},\"b\":null}]");
 	CHECK_INT(b.n_attachments, 1);
 	adapter_codec_broadcast_fini(&b);
@@ -789,9 +800,10 @@ static void test_encoder_vectors(void)
 		unit_current = v->name;
 		enc_args(v, &att, &n_att, &rooms, &except);
 		sg_buf_init(&out);
-		CHECK_INT(adapter_codec_encode_broadcast(&out, v->uid, v->nsp, v->type, v->data_json,
-							  strlen(v->data_json), att, n_att, &rooms,
-							  &except, v->vol, v->comp, &err), 0);
+		CHECK_INT(adapter_codec_encode_broadcast(
+				  &out, v->uid, v->nsp, v->type, v->data_json, strlen(v->data_json),
+				  att, n_att, &rooms, &except, v->vol, v->comp, &err),
+			  0);
 		h = buf_to_hex(out.data, out.len);
 		CHECK_STR(h, v->hex);
 		free(h);
@@ -820,8 +832,9 @@ static void test_encoder_vectors(void)
 		sg_buf_init(&out);
 		sg_buf_append_str(&out, "XY");
 		CHECK_INT(adapter_codec_encode_broadcast(&out, "mx5EU-", "/", 2,
-							  "[\"hello\",1,\"two\",{\"three\":3}]", 29,
-							  NULL, 0, NULL, NULL, false, -1, &err), 0);
+							 "[\"hello\",1,\"two\",{\"three\":3}]", 29,
+							 NULL, 0, NULL, NULL, false, -1, &err),
+			  0);
 		CHECK_INT(out.len, 71);
 		CHECK(memcmp(out.data, "XY\x93\xa6mx5EU-", 9) == 0);
 		sg_buf_fini(&out);
@@ -840,8 +853,8 @@ static char *enc_one(const char *json, const struct adapter_attachment *att, siz
 	sg_buf_init(&d);
 	sg_buf_init(&out);
 	sg_buf_printf(&d, "[\"ev\",%s]", json);
-	if (adapter_codec_encode_broadcast(&out, "u", "/", 2, d.data, d.len, att, n_att, NULL,
-					    NULL, false, -1, &err) < 0) {
+	if (adapter_codec_encode_broadcast(&out, "u", "/", 2, d.data, d.len, att, n_att, NULL, NULL,
+					   false, -1, &err) < 0) {
 		sg_buf_fini(&d);
 		return sg_strdup(err.msg);
 	}
@@ -873,7 +886,7 @@ static void test_encoder_values(void)
 	check_enc_one("-1e19", "cbc3e158e460913d00");
 	check_enc_one("18446744073709551615", "cfffffffffffffffff");
 	check_enc_one("18446744073709551616", "cb43f0000000000000");
-	check_enc_one("-9223372036854775809", "d38000000000000000");	/* rounds to -2^63 */
+	check_enc_one("-9223372036854775809", "d38000000000000000"); /* rounds to -2^63 */
 	check_enc_one("9007199254740993", "cf0020000000000001");
 	check_enc_one("1.0", "01");
 	check_enc_one("-0.0", "00");
@@ -881,7 +894,7 @@ static void test_encoder_values(void)
 	check_enc_one("1E+2", "64");
 	check_enc_one("-32", "e0");
 	check_enc_one("0.5", "cb3fe0000000000000");
-	check_enc_one("1e400", "cb7ff0000000000000");	/* JSON.parse: Infinity */
+	check_enc_one("1e400", "cb7ff0000000000000"); /* JSON.parse: Infinity */
 	/* Strings: escapes, surrogate pairs, lone surrogates, raw bad UTF-8. */
 	check_enc_one("\"\\ud83d\\ude00\"", "a4f09f9880");
 	check_enc_one("\"\\ud800\"", "a3efbfbd");
@@ -943,7 +956,8 @@ static void check_enc_error(const char *json, const char *msg_part)
 	sg_buf_init(&out);
 	sg_buf_append_str(&out, "keep");
 	CHECK_INT(adapter_codec_encode_broadcast(&out, "u", "/", 2, json, strlen(json), &att, 1,
-						  NULL, NULL, false, -1, &err), -1);
+						 NULL, NULL, false, -1, &err),
+		  -1);
 	CHECK_STR(out.data, "keep");
 	if (strstr(err.msg, msg_part) == NULL)
 		CHECK_STR(err.msg, msg_part);
@@ -990,7 +1004,8 @@ static void test_encoder_errors(void)
 		sg_buf_append_char(&j, ']');
 	sg_buf_init(&out);
 	CHECK_INT(adapter_codec_encode_broadcast(&out, "u", "/", 3, j.data, j.len, NULL, 0, NULL,
-						  NULL, false, -1, &err), 0);
+						 NULL, false, -1, &err),
+		  0);
 	{
 		struct adapter_broadcast b;
 
@@ -1007,15 +1022,19 @@ static void test_encoder_errors(void)
 	sg_buf_fini(&j);
 	/* Arguments. */
 	CHECK_INT(adapter_codec_encode_broadcast(&out, NULL, "/", 2, "[\"a\"]", 5, NULL, 0, NULL,
-						  NULL, false, -1, &err), -1);
+						 NULL, false, -1, &err),
+		  -1);
 	CHECK_INT(adapter_codec_encode_broadcast(&out, "u", NULL, 2, "[\"a\"]", 5, NULL, 0, NULL,
-						  NULL, false, -1, &err), -1);
+						 NULL, false, -1, &err),
+		  -1);
 	CHECK_INT(adapter_codec_encode_broadcast(&out, "u", "/", 7, "[\"a\"]", 5, NULL, 0, NULL,
-						  NULL, false, -1, &err), -1);
+						 NULL, false, -1, &err),
+		  -1);
 	/* The JSON text need not be NUL-terminated: only len bytes are read. */
 	sg_buf_reset(&out);
 	CHECK_INT(adapter_codec_encode_broadcast(&out, "u", "/", 2, "[\"a\"]garbage", 5, NULL, 0,
-						  NULL, NULL, false, -1, &err), 0);
+						 NULL, NULL, false, -1, &err),
+		  0);
 	sg_buf_fini(&out);
 }
 
@@ -1034,7 +1053,7 @@ static void test_channel(void)
 	sg_buf_reset(&b);
 	adapter_codec_channel(&b, "socket.io", "/", &rooms);
 	CHECK_STR(b.data, "socket.io#/#room1#");
-	sg_strv_push(&rooms, "room1");	/* a Set of one */
+	sg_strv_push(&rooms, "room1"); /* a Set of one */
 	sg_buf_reset(&b);
 	adapter_codec_channel(&b, "myapp", "/custom", &rooms);
 	CHECK_STR(b.data, "myapp#/custom#room1#");
@@ -1102,21 +1121,19 @@ static void test_mutations(void)
 				json_decref(j);
 				CHECK(b.n_attachments <= 10);
 				sg_buf_init(&out);
-				rc = adapter_codec_encode_broadcast(&out, b.uid, b.nsp, b.type,
-								     b.data_json, b.data_json_len,
-								     b.attachments, b.n_attachments,
-								     &b.rooms, &b.except,
-								     b.flag_volatile, b.flag_compress,
-								     &err);
+				rc = adapter_codec_encode_broadcast(
+					&out, b.uid, b.nsp, b.type, b.data_json, b.data_json_len,
+					b.attachments, b.n_attachments, &b.rooms, &b.except,
+					b.flag_volatile, b.flag_compress, &err);
 				CHECK_INT(rc, 0);
-				if (rc == 0 &&
-				    adapter_codec_decode_broadcast(out.data, out.len, 10, &b2,
-								    &err) == 0) {
+				if (rc == 0 && adapter_codec_decode_broadcast(out.data, out.len, 10,
+									      &b2, &err) == 0) {
 					CHECK_STR(b2.data_json, b.data_json);
 					CHECK_INT(b2.n_attachments, b.n_attachments);
-					for (size_t a = 0; a < b.n_attachments &&
-							   a < b2.n_attachments; a++)
-						CHECK(b.attachments[a].len == b2.attachments[a].len &&
+					for (size_t a = 0;
+					     a < b.n_attachments && a < b2.n_attachments; a++)
+						CHECK(b.attachments[a].len ==
+							      b2.attachments[a].len &&
 						      (b.attachments[a].len == 0 ||
 						       memcmp(b.attachments[a].data,
 							      b2.attachments[a].data,
@@ -1132,7 +1149,7 @@ static void test_mutations(void)
 		}
 		sg_buf_fini(&orig);
 	}
-	CHECK(decoded > 100);	/* the mutations are not all trivially rejected */
+	CHECK(decoded > 100); /* the mutations are not all trivially rejected */
 }
 
 int main(void)

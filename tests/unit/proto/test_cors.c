@@ -46,7 +46,8 @@ static void test_headers(void)
 		{ "", false, "Origin: https://evil.example\r\n", 0, "" },
 		{ "", true, "", 0, "" },
 		/* "*" without credentials */
-		{ "*", false, "Origin: https://a.example\r\n", 0, "Access-Control-Allow-Origin: *\r\n" },
+		{ "*", false, "Origin: https://a.example\r\n", 0,
+		  "Access-Control-Allow-Origin: *\r\n" },
 		{ "*", false, "", 0, "Access-Control-Allow-Origin: *\r\n" },
 		{ "https://a.example|*", false, "Origin: https://z.example\r\n", 0,
 		  "Access-Control-Allow-Origin: *\r\n" },
@@ -77,8 +78,8 @@ static void test_headers(void)
 		{ "*", true, "Origin: https://a.example\tX\r\n", -1, "" },
 		{ "*", false, "Origin: https://caf\xc3\xa9.example\r\n", -1, "" },
 		/* the first Origin header counts */
-		{ "https://a.example", false, "Origin: https://a.example\r\nOrigin: https://b\r\n", 0,
-		  "Access-Control-Allow-Origin: https://a.example\r\nVary: Origin\r\n" },
+		{ "https://a.example", false, "Origin: https://a.example\r\nOrigin: https://b\r\n",
+		  0, "Access-Control-Allow-Origin: https://a.example\r\nVary: Origin\r\n" },
 	};
 
 	for (size_t i = 0; i < SG_ARRAY_LEN(cases); i++) {

@@ -9,7 +9,7 @@
 struct record {
 	struct sg_buf log;
 	int calls;
-	int stop_at;		/* return 5 on this call (1-based); 0 never */
+	int stop_at; /* return 5 on this call (1-based); 0 never */
 };
 
 static int record_cb(const struct eio_packet *p, void *arg);
@@ -107,21 +107,28 @@ static void test_payload_decode(void)
 	const char *s;
 
 	sg_buf_init(&r.log);
-	s = "4hello\x1e" "2\x1e" "4world";
+	s = "4hello\x1e"
+	    "2\x1e"
+	    "4world";
 	CHECK_INT(decode_log(s, strlen(s), 16, &r), 0);
 	CHECK_STR(r.log.data, "4:hello|2:|4:world|");
 
-	s = "4hello\x1e" "bAQIDBA==";
+	s = "4hello\x1e"
+	    "bAQIDBA==";
 	CHECK_INT(decode_log(s, strlen(s), 16, &r), 0);
 	CHECK_STR(r.log.data, "4:hello|4b:01020304|");
 
 	/* PROTOCOL.md 1.4, a GET body as Node wrote it */
-	s = "40{\"sid\":\"bBVm\"}\x1e" "42[\"welcome\",\"plain\"]\x1e"
-	    "452-[\"bin-down\",{\"_placeholder\":true,\"num\":0}]\x1e" "bAQID\x1e" "bBA==\x1e"
+	s = "40{\"sid\":\"bBVm\"}\x1e"
+	    "42[\"welcome\",\"plain\"]\x1e"
+	    "452-[\"bin-down\",{\"_placeholder\":true,\"num\":0}]\x1e"
+	    "bAQID\x1e"
+	    "bBA==\x1e"
 	    "420[\"server-ask\",7]";
 	CHECK_INT(decode_log(s, strlen(s), 16, &r), 0);
 	CHECK_INT(r.calls, 6);
-	CHECK_STR(r.log.data, "4:0{\"sid\":\"bBVm\"}|4:2[\"welcome\",\"plain\"]|"
+	CHECK_STR(r.log.data,
+		  "4:0{\"sid\":\"bBVm\"}|4:2[\"welcome\",\"plain\"]|"
 		  "4:52-[\"bin-down\",{\"_placeholder\":true,\"num\":0}]|4b:010203|4b:04|"
 		  "4:20[\"server-ask\",7]|");
 
@@ -139,21 +146,29 @@ static void test_payload_decode(void)
 	s = "4a\x1e";
 	CHECK_INT(decode_log(s, strlen(s), 16, &r), -1);
 	CHECK_STR(r.log.data, "4:a|");
-	s = "4a\x1e\x1e" "4b";
+	s = "4a\x1e\x1e"
+	    "4b";
 	CHECK_INT(decode_log(s, strlen(s), 16, &r), -1);
 	CHECK_STR(r.log.data, "4:a|");
-	s = "4a\x1e" "bA!==\x1e" "4c";
+	s = "4a\x1e"
+	    "bA!==\x1e"
+	    "4c";
 	CHECK_INT(decode_log(s, strlen(s), 16, &r), -1);
 	CHECK_STR(r.log.data, "4:a|");
-	s = "4a\x1e" "9\x1e" "4c";
+	s = "4a\x1e"
+	    "9\x1e"
+	    "4c";
 	CHECK_INT(decode_log(s, strlen(s), 16, &r), -1);
 	CHECK_STR(r.log.data, "4:a|");
-	s = "bA\x1e" "4c";
+	s = "bA\x1e"
+	    "4c";
 	CHECK_INT(decode_log(s, strlen(s), 16, &r), -1);
 	CHECK_INT(r.calls, 0);
 
 	/* max_packets: checked before any delivery */
-	s = "4a\x1e" "4b\x1e" "4c";
+	s = "4a\x1e"
+	    "4b\x1e"
+	    "4c";
 	CHECK_INT(decode_log(s, strlen(s), 3, &r), 0);
 	CHECK_INT(r.calls, 3);
 	CHECK_INT(decode_log(s, strlen(s), 2, &r), -1);
@@ -176,12 +191,19 @@ static void test_encode(void)
 	eio_payload_append_text(&out, EIO_MESSAGE, "hello", 5);
 	CHECK_STR(out.data, "4hello");
 	eio_payload_append_text(&out, EIO_PING, NULL, 0);
-	CHECK_STR(out.data, "4hello\x1e" "2");
+	CHECK_STR(out.data, "4hello\x1e"
+			    "2");
 	eio_payload_append_binary(&out, "\x01\x02\x03\x04", 4);
-	CHECK_STR(out.data, "4hello\x1e" "2\x1e" "bAQIDBA==");
+	CHECK_STR(out.data, "4hello\x1e"
+			    "2\x1e"
+			    "bAQIDBA==");
 	eio_payload_append_binary(&out, "", 0);
 	eio_payload_append_text(&out, EIO_NOOP, "", 0);
-	CHECK_STR(out.data, "4hello\x1e" "2\x1e" "bAQIDBA==\x1e" "b\x1e" "6");
+	CHECK_STR(out.data, "4hello\x1e"
+			    "2\x1e"
+			    "bAQIDBA==\x1e"
+			    "b\x1e"
+			    "6");
 
 	/* round trip */
 	sg_buf_init(&r.log);
@@ -193,7 +215,8 @@ static void test_encode(void)
 	sg_buf_reset(&out);
 	eio_payload_append_binary(&out, "\x01\x02\x03", 3);
 	eio_payload_append_text(&out, EIO_CLOSE, NULL, 0);
-	CHECK_STR(out.data, "bAQID\x1e" "1");
+	CHECK_STR(out.data, "bAQID\x1e"
+			    "1");
 
 	/* a single packet never gets a separator */
 	sg_buf_reset(&out);

@@ -40,8 +40,8 @@ static void test_defaults_and_numbers(void)
 	CHECK_MEM(m.args, m.args_len, "[\"e\"]");
 	emit_msg_fini(&m);
 	/* numbers as JavaScript writes them, unknown fields ignored */
-	CHECK_INT(parse("{\"event\":\"n\",\"data\":[1e21,1.5e-7,-0.0,100,\"\\u0001\"],\"x\":[]}", &m,
-			&e),
+	CHECK_INT(parse("{\"event\":\"n\",\"data\":[1e21,1.5e-7,-0.0,100,\"\\u0001\"],\"x\":[]}",
+			&m, &e),
 		  0);
 	CHECK_MEM(m.args, m.args_len, "[\"n\",[1e+21,1.5e-7,0,100,\"\\u0001\"]]");
 	emit_msg_fini(&m);

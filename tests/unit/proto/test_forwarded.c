@@ -50,9 +50,10 @@ static void test_x_forwarded_for(void)
 	CHECK_STR(client_of("X-Forwarded-For: 6.6.6.6, 203.0.113.7, 10.1.1.1\r\n", t),
 		  "203.0.113.7");
 	/* several lines are one list, in order */
-	CHECK_STR(client_of("X-Forwarded-For: 6.6.6.6\r\nX-Forwarded-For: 203.0.113.7, 10.0.0.2\r\n",
-			    t),
-		  "203.0.113.7");
+	CHECK_STR(
+		client_of("X-Forwarded-For: 6.6.6.6\r\nX-Forwarded-For: 203.0.113.7, 10.0.0.2\r\n",
+			  t),
+		"203.0.113.7");
 	/* every hop trusted: the farthest one */
 	CHECK_STR(client_of("X-Forwarded-For: 10.9.9.9, 10.0.0.2\r\n", t), "10.9.9.9");
 	/* ports and IPv6, bracketed or not */

@@ -340,7 +340,8 @@ static void test_malformed(void)
 	check_reject("GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", 400);
 	/* Content-Length */
 	check_reject("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
-		     "Content-Length: 5\r\n\r\n", 400);
+		     "Content-Length: 5\r\n\r\n",
+		     400);
 	check_reject("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n", 400);
 	check_reject("POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n", 400);
 	check_reject("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400);
@@ -348,21 +349,26 @@ static void test_malformed(void)
 	check_reject("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5,5\r\n\r\n", 400);
 	check_reject("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1 2\r\n\r\n", 400);
 	check_reject("POST / HTTP/1.1\r\nHost: a\r\n"
-		     "Content-Length: 9223372036854775808\r\n\r\n", 400);
+		     "Content-Length: 9223372036854775808\r\n\r\n",
+		     400);
 	/* Transfer-Encoding */
 	check_reject("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
-		     "Transfer-Encoding: chunked\r\n\r\n", 400);
+		     "Transfer-Encoding: chunked\r\n\r\n",
+		     400);
 	check_reject("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
-		     "Content-Length: 5\r\n\r\n", 400);
+		     "Content-Length: 5\r\n\r\n",
+		     400);
 	check_reject("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 400);
 	check_reject("POST / HTTP/1.1\r\nHost: a\r\n"
-		     "Transfer-Encoding: chunked, chunked\r\n\r\n", 400);
+		     "Transfer-Encoding: chunked, chunked\r\n\r\n",
+		     400);
 	check_reject("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ,\r\n\r\n", 400);
 	check_reject("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked;x=1\r\n\r\n", 400);
 	check_reject("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400);
 	check_reject("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501);
 	check_reject("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n"
-		     "Transfer-Encoding: chunked\r\n\r\n", 501);
+		     "Transfer-Encoding: chunked\r\n\r\n",
+		     501);
 }
 
 static void test_limits(void)
@@ -556,7 +562,7 @@ static enum http_expect expect_of(const char *s)
 	int status = 0;
 
 	if (http_request_parse(s, strlen(s), MAX_HEAD, &r, &status, NULL) != 1)
-		return (enum http_expect)-1;
+		return (enum http_expect) - 1;
 	return http_request_expect(&r);
 }
 
@@ -649,19 +655,19 @@ static void test_chunked(void)
 {
 	static const char pipelined[] = "5\r\nhello\r\n0\r\n\r\nGET / HTTP/1.1\r\n";
 	static const char *const bad[] = {
-		"5\nhello\r\n0\r\n\r\n",          /* bare LF after the size */
-		"5\r\nhello\n0\r\n\r\n",          /* bare LF after the data */
-		"5\r\nhelloX\r\n0\r\n\r\n",      /* data longer than its size */
-		"x\r\n",                              /* not hex */
-		" 5\r\nhello\r\n0\r\n\r\n",      /* leading space */
-		"0x5\r\nhello\r\n0\r\n\r\n",     /* 0x prefix */
-		"5 x\r\nhello\r\n",                  /* junk after the size */
-		"-1\r\n",                             /* negative */
-		"5\r\nhello\r\n0\r\nX-T\r\n\r\n", /* a trailer that is no field */
+		"5\nhello\r\n0\r\n\r\n",		/* bare LF after the size */
+		"5\r\nhello\n0\r\n\r\n",		/* bare LF after the data */
+		"5\r\nhelloX\r\n0\r\n\r\n",		/* data longer than its size */
+		"x\r\n",				/* not hex */
+		" 5\r\nhello\r\n0\r\n\r\n",		/* leading space */
+		"0x5\r\nhello\r\n0\r\n\r\n",		/* 0x prefix */
+		"5 x\r\nhello\r\n",			/* junk after the size */
+		"-1\r\n",				/* negative */
+		"5\r\nhello\r\n0\r\nX-T\r\n\r\n",	/* a trailer that is no field */
 		"5\r\nhello\r\n0\r\nX-T: a\rb\r\n\r\n", /* bare CR in a trailer */
-		"5\r\nhello\r\n0\r\n X: a\r\n\r\n", /* obs-fold */
-		"10000000000000000\r\n",               /* 17 hex digits */
-		"5;a\x01\r\nhello\r\n",              /* control character in an extension */
+		"5\r\nhello\r\n0\r\n X: a\r\n\r\n",	/* obs-fold */
+		"10000000000000000\r\n",		/* 17 hex digits */
+		"5;a\x01\r\nhello\r\n",			/* control character in an extension */
 	};
 	char big[HTTP_CHUNK_LINE_MAX + 64];
 	struct http_chunked st;
@@ -670,7 +676,8 @@ static void test_chunked(void)
 	static const char *const good[][2] = {
 		{ "5\r\nhello\r\n0\r\n\r\n", "hello" },
 		{ "3\r\n4he\r\n2;name=\"v a\"\r\nll\r\n1 ; x\r\no\r\n"
-		  "0\r\nX-Trailer: yes\r\nOther:\tv\r\n\r\n", "4hello" },
+		  "0\r\nX-Trailer: yes\r\nOther:\tv\r\n\r\n",
+		  "4hello" },
 		{ "A\r\n0123456789\r\na\r\nabcdefghij\r\n000\r\n\r\n", "0123456789abcdefghij" },
 		{ "0\r\n\r\n", "" },
 	};

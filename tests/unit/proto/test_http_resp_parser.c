@@ -4,221 +4,216 @@
  * same result each way; the upgrade cases (libsiogate-client's WebSocket
  * handshake) also check what the header callback saw.
  */
-#include "proto/http_resp_parser.h"
-
 #include <stdlib.h>
 
+#include "proto/http_resp_parser.h"
 #include "unit.h"
 
 struct hr_case {
 	const char *name;
 	const char *in;
-	size_t max;                       /* 0: 4096 */
-	bool head;                        /* answers a HEAD request */
-	bool eof;                         /* the peer closes after the input */
+	size_t max; /* 0: 4096 */
+	bool head;  /* answers a HEAD request */
+	bool eof;   /* the peer closes after the input */
 	enum http_resp_parser_status want;
 	int status;
 	const char *body;
-	const char *ctype;                /* NULL: no Content-Type expected */
+	const char *ctype; /* NULL: no Content-Type expected */
 	bool keep_alive;
-	size_t leftover;                  /* bytes after the response */
+	size_t leftover; /* bytes after the response */
 };
 
 static const struct hr_case cases[] = {
-	{"content-length",
-	 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n"
-	 "{\"ok\":true}",
-	 0, false, false, HRESP_DONE, 200, "{\"ok\":true}", "application/json", true, 0},
-	{"leftover after the response",
-	 "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200",
-	 0, false, false, HRESP_DONE, 200, "ok", NULL, true, 12},
-	{"chunked with extensions and trailers",
-	 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n"
-	 "7 ; a=\"b\"\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\n",
-	 0, false, false, HRESP_DONE, 200, "hello, world", NULL, true, 0},
-	{"chunked hex sizes and list form",
-	 "HTTP/1.1 201 Created\r\nTransfer-Encoding: ,Chunked\r\n\r\nA\r\n0123456789\r\n"
-	 "00\r\n\r\n",
-	 0, false, false, HRESP_DONE, 201, "0123456789", NULL, true, 0},
-	{"chunked then leftover",
-	 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\nextra",
-	 0, false, false, HRESP_DONE, 200, "x", NULL, true, 5},
-	{"close-delimited body",
-	 "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close",
-	 0, false, true, HRESP_DONE, 200, "until close", "text/plain", false, 0},
-	{"close-delimited body not yet closed",
-	 "HTTP/1.1 200 OK\r\n\r\npartial",
-	 0, false, false, HRESP_MORE, 0, NULL, NULL, false, 0},
-	{"HTTP/1.0 closes by default",
-	 "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
-	 0, false, false, HRESP_DONE, 200, "ok", NULL, false, 0},
-	{"HTTP/1.0 keep-alive",
-	 "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 2\r\n\r\nok",
-	 0, false, false, HRESP_DONE, 200, "ok", NULL, true, 0},
-	{"Connection: close",
-	 "HTTP/1.1 500 Internal Server Error\r\nConnection: keep-alive, close\r\n"
-	 "Content-Length: 3\r\n\r\nerr",
-	 0, false, false, HRESP_DONE, 500, "err", NULL, false, 0},
-	{"204 has no body",
-	 "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n",
-	 0, false, false, HRESP_DONE, 204, "", NULL, true, 0},
-	{"304 has no body",
-	 "HTTP/1.1 304 Not Modified\r\n\r\nX",
-	 0, false, false, HRESP_DONE, 304, "", NULL, true, 1},
-	{"HEAD response has no body",
-	 "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n",
-	 0, true, false, HRESP_DONE, 200, "", NULL, true, 0},
-	{"interim 100 and 103 skipped",
-	 "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
-	 "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok",
-	 0, false, false, HRESP_DONE, 202, "ok", NULL, true, 0},
-	{"bare LF line ends",
-	 "HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
-	 0, false, false, HRESP_DONE, 200, "ok", NULL, true, 0},
-	{"status line without reason",
-	 "HTTP/1.1 404\r\nContent-Length: 0\r\n\r\n",
-	 0, false, false, HRESP_DONE, 404, "", NULL, true, 0},
-	{"content type trimmed, first one kept",
-	 "HTTP/1.1 200 OK\r\nContent-Type: \t text/plain; charset=utf-8 \t\r\n"
-	 "content-type: x/y\r\nContent-Length: 0\r\n\r\n",
-	 0, false, false, HRESP_DONE, 200, "", "text/plain; charset=utf-8", true, 0},
-	{"repeated equal Content-Length",
-	 "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok",
-	 0, false, false, HRESP_DONE, 200, "ok", NULL, true, 0},
-	{"Transfer-Encoding wins over Content-Length, no reuse",
-	 "HTTP/1.1 200 OK\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\n\r\n"
-	 "2\r\nok\r\n0\r\n\r\n",
-	 0, false, false, HRESP_DONE, 200, "ok", NULL, false, 0},
-	{"exactly max_bytes",
-	 "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcd", /* 42 bytes */
-	 42, false, false, HRESP_DONE, 200, "abcd", NULL, true, 0},
+	{ "content-length",
+	  "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n"
+	  "{\"ok\":true}",
+	  0, false, false, HRESP_DONE, 200, "{\"ok\":true}", "application/json", true, 0 },
+	{ "leftover after the response",
+	  "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200", 0, false, false, HRESP_DONE,
+	  200, "ok", NULL, true, 12 },
+	{ "chunked with extensions and trailers",
+	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n"
+	  "7 ; a=\"b\"\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\n",
+	  0, false, false, HRESP_DONE, 200, "hello, world", NULL, true, 0 },
+	{ "chunked hex sizes and list form",
+	  "HTTP/1.1 201 Created\r\nTransfer-Encoding: ,Chunked\r\n\r\nA\r\n0123456789\r\n"
+	  "00\r\n\r\n",
+	  0, false, false, HRESP_DONE, 201, "0123456789", NULL, true, 0 },
+	{ "chunked then leftover",
+	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\nextra", 0, false,
+	  false, HRESP_DONE, 200, "x", NULL, true, 5 },
+	{ "close-delimited body", "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close",
+	  0, false, true, HRESP_DONE, 200, "until close", "text/plain", false, 0 },
+	{ "close-delimited body not yet closed", "HTTP/1.1 200 OK\r\n\r\npartial", 0, false, false,
+	  HRESP_MORE, 0, NULL, NULL, false, 0 },
+	{ "HTTP/1.0 closes by default", "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", 0, false,
+	  false, HRESP_DONE, 200, "ok", NULL, false, 0 },
+	{ "HTTP/1.0 keep-alive",
+	  "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 2\r\n\r\nok", 0, false,
+	  false, HRESP_DONE, 200, "ok", NULL, true, 0 },
+	{ "Connection: close",
+	  "HTTP/1.1 500 Internal Server Error\r\nConnection: keep-alive, close\r\n"
+	  "Content-Length: 3\r\n\r\nerr",
+	  0, false, false, HRESP_DONE, 500, "err", NULL, false, 0 },
+	{ "204 has no body", "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n", 0, false,
+	  false, HRESP_DONE, 204, "", NULL, true, 0 },
+	{ "304 has no body", "HTTP/1.1 304 Not Modified\r\n\r\nX", 0, false, false, HRESP_DONE, 304,
+	  "", NULL, true, 1 },
+	{ "HEAD response has no body", "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", 0, true,
+	  false, HRESP_DONE, 200, "", NULL, true, 0 },
+	{ "interim 100 and 103 skipped",
+	  "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+	  "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok",
+	  0, false, false, HRESP_DONE, 202, "ok", NULL, true, 0 },
+	{ "bare LF line ends", "HTTP/1.1 200 OK\nContent-Length: 2\n\nok", 0, false, false,
+	  HRESP_DONE, 200, "ok", NULL, true, 0 },
+	{ "status line without reason", "HTTP/1.1 404\r\nContent-Length: 0\r\n\r\n", 0, false,
+	  false, HRESP_DONE, 404, "", NULL, true, 0 },
+	{ "content type trimmed, first one kept",
+	  "HTTP/1.1 200 OK\r\nContent-Type: \t text/plain; charset=utf-8 \t\r\n"
+	  "content-type: x/y\r\nContent-Length: 0\r\n\r\n",
+	  0, false, false, HRESP_DONE, 200, "", "text/plain; charset=utf-8", true, 0 },
+	{ "repeated equal Content-Length",
+	  "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok", 0, false, false,
+	  HRESP_DONE, 200, "ok", NULL, true, 0 },
+	{ "Transfer-Encoding wins over Content-Length, no reuse",
+	  "HTTP/1.1 200 OK\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\n\r\n"
+	  "2\r\nok\r\n0\r\n\r\n",
+	  0, false, false, HRESP_DONE, 200, "ok", NULL, false, 0 },
+	{ "exactly max_bytes", "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcd", /* 42 bytes */
+	  42, false, false, HRESP_DONE, 200, "abcd", NULL, true, 0 },
 
-	{"garbage", "garbage\r\n\r\n", 0, false, false, HRESP_ERROR, 0, NULL, NULL, false, 0},
-	{"HTTP/2 status line", "HTTP/2 200\r\n\r\n", 0, false, false, HRESP_ERROR, 0, NULL, NULL,
-	 false, 0},
-	{"two-digit status", "HTTP/1.1 20 OK\r\n\r\n", 0, false, false, HRESP_ERROR, 0, NULL,
-	 NULL, false, 0},
-	{"status below 100", "HTTP/1.1 099 X\r\n\r\n", 0, false, false, HRESP_ERROR, 0, NULL,
-	 NULL, false, 0},
-	{"no space after status", "HTTP/1.1 200OK\r\n\r\n", 0, false, false, HRESP_ERROR, 0,
-	 NULL, NULL, false, 0},
-	{"NUL in reason", "HTTP/1.1 200 O\0K\r\n\r\n", 0, false, false, HRESP_ERROR, 0, NULL,
-	 NULL, false, 0},
-	{"bad Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n", 0, false, false,
-	 HRESP_ERROR, 0, NULL, NULL, false, 0},
-	{"signed Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: +1\r\n\r\n", 0, false,
-	 false, HRESP_ERROR, 0, NULL, NULL, false, 0},
-	{"huge Content-Length",
-	 "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n", 0, false, false,
-	 HRESP_ERROR, 0, NULL, NULL, false, 0},
-	{"conflicting Content-Length",
-	 "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok", 0, false, false,
-	 HRESP_ERROR, 0, NULL, NULL, false, 0},
-	{"gzip transfer coding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 0,
-	 false, false, HRESP_ERROR, 0, NULL, NULL, false, 0},
-	{"chunked twice", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 0,
-	 false, false, HRESP_ERROR, 0, NULL, NULL, false, 0},
-	{"obsolete line folding", "HTTP/1.1 200 OK\r\nX-A: 1\r\n  2\r\n\r\n", 0, false, false,
-	 HRESP_ERROR, 0, NULL, NULL, false, 0},
-	{"header without colon", "HTTP/1.1 200 OK\r\nX-A 1\r\n\r\n", 0, false, false,
-	 HRESP_ERROR, 0, NULL, NULL, false, 0},
-	{"space before colon", "HTTP/1.1 200 OK\r\nContent-Length : 0\r\n\r\n", 0, false, false,
-	 HRESP_ERROR, 0, NULL, NULL, false, 0},
-	{"control character in a value", "HTTP/1.1 200 OK\r\nX-A: a\x01z\r\n\r\n", 0, false,
-	 false, HRESP_ERROR, 0, NULL, NULL, false, 0},
-	{"bare CR inside a header", "HTTP/1.1 200 OK\r\nX-A: a\rb\r\n\r\n", 0, false, false,
-	 HRESP_ERROR, 0, NULL, NULL, false, 0},
-	{"101 Switching Protocols", "HTTP/1.1 101 Switching Protocols\r\n\r\n", 0, false, false,
-	 HRESP_ERROR, 0, NULL, NULL, false, 0},
-	{"chunk size not hex", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 0,
-	 false, false, HRESP_ERROR, 0, NULL, NULL, false, 0},
-	{"chunk size overflows",
-	 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n11111111111111111\r\n", 0, false,
-	 false, HRESP_ERROR, 0, NULL, NULL, false, 0},
-	{"chunk longer than its size",
-	 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n", 0, false,
-	 false, HRESP_ERROR, 0, NULL, NULL, false, 0},
-	{"malformed trailer",
-	 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nnocolon\r\n\r\n", 0, false,
-	 false, HRESP_ERROR, 0, NULL, NULL, false, 0},
-	{"truncated Content-Length body", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab", 0,
-	 false, true, HRESP_ERROR, 0, NULL, NULL, false, 0},
-	{"truncated chunked body",
-	 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", 0, false, true,
-	 HRESP_ERROR, 0, NULL, NULL, false, 0},
-	{"closed in the headers", "HTTP/1.1 200 OK\r\nContent-Le", 0, false, true, HRESP_ERROR,
-	 0, NULL, NULL, false, 0},
-	{"closed without a byte", "", 0, false, true, HRESP_ERROR, 0, NULL, NULL, false, 0},
+	{ "garbage", "garbage\r\n\r\n", 0, false, false, HRESP_ERROR, 0, NULL, NULL, false, 0 },
+	{ "HTTP/2 status line", "HTTP/2 200\r\n\r\n", 0, false, false, HRESP_ERROR, 0, NULL, NULL,
+	  false, 0 },
+	{ "two-digit status", "HTTP/1.1 20 OK\r\n\r\n", 0, false, false, HRESP_ERROR, 0, NULL, NULL,
+	  false, 0 },
+	{ "status below 100", "HTTP/1.1 099 X\r\n\r\n", 0, false, false, HRESP_ERROR, 0, NULL, NULL,
+	  false, 0 },
+	{ "no space after status", "HTTP/1.1 200OK\r\n\r\n", 0, false, false, HRESP_ERROR, 0, NULL,
+	  NULL, false, 0 },
+	{ "NUL in reason", "HTTP/1.1 200 O\0K\r\n\r\n", 0, false, false, HRESP_ERROR, 0, NULL, NULL,
+	  false, 0 },
+	{ "bad Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n", 0, false, false,
+	  HRESP_ERROR, 0, NULL, NULL, false, 0 },
+	{ "signed Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: +1\r\n\r\n", 0, false, false,
+	  HRESP_ERROR, 0, NULL, NULL, false, 0 },
+	{ "huge Content-Length",
+	  "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n", 0, false, false,
+	  HRESP_ERROR, 0, NULL, NULL, false, 0 },
+	{ "conflicting Content-Length",
+	  "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok", 0, false, false,
+	  HRESP_ERROR, 0, NULL, NULL, false, 0 },
+	{ "gzip transfer coding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 0,
+	  false, false, HRESP_ERROR, 0, NULL, NULL, false, 0 },
+	{ "chunked twice", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 0,
+	  false, false, HRESP_ERROR, 0, NULL, NULL, false, 0 },
+	{ "obsolete line folding", "HTTP/1.1 200 OK\r\nX-A: 1\r\n  2\r\n\r\n", 0, false, false,
+	  HRESP_ERROR, 0, NULL, NULL, false, 0 },
+	{ "header without colon", "HTTP/1.1 200 OK\r\nX-A 1\r\n\r\n", 0, false, false, HRESP_ERROR,
+	  0, NULL, NULL, false, 0 },
+	{ "space before colon", "HTTP/1.1 200 OK\r\nContent-Length : 0\r\n\r\n", 0, false, false,
+	  HRESP_ERROR, 0, NULL, NULL, false, 0 },
+	{ "control character in a value", "HTTP/1.1 200 OK\r\nX-A: a\x01z\r\n\r\n", 0, false, false,
+	  HRESP_ERROR, 0, NULL, NULL, false, 0 },
+	{ "bare CR inside a header", "HTTP/1.1 200 OK\r\nX-A: a\rb\r\n\r\n", 0, false, false,
+	  HRESP_ERROR, 0, NULL, NULL, false, 0 },
+	{ "101 Switching Protocols", "HTTP/1.1 101 Switching Protocols\r\n\r\n", 0, false, false,
+	  HRESP_ERROR, 0, NULL, NULL, false, 0 },
+	{ "chunk size not hex", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 0,
+	  false, false, HRESP_ERROR, 0, NULL, NULL, false, 0 },
+	{ "chunk size overflows",
+	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n11111111111111111\r\n", 0, false,
+	  false, HRESP_ERROR, 0, NULL, NULL, false, 0 },
+	{ "chunk longer than its size",
+	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n", 0, false,
+	  false, HRESP_ERROR, 0, NULL, NULL, false, 0 },
+	{ "malformed trailer",
+	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nnocolon\r\n\r\n", 0, false,
+	  false, HRESP_ERROR, 0, NULL, NULL, false, 0 },
+	{ "truncated Content-Length body", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab", 0,
+	  false, true, HRESP_ERROR, 0, NULL, NULL, false, 0 },
+	{ "truncated chunked body", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+	  0, false, true, HRESP_ERROR, 0, NULL, NULL, false, 0 },
+	{ "closed in the headers", "HTTP/1.1 200 OK\r\nContent-Le", 0, false, true, HRESP_ERROR, 0,
+	  NULL, NULL, false, 0 },
+	{ "closed without a byte", "", 0, false, true, HRESP_ERROR, 0, NULL, NULL, false, 0 },
 
-	{"Content-Length over the limit, refused before the body",
-	 "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", 64, false, false, HRESP_TOO_LARGE, 0,
-	 NULL, NULL, false, 0},
-	{"one byte over the limit",
-	 "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcd", 41, false, false, HRESP_TOO_LARGE,
-	 0, NULL, NULL, false, 0},
-	{"chunk over the limit",
-	 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n", 64, false, false,
-	 HRESP_TOO_LARGE, 0, NULL, NULL, false, 0},
-	{"endless header line",
-	 "HTTP/1.1 200 OK\r\nX-A: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	 "aaaaaaaaaaaa", 64,
-	 false, false, HRESP_TOO_LARGE, 0, NULL, NULL, false, 0},
-	{"endless trailers",
-	 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nA: 1\r\nB: 2\r\nC: 3\r\n", 64,
-	 false, false, HRESP_TOO_LARGE, 0, NULL, NULL, false, 0},
-	{"close-delimited body over the limit",
-	 "HTTP/1.1 200 OK\r\n\r\n0123456789012345678901234567890123456789012345678901234567890",
-	 64, false, false, HRESP_TOO_LARGE, 0, NULL, NULL, false, 0},
+	{ "Content-Length over the limit, refused before the body",
+	  "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", 64, false, false, HRESP_TOO_LARGE, 0,
+	  NULL, NULL, false, 0 },
+	{ "one byte over the limit", "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcd", 41, false,
+	  false, HRESP_TOO_LARGE, 0, NULL, NULL, false, 0 },
+	{ "chunk over the limit", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n", 64,
+	  false, false, HRESP_TOO_LARGE, 0, NULL, NULL, false, 0 },
+	{ "endless header line",
+	  "HTTP/1.1 200 OK\r\nX-A: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaa",
+	  64, false, false, HRESP_TOO_LARGE, 0, NULL, NULL, false, 0 },
+	{ "endless trailers",
+	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nA: 1\r\nB: 2\r\nC: 3\r\n", 64,
+	  false, false, HRESP_TOO_LARGE, 0, NULL, NULL, false, 0 },
+	{ "close-delimited body over the limit",
+	  "HTTP/1.1 200 OK\r\n\r\n0123456789012345678901234567890123456789012345678901234567890",
+	  64, false, false, HRESP_TOO_LARGE, 0, NULL, NULL, false, 0 },
 };
 
 /* A case run with the options of a client that asked for a WebSocket
  * upgrade (or not), logging the final response's headers. */
 struct up_case {
 	struct hr_case c;
-	bool upgrade;        /* http_resp_parser_allow_upgrade */
+	bool upgrade;	     /* http_resp_parser_allow_upgrade */
 	const char *headers; /* what the header callback saw: "Name=value;"... */
 };
 
 static const struct up_case up_cases[] = {
-	{{"101 ends the response, the frames after it are left",
-	  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-	  "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\x81\x02hi",
-	  0, false, false, HRESP_DONE, 101, "", NULL, false, 4},
-	 true,
-	 "Upgrade=websocket;Connection=Upgrade;Sec-WebSocket-Accept=s3pPLMBiTxaQ9kYGzzhZRbK+xOo=;"},
-	{{"101 has no body whatever its headers say",
-	  "HTTP/1.1 101 Switching Protocols\nContent-Length: 5\n\nhello", 0, false, false,
-	  HRESP_DONE, 101, "", NULL, false, 5},
-	 true, "Content-Length=5;"},
-	{{"interim 100 skipped before the 101, its headers unseen",
-	  "HTTP/1.1 100 Continue\r\nX-Interim: 1\r\n\r\n"
-	  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: WebSocket\r\n\r\n",
-	  0, false, false, HRESP_DONE, 101, "", NULL, false, 0},
-	 true, "Upgrade=WebSocket;"},
-	{{"upgrade asked, 200 answered: an ordinary response",
-	  "HTTP/1.1 200 OK\r\nX-A: \t trimmed \t\r\nContent-Length: 2\r\n\r\nok", 0, false,
-	  false, HRESP_DONE, 200, "ok", NULL, true, 0},
-	 true, "X-A=trimmed;Content-Length=2;"},
-	{{"upgrade asked, 400 with a close-delimited body",
-	  "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n\r\n{\"code\":3}", 0,
-	  false, true, HRESP_DONE, 400, "{\"code\":3}", "application/json", false, 0},
-	 true, "Content-Type=application/json;"},
-	{{"101 without the upgrade option is refused",
-	  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", 0, false, false,
-	  HRESP_ERROR, 0, NULL, NULL, false, 0},
-	 false, ""},
-	{{"headers seen without the upgrade option too",
-	  "HTTP/1.1 204 No Content\r\nX-B: 1\r\nX-B: 2\r\n\r\n", 0, false, false, HRESP_DONE,
-	  204, "", NULL, true, 0},
-	 false, "X-B=1;X-B=2;"},
-	{{"a malformed header after a good one",
-	  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nBad Name: x\r\n\r\n", 0,
-	  false, false, HRESP_ERROR, 0, NULL, NULL, false, 0},
-	 true, "Upgrade=websocket;"},
-	{{"101 head over the limit",
-	  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", 40, false, false,
-	  HRESP_TOO_LARGE, 0, NULL, NULL, false, 0},
-	 true, NULL},
+	{ { "101 ends the response, the frames after it are left",
+	    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\x81\x02hi",
+	    0, false, false, HRESP_DONE, 101, "", NULL, false, 4 },
+	  true,
+	  "Upgrade=websocket;Connection=Upgrade;Sec-WebSocket-Accept=s3pPLMBiTxaQ9kYGzzhZRbK+xOo=;" },
+	{ { "101 has no body whatever its headers say",
+	    "HTTP/1.1 101 Switching Protocols\nContent-Length: 5\n\nhello", 0, false, false,
+	    HRESP_DONE, 101, "", NULL, false, 5 },
+	  true,
+	  "Content-Length=5;" },
+	{ { "interim 100 skipped before the 101, its headers unseen",
+	    "HTTP/1.1 100 Continue\r\nX-Interim: 1\r\n\r\n"
+	    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: WebSocket\r\n\r\n",
+	    0, false, false, HRESP_DONE, 101, "", NULL, false, 0 },
+	  true,
+	  "Upgrade=WebSocket;" },
+	{ { "upgrade asked, 200 answered: an ordinary response",
+	    "HTTP/1.1 200 OK\r\nX-A: \t trimmed \t\r\nContent-Length: 2\r\n\r\nok", 0, false, false,
+	    HRESP_DONE, 200, "ok", NULL, true, 0 },
+	  true,
+	  "X-A=trimmed;Content-Length=2;" },
+	{ { "upgrade asked, 400 with a close-delimited body",
+	    "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n\r\n{\"code\":3}", 0,
+	    false, true, HRESP_DONE, 400, "{\"code\":3}", "application/json", false, 0 },
+	  true,
+	  "Content-Type=application/json;" },
+	{ { "101 without the upgrade option is refused",
+	    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", 0, false, false,
+	    HRESP_ERROR, 0, NULL, NULL, false, 0 },
+	  false,
+	  "" },
+	{ { "headers seen without the upgrade option too",
+	    "HTTP/1.1 204 No Content\r\nX-B: 1\r\nX-B: 2\r\n\r\n", 0, false, false, HRESP_DONE, 204,
+	    "", NULL, true, 0 },
+	  false,
+	  "X-B=1;X-B=2;" },
+	{ { "a malformed header after a good one",
+	    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nBad Name: x\r\n\r\n", 0,
+	    false, false, HRESP_ERROR, 0, NULL, NULL, false, 0 },
+	  true,
+	  "Upgrade=websocket;" },
+	{ { "101 head over the limit",
+	    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", 40, false, false,
+	    HRESP_TOO_LARGE, 0, NULL, NULL, false, 0 },
+	  true,
+	  NULL },
 };
 
 static void log_header(void *arg, const char *name, size_t name_len, const char *value,
@@ -241,7 +236,7 @@ static void run_pieces(const struct hr_case *c, const struct up_case *up, const 
 		       size_t ncuts, const char *how)
 {
 	struct http_resp_parser r;
-	struct sg_err err = {0};
+	struct sg_err err = { 0 };
 	enum http_resp_parser_status st = HRESP_MORE;
 	size_t len = case_len(c), from = 0, used_total = 0, i;
 	struct sg_buf seen;
@@ -334,7 +329,7 @@ static void test_upgrade_and_header_callback(void)
 static void test_started_and_finish(void)
 {
 	struct http_resp_parser r;
-	struct sg_err err = {0};
+	struct sg_err err = { 0 };
 	size_t used;
 
 	http_resp_parser_init(&r, 100, false);
@@ -361,7 +356,7 @@ static void test_started_and_finish(void)
 static void test_large_body(void)
 {
 	struct http_resp_parser r;
-	struct sg_err err = {0};
+	struct sg_err err = { 0 };
 	char head[64], chunk[1000];
 	size_t used, n, got = 0;
 	enum http_resp_parser_status st = HRESP_MORE;

@@ -146,8 +146,13 @@ static void test_bad_announcements(void)
 	struct members *a = members_new("aaaaaa", "a");
 	struct sg_err e = { 0 };
 	const char *bad[] = {
-		"", "{", "[]", "{\"uid\":\"x\"}", "{\"uid\":1,\"state\":\"ready\"}",
-		"{\"uid\":\"\",\"state\":\"ready\"}", "{\"uid\":\"x\",\"state\":\"dancing\"}",
+		"",
+		"{",
+		"[]",
+		"{\"uid\":\"x\"}",
+		"{\"uid\":1,\"state\":\"ready\"}",
+		"{\"uid\":\"\",\"state\":\"ready\"}",
+		"{\"uid\":\"x\",\"state\":\"dancing\"}",
 		"{\"uid\":\"0123456789012345678901234567890123456789\",\"state\":\"ready\"}",
 	};
 

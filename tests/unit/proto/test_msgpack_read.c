@@ -20,12 +20,12 @@ static const struct item_case {
 	const uint8_t *buf;
 	size_t len;
 	enum mp_kind kind;
-	uint64_t u;        /* MP_UINT */
-	int64_t i;         /* MP_INT */
-	double f;          /* MP_FLOAT */
-	size_t n;          /* str/bin/ext bytes, array/map count */
+	uint64_t u; /* MP_UINT */
+	int64_t i;  /* MP_INT */
+	double f;   /* MP_FLOAT */
+	size_t n;   /* str/bin/ext bytes, array/map count */
 	int8_t ext_type;
-	size_t consumed;   /* 0: all of len */
+	size_t consumed;     /* 0: all of len */
 	const char *payload; /* str/bin/ext bytes, or NULL */
 } items[] = {
 	{ B("\x00"), MP_UINT, 0, 0, 0, 0, 0, 0, NULL },
@@ -45,26 +45,50 @@ static const struct item_case {
 	{ B("\xd3\x00\x00\x00\x00\x00\x00\x00\x05"), MP_UINT, 5, 0, 0, 0, 0, 0, NULL },
 	{ B("\xca\x3f\xc0\x00\x00"), MP_FLOAT, 0, 0, 1.5, 0, 0, 0, NULL },
 	{ B("\xca\xc1\x20\x00\x00"), MP_FLOAT, 0, 0, -10.0, 0, 0, 0, NULL },
-	{ B("\xcb\x40\x09\x21\xfb\x54\x44\x2d\x18"), MP_FLOAT, 0, 0, 3.141592653589793, 0, 0, 0, NULL },
+	{ B("\xcb\x40\x09\x21\xfb\x54\x44\x2d\x18"), MP_FLOAT, 0, 0, 3.141592653589793, 0, 0, 0,
+	  NULL },
 	{ B("\xa0"), MP_STR, 0, 0, 0, 0, 0, 0, "" },
-	{ B("\xa3" "abc"), MP_STR, 0, 0, 0, 3, 0, 0, "abc" },
-	{ B("\xbf" "0123456789012345678901234567890"), MP_STR, 0, 0, 0, 31, 0, 0,
-	  "0123456789012345678901234567890" },
-	{ B("\xd9\x03" "abc"), MP_STR, 0, 0, 0, 3, 0, 0, "abc" },
-	{ B("\xda\x00\x03" "abc"), MP_STR, 0, 0, 0, 3, 0, 0, "abc" },
-	{ B("\xdb\x00\x00\x00\x03" "abc"), MP_STR, 0, 0, 0, 3, 0, 0, "abc" },
+	{ B("\xa3"
+	    "abc"),
+	  MP_STR, 0, 0, 0, 3, 0, 0, "abc" },
+	{ B("\xbf"
+	    "0123456789012345678901234567890"),
+	  MP_STR, 0, 0, 0, 31, 0, 0, "0123456789012345678901234567890" },
+	{ B("\xd9\x03"
+	    "abc"),
+	  MP_STR, 0, 0, 0, 3, 0, 0, "abc" },
+	{ B("\xda\x00\x03"
+	    "abc"),
+	  MP_STR, 0, 0, 0, 3, 0, 0, "abc" },
+	{ B("\xdb\x00\x00\x00\x03"
+	    "abc"),
+	  MP_STR, 0, 0, 0, 3, 0, 0, "abc" },
 	{ B("\xc4\x02\x01\x02"), MP_BIN, 0, 0, 0, 2, 0, 0, "\x01\x02" },
 	{ B("\xc4\x00"), MP_BIN, 0, 0, 0, 0, 0, 0, "" },
 	{ B("\xc5\x00\x01\xff"), MP_BIN, 0, 0, 0, 1, 0, 0, "\xff" },
 	{ B("\xc6\x00\x00\x00\x01\xff"), MP_BIN, 0, 0, 0, 1, 0, 0, "\xff" },
 	{ B("\xd4\x00\x00"), MP_EXT, 0, 0, 0, 1, 0, 0, "\x00" },
-	{ B("\xd5\x05" "ab"), MP_EXT, 0, 0, 0, 2, 5, 0, "ab" },
-	{ B("\xd6\xff" "abcd"), MP_EXT, 0, 0, 0, 4, -1, 0, "abcd" },
-	{ B("\xd7\x01" "abcdefgh"), MP_EXT, 0, 0, 0, 8, 1, 0, "abcdefgh" },
-	{ B("\xd8\x01" "abcdefghijklmnop"), MP_EXT, 0, 0, 0, 16, 1, 0, "abcdefghijklmnop" },
-	{ B("\xc7\x03\x07" "abc"), MP_EXT, 0, 0, 0, 3, 7, 0, "abc" },
-	{ B("\xc8\x00\x01\x02" "z"), MP_EXT, 0, 0, 0, 1, 2, 0, "z" },
-	{ B("\xc9\x00\x00\x00\x01\x80" "z"), MP_EXT, 0, 0, 0, 1, -128, 0, "z" },
+	{ B("\xd5\x05"
+	    "ab"),
+	  MP_EXT, 0, 0, 0, 2, 5, 0, "ab" },
+	{ B("\xd6\xff"
+	    "abcd"),
+	  MP_EXT, 0, 0, 0, 4, -1, 0, "abcd" },
+	{ B("\xd7\x01"
+	    "abcdefgh"),
+	  MP_EXT, 0, 0, 0, 8, 1, 0, "abcdefgh" },
+	{ B("\xd8\x01"
+	    "abcdefghijklmnop"),
+	  MP_EXT, 0, 0, 0, 16, 1, 0, "abcdefghijklmnop" },
+	{ B("\xc7\x03\x07"
+	    "abc"),
+	  MP_EXT, 0, 0, 0, 3, 7, 0, "abc" },
+	{ B("\xc8\x00\x01\x02"
+	    "z"),
+	  MP_EXT, 0, 0, 0, 1, 2, 0, "z" },
+	{ B("\xc9\x00\x00\x00\x01\x80"
+	    "z"),
+	  MP_EXT, 0, 0, 0, 1, -128, 0, "z" },
 	/* arrays and maps: only the header is consumed */
 	{ B("\x90"), MP_ARRAY, 0, 0, 0, 0, 0, 0, NULL },
 	{ B("\x92\x01\x02"), MP_ARRAY, 0, 0, 0, 2, 0, 1, NULL },
@@ -84,19 +108,31 @@ static void check_item(const struct item_case *c, const struct mp_item *it)
 	CHECK_INT(it->kind, c->kind);
 	CHECK_INT(it->head, c->buf[0]);
 	switch (c->kind) {
-	case MP_UINT: CHECK(it->u == c->u); break;
-	case MP_INT: CHECK_INT(it->i, c->i); break;
-	case MP_FLOAT: CHECK(it->f == c->f); break;
-	case MP_BOOL: CHECK(it->b == (c->u != 0)); break;
-	case MP_EXT: CHECK_INT(it->ext_type, c->ext_type); /* fall through */
+	case MP_UINT:
+		CHECK(it->u == c->u);
+		break;
+	case MP_INT:
+		CHECK_INT(it->i, c->i);
+		break;
+	case MP_FLOAT:
+		CHECK(it->f == c->f);
+		break;
+	case MP_BOOL:
+		CHECK(it->b == (c->u != 0));
+		break;
+	case MP_EXT:
+		CHECK_INT(it->ext_type, c->ext_type); /* fall through */
 	case MP_STR:
 	case MP_BIN:
 		CHECK_INT(it->n, c->n);
 		CHECK(it->p != NULL && memcmp(it->p, c->payload, c->n) == 0);
 		break;
 	case MP_ARRAY:
-	case MP_MAP: CHECK_INT(it->n, c->n); break;
-	case MP_NIL: break;
+	case MP_MAP:
+		CHECK_INT(it->n, c->n);
+		break;
+	case MP_NIL:
+		break;
 	}
 }
 
@@ -175,14 +211,18 @@ static void test_invalid(void)
 		const char *msg;
 	} cases[] = {
 		{ B("\xc1"), "invalid msgpack byte 0xc1 at byte 0" },
-		{ B("\xdb\xff\xff\xff\xff" "abc"), "truncated msgpack at byte 0" },
+		{ B("\xdb\xff\xff\xff\xff"
+		    "abc"),
+		  "truncated msgpack at byte 0" },
 		{ B("\xc6\x7f\xff\xff\xff\x00"), "truncated msgpack at byte 0" },
 		{ B("\xc9\xff\xff\xff\xff\x01\x00"), "truncated msgpack at byte 0" },
 		{ B("\xdd\xff\xff\xff\xff\x01\x01"), "truncated msgpack at byte 0" },
 		{ B("\xdf\xff\xff\xff\xff\x01\x01"), "truncated msgpack at byte 0" },
 		{ B("\x93\x01\x02"), "truncated msgpack at byte 0" },
 		{ B("\x82\x01\x02\x03"), "truncated msgpack at byte 0" }, /* 2 pairs need 4 */
-		{ B("\xd8\x01" "abc"), "truncated msgpack at byte 0" },
+		{ B("\xd8\x01"
+		    "abc"),
+		  "truncated msgpack at byte 0" },
 	};
 
 	for (size_t i = 0; i < SG_ARRAY_LEN(cases); i++) {
@@ -211,8 +251,12 @@ static void test_skip(void)
 		size_t end; /* where a successful skip leaves the offset */
 	} cases[] = {
 		{ B("\x01"), 0, 1 },
-		{ B("\x92\x01\xa1x" "\xc0"), 0, 4 },
-		{ B("\x82\xa1k\x91\x90\xa1z\x80" "\xc0"), 0, 8 },
+		{ B("\x92\x01\xa1x"
+		    "\xc0"),
+		  0, 4 },
+		{ B("\x82\xa1k\x91\x90\xa1z\x80"
+		    "\xc0"),
+		  0, 8 },
 		{ B("\x93\x01\x92\x02\x81\x03\x04\xd4\x00\x00"), 0, 10 },
 		{ B("\xde\x00\x01\xc4\x01\xff\xcb\x00\x00\x00\x00\x00\x00\x00\x00"), 0, 15 },
 		{ B("\x92\x01"), -1, 0 },
@@ -268,19 +312,27 @@ static void test_truthy(void)
 		size_t len;
 		bool truthy;
 	} cases[] = {
-		{ B("\xc0"), false },          /* null */
-		{ B("\xc2"), false },          { B("\xc3"), true },
-		{ B("\x00"), false },          { B("\xcf\x00\x00\x00\x00\x00\x00\x00\x00"), false },
-		{ B("\x01"), true },           { B("\xff"), true },
-		{ B("\xcb\x00\x00\x00\x00\x00\x00\x00\x00"), false },  /* 0.0 */
-		{ B("\xcb\x80\x00\x00\x00\x00\x00\x00\x00"), false },  /* -0.0 */
-		{ B("\xcb\x7f\xf8\x00\x00\x00\x00\x00\x00"), false },  /* NaN */
+		{ B("\xc0"), false }, /* null */
+		{ B("\xc2"), false },
+		{ B("\xc3"), true },
+		{ B("\x00"), false },
+		{ B("\xcf\x00\x00\x00\x00\x00\x00\x00\x00"), false },
+		{ B("\x01"), true },
+		{ B("\xff"), true },
+		{ B("\xcb\x00\x00\x00\x00\x00\x00\x00\x00"), false }, /* 0.0 */
+		{ B("\xcb\x80\x00\x00\x00\x00\x00\x00\x00"), false }, /* -0.0 */
+		{ B("\xcb\x7f\xf8\x00\x00\x00\x00\x00\x00"), false }, /* NaN */
 		{ B("\xca\x3f\xc0\x00\x00"), true },
-		{ B("\xa0"), false },          { B("\xa1" "0"), true },
-		{ B("\xc4\x00"), true },       /* a Buffer is an object */
-		{ B("\x90"), true },           { B("\x80"), true },
-		{ B("\xd4\x00\x00"), false },  /* notepack's undefined */
-		{ B("\xd4\x01\x00"), true },   { B("\xd5\x00\x00\x00"), true },
+		{ B("\xa0"), false },
+		{ B("\xa1"
+		    "0"),
+		  true },
+		{ B("\xc4\x00"), true }, /* a Buffer is an object */
+		{ B("\x90"), true },
+		{ B("\x80"), true },
+		{ B("\xd4\x00\x00"), false }, /* notepack's undefined */
+		{ B("\xd4\x01\x00"), true },
+		{ B("\xd5\x00\x00\x00"), true },
 	};
 
 	for (size_t i = 0; i < SG_ARRAY_LEN(cases); i++) {
@@ -309,13 +361,19 @@ static void test_helpers(void)
 	CHECK(!mp_is_undefined(undef, sizeof(undef), 4)); /* ext type 1 */
 	CHECK(!mp_is_undefined(undef, sizeof(undef), 7)); /* the last byte */
 	CHECK(!mp_is_undefined(undef, sizeof(undef), 8)); /* past the end */
-	CHECK_INT(mp_read((const uint8_t *)"\xa3" "abc", 4, &off, &it, NULL), 0);
+	CHECK_INT(mp_read((const uint8_t *)"\xa3"
+					   "abc",
+			  4, &off, &it, NULL),
+		  0);
 	CHECK(mp_str_is(&it, "abc"));
 	CHECK(!mp_str_is(&it, "ab"));
 	CHECK(!mp_str_is(&it, "abcd"));
 	CHECK(!mp_str_is(&it, ""));
 	off = 0;
-	CHECK_INT(mp_read((const uint8_t *)"\xc4\x03" "abc", 5, &off, &it, NULL), 0);
+	CHECK_INT(mp_read((const uint8_t *)"\xc4\x03"
+					   "abc",
+			  5, &off, &it, NULL),
+		  0);
 	CHECK(!mp_str_is(&it, "abc")); /* bin is not str */
 	off = 0;
 	CHECK_INT(mp_read((const uint8_t *)"\xa0", 1, &off, &it, NULL), 0);

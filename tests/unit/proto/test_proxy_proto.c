@@ -76,15 +76,14 @@ static int src_port(const struct proxy_hdr *h)
 
 static void test_v1(void)
 {
-	static const char tcp4[] = "PROXY TCP4 203.0.113.7 10.0.0.1 51234 443\r\nGET / HTTP/1.1\r\n";
+	static const char tcp4[] =
+		"PROXY TCP4 203.0.113.7 10.0.0.1 51234 443\r\nGET / HTTP/1.1\r\n";
 	static const char tcp6[] = "PROXY TCP6 2001:db8::7 2001:db8::1 65535 80\r\n\x16\x03\x01";
 	static const char unknown[] = "PROXY UNKNOWN ffff:: whatever\r\nGET";
-	static const char longest[] =
-		"PROXY UNKNOWN ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff "
-		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff 65535 65535\r\n";
-	static const char longest6[] =
-		"PROXY TCP6 ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff "
-		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff 65535 65535\r\n";
+	static const char longest[] = "PROXY UNKNOWN ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff "
+				      "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff 65535 65535\r\n";
+	static const char longest6[] = "PROXY TCP6 ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff "
+				       "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff 65535 65535\r\n";
 	struct proxy_hdr h;
 	char buf[64];
 
@@ -110,16 +109,16 @@ static void test_v1_refused(void)
 {
 	static const char *const bad[] = {
 		"GET / HTTP/1.1\r\n\r\n",
-		"PROXY TCP4 203.0.113.7 10.0.0.1 51234 443\n",     /* bare LF */
-		"PROXY TCP4 203.0.113.7 10.0.0.1 51234 443\rX",    /* bare CR */
-		"PROXY TCP4 203.0.113.7\n10.0.0.1 1 2\r\n",       /* LF before the CR */
-		"PROXY TCP4  203.0.113.7 10.0.0.1 51234 443\r\n",  /* two spaces */
-		"PROXY TCP4 203.0.113.7 10.0.0.1 51234 443 \r\n",  /* trailing space */
-		"PROXY TCP4 203.0.113.7 10.0.0.1 51234\r\n",       /* a field missing */
-		"PROXY TCP4 2001:db8::7 10.0.0.1 51234 443\r\n",   /* IPv6 in TCP4 */
-		"PROXY TCP6 203.0.113.7 2001:db8::1 1 2\r\n",      /* IPv4 in TCP6 */
-		"PROXY TCP4 203.0.113.7 10.0.0.1 65536 443\r\n",   /* port range */
-		"PROXY TCP4 203.0.113.7 10.0.0.1 0443 443\r\n",    /* leading zero */
+		"PROXY TCP4 203.0.113.7 10.0.0.1 51234 443\n",	  /* bare LF */
+		"PROXY TCP4 203.0.113.7 10.0.0.1 51234 443\rX",	  /* bare CR */
+		"PROXY TCP4 203.0.113.7\n10.0.0.1 1 2\r\n",	  /* LF before the CR */
+		"PROXY TCP4  203.0.113.7 10.0.0.1 51234 443\r\n", /* two spaces */
+		"PROXY TCP4 203.0.113.7 10.0.0.1 51234 443 \r\n", /* trailing space */
+		"PROXY TCP4 203.0.113.7 10.0.0.1 51234\r\n",	  /* a field missing */
+		"PROXY TCP4 2001:db8::7 10.0.0.1 51234 443\r\n",  /* IPv6 in TCP4 */
+		"PROXY TCP6 203.0.113.7 2001:db8::1 1 2\r\n",	  /* IPv4 in TCP6 */
+		"PROXY TCP4 203.0.113.7 10.0.0.1 65536 443\r\n",  /* port range */
+		"PROXY TCP4 203.0.113.7 10.0.0.1 0443 443\r\n",	  /* leading zero */
 		"PROXY TCP4 203.0.113.7 10.0.0.1 -1 443\r\n",
 		"PROXY UDP4 203.0.113.7 10.0.0.1 1 2\r\n",
 		"PROXY TCP4 203.0.113.7 10.0.0.1 1 2 3\r\n",

@@ -13,10 +13,10 @@
 /* The claims a case is matched with. */
 enum claims {
 	NO_CLAIMS, /* NULL */
-	RICH,      /* every type of claim value */
+	RICH,	   /* every type of claim value */
 	SUB_EMPTY, /* sub is "" */
-	ARRAY,     /* not an object */
-	ALICE,     /* just sub */
+	ARRAY,	   /* not an object */
+	ALICE,	   /* just sub */
 	ALICE_ORG, /* sub and an integer org_id */
 	N_CLAIMS
 };
@@ -179,8 +179,11 @@ static void test_allow_list(void)
 	sg_strv_push(&rules, "user-{sub}");
 	sg_strv_push(&rules, "org-{org_id}-*");
 	for (size_t i = 0; i < SG_ARRAY_LEN(cases); i++) {
-		const struct sg_strv *list = cases[i].null_list ? NULL : cases[i].empty_list ? &none : &rules;
-		CHECK(room_rules_allow(list, cases[i].room, claims[cases[i].claims]) == cases[i].allowed);
+		const struct sg_strv *list = cases[i].null_list	   ? NULL
+					     : cases[i].empty_list ? &none
+								   : &rules;
+		CHECK(room_rules_allow(list, cases[i].room, claims[cases[i].claims]) ==
+		      cases[i].allowed);
 	}
 	sg_strv_free(&rules);
 }
@@ -190,16 +193,17 @@ static void test_check(void)
 	static const struct {
 		const char *pattern;
 		int rc;
-		const char *msg;    /* exact, or NULL */
-		const char *part;   /* part of it, or NULL */
-		bool null_err;      /* err given as NULL */
+		const char *msg;  /* exact, or NULL */
+		const char *part; /* part of it, or NULL */
+		bool null_err;	  /* err given as NULL */
 	} cases[] = {
 		{ "user-{sub}", 0, NULL, NULL, false },
 		{ "org-{org_id}-*", 0, NULL, NULL, false },
 		{ "*", 0, NULL, NULL, false },
 		{ "", 0, NULL, NULL, false },
 		{ "{a}{b}", 0, NULL, NULL, false },
-		{ "user-{sub", -1, "room rule 'user-{sub': unbalanced '{' at offset 5", NULL, false },
+		{ "user-{sub", -1, "room rule 'user-{sub': unbalanced '{' at offset 5", NULL,
+		  false },
 		{ "a}b", -1, "room rule 'a}b': unbalanced '}' at offset 1", NULL, false },
 		{ "x{}", -1, "room rule 'x{}': empty claim name at offset 1", NULL, false },
 		{ "{a{b}}", -1, NULL, "unbalanced '{'", false },
@@ -227,7 +231,8 @@ int main(void)
 	int rc;
 
 	for (int i = 0; i < N_CLAIMS; i++)
-		if (claims_text[i] != NULL && (claims[i] = json_loads(claims_text[i], 0, NULL)) == NULL)
+		if (claims_text[i] != NULL &&
+		    (claims[i] = json_loads(claims_text[i], 0, NULL)) == NULL)
 			abort();
 	RUN(test_match);
 	RUN(test_allow_list);

@@ -89,7 +89,7 @@ static void check_head(int type, const char *nsp, unsigned att, long long id, co
 	struct sg_buf b;
 
 	sg_buf_init(&b);
-	sg_buf_append_char(&b, '4');	/* the Engine.IO message type */
+	sg_buf_append_char(&b, '4'); /* the Engine.IO message type */
 	sio_packet_encode_head(&b, (enum sio_type)type, nsp, att, id);
 	CHECK_STR(b.data, want);
 	sg_buf_fini(&b);
@@ -168,21 +168,23 @@ static void test_protocol_examples(void)
 
 	/* 2.5 / 4.1 binary */
 	CHECK_INT(dec_wire("452-789[\"m\",{\"_placeholder\":true,\"num\":0},"
-			   "{\"_placeholder\":true,\"num\":1}]", &p), 0);
+			   "{\"_placeholder\":true,\"num\":1}]",
+			   &p),
+		  0);
 	CHECK_INT(p.type, SIO_BINARY_EVENT);
 	CHECK_INT(p.attachments, 2);
 	CHECK_INT(p.id, 789);
 	CHECK_STR(sio_event_name(&p), "m");
 	CHECK_INT(sio_packet_check_placeholders(&p, NULL), 0);
 	sio_packet_fini(&p);
-	check_packet("51-1[\"bin-up\",{\"_placeholder\":true,\"num\":0}]", SIO_BINARY_EVENT, 1,
-		     "/", 1,
-		     "[\"bin-up\",{\"_placeholder\":true,\"num\":0}]", "bin-up");
+	check_packet("51-1[\"bin-up\",{\"_placeholder\":true,\"num\":0}]", SIO_BINARY_EVENT, 1, "/",
+		     1, "[\"bin-up\",{\"_placeholder\":true,\"num\":0}]", "bin-up");
 	check_packet("52-[\"bin-down\",{\"_placeholder\":true,\"num\":0},"
 		     "{\"nested\":{\"_placeholder\":true,\"num\":1}}]",
 		     SIO_BINARY_EVENT, 2, "/", -1,
 		     "[\"bin-down\",{\"_placeholder\":true,\"num\":0},"
-		     "{\"nested\":{\"_placeholder\":true,\"num\":1}}]", "bin-down");
+		     "{\"nested\":{\"_placeholder\":true,\"num\":1}}]",
+		     "bin-down");
 	check_packet("62-/x,7[{\"_placeholder\":true,\"num\":1}]", SIO_BINARY_ACK, 2, "/x", 7,
 		     "[{\"_placeholder\":true,\"num\":1}]", NULL);
 }
@@ -352,7 +354,9 @@ static void test_event_names(void)
 	 * a pair is decoded, an escaped backslash is not an escape */
 	check_packet("2[\"a\\ud800\"]", SIO_EVENT, 0, "/", -1, "[\"a\\ud800\"]", "a\xef\xbf\xbd");
 	check_packet("2[\"\\udc00b\",\"\\ud800\"]", SIO_EVENT, 0, "/", -1,
-		     "[\"\\udc00b\",\"\\ud800\"]", "\xef\xbf\xbd" "b");
+		     "[\"\\udc00b\",\"\\ud800\"]",
+		     "\xef\xbf\xbd"
+		     "b");
 	check_packet("2[\"\\ud83d\\ude00\"]", SIO_EVENT, 0, "/", -1, "[\"\\ud83d\\ude00\"]",
 		     "\xf0\x9f\x98\x80");
 	check_packet("2[\"\\\\ud800\"]", SIO_EVENT, 0, "/", -1, "[\"\\\\ud800\"]", "\\ud800");
@@ -388,19 +392,22 @@ static int check_ph(const char *s)
 static void test_placeholders(void)
 {
 	CHECK_INT(check_ph("52-[\"m\",{\"_placeholder\":true,\"num\":0},"
-			   "{\"_placeholder\":true,\"num\":1}]"), 0);
+			   "{\"_placeholder\":true,\"num\":1}]"),
+		  0);
 	CHECK_INT(check_ph("52-[\"m\",{\"a\":[{\"b\":{\"_placeholder\":true,\"num\":1}}]}]"), 0);
 	CHECK_INT(check_ph("52-[\"m\",{\"_placeholder\":true,\"num\":1.0}]"), 0);
 	/* Node does not require every attachment to be referenced */
 	CHECK_INT(check_ph("52-[\"m\"]"), 0);
 	CHECK_INT(check_ph("52-[\"m\",{\"_placeholder\":true,\"num\":0},"
-			   "{\"_placeholder\":true,\"num\":0}]"), 0);
+			   "{\"_placeholder\":true,\"num\":0}]"),
+		  0);
 	/* only _placeholder === true marks a placeholder ... */
 	CHECK_INT(check_ph("51-[\"m\",{\"_placeholder\":\"true\",\"num\":5}]"), 0);
 	CHECK_INT(check_ph("51-[\"m\",{\"_placeholder\":1,\"num\":5}]"), 0);
 	/* ... and its own members are not searched */
 	CHECK_INT(check_ph("51-[\"m\",{\"_placeholder\":true,\"num\":0,"
-			   "\"x\":{\"_placeholder\":true,\"num\":9}}]"), 0);
+			   "\"x\":{\"_placeholder\":true,\"num\":9}}]"),
+		  0);
 	/* out of range, negative, fractional, non-number, missing */
 	CHECK_INT(check_ph("52-[\"m\",{\"_placeholder\":true,\"num\":2}]"), -1);
 	CHECK_INT(check_ph("52-[\"m\",{\"x\":[{\"_placeholder\":true,\"num\":7}]}]"), -1);

@@ -4,9 +4,9 @@
  */
 #include <stdlib.h>
 
-#include "unit.h"
 #include "proto/ws_accept.h"
 #include "proto/ws_frame.h"
+#include "unit.h"
 
 static int parse_all(const uint8_t *p, size_t n, struct ws_frame_hdr *h, uint16_t *code)
 {
@@ -48,11 +48,11 @@ static void test_headers(void)
 static void test_violations(void)
 {
 	static const uint8_t cases[][8] = {
-		{ 0x81, 0x05, 0, 0, 0, 0 }, /* unmasked */
-		{ 0xc1, 0x80, 0, 0, 0, 0 }, /* RSV1 */
-		{ 0x83, 0x80, 0, 0, 0, 0 }, /* opcode 3 */
-		{ 0x8b, 0x80, 0, 0, 0, 0 }, /* opcode 11 */
-		{ 0x09, 0x80, 0, 0, 0, 0 }, /* fragmented ping */
+		{ 0x81, 0x05, 0, 0, 0, 0 },	    /* unmasked */
+		{ 0xc1, 0x80, 0, 0, 0, 0 },	    /* RSV1 */
+		{ 0x83, 0x80, 0, 0, 0, 0 },	    /* opcode 3 */
+		{ 0x8b, 0x80, 0, 0, 0, 0 },	    /* opcode 11 */
+		{ 0x09, 0x80, 0, 0, 0, 0 },	    /* fragmented ping */
 		{ 0x88, 0xfe, 0, 126, 0, 0, 0, 0 }, /* close over 125 */
 	};
 	struct ws_frame_hdr h;
@@ -83,11 +83,17 @@ static void test_unmask(void)
 
 static void test_utf8(void)
 {
-	static const char *const good[] = { "", "hello", "h\xc3\xa9llo", "\xe2\x82\xac",
-					     "\xf0\x9f\x98\x80", "\xef\xbf\xbf", "\xf4\x8f\xbf\xbf" };
-	static const char *const bad[] = { "\xff", "\xc0\x80", "\xe0\x80\x80", "\xed\xa0\x80",
-					   "\xf4\x90\x80\x80", "\xc3", "\xe2\x82", "\x80",
-					   "\xf8\x88\x80\x80\x80" };
+	static const char *const good[] = { "",
+					    "hello",
+					    "h\xc3\xa9llo",
+					    "\xe2\x82\xac",
+					    "\xf0\x9f\x98\x80",
+					    "\xef\xbf\xbf",
+					    "\xf4\x8f\xbf\xbf" };
+	static const char *const bad[] = {
+		"\xff", "\xc0\x80", "\xe0\x80\x80", "\xed\xa0\x80",	   "\xf4\x90\x80\x80",
+		"\xc3", "\xe2\x82", "\x80",	    "\xf8\x88\x80\x80\x80"
+	};
 
 	for (size_t i = 0; i < SG_ARRAY_LEN(good); i++)
 		CHECK(ws_utf8_valid((const uint8_t *)good[i], strlen(good[i])));
@@ -122,8 +128,8 @@ static void test_close_payload(void)
 {
 	static const uint16_t valid[] = { 1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010,
 					  1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999 };
-	static const uint16_t invalid[] = { 0, 1, 999, 1004, 1005, 1006, 1015, 1016,
-					    1100, 2000, 2999, 5000, 65535 };
+	static const uint16_t invalid[] = { 0,	  1,	999,  1004, 1005, 1006, 1015,
+					    1016, 1100, 2000, 2999, 5000, 65535 };
 	uint16_t code;
 
 	for (size_t i = 0; i < SG_ARRAY_LEN(valid); i++) {
@@ -144,7 +150,10 @@ static void test_close_payload(void)
 	CHECK_INT(code, 0);
 	CHECK_INT(close_of("\x03", 1, &code), -1); /* one byte: no room for a code */
 	CHECK_INT(code, WS_CLOSE_PROTOCOL);
-	CHECK_INT(close_of("\x03\xe8" "bye \xc3\xa9", 8, &code), 0);
+	CHECK_INT(close_of("\x03\xe8"
+			   "bye \xc3\xa9",
+			   8, &code),
+		  0);
 	CHECK_INT(code, 1000);
 	CHECK_INT(close_of("\x03\xe8\xff", 3, &code), -1); /* reason not UTF-8 */
 	CHECK_INT(code, WS_CLOSE_INVALID_DATA);

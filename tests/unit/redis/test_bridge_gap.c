@@ -44,7 +44,7 @@ static void test_workers_one_gap(void)
 
 	bridge_gap_down(g, 1, T0_WALL + 100, 1100);
 	bridge_gap_down(g, 0, T0_WALL, 1000);
-	bridge_gap_down(g, 0, T0_WALL + 500, 1500); /* again: the earlier start stays */
+	bridge_gap_down(g, 0, T0_WALL + 500, 1500);	  /* again: the earlier start stays */
 	CHECK(!bridge_gap_up(g, 2, T0_WALL + 600, 1600)); /* not down */
 	CHECK(!bridge_gap_up(g, 0, T0_WALL + 900, 1900));
 	CHECK(bridge_gap_open(g));

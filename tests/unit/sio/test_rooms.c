@@ -112,7 +112,13 @@ static void test_join_leave(void)
 static void test_names(void)
 {
 	static const char *const names[] = {
-		"", "a", "A", "a ", " a", "room/with/slashes", "caf\xc3\xa9",
+		"",
+		"a",
+		"A",
+		"a ",
+		" a",
+		"room/with/slashes",
+		"caf\xc3\xa9",
 		"0123456789012345678901234567890123456789012345678901234567890123456789",
 	};
 	struct rooms r;
@@ -174,7 +180,7 @@ static void test_random_sequence(void)
 	}
 	CHECK_INT(bad, 0);
 	CHECK(joined > 1000 && left > 1000); /* the sequence did exercise both */
-	rooms_fini(&r); /* frees the rooms; the sets are the members' */
+	rooms_fini(&r);			     /* frees the rooms; the sets are the members' */
 	for (int i = 0; i < MEMBERS; i++)
 		free(members[i].set.v);
 }

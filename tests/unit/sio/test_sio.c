@@ -30,7 +30,7 @@ struct test_socket {
 /* What the sio_handler saw. */
 struct rec {
 	struct sg_buf log;
-	struct sio_socket *last;  /* the socket connected last */
+	struct sio_socket *last; /* the socket connected last */
 	bool extra_zeroed;
 	int64_t connect_timeout_ms;
 };
@@ -176,20 +176,32 @@ static void test_connect_cases(void)
 	static const struct {
 		const char *packets[3]; /* sent in order */
 		const char *answers[3]; /* frames expected, in order */
-		const char *log;        /* the handler's */
-		bool ends;              /* the session is closed */
+		const char *log;	/* the handler's */
+		bool ends;		/* the session is closed */
 	} cases[] = {
 		{ { "40" }, { "40{\"sid\":\"*\"}" }, "connect(/,-)|", false },
-		{ { "40{\"token\":\"abc\",\"n\":[1,2.5,\"\\u00e9\"]}" }, { "40{\"sid\":\"*\"}" },
-		  "connect(/,{\"token\":\"abc\",\"n\":[1,2.5,\"\xc3\xa9\"]})|", false },
-		{ { "40/custom,{\"a\":null}" }, { "40/custom,{\"sid\":\"*\"}" },
-		  "connect(/custom,{\"a\":null})|", false },
+		{ { "40{\"token\":\"abc\",\"n\":[1,2.5,\"\\u00e9\"]}" },
+		  { "40{\"sid\":\"*\"}" },
+		  "connect(/,{\"token\":\"abc\",\"n\":[1,2.5,\"\xc3\xa9\"]})|",
+		  false },
+		{ { "40/custom,{\"a\":null}" },
+		  { "40/custom,{\"sid\":\"*\"}" },
+		  "connect(/custom,{\"a\":null})|",
+		  false },
 		{ { "40/nope," }, { "44/nope,{\"message\":\"Invalid namespace\"}" }, "", false },
-		{ { "40/nope,{\"a\":1}" }, { "44/nope,{\"message\":\"Invalid namespace\"}" }, "", false },
-		{ { "40", "40/custom," }, { "40{\"sid\":\"*\"}", "40/custom,{\"sid\":\"*\"}" },
-		  "connect(/,-)|connect(/custom,-)|", false },
+		{ { "40/nope,{\"a\":1}" },
+		  { "44/nope,{\"message\":\"Invalid namespace\"}" },
+		  "",
+		  false },
+		{ { "40", "40/custom," },
+		  { "40{\"sid\":\"*\"}", "40/custom,{\"sid\":\"*\"}" },
+		  "connect(/,-)|connect(/custom,-)|",
+		  false },
 		/* Node closes the connection on a second CONNECT to a namespace */
-		{ { "40", "40" }, { "40{\"sid\":\"*\"}" }, "connect(/,-)|close(/,parse error)|", true },
+		{ { "40", "40" },
+		  { "40{\"sid\":\"*\"}" },
+		  "connect(/,-)|close(/,parse error)|",
+		  true },
 		/* CONNECT's payload must be an object */
 		{ { "40[1]" }, { NULL }, "", true },
 		{ { "40\"x\"" }, { NULL }, "", true },
@@ -224,7 +236,7 @@ static void test_packets(void)
 {
 	static const struct {
 		const char *packets[4];
-		const char *log;  /* after the two connects */
+		const char *log; /* after the two connects */
 		bool ends;
 	} cases[] = {
 		{ { "42[\"hi\",1]" }, "event(/,hi,[\"hi\",1],-1)|", false },
@@ -232,26 +244,36 @@ static void test_packets(void)
 		{ { "42/custom,7[\"x\",{}]" }, "event(/custom,x,[\"x\",{}],7)|", false },
 		{ { "42[1.0,\"n\"]" }, "event(/,1,[1.0,\"n\"],-1)|", false },
 		{ { "451-[\"up\",{\"_placeholder\":true,\"num\":0}]", "#0102" },
-		  "event(/,up,[\"up\",{\"_placeholder\":true,\"num\":0}],-1,0102)|", false },
+		  "event(/,up,[\"up\",{\"_placeholder\":true,\"num\":0}],-1,0102)|",
+		  false },
 		{ { "452-/custom,3[\"two\",{\"_placeholder\":true,\"num\":1},"
-		    "{\"_placeholder\":true,\"num\":0}]", "#aa", "#" },
+		    "{\"_placeholder\":true,\"num\":0}]",
+		    "#aa", "#" },
 		  "event(/custom,two,[\"two\",{\"_placeholder\":true,\"num\":1},"
-		  "{\"_placeholder\":true,\"num\":0}],3,aa,)|", false },
+		  "{\"_placeholder\":true,\"num\":0}],3,aa,)|",
+		  false },
 		/* an attachment nobody refers to is fine (Node too) */
 		{ { "452-[\"x\",{\"_placeholder\":true,\"num\":0}]", "#01", "#02" },
-		  "event(/,x,[\"x\",{\"_placeholder\":true,\"num\":0}],-1,01,02)|", false },
+		  "event(/,x,[\"x\",{\"_placeholder\":true,\"num\":0}],-1,01,02)|",
+		  false },
 		/* the session ends: the Node decoder's refusals */
 		{ { "42[]" }, "close(/custom,parse error)|close(/,parse error)|", true },
 		{ { "42{}" }, "close(/custom,parse error)|close(/,parse error)|", true },
 		{ { "4x" }, "close(/custom,parse error)|close(/,parse error)|", true },
 		{ { "42[\"a\"" }, "close(/custom,parse error)|close(/,parse error)|", true },
-		{ { "42/other,[\"x\"]" }, "close(/custom,parse error)|close(/,parse error)|", true },
-		{ { "44{\"message\":\"x\"}" }, "close(/custom,parse error)|close(/,parse error)|", true },
+		{ { "42/other,[\"x\"]" },
+		  "close(/custom,parse error)|close(/,parse error)|",
+		  true },
+		{ { "44{\"message\":\"x\"}" },
+		  "close(/custom,parse error)|close(/,parse error)|",
+		  true },
 		{ { "#01" }, "close(/custom,parse error)|close(/,parse error)|", true },
 		{ { "451-[\"a\",{\"_placeholder\":true,\"num\":0}]", "42[\"b\"]" },
-		  "close(/custom,parse error)|close(/,parse error)|", true },
+		  "close(/custom,parse error)|close(/,parse error)|",
+		  true },
 		{ { "451-[\"a\",{\"_placeholder\":true,\"num\":1}]" },
-		  "close(/custom,parse error)|close(/,parse error)|", true },
+		  "close(/custom,parse error)|close(/,parse error)|",
+		  true },
 		{ { "4511-[\"a\"]" }, "close(/custom,parse error)|close(/,parse error)|", true },
 	};
 
@@ -268,7 +290,8 @@ static void test_packets(void)
 				uint8_t bin[16];
 				size_t n = 0;
 				for (const char *h = pk + 1; h[0] && h[1]; h += 2)
-					bin[n++] = (uint8_t)(sg_hex_value(h[0]) << 4 | sg_hex_value(h[1]));
+					bin[n++] = (uint8_t)(sg_hex_value(h[0]) << 4 |
+							     sg_hex_value(h[1]));
 				wire_ws_send(&x, p, WS_OP_BINARY, bin, n);
 			} else {
 				wire_ws_text(&x, p, pk);
@@ -310,8 +333,9 @@ static void test_send(void)
 	CHECK(wire_expect_text(&x, p, "43/custom,0[]"));
 	/* binary: the head counts the attachments, which follow as binary */
 	sio_socket_send_binary(root, false, -1, two_placeholders, strlen(two_placeholders), att, 2);
-	CHECK(wire_expect_text(&x, p, "452-[\"bin\",{\"_placeholder\":true,\"num\":0},"
-				      "{\"_placeholder\":true,\"num\":1}]"));
+	CHECK(wire_expect_text(&x, p,
+			       "452-[\"bin\",{\"_placeholder\":true,\"num\":0},"
+			       "{\"_placeholder\":true,\"num\":1}]"));
 	CHECK(wire_frame(&x, p, &f) && f.opcode == WS_OP_BINARY && f.payload.len == 2);
 	sg_buf_fini(&f.payload);
 	CHECK(wire_frame(&x, p, &f) && f.opcode == WS_OP_BINARY && f.payload.len == 0);
@@ -378,7 +402,8 @@ static void test_server_disconnect(void)
 	CHECK(wire_expect_text(&x, p, "41"));
 	CHECK(wire_expect_close(&x, p, 0));
 	CHECK(wire_wait_eof(&x, p));
-	CHECK_STR(rec.log.data, "close(/custom,forced close)|close(/,server namespace disconnect)|");
+	CHECK_STR(rec.log.data,
+		  "close(/custom,forced close)|close(/,server namespace disconnect)|");
 	CHECK_INT(x.w.stats.closes[SG_CLOSE_SERVER_NSP_DISCONNECT], 1);
 	end(&x);
 }
@@ -466,7 +491,7 @@ static void test_acks(void)
 	wire_ws_text(&x, p, "432[\"second\",{\"ok\":true}]");
 	wire_ws_text(&x, p, "439[\"nobody\"]"); /* no wait with this id */
 	wire_ws_text(&x, p, "431[]");
-	wire_ws_text(&x, p, "431[\"again\"]");  /* answered already */
+	wire_ws_text(&x, p, "431[\"again\"]"); /* answered already */
 	wire_settle(&x);
 	CHECK_STR(rec.log.data, "ack(two,[\"second\",{\"ok\":true}])|ack(one,[])|");
 	/* a binary ACK, once its attachment is in */
@@ -515,18 +540,22 @@ static void test_polling(void)
 	struct wire_peer *get, *post;
 	struct wire_response r;
 	char q[160], req[512];
-	static const char payload[] = "40\x1e" "42/custom,[\"x\"]\x1e" "40";
+	static const char payload[] = "40\x1e"
+				      "42/custom,[\"x\"]\x1e"
+				      "40";
 
 	sg_buf_reset(&rec.log);
 	wire_init(&x, yaml_default, mods, SG_ARRAY_LEN(mods));
 	wire_response_init(&r);
 	get = wire_connect(&x);
 	post = wire_connect(&x);
-	wire_send_str(&x, get, "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: t\r\n\r\n");
+	wire_send_str(&x, get,
+		      "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: t\r\n\r\n");
 	CHECK(wire_response(&x, get, &r) && r.status == 200);
 	snprintf(q, sizeof(q), "EIO=4&transport=polling&sid=%.*s", SG_ID_LEN, r.body.data + 9);
-	snprintf(req, sizeof(req), "POST /socket.io/?%s HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n%s",
-		 q, strlen(payload), payload);
+	snprintf(req, sizeof(req),
+		 "POST /socket.io/?%s HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n%s", q,
+		 strlen(payload), payload);
 	wire_send_str(&x, post, req);
 	CHECK(wire_response(&x, post, &r) && r.status == 200);
 	CHECK_STR(r.body.data, "ok");

@@ -55,12 +55,11 @@
 #ifndef SIOGATE_CLIENT_H
 #define SIOGATE_CLIENT_H
 
+#include <event2/event.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <event2/event.h>
-#include <jansson.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -79,36 +78,36 @@ extern "C" {
 
 /* The helper's authentication state (the seed's SocketIOClientStates). */
 enum sgc_state {
-	SGC_UNAUTHORIZED = 0,	/* connected or not, not authenticated (the initial state) */
-	SGC_AUTHENTICATING,	/* `authenticate` sent, no answer yet */
-	SGC_AUTHENTICATED,	/* the server answered `authenticated` */
+	SGC_UNAUTHORIZED = 0, /* connected or not, not authenticated (the initial state) */
+	SGC_AUTHENTICATING,   /* `authenticate` sent, no answer yet */
+	SGC_AUTHENTICATED,    /* the server answered `authenticated` */
 };
 
 /* The connection state of the client (socket.io-client's `connected`,
  * `active` and the Manager's reconnection, in one value). */
 enum sgc_conn_state {
-	SGC_CONN_DISCONNECTED = 0,	/* idle: never connected, sgc_disconnect(), or given up */
-	SGC_CONN_CONNECTING,		/* a connection attempt is running */
-	SGC_CONN_CONNECTED,		/* the namespace is joined; events flow */
-	SGC_CONN_RECONNECTING,		/* waiting for the backoff timer before the next attempt */
+	SGC_CONN_DISCONNECTED = 0, /* idle: never connected, sgc_disconnect(), or given up */
+	SGC_CONN_CONNECTING,	   /* a connection attempt is running */
+	SGC_CONN_CONNECTED,	   /* the namespace is joined; events flow */
+	SGC_CONN_RECONNECTING,	   /* waiting for the backoff timer before the next attempt */
 };
 
 /* Result and error codes. */
 enum sgc_status {
-	SGC_OK = 0,			/* success */
-	SGC_SKIPPED = 1,		/* nothing done: duplicate subscription, nothing to remove */
-	SGC_ERR_INVALID = -1,		/* an argument is invalid (NULL or empty name, bad JSON...) */
-	SGC_ERR_NOT_CONNECTED = -2,	/* the namespace is not connected */
-	SGC_ERR_STATE = -3,		/* not allowed in the current authentication state */
-	SGC_ERR_TIMEOUT = -4,		/* no answer in time (ack, connection attempt) */
-	SGC_ERR_DISCONNECTED = -5,	/* the connection ended before the ack arrived */
-	SGC_ERR_CONNECT = -6,		/* DNS failure, TCP connection refused or unreachable */
-	SGC_ERR_TLS = -7,		/* TLS handshake or certificate verification failed */
-	SGC_ERR_HANDSHAKE = -8,		/* the server refused the HTTP request (status, headers) */
-	SGC_ERR_PROTOCOL = -9,		/* the server broke the Engine.IO / Socket.IO protocol */
-	SGC_ERR_REFUSED = -10,		/* the server refused the namespace (CONNECT_ERROR) */
-	SGC_ERR_HANDLER = -11,		/* an event handler returned non-zero */
-	SGC_ERR_RECONNECT_FAILED = -12,	/* reconnection_attempts reached; the client is idle */
+	SGC_OK = 0,		    /* success */
+	SGC_SKIPPED = 1,	    /* nothing done: duplicate subscription, nothing to remove */
+	SGC_ERR_INVALID = -1,	    /* an argument is invalid (NULL or empty name, bad JSON...) */
+	SGC_ERR_NOT_CONNECTED = -2, /* the namespace is not connected */
+	SGC_ERR_STATE = -3,	    /* not allowed in the current authentication state */
+	SGC_ERR_TIMEOUT = -4,	    /* no answer in time (ack, connection attempt) */
+	SGC_ERR_DISCONNECTED = -5,  /* the connection ended before the ack arrived */
+	SGC_ERR_CONNECT = -6,	    /* DNS failure, TCP connection refused or unreachable */
+	SGC_ERR_TLS = -7,	    /* TLS handshake or certificate verification failed */
+	SGC_ERR_HANDSHAKE = -8,	    /* the server refused the HTTP request (status, headers) */
+	SGC_ERR_PROTOCOL = -9,	    /* the server broke the Engine.IO / Socket.IO protocol */
+	SGC_ERR_REFUSED = -10,	    /* the server refused the namespace (CONNECT_ERROR) */
+	SGC_ERR_HANDLER = -11,	    /* an event handler returned non-zero */
+	SGC_ERR_RECONNECT_FAILED = -12, /* reconnection_attempts reached; the client is idle */
 };
 
 /* The event name that subscribes to every event (socket.io-client's onAny):
@@ -117,8 +116,8 @@ enum sgc_status {
 #define SGC_ANY_EVENT "*"
 
 /* Transports (a bit mask for sgc_options.transports). */
-#define SGC_TRANSPORT_WEBSOCKET 0x1u	/* WebSocket only (the default) */
-#define SGC_TRANSPORT_POLLING 0x2u	/* HTTP long-polling */
+#define SGC_TRANSPORT_WEBSOCKET 0x1u /* WebSocket only (the default) */
+#define SGC_TRANSPORT_POLLING 0x2u   /* HTTP long-polling */
 /* Both: start with long-polling and upgrade to WebSocket when the server
  * offers it, as socket.io-client does by default. */
 #define SGC_TRANSPORT_ANY (SGC_TRANSPORT_WEBSOCKET | SGC_TRANSPORT_POLLING)
@@ -128,9 +127,9 @@ struct sgc_client;
 /* An error report given to on_error.  Every field is borrowed for the
  * duration of the callback. */
 struct sgc_error {
-	int code;		/* an SGC_ERR_* value */
-	const char *message;	/* human-readable, never NULL */
-	const json_t *data;	/* SGC_ERR_REFUSED: the CONNECT_ERROR's `data`, else NULL */
+	int code;	     /* an SGC_ERR_* value */
+	const char *message; /* human-readable, never NULL */
+	const json_t *data;  /* SGC_ERR_REFUSED: the CONNECT_ERROR's `data`, else NULL */
 };
 
 /* One binary attachment (borrowed bytes). */
@@ -141,12 +140,12 @@ struct sgc_binary {
 
 /* A received event (or, for an ack callback, the ack's arguments). */
 struct sgc_event {
-	const char *name;		/* event name; NULL in an ack reply */
-	const json_t *args;		/* JSON array of every argument (may be empty), never NULL */
-	const json_t *data;		/* the first argument, or NULL when there is none */
-	const struct sgc_binary *attachments;	/* binary attachments, by placeholder num */
+	const char *name;   /* event name; NULL in an ack reply */
+	const json_t *args; /* JSON array of every argument (may be empty), never NULL */
+	const json_t *data; /* the first argument, or NULL when there is none */
+	const struct sgc_binary *attachments; /* binary attachments, by placeholder num */
 	size_t n_attachments;
-	int64_t ack_id;			/* >= 0: the server asks for an ack, see sgc_ack(); else -1 */
+	int64_t ack_id; /* >= 0: the server asks for an ack, see sgc_ack(); else -1 */
 };
 
 /*
@@ -269,13 +268,13 @@ struct sgc_subscription {
 
 /* The arguments of sgc_emit_ex(). */
 struct sgc_emit {
-	const char *event;		/* event name (required, non-empty) */
+	const char *event; /* event name (required, non-empty) */
 	/* The arguments after the event name: a JSON array (borrowed), or
 	 * NULL for none.  Placeholders refer to attachments. */
 	const json_t *args;
-	const struct sgc_binary *attachments;	/* NULL when n_attachments is 0 */
+	const struct sgc_binary *attachments; /* NULL when n_attachments is 0 */
 	size_t n_attachments;
-	sgc_ack_fn ack;			/* NULL: no ack requested */
+	sgc_ack_fn ack; /* NULL: no ack requested */
 	void *ack_user;
 	/* ms to wait for the ack before calling ack with SGC_ERR_TIMEOUT;
 	 * 0: no timeout (the ack still fails with SGC_ERR_DISCONNECTED when
@@ -394,8 +393,8 @@ SGC_API int sgc_subscribe(struct sgc_client *c, const char *event, sgc_handler_f
  * handlers added (0..n), or SGC_ERR_INVALID (checked before anything is
  * added) when an entry is invalid.
  */
-SGC_API int sgc_subscribe_many(struct sgc_client *c, const struct sgc_subscription *subs,
-			       size_t n, bool ignore_duplicate);
+SGC_API int sgc_subscribe_many(struct sgc_client *c, const struct sgc_subscription *subs, size_t n,
+			       bool ignore_duplicate);
 
 /*
  * Removes handlers of event (the seed's unsubscribe()): with handler
@@ -453,8 +452,8 @@ SGC_API int sgc_ack(struct sgc_client *c, int64_t ack_id, const json_t *args);
  * timeout_ms (0: none).  Returns as sgc_emit_ex(), plus SGC_ERR_INVALID for
  * n == 0 or a NULL room.
  */
-SGC_API int sgc_join_rooms(struct sgc_client *c, const char *const *rooms, size_t n,
-			   sgc_ack_fn ack, void *user, unsigned timeout_ms);
+SGC_API int sgc_join_rooms(struct sgc_client *c, const char *const *rooms, size_t n, sgc_ack_fn ack,
+			   void *user, unsigned timeout_ms);
 
 /* Asks to leave rooms[0..n) (the seed's leaveRooms()): emits `leave`
  * {"rooms": [...]}, as sgc_join_rooms(); siogate acks {"rooms": [left]}. */

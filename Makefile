@@ -229,17 +229,20 @@ deb-test:
 #   make bench [BENCH=../shared/bench] [BENCH_ARGS='--repeat 3']
 BENCH ?= ../shared/bench
 BENCH_ARGS ?=
+# The harness's own default JWT secret ("bench-secret", 12 bytes) is a key
+# siogate refuses for HS256 (RFC 7518 section 3.2): give it one of 40.
+BENCH_SECRET ?= siogate-benchmark-hs256-0123456789abcdef
 # The optimised build itself, not src/siogate (a SANITIZE build replaces it).
 bench: build/siogate
 	cp build/siogate build/siogate-bench
-	$(BENCH)/run.sh --compare '$(abspath $(BENCH))/siogate-server.sh $(abspath build/siogate-bench) {port} {redis_url}' \
+	BENCH_SECRET=$(BENCH_SECRET) $(BENCH)/run.sh --compare '$(abspath $(BENCH))/siogate-server.sh $(abspath build/siogate-bench) {port} {redis_url}' \
 		--compare-name siogate $(BENCH_ARGS)
 
 # The same scenarios with server.workers: 1 and server.workers: 2 (the scaling
 # of the worker threads), e.g. BENCH_ARGS="--scenarios 'burst:n=5000'".
 bench-workers: build/siogate
 	cp build/siogate build/siogate-bench
-	$(BENCH)/run.sh --server-cmd '$(abspath $(BENCH))/siogate-server.sh $(abspath build/siogate-bench) {port} {redis_url} "workers: 1"' \
+	BENCH_SECRET=$(BENCH_SECRET) $(BENCH)/run.sh --server-cmd '$(abspath $(BENCH))/siogate-server.sh $(abspath build/siogate-bench) {port} {redis_url} "workers: 1"' \
 		--name workers-1 \
 		--compare '$(abspath $(BENCH))/siogate-server.sh $(abspath build/siogate-bench) {port} {redis_url} "workers: 2"' \
 		--compare-name workers-2 $(BENCH_ARGS)

@@ -9,6 +9,7 @@
 
 #include "cmd_token.h"
 #include "config/config.h"
+#include "config/config_secret.h"
 #include "core/log.h"
 #include "ops/metrics.h"
 #include "server.h"
@@ -132,6 +133,14 @@ int main(int argc, char **argv)
 	if (cfg == NULL)
 		return 1;
 	if (check) {
+		struct sg_buf weak;
+
+		sg_buf_init(&weak);
+		if (cfg_weak_secret_accepted(cfg, &weak))
+			fprintf(stderr,
+				"%s: warning: auth.jwt.allow_weak_secret: accepting a weak key: %s\n",
+				path, weak.data);
+		sg_buf_fini(&weak);
 		printf("%s: configuration OK\n", path);
 		config_free(cfg);
 		return 0;

@@ -25,6 +25,8 @@
 #include <yaml.h>
 
 #include "app/auth_jwt.h"
+#include "config/config.h"
+#include "config/config_secret.h"
 #include "core/gather.h"
 #include "core/inbox.h"
 #include "core/log.h"
@@ -97,6 +99,18 @@ static void on_signal(evutil_socket_t sig, short what, void *arg);
 static void begin_shutdown(struct server *srv);
 static void on_all_drained(void *arg);
 static void on_deadline(evutil_socket_t fd, short what, void *arg);
+/* A weak HMAC key accepted because of auth.jwt.allow_weak_secret: said
+ * at every start and reload (never the key itself). */
+static void warn_weak_secret(const struct sg_config *cfg)
+{
+	struct sg_buf msg;
+
+	sg_buf_init(&msg);
+	if (cfg_weak_secret_accepted(cfg, &msg))
+		log_warn("auth.jwt.allow_weak_secret: accepting a weak key: %s", msg.data);
+	sg_buf_fini(&msg);
+}
+
 static void log_versions(void);
 static void reload_start(struct server *srv);
 static void *reload_thread(void *arg);
@@ -331,6 +345,7 @@ static void reload_done(struct worker *origin, void *ctx, struct sg_buf *parts, 
 	if (r->old_tls != NULL)
 		SSL_CTX_free(r->old_tls);
 	log_info("reload: configuration applied");
+	warn_weak_secret(r->srv->cfg);
 	notify_send(r->srv->notifier, "READY=1\nSTATUS=serving");
 	free(r);
 }
@@ -433,6 +448,7 @@ int server_run(const struct sg_config *cfg)
 	srv.cfg = cfg;
 	sg_buf_init(&where);
 	log_versions();
+	warn_weak_secret(cfg);
 	signal(SIGPIPE, SIG_IGN);
 	srv.base = event_base_new();
 	if (srv.base == NULL) {

@@ -79,6 +79,7 @@ struct sg_config {
 			struct sg_strv algorithms; /* e.g. "HS256" */
 			char *secret;		   /* resolved: from secret or secret_file */
 			size_t secret_len;
+			bool allow_weak_secret; /* a weak HMAC key is a warning, not an error */
 			char *secret_file;
 			char *public_key_file;
 			char *jwks_file;

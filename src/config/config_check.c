@@ -73,8 +73,9 @@ static void check_secret_strength(struct cfg_loader *ld)
 	int line = 0, col = 0;
 	struct sg_buf msg;
 
-	if (cfg->auth.jwt.secret == NULL || cfg_bad(ld, "auth.jwt.secret") ||
-	    cfg_bad(ld, "auth.jwt.secret_file") || cfg_bad(ld, "auth.jwt.algorithms") ||
+	if (cfg->auth.jwt.secret == NULL || cfg->auth.jwt.allow_weak_secret ||
+	    cfg_bad(ld, "auth.jwt.secret") || cfg_bad(ld, "auth.jwt.secret_file") ||
+	    cfg_bad(ld, "auth.jwt.algorithms") ||
 	    (cfg_given(ld, "auth.jwt.secret") && file != NULL))
 		return; /* already an error */
 	sg_buf_init(&msg);

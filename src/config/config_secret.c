@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/config.h"
 #include "config/config_value.h"
 
 /* Placeholders found anywhere in a value (after normalising): phrases no
@@ -268,4 +269,11 @@ int cfg_check_admin_token(const char *token, size_t len, struct sg_err *err)
 			  "make a random one: head -c 32 /dev/urandom | base64 -w 0 > admin.token; "
 			  "chmod 600 admin.token",
 			  whybuf);
+}
+
+bool cfg_weak_secret_accepted(const struct sg_config *cfg, struct sg_buf *msg)
+{
+	return cfg->auth.jwt.allow_weak_secret && cfg->auth.jwt.secret != NULL &&
+	       cfg_check_hmac_key(cfg->auth.jwt.secret, cfg->auth.jwt.secret_len,
+				  cfg->auth.jwt.secret_file, &cfg->auth.jwt.algorithms, msg) != 0;
 }

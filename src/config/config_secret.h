@@ -51,4 +51,10 @@ int cfg_check_hmac_key(const char *secret, size_t len, const char *file, const s
  * placeholder. */
 int cfg_check_admin_token(const char *token, size_t len, struct sg_err *err) SG_WUR;
 
+struct sg_config;
+/* Whether cfg's HMAC key is weak (a placeholder, or short) and accepted
+ * only because of auth.jwt.allow_weak_secret: then msg says why (never the
+ * key itself), for a warning at start, on reload and from --check. */
+bool cfg_weak_secret_accepted(const struct sg_config *cfg, struct sg_buf *msg);
+
 #endif

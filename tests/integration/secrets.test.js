@@ -170,3 +170,29 @@ test('${NAME} comes from siogate\'s environment; an unset one stops the start wi
 	assert.equal(r.code, 1);
 	assert.equal(r.stderr, `${file}:2:12: server.listen[0]: environment variable SG_IT_UNSET_PORT is not set\n`);
 });
+
+test('auth.jwt.allow_weak_secret accepts a weak key with a warning, and the token it signs verifies', async () => {
+	const file = writeConfig('weak.yaml', [
+		'server: { listen: ["127.0.0.1:1"] }',
+		'auth:',
+		'  jwt:',
+		'    secret: "bench-secret"',
+		'    allow_weak_secret: true',
+		'',
+	].join('\n'));
+	const r = await h.runSiogate(['--check', '-c', file]);
+	assert.equal(r.code, 0, r.stderr);
+	assert.match(r.stderr, /warning: auth\.jwt\.allow_weak_secret: accepting a weak key: the secret is 12 bytes long; HS256 needs a key of at least 32 bytes/);
+	assert.doesNotMatch(r.stderr, /bench-secret/, 'the key itself is never printed');
+	const sg = await h.startSiogate({
+		config: { auth: { jwt: { algorithms: ['HS256'], secret: 'bench-secret', allow_weak_secret: true } } },
+	});
+	try {
+		assert.match(sg.log(), /warn auth\.jwt\.allow_weak_secret: accepting a weak key/);
+		const s = await h.connectAuthed(sg.url, { token: h.token({ sub: 'weak' }, { secret: 'bench-secret' }) });
+		assert.ok(s.authPayload.id);
+		s.disconnect();
+	} finally {
+		await sg.stop();
+	}
+});

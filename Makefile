@@ -232,17 +232,23 @@ BENCH_ARGS ?=
 # The harness's own default JWT secret ("bench-secret", 12 bytes) is a key
 # siogate refuses for HS256 (RFC 7518 section 3.2): give it one of 40.
 BENCH_SECRET ?= siogate-benchmark-hs256-0123456789abcdef
+# ... and the token the load generator presents, signed with it (the harness's
+# own {"sub":"bench"} claims, HS256), computed with openssl.
+BENCH_JWT_SIGNED = eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJiZW5jaCJ9
+BENCH_TOKEN ?= $(BENCH_JWT_SIGNED).$(shell printf %s '$(BENCH_JWT_SIGNED)' | \
+	openssl dgst -sha256 -hmac '$(BENCH_SECRET)' -binary | base64 | tr '+/' '-_' | tr -d '=')
+BENCH_ENV = BENCH_SECRET='$(BENCH_SECRET)' BENCH_TOKEN='$(BENCH_TOKEN)'
 # The optimised build itself, not src/siogate (a SANITIZE build replaces it).
 bench: build/siogate
 	cp build/siogate build/siogate-bench
-	BENCH_SECRET=$(BENCH_SECRET) $(BENCH)/run.sh --compare '$(abspath $(BENCH))/siogate-server.sh $(abspath build/siogate-bench) {port} {redis_url}' \
+	$(BENCH_ENV) $(BENCH)/run.sh --compare '$(abspath $(BENCH))/siogate-server.sh $(abspath build/siogate-bench) {port} {redis_url}' \
 		--compare-name siogate $(BENCH_ARGS)
 
 # The same scenarios with server.workers: 1 and server.workers: 2 (the scaling
 # of the worker threads), e.g. BENCH_ARGS="--scenarios 'burst:n=5000'".
 bench-workers: build/siogate
 	cp build/siogate build/siogate-bench
-	BENCH_SECRET=$(BENCH_SECRET) $(BENCH)/run.sh --server-cmd '$(abspath $(BENCH))/siogate-server.sh $(abspath build/siogate-bench) {port} {redis_url} "workers: 1"' \
+	$(BENCH_ENV) $(BENCH)/run.sh --server-cmd '$(abspath $(BENCH))/siogate-server.sh $(abspath build/siogate-bench) {port} {redis_url} "workers: 1"' \
 		--name workers-1 \
 		--compare '$(abspath $(BENCH))/siogate-server.sh $(abspath build/siogate-bench) {port} {redis_url} "workers: 2"' \
 		--compare-name workers-2 $(BENCH_ARGS)

@@ -44,6 +44,7 @@ static const char rich_text[] =
 	"  jwt:\n"
 	"    algorithms: [HS512, RS256]\n"
 	"    secret_file: secret\n"
+	"    allow_weak_secret: true\n"
 	"    public_key_file: /etc/k.pub\n"
 	"    jwks_file: /etc/jwks.json\n"
 	"    issuer: \"me\\t\\u00e9\"\n"

@@ -59,6 +59,21 @@ struct auth_http {
 	bool full; /* the last call was refused over auth.http.max_pending */
 };
 
+/* The verifier's lifetime for the identity, {"exp": unix seconds} or
+ * {"expires_in": seconds}, as the claims' exp (what the flow enforces). */
+static void answer_exp(const json_t *doc, json_t *claims)
+{
+	const json_t *exp = json_object_get(doc, "exp");
+	const json_t *in = json_object_get(doc, "expires_in");
+
+	if (json_is_number(exp) && json_number_value(exp) > 0)
+		json_object_set(claims, "exp", (json_t *)exp);
+	else if (json_is_number(in) && json_number_value(in) >= 0)
+		json_object_set_new(
+			claims, "exp",
+			json_integer(sg_now_ms() / 1000 + (json_int_t)json_number_value(in)));
+}
+
 static void on_answer(enum http_client_error e, const struct http_client_response *resp, void *arg);
 static void finish_flight(struct flight *f, const struct auth_result *r);
 static void on_cached(evutil_socket_t fd, short what, void *arg);
@@ -155,7 +170,7 @@ static void cache_put(struct auth_http *ah, const char *key, json_t *claims,
 }
 
 struct auth_http_wait *auth_http_verify(struct auth_http *ah, struct sio_socket *sock,
-					const char *key, auth_http_cb cb)
+					const char *key, const char *auth, auth_http_cb cb)
 {
 	const struct sg_config *cfg = ah->w->cfg;
 	struct auth_http_wait *wt = sg_calloc(1, sizeof(*wt));
@@ -191,7 +206,7 @@ struct auth_http_wait *auth_http_verify(struct auth_http *ah, struct sio_socket 
 
 		sg_buf_init(&body);
 		sg_buf_init(&hb);
-		ihandshake_json(&body, sock);
+		ihandshake_json(&body, sock, auth);
 		/* "Name: value" lines, kept in one buffer */
 		for (size_t i = 0; i < cfg->auth.http.header_names.n; i++) {
 			sg_buf_printf(&hb, "%s: %s", cfg->auth.http.header_names.v[i],
@@ -340,6 +355,8 @@ static void on_answer(enum http_client_error e, const struct http_client_respons
 		/* the client's user is its "sub", as with a JWT */
 		if (json_is_string(user) && json_object_get(claims, "sub") == NULL)
 			json_object_set(claims, "sub", user);
+		if (json_object_get(claims, "exp") == NULL)
+			answer_exp(doc, claims);
 		rl = json_object_get(doc, "rooms");
 		json_array_foreach(rl, i, v) if (json_is_string(v) && json_string_length(v) > 0)
 			sg_strv_push(&rooms, json_string_value(v));

@@ -45,11 +45,14 @@ struct auth_http *auth_http_new(struct worker *w, struct sg_err *err) SG_WUR;
 void auth_http_free(struct auth_http *ah);
 
 /* Verifies sock.  key is the token that identifies the client (NULL when
- * there is none: no coalescing, no cache).  cb is called exactly once,
+ * there is none: no coalescing, no cache); auth is the handshake's "auth"
+ * the verifier receives (JSON text), NULL for the CONNECT payload.  An
+ * accepted answer's top-level "exp" (unix seconds) or "expires_in"
+ * (seconds) becomes the claims' exp when they have none.  cb is called exactly once,
  * always from the event loop (never inside this call), unless the wait is
  * cancelled first.  Returns the wait handle. */
 struct auth_http_wait *auth_http_verify(struct auth_http *ah, struct sio_socket *sock,
-					const char *key, auth_http_cb cb);
+					const char *key, const char *auth, auth_http_cb cb);
 void auth_http_cancel(struct auth_http_wait *wt);
 
 struct auth_http_stats {

@@ -5,6 +5,14 @@
  * until authenticated, then the app-level ping interval); claims are set
  * exactly when the state is AUTHFLOW_AUTHENTICATED; until then the socket is
  * in no room and receives nothing but the authentication flow's packets.
+ * An authenticated identity with an exp is on the worker's token wheel, due
+ * auth.refresh_window before exp (token:expiring), then at exp +
+ * auth.jwt.leeway (the end, unless a refresh moved exp).
+ *
+ * auth.mode: connect verifies while the CONNECT waits (the sio layer lets
+ * this handler answer it): a refusal is a CONNECT_ERROR {"message"} (what
+ * io.use() middleware sends), an acceptance the CONNECT and then exactly
+ * what an accepted authenticate sends.
  */
 #include "app/authflow.h"
 
@@ -36,7 +44,16 @@
 /* Room names longer than this are refused (they would only bloat the index). */
 #define ROOM_NAME_MAX 256
 
-static void authflow_on_connect(struct sio_socket *sock);
+static bool authflow_on_connect(struct sio_socket *sock);
+static void verify(struct sio_socket *sock, enum authflow_purpose purpose, const char *token,
+		   size_t token_len);
+static void deny(struct sio_socket *sock, const char *message, enum sg_close reason,
+		 enum auth_fail why);
+static void refresh(struct sio_socket *sock, const struct sio_packet *p);
+static void reaccept(struct sio_socket *sock, json_t *claims, const struct sg_strv *granted);
+static uint32_t claims_exp(const json_t *claims);
+static void schedule_deadline(struct sio_socket *sock);
+static void on_deadline(struct wheel_node *n, void *arg);
 static void authflow_on_event(struct sio_socket *sock, const struct sio_packet *p,
 			      const struct sio_attachment *att, size_t n_att);
 static void authflow_on_close(struct sio_socket *sock, enum sg_close reason);
@@ -68,7 +85,7 @@ static const struct sio_handler authflow_handler = {
 	.on_close = authflow_on_close,
 };
 
-static void authflow_on_connect(struct sio_socket *sock)
+static bool authflow_on_connect(struct sio_socket *sock)
 {
 	struct worker *w = sock->nsp->w;
 
@@ -78,8 +95,14 @@ static void authflow_on_connect(struct sio_socket *sock)
 	sock->flood_refill_ms = (uint32_t)sg_mono_ms();
 	authflow_of(sock)->timer = event_new(w->base, -1, 0, on_timer, sock);
 	event_add(authflow_of(sock)->timer, w->tv_auth_timeout);
+	if (w->cfg->auth.mode == SG_AUTH_CONNECT) {
+		/* the CONNECT waits for the verdict (which may come at once) */
+		verify(sock, AUTHFLOW_FOR_CONNECT, NULL, 0);
+		return true;
+	}
 	lifecycle_publish(sock, LIFECYCLE_CONNECTED, NULL, NULL);
 	authflow_log(SG_LOG_DEBUG, sock, NULL, "socket connected");
+	return false;
 }
 
 /* limits.events_per_second as a token bucket of depth limits.burst, kept
@@ -128,7 +151,10 @@ static void authflow_on_close(struct sio_socket *sock, enum sg_close reason)
 		 * could have tokens verified for free by hanging up at once */
 		throttle_end(sock, true);
 	}
-	lifecycle_publish(sock, LIFECYCLE_DISCONNECTED, NULL, sg_close_text(reason));
+	wheel_del(sock->nsp->w->token_wheel, &authflow_of(sock)->deadline);
+	/* a CONNECT refused (auth.mode: connect) was never a connected socket */
+	if (sock->connected)
+		lifecycle_publish(sock, LIFECYCLE_DISCONNECTED, NULL, sg_close_text(reason));
 	authflow_log(SG_LOG_DEBUG, sock, sg_close_text(reason), "socket disconnected: %s",
 		     sg_close_text(reason));
 	if (authflow_of(sock)->timer) {
@@ -151,7 +177,11 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (authflow_of(sock)->state != AUTHFLOW_AUTHENTICATED) {
 		authflow_log(SG_LOG_DEBUG, sock, NULL, "not authenticated in time");
-		sio_socket_disconnect(sock, SG_CLOSE_AUTH_TIMEOUT);
+		if (!sock->connected) /* a CONNECT still waiting on its verifier */
+			deny(sock, MSG_AUTH_FAILED, SG_CLOSE_AUTH_TIMEOUT,
+			     AUTH_FAIL_VERIFIER_TIMEOUT);
+		else
+			sio_socket_disconnect(sock, SG_CLOSE_AUTH_TIMEOUT);
 		return;
 	}
 	send_ping(sock);
@@ -196,6 +226,8 @@ static void authflow_on_event(struct sio_socket *sock, const struct sio_packet *
 	if (name != NULL && strcmp(name, "authenticate") == 0) {
 		if (authflow_of(sock)->state == AUTHFLOW_UNAUTHORIZED)
 			authenticate(sock);
+		else if (authflow_of(sock)->state == AUTHFLOW_AUTHENTICATED)
+			refresh(sock, p);
 		return;
 	}
 	if (authflow_of(sock)->state != AUTHFLOW_AUTHENTICATED || name == NULL) {
@@ -271,45 +303,88 @@ static enum auth_fail jwt_fail(enum jwt_status st)
 
 static void authenticate(struct sio_socket *sock)
 {
+	verify(sock, AUTHFLOW_FOR_CHALLENGE, NULL, 0);
+}
+
+/* A refresh: authenticate {"token": "..."} from an authenticated client
+ * (one at a time; without a token string it is ignored, as the seed
+ * ignored a second authenticate). */
+static void refresh(struct sio_socket *sock, const struct sio_packet *p)
+{
+	json_t *arg = json_array_get(p->data, 1);
+	json_t *token = json_is_object(arg) ? json_object_get(arg, "token") : NULL;
+
+	if (!json_is_string(token) || json_string_length(token) == 0 ||
+	    authflow_of(sock)->verifying != NULL) {
+		sock->nsp->w->stats.events_dropped++;
+		return;
+	}
+	verify(sock, AUTHFLOW_FOR_REFRESH, json_string_value(token), json_string_length(token));
+}
+
+/* Verifies the client for purpose: with the given token (a refresh's), or
+ * the one found in auth.jwt.token_from's sources.  The verdict comes now
+ * (JWT) or from the event loop (HTTP), through accept/deny below. */
+static void verify(struct sio_socket *sock, enum authflow_purpose purpose, const char *given,
+		   size_t given_len)
+{
 	struct worker *w = sock->nsp->w;
 	struct sg_buf token;
 	json_t *claims = NULL;
 	enum jwt_status st;
 	int64_t started;
+	bool have;
 
-	set_state(sock, AUTHFLOW_AUTHENTICATING);
+	authflow_of(sock)->purpose = (uint8_t)purpose;
+	if (purpose != AUTHFLOW_FOR_REFRESH)
+		set_state(sock, AUTHFLOW_AUTHENTICATING);
 	/* an address over limits.auth_failures_per_minute is refused before
 	 * any verifier runs */
 	authflow_of(sock)->throttle =
 		auth_throttle_begin(w->throttle, w->cfg, sock->eio->addr, sg_mono_ms());
 	if (authflow_of(sock)->throttle == THROTTLE_REFUSED) {
 		w->stats.auth_throttled++;
-		refuse_client(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_THROTTLED,
-			      AUTH_FAIL_THROTTLED);
+		deny(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_THROTTLED, AUTH_FAIL_THROTTLED);
 		return;
 	}
 	sg_buf_init(&token);
+	if (given != NULL) {
+		sg_buf_append(&token, given, given_len);
+		have = true;
+	} else {
+		have = find_token(sock, &token) == 0;
+	}
 	if (w->cfg->auth.verifier == SG_VERIFIER_HTTP) {
 		struct sg_err err = { 0 };
+		struct sg_buf auth;
+
 		if (w->auth_http == NULL && (w->auth_http = auth_http_new(w, &err)) == NULL) {
 			log_error("auth.http: %s", err.msg);
 			sg_buf_fini(&token);
 			throttle_end(sock, false);
-			refuse_client(sock, MSG_AUTH_FAILED, SG_CLOSE_AUTH_FAILED,
-				      AUTH_FAIL_VERIFIER_ERROR);
+			deny(sock, MSG_AUTH_FAILED, SG_CLOSE_AUTH_FAILED, AUTH_FAIL_VERIFIER_ERROR);
 			return;
 		}
-		/* the token only names the client for coalescing and the cache */
-		authflow_of(sock)->verifying = auth_http_verify(
-			w->auth_http, sock, find_token(sock, &token) == 0 ? token.data : NULL,
-			on_verified);
+		/* a refresh shows the verifier the new token as the handshake's
+		 * auth; the token also names the client for coalescing and the
+		 * cache */
+		sg_buf_init(&auth);
+		if (given != NULL) {
+			sg_buf_append_str(&auth, "{\"token\":");
+			json_js_string(&auth, given, given_len);
+			sg_buf_append_char(&auth, '}');
+		}
+		authflow_of(sock)->verifying =
+			auth_http_verify(w->auth_http, sock, have ? token.data : NULL,
+					 given != NULL ? auth.data : NULL, on_verified);
+		sg_buf_fini(&auth);
 		sg_buf_fini(&token);
 		return;
 	}
-	if (find_token(sock, &token) != 0) {
+	if (!have) {
 		sg_buf_fini(&token);
 		throttle_end(sock, true);
-		refuse_client(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_REJECTED, AUTH_FAIL_NO_TOKEN);
+		deny(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_REJECTED, AUTH_FAIL_NO_TOKEN);
 		return;
 	}
 	started = sg_mono_ns();
@@ -318,7 +393,7 @@ static void authenticate(struct sio_socket *sock)
 	sg_buf_fini(&token);
 	throttle_end(sock, st != JWT_OK);
 	if (st != JWT_OK) {
-		refuse_client(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_REJECTED, jwt_fail(st));
+		deny(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_REJECTED, jwt_fail(st));
 		return;
 	}
 	accept_client(sock, claims, NULL);
@@ -346,13 +421,24 @@ static void on_verified(struct sio_socket *sock, const struct auth_result *r)
 		accept_client(sock, json_incref(r->claims), r->rooms);
 		break;
 	case AUTH_REJECTED:
-		refuse_client(sock, r->message ? r->message : MSG_INVALID_TOKEN,
-			      SG_CLOSE_AUTH_REJECTED, r->fail);
+		deny(sock, r->message ? r->message : MSG_INVALID_TOKEN, SG_CLOSE_AUTH_REJECTED,
+		     r->fail);
 		break;
 	case AUTH_FAILED:
-		refuse_client(sock, MSG_AUTH_FAILED, SG_CLOSE_AUTH_FAILED, r->fail);
+		deny(sock, MSG_AUTH_FAILED, SG_CLOSE_AUTH_FAILED, r->fail);
 		break;
 	}
+}
+
+/* The identity's exp claim as unix seconds (0: none). */
+static uint32_t claims_exp(const json_t *claims)
+{
+	const json_t *v = json_object_get(claims, "exp");
+	double e = json_is_number(v) ? json_number_value(v) : 0;
+
+	if (!(e > 0))
+		return 0;
+	return e >= 4294967295.0 ? UINT32_MAX : (uint32_t)e;
 }
 
 static void accept_client(struct sio_socket *sock, json_t *claims, const struct sg_strv *rooms)
@@ -360,9 +446,25 @@ static void accept_client(struct sio_socket *sock, json_t *claims, const struct 
 	struct worker *w = sock->nsp->w;
 	const struct sg_strv *defaults = &w->cfg->rooms.default_rooms;
 	char extra[64];
+	uint32_t exp = claims_exp(claims);
 
+	if (exp != 0 && (int64_t)exp * 1000 + w->cfg->auth.jwt.leeway_ms < sg_now_ms()) {
+		json_decref(claims); /* a cached verdict outlived its identity */
+		deny(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_REJECTED, AUTH_FAIL_EXPIRED);
+		return;
+	}
+	if (authflow_of(sock)->purpose == AUTHFLOW_FOR_REFRESH) {
+		authflow_of(sock)->exp = exp;
+		reaccept(sock, claims, rooms);
+		return;
+	}
+	if (authflow_of(sock)->purpose == AUTHFLOW_FOR_CONNECT) {
+		sio_socket_accept(sock);
+		lifecycle_publish(sock, LIFECYCLE_CONNECTED, NULL, NULL);
+	}
 	set_state(sock, AUTHFLOW_AUTHENTICATED);
 	authflow_of(sock)->claims = claims;
+	authflow_of(sock)->exp = exp;
 	w->stats.auth_accepted++;
 	send_ping(sock);
 	for (size_t i = 0; i < defaults->n; i++)
@@ -378,6 +480,140 @@ static void accept_client(struct sio_socket *sock, json_t *claims, const struct 
 	event_add(authflow_of(sock)->timer, w->tv_app_ping);
 	lifecycle_publish(sock, LIFECYCLE_AUTHENTICATED, NULL, NULL);
 	authflow_log(SG_LOG_DEBUG, sock, NULL, "authenticated");
+	authflow_of(sock)->warned = false;
+	schedule_deadline(sock);
+}
+
+/* A refresh verified: the same user with new claims and a new exp.  The
+ * rooms the new claims no longer allow are left (the default rooms and
+ * those the verifier grants stay; with rooms.http, which decides joins
+ * itself, nothing is re-checked). */
+static void reaccept(struct sio_socket *sock, json_t *claims, const struct sg_strv *granted)
+{
+	struct worker *w = sock->nsp->w;
+	const struct sg_config *cfg = w->cfg;
+	const char *was = authflow_user(sock);
+	const json_t *sub = json_object_get(claims, "sub");
+	struct sg_strv drop = { 0 }, left = { 0 };
+	char extra[64];
+
+	if ((was != NULL) != json_is_string(sub) ||
+	    (was != NULL && strcmp(was, json_string_value(sub)) != 0)) {
+		/* a refresh renews an identity; it does not change the user */
+		json_decref(claims);
+		deny(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_REJECTED, AUTH_FAIL_USER_CHANGED);
+		return;
+	}
+	json_decref(authflow_of(sock)->claims);
+	authflow_of(sock)->claims = claims;
+	authflow_of(sock)->warned = false;
+	w->stats.token_refreshed++;
+	if (cfg->rooms.http.url == NULL) {
+		for (size_t i = 0; i < sock->rooms.n; i++) {
+			const char *room = sock->rooms.v[i].room->name;
+			if (strcmp(room, sock->id) == 0 ||
+			    sg_strv_contains(&cfg->rooms.default_rooms, room) ||
+			    (granted != NULL && sg_strv_contains(granted, room)) ||
+			    room_rules_allow(&cfg->rooms.allow, room, claims))
+				continue;
+			sg_strv_push(&drop, room);
+		}
+		for (size_t i = 0; i < drop.n; i++)
+			if (rooms_leave(&sock->nsp->rooms, sock, &sock->rooms, drop.v[i]) == 1)
+				sg_strv_push(&left, drop.v[i]);
+	}
+	snprintf(extra, sizeof(extra), "\"id\":\"%s\",", sock->id);
+	send_with_time(sock, "authenticated", extra);
+	if (left.n > 0)
+		lifecycle_publish(sock, LIFECYCLE_LEFT, &left, NULL);
+	authflow_log(SG_LOG_DEBUG, sock, NULL, "token refreshed (%zu rooms left)", left.n);
+	sg_strv_free(&drop);
+	sg_strv_free(&left);
+	schedule_deadline(sock);
+}
+
+/* Puts the socket's next token deadline on the wheel: the warning
+ * (auth.refresh_window before exp, once), then the end (exp +
+ * auth.jwt.leeway).  Wall-clock deadlines become monotonic here. */
+static void schedule_deadline(struct sio_socket *sock)
+{
+	struct worker *w = sock->nsp->w;
+	struct authflow *f = authflow_of(sock);
+	int64_t at;
+
+	if (f->exp == 0) {
+		wheel_del(w->token_wheel, &f->deadline);
+		return;
+	}
+	at = (int64_t)f->exp * 1000;
+	if (!f->warned && w->cfg->auth.refresh_window_ms > 0)
+		at -= w->cfg->auth.refresh_window_ms;
+	else
+		at += w->cfg->auth.jwt.leeway_ms;
+	wheel_add(w->token_wheel, &f->deadline, sg_mono_ms() + (at - sg_now_ms()));
+}
+
+/* A socket's token deadline came: warn, or end it. */
+static void on_deadline(struct wheel_node *n, void *arg)
+{
+	struct authflow *f = sg_container_of(n, struct authflow, deadline);
+	struct authflow_socket *as = sg_container_of(f, struct authflow_socket, flow);
+	struct sio_socket *sock = &as->sock;
+	struct worker *w = arg;
+	int64_t now = sg_now_ms();
+	char extra[40];
+
+	if (sock->closing || f->state != AUTHFLOW_AUTHENTICATED || f->exp == 0)
+		return;
+	if (now >= (int64_t)f->exp * 1000 + w->cfg->auth.jwt.leeway_ms) {
+		/* a refresh still being verified decides instead */
+		if (f->verifying != NULL)
+			return;
+		w->stats.token_expired++;
+		authflow_log(SG_LOG_DEBUG, sock, NULL, "token expired");
+		refuse_client(sock, MSG_INVALID_TOKEN, SG_CLOSE_TOKEN_EXPIRED, AUTH_FAIL__COUNT);
+		return;
+	}
+	if (!f->warned && w->cfg->auth.refresh_window_ms > 0 &&
+	    now >= (int64_t)f->exp * 1000 - w->cfg->auth.refresh_window_ms) {
+		f->warned = true;
+		w->stats.token_expiring++;
+		snprintf(extra, sizeof(extra), "[\"token:expiring\",{\"exp\":%lu}]",
+			 (unsigned long)f->exp);
+		sio_socket_send_event(sock, extra, strlen(extra));
+	}
+	schedule_deadline(sock);
+}
+
+/* A verification said no (or could not say): a CONNECT still waiting is
+ * refused with CONNECT_ERROR {"message"}, as io.use() middleware would;
+ * a connected client hears unauthenticated and is disconnected. */
+static void deny(struct sio_socket *sock, const char *message, enum sg_close reason,
+		 enum auth_fail why)
+{
+	struct worker *w = sock->nsp->w;
+	struct sg_buf data;
+
+	if (authflow_of(sock)->purpose == AUTHFLOW_FOR_REFRESH)
+		w->stats.token_refresh_refused++;
+	if (sock->connected) {
+		refuse_client(sock, message, reason, why);
+		return;
+	}
+	if (reason == SG_CLOSE_AUTH_FAILED)
+		w->stats.auth_failed++;
+	else
+		w->stats.auth_rejected++;
+	w->stats.auth_failures[why]++;
+	authflow_log(SG_LOG_DEBUG, sock, auth_fail_name(why), "CONNECT refused: %s",
+		     auth_fail_name(why));
+	set_state(sock, AUTHFLOW_UNAUTHORIZED);
+	sg_buf_init(&data);
+	sg_buf_append_str(&data, "{\"message\":");
+	json_js_string(&data, message, strlen(message));
+	sg_buf_append_char(&data, '}');
+	sio_socket_refuse(sock, data.data, data.len, reason);
+	sg_buf_fini(&data);
 }
 
 static void refuse_client(struct sio_socket *sock, const char *message, enum sg_close reason,
@@ -386,13 +622,18 @@ static void refuse_client(struct sio_socket *sock, const char *message, enum sg_
 	struct worker *w = sock->nsp->w;
 	struct sg_buf extra;
 
-	if (reason == SG_CLOSE_AUTH_FAILED)
+	/* an expiry is not an authentication that failed (why: none) */
+	if (why == AUTH_FAIL__COUNT)
+		;
+	else if (reason == SG_CLOSE_AUTH_FAILED)
 		w->stats.auth_failed++;
 	else
 		w->stats.auth_rejected++;
-	w->stats.auth_failures[why]++;
-	authflow_log(SG_LOG_DEBUG, sock, auth_fail_name(why), "not authenticated: %s",
-		     auth_fail_name(why));
+	if (why != AUTH_FAIL__COUNT)
+		w->stats.auth_failures[why]++;
+	if (why != AUTH_FAIL__COUNT)
+		authflow_log(SG_LOG_DEBUG, sock, auth_fail_name(why), "not authenticated: %s",
+			     auth_fail_name(why));
 	set_state(sock, AUTHFLOW_UNAUTHORIZED);
 	sg_buf_init(&extra);
 	sg_buf_append_str(&extra, "\"message\":");
@@ -539,9 +780,16 @@ static int authflow_apply_config(struct worker *w)
 	return 0;
 }
 
+/* The token wheel turns every TOKEN_TICK_MS: a token ends within that of
+ * exp + auth.jwt.leeway. */
+#define TOKEN_TICK_MS 250
+
 static int authflow_init(struct worker *w)
 {
 	w->handler = &authflow_handler;
+	w->token_wheel = wheel_new(w->base, TOKEN_TICK_MS, on_deadline, w);
+	if (w->token_wheel == NULL)
+		return -1;
 	w->tv_app_ping = worker_common_timeout(w->base, w->cfg->ping.interval_ms);
 	if (w->tv_app_ping == NULL)
 		return -1;
@@ -554,6 +802,8 @@ static void authflow_fini(struct worker *w)
 	w->auth_http = NULL;
 	forward_fini(w);
 	room_check_fini(w);
+	wheel_free(w->token_wheel);
+	w->token_wheel = NULL;
 }
 
 const struct worker_module authflow_module = {

@@ -12,6 +12,7 @@
 
 #include "core/common.h"
 #include "core/log.h"
+#include "core/wheel.h"
 #include "sio/sio.h"
 
 struct auth_http_wait;
@@ -22,12 +23,23 @@ enum authflow_state {
 	AUTHFLOW_AUTHENTICATED,	 /* fully operational */
 };
 
+/* What a verification in progress is for. */
+enum authflow_purpose {
+	AUTHFLOW_FOR_CHALLENGE, /* authenticate after CONNECT (auth.mode: challenge) */
+	AUTHFLOW_FOR_CONNECT,	/* the CONNECT itself (auth.mode: connect) */
+	AUTHFLOW_FOR_REFRESH,	/* authenticate {token} while authenticated */
+};
+
 struct authflow {
 	uint8_t state;			  /* enum authflow_state */
 	uint8_t throttle;		  /* enum throttle_admit of the attempt being verified */
+	uint8_t purpose;		  /* enum authflow_purpose of the attempt */
+	bool warned;			  /* token:expiring was sent for this exp */
+	uint32_t exp;			  /* the identity's exp (unix seconds), 0 = none */
 	struct event *timer;		  /* auth timeout, then the app-level ping */
 	json_t *claims;			  /* verified identity (owned), NULL before */
 	struct auth_http_wait *verifying; /* the HTTP verifier's answer is awaited */
+	struct wheel_node deadline;	  /* on the worker's token wheel while exp is set */
 };
 
 /* A socket of the daemon: the sio_socket, then the flow's state. */

@@ -36,7 +36,7 @@ static int query_pair(const char *k, size_t kl, const char *v, size_t vl, void *
 	return 0;
 }
 
-void ihandshake_json(struct sg_buf *out, const struct sio_socket *sock)
+void ihandshake_json(struct sg_buf *out, const struct sio_socket *sock, const char *auth)
 {
 	const struct eio_session *s = sock->eio;
 	struct http_request req;
@@ -79,7 +79,9 @@ void ihandshake_json(struct sg_buf *out, const struct sio_socket *sock)
 		/* a query that does not decode was refused at the handshake */
 	}
 	sg_buf_append_str(out, "},\"auth\":");
-	if (sock->auth != NULL)
+	if (auth != NULL)
+		sg_buf_append_str(out, auth);
+	else if (sock->auth != NULL)
 		sg_buf_append_str(out, sock->auth);
 	else
 		sg_buf_append_str(out, "{}");

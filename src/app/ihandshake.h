@@ -11,7 +11,9 @@
 
 struct sio_socket;
 
-/* Appends the JSON object for sock's handshake to out. */
-void ihandshake_json(struct sg_buf *out, const struct sio_socket *sock);
+/* Appends the JSON object for sock's handshake to out; its "auth" is the
+ * JSON text auth, or when NULL the CONNECT payload (a token refresh sends
+ * the verifier the new {"token"} there). */
+void ihandshake_json(struct sg_buf *out, const struct sio_socket *sock, const char *auth);
 
 #endif

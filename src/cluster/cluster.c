@@ -197,7 +197,7 @@ static void add_description(struct request *r, struct sio_socket *s)
 	const char *user = authflow_user(s);
 
 	sg_buf_printf(&r->out, "%s{\"id\":\"%s\",\"handshake\":", r->count++ ? "," : "", s->id);
-	ihandshake_json(&r->out, s);
+	ihandshake_json(&r->out, s, NULL);
 	sg_buf_printf(&r->out, ",\"rooms\":[\"%s\"", s->id);
 	for (uint16_t i = 0; i < s->rooms.n; i++) {
 		sg_buf_append_char(&r->out, ',');

@@ -26,6 +26,11 @@ enum sg_verifier {
 	SG_VERIFIER_HTTP, /* POST the handshake to auth.http.url */
 };
 
+enum sg_auth_mode {
+	SG_AUTH_CHALLENGE, /* the client emits authenticate after CONNECT (the seed) */
+	SG_AUTH_CONNECT,   /* the token is verified on CONNECT (io.use() apps) */
+};
+
 enum sg_token_source {
 	SG_TOKEN_HEADER, /* Authorization: Bearer ... */
 	SG_TOKEN_AUTH,	 /* CONNECT packet auth.token */
@@ -75,6 +80,8 @@ struct sg_config {
 	struct {
 		int64_t timeout_ms;
 		enum sg_verifier verifier;
+		enum sg_auth_mode mode;
+		int64_t refresh_window_ms; /* token:expiring this long before exp; 0 = none */
 		struct {
 			struct sg_strv algorithms; /* e.g. "HS256" */
 			char *secret;		   /* resolved: from secret or secret_file */

@@ -54,6 +54,7 @@ _Static_assert(SG_ARRAY_LEN(config_keys) == CONFIG_N_KEYS, "config_keys.def: key
 
 /* The enums are stored through an int: they must have its size. */
 _Static_assert(sizeof(enum sg_verifier) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum sg_auth_mode) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum sg_on_flood) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum sg_log_level) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum sg_log_format) == sizeof(int), "enum size");

@@ -15,6 +15,8 @@
 #define SG_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define SG_UNUSED(x) ((void)(x))
 #define SG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+/* The struct of type that holds member at ptr. */
+#define sg_container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /* Error record filled by pure code (parsers, codecs, config): the caller
  * decides whether to log it, answer a client with it, or close.  line and

@@ -115,10 +115,11 @@ struct worker {
 	 * siblings, which read them (sio_nsp_id_taken): the only state of a
 	 * worker another thread reads. */
 	pthread_rwlock_t ids_lock;
-	const struct sg_config *cfg;	  /* borrowed snapshot */
-	const struct jwt_verifier *jwt;	  /* borrowed, built from cfg */
-	struct bridge *bridge;		  /* borrowed; NULL when standalone */
-	struct auth_http *auth_http;	  /* owned, made on first use of auth.verifier: http */
+	const struct sg_config *cfg;	/* borrowed snapshot */
+	const struct jwt_verifier *jwt; /* borrowed, built from cfg */
+	struct bridge *bridge;		/* borrowed; NULL when standalone */
+	struct auth_http *auth_http;	/* owned, made on first use of auth.verifier: http */
+	struct wheel *token_wheel;	/* owned by the authenticate flow: the tokens' deadlines */
 	struct http_client *forward_http; /* owned, made on first use of an http forward rule */
 	uint64_t forward_pending;	  /* bytes of forwarded events not answered (forward.c) */
 	bool forward_full;		  /* the last event was refused over events.max_pending */

@@ -194,13 +194,30 @@ static void on_connect(struct eio_session *s, const struct sio_packet *p)
 	nsp->n_sockets++;
 	sock->eio_next = s->sockets;
 	s->sockets = sock;
-	s->ever_connected = true;
+	if (!w->handler->on_connect(sock))
+		sio_socket_accept(sock);
+}
 
+void sio_socket_accept(struct sio_socket *sock)
+{
+	struct sg_buf b;
+
+	if (sock->closing || sock->connected)
+		return;
+	sock->connected = true;
+	sock->eio->ever_connected = true;
 	sg_buf_init(&b);
 	sg_buf_printf(&b, "{\"sid\":\"%s\"}", sock->id);
 	send_packet(sock, SIO_CONNECT, -1, b.data, b.len, NULL, 0);
 	sg_buf_fini(&b);
-	w->handler->on_connect(sock);
+}
+
+void sio_socket_refuse(struct sio_socket *sock, const char *data, size_t len, enum sg_close reason)
+{
+	if (sock->closing || sock->connected)
+		return;
+	send_packet(sock, SIO_CONNECT_ERROR, -1, data, len, NULL, 0);
+	socket_close(sock, reason);
 }
 
 /* A decoded packet (with its attachments, for binary types) for a socket. */
@@ -355,7 +372,19 @@ void sio_socket_disconnect(struct sio_socket *sock, enum sg_close reason)
 
 	if (sock->closing)
 		return;
-	send_packet(sock, SIO_DISCONNECT, -1, "", 0, NULL, 0);
+	/* a socket whose CONNECT is unanswered is told no as Node would */
+	if (sock->connected) {
+		send_packet(sock, SIO_DISCONNECT, -1, "", 0, NULL, 0);
+	} else {
+		struct sg_buf b;
+
+		sg_buf_init(&b);
+		sg_buf_append_str(&b, "{\"message\":");
+		json_js_string(&b, sg_close_text(reason), strlen(sg_close_text(reason)));
+		sg_buf_append_char(&b, '}');
+		send_packet(sock, SIO_CONNECT_ERROR, -1, b.data, b.len, NULL, 0);
+		sg_buf_fini(&b);
+	}
 	socket_close(sock, reason);
 	if (s->sockets == NULL)
 		eio_session_close(s, reason, true);

@@ -39,7 +39,12 @@ struct sio_handler {
 	 * that keeps its own state after it (a struct that begins with the
 	 * sio_socket); the extra bytes start zeroed. */
 	size_t socket_size;
-	void (*on_connect)(struct sio_socket *sock);
+	/* A CONNECT to a namespace made sock.  Returns false: the CONNECT is
+	 * answered at once ({sid}); true: the handler answers it itself, now
+	 * or later, with sio_socket_accept() or sio_socket_refuse() (a verdict
+	 * that waits on a verifier).  Until answered the socket is in no room
+	 * and receives nothing. */
+	bool (*on_connect)(struct sio_socket *sock);
 	/* An EVENT or a completed BINARY_EVENT (p and att borrowed). */
 	void (*on_event)(struct sio_socket *sock, const struct sio_packet *p,
 			 const struct sio_attachment *att, size_t n_att);
@@ -86,6 +91,7 @@ struct sio_socket {
 	struct sio_socket *prev, *next; /* nsp->all */
 	bool broadcasts;		/* broadcasts reach it: the handler says so (the
 					    authenticate flow: once authenticated) */
+	bool connected;			/* the CONNECT was answered {sid} */
 	struct room_set rooms;
 	uint32_t sent_stamp;	  /* broadcast dedup (worker->bcast_stamp) */
 	int32_t flood_tokens;	  /* limits.events_per_second bucket, in 1/1000 events */
@@ -111,6 +117,15 @@ void sio_socket_send_ack(struct sio_socket *sock, int64_t id, const char *args, 
  * followed by them (a plain EVENT/ACK when n_att is 0). */
 void sio_socket_send_binary(struct sio_socket *sock, bool ack, int64_t id, const char *args,
 			    size_t len, const struct sio_attachment *att, size_t n_att);
+
+/* Answers the CONNECT of a socket whose handler took the answer
+ * (on_connect returned true): {sid}, and the socket is connected. */
+void sio_socket_accept(struct sio_socket *sock);
+/* ... or refuses it: CONNECT_ERROR with data (a JSON object, e.g.
+ * {"message":"..."}), as Node's io.use() middleware does; the socket ends
+ * for reason, the Engine.IO session stays (the client may try again, or
+ * close it; an unused session ends after the connect timeout). */
+void sio_socket_refuse(struct sio_socket *sock, const char *data, size_t len, enum sg_close reason);
 
 /* Ends a socket for a reason of siogate's: sends DISCONNECT (so the client
  * does not reconnect), then closes the Engine.IO session gracefully when it

@@ -29,7 +29,7 @@
 #include "proto/sio_packet.h"
 #include "sio/sio.h"
 
-static void echo_connect(struct sio_socket *sock);
+static bool echo_connect(struct sio_socket *sock);
 static void echo_event(struct sio_socket *sock, const struct sio_packet *p,
 		       const struct sio_attachment *att, size_t n_att);
 static void echo_close(struct sio_socket *sock, enum sg_close reason);
@@ -112,13 +112,16 @@ static void send_json(struct sio_socket *sock, bool ack, int64_t id, json_t *arg
 	free(text);
 }
 
-static void echo_connect(struct sio_socket *sock)
+/* Answers the CONNECT itself, to send the auth event after it. */
+static bool echo_connect(struct sio_socket *sock)
 {
 	json_t *auth = sock->auth ? json_loads(sock->auth, 0, NULL) : NULL;
 	json_t *args = json_pack("[so]", "auth", auth ? auth : json_object());
 
+	sio_socket_accept(sock);
 	send_json(sock, false, -1, args, NULL, 0);
 	json_decref(args);
+	return true;
 }
 
 static void echo_event(struct sio_socket *sock, const struct sio_packet *p,

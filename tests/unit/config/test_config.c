@@ -729,12 +729,14 @@ static void test_key_table(void)
 		"auth.http.max_pending",
 		"rooms.http.max_pending",
 		"auth.jwt.allow_weak_secret",
+		"auth.mode",
+		"auth.refresh_window",
 	};
 	size_t n = 0;
 
 	while (config_key_name(n) != NULL)
 		n++;
-	CHECK_INT(n, 69);
+	CHECK_INT(n, 71);
 	CHECK_STR(config_key_name(0), "server.id");
 	CHECK_STR(config_key_name(n - 1), "log.format");
 	CHECK(config_key_name(n) == NULL);

@@ -41,6 +41,8 @@ static const char rich_text[] =
 	"auth:\n"
 	"  timeout: 7s\n"
 	"  verifier: http\n"
+	"  mode: connect\n"
+	"  refresh_window: 0\n"
 	"  jwt:\n"
 	"    algorithms: [HS512, RS256]\n"
 	"    secret_file: secret\n"

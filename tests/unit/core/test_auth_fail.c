@@ -27,6 +27,7 @@ static const struct {
 	{ AUTH_FAIL_VERIFIER_UNREACHABLE, "verifier_unreachable" },
 	{ AUTH_FAIL_VERIFIER_ERROR, "verifier_error" },
 	{ AUTH_FAIL_THROTTLED, "throttled" },
+	{ AUTH_FAIL_USER_CHANGED, "user_changed" },
 };
 
 static void test_labels(void)

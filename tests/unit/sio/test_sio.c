@@ -12,7 +12,9 @@
  * (events, acks, binary packets, per namespace); the waits for the
  * client's ACKs (answered, unknown ids, deadlines, the bound on waits, the
  * close that ends them); DISCONNECT from either side; the connect
- * deadline; and the same over long-polling.
+ * deadline; a CONNECT whose answer the handler takes (accepted later, or
+ * refused with CONNECT_ERROR, the session staying); and the same over
+ * long-polling.
  */
 #include <signal.h>
 
@@ -32,12 +34,13 @@ struct rec {
 	struct sg_buf log;
 	struct sio_socket *last; /* the socket connected last */
 	bool extra_zeroed;
+	bool defer; /* on_connect takes the answer (connect-time auth) */
 	int64_t connect_timeout_ms;
 };
 
 static struct rec rec;
 
-static void on_connect(struct sio_socket *sock)
+static bool on_connect(struct sio_socket *sock)
 {
 	struct test_socket *t = (struct test_socket *)sock;
 
@@ -45,6 +48,7 @@ static void on_connect(struct sio_socket *sock)
 	rec.extra_zeroed = t->extra[0] == 0 && t->extra[3] == 0;
 	t->extra[0] = 42;
 	sg_buf_printf(&rec.log, "connect(%s,%s)|", sock->nsp->name, sock->auth ? sock->auth : "-");
+	return rec.defer;
 }
 
 static void on_event(struct sio_socket *sock, const struct sio_packet *p,
@@ -232,6 +236,52 @@ static void test_connect_cases(void)
 
 /* After CONNECTs to "/" and "/custom": packets (text, or "#hex" for a
  * binary message) and what the handler gets, or the session's end. */
+/* The handler takes the CONNECT's answer (connect-time authentication):
+ * nothing is sent until it decides; a refusal is a CONNECT_ERROR with its
+ * data and ends the socket but not the session, which may CONNECT again;
+ * an acceptance is the usual {sid}; a socket ended while unanswered is
+ * told with a CONNECT_ERROR, not a DISCONNECT. */
+static void test_deferred_connect(void)
+{
+	struct wire x;
+	struct wire_peer *p = session(&x, yaml_default);
+	struct sio_nsp *root = sio_nsp_find(&x.w, "/", 1);
+	struct sio_socket *sock;
+	struct eio_session *s = x.w.sessions;
+
+	rec.defer = true;
+	wire_ws_text(&x, p, "40{\"token\":\"t\"}");
+	CHECK(wire_until(&x, cond_log_has, "connect(/,{\"token\":\"t\"})|", WIRE_TIMEOUT_MS));
+	sock = rec.last;
+	CHECK(sock != NULL && !sock->connected && root->n_sockets == 1);
+	CHECK(!s->ever_connected);
+	/* refused: CONNECT_ERROR with the handler's data; the session stays */
+	sio_socket_refuse(sock, "{\"message\":\"no\"}", 16, SG_CLOSE_AUTH_REJECTED);
+	CHECK(wire_expect_text(&x, p, "44{\"message\":\"no\"}"));
+	CHECK(strstr(rec.log.data, "close(/,") != NULL);
+	CHECK_INT(root->n_sockets, 0);
+	CHECK(x.w.sessions == s && s->sockets == NULL);
+	/* a second try, accepted later */
+	wire_ws_text(&x, p, "40");
+	CHECK(wire_until(&x, cond_log_has, "connect(/,-)|", WIRE_TIMEOUT_MS));
+	sock = rec.last;
+	CHECK(sock != NULL && !sock->connected);
+	sio_socket_accept(sock);
+	CHECK(wire_expect_glob(&x, p, "40{\"sid\":\"*\"}"));
+	CHECK(sock->connected && s->ever_connected);
+	sio_socket_accept(sock);				  /* twice is nothing */
+	sio_socket_refuse(sock, "{}", 2, SG_CLOSE_AUTH_REJECTED); /* too late: nothing */
+	sio_socket_send_event(sock, "[\"x\"]", 5);
+	CHECK(wire_expect_text(&x, p, "42[\"x\"]"));
+	/* an unanswered socket ended by siogate hears a CONNECT_ERROR */
+	wire_ws_text(&x, p, "40/custom,");
+	CHECK(wire_until(&x, cond_log_has, "connect(/custom,-)|", WIRE_TIMEOUT_MS));
+	sio_socket_disconnect(rec.last, SG_CLOSE_SHUTDOWN);
+	CHECK(wire_expect_glob(&x, p, "44/custom,{\"message\":\"*\"}"));
+	rec.defer = false;
+	end(&x);
+}
+
 static void test_packets(void)
 {
 	static const struct {
@@ -572,6 +622,7 @@ int main(void)
 	sg_buf_reserve(&rec.log, 0);
 	RUN(test_connect);
 	RUN(test_connect_cases);
+	RUN(test_deferred_connect);
 	RUN(test_packets);
 	RUN(test_send);
 	RUN(test_client_disconnect);

@@ -118,6 +118,8 @@ $(OBJDIR)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB)
 # independent decoder, msgpack-c (libmsgpack-dev, a test dependency that
 # `make check` installs; siogate itself does not link it).  Asked of
 # pkg-config when the test is linked, not when configure ran.
+# The constant-time test sees every CRYPTO_memcmp auth_jwt.c makes.
+$(OBJDIR)/unit/app/test_jwt_compare: TEST_LIBS = -Wl,--wrap=CRYPTO_memcmp
 $(OBJDIR)/unit/proto/test_adapter_codec: TEST_CFLAGS = $(shell pkg-config --cflags msgpack)
 $(OBJDIR)/unit/proto/test_adapter_codec: TEST_LIBS = $(shell pkg-config --libs msgpack || echo -lmsgpackc)
 

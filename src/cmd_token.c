@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "app/auth_jwt.h"
+#include "app/jwks_fetch.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/common.h"
@@ -108,6 +109,7 @@ static int read_token(const char *arg, struct sg_buf *out)
 static int verify_token(const char *arg, const char *path)
 {
 	struct jwt_verifier *v = NULL;
+	struct jwt_remote *remote = NULL;
 	struct sg_config *cfg = NULL;
 	struct sg_err err = { 0 };
 	json_t *claims = NULL;
@@ -132,6 +134,15 @@ static int verify_token(const char *arg, const char *path)
 		fprintf(stderr, "siogate token --verify: %s\n", err.msg);
 		goto out;
 	}
+	if (jwt_remote_wanted(cfg)) {
+		/* the issuer's keys, fetched once as the daemon would at start */
+		remote = jwt_remote_new(cfg->auth.jwt.jwks_min_refresh_ms);
+		if (jwks_fetch_once(cfg, remote, &err) != 0) {
+			fprintf(stderr, "siogate token --verify: %s\n", err.msg);
+			goto out;
+		}
+		jwt_verifier_attach(v, remote);
+	}
 	if (jwt_verify_why(v, tok.data, tok.len, sg_now_ms(), &claims, &err) != JWT_OK) {
 		fprintf(stderr, "refused: %s\n", err.msg);
 		goto out;
@@ -144,6 +155,7 @@ static int verify_token(const char *arg, const char *path)
 out:
 	json_decref(claims);
 	jwt_verifier_free(v);
+	jwt_remote_free(remote);
 	config_free(cfg);
 	sg_buf_fini(&tok);
 	return status;

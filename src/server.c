@@ -25,6 +25,7 @@
 #include <yaml.h>
 
 #include "app/auth_jwt.h"
+#include "app/jwks_fetch.h"
 #include "config/config.h"
 #include "config/config_secret.h"
 #include "core/gather.h"
@@ -45,6 +46,8 @@ struct server {
 	struct notifier *notifier;
 	struct event_base *base; /* worker 0's */
 	struct jwt_verifier *jwt;
+	struct jwt_remote *remote; /* the issuer's keys (auth.jwt.jwks_url, discovery) */
+	struct jwks_fetch *jwks;   /* ... and their fetcher */
 	struct worker_set *workers;
 	struct worker *w0; /* the worker on this thread */
 	struct listener **listeners;
@@ -282,6 +285,17 @@ static void reload_apply(struct server *srv, struct reload_load *ld)
 		return;
 	}
 	n_kept = config_reload_merge(next, srv->cfg, kept, SG_ARRAY_LEN(kept));
+	if (jwt != NULL && jwt_remote_wanted(next)) {
+		if (srv->remote == NULL) {
+			log_error("reload: auth.jwt: keys from the issuer (jwks_url, or OIDC "
+				  "discovery from an https issuer) need a restart; the running "
+				  "configuration is kept");
+			reload_load_free(ld);
+			reload_failed(srv);
+			return;
+		}
+		jwt_verifier_attach(jwt, srv->remote);
+	}
 	for (size_t i = 0; i < n_kept && i < SG_ARRAY_LEN(kept); i++)
 		log_warn(
 			"reload: %s changed, but only a restart applies it; keeping the running value",
@@ -460,6 +474,16 @@ int server_run(const struct sg_config *cfg)
 		log_error("auth.jwt: %s", err.msg);
 		goto out;
 	}
+	if (srv.jwt != NULL && jwt_remote_wanted(cfg)) {
+		/* the first fetch is waited for: no client is served without keys */
+		srv.remote = jwt_remote_new(cfg->auth.jwt.jwks_min_refresh_ms);
+		srv.jwks = jwks_fetch_start(cfg, srv.remote, &err);
+		if (srv.jwks == NULL) {
+			log_error("%s", err.msg);
+			goto out;
+		}
+		jwt_verifier_attach(srv.jwt, srv.remote);
+	}
 	if (cfg->server.tls.cert != NULL) {
 		srv.tls = tls_ctx_new(cfg->server.tls.cert, cfg->server.tls.key, &err);
 		if (srv.tls == NULL) {
@@ -536,7 +560,9 @@ out:
 	free(srv.admin_token);
 	if (srv.tls)
 		SSL_CTX_free(srv.tls);
+	jwks_fetch_stop(srv.jwks);
 	jwt_verifier_free(srv.jwt);
+	jwt_remote_free(srv.remote);
 	if (srv.sigterm)
 		event_free(srv.sigterm);
 	if (srv.sigint)

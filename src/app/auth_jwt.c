@@ -7,7 +7,10 @@
  * ES256 -> EC P-256; ES384 -> EC P-384; EdDSA -> Ed25519), so no token can
  * make one kind of key verify another kind of signature, and the payload is
  * parsed only after its signature has verified.  The verifier is never
- * written after jwt_verifier_new() returns.
+ * written after jwt_verifier_new() returns (but jwt_verifier_attach); keys
+ * from an issuer live in a jwt_remote the verifier points to, whose
+ * current key set is swapped whole under its mutex and reference-counted,
+ * so a verification in progress keeps the set it started with.
  */
 #include "app/auth_jwt.h"
 
@@ -25,12 +28,15 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/base64.h"
 
@@ -85,14 +91,40 @@ struct jwt_key {
 	int alg;   /* index into algs[] from the JWK "alg", or -1 for any of its family */
 };
 
+/* Keys, in the order they were read. */
+struct jwt_keyring {
+	struct jwt_key *keys;
+	size_t n_keys;
+};
+
+/* An issuer's key set as fetched: immutable, shared by the verifications
+ * running while a newer one replaces it. */
+struct jwt_keyset {
+	atomic_uint refs;
+	struct jwt_keyring ring;
+};
+
+struct jwt_remote {
+	pthread_mutex_t mu;
+	struct jwt_keyset *current; /* guarded by mu; NULL before the first set */
+	int kick_fd;		    /* the fetcher's eventfd, or -1 */
+	int64_t min_refresh_ms;
+	atomic_llong last_kid_fetch_ms; /* when an unknown kid last asked for a fetch */
+	atomic_ullong attempts;		/* fetches finished, whatever their outcome */
+	atomic_bool pending;		/* a fetch asked by an unknown kid has not ended */
+	atomic_ullong fetch_ok, fetch_error;
+	atomic_llong fetched_at_ms; /* wall time of the current set (0: none) */
+	atomic_ullong n_keys;
+};
+
 struct jwt_verifier {
 	bool allowed[N_ALGS];
 	unsigned char *secret; /* NULL when no secret */
 	size_t secret_len;
-	struct jwt_key *keys;
-	size_t n_keys;
-	char *issuer;	/* NULL = not checked */
-	char *audience; /* NULL = not checked */
+	struct jwt_keyring ring;   /* from public_key_file and jwks_file */
+	struct jwt_remote *remote; /* keys from the issuer (borrowed), or NULL */
+	char *issuer;		   /* NULL = not checked */
+	char *audience;		   /* NULL = not checked */
 	int64_t leeway_ms;
 };
 
@@ -101,11 +133,14 @@ static bool key_fits(const struct jwt_key *k, int alg);
 static int read_small_file(const char *what, const char *path, struct sg_buf *out,
 			   struct sg_err *err);
 static int classify_key(EVP_PKEY *pkey, enum key_type *type, const char *where, struct sg_err *err);
-static void add_key(struct jwt_verifier *v, EVP_PKEY *pkey, enum key_type type, const char *kid,
+static void add_key(struct jwt_keyring *v, EVP_PKEY *pkey, enum key_type type, const char *kid,
 		    int alg);
-static int load_pem_file(struct jwt_verifier *v, const char *path, struct sg_err *err);
-static int load_jwks_file(struct jwt_verifier *v, const char *path, struct sg_err *err);
-static int jwk_to_key(struct jwt_verifier *v, json_t *jwk, const char *where, struct sg_err *err);
+static void ring_free(struct jwt_keyring *r);
+static int load_pem_file(struct jwt_keyring *v, const char *path, struct sg_err *err);
+static int load_jwks_file(struct jwt_keyring *v, const char *path, struct sg_err *err);
+static int parse_jwks(struct jwt_keyring *v, const char *text, size_t len, const char *what,
+		      struct sg_err *err);
+static int jwk_to_key(struct jwt_keyring *v, json_t *jwk, const char *where, struct sg_err *err);
 static int jwk_b64_member(json_t *jwk, const char *name, struct sg_buf *out, const char *where,
 			  struct sg_err *err);
 static EVP_PKEY *jwk_rsa(json_t *jwk, const char *where, struct sg_err *err);
@@ -242,7 +277,7 @@ static int check_public_key(EVP_PKEY *pkey, const char *where, struct sg_err *er
 }
 
 /* Takes ownership of pkey. */
-static void add_key(struct jwt_verifier *v, EVP_PKEY *pkey, enum key_type type, const char *kid,
+static void add_key(struct jwt_keyring *v, EVP_PKEY *pkey, enum key_type type, const char *kid,
 		    int alg)
 {
 	struct jwt_key *k;
@@ -256,7 +291,18 @@ static void add_key(struct jwt_verifier *v, EVP_PKEY *pkey, enum key_type type, 
 }
 
 /* Every PEM block of the file must be a public key or a certificate. */
-static int load_pem_file(struct jwt_verifier *v, const char *path, struct sg_err *err)
+static void ring_free(struct jwt_keyring *r)
+{
+	for (size_t i = 0; i < r->n_keys; i++) {
+		EVP_PKEY_free(r->keys[i].pkey);
+		free(r->keys[i].kid);
+	}
+	free(r->keys);
+	r->keys = NULL;
+	r->n_keys = 0;
+}
+
+static int load_pem_file(struct jwt_keyring *v, const char *path, struct sg_err *err)
 {
 	struct sg_buf text;
 	BIO *bio;
@@ -334,36 +380,48 @@ out:
 	return rc;
 }
 
-static int load_jwks_file(struct jwt_verifier *v, const char *path, struct sg_err *err)
+static int load_jwks_file(struct jwt_keyring *v, const char *path, struct sg_err *err)
 {
-	json_error_t jerr;
-	json_t *root, *keys;
-	size_t before = v->n_keys;
-	char where[300];
 	struct sg_buf text;
+	char what[300];
+	int rc;
 
 	sg_buf_init(&text);
 	if (read_small_file("jwks_file", path, &text, err) < 0) {
 		sg_buf_fini(&text);
 		return -1;
 	}
-	root = json_loadb(text.data ? text.data : "", text.len, JSON_REJECT_DUPLICATES, &jerr);
+	snprintf(what, sizeof(what), "jwks_file %s", path);
+	rc = parse_jwks(v, text.data ? text.data : "", text.len, what, err);
 	sg_buf_fini(&text);
+	return rc;
+}
+
+/* A JWK Set's usable signature keys into v; what names its origin in
+ * messages ("jwks_file /etc/k.json", "auth.jwt.jwks_url https://..."). */
+static int parse_jwks(struct jwt_keyring *v, const char *text, size_t len, const char *what,
+		      struct sg_err *err)
+{
+	json_error_t jerr;
+	json_t *root, *keys;
+	size_t before = v->n_keys;
+	char where[400];
+
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
 		if (err) {
 			err->line = jerr.line;
 			err->col = jerr.column;
 		}
-		return sg_err_set(err, "jwks_file %s:%d:%d: %s", path, jerr.line, jerr.column,
-				  jerr.text);
+		return sg_err_set(err, "%s:%d:%d: %s", what, jerr.line, jerr.column, jerr.text);
 	}
 	keys = json_object_get(root, "keys");
 	if (!json_is_array(keys)) {
 		json_decref(root);
-		return sg_err_set(err, "jwks_file %s: not a JWK Set (no \"keys\" array)", path);
+		return sg_err_set(err, "%s: not a JWK Set (no \"keys\" array)", what);
 	}
 	for (size_t i = 0; i < json_array_size(keys); i++) {
-		snprintf(where, sizeof(where), "jwks_file %s: keys[%zu]", path, i);
+		snprintf(where, sizeof(where), "%s: keys[%zu]", what, i);
 		if (jwk_to_key(v, json_array_get(keys, i), where, err) < 0) {
 			json_decref(root);
 			return -1;
@@ -372,15 +430,13 @@ static int load_jwks_file(struct jwt_verifier *v, const char *path, struct sg_er
 	json_decref(root);
 	if (v->n_keys == before)
 		return sg_err_set(err,
-				  "jwks_file %s: no usable signature key "
+				  "%s: no usable signature key "
 				  "(RSA, EC P-256/P-384, OKP Ed25519)",
-				  path);
+				  what);
 	return 0;
 }
 
-/* Adds the key, skips it (0, nothing added) when it is of a type, curve or
- * use this verifier ignores, or fails on a malformed key of a known type. */
-static int jwk_to_key(struct jwt_verifier *v, json_t *jwk, const char *where, struct sg_err *err)
+static int jwk_to_key(struct jwt_keyring *v, json_t *jwk, const char *where, struct sg_err *err)
 {
 	json_t *kty_j, *kid_j, *use_j, *alg_j;
 	const char *kty, *kid = NULL;
@@ -614,9 +670,12 @@ struct jwt_verifier *jwt_verifier_new(const struct sg_config *cfg, struct sg_err
 		v->secret_len = cfg->auth.jwt.secret_len;
 	}
 	if (cfg->auth.jwt.public_key_file != NULL &&
-	    load_pem_file(v, cfg->auth.jwt.public_key_file, err) < 0)
+	    load_pem_file(&v->ring, cfg->auth.jwt.public_key_file, err) < 0)
 		goto fail;
-	if (cfg->auth.jwt.jwks_file != NULL && load_jwks_file(v, cfg->auth.jwt.jwks_file, err) < 0)
+	/* with keys from the issuer, jwks_file is their cached copy: it goes
+	 * to the jwt_remote (jwt_remote_load_file), not here */
+	if (cfg->auth.jwt.jwks_file != NULL && !jwt_remote_wanted(cfg) &&
+	    load_jwks_file(&v->ring, cfg->auth.jwt.jwks_file, err) < 0)
 		goto fail;
 	for (size_t a = 0; a < N_ALGS; a++) {
 		bool usable = false;
@@ -625,8 +684,10 @@ struct jwt_verifier *jwt_verifier_new(const struct sg_config *cfg, struct sg_err
 		if (algs[a].kind == KIND_HMAC) {
 			usable = v->secret != NULL;
 		} else {
-			for (size_t k = 0; k < v->n_keys && !usable; k++)
-				usable = key_fits(&v->keys[k], (int)a);
+			/* keys from the issuer come later: checked when they do */
+			usable = jwt_remote_wanted(cfg);
+			for (size_t k = 0; k < v->ring.n_keys && !usable; k++)
+				usable = key_fits(&v->ring.keys[k], (int)a);
 		}
 		if (!usable) {
 			const char *why =
@@ -656,11 +717,7 @@ void jwt_verifier_free(struct jwt_verifier *v)
 		OPENSSL_cleanse(v->secret, v->secret_len);
 		free(v->secret);
 	}
-	for (size_t i = 0; i < v->n_keys; i++) {
-		EVP_PKEY_free(v->keys[i].pkey);
-		free(v->keys[i].kid);
-	}
-	free(v->keys);
+	ring_free(&v->ring);
 	free(v->issuer);
 	free(v->audience);
 	free(v);
@@ -693,29 +750,71 @@ static enum jwt_status verify_hmac(const struct jwt_verifier *v, const struct al
 /* Candidates: the fitting keys whose kid equals the token's; when the token
  * has no kid, or no key has that kid, the fitting keys without a kid (and,
  * for a token without kid, every fitting key). */
+static bool ring_has_kid(const struct jwt_keyring *r, const char *kid)
+{
+	for (size_t i = 0; r != NULL && i < r->n_keys; i++)
+		if (r->keys[i].kid && strcmp(r->keys[i].kid, kid) == 0)
+			return true;
+	return false;
+}
+
+/* The issuer's current key set, held until keyset_release(). */
+static struct jwt_keyset *keyset_acquire(struct jwt_remote *r)
+{
+	struct jwt_keyset *ks;
+
+	if (r == NULL)
+		return NULL;
+	pthread_mutex_lock(&r->mu);
+	ks = r->current;
+	if (ks != NULL)
+		atomic_fetch_add(&ks->refs, 1);
+	pthread_mutex_unlock(&r->mu);
+	return ks;
+}
+
+static void keyset_release(struct jwt_keyset *ks)
+{
+	if (ks != NULL && atomic_fetch_sub(&ks->refs, 1) == 1) {
+		ring_free(&ks->ring);
+		free(ks);
+	}
+}
+
+/* The files' keys, then the issuer's: with a kid that some key has, only
+ * the keys with that kid; else only the keys without a kid. */
 static enum jwt_status verify_asym(const struct jwt_verifier *v, int alg, const char *kid,
 				   const char *input, size_t input_len, const struct sg_buf *sig,
 				   struct sg_err *why)
 {
 	const unsigned char *s = (const unsigned char *)sig->data;
+	struct jwt_keyset *ks = keyset_acquire(v->remote);
+	const struct jwt_keyring *rings[2] = { &v->ring, ks ? &ks->ring : NULL };
+	const char *from = v->remote ? "the issuer's key set or auth.jwt.public_key_file"
+				     : "auth.jwt.public_key_file or jwks_file";
 	char buf[80];
 	size_t tried = 0;
 	bool kid_known = false;
+	enum jwt_status st = JWT_OK;
 
 	if (kid != NULL)
-		for (size_t i = 0; i < v->n_keys && !kid_known; i++)
-			kid_known = v->keys[i].kid && strcmp(v->keys[i].kid, kid) == 0;
-	for (size_t i = 0; i < v->n_keys; i++) {
-		const struct jwt_key *k = &v->keys[i];
-		if (kid_known ? (k->kid == NULL || strcmp(k->kid, kid) != 0)
-			      : (kid != NULL && k->kid != NULL))
-			continue;
-		if (!key_fits(k, alg))
-			continue;
-		tried++;
-		if (pkey_verify(&algs[alg], k->pkey, input, input_len, s, sig->len))
-			return JWT_OK;
+		kid_known = ring_has_kid(rings[0], kid) || ring_has_kid(rings[1], kid);
+	for (size_t r = 0; r < 2 && st == JWT_OK; r++) {
+		for (size_t i = 0; rings[r] != NULL && i < rings[r]->n_keys; i++) {
+			const struct jwt_key *k = &rings[r]->keys[i];
+			if (kid_known ? (k->kid == NULL || strcmp(k->kid, kid) != 0)
+				      : (kid != NULL && k->kid != NULL))
+				continue;
+			if (!key_fits(k, alg))
+				continue;
+			tried++;
+			if (pkey_verify(&algs[alg], k->pkey, input, input_len, s, sig->len)) {
+				keyset_release(ks);
+				return JWT_OK;
+			}
+		}
 	}
+	keyset_release(ks);
 	if (tried)
 		return refuse(JWT_ERR_SIGNATURE, why, "signature does not verify");
 	if (kid_known)
@@ -723,13 +822,174 @@ static enum jwt_status verify_asym(const struct jwt_verifier *v, int alg, const 
 			      show(kid, buf, sizeof(buf)), algs[alg].name);
 	if (kid != NULL)
 		return refuse(JWT_ERR_KEY, why,
-			      "no key with kid \"%s\" (and no %s key without a kid) in "
-			      "auth.jwt.public_key_file or jwks_file",
-			      show(kid, buf, sizeof(buf)), algs[alg].name);
-	return refuse(JWT_ERR_KEY, why,
-		      "no %s key without a kid in auth.jwt.public_key_file or "
-		      "jwks_file (the token names no kid)",
-		      algs[alg].name);
+			      "no key with kid \"%s\" (and no %s key without a kid) in %s",
+			      show(kid, buf, sizeof(buf)), algs[alg].name, from);
+	return refuse(JWT_ERR_KEY, why, "no %s key without a kid in %s (the token names no kid)",
+		      algs[alg].name, from);
+}
+
+/* ---- keys from the issuer ---- */
+
+bool jwt_remote_wanted(const struct sg_config *cfg)
+{
+	const struct sg_strv *list = &cfg->auth.jwt.algorithms;
+	bool asym = false;
+
+	if (cfg->auth.jwt.jwks_url != NULL)
+		return true;
+	for (size_t i = 0; i < list->n; i++) {
+		int a = alg_find(list->v[i]);
+		asym = asym || (a >= 0 && algs[a].kind != KIND_HMAC);
+	}
+	/* OIDC discovery: an https issuer, asymmetric algorithms, no key files */
+	return asym && cfg->auth.jwt.issuer != NULL &&
+	       strncmp(cfg->auth.jwt.issuer, "https://", 8) == 0 &&
+	       cfg->auth.jwt.public_key_file == NULL && cfg->auth.jwt.jwks_file == NULL;
+}
+
+struct jwt_remote *jwt_remote_new(int64_t min_refresh_ms)
+{
+	struct jwt_remote *r = sg_calloc(1, sizeof(*r));
+
+	pthread_mutex_init(&r->mu, NULL);
+	r->kick_fd = -1;
+	r->min_refresh_ms = min_refresh_ms;
+	atomic_store(&r->last_kid_fetch_ms, INT64_MIN / 2);
+	return r;
+}
+
+void jwt_remote_free(struct jwt_remote *r)
+{
+	if (r == NULL)
+		return;
+	keyset_release(r->current);
+	pthread_mutex_destroy(&r->mu);
+	free(r);
+}
+
+int jwt_remote_load(struct jwt_remote *r, const char *json, size_t len, const char *what,
+		    int64_t now_ms, struct sg_err *err)
+{
+	struct jwt_keyset *ks = sg_calloc(1, sizeof(*ks)), *old;
+
+	if (parse_jwks(&ks->ring, json, len, what, err) < 0) {
+		ring_free(&ks->ring);
+		free(ks);
+		return -1;
+	}
+	atomic_store(&ks->refs, 1);
+	pthread_mutex_lock(&r->mu);
+	old = r->current;
+	r->current = ks;
+	pthread_mutex_unlock(&r->mu);
+	keyset_release(old); /* freed when the last verification using it ends */
+	atomic_store(&r->n_keys, ks->ring.n_keys);
+	atomic_store(&r->fetched_at_ms, now_ms);
+	return 0;
+}
+
+int jwt_remote_load_file(struct jwt_remote *r, const char *path, struct sg_err *err)
+{
+	struct sg_buf text;
+	char what[300];
+	int rc;
+
+	sg_buf_init(&text);
+	if (read_small_file("jwks_file", path, &text, err) < 0) {
+		sg_buf_fini(&text);
+		return -1;
+	}
+	snprintf(what, sizeof(what), "jwks_file %s", path);
+	/* a cached copy is as old as nobody knows: age 0 means "unknown" */
+	rc = jwt_remote_load(r, text.data ? text.data : "", text.len, what, 0, err);
+	sg_buf_fini(&text);
+	return rc;
+}
+
+void jwt_remote_fetched(struct jwt_remote *r, bool ok)
+{
+	atomic_fetch_add(ok ? &r->fetch_ok : &r->fetch_error, 1);
+	atomic_store(&r->pending, false);
+	atomic_fetch_add(&r->attempts, 1);
+}
+
+void jwt_remote_set_kick(struct jwt_remote *r, int fd)
+{
+	r->kick_fd = fd;
+}
+
+bool jwt_remote_want_kid(struct jwt_remote *r, int64_t now_ms)
+{
+	long long last = atomic_load(&r->last_kid_fetch_ms);
+	uint64_t one = 1;
+
+	if (r->kick_fd < 0)
+		return false;
+	if (atomic_load(&r->pending))
+		return true; /* the fetch asked for is on its way: wait for it */
+	if (now_ms - last < r->min_refresh_ms)
+		return false;
+	/* one worker wins the right to ask; the others wait for its fetch */
+	if (!atomic_compare_exchange_strong(&r->last_kid_fetch_ms, &last, now_ms))
+		return true;
+	atomic_store(&r->pending, true);
+	if (write(r->kick_fd, &one, sizeof(one)) != (ssize_t)sizeof(one)) {
+		atomic_store(&r->pending, false);
+		return false;
+	}
+	return true;
+}
+
+uint64_t jwt_remote_attempts(const struct jwt_remote *r)
+{
+	return atomic_load(&((struct jwt_remote *)r)->attempts);
+}
+
+void jwt_remote_get_stats(const struct jwt_remote *r, struct jwt_remote_stats *out)
+{
+	struct jwt_remote *m = (struct jwt_remote *)r; /* atomics are read-only here */
+
+	out->keys = atomic_load(&m->n_keys);
+	out->fetched_at_ms = atomic_load(&m->fetched_at_ms);
+	out->fetch_ok = atomic_load(&m->fetch_ok);
+	out->fetch_error = atomic_load(&m->fetch_error);
+	out->has_keys = out->keys > 0;
+}
+
+void jwt_verifier_attach(struct jwt_verifier *v, struct jwt_remote *r)
+{
+	v->remote = r;
+}
+
+struct jwt_remote *jwt_verifier_remote(const struct jwt_verifier *v)
+{
+	return v != NULL ? v->remote : NULL;
+}
+
+bool jwt_unknown_kid(const struct jwt_verifier *v, const char *token, size_t len)
+{
+	const char *dot = memchr(token, '.', len);
+	struct sg_buf hdr;
+	json_t *h;
+	const char *kid;
+	bool unknown = false;
+	struct jwt_keyset *ks;
+
+	if (v->remote == NULL || dot == NULL)
+		return false;
+	sg_buf_init(&hdr);
+	h = base64url_decode(&hdr, token, (size_t)(dot - token)) == 0
+		    ? json_loadb(hdr.data ? hdr.data : "", hdr.len, 0, NULL)
+		    : NULL;
+	sg_buf_fini(&hdr);
+	kid = json_string_value(json_object_get(h, "kid"));
+	if (kid != NULL) {
+		ks = keyset_acquire(v->remote);
+		unknown = !ring_has_kid(&v->ring, kid) && !ring_has_kid(ks ? &ks->ring : NULL, kid);
+		keyset_release(ks);
+	}
+	json_decref(h);
+	return unknown;
 }
 
 static bool pkey_verify(const struct alg_info *a, EVP_PKEY *pkey, const char *input,

@@ -83,6 +83,57 @@ enum jwt_status jwt_verify(const struct jwt_verifier *v, const char *token, size
 enum jwt_status jwt_verify_why(const struct jwt_verifier *v, const char *token, size_t len,
 			       int64_t now_ms, json_t **claims, struct sg_err *why) SG_WUR;
 
+/* ---- keys from the issuer (auth.jwt.jwks_url, or OIDC discovery) ----
+ * A jwt_remote is the process's holder of an issuer's current key set: the
+ * fetcher (jwks_fetch.h) loads sets into it from its own thread, verifiers
+ * attached to it (jwt_verifier_attach) use the current set besides their
+ * files' keys, and a worker that meets an unknown kid asks it for a fetch.
+ * Every function is thread-safe. */
+struct jwt_remote;
+
+struct jwt_remote_stats {
+	bool has_keys;
+	uint64_t keys;	       /* keys in the current set */
+	int64_t fetched_at_ms; /* wall time it was fetched (0: a cached copy, or none) */
+	uint64_t fetch_ok;     /* fetches that brought a usable set */
+	uint64_t fetch_error;  /* fetches that failed (the set was kept) */
+};
+
+/* The config takes keys from an issuer: auth.jwt.jwks_url is set, or an
+ * https auth.jwt.issuer with asymmetric algorithms and no key file (OIDC
+ * discovery).  Then auth.jwt.jwks_file is the set's cached copy. */
+bool jwt_remote_wanted(const struct sg_config *cfg);
+
+/* min_refresh_ms: the least time between two fetches an unknown kid asks for. */
+struct jwt_remote *jwt_remote_new(int64_t min_refresh_ms);
+/* After every verifier attached to it and the fetcher are gone. */
+void jwt_remote_free(struct jwt_remote *r);
+/* Parses a JWK Set (what names it in err) and makes it the current set,
+ * fetched at now_ms (wall); the old set goes when its last user is done.
+ * On error the current set stays. */
+int jwt_remote_load(struct jwt_remote *r, const char *json, size_t len, const char *what,
+		    int64_t now_ms, struct sg_err *err) SG_WUR;
+/* The same from a file (the cached copy). */
+int jwt_remote_load_file(struct jwt_remote *r, const char *path, struct sg_err *err) SG_WUR;
+/* A fetch ended (ok: it brought a set). */
+void jwt_remote_fetched(struct jwt_remote *r, bool ok);
+/* The descriptor (an eventfd) jwt_remote_want_kid() writes to. */
+void jwt_remote_set_kick(struct jwt_remote *r, int fd);
+/* A token names a kid no key has: asks for a fetch, at most one per
+ * min_refresh_ms.  True when one is coming (wait for jwt_remote_attempts()
+ * to move), false when one was made too recently (refuse now). */
+bool jwt_remote_want_kid(struct jwt_remote *r, int64_t now_ms);
+/* Fetches finished so far. */
+uint64_t jwt_remote_attempts(const struct jwt_remote *r);
+void jwt_remote_get_stats(const struct jwt_remote *r, struct jwt_remote_stats *out);
+
+/* v uses r's current set too (r borrowed; set once, before v is shared). */
+void jwt_verifier_attach(struct jwt_verifier *v, struct jwt_remote *r);
+struct jwt_remote *jwt_verifier_remote(const struct jwt_verifier *v);
+/* The token's header names a kid that neither v's files nor its issuer's
+ * current set has (false without an issuer, or without a kid). */
+bool jwt_unknown_kid(const struct jwt_verifier *v, const char *token, size_t len);
+
 /* Short static text for logs: "ok", "malformed", "algorithm refused",
  * "no key", "bad signature", "expired", "not yet valid", "wrong issuer",
  * "wrong audience". */

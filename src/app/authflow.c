@@ -50,6 +50,10 @@ static void verify(struct sio_socket *sock, enum authflow_purpose purpose, const
 static void deny(struct sio_socket *sock, const char *message, enum sg_close reason,
 		 enum auth_fail why);
 static void refresh(struct sio_socket *sock, const struct sio_packet *p);
+static void verify_jwt(struct sio_socket *sock, const char *token, size_t len, bool may_wait);
+static bool key_wait(struct sio_socket *sock, const char *token, size_t len);
+static void key_wait_drop(struct sio_socket *sock);
+static void on_key_wait_timer(evutil_socket_t fd, short what, void *arg);
 static void reaccept(struct sio_socket *sock, json_t *claims, const struct sg_strv *granted);
 static uint32_t claims_exp(const json_t *claims);
 static void schedule_deadline(struct sio_socket *sock);
@@ -152,6 +156,10 @@ static void authflow_on_close(struct sio_socket *sock, enum sg_close reason)
 		throttle_end(sock, true);
 	}
 	wheel_del(sock->nsp->w->token_wheel, &authflow_of(sock)->deadline);
+	if (authflow_of(sock)->key_waiting) {
+		key_wait_drop(sock);
+		throttle_end(sock, true); /* as a client leaving before the verdict */
+	}
 	/* a CONNECT refused (auth.mode: connect) was never a connected socket */
 	if (sock->connected)
 		lifecycle_publish(sock, LIFECYCLE_DISCONNECTED, NULL, sg_close_text(reason));
@@ -315,7 +323,7 @@ static void refresh(struct sio_socket *sock, const struct sio_packet *p)
 	json_t *token = json_is_object(arg) ? json_object_get(arg, "token") : NULL;
 
 	if (!json_is_string(token) || json_string_length(token) == 0 ||
-	    authflow_of(sock)->verifying != NULL) {
+	    authflow_of(sock)->verifying != NULL || authflow_of(sock)->key_waiting) {
 		sock->nsp->w->stats.events_dropped++;
 		return;
 	}
@@ -330,9 +338,6 @@ static void verify(struct sio_socket *sock, enum authflow_purpose purpose, const
 {
 	struct worker *w = sock->nsp->w;
 	struct sg_buf token;
-	json_t *claims = NULL;
-	enum jwt_status st;
-	int64_t started;
 	bool have;
 
 	authflow_of(sock)->purpose = (uint8_t)purpose;
@@ -387,16 +392,123 @@ static void verify(struct sio_socket *sock, enum authflow_purpose purpose, const
 		deny(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_REJECTED, AUTH_FAIL_NO_TOKEN);
 		return;
 	}
-	started = sg_mono_ns();
-	st = jwt_verify(w->jwt, token.data, token.len, sg_now_ms(), &claims);
-	hist_observe_since(&w->stats.verify, started);
+	verify_jwt(sock, token.data, token.len, true);
 	sg_buf_fini(&token);
+}
+
+/* The JWT verdict on token.  A token whose kid the issuer's key set lacks
+ * may wait (may_wait) for the fetch it asks for: the socket is parked on
+ * the worker's list of key waits and verified again when a fetch ends. */
+static void verify_jwt(struct sio_socket *sock, const char *token, size_t len, bool may_wait)
+{
+	struct worker *w = sock->nsp->w;
+	json_t *claims = NULL;
+	enum jwt_status st;
+	int64_t started = sg_mono_ns();
+
+	st = jwt_verify(w->jwt, token, len, sg_now_ms(), &claims);
+	hist_observe_since(&w->stats.verify, started);
+	if (st == JWT_ERR_KEY && may_wait && jwt_unknown_kid(w->jwt, token, len) &&
+	    key_wait(sock, token, len))
+		return;
 	throttle_end(sock, st != JWT_OK);
 	if (st != JWT_OK) {
 		deny(sock, MSG_INVALID_TOKEN, SG_CLOSE_AUTH_REJECTED, jwt_fail(st));
 		return;
 	}
 	accept_client(sock, claims, NULL);
+}
+
+/* ---- tokens waiting for the issuer's keys ----------------------------- */
+
+/* A verification parked until the key set is fetched again. */
+struct key_wait {
+	struct key_wait *next;
+	struct sio_socket *sock;
+	uint64_t attempts; /* the fetches finished when it was parked */
+	int64_t deadline_ms;
+	size_t len;
+	char token[];
+};
+
+/* How long a token waits for a fetch at most, and how often the waits are
+ * looked at. */
+#define KEY_WAIT_MAX_MS 10000
+#define KEY_WAIT_POLL_MS 50
+
+static bool key_wait(struct sio_socket *sock, const char *token, size_t len)
+{
+	struct worker *w = sock->nsp->w;
+	struct jwt_remote *r = jwt_verifier_remote(w->jwt);
+	struct key_wait *kw;
+	struct timeval tv = { 0, KEY_WAIT_POLL_MS * 1000 };
+
+	if (r == NULL || !jwt_remote_want_kid(r, sg_mono_ms()))
+		return false; /* a fetch was made too recently: the kid is unknown */
+	kw = sg_malloc(sizeof(*kw) + len + 1);
+	kw->sock = sock;
+	kw->attempts = jwt_remote_attempts(r);
+	kw->deadline_ms = sg_mono_ms() + KEY_WAIT_MAX_MS;
+	kw->len = len;
+	memcpy(kw->token, token, len);
+	kw->token[len] = '\0';
+	kw->next = w->key_waits;
+	w->key_waits = kw;
+	authflow_of(sock)->key_waiting = true;
+	if (!event_pending(w->key_wait_timer, EV_TIMEOUT, NULL))
+		event_add(w->key_wait_timer, &tv);
+	return true;
+}
+
+/* Takes sock's wait off the list (its close, or its turn). */
+static void key_wait_drop(struct sio_socket *sock)
+{
+	struct worker *w = sock->nsp->w;
+
+	for (struct key_wait **pp = &w->key_waits; *pp; pp = &(*pp)->next) {
+		if ((*pp)->sock == sock) {
+			struct key_wait *kw = *pp;
+			*pp = kw->next;
+			free(kw);
+			break;
+		}
+	}
+	authflow_of(sock)->key_waiting = false;
+}
+
+/* The waits whose fetch ended (or that waited too long) are verified
+ * again, this time without waiting. */
+static void on_key_wait_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct jwt_remote *r = jwt_verifier_remote(w->jwt);
+	uint64_t attempts = r ? jwt_remote_attempts(r) : UINT64_MAX;
+	int64_t now = sg_mono_ms();
+	struct key_wait *ready = NULL, **pp = &w->key_waits;
+	struct timeval tv = { 0, KEY_WAIT_POLL_MS * 1000 };
+
+	SG_UNUSED(fd);
+	SG_UNUSED(what);
+	while (*pp) {
+		struct key_wait *kw = *pp;
+		if (attempts != kw->attempts || now >= kw->deadline_ms) {
+			*pp = kw->next;
+			kw->next = ready;
+			ready = kw;
+		} else {
+			pp = &kw->next;
+		}
+	}
+	while (ready) {
+		struct key_wait *kw = ready;
+		ready = kw->next;
+		authflow_of(kw->sock)->key_waiting = false;
+		if (!kw->sock->closing)
+			verify_jwt(kw->sock, kw->token, kw->len, false);
+		free(kw);
+	}
+	if (w->key_waits != NULL)
+		event_add(w->key_wait_timer, &tv);
 }
 
 /* Tells the address's failure bucket how the attempt begun in
@@ -567,7 +679,7 @@ static void on_deadline(struct wheel_node *n, void *arg)
 		return;
 	if (now >= (int64_t)f->exp * 1000 + w->cfg->auth.jwt.leeway_ms) {
 		/* a refresh still being verified decides instead */
-		if (f->verifying != NULL)
+		if (f->verifying != NULL || f->key_waiting)
 			return;
 		w->stats.token_expired++;
 		authflow_log(SG_LOG_DEBUG, sock, NULL, "token expired");
@@ -788,7 +900,8 @@ static int authflow_init(struct worker *w)
 {
 	w->handler = &authflow_handler;
 	w->token_wheel = wheel_new(w->base, TOKEN_TICK_MS, on_deadline, w);
-	if (w->token_wheel == NULL)
+	w->key_wait_timer = event_new(w->base, -1, 0, on_key_wait_timer, w);
+	if (w->token_wheel == NULL || w->key_wait_timer == NULL)
 		return -1;
 	w->tv_app_ping = worker_common_timeout(w->base, w->cfg->ping.interval_ms);
 	if (w->tv_app_ping == NULL)
@@ -804,6 +917,14 @@ static void authflow_fini(struct worker *w)
 	room_check_fini(w);
 	wheel_free(w->token_wheel);
 	w->token_wheel = NULL;
+	while (w->key_waits != NULL) {
+		struct key_wait *kw = w->key_waits;
+		w->key_waits = kw->next;
+		free(kw);
+	}
+	if (w->key_wait_timer != NULL)
+		event_free(w->key_wait_timer);
+	w->key_wait_timer = NULL;
 }
 
 const struct worker_module authflow_module = {

@@ -34,7 +34,8 @@ struct authflow {
 	uint8_t state;			  /* enum authflow_state */
 	uint8_t throttle;		  /* enum throttle_admit of the attempt being verified */
 	uint8_t purpose;		  /* enum authflow_purpose of the attempt */
-	bool warned;			  /* token:expiring was sent for this exp */
+	bool warned : 1;		  /* token:expiring was sent for this exp */
+	bool key_waiting : 1;		  /* its token waits for the issuer's keys */
 	uint32_t exp;			  /* the identity's exp (unix seconds), 0 = none */
 	struct event *timer;		  /* auth timeout, then the app-level ping */
 	json_t *claims;			  /* verified identity (owned), NULL before */

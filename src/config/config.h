@@ -90,8 +90,11 @@ struct sg_config {
 			char *secret_file;
 			char *public_key_file;
 			char *jwks_file;
-			char *issuer;	/* NULL = not checked */
-			char *audience; /* NULL = not checked */
+			char *jwks_url; /* the issuer's JWK Set, fetched; NULL = none */
+			char *ca_file;	/* trust anchors for jwks_url / discovery */
+			int64_t jwks_min_refresh_ms; /* least time between unknown-kid fetches */
+			char *issuer;		     /* NULL = not checked */
+			char *audience;		     /* NULL = not checked */
 			int64_t leeway_ms;
 			enum sg_token_source token_from[3];
 			size_t n_token_from;

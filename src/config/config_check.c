@@ -166,10 +166,17 @@ void cfg_check_cross(struct cfg_loader *ld)
 		if (hs != NULL && cfg->auth.jwt.secret == NULL && cfg->auth.jwt.secret_file == NULL)
 			cfg_add_err(ld, line, col, "auth.jwt.secret",
 				    "required by %s (or give auth.jwt.secret_file)", hs);
+		/* keys from the issuer: jwks_url, or OIDC discovery from an https
+		 * issuer (app/auth_jwt.c, jwt_remote_wanted) */
 		if (pk != NULL && cfg->auth.jwt.public_key_file == NULL &&
-		    cfg->auth.jwt.jwks_file == NULL)
-			cfg_add_err(ld, line, col, "auth.jwt.public_key_file",
-				    "required by %s (or give auth.jwt.jwks_file)", pk);
+		    cfg->auth.jwt.jwks_file == NULL && cfg->auth.jwt.jwks_url == NULL &&
+		    (cfg->auth.jwt.issuer == NULL ||
+		     strncmp(cfg->auth.jwt.issuer, "https://", 8) != 0))
+			cfg_add_err(
+				ld, line, col, "auth.jwt.public_key_file",
+				"required by %s (or give auth.jwt.jwks_file, auth.jwt.jwks_url, "
+				"or an https auth.jwt.issuer to discover its keys)",
+				pk);
 	} else if (cfg->auth.verifier == SG_VERIFIER_HTTP && !cfg_given(ld, "auth.http.url")) {
 		if (!cfg_pos_of(ld, "auth.verifier", &line, &col))
 			line = col = 0;

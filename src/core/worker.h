@@ -34,6 +34,7 @@ struct sio_nsp;
 struct jwt_verifier;
 struct bridge;
 struct auth_http;
+struct key_wait;
 struct http_client;
 struct cluster_fetch;
 struct sio_handler;
@@ -120,6 +121,8 @@ struct worker {
 	struct bridge *bridge;		/* borrowed; NULL when standalone */
 	struct auth_http *auth_http;	/* owned, made on first use of auth.verifier: http */
 	struct wheel *token_wheel;	/* owned by the authenticate flow: the tokens' deadlines */
+	struct key_wait *key_waits;	/* ... tokens waiting for the issuer's keys */
+	struct event *key_wait_timer;	/* ... and when they are looked at */
 	struct http_client *forward_http; /* owned, made on first use of an http forward rule */
 	uint64_t forward_pending;	  /* bytes of forwarded events not answered (forward.c) */
 	bool forward_full;		  /* the last event was refused over events.max_pending */

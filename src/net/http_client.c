@@ -697,6 +697,7 @@ static void on_deliver(evutil_socket_t fd, short what, void *arg)
 			struct http_client_response resp = {
 				.status = r->resp.status,
 				.content_type = r->resp.content_type,
+				.max_age = r->resp.max_age,
 				.body = r->resp.body.data,
 				.body_len = r->resp.body.len,
 			};

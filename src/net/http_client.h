@@ -50,6 +50,7 @@ enum http_client_error {
 struct http_client_response {
 	int status;		  /* 200..999 (interim 1xx responses are skipped) */
 	const char *content_type; /* NUL-terminated trimmed value, or NULL */
+	int64_t max_age;	  /* Cache-Control max-age (s); no-store/no-cache 0; none -1 */
 	const char *body;	  /* dechunked, NUL-terminated (never NULL) */
 	size_t body_len;
 };

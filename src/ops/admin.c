@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "app/auth_jwt.h"
 #include "app/authflow_socket.h"
 #include "cluster/cluster.h"
 #include "config/config.h"
@@ -424,8 +425,9 @@ static void ready_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t
 {
 	struct pending *p = ctx;
 	struct conn *c = pending_conn(w, p);
+	struct jwt_remote *keys = jwt_verifier_remote(w->jwt);
 	const char *why = NULL;
-	char body[160];
+	char body[320];
 	int len;
 
 	for (size_t i = 0; i < n && why == NULL; i++)
@@ -433,6 +435,26 @@ static void ready_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t
 			why = parts[i].data;
 	if (c != NULL) {
 		len = snprintf(body, sizeof(body), why ? "not ready: %s\n" : "ready\n", why);
+		if (keys != NULL) {
+			/* the issuer's key set: how fresh, and whether fetches fail */
+			struct jwt_remote_stats st;
+			jwt_remote_get_stats(keys, &st);
+			if (st.fetched_at_ms > 0)
+				len += snprintf(
+					body + len, sizeof(body) - (size_t)len,
+					"keys: %llu from the issuer, fetched %llds ago, "
+					"%llu failed fetches\n",
+					(unsigned long long)st.keys,
+					(long long)((sg_now_ms() - st.fetched_at_ms) / 1000),
+					(unsigned long long)st.fetch_error);
+			else
+				len += snprintf(
+					body + len, sizeof(body) - (size_t)len,
+					"keys: %llu from the cached copy (auth.jwt.jwks_file), "
+					"%llu failed fetches\n",
+					(unsigned long long)st.keys,
+					(unsigned long long)st.fetch_error);
+		}
 		conn_reply(c, why ? 503 : 200, "text/plain; charset=utf-8",
 			   "Cache-Control: no-store\r\n", body, (size_t)len);
 	}

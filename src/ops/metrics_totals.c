@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "eio/eio.h"
 #include "ops/metrics.h"
 #include "ops/ready.h"
@@ -60,6 +61,10 @@ void metrics_snapshot(struct worker *w, struct sg_buf *out)
 	p.has_bridge = w->bridge != NULL;
 	if (w->bridge != NULL)
 		bridge_get_stats(w->bridge, &p.bridge);
+	if (jwt_verifier_remote(w->jwt) != NULL) {
+		p.has_jwks = true;
+		jwt_remote_get_stats(jwt_verifier_remote(w->jwt), &p.jwks);
+	}
 	sg_buf_append(out, &p, sizeof(p));
 	if (w->n_workers > 1)
 		room_tally_write(w, out);
@@ -103,6 +108,14 @@ void metrics_totals_compute(struct metrics_totals *t, const struct sg_buf *parts
 	t->ready = integer(ready);
 	if (metrics_part_of(parts, 0)->has_bridge)
 		bridge_totals(t, parts, n);
+	if (metrics_part_of(parts, 0)->has_jwks) {
+		const struct jwt_remote_stats *j = &metrics_part_of(parts, 0)->jwks;
+		t->jwks_keys = integer(j->keys);
+		t->jwks_fetch_ok = integer(j->fetch_ok);
+		t->jwks_fetch_error = integer(j->fetch_error);
+		if (j->fetched_at_ms > 0)
+			t->jwks_age = real((double)(sg_now_ms() - j->fetched_at_ms) / 1000.0, 3);
+	}
 	process_totals(t);
 	t->build_info[0] = integer(1);
 }

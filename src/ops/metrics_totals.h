@@ -8,6 +8,7 @@
 #ifndef SG_METRICS_TOTALS_H
 #define SG_METRICS_TOTALS_H
 
+#include "app/auth_jwt.h"
 #include "core/common.h"
 #include "core/worker.h"
 #include "redis/bridge.h"
@@ -30,6 +31,8 @@ struct metrics_part {
 	bool ready;		     /* ready_reason() found nothing */
 	bool has_bridge;
 	struct bridge_stats bridge;
+	bool has_jwks; /* keys from the issuer: the process's, the same for all */
+	struct jwt_remote_stats jwks;
 };
 
 /* The values of ops/metrics.def. */

@@ -42,6 +42,7 @@ static enum http_resp_parser_status on_head_end(struct http_resp_parser *r, stru
 static enum http_resp_parser_status on_chunk_size(struct http_resp_parser *r, const char *line,
 						  size_t len, struct sg_err *err);
 static bool transfer_encoding_is_chunked(const char *v, size_t len);
+static void cache_control(struct http_resp_parser *r, const char *v, size_t len);
 static enum http_resp_parser_status current_status(const struct http_resp_parser *r);
 static bool is_final(const struct http_resp_parser *r);
 
@@ -62,6 +63,7 @@ void http_resp_parser_fini(struct http_resp_parser *r)
 	sg_buf_fini(&r->line);
 	free(r->content_type);
 	r->content_type = NULL;
+	r->max_age = -1;
 }
 
 void http_resp_parser_allow_upgrade(struct http_resp_parser *r)
@@ -138,6 +140,7 @@ static void reset_head(struct http_resp_parser *r)
 	r->remaining = 0;
 	free(r->content_type);
 	r->content_type = NULL;
+	r->max_age = -1;
 }
 
 enum http_resp_parser_status http_resp_parser_feed(struct http_resp_parser *r, const char *data,
@@ -359,10 +362,51 @@ static enum http_resp_parser_status on_header_line(struct http_resp_parser *r, c
 	} else if (nl == 12 && strncasecmp(name, "content-type", 12) == 0) {
 		if (r->content_type == NULL)
 			r->content_type = sg_strndup(val, ve - vs);
+	} else if (nl == 13 && strncasecmp(name, "cache-control", 13) == 0) {
+		cache_control(r, val, (size_t)(ve - vs));
 	}
 	if (r->on_header != NULL && is_final(r))
 		r->on_header(r->on_header_arg, name, nl, val, ve - vs);
 	return HRESP_MORE;
+}
+
+/* The directives of a Cache-Control value that bound how long the body
+ * may be kept: max-age=N (seconds), no-store and no-cache (0). */
+static void cache_control(struct http_resp_parser *r, const char *v, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t start, end;
+
+		while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		start = i;
+		while (i < len && v[i] != ',')
+			i++;
+		end = i;
+		while (end > start && (v[end - 1] == ' ' || v[end - 1] == '\t'))
+			end--;
+		if ((end - start == 8 && strncasecmp(v + start, "no-store", 8) == 0) ||
+		    (end - start == 8 && strncasecmp(v + start, "no-cache", 8) == 0)) {
+			r->max_age = 0;
+		} else if (end - start > 8 && strncasecmp(v + start, "max-age=", 8) == 0) {
+			int64_t n = 0;
+			size_t k = start + 8;
+			if (k < end && v[k] == '"')
+				k++;
+			if (k >= end || v[k] < '0' || v[k] > '9')
+				continue;
+			/* huge values saturate at 10^12 s, beyond any use */
+			for (; k < end && v[k] >= '0' && v[k] <= '9'; k++)
+				if (n < INT64_C(1000000000000))
+					n = n * 10 + (v[k] - '0');
+			if (n > INT64_C(1000000000000))
+				n = INT64_C(1000000000000);
+			if (r->max_age != 0)
+				r->max_age = n;
+		}
+	}
 }
 
 static enum http_resp_parser_status on_head_end(struct http_resp_parser *r, struct sg_err *err)

@@ -36,6 +36,8 @@ struct http_resp_parser {
 	int version_minor;  /* HTTP/1.<version_minor> */
 	bool keep_alive;    /* the connection may carry another request */
 	char *content_type; /* owned, NUL-terminated and trimmed, or NULL */
+	int64_t max_age;    /* Cache-Control max-age in seconds (no-store, no-cache:
+			       0), or -1 without one */
 	struct sg_buf body; /* decoded body (dechunked), NUL-terminated */
 
 	/* private */

@@ -20,7 +20,8 @@
 
 #define NOW_MS INT64_C(1700000000000)
 
-static const char SECRET[] = "siogate-unit-test-hmac-secret-0123456789-0123456789-0123456789-abcdef";
+static const char SECRET[] =
+	"siogate-unit-test-hmac-secret-0123456789-0123456789-0123456789-abcdef";
 
 int __real_CRYPTO_memcmp(const void *a, const void *b, size_t len);
 int __wrap_CRYPTO_memcmp(const void *a, const void *b, size_t len);

@@ -731,12 +731,15 @@ static void test_key_table(void)
 		"auth.jwt.allow_weak_secret",
 		"auth.mode",
 		"auth.refresh_window",
+		"auth.jwt.jwks_url",
+		"auth.jwt.ca_file",
+		"auth.jwt.jwks_min_refresh",
 	};
 	size_t n = 0;
 
 	while (config_key_name(n) != NULL)
 		n++;
-	CHECK_INT(n, 71);
+	CHECK_INT(n, 74);
 	CHECK_STR(config_key_name(0), "server.id");
 	CHECK_STR(config_key_name(n - 1), "log.format");
 	CHECK(config_key_name(n) == NULL);

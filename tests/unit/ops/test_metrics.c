@@ -231,6 +231,10 @@ static void test_list_is_the_page(void)
 
 	for (size_t k = 0; k < WORKERS; k++)
 		p[k].has_bridge = true;
+	/* keys from an issuer: their series too */
+	p[0].has_jwks = true;
+	p[0].jwks.keys = 2;
+	p[0].jwks.fetched_at_ms = 1;
 	page = render(p);
 	sg_buf_init(&list);
 	metrics_list(&list);

@@ -353,6 +353,49 @@ static void test_started_and_finish(void)
 }
 
 /* A large Content-Length body arriving in pieces ends exactly at its length. */
+/* Cache-Control's max-age (the JWKS fetcher's refresh), no-store and
+ * no-cache (0), and what is not a max-age. */
+static void test_cache_control(void)
+{
+	static const struct {
+		const char *value; /* NULL: no header */
+		int64_t max_age;
+	} cc[] = {
+		{ NULL, -1 },
+		{ "max-age=600", 600 },
+		{ "public, max-age=86400, must-revalidate", 86400 },
+		{ "Max-Age=\"30\"", 30 },
+		{ "no-store", 0 },
+		{ "max-age=60, no-cache", 0 },
+		{ "no-cache, max-age=60", 0 },
+		{ "max-age=", -1 },
+		{ "max-age=x", -1 },
+		{ "s-maxage=5", -1 },
+		{ "private", -1 },
+		{ "max-age=99999999999999999999", 1000000000000 },
+	};
+
+	for (size_t i = 0; i < SG_ARRAY_LEN(cc); i++) {
+		struct http_resp_parser r;
+		struct sg_err err = { 0 };
+		struct sg_buf in;
+		size_t used = 0;
+
+		sg_buf_init(&in);
+		sg_buf_append_str(&in, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n");
+		if (cc[i].value != NULL)
+			sg_buf_printf(&in, "Cache-Control: %s\r\n", cc[i].value);
+		sg_buf_append_str(&in, "\r\n{}");
+		http_resp_parser_init(&r, 4096, false);
+		CHECK_INT(http_resp_parser_feed(&r, in.data, in.len, &used, &err), HRESP_DONE);
+		if (r.max_age != cc[i].max_age)
+			fprintf(stderr, "Cache-Control: %s\n", cc[i].value ? cc[i].value : "-");
+		CHECK_INT(r.max_age, cc[i].max_age);
+		http_resp_parser_fini(&r);
+		sg_buf_fini(&in);
+	}
+}
+
 static void test_large_body(void)
 {
 	struct http_resp_parser r;
@@ -383,5 +426,6 @@ int main(void)
 	RUN(test_upgrade_and_header_callback);
 	RUN(test_started_and_finish);
 	RUN(test_large_body);
+	RUN(test_cache_control);
 	return UNIT_END();
 }

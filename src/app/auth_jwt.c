@@ -867,16 +867,11 @@ void jwt_remote_free(struct jwt_remote *r)
 	free(r);
 }
 
-int jwt_remote_load(struct jwt_remote *r, const char *json, size_t len, const char *what,
-		    int64_t now_ms, struct sg_err *err)
+/* Makes ks (parsed: 1 reference, ours) r's current set. */
+static void remote_install(struct jwt_remote *r, struct jwt_keyset *ks, int64_t now_ms)
 {
-	struct jwt_keyset *ks = sg_calloc(1, sizeof(*ks)), *old;
+	struct jwt_keyset *old;
 
-	if (parse_jwks(&ks->ring, json, len, what, err) < 0) {
-		ring_free(&ks->ring);
-		free(ks);
-		return -1;
-	}
 	atomic_store(&ks->refs, 1);
 	pthread_mutex_lock(&r->mu);
 	old = r->current;
@@ -885,25 +880,34 @@ int jwt_remote_load(struct jwt_remote *r, const char *json, size_t len, const ch
 	keyset_release(old); /* freed when the last verification using it ends */
 	atomic_store(&r->n_keys, ks->ring.n_keys);
 	atomic_store(&r->fetched_at_ms, now_ms);
+}
+
+int jwt_remote_load(struct jwt_remote *r, const char *json, size_t len, const char *what,
+		    int64_t now_ms, struct sg_err *err)
+{
+	struct jwt_keyset *ks = sg_calloc(1, sizeof(*ks));
+
+	if (parse_jwks(&ks->ring, json, len, what, err) < 0) {
+		ring_free(&ks->ring);
+		free(ks);
+		return -1;
+	}
+	remote_install(r, ks, now_ms);
 	return 0;
 }
 
 int jwt_remote_load_file(struct jwt_remote *r, const char *path, struct sg_err *err)
 {
-	struct sg_buf text;
-	char what[300];
-	int rc;
+	struct jwt_keyset *ks = sg_calloc(1, sizeof(*ks));
 
-	sg_buf_init(&text);
-	if (read_small_file("jwks_file", path, &text, err) < 0) {
-		sg_buf_fini(&text);
+	if (load_jwks_file(&ks->ring, path, err) < 0) {
+		ring_free(&ks->ring);
+		free(ks);
 		return -1;
 	}
-	snprintf(what, sizeof(what), "jwks_file %s", path);
 	/* a cached copy is as old as nobody knows: age 0 means "unknown" */
-	rc = jwt_remote_load(r, text.data ? text.data : "", text.len, what, 0, err);
-	sg_buf_fini(&text);
-	return rc;
+	remote_install(r, ks, 0);
+	return 0;
 }
 
 void jwt_remote_fetched(struct jwt_remote *r, bool ok)

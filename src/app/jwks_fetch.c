@@ -127,8 +127,8 @@ static void fetch_begin(struct jwks_fetch *f)
 }
 
 /* Why an answer is not usable, or NULL. */
-static const char *answer_problem(enum http_client_error e,
-				  const struct http_client_response *resp, char *buf, size_t size)
+static const char *answer_problem(enum http_client_error e, const struct http_client_response *resp,
+				  char *buf, size_t size)
 {
 	if (e != HC_OK)
 		return http_client_error_str(e);
@@ -220,8 +220,8 @@ static void fetch_end(struct jwks_fetch *f, bool ok, int64_t next_ms)
 									: f->backoff_ms * 2;
 		/* the start reports its own failure; later ones keep the old set */
 		if (!first)
-			log_warn("%s; keeping the key set in use, trying again in %llds", f->err.msg,
-				 (long long)(next_ms / 1000));
+			log_warn("%s; keeping the key set in use, trying again in %llds",
+				 f->err.msg, (long long)(next_ms / 1000));
 	}
 	tv.tv_sec = next_ms / 1000;
 	tv.tv_usec = (next_ms % 1000) * 1000;
@@ -270,8 +270,8 @@ static int first_fetch(struct jwks_fetch *f, const struct sg_config *cfg, struct
 	if (cfg->auth.jwt.jwks_file != NULL && cfg->auth.jwt.jwks_url != NULL) {
 		struct sg_err ferr = { 0 };
 		if (jwt_remote_load_file(f->remote, cfg->auth.jwt.jwks_file, &ferr) == 0) {
-			log_warn("%s; using the cached copy %s until a fetch succeeds",
-				 f->err.msg, cfg->auth.jwt.jwks_file);
+			log_warn("%s; using the cached copy %s until a fetch succeeds", f->err.msg,
+				 cfg->auth.jwt.jwks_file);
 			return 0;
 		}
 		return sg_err_set(err, "%s; and the cached copy: %s", f->err.msg, ferr.msg);

@@ -759,6 +759,12 @@ static void refuse_client(struct sio_socket *sock, const char *message, enum sg_
 	sio_socket_disconnect(sock, reason);
 }
 
+void authflow_revoke(struct sio_socket *sock)
+{
+	if (!sock->closing)
+		refuse_client(sock, MSG_INVALID_TOKEN, SG_CLOSE_REVOKED, AUTH_FAIL__COUNT);
+}
+
 /* The rooms array of a join/leave payload {rooms: [...]}, or NULL. */
 static json_t *rooms_argument(const struct sio_packet *p)
 {

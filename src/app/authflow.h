@@ -17,4 +17,10 @@
  * the worker's sio_handler, with its timeouts. */
 extern const struct worker_module authflow_module;
 
+/* Ends a connected socket whose identity was revoked, as an expired token
+ * ends: `unauthenticated` {message, time} with the invalid-token message,
+ * then DISCONNECT (io server disconnect: the client does not reconnect),
+ * close reason "revoked".  Nothing for a socket already closing. */
+void authflow_revoke(struct sio_socket *sock);
+
 #endif

@@ -16,6 +16,8 @@
 #include "app/forward.h"
 #include "app/ihandshake.h"
 #include "app/lifecycle.h"
+#include "cluster/chanop.h"
+#include "cluster/users.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/gather.h"
@@ -44,7 +46,15 @@ enum cluster_type {
 	REQ_BROADCAST = 7,		/* a broadcast whose client acks are wanted */
 	RES_BROADCAST_CLIENT_COUNT = 8, /* how many clients got it */
 	RES_BROADCAST_ACK = 9,		/* one client's ack */
+	REQ_SIOGATE_USER = 100,		/* CLUSTER_USER_TYPE: how many sockets a user has */
 };
+
+/* The type of siogate's own request (a string, so no adapter type can ever
+ * be mistaken for it; Node peers ignore a type they do not know): a user's
+ * sockets, answered by siogate instances only. */
+#define CLUSTER_USER_TYPE "siogate:user"
+/* A requester's uid names its response channel: longer ones are refused. */
+#define CLUSTER_UID_MAX 64
 
 /* Pending acks per socket are few; past this the oldest is dropped. */
 #define CLUSTER_MAX_ACKS_PER_SOCKET 16
@@ -76,9 +86,12 @@ struct request {
 	struct sg_buf args;
 	struct sio_attachment satt[CLUSTER_MAX_ATTACHMENTS];
 	size_t request_id_len;
+	const char *user; /* REQ_SIOGATE_USER: the sub asked about */
+	const char *uid;  /* REQ_SIOGATE_USER: the requester, whose channel answers */
 };
 
 static void respond(struct request *r, const char *json, size_t len);
+static void respond_to(struct request *r, const char *uid, const char *json, size_t len);
 static void read_opts(struct request *r, json_t *opts);
 static void strv_from_json(struct sg_strv *sv, json_t *v);
 static void each_socket(struct request *r, bool authenticated_only,
@@ -99,10 +112,18 @@ static void response_channel(struct sg_buf *ch, const struct worker *w, const st
 
 static void respond(struct request *r, const char *json, size_t len)
 {
+	respond_to(r, NULL, json, len);
+}
+
+/* On the response channel of the requester uid (NULL: the shared one). */
+static void respond_to(struct request *r, const char *uid, const char *json, size_t len)
+{
 	struct sg_buf ch;
 
 	sg_buf_init(&ch);
 	response_channel(&ch, r->w, r->nsp);
+	if (uid != NULL)
+		sg_buf_printf(&ch, "%s#", uid);
 	(void)bridge_publish(r->b, ch.data, json, len);
 	sg_buf_fini(&ch);
 }
@@ -143,47 +164,12 @@ static void read_opts(struct request *r, json_t *opts)
 static void each_socket(struct request *r, bool authenticated_only,
 			void (*fn)(struct request *r, struct sio_socket *s))
 {
-	struct sio_socket **v = NULL;
-	size_t n = 0, cap = 0;
+	struct sio_socket **v;
+	size_t n = broadcast_select(r->w, r->nsp, &r->rooms, &r->except, authenticated_only, &v);
 
-	/* Collect first: fn may change the room index (join/leave) or close
-	 * sockets (disconnect). */
-	if (r->rooms.n == 0) {
-		for (struct sio_socket *s = r->nsp->all; s; s = s->next) {
-			if (n == cap)
-				v = sg_realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
-			v[n++] = s;
-		}
-	} else {
-		uint32_t stamp = broadcast_next_stamp(r->w);
-		for (size_t i = 0; i < r->rooms.n; i++) {
-			size_t len = strlen(r->rooms.v[i]);
-			struct room *room = rooms_find(&r->nsp->rooms, r->rooms.v[i], len);
-			struct sio_socket *one =
-				room ? NULL : sio_nsp_socket(r->nsp, r->rooms.v[i], len);
-			uint32_t m = room ? room->n_members : (one ? 1 : 0);
-			for (uint32_t k = 0; k < m; k++) {
-				struct sio_socket *s = room ? room->members[k] : one;
-				if (s->sent_stamp == stamp)
-					continue;
-				s->sent_stamp = stamp;
-				if (n == cap)
-					v = sg_realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
-				v[n++] = s;
-			}
-		}
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct sio_socket *s = v[i];
-		bool excluded = false;
-		if (s->closing || (authenticated_only && !s->broadcasts))
-			continue;
-		for (size_t k = 0; k < r->except.n && !excluded; k++)
-			excluded = strcmp(r->except.v[k], s->id) == 0 ||
-				   room_set_has(&s->rooms, r->except.v[k]);
-		if (!excluded)
-			fn(r, s);
-	}
+	for (size_t i = 0; i < n; i++)
+		if (!v[i]->closing) /* fn may have closed it with an earlier one */
+			fn(r, v[i]);
 	free(v);
 }
 
@@ -407,6 +393,8 @@ void cluster_on_request(struct worker *w, struct bridge *b, const char *nsp_name
 	r->request_id = json_is_string(rid) ? json_string_value(rid) : "";
 	r->request_id_len = strlen(r->request_id);
 	sp->type = json_is_integer(type) ? (int)json_integer_value(type) : -1;
+	if (json_is_string(type) && strcmp(json_string_value(type), CLUSTER_USER_TYPE) == 0)
+		sp->type = REQ_SIOGATE_USER;
 	if (json_is_string(uid) && strcmp(json_string_value(uid), bridge_uid(b)) == 0) {
 		spread_free(sp); /* our own request, come back */
 		return;
@@ -441,6 +429,18 @@ void cluster_on_request(struct worker *w, struct bridge *b, const char *nsp_name
 				  r->nsp->name);
 		spread_free(sp);
 		return;
+	case REQ_SIOGATE_USER: {
+		json_t *user = json_object_get(r->msg, "user");
+		if (!json_is_string(user) || !json_is_string(uid) || !r->request_id[0] ||
+		    json_string_length(uid) > CLUSTER_UID_MAX) {
+			log_warn("cluster: dropped a malformed %s request", CLUSTER_USER_TYPE);
+			spread_free(sp);
+			return;
+		}
+		r->user = json_string_value(user);
+		r->uid = json_string_value(uid);
+		break;
+	}
 	case REQ_BROADCAST: {
 		json_t *packet = json_object_get(r->msg, "packet");
 		if (!json_is_object(packet) || !json_is_array(json_object_get(packet, "data")) ||
@@ -500,6 +500,9 @@ static void spread_part(struct worker *w, const void *ctx, struct sg_buf *out)
 		each_socket(&r, true, do_broadcast);
 		sg_buf_printf(&r.out, "%zu", r.count);
 		break;
+	case REQ_SIOGATE_USER:
+		sg_buf_printf(&r.out, "%zu", users_count(w, r.user));
+		break;
 	default:
 		break;
 	}
@@ -542,6 +545,13 @@ static void spread_done(struct worker *w, void *ctx, struct sg_buf *parts, size_
 		sg_buf_printf(&r->out, ",\"clientCount\":%llu}", gather_sum(parts, n));
 		respond(r, r->out.data, r->out.len);
 		break;
+	case REQ_SIOGATE_USER:
+		/* on the requester's own channel: no Node peer hears it */
+		sg_buf_append_str(&r->out, ",\"server\":");
+		json_js_string(&r->out, r->w->cfg->server.id, strlen(r->w->cfg->server.id));
+		sg_buf_printf(&r->out, ",\"sockets\":%llu}", gather_sum(parts, n));
+		respond_to(r, r->uid, r->out.data, r->out.len);
+		break;
 	default: /* join, leave, disconnect: only the legacy form answers */
 		for (size_t i = 0; i < n; i++)
 			found = found || parts[i].len > 0;
@@ -577,35 +587,50 @@ size_t cluster_broadcast(struct worker *w, const struct emit_msg *m, bool *publi
 
 #define CLUSTER_FETCH_TIMEOUT_MS 2000
 
+/* What a request of siogate's asks the rest of the cluster. */
+enum fetch_kind {
+	FETCH_SOCKETS, /* REMOTE_FETCH of every socket, from every member */
+	FETCH_USER,    /* CLUSTER_USER_TYPE: a user's sockets, from siogate instances */
+};
+
 struct cluster_fetch {
 	struct cluster_fetch *next;
 	struct worker *w;
 	struct event *timer;
-	cluster_fetch_cb cb;
+	enum fetch_kind kind;
+	cluster_fetch_cb cb;	 /* FETCH_SOCKETS */
+	cluster_user_cb user_cb; /* FETCH_USER */
 	void *arg;
-	struct sg_buf sockets; /* socket descriptions, comma-separated */
-	long long expected;    /* answers expected (the other members, summed over namespaces) */
+	struct sg_buf found;	    /* socket descriptions, or server ids (JSON), comma-separated */
+	unsigned long long sockets; /* FETCH_USER: the user's sockets, summed */
+	long long expected; /* answers expected (the other members, summed over namespaces) */
 	long long received;
 	unsigned counts_pending; /* NUMSUB answers still to come */
 	bool done;
+	bool uncounted; /* a NUMSUB failed: who should answer is not known */
 	char request_id[SG_ID_LEN + 1];
 };
 
 static void fetch_finish(struct cluster_fetch *f, bool partial);
 static void fetch_maybe_free(struct cluster_fetch *f);
+static struct cluster_fetch *fetch_start(struct worker *w, enum fetch_kind kind,
+					 cluster_fetch_cb cb, cluster_user_cb user_cb, void *arg);
+static void fetch_count(struct cluster_fetch *f, int rc);
+static void fetch_answer(struct cluster_fetch *f, const json_t *doc);
 
 static void fetch_maybe_free(struct cluster_fetch *f)
 {
 	if (!f->done || f->counts_pending > 0)
 		return;
 	event_free(f->timer);
-	sg_buf_fini(&f->sockets);
+	sg_buf_fini(&f->found);
 	free(f);
 }
 
 static void fetch_finish(struct cluster_fetch *f, bool partial)
 {
 	struct cluster_fetch **pp;
+	const char *found = f->found.data ? f->found.data : "";
 
 	if (f->done)
 		return;
@@ -617,7 +642,11 @@ static void fetch_finish(struct cluster_fetch *f, bool partial)
 			break;
 		}
 	}
-	f->cb(f->w, f->sockets.data ? f->sockets.data : "", f->sockets.len, partial, f->arg);
+	partial = partial || f->uncounted;
+	if (f->kind == FETCH_USER)
+		f->user_cb(f->w, f->sockets, found, f->found.len, partial, f->arg);
+	else
+		f->cb(f->w, found, f->found.len, partial, f->arg);
 	fetch_maybe_free(f);
 }
 
@@ -641,41 +670,63 @@ static void on_count(long long n, void *arg)
 	f->counts_pending--;
 	if (n > 1)
 		f->expected += n - 1; /* every subscriber but siogate itself */
+	else if (n < 0)
+		f->uncounted = true;
 	if (f->done)
 		fetch_maybe_free(f);
 	else
 		fetch_check(f);
 }
 
-void cluster_fetch_remote(struct worker *w, cluster_fetch_cb cb, void *arg)
+/* A NUMSUB asked (rc 0), or not (-1: its callback will not come). */
+static void fetch_count(struct cluster_fetch *f, int rc)
 {
-	const struct sg_config *cfg = w->cfg;
+	if (rc == 0)
+		f->counts_pending++;
+	else
+		f->uncounted = true;
+}
+
+/* A fetch of kind, registered on w; NULL when there is no rest of the
+ * cluster (standalone), after its callback ran with nothing. */
+static struct cluster_fetch *fetch_start(struct worker *w, enum fetch_kind kind,
+					 cluster_fetch_cb cb, cluster_user_cb user_cb, void *arg)
+{
 	struct cluster_fetch *f = sg_calloc(1, sizeof(*f));
-	struct timeval tv = { CLUSTER_FETCH_TIMEOUT_MS / 1000,
-			      (CLUSTER_FETCH_TIMEOUT_MS % 1000) * 1000 };
-	struct sg_buf ch, req;
+	struct timeval tv = worker_ms_tv(CLUSTER_FETCH_TIMEOUT_MS);
 
 	f->w = w;
+	f->kind = kind;
 	f->cb = cb;
+	f->user_cb = user_cb;
 	f->arg = arg;
-	sg_buf_init(&f->sockets);
+	sg_buf_init(&f->found);
 	sg_id_new(f->request_id, w->index, &w->id_counter);
 	f->timer = event_new(w->base, -1, 0, on_fetch_timeout, f);
 	f->next = w->fetches;
 	w->fetches = f;
 	if (w->bridge == NULL) {
-		fetch_finish(f, false); /* standalone: there is no rest of the cluster */
-		return;
+		fetch_finish(f, false);
+		return NULL;
 	}
 	event_add(f->timer, &tv);
+	return f;
+}
+
+void cluster_fetch_remote(struct worker *w, cluster_fetch_cb cb, void *arg)
+{
+	const struct sg_config *cfg = w->cfg;
+	struct cluster_fetch *f = fetch_start(w, FETCH_SOCKETS, cb, NULL, arg);
+	struct sg_buf ch, req;
+
+	if (f == NULL)
+		return;
 	sg_buf_init(&ch);
 	sg_buf_init(&req);
 	for (size_t i = 0; i < cfg->namespaces.n; i++) {
 		sg_buf_reset(&ch);
 		sg_buf_printf(&ch, "%s-request#%s#", cfg->redis.prefix, cfg->namespaces.v[i]);
-		f->counts_pending++;
-		if (bridge_numsub(w->bridge, ch.data, on_count, f) != 0)
-			f->counts_pending--;
+		fetch_count(f, bridge_numsub(w->bridge, ch.data, on_count, f));
 		sg_buf_reset(&req);
 		sg_buf_printf(&req,
 			      "{\"uid\":\"%s\",\"requestId\":\"%s\",\"type\":%d,"
@@ -688,29 +739,74 @@ void cluster_fetch_remote(struct worker *w, cluster_fetch_cb cb, void *arg)
 	fetch_check(f);
 }
 
+/* One request on the first namespace's request channel, which every siogate
+ * instance of the cluster subscribes to; as many answers as there are other
+ * instances on the members channel (Node peers do not answer it). */
+void cluster_user_remote(struct worker *w, const char *sub, cluster_user_cb cb, void *arg)
+{
+	const struct sg_config *cfg = w->cfg;
+	struct cluster_fetch *f = fetch_start(w, FETCH_USER, NULL, cb, arg);
+	struct sg_buf ch, req;
+
+	if (f == NULL)
+		return;
+	sg_buf_init(&ch);
+	sg_buf_init(&req);
+	sg_buf_printf(&ch, "%s-request#%s#", cfg->redis.prefix, cfg->namespaces.v[0]);
+	fetch_count(f, bridge_count_instances(w->bridge, on_count, f));
+	sg_buf_printf(&req, "{\"uid\":\"%s\",\"requestId\":\"%s\",\"type\":\"%s\",\"user\":",
+		      bridge_uid(w->bridge), f->request_id, CLUSTER_USER_TYPE);
+	json_js_string(&req, sub, strlen(sub));
+	sg_buf_append_char(&req, '}');
+	(void)bridge_publish(w->bridge, ch.data, req.data, req.len);
+	sg_buf_fini(&ch);
+	sg_buf_fini(&req);
+	fetch_check(f);
+}
+
+/* An answer to f (the requestId matched); counted when it is of f's kind. */
+static void fetch_answer(struct cluster_fetch *f, const json_t *doc)
+{
+	json_t *sockets = json_object_get(doc, "sockets");
+	json_t *server = json_object_get(doc, "server");
+	json_t *v;
+	size_t i;
+
+	if (f->kind == FETCH_SOCKETS && json_is_array(sockets)) {
+		json_array_foreach(sockets, i, v)
+		{
+			if (f->found.len)
+				sg_buf_append_char(&f->found, ',');
+			json_js_value(&f->found, v);
+		}
+	} else if (f->kind == FETCH_USER && json_is_integer(sockets) && json_is_string(server)) {
+		if (json_integer_value(sockets) > 0) {
+			f->sockets += (unsigned long long)json_integer_value(sockets);
+			if (f->found.len)
+				sg_buf_append_char(&f->found, ',');
+			json_js_value(&f->found, server);
+		}
+	} else {
+		return;
+	}
+	f->received++;
+	fetch_check(f);
+}
+
 void cluster_on_response(struct worker *w, const char *payload, size_t len)
 {
-	json_t *doc, *rid, *sockets, *v;
+	json_t *doc, *rid;
 	struct cluster_fetch *f;
-	size_t i;
 
 	if (w->fetches == NULL || len == 0 || payload[0] != '{')
 		return; /* nothing of ours in flight, or msgpack (broadcast acks: not ours) */
 	doc = json_loadb(payload, len, 0, NULL);
 	rid = json_object_get(doc, "requestId");
-	sockets = json_object_get(doc, "sockets");
 	for (f = w->fetches; f && json_is_string(rid); f = f->next) {
-		if (strcmp(f->request_id, json_string_value(rid)) != 0 || !json_is_array(sockets))
-			continue;
-		json_array_foreach(sockets, i, v)
-		{
-			if (f->sockets.len)
-				sg_buf_append_char(&f->sockets, ',');
-			json_js_value(&f->sockets, v);
+		if (strcmp(f->request_id, json_string_value(rid)) == 0) {
+			fetch_answer(f, doc);
+			break;
 		}
-		f->received++;
-		fetch_check(f);
-		break;
 	}
 	json_decref(doc);
 }
@@ -733,6 +829,11 @@ static void deliver_json(struct worker *w, const struct emit_msg *m)
 	(void)broadcast_emit_msg(w, m);
 }
 
+static void deliver_op(struct worker *w, const struct chan_op *op)
+{
+	(void)chanop_apply(w, op);
+}
+
 static bool serves_nsp(struct worker *w, const char *nsp, size_t len, const char *where)
 {
 	return !broadcast_unknown_nsp(w, nsp, len, where);
@@ -741,6 +842,7 @@ static bool serves_nsp(struct worker *w, const char *nsp, size_t len, const char
 const struct bridge_ops cluster_bridge_ops = {
 	.on_broadcast = deliver_broadcast,
 	.on_json = deliver_json,
+	.on_op = deliver_op,
 	.serves_nsp = serves_nsp,
 	.on_request = cluster_on_request,
 	.on_response = cluster_on_response,

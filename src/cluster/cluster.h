@@ -39,11 +39,23 @@ typedef void (*cluster_fetch_cb)(struct worker *w, const char *sockets, size_t l
 				 void *arg);
 void cluster_fetch_remote(struct worker *w, cluster_fetch_cb cb, void *arg);
 
+/* How many sockets user sub has on the other siogate instances of the
+ * cluster: a request of siogate's own (type "siogate:user", which Node peers
+ * ignore) on the first namespace's request channel, answered by every other
+ * instance (as many as the members channel counts) with its server.id and
+ * its count, or whatever arrived within CLUSTER_FETCH_TIMEOUT_MS.  cb gets
+ * the sum, the server ids of the instances that have some (JSON strings,
+ * comma-separated, no brackets) and whether some instance did not answer;
+ * it is called from the loop, or at once without Redis. */
+typedef void (*cluster_user_cb)(struct worker *w, unsigned long long sockets, const char *instances,
+				size_t len, bool partial, void *arg);
+void cluster_user_remote(struct worker *w, const char *sub, cluster_user_cb cb, void *arg);
+
 /* A message on a response channel (answers to siogate's own requests). */
 void cluster_on_response(struct worker *w, const char *payload, size_t len);
 
-/* What the bridge hands up (bridge_new): broadcasts and JSON-channel
- * messages delivered to the local sockets, the namespaces served, and the
+/* What the bridge hands up (bridge_new): broadcasts, JSON-channel
+ * messages and operations (chanop.h) delivered to the local sockets, the namespaces served, and the
  * adapter's requests and responses answered here. */
 extern const struct bridge_ops cluster_bridge_ops;
 

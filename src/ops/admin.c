@@ -26,6 +26,7 @@
 #include "core/worker.h"
 #include "eio/eio.h"
 #include "net/conn.h"
+#include "ops/admin_int.h"
 #include "ops/metrics.h"
 #include "ops/ready.h"
 #include "proto/emit_msg.h"
@@ -59,10 +60,7 @@ enum {
 	CLIENT_OTHER_METHOD
 };
 
-static void reply_json(struct conn *c, int status, struct sg_buf *b);
-static void reply_error(struct conn *c, int status, const char *msg);
 static bool authorized(const struct worker *w, const struct http_request *req);
-static bool is_method(const struct http_request *req, const char *m);
 static struct pending *hold(struct conn *c);
 static struct conn *pending_conn(struct worker *w, struct pending *p);
 static void pending_free(struct pending *p);
@@ -112,13 +110,13 @@ char *admin_load_token(const char *path, struct sg_err *err)
 	return sg_strndup(buf, n);
 }
 
-static void reply_json(struct conn *c, int status, struct sg_buf *b)
+void admin_reply_json(struct conn *c, int status, struct sg_buf *b)
 {
 	sg_buf_append_char(b, '\n');
 	conn_reply(c, status, json_ctype, "Cache-Control: no-store\r\n", b->data, b->len);
 }
 
-static void reply_error(struct conn *c, int status, const char *msg)
+void admin_reply_error(struct conn *c, int status, const char *msg)
 {
 	struct sg_buf b;
 
@@ -126,11 +124,11 @@ static void reply_error(struct conn *c, int status, const char *msg)
 	sg_buf_append_str(&b, "{\"error\":");
 	json_js_string(&b, msg, strlen(msg));
 	sg_buf_append_char(&b, '}');
-	reply_json(c, status, &b);
+	admin_reply_json(c, status, &b);
 	sg_buf_fini(&b);
 }
 
-static bool is_method(const struct http_request *req, const char *m)
+bool admin_is_method(const struct http_request *req, const char *m)
 {
 	return req->method_len == strlen(m) && memcmp(req->method, m, req->method_len) == 0;
 }
@@ -234,7 +232,7 @@ static void clients_done(struct worker *w, void *ctx, struct sg_buf *parts, size
 		sg_buf_init(&b);
 		clients_open(&b, w, parts, n);
 		sg_buf_append_char(&b, '}');
-		reply_json(c, 200, &b);
+		admin_reply_json(c, 200, &b);
 		sg_buf_fini(&b);
 	}
 	pending_free(p);
@@ -260,7 +258,7 @@ static void on_cluster_clients(struct worker *w, const char *sockets, size_t len
 		sg_buf_append_str(&p->local, ",\"remote\":[");
 		sg_buf_append(&p->local, sockets, len);
 		sg_buf_printf(&p->local, "],\"partial\":%s}", partial ? "true" : "false");
-		reply_json(c, 200, &p->local);
+		admin_reply_json(c, 200, &p->local);
 	}
 	pending_free(p);
 }
@@ -294,7 +292,7 @@ static void rooms_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t
 			sg_buf_printf(&b, ",\"clients\":%u}", t.v[i].members);
 		}
 		sg_buf_append_str(&b, "]}");
-		reply_json(c, 200, &b);
+		admin_reply_json(c, 200, &b);
 		sg_buf_fini(&b);
 	}
 	room_tally_fini(&t);
@@ -311,7 +309,7 @@ static void emit(struct worker *w, struct conn *c, const char *body, size_t len)
 	struct emit_msg m;
 
 	if (body == NULL || emit_msg_parse(body, len, &m, &err) != 0) {
-		reply_error(c, 400, body == NULL ? "a JSON body is required" : err.msg);
+		admin_reply_error(c, 400, body == NULL ? "a JSON body is required" : err.msg);
 		return;
 	}
 	(void)broadcast_unknown_nsp(w, m.nsp, strlen(m.nsp), "the admin API");
@@ -340,7 +338,7 @@ static void emit_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t 
 		sg_buf_init(&b);
 		sg_buf_printf(&b, "{\"delivered\":%llu,\"published\":%s}", delivered,
 			      published ? "true" : "false");
-		reply_json(c, w->bridge != NULL && !published ? 503 : 202, &b);
+		admin_reply_json(c, w->bridge != NULL && !published ? 503 : 202, &b);
 		sg_buf_fini(&b);
 	}
 	pending_free(p);
@@ -358,14 +356,14 @@ static void client_request(struct worker *w, struct conn *c, const struct http_r
 	struct pending *p;
 
 	if (owner < 0 || (size_t)owner >= w->n_workers) {
-		reply_error(c, 404, "no such client");
+		admin_reply_error(c, 404, "no such client");
 		return;
 	}
 	p = hold(c);
 	memcpy(p->id, rest, SG_ID_LEN);
-	if (slash == NULL && is_method(req, "GET"))
+	if (slash == NULL && admin_is_method(req, "GET"))
 		p->mode = CLIENT_GET;
-	else if (disconnect && is_method(req, "POST"))
+	else if (disconnect && admin_is_method(req, "POST"))
 		p->mode = CLIENT_DISCONNECT;
 	else
 		p->mode = CLIENT_OTHER_METHOD;
@@ -403,11 +401,11 @@ static void client_done(struct worker *w, void *ctx, struct sg_buf *parts, size_
 		if (parts[i].len > 0)
 			found = &parts[i];
 	if (c != NULL && found == NULL)
-		reply_error(c, 404, "no such client");
+		admin_reply_error(c, 404, "no such client");
 	else if (c != NULL && p->mode == CLIENT_OTHER_METHOD)
-		reply_error(c, 405, "method not allowed");
+		admin_reply_error(c, 405, "method not allowed");
 	else if (c != NULL)
-		reply_json(c, 200, found);
+		admin_reply_json(c, 200, found);
 	pending_free(p);
 }
 
@@ -489,24 +487,24 @@ static void on_request(struct worker *w, struct conn *c, const struct http_reque
 	size_t pl = req->path_len;
 
 #define PATH_IS(s) (pl == sizeof(s) - 1 && memcmp(p, s, pl) == 0)
-	if (PATH_IS("/healthz") && (is_method(req, "GET") || is_method(req, "HEAD"))) {
+	if (PATH_IS("/healthz") && (admin_is_method(req, "GET") || admin_is_method(req, "HEAD"))) {
 		conn_reply(c, 200, "text/plain; charset=utf-8", NULL, "ok\n", 3);
 		return;
 	}
-	if (PATH_IS("/readyz") && (is_method(req, "GET") || is_method(req, "HEAD"))) {
+	if (PATH_IS("/readyz") && (admin_is_method(req, "GET") || admin_is_method(req, "HEAD"))) {
 		gather(w, -1, ready_part, ready_done, hold(c));
 		return;
 	}
-	if (PATH_IS("/metrics") && is_method(req, "GET")) {
+	if (PATH_IS("/metrics") && admin_is_method(req, "GET")) {
 		gather(w, -1, metrics_part, metrics_done, hold(c));
 		return;
 	}
 	if (pl < 4 || memcmp(p, "/v1/", 4) != 0) {
-		reply_error(c, 404, "not found");
+		admin_reply_error(c, 404, "not found");
 		return;
 	}
 	if (w->admin_token == NULL) {
-		reply_error(c, 403, "the admin API is off: set admin.token_file");
+		admin_reply_error(c, 403, "the admin API is off: set admin.token_file");
 		return;
 	}
 	if (!authorized(w, req)) {
@@ -518,7 +516,7 @@ static void on_request(struct worker *w, struct conn *c, const struct http_reque
 			   "{\"error\":\"a valid bearer token is required\"}\n", 45);
 		return;
 	}
-	if (PATH_IS("/v1/clients") && is_method(req, "GET")) {
+	if (PATH_IS("/v1/clients") && admin_is_method(req, "GET")) {
 		struct sg_buf scope;
 		bool cluster;
 		sg_buf_init(&scope);
@@ -526,14 +524,16 @@ static void on_request(struct worker *w, struct conn *c, const struct http_reque
 			  strcmp(scope.data, "cluster") == 0;
 		sg_buf_fini(&scope);
 		gather(w, -1, clients_part, cluster ? cluster_clients_done : clients_done, hold(c));
-	} else if (PATH_IS("/v1/rooms") && is_method(req, "GET")) {
+	} else if (PATH_IS("/v1/rooms") && admin_is_method(req, "GET")) {
 		gather(w, -1, rooms_part, rooms_done, hold(c));
-	} else if (PATH_IS("/v1/emit") && is_method(req, "POST")) {
+	} else if (PATH_IS("/v1/emit") && admin_is_method(req, "POST")) {
 		emit(w, c, body, body_len);
 	} else if (pl > 12 && memcmp(p, "/v1/clients/", 12) == 0) {
 		client_request(w, c, req, p + 12, pl - 12);
+	} else if (pl > 10 && memcmp(p, "/v1/users/", 10) == 0) {
+		admin_users_request(w, c, req, p + 10, pl - 10);
 	} else {
-		reply_error(c, 404, "not found");
+		admin_reply_error(c, 404, "not found");
 	}
 #undef PATH_IS
 }

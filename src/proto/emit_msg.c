@@ -19,7 +19,6 @@ static const char *const reserved[] = {
 /* Nesting deeper than this is refused (jansson's own bound is 2048). */
 #define EMIT_MSG_MAX_DEPTH 64
 
-static int room_list(json_t *v, const char *key, struct sg_strv *out, struct sg_err *err);
 static size_t depth_of(const json_t *v, size_t limit);
 
 static size_t depth_of(const json_t *v, size_t limit)
@@ -51,7 +50,7 @@ static size_t depth_of(const json_t *v, size_t limit)
 	return 0;
 }
 
-static int room_list(json_t *v, const char *key, struct sg_strv *out, struct sg_err *err)
+int emit_msg_strings(const json_t *v, const char *key, struct sg_strv *out, struct sg_err *err)
 {
 	size_t i;
 	json_t *item;
@@ -74,48 +73,54 @@ static int room_list(json_t *v, const char *key, struct sg_strv *out, struct sg_
 	return 0;
 }
 
-int emit_msg_parse(const char *text, size_t len, struct emit_msg *out, struct sg_err *err)
+json_t *emit_msg_load(const char *text, size_t len, struct sg_err *err)
 {
 	json_error_t jerr;
-	json_t *root, *nsp, *event, *data;
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+
+	if (root == NULL)
+		sg_err_set(err, "bad JSON at %d:%d: %s", jerr.line, jerr.column, jerr.text);
+	return root;
+}
+
+int emit_msg_parse(const char *text, size_t len, struct emit_msg *out, struct sg_err *err)
+{
+	json_t *root = emit_msg_load(text, len, err);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (root == NULL)
+		return -1;
+	rc = emit_msg_from_json(root, out, err);
+	json_decref(root);
+	return rc;
+}
+
+int emit_msg_from_json(const json_t *root, struct emit_msg *out, struct sg_err *err)
+{
+	json_t *nsp, *event, *data;
 	struct sg_buf args;
 	const char *name;
 
 	memset(out, 0, sizeof(*out));
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL)
-		return sg_err_set(err, "bad JSON at %d:%d: %s", jerr.line, jerr.column, jerr.text);
-	if (!json_is_object(root)) {
-		json_decref(root);
+	if (!json_is_object(root))
 		return sg_err_set(err, "the message must be a JSON object");
-	}
 	event = json_object_get(root, "event");
-	if (!json_is_string(event) || json_string_length(event) == 0) {
-		json_decref(root);
+	if (!json_is_string(event) || json_string_length(event) == 0)
 		return sg_err_set(err, "'event' must be a non-empty string");
-	}
 	name = json_string_value(event);
-	for (size_t i = 0; i < SG_ARRAY_LEN(reserved); i++) {
-		if (strcmp(name, reserved[i]) == 0) {
-			sg_err_set(err, "'%s' is a reserved event name", reserved[i]);
-			json_decref(root); /* name points into root */
-			return -1;
-		}
-	}
+	for (size_t i = 0; i < SG_ARRAY_LEN(reserved); i++)
+		if (strcmp(name, reserved[i]) == 0)
+			return sg_err_set(err, "'%s' is a reserved event name", reserved[i]);
 	nsp = json_object_get(root, "nsp");
 	if (nsp != NULL && !json_is_null(nsp) &&
-	    (!json_is_string(nsp) || json_string_value(nsp)[0] != '/')) {
-		json_decref(root);
+	    (!json_is_string(nsp) || json_string_value(nsp)[0] != '/'))
 		return sg_err_set(err, "'nsp' must be a string starting with '/'");
-	}
 	data = json_object_get(root, "data");
-	if (data != NULL && depth_of(data, EMIT_MSG_MAX_DEPTH + 1) > EMIT_MSG_MAX_DEPTH) {
-		json_decref(root);
+	if (data != NULL && depth_of(data, EMIT_MSG_MAX_DEPTH + 1) > EMIT_MSG_MAX_DEPTH)
 		return sg_err_set(err, "'data' is nested deeper than %d", EMIT_MSG_MAX_DEPTH);
-	}
-	if (room_list(json_object_get(root, "to"), "to", &out->to, err) != 0 ||
-	    room_list(json_object_get(root, "except"), "except", &out->except, err) != 0) {
-		json_decref(root);
+	if (emit_msg_strings(json_object_get(root, "to"), "to", &out->to, err) != 0 ||
+	    emit_msg_strings(json_object_get(root, "except"), "except", &out->except, err) != 0) {
 		emit_msg_fini(out);
 		return -1;
 	}
@@ -130,7 +135,6 @@ int emit_msg_parse(const char *text, size_t len, struct emit_msg *out, struct sg
 	sg_buf_append_char(&args, ']');
 	out->args_len = args.len;
 	out->args = sg_buf_steal(&args);
-	json_decref(root);
 	return 0;
 }
 

@@ -9,6 +9,8 @@
 #ifndef SG_EMIT_MSG_H
 #define SG_EMIT_MSG_H
 
+#include <jansson.h>
+
 #include "core/common.h"
 
 struct emit_msg {
@@ -24,6 +26,19 @@ struct emit_msg {
  * missing, not a string or reserved, nsp not starting with '/', to/except
  * not strings). */
 int emit_msg_parse(const char *text, size_t len, struct emit_msg *out, struct sg_err *err) SG_WUR;
+/* Reads text[0..len) as JSON as every JSON-channel message is read
+ * (duplicate keys refused).  Returns the value (json_decref frees it), or
+ * NULL with err. */
+json_t *emit_msg_load(const char *text, size_t len, struct sg_err *err);
+/* emit_msg_parse from a value emit_msg_load gave (borrowed): the JSON
+ * channel's parser (chan_op.h) reads each message once. */
+int emit_msg_from_json(const json_t *root, struct emit_msg *out, struct sg_err *err) SG_WUR;
 void emit_msg_fini(struct emit_msg *m);
+
+/* Appends to out the room names v holds: absent or null (nothing), one
+ * string, or an array of non-empty strings without NUL bytes.  Returns 0, or
+ * -1 with err naming key. */
+int emit_msg_strings(const json_t *v, const char *key, struct sg_strv *out,
+		     struct sg_err *err) SG_WUR;
 
 #endif

@@ -356,6 +356,31 @@ static void query_decode(struct sg_buf *out, const char *s, size_t n)
 	sg_buf_append(out, "", 0);
 }
 
+int http_path_decode(const char *s, size_t n, struct sg_buf *out)
+{
+	size_t start = out->len;
+	int byte;
+
+	sg_buf_reserve(out, n);
+	for (size_t i = 0; i < n; i++) {
+		byte = (unsigned char)s[i];
+		if (byte == '%') {
+			if (n - i < 3 || sg_hex_value(s[i + 1]) < 0 || sg_hex_value(s[i + 2]) < 0)
+				goto bad;
+			byte = sg_hex_value(s[i + 1]) << 4 | sg_hex_value(s[i + 2]);
+			i += 2;
+		}
+		if (byte == 0)
+			goto bad;
+		sg_buf_append_char(out, (char)byte);
+	}
+	return 0;
+bad:
+	out->len = start;
+	out->data[start] = '\0';
+	return -1;
+}
+
 int http_query_get(const char *query, size_t query_len, const char *name, struct sg_buf *out)
 {
 	const char *p = query, *e = query + query_len;

@@ -104,6 +104,11 @@ int http_query_foreach(const char *query, size_t query_len,
 		       int (*cb)(const char *k, size_t kl, const char *v, size_t vl, void *arg),
 		       void *arg) SG_WUR;
 
+/* Appends the path segment s[0..n), %XX decoded ('+' stays '+', as in a
+ * path), to out (NUL-terminated).  Returns 0, or -1 when a '%' is not
+ * followed by two hex digits or a byte decodes to NUL (out unchanged). */
+int http_path_decode(const char *s, size_t n, struct sg_buf *out) SG_WUR;
+
 /* Reason phrase for the statuses siogate answers with (100, 101, 200, 202,
  * 204, 400, 401, 403, 404, 405, 408, 411, 413, 417, 429, 431, 500, 501, 503,
  * 505); "Unknown" for any other.  The string is static. */

@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "core/worker.h"
 #include "proto/adapter_codec.h"
+#include "proto/chan_op.h"
 #include "proto/emit_msg.h"
 #include "proto/members.h"
 #include "proto/sio_packet.h"
@@ -64,9 +65,10 @@ struct bridge {
 	struct members *members;   /* the siogate instances; who relays JSON messages */
 	struct event *heartbeat;
 	char *members_channel;
-	char *canary_channel; /* a response channel only this worker subscribes to */
-	bool primary;	      /* worker 0: the request, response and members channels */
-	bool relay;	      /* this instance relayed at the last JSON message */
+	char *canary_channel;	 /* a response channel only this worker subscribes to */
+	bool primary;		 /* worker 0: the request, response and members channels */
+	bool relay;		 /* this instance relayed at the last JSON message */
+	struct log_limit bad_op; /* worker 0: malformed JSON-channel operations */
 	struct bridge_stats stats;
 	char uid[BRIDGE_UID_MAX];
 	char relay_uid[sizeof(BRIDGE_RELAY_UID_PREFIX) + BRIDGE_UID_MAX];
@@ -620,6 +622,11 @@ int bridge_numsub(struct bridge *b, const char *channel, bridge_count_cb cb, voi
 	return 0;
 }
 
+int bridge_count_instances(struct bridge *b, bridge_count_cb cb, void *arg)
+{
+	return b == NULL ? -1 : bridge_numsub(b, b->members_channel, cb, arg);
+}
+
 static void on_published(redisAsyncContext *ac, void *reply, void *arg)
 {
 	struct bridge *b = arg;
@@ -719,19 +726,39 @@ static bool channel_nsp_served(struct bridge *b, const redisReply *ch)
 static void on_json_message(struct bridge *b, const redisReply *channel, const redisReply *payload)
 {
 	struct sg_err err = { 0 };
-	struct emit_msg m;
+	struct chan_msg m;
 
-	if (emit_msg_parse(payload->str, payload->len, &m, &err) != 0) {
+	if (chan_msg_parse(payload->str, payload->len, &m, &err) != 0) {
 		b->stats.bad_messages++;
-		log_warn("bridge: dropped a message on %.*s: %s", (int)channel->len, channel->str,
-			 err.msg);
+		if (!m.is_op) {
+			log_warn("bridge: dropped a message on %.*s: %s", (int)channel->len,
+				 channel->str, err.msg);
+		} else if (b->primary) {
+			/* an operation is counted and named once per instance, and a
+			 * backend repeating a bad one cannot flood the log */
+			b->w->stats.json_op_invalid++;
+			log_limited(&b->bad_op, SG_LOG_WARN, NULL,
+				    "bridge: ignored an operation on %.*s: %s", (int)channel->len,
+				    channel->str, err.msg);
+		}
+		return;
+	}
+	if (m.is_op) {
+		/* the instance that published it applied it to its sockets already */
+		if (m.op.origin == NULL || strcmp(m.op.origin, b->uid) != 0) {
+			if (b->primary && m.op.nsp != NULL)
+				(void)b->ops->serves_nsp(b->w, m.op.nsp, strlen(m.op.nsp),
+							 channel->str);
+			b->ops->on_op(b->w, &m.op);
+		}
+		chan_msg_fini(&m);
 		return;
 	}
 	if (b->primary)
-		(void)b->ops->serves_nsp(b->w, m.nsp, strlen(m.nsp), channel->str);
-	b->ops->on_json(b->w, &m);
-	relay_json_message(b, &m);
-	emit_msg_fini(&m);
+		(void)b->ops->serves_nsp(b->w, m.emit.nsp, strlen(m.emit.nsp), channel->str);
+	b->ops->on_json(b->w, &m.emit);
+	relay_json_message(b, &m.emit);
+	chan_msg_fini(&m);
 }
 
 /* Node peers read only the adapter format: the relay re-publishes. */

@@ -21,6 +21,7 @@ struct worker;
 struct bridge;
 struct adapter_broadcast;
 struct emit_msg;
+struct chan_op;
 
 /* What the bridge hands to the layers above it, given to bridge_new() by
  * the program (the cluster layer's cluster_bridge_ops).  Called from the
@@ -31,6 +32,9 @@ struct bridge_ops {
 	void (*on_broadcast)(struct worker *w, const struct adapter_broadcast *m);
 	/* A JSON-channel message, for the local sockets. */
 	void (*on_json)(struct worker *w, const struct emit_msg *m);
+	/* A JSON-channel operation (chan_op.h), for the local sockets (never
+	 * one this instance published with its uid as origin). */
+	void (*on_op)(struct worker *w, const struct chan_op *op);
 	/* Whether namespace nsp (len bytes) is served here; a message for one
 	 * that is not is dropped (and named once in the log by the callee).
 	 * where: the channel it came on. */
@@ -110,6 +114,10 @@ int bridge_xadd(struct bridge *b, const char *stream, uint64_t maxlen, const cha
  * (cb not called) when the command could not be sent. */
 typedef void (*bridge_count_cb)(long long n, void *arg);
 int bridge_numsub(struct bridge *b, const char *channel, bridge_count_cb cb, void *arg);
+
+/* The siogate instances on this Redis (the subscribers of the members
+ * channel, one per instance), counted as bridge_numsub counts. */
+int bridge_count_instances(struct bridge *b, bridge_count_cb cb, void *arg);
 
 /* Publishes m in the adapter format with the given uid, without local
  * delivery, so every other member of the cluster (siogate or Node)

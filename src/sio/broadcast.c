@@ -92,6 +92,52 @@ size_t broadcast_deliver(struct worker *w, struct sio_nsp *nsp, const struct sg_
 	return n;
 }
 
+size_t broadcast_select(struct worker *w, struct sio_nsp *nsp, const struct sg_strv *rooms,
+			const struct sg_strv *except, bool authenticated_only,
+			struct sio_socket ***out)
+{
+	struct sio_socket **v = NULL;
+	size_t n = 0, cap = 0, kept = 0;
+	uint32_t stamp;
+
+	if (rooms == NULL || rooms->n == 0) {
+		for (struct sio_socket *s = nsp->all; s; s = s->next) {
+			if (n == cap)
+				v = sg_realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
+			v[n++] = s;
+		}
+	} else {
+		stamp = broadcast_next_stamp(w);
+		for (size_t i = 0; i < rooms->n; i++) {
+			size_t len = strlen(rooms->v[i]);
+			struct room *room = rooms_find(&nsp->rooms, rooms->v[i], len);
+			struct sio_socket *one =
+				room ? NULL : sio_nsp_socket(nsp, rooms->v[i], len);
+			uint32_t m = room ? room->n_members : (one ? 1 : 0);
+			for (uint32_t k = 0; k < m; k++) {
+				struct sio_socket *s = room ? room->members[k] : one;
+				if (s->sent_stamp == stamp)
+					continue;
+				s->sent_stamp = stamp;
+				if (n == cap)
+					v = sg_realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
+				v[n++] = s;
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct sio_socket *s = v[i];
+		bool excluded = s->closing || (authenticated_only && !s->broadcasts);
+		for (size_t k = 0; except && k < except->n && !excluded; k++)
+			excluded = strcmp(except->v[k], s->id) == 0 ||
+				   room_set_has(&s->rooms, except->v[k]);
+		if (!excluded)
+			v[kept++] = s;
+	}
+	*out = v;
+	return kept;
+}
+
 size_t broadcast_adapter_message(struct worker *w, const struct adapter_broadcast *m)
 {
 	struct sio_nsp *nsp = sio_nsp_find(w, m->nsp, strlen(m->nsp));

@@ -14,6 +14,7 @@
 
 struct worker;
 struct sio_nsp;
+struct sio_socket;
 struct adapter_broadcast;
 struct emit_msg;
 
@@ -28,6 +29,17 @@ uint32_t broadcast_next_stamp(struct worker *w);
 size_t broadcast_deliver(struct worker *w, struct sio_nsp *nsp, const struct sg_strv *rooms,
 			 const struct sg_strv *except, struct sg_frame *packet,
 			 struct sg_frame *const *attachments, size_t n_attachments);
+
+/* The open sockets of nsp that a delivery to rooms minus except selects
+ * (each once; every socket of nsp when rooms is empty), only those that
+ * receive broadcasts when authenticated_only, in a new array *out that the
+ * caller frees (NULL when none).  They are collected first, so the caller
+ * may close them or move them between rooms; closing one may close another
+ * (their memory stays until the end of the loop turn), so the caller skips
+ * those found closing.  Returns how many. */
+size_t broadcast_select(struct worker *w, struct sio_nsp *nsp, const struct sg_strv *rooms,
+			const struct sg_strv *except, bool authenticated_only,
+			struct sio_socket ***out);
 
 /* Encodes a decoded adapter/emitter message and delivers it locally.
  * Returns the number of recipients. */

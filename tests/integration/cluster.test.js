@@ -155,3 +155,18 @@ test('an admin emit on siogate reaches the Node server\'s clients and siogate\'s
 	}
 });
 
+
+test('GET /v1/users/{sub} with a Node server in the cluster: it ignores siogate\'s request, the answer is whole (not partial)', async () => {
+	const user = h.uniq('who');
+	await h.connectAuthed(env.sg.url, { claims: { sub: user } });
+	const headers = { authorization: `Bearer ${ADMIN_TOKEN}` };
+	const admin = `http://127.0.0.1:${env.sg.adminPort}`;
+	const server = (await (await fetch(`${admin}/v1/clients`, { headers })).json()).server;
+	const res = await fetch(`${admin}/v1/users/${user}`, { headers });
+	assert.equal(res.status, 200);
+	/* siogate waits for siogate instances only (the members channel): a Node server, which
+	 * never answers "siogate:user", would make it wait for its 2 s timeout and say partial */
+	assert.deepEqual(await res.json(), { sub: user, sockets: 1, instances: [server], partial: false });
+	/* and the Node server is still fine: its own requests complete */
+	assert.equal(await io.of('/').adapter.serverCount(), 2);
+});

@@ -31,6 +31,7 @@ static const struct {
 	{ SG_CLOSE_AUTH_FAILED, "auth failed", true, 0 },
 	{ SG_CLOSE_AUTH_THROTTLED, "auth throttled", false, 0 },
 	{ SG_CLOSE_TOKEN_EXPIRED, "token expired", false, 0 },
+	{ SG_CLOSE_REVOKED, "revoked", false, 0 },
 	{ SG_CLOSE_CLIENT_NSP_DISCONNECT, "client namespace disconnect", false, 0 },
 	{ SG_CLOSE_SERVER_NSP_DISCONNECT, "server namespace disconnect", false, 0 },
 	{ SG_CLOSE_FORCED, "forced close", false, 0 },

@@ -526,6 +526,33 @@ static void test_query(void)
 }
 
 /* Every status siogate sends has its phrase (it once said "401 Unknown"). */
+static void test_path_decode(void)
+{
+	struct sg_buf v;
+
+	sg_buf_init(&v);
+	CHECK_INT(http_path_decode("auth0%7Cx%2Fy+%C3%A9", 20, &v), 0);
+	CHECK_STR(v.data, "auth0|x/y+\xc3\xa9");
+	sg_buf_reset(&v);
+	CHECK_INT(http_path_decode("plain", 5, &v), 0);
+	CHECK_STR(v.data, "plain");
+	/* bad %-encoding and NUL leave out as it was */
+	sg_buf_reset(&v);
+	sg_buf_append_str(&v, "kept");
+	CHECK_INT(http_path_decode("a%zz", 4, &v), -1);
+	CHECK_INT(http_path_decode("a%2", 3, &v), -1);
+	CHECK_INT(http_path_decode("%", 1, &v), -1);
+	CHECK_INT(http_path_decode("a%00b", 5, &v), -1);
+	CHECK_STR(v.data, "kept");
+	CHECK_INT(v.len, 4);
+	/* only the n bytes given are read */
+	sg_buf_reset(&v);
+	CHECK_INT(http_path_decode("ab%41", 2, &v), 0);
+	CHECK_STR(v.data, "ab");
+	CHECK_INT(http_path_decode("", 0, &v), 0);
+	sg_buf_fini(&v);
+}
+
 static void test_status_text(void)
 {
 	static const int sent[] = { 100, 101, 200, 202, 204, 400, 401, 403, 404, 405,
@@ -722,6 +749,7 @@ int main(void)
 	RUN(test_malformed);
 	RUN(test_limits);
 	RUN(test_query);
+	RUN(test_path_decode);
 	RUN(test_status_text);
 	RUN(test_expect);
 	RUN(test_chunked);

@@ -110,29 +110,6 @@ char *admin_load_token(const char *path, struct sg_err *err)
 	return sg_strndup(buf, n);
 }
 
-void admin_reply_json(struct conn *c, int status, struct sg_buf *b)
-{
-	sg_buf_append_char(b, '\n');
-	conn_reply(c, status, json_ctype, "Cache-Control: no-store\r\n", b->data, b->len);
-}
-
-void admin_reply_error(struct conn *c, int status, const char *msg)
-{
-	struct sg_buf b;
-
-	sg_buf_init(&b);
-	sg_buf_append_str(&b, "{\"error\":");
-	json_js_string(&b, msg, strlen(msg));
-	sg_buf_append_char(&b, '}');
-	admin_reply_json(c, status, &b);
-	sg_buf_fini(&b);
-}
-
-bool admin_is_method(const struct http_request *req, const char *m)
-{
-	return req->method_len == strlen(m) && memcmp(req->method, m, req->method_len) == 0;
-}
-
 static bool authorized(const struct worker *w, const struct http_request *req)
 {
 	const struct http_header *h = http_request_header(req, "authorization");

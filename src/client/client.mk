@@ -21,7 +21,7 @@ CLIENT_OBJDIR := $(OBJDIR)/client
 CLIENT_ENGINE_SRCS := $(addprefix $(CLIENT_DIR)/,engine.c engine_conn.c engine_polling.c \
                       engine_ws.c)
 CLIENT_LIB_SRCS := $(addprefix $(CLIENT_DIR)/,client.c client_conn.c client_recv.c \
-                     client_send.c subs.c backoff.c jsonout.c) \
+                     client_send.c client_token.c subs.c backoff.c jsonout.c) \
                    $(CLIENT_ENGINE_SRCS)
 # siogate's own pure codecs, compiled again here with -fPIC
 CLIENT_SG_SRCS := src/core/common.c src/core/base64.c src/proto/eio_packet.c \
@@ -128,7 +128,7 @@ $(CLIENT_OBJDIR)/unit/fake_engine.o: tests/unit/client/fake_engine.c tests/unit/
 	$(CC) $(CLIENT_CFLAGS) -Itests/unit -Itests/unit/client -c -o $@ $<
 
 $(CLIENT_OBJDIR)/unit/%: tests/unit/client/%.c tests/unit/unit.h tests/unit/client/fake_engine.h \
-		$(CLIENT_UNIT_OBJS)
+		tests/unit/client/client_fx.h $(CLIENT_UNIT_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CLIENT_CFLAGS) -Itests/unit -Itests/unit/client -o $@ $< $(CLIENT_UNIT_OBJS) \
 		$(LDFLAGS_ALL) $(CLIENT_LIBS)

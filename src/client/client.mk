@@ -104,6 +104,7 @@ $(CLIENT_PC): $(CLIENT_DIR)/siogate-client.pc.in config.mk
 # The programs use the public header, plus common.h / base64.h / jsonout.h
 # (JSON written as JSON.stringify writes it), linked from this directory's own
 # objects: they never depend on the state of the daemon's other modules.
+# siocat also links cmdrun.o (its --refresh-cmd), which is not in the library.
 CLIENT_PROG_OBJS := $(CLIENT_OBJDIR)/jsonout.o $(CLIENT_OBJDIR)/sg/core/json_js.o \
                     $(CLIENT_OBJDIR)/sg/core/common.o $(CLIENT_OBJDIR)/sg/core/base64.o
 
@@ -111,8 +112,10 @@ $(CLIENT_OBJDIR)/prog/%.o: $(CLIENT_DIR)/%.c config.mk
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -I$(CLIENT_DIR) -I$(CLIENT_DIR)/include -MMD -MP -c -o $@ $<
 
-$(SIOCAT): $(CLIENT_OBJDIR)/prog/siocat.o $(CLIENT_PROG_OBJS) $(CLIENT_A)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(CLIENT_PROG_OBJS) $(CLIENT_A) $(CLIENT_LIBS)
+$(SIOCAT): $(CLIENT_OBJDIR)/prog/siocat.o $(CLIENT_OBJDIR)/prog/cmdrun.o $(CLIENT_PROG_OBJS) \
+		$(CLIENT_A)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(CLIENT_OBJDIR)/prog/cmdrun.o $(CLIENT_PROG_OBJS) \
+		$(CLIENT_A) $(CLIENT_LIBS)
 
 $(SGC_DRIVER): $(CLIENT_OBJDIR)/prog/sgc-driver.o $(CLIENT_PROG_OBJS) $(CLIENT_A)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(CLIENT_PROG_OBJS) $(CLIENT_A) $(CLIENT_LIBS)
@@ -152,4 +155,5 @@ install-client: $(CLIENT_A) $(CLIENT_SO) $(SIOCAT)
 	install -m 755 $(SIOCAT) $(DESTDIR)$(BINDIR)/siocat
 	install -m 644 man/siocat.1 $(DESTDIR)$(MANDIR)/man1/siocat.1
 
--include $(CLIENT_OBJS:.o=.d) $(CLIENT_OBJDIR)/prog/siocat.d $(CLIENT_OBJDIR)/prog/sgc-driver.d
+-include $(CLIENT_OBJS:.o=.d) $(CLIENT_OBJDIR)/prog/siocat.d $(CLIENT_OBJDIR)/prog/sgc-driver.d \
+	$(CLIENT_OBJDIR)/prog/cmdrun.d

@@ -6,8 +6,9 @@
  * read before the client is ready wait in a queue and go out in order once
  * it is.  When the server warns that the token expires (token:expiring), a
  * new one comes from --refresh-cmd (cmdrun.c) or --token-file and is sent
- * with sgc_refresh_token().  Invariant: siocat ends through finish() only, which records the
- * first exit status, disconnects cleanly, and lets the event loop run out.
+ * with sgc_refresh_token().  Invariant: siocat ends through finish() only,
+ * which records the first exit status, disconnects cleanly, and lets the
+ * event loop run out.
  */
 #include <errno.h>
 #include <event2/buffer.h>
@@ -256,7 +257,7 @@ static void on_authenticated(struct sgc_client *c, const json_t *data, void *use
 		return;
 	}
 	if (s->ready || s->joining)
-		return; /* said again (auth.mode connect answers authenticate too) */
+		return; /* not the first (auth.mode connect sends one unasked) */
 	vlog(s, "authenticated");
 	become_ready(s);
 }

@@ -356,6 +356,7 @@ void sgc_client_free(struct sgc_client *c)
 	client_bin_reset(c);
 	c->conn = SGC_CONN_DISCONNECTED;
 	c->auth_state = SGC_UNAUTHORIZED;
+	c->refreshing = false;
 	acks = c->acks;
 	c->acks = NULL;
 	client_fail_acks(c, acks);

@@ -21,7 +21,7 @@ CLIENT_OBJDIR := $(OBJDIR)/client
 CLIENT_ENGINE_SRCS := $(addprefix $(CLIENT_DIR)/,engine.c engine_conn.c engine_polling.c \
                       engine_ws.c)
 CLIENT_LIB_SRCS := $(addprefix $(CLIENT_DIR)/,client.c client_conn.c client_recv.c \
-                     client_send.c subs.c backoff.c jsonout.c) \
+                     client_send.c client_token.c subs.c backoff.c jsonout.c) \
                    $(CLIENT_ENGINE_SRCS)
 # siogate's own pure codecs, compiled again here with -fPIC
 CLIENT_SG_SRCS := src/core/common.c src/core/base64.c src/proto/eio_packet.c \
@@ -104,6 +104,7 @@ $(CLIENT_PC): $(CLIENT_DIR)/siogate-client.pc.in config.mk
 # The programs use the public header, plus common.h / base64.h / jsonout.h
 # (JSON written as JSON.stringify writes it), linked from this directory's own
 # objects: they never depend on the state of the daemon's other modules.
+# siocat also links cmdrun.o (its --refresh-cmd), which is not in the library.
 CLIENT_PROG_OBJS := $(CLIENT_OBJDIR)/jsonout.o $(CLIENT_OBJDIR)/sg/core/json_js.o \
                     $(CLIENT_OBJDIR)/sg/core/common.o $(CLIENT_OBJDIR)/sg/core/base64.o
 
@@ -111,8 +112,10 @@ $(CLIENT_OBJDIR)/prog/%.o: $(CLIENT_DIR)/%.c config.mk
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -I$(CLIENT_DIR) -I$(CLIENT_DIR)/include -MMD -MP -c -o $@ $<
 
-$(SIOCAT): $(CLIENT_OBJDIR)/prog/siocat.o $(CLIENT_PROG_OBJS) $(CLIENT_A)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(CLIENT_PROG_OBJS) $(CLIENT_A) $(CLIENT_LIBS)
+$(SIOCAT): $(CLIENT_OBJDIR)/prog/siocat.o $(CLIENT_OBJDIR)/prog/cmdrun.o $(CLIENT_PROG_OBJS) \
+		$(CLIENT_A)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(CLIENT_OBJDIR)/prog/cmdrun.o $(CLIENT_PROG_OBJS) \
+		$(CLIENT_A) $(CLIENT_LIBS)
 
 $(SGC_DRIVER): $(CLIENT_OBJDIR)/prog/sgc-driver.o $(CLIENT_PROG_OBJS) $(CLIENT_A)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(CLIENT_PROG_OBJS) $(CLIENT_A) $(CLIENT_LIBS)
@@ -128,7 +131,7 @@ $(CLIENT_OBJDIR)/unit/fake_engine.o: tests/unit/client/fake_engine.c tests/unit/
 	$(CC) $(CLIENT_CFLAGS) -Itests/unit -Itests/unit/client -c -o $@ $<
 
 $(CLIENT_OBJDIR)/unit/%: tests/unit/client/%.c tests/unit/unit.h tests/unit/client/fake_engine.h \
-		$(CLIENT_UNIT_OBJS)
+		tests/unit/client/client_fx.h $(CLIENT_UNIT_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CLIENT_CFLAGS) -Itests/unit -Itests/unit/client -o $@ $< $(CLIENT_UNIT_OBJS) \
 		$(LDFLAGS_ALL) $(CLIENT_LIBS)
@@ -152,4 +155,5 @@ install-client: $(CLIENT_A) $(CLIENT_SO) $(SIOCAT)
 	install -m 755 $(SIOCAT) $(DESTDIR)$(BINDIR)/siocat
 	install -m 644 man/siocat.1 $(DESTDIR)$(MANDIR)/man1/siocat.1
 
--include $(CLIENT_OBJS:.o=.d) $(CLIENT_OBJDIR)/prog/siocat.d $(CLIENT_OBJDIR)/prog/sgc-driver.d
+-include $(CLIENT_OBJS:.o=.d) $(CLIENT_OBJDIR)/prog/siocat.d $(CLIENT_OBJDIR)/prog/sgc-driver.d \
+	$(CLIENT_OBJDIR)/prog/cmdrun.d

@@ -236,6 +236,7 @@ void client_go_disconnected(struct sgc_client *c, const char *reason, bool notif
 	evtimer_del(c->connect_timer);
 	c->conn = SGC_CONN_DISCONNECTED;
 	c->auth_state = SGC_UNAUTHORIZED;
+	c->refreshing = false;
 	free(c->sid);
 	c->sid = NULL;
 	client_bin_reset(c);

@@ -6,6 +6,7 @@
  *   client_conn.c  the connection state machine and reconnection
  *   client_recv.c  Socket.IO packets in, events to handlers, subscriptions
  *   client_send.c  Socket.IO packets out, pending acks, the helper flow
+ *   client_token.c the token: refreshes, and the copy later connections send
  *
  * Invariant: the client is never freed under a running callback.  Every
  * entry from the event loop and every API function that may call back is
@@ -75,6 +76,7 @@ struct sgc_client {
 	/* state */
 	enum sgc_conn_state conn;
 	enum sgc_state auth_state;
+	bool refreshing; /* a refresh's `authenticate` {token} waits for its answer */
 	struct sgc_engine *eng;
 	struct sgc_engine **closing; /* engines finishing a graceful close */
 	size_t n_closing;
@@ -121,5 +123,11 @@ void client_on_message(struct sgc_engine *e, void *arg, bool binary, const char 
 /* client_send.c */
 /* Calls every ack of list with SGC_ERR_DISCONNECTED and frees them. */
 void client_fail_acks(struct sgc_client *c, struct sgc_pending_ack *list);
+/* Emits event with the single argument data (NULL: none), no ack. */
+int client_send_event(struct sgc_client *c, const char *event, const json_t *data);
+
+/* client_token.c */
+/* The server's `token:expiring` {exp}: calls on_token_expiring. */
+void client_token_expiring(struct sgc_client *c, const json_t *data);
 
 #endif

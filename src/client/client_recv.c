@@ -2,8 +2,8 @@
  * client_recv.c: Socket.IO packets from the server to libsiogate-client:
  * decoding the engine's messages (a BINARY_EVENT or BINARY_ACK waits for
  * its attachments), the namespace's CONNECT and CONNECT_ERROR answers,
- * DISCONNECT, events (the helper's authenticated / unauthenticated states,
- * then the subscribed handlers, subs.c) and acks to what the client
+ * DISCONNECT, events (the helper's authenticated / unauthenticated states
+ * and the token:expiring warning, then the subscribed handlers, subs.c) and acks to what the client
  * emitted; and the subscription API.
  */
 #include <stdlib.h>
@@ -224,15 +224,21 @@ static void deliver_event(struct sgc_client *c, const struct sio_packet *pkt,
 	ev.n_attachments = n_att;
 	ev.ack_id = pkt->id;
 	if (strcmp(name, "authenticated") == 0) {
+		/* the answer to authenticate or to a refresh, or, with siogate's
+		 * auth.mode connect, unasked right after the CONNECT */
 		c->auth_state = SGC_AUTHENTICATED;
+		c->refreshing = false;
 		if (c->cb.on_authenticated)
 			c->cb.on_authenticated(c, ev.data, c->cb.user);
 	} else if (strcmp(name, "unauthenticated") == 0) {
 		const json_t *m = json_object_get(ev.data, "message");
 		c->auth_state = SGC_UNAUTHORIZED;
+		c->refreshing = false;
 		if (c->cb.on_unauthenticated)
 			c->cb.on_unauthenticated(c, json_is_string(m) ? json_string_value(m) : "",
 						 c->cb.user);
+	} else if (strcmp(name, "token:expiring") == 0) {
+		client_token_expiring(c, ev.data);
 	}
 	d.c = c;
 	d.ev = &ev;

@@ -169,6 +169,18 @@ static int emit_args(struct sgc_client *c, const char *event, json_t *args, sgc_
 	return rc;
 }
 
+int client_send_event(struct sgc_client *c, const char *event, const json_t *data)
+{
+	json_t *args = json_array();
+	int rc;
+
+	if (data != NULL)
+		json_array_append(args, (json_t *)data);
+	rc = send_packet(c, SIO_EVENT, -1, event, args, NULL, 0);
+	json_decref(args);
+	return rc;
+}
+
 int sgc_emit(struct sgc_client *c, const char *event, const json_t *data)
 {
 	json_t *args = json_array();

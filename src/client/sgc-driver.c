@@ -31,6 +31,7 @@ static const char usage_text[] =
 	"                  [--auto-auth] [--no-reconnect] [--attempts N] [--delay MS]\n"
 	"                  [--delay-max MS] [--connect-timeout MS] [--ca-file F] [--insecure] URL\n"
 	"Commands (JSON lines on stdin): connect, disconnect, shutdown, authenticate, state,\n"
+	"refresh {token} (sgc_refresh_token),\n"
 	"subscribe {event,id,ignoreDuplicate,fail}, subscribe_many {events:{event:id},\n"
 	"ignoreDuplicate}, unsubscribe {event[,id]}, unsubscribe_many {events}, count {event},\n"
 	"emit {event,data|args,attachments:[base64],ack,timeout,tag}, join/leave {rooms,ack,\n"
@@ -70,6 +71,7 @@ static void on_error(struct sgc_client *c, const struct sgc_error *err, void *us
 static void on_authenticated(struct sgc_client *c, const json_t *data, void *user);
 static void on_unauthenticated(struct sgc_client *c, const char *message, void *user);
 static void on_reconnecting(struct sgc_client *c, unsigned attempt, unsigned delay_ms, void *user);
+static void on_token_expiring(struct sgc_client *c, int64_t exp, void *user);
 static void run_command(struct driver *d, json_t *cmd);
 static void stdin_cb(evutil_socket_t fd, short what, void *arg);
 static struct ack_tag *new_tag(struct driver *d, json_t *cmd);
@@ -203,6 +205,13 @@ static void on_reconnecting(struct sgc_client *c, unsigned attempt, unsigned del
 			   (int)delay_ms));
 }
 
+static void on_token_expiring(struct sgc_client *c, int64_t exp, void *user)
+{
+	SG_UNUSED(user);
+	out_line(json_pack("{s:s,s:I,s:s}", "cb", "token_expiring", "exp", (json_int_t)exp, "state",
+			   sgc_state_name(sgc_state(c))));
+}
+
 static struct ack_tag *new_tag(struct driver *d, json_t *cmd)
 {
 	struct ack_tag *t = sg_calloc(1, sizeof(*t));
@@ -253,6 +262,9 @@ static void run_command(struct driver *d, json_t *cmd)
 		reply_rc(op, 0);
 	} else if (strcmp(op, "authenticate") == 0) {
 		reply_rc(op, sgc_authenticate(d->c));
+	} else if (strcmp(op, "refresh") == 0) {
+		reply_rc(op,
+			 sgc_refresh_token(d->c, json_string_value(json_object_get(cmd, "token"))));
 	} else if (strcmp(op, "state") == 0) {
 		static const char *const conn[] = { "disconnected", "connecting", "connected",
 						    "reconnecting" };
@@ -497,6 +509,7 @@ int main(int argc, char **argv)
 	o.on_authenticated = on_authenticated;
 	o.on_unauthenticated = on_unauthenticated;
 	o.on_reconnecting = on_reconnecting;
+	o.on_token_expiring = on_token_expiring;
 	o.user = &d;
 	signal(SIGPIPE, SIG_IGN);
 	d.base = event_base_new();

@@ -4,8 +4,11 @@
  * for), prints every event received as one JSON line on standard output, and
  * emits the events read from standard input (lines `EVENT [JSON]`).  Lines
  * read before the client is ready wait in a queue and go out in order once
- * it is.  Invariant: siocat ends through finish() only, which records the
- * first exit status, disconnects cleanly, and lets the event loop run out.
+ * it is.  When the server warns that the token expires (token:expiring), a
+ * new one comes from --refresh-cmd (cmdrun.c) or --token-file and is sent
+ * with sgc_refresh_token().  Invariant: siocat ends through finish() only,
+ * which records the first exit status, disconnects cleanly, and lets the
+ * event loop run out.
  */
 #include <errno.h>
 #include <event2/buffer.h>
@@ -18,8 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "cmdrun.h"
 #include "core/base64.h"
 #include "core/common.h"
 #include "jsonout.h"
@@ -35,6 +40,8 @@
 
 #define JOIN_TIMEOUT_MS 5000
 #define DEFAULT_ACK_MS 5000
+#define DEFAULT_REFRESH_MS 10000
+#define MAX_TOKEN 16384 /* bytes of a token from --token-file or --refresh-cmd */
 
 static const char usage_text[] =
 	"usage: siocat [options] URL\n"
@@ -44,6 +51,12 @@ static const char usage_text[] =
 	"\n"
 	"  -H, --header 'NAME: VALUE'  extra HTTP header (repeatable)\n"
 	"  -t, --token TOKEN           send 'Authorization: Bearer TOKEN' and auth {\"token\":TOKEN}\n"
+	"      --token-file FILE       --token with the token in FILE, read again each time the\n"
+	"                              server warns that the token expires (token:expiring)\n"
+	"      --refresh-cmd COMMAND   when the server warns that the token expires, run\n"
+	"                              COMMAND (sh -c; $SIOCAT_TOKEN_EXP holds the expiry)\n"
+	"                              and send what it prints as the new token\n"
+	"      --refresh-timeout MS    bound on COMMAND's run (default 10000)\n"
 	"  -a, --auth JSON             the CONNECT auth payload (a JSON object)\n"
 	"  -p, --path PATH             Engine.IO path (default /socket.io/)\n"
 	"  -n, --namespace NSP         namespace (default: the URL's path, else /)\n"
@@ -66,8 +79,9 @@ static const char usage_text[] =
 	"in printed events and in input lines alike.\n"
 	"\n"
 	"Exit status: 0 input ended and siocat disconnected (or SIGINT/SIGTERM); 1 internal\n"
-	"error; 2 usage; 3 cannot connect; 4 authentication or namespace refused; 5 protocol\n"
-	"error; 6 disconnected by the server, or connection lost with --no-reconnect.\n";
+	"error; 2 usage; 3 cannot connect; 4 authentication or namespace refused (a token\n"
+	"refused, or expired without a refresh); 5 protocol error; 6 disconnected by the\n"
+	"server, or connection lost with --no-reconnect.\n";
 
 struct line {
 	char *event;
@@ -97,12 +111,21 @@ struct siocat {
 	bool print_ping;
 	bool verbose;
 	bool ready;
+	bool joining; /* the join sent once authenticated waits for its ack */
 	bool ever_connected;
 	bool stdin_eof;
 	bool finishing;
 	bool refused; /* `unauthenticated` seen */
 	unsigned pending_acks;
 	int exit_code;
+	/* the token and its refreshes */
+	char *token;		 /* the token in use (--token, --token-file, refreshes) */
+	const char *token_file;	 /* --token-file */
+	const char *refresh_cmd; /* --refresh-cmd */
+	unsigned refresh_ms;	 /* --refresh-timeout */
+	struct cmdrun *refresh;	 /* the refresh command while it runs */
+	int64_t warned_exp;	 /* the exp of this connection's last warning, 0: none */
+	bool refresh_sent;	 /* a refresh waits for the server's answer */
 };
 
 static void die_usage(const char *fmt, ...) SG_PRINTF(1, 2);
@@ -115,6 +138,12 @@ static void on_error(struct sgc_client *c, const struct sgc_error *err, void *us
 static void on_authenticated(struct sgc_client *c, const json_t *data, void *user);
 static void on_unauthenticated(struct sgc_client *c, const char *message, void *user);
 static void on_reconnecting(struct sgc_client *c, unsigned attempt, unsigned delay_ms, void *user);
+static void on_token_expiring(struct sgc_client *c, int64_t exp, void *user);
+static void on_refresh_output(void *user, const char *out, size_t len, const char *error);
+static void refresh_failed(struct siocat *s, const char *fmt, ...) SG_PRINTF(2, 3);
+static void use_token(struct siocat *s, const char *token, const char *from);
+static int token_from_text(const char *text, size_t len, char **token, char *err, size_t errlen);
+static int read_token_file(const char *path, char **token, char *err, size_t errlen);
 static int on_any_event(struct sgc_client *c, const struct sgc_event *ev, void *user);
 static void on_join_ack(struct sgc_client *c, int status, const struct sgc_event *reply,
 			void *user);
@@ -189,6 +218,8 @@ static void finish(struct siocat *s, int code, const char *fmt, ...)
 	}
 	if (s->ev_stdin)
 		event_del(s->ev_stdin);
+	cmdrun_cancel(s->refresh);
+	s->refresh = NULL;
 	event_del(s->ev_sigint);
 	event_del(s->ev_sigterm);
 	sgc_disconnect(s->c);
@@ -203,6 +234,7 @@ static void on_connected(struct sgc_client *c, void *user)
 	int rc;
 
 	s->ever_connected = true;
+	s->warned_exp = 0;
 	vlog(s, "connected (socket id %s, transport %s)", sgc_socket_id(c), sgc_transport_name(c));
 	if (s->no_auth) {
 		become_ready(s);
@@ -219,6 +251,13 @@ static void on_authenticated(struct sgc_client *c, const json_t *data, void *use
 
 	SG_UNUSED(c);
 	SG_UNUSED(data);
+	if (s->refresh_sent) {
+		s->refresh_sent = false;
+		vlog(s, "token refreshed");
+		return;
+	}
+	if (s->ready || s->joining)
+		return; /* not the first (auth.mode connect sends one unasked) */
 	vlog(s, "authenticated");
 	become_ready(s);
 }
@@ -226,10 +265,16 @@ static void on_authenticated(struct sgc_client *c, const json_t *data, void *use
 static void on_unauthenticated(struct sgc_client *c, const char *message, void *user)
 {
 	struct siocat *s = user;
+	const char *why = "";
 
 	SG_UNUSED(c);
 	s->refused = true;
-	finish(s, EXIT_AUTH, "authentication refused: %s", message[0] ? message : "(no message)");
+	if (s->refresh_sent)
+		why = " (the refreshed token)";
+	else if (s->warned_exp != 0 && (int64_t)time(NULL) >= s->warned_exp)
+		why = " (the token expired without a refresh)";
+	finish(s, EXIT_AUTH, "authentication refused: %s%s", message[0] ? message : "(no message)",
+	       why);
 }
 
 static void on_disconnected(struct sgc_client *c, const char *reason, void *user)
@@ -238,6 +283,8 @@ static void on_disconnected(struct sgc_client *c, const char *reason, void *user
 
 	SG_UNUSED(c);
 	s->ready = false;
+	s->joining = false;
+	s->refresh_sent = false;
 	if (s->finishing)
 		return;
 	if (strcmp(reason, "io server disconnect") == 0)
@@ -283,6 +330,157 @@ static void on_reconnecting(struct sgc_client *c, unsigned attempt, unsigned del
 	vlog(s, "reconnecting in %u ms (attempt %u)", delay_ms, attempt);
 }
 
+/* ------------------------------------------------------------------ token refresh */
+
+/* The token in text (a file's or a command's output): one word, surrounding
+ * blanks and line ends dropped.  0, or -1 with err set. */
+static int token_from_text(const char *text, size_t len, char **token, char *err, size_t errlen)
+{
+	const char *p = text, *end = text + len, *q;
+
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
+		end--;
+	if (p == end) {
+		snprintf(err, errlen, "no token in it (empty)");
+		return -1;
+	}
+	for (q = p; q < end; q++) {
+		if ((unsigned char)*q <= 0x20 || *q == 0x7f) {
+			snprintf(err, errlen,
+				 "more than one word in it (a space or control character)");
+			return -1;
+		}
+	}
+	*token = sg_strndup(p, (size_t)(end - p));
+	return 0;
+}
+
+/* The token in the file at path (at most MAX_TOKEN bytes). */
+static int read_token_file(const char *path, char **token, char *err, size_t errlen)
+{
+	char buf[MAX_TOKEN + 1], why[200];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (n > MAX_TOKEN) {
+		snprintf(err, errlen, "%s holds more than %d bytes", path, MAX_TOKEN);
+		return -1;
+	}
+	if (token_from_text(buf, n, token, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* A refresh that could not be made: always reported; the server then ends
+ * the session when the token expires. */
+static void refresh_failed(struct siocat *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	SG_UNUSED(s);
+	fputs("siocat: token refresh failed: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Sends the new token (from: where it came from, for the messages). */
+static void use_token(struct siocat *s, const char *token, const char *from)
+{
+	int rc;
+
+	if (s->token != NULL && strcmp(token, s->token) == 0) {
+		refresh_failed(s, "%s gave the token already in use", from);
+		return;
+	}
+	rc = sgc_refresh_token(s->c, token);
+	if (rc == SGC_OK || rc == SGC_SKIPPED) {
+		free(s->token);
+		s->token = sg_strdup(token);
+		s->refresh_sent = rc == SGC_OK;
+		if (rc == SGC_OK)
+			vlog(s, "refreshing the token (from %s)", from);
+		else
+			vlog(s,
+			     "not authenticated now: the token from %s is kept for the next connection",
+			     from);
+		return;
+	}
+	refresh_failed(s, "%s: %s", from,
+		       rc == SGC_ERR_INVALID ? "not a bearer token (a space or control character)"
+					     : sgc_strerror(rc));
+}
+
+static void on_token_expiring(struct sgc_client *c, int64_t exp, void *user)
+{
+	struct siocat *s = user;
+	char err[300], env_exp[48];
+	const char *env[] = { env_exp, NULL };
+	char *token = NULL;
+
+	SG_UNUSED(c);
+	if (s->finishing)
+		return;
+	if (exp != 0 && s->warned_exp != 0 && exp <= s->warned_exp) {
+		/* the refresh gave a token that expires no later: asking again
+		 * would only get the same */
+		refresh_failed(s, "the new token expires no later than the old one");
+		return;
+	}
+	s->warned_exp = exp;
+	vlog(s, "the token expires in %lld s", (long long)(exp - (int64_t)time(NULL)));
+	if (s->refresh_cmd != NULL) {
+		if (s->refresh != NULL) {
+			vlog(s, "the refresh command still runs");
+			return;
+		}
+		snprintf(env_exp, sizeof(env_exp), "SIOCAT_TOKEN_EXP=%lld", (long long)exp);
+		s->refresh = cmdrun_start(s->base, s->refresh_cmd, env, MAX_TOKEN, s->refresh_ms,
+					  on_refresh_output, s, err, sizeof(err));
+		if (s->refresh == NULL)
+			refresh_failed(s, "%s", err);
+		else
+			vlog(s, "running the refresh command");
+	} else if (s->token_file != NULL) {
+		if (read_token_file(s->token_file, &token, err, sizeof(err)) != 0)
+			refresh_failed(s, "%s", err);
+		else
+			use_token(s, token, s->token_file);
+		free(token);
+	} else {
+		vlog(s, "no --refresh-cmd or --token-file: the server ends the session at expiry");
+	}
+}
+
+static void on_refresh_output(void *user, const char *out, size_t len, const char *error)
+{
+	struct siocat *s = user;
+	char err[200];
+	char *token = NULL;
+
+	s->refresh = NULL;
+	if (s->finishing)
+		return;
+	if (error != NULL)
+		refresh_failed(s, "the refresh command %s", error);
+	else if (token_from_text(out, len, &token, err, sizeof(err)) != 0)
+		refresh_failed(s, "the refresh command's output: %s", err);
+	else
+		use_token(s, token, "the refresh command");
+	free(token);
+}
+
 static void on_join_ack(struct sgc_client *c, int status, const struct sgc_event *reply, void *user)
 {
 	struct siocat *s = user;
@@ -304,6 +502,7 @@ static void on_join_ack(struct sgc_client *c, int status, const struct sgc_event
 	}
 	if (status == SGC_ERR_DISCONNECTED)
 		return;
+	s->joining = false;
 	s->ready = true;
 	flush_queue(s);
 	maybe_end(s);
@@ -313,11 +512,15 @@ static void become_ready(struct siocat *s)
 {
 	int rc;
 
+	if (s->ready || s->joining)
+		return;
 	if (s->rooms.n > 0) {
 		rc = sgc_join_rooms(s->c, (const char *const *)s->rooms.v, s->rooms.n, on_join_ack,
 				    s, JOIN_TIMEOUT_MS);
 		if (rc != SGC_OK)
 			finish(s, EXIT_INTERNAL, "cannot join rooms: %s", sgc_strerror(rc));
+		else
+			s->joining = true;
 		return;
 	}
 	s->ready = true;
@@ -675,6 +878,9 @@ int main(int argc, char **argv)
 		{ "ping", no_argument, NULL, 4 },
 		{ "ca-file", required_argument, NULL, 5 },
 		{ "insecure", no_argument, NULL, 6 },
+		{ "token-file", required_argument, NULL, 7 },
+		{ "refresh-cmd", required_argument, NULL, 8 },
+		{ "refresh-timeout", required_argument, NULL, 9 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -692,6 +898,7 @@ int main(int argc, char **argv)
 	memset(&s, 0, sizeof(s));
 	s.q_tail = &s.q_head;
 	s.ack_ms = DEFAULT_ACK_MS;
+	s.refresh_ms = DEFAULT_REFRESH_MS;
 	sgc_options_init(&o);
 	o.identifier = "siocat";
 	while ((opt = getopt_long(argc, argv, "H:t:a:p:n:j:T:kvhV", longopts, NULL)) != -1) {
@@ -758,6 +965,24 @@ int main(int argc, char **argv)
 		case 6:
 			o.tls_verify = false;
 			break;
+		case 7:
+			s.token_file = optarg;
+			break;
+		case 8:
+			if (optarg[0] == '\0')
+				die_usage("--refresh-cmd wants a command");
+			s.refresh_cmd = optarg;
+			break;
+		case 9: {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v == 0 || v > 600000)
+				die_usage(
+					"--refresh-timeout wants milliseconds (1..600000), got '%s'",
+					optarg);
+			s.refresh_ms = (unsigned)v;
+			break;
+		}
 		case 'v':
 			s.verbose = true;
 			break;
@@ -776,6 +1001,16 @@ int main(int argc, char **argv)
 		die_usage(optind >= argc ? "no URL given" : "more than one URL given");
 	o.url = argv[optind];
 
+	/* --token-file: --token with the file's token */
+	if (s.token_file != NULL) {
+		if (token != NULL)
+			die_usage("--token and --token-file exclude each other");
+		if (read_token_file(s.token_file, &s.token, errbuf, sizeof(errbuf)) != 0)
+			die_usage("--token-file: %s", errbuf);
+		token = s.token;
+	} else if (token != NULL) {
+		s.token = sg_strdup(token);
+	}
 	/* --token: the Authorization header, and the auth payload's token */
 	sg_buf_init(&authbuf);
 	if (token != NULL) {
@@ -810,6 +1045,7 @@ int main(int argc, char **argv)
 	o.on_authenticated = on_authenticated;
 	o.on_unauthenticated = on_unauthenticated;
 	o.on_reconnecting = on_reconnecting;
+	o.on_token_expiring = on_token_expiring;
 	o.user = &s;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -866,6 +1102,8 @@ int main(int argc, char **argv)
 	event_free(s.ev_drain);
 	evbuffer_free(s.inbuf);
 	sg_strv_free(&s.rooms);
+	cmdrun_cancel(s.refresh);
+	free(s.token);
 	/* nothing of ours is left on the base: libevent releases freed buffers */
 	(void)event_base_loop(s.base, EVLOOP_NONBLOCK);
 	event_base_free(s.base);

@@ -13,6 +13,17 @@
  *     server `unauthenticated` -> on_unauthenticated(msg) state "unauthorized"
  *     any disconnect           -> on_disconnected(reason) state "unauthorized"
  *
+ * Tokens that expire (siogate's auth.refresh_window): the server warns with
+ * `token:expiring` -> on_token_expiring(exp); the program answers with
+ * sgc_refresh_token(new token), which emits `authenticate` {"token": ...};
+ * the server answers `authenticated` again (on_authenticated, the state stays
+ * "authenticated") or `unauthenticated` and a disconnect.  Without a refresh
+ * the server ends the session at exp + its leeway the same way.  With
+ * siogate's auth.mode connect the server authenticates during the
+ * namespace's CONNECT: a refusal is on_error(SGC_ERR_REFUSED) with the
+ * server's message (no reconnection), an acceptance is on_connected then
+ * on_authenticated, with or without sgc_authenticate().
+ *
  * Usage, in short:
  *
  *     struct sgc_options o;
@@ -246,15 +257,28 @@ struct sgc_options {
 	 * (SGC_ERR_RECONNECT_FAILED). */
 	void (*on_error)(struct sgc_client *c, const struct sgc_error *err, void *user);
 	/* The server answered `authenticated`; data is its payload (siogate:
-	 * {"id": socket id, "time": ISO date}) or NULL. */
+	 * {"id": socket id, "time": ISO date}) or NULL.  Also called when the
+	 * server sends it unasked (siogate's auth.mode connect: right after
+	 * the CONNECT), and again after each accepted sgc_refresh_token(). */
 	void (*on_authenticated)(struct sgc_client *c, const json_t *data, void *user);
 	/* The server answered `unauthenticated`; message is its `message`
-	 * field or "" (never NULL).  siogate disconnects right after. */
+	 * field or "" (never NULL).  siogate disconnects right after ("io
+	 * server disconnect", no reconnection); it also ends a session this
+	 * way when a refresh is refused or the token expired unrefreshed. */
 	void (*on_unauthenticated)(struct sgc_client *c, const char *message, void *user);
 	/* Optional: a reconnection attempt is scheduled in delay_ms
 	 * (attempt counts from 1). */
 	void (*on_reconnecting)(struct sgc_client *c, unsigned attempt, unsigned delay_ms,
 				void *user);
+	/* Optional: the server warned that the token expires soon (siogate's
+	 * `token:expiring` {"exp": N}, auth.refresh_window before exp); exp
+	 * is in Unix seconds, 0 when the event did not carry one.  Give a new
+	 * token with sgc_refresh_token(), here or later (once an asynchronous
+	 * fetch completes) but before exp; otherwise the server ends the
+	 * session at exp + its leeway (on_unauthenticated, then
+	 * on_disconnected "io server disconnect").  Subscribers of
+	 * "token:expiring" and "*" receive the event as well, after this. */
+	void (*on_token_expiring)(struct sgc_client *c, int64_t exp, void *user);
 	/* Passed to every callback above. */
 	void *user;
 };
@@ -349,6 +373,26 @@ SGC_API bool sgc_is_closing(const struct sgc_client *c);
  * on_unauthenticated.
  */
 SGC_API int sgc_authenticate(struct sgc_client *c);
+
+/*
+ * Makes token (copied) the client's token, e.g. from on_token_expiring:
+ *  - when the client is authenticated, emits `authenticate` {"token": token}
+ *    now, siogate's in-band refresh; the answer arrives as on_authenticated
+ *    (the state stays SGC_AUTHENTICATED meanwhile) or on_unauthenticated
+ *    followed by the server's disconnect;
+ *  - in any state, every later connection attempt (a reconnection
+ *    included) sends it wherever the options carried a token: the `token`
+ *    member of the auth payload, an "Authorization: Bearer" header, a
+ *    `token` query parameter (URL-encoded); when they carried none, the
+ *    auth payload gets a `token` member.  Calling it from on_reconnecting
+ *    gives the next attempt a fresh token.
+ * Returns SGC_OK (emitted), SGC_SKIPPED (not authenticated: kept for the
+ * next connection only), SGC_ERR_INVALID (NULL, empty, not UTF-8, or a
+ * space or control character in it: a bearer token has none; nothing
+ * changes), or SGC_ERR_STATE (a refresh already waits for the server's
+ * answer, which siogate gives one at a time; nothing changes).
+ */
+SGC_API int sgc_refresh_token(struct sgc_client *c, const char *token);
 
 /* The authentication state (the seed's getState()). */
 SGC_API enum sgc_state sgc_state(const struct sgc_client *c);

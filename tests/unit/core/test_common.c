@@ -262,8 +262,14 @@ static void test_fatal(void)
 		sg_fatal("broken invariant %d", 7);
 	}
 	close(fds[1]);
-	n = read(fds[0], out, sizeof(out) - 1);
-	out[n > 0 ? n : 0] = '\0';
+	/* until EOF: the message may come in more than one write */
+	for (size_t got = 0;; got += (size_t)n) {
+		n = read(fds[0], out + got, sizeof(out) - 1 - got);
+		if (n <= 0) {
+			out[got] = '\0';
+			break;
+		}
+	}
 	close(fds[0]);
 	CHECK(waitpid(pid, &status, 0) == pid);
 	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);

@@ -11,6 +11,8 @@
  * it and reach it only through the table eng_ops registered here
  * (engine_int.h says what they share, and the invariant all of them keep).
  */
+#include "engine.h"
+
 #include <event2/util.h>
 #include <jansson.h>
 #include <netinet/in.h>
@@ -72,7 +74,7 @@ struct sgc_engine *sgc_engine_new(const struct sgc_engine_params *p,
 	e->headers = sg_strdup(p->headers ? p->headers : "");
 	e->transports = p->transports ? p->transports : SGC_TRANSPORT_WEBSOCKET;
 	e->max_message = p->max_message;
-	e->cbs = *cbs;
+	e->cbs = cbs;
 	e->arg = arg;
 	e->ops = &eng_ops;
 	e->st = ENG_RESOLVING;
@@ -307,9 +309,9 @@ static void eng_lost(struct sgc_engine *e, int code, const char *reason, const c
 	evtimer_del(e->linger_timer);
 	eng_queue_clear(e);
 	if (shutting)
-		e->cbs.on_close(e, e->arg, 0, "io client disconnect", msg ? msg : "");
+		e->cbs->on_close(e, e->arg, 0, "io client disconnect", msg ? msg : "");
 	else
-		e->cbs.on_close(e, e->arg, code, reason, msg ? msg : "");
+		e->cbs->on_close(e, e->arg, code, reason, msg ? msg : "");
 }
 
 /*
@@ -437,7 +439,7 @@ static void eng_on_packet(struct sgc_engine *e, struct eng_conn *from, const str
 			e->hs = NULL;
 		}
 		eng_reset_ping(e);
-		e->cbs.on_open(e, e->arg);
+		e->cbs->on_open(e, e->arg);
 		if (!eng_alive(e))
 			return;
 		if (e->tr == TR_POLLING && e->offers_ws &&
@@ -452,7 +454,7 @@ static void eng_on_packet(struct sgc_engine *e, struct eng_conn *from, const str
 		break;
 	case EIO_MESSAGE:
 		if (e->st == ENG_OPEN)
-			e->cbs.on_message(e, e->arg, pk->binary, pk->data, pk->len);
+			e->cbs->on_message(e, e->arg, pk->binary, pk->data, pk->len);
 		break;
 	case EIO_CLOSE:
 		eng_lost(e, 0, "transport close", "the server closed the session");

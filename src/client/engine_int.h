@@ -25,15 +25,21 @@
 #define SGC_ENGINE_INT_H
 
 #include <event2/bufferevent.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <wslay/wslay.h>
 
-#include "engine.h"
+#include "core/common.h"
 #include "proto/eio_packet.h"
 #include "proto/http_resp_parser.h"
+
+/* The owner's callbacks (engine.h), called from engine.c alone. */
+struct sgc_engine_cbs;
 
 #define ENG_MAX_HEAD 16384
 #define ENG_LINGER_MS 1000
@@ -136,7 +142,7 @@ struct sgc_engine {
 	char *headers;
 	unsigned transports;
 	size_t max_message;
-	struct sgc_engine_cbs cbs;
+	const struct sgc_engine_cbs *cbs; /* the owner's (engine.h; engine.c alone calls it) */
 	void *arg;
 	const struct eng_ops *ops;
 

@@ -1,10 +1,12 @@
 /*
  * client.c: libsiogate-client's public object (siogate/client.h): the
  * options and their checks, creating and freeing a client, its accessors,
- * and the status, state and placeholder helpers.  What a client does is in
- * client_conn.c (the connection state machine), client_recv.c (Socket.IO
- * packets in) and client_send.c (packets out); client_int.h says what they
- * share and the invariant all of them keep.
+ * and the status and state names.  It is the top of the client's files:
+ * what a client does is below it, in client_recv.c (the engine's events,
+ * Socket.IO packets in), client_conn.c (the connection state machine),
+ * client_token.c, client_send.c (packets out) and client_state.c (the
+ * guard, leaving a connection, errors); client_int.h says what they share
+ * and the invariant all of them keep.
  */
 #include <openssl/err.h>
 #include <stdarg.h>
@@ -16,7 +18,6 @@
 #include "client_int.h"
 #include "jsonout.h"
 
-static void client_destroy(struct sgc_client *c);
 static void set_err(char *buf, size_t len, const char *fmt, ...) SG_PRINTF(3, 4);
 static int build_headers(const char *const *headers, struct sg_buf *out, char *errbuf,
 			 size_t errlen);
@@ -32,17 +33,6 @@ static void set_err(char *buf, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, len, fmt, ap);
 	va_end(ap);
-}
-
-void client_enter(struct sgc_client *c)
-{
-	c->depth++;
-}
-
-void client_leave(struct sgc_client *c)
-{
-	if (--c->depth == 0 && c->free_requested)
-		client_destroy(c);
 }
 
 const char *sgc_strerror(int status)
@@ -92,28 +82,6 @@ const char *sgc_state_name(enum sgc_state s)
 		return "authenticated";
 	}
 	return "unknown";
-}
-
-json_t *sgc_placeholder(unsigned num)
-{
-	return json_pack("{s:b,s:I}", "_placeholder", 1, "num", (json_int_t)num);
-}
-
-int sgc_placeholder_num(const json_t *value)
-{
-	json_t *num;
-
-	if (!json_is_object(value) || !json_is_true(json_object_get(value, "_placeholder")))
-		return -1;
-	num = json_object_get(value, "num");
-	if (json_is_integer(num) && json_integer_value(num) >= 0 &&
-	    json_integer_value(num) <= SGC_MAX_ATTACHMENTS)
-		return (int)json_integer_value(num);
-	if (json_is_real(num) && json_real_value(num) >= 0 &&
-	    json_real_value(num) <= SGC_MAX_ATTACHMENTS &&
-	    json_real_value(num) == (double)(int)json_real_value(num))
-		return (int)json_real_value(num);
-	return -1;
 }
 
 /* ------------------------------------------------------------------ options, lifecycle */
@@ -319,7 +287,7 @@ struct sgc_client *sgc_client_new(struct event_base *base, const struct sgc_opti
 			SSL_CTX_set_verify(c->ssl_ctx, SSL_VERIFY_NONE, NULL);
 		}
 	}
-	if (client_conn_init(c) != 0) {
+	if (client_conn_init(c, &client_engine_cbs) != 0) {
 		set_err(errbuf, errlen, "libevent: cannot create timers");
 		goto fail;
 	}
@@ -361,39 +329,6 @@ void sgc_client_free(struct sgc_client *c)
 	c->acks = NULL;
 	client_fail_acks(c, acks);
 	client_leave(c);
-}
-
-/* Releases everything (the client is idle and no callback runs). */
-static void client_destroy(struct sgc_client *c)
-{
-	size_t i;
-
-	sgc_engine_free(c->eng);
-	for (i = 0; i < c->n_closing; i++)
-		sgc_engine_free(c->closing[i]);
-	free(c->closing);
-	client_fail_acks(c, c->acks); /* empty unless sgc_client_new failed midway */
-	client_bin_reset(c);
-	sgc_subs_fini(&c->subs);
-	if (c->reconnect_timer)
-		event_free(c->reconnect_timer);
-	if (c->connect_timer)
-		event_free(c->connect_timer);
-	if (c->dns)
-		evdns_base_free(c->dns, 0);
-	if (c->ssl_ctx)
-		SSL_CTX_free(c->ssl_ctx);
-	url_fini(&c->url);
-	free(c->identifier);
-	free(c->path);
-	free(c->nsp);
-	free(c->query);
-	free(c->headers);
-	free(c->auth);
-	free(c->host_header);
-	free(c->sid);
-	c->magic = 0;
-	free(c);
 }
 
 /* ------------------------------------------------------------------ accessors */

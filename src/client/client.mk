@@ -18,10 +18,10 @@
 
 CLIENT_DIR := src/client
 CLIENT_OBJDIR := $(OBJDIR)/client
-CLIENT_ENGINE_SRCS := $(addprefix $(CLIENT_DIR)/,engine.c engine_conn.c engine_polling.c \
+CLIENT_ENGINE_SRCS := $(addprefix $(CLIENT_DIR)/,engine.c engine_core.c engine_conn.c engine_polling.c \
                       engine_ws.c)
-CLIENT_LIB_SRCS := $(addprefix $(CLIENT_DIR)/,client.c client_conn.c client_recv.c \
-                     client_send.c client_token.c subs.c backoff.c jsonout.c) \
+CLIENT_LIB_SRCS := $(addprefix $(CLIENT_DIR)/,client.c client_recv.c client_conn.c \
+                     client_token.c client_send.c client_state.c subs.c backoff.c jsonout.c) \
                    $(CLIENT_ENGINE_SRCS)
 # siogate's own pure codecs, compiled again here with -fPIC
 CLIENT_SG_SRCS := src/core/common.c src/core/base64.c src/proto/eio_packet.c \

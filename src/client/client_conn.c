@@ -3,14 +3,13 @@
  * is one Engine.IO engine (engine.h) plus the namespace CONNECT, bounded by
  * the connect timeout; a failed attempt or a lost connection waits the
  * backoff (backoff.c, with jitter) and tries again, up to the configured
- * attempts; disconnecting retires the engine gracefully; errors reach the
- * owner's on_error.
+ * attempts; disconnecting retires the engine gracefully.  The engine's
+ * events are handled above, in client_recv.c, whose table client.c gives
+ * to client_conn_init; leaving a connection and reporting errors are below,
+ * in client_state.c.
  */
 #include <arpa/inet.h>
 #include <openssl/rand.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "backoff.h"
@@ -19,17 +18,14 @@
 static double random01(void);
 static bool is_numeric_host(const char *host);
 static void start_attempt(struct sgc_client *c);
-static void schedule_reconnect(struct sgc_client *c);
 static void reconnect_cb(evutil_socket_t fd, short what, void *arg);
 static void connect_timeout_cb(evutil_socket_t fd, short what, void *arg);
-static void on_eng_open(struct sgc_engine *e, void *arg);
-static void on_eng_close(struct sgc_engine *e, void *arg, int code, const char *reason,
-			 const char *message);
 
 /* ------------------------------------------------------------------ connecting */
 
-int client_conn_init(struct sgc_client *c)
+int client_conn_init(struct sgc_client *c, const struct sgc_engine_cbs *cbs)
 {
+	c->eng_cbs = cbs;
 	c->reconnect_timer = evtimer_new(c->base, reconnect_cb, c);
 	c->connect_timer = evtimer_new(c->base, connect_timeout_cb, c);
 	return c->reconnect_timer != NULL && c->connect_timer != NULL ? 0 : -1;
@@ -66,11 +62,6 @@ int sgc_connect(struct sgc_client *c)
 static void start_attempt(struct sgc_client *c)
 {
 	struct sgc_engine_params p;
-	static const struct sgc_engine_cbs cbs = {
-		.on_open = on_eng_open,
-		.on_message = client_on_message,
-		.on_close = on_eng_close,
-	};
 	struct timeval tv;
 
 	if (c->dns == NULL && !is_numeric_host(c->url.host)) {
@@ -91,14 +82,14 @@ static void start_attempt(struct sgc_client *c)
 	p.transports = c->transports;
 	p.max_message = c->max_message;
 	c->conn = SGC_CONN_CONNECTING;
-	c->eng = sgc_engine_new(&p, &cbs, c);
+	c->eng = sgc_engine_new(&p, c->eng_cbs, c);
 	tv.tv_sec = c->connect_timeout_ms / 1000;
 	tv.tv_usec = (c->connect_timeout_ms % 1000) * 1000;
 	evtimer_add(c->connect_timer, &tv);
 }
 
 /* After a failed attempt or a lost connection: wait, or give up. */
-static void schedule_reconnect(struct sgc_client *c)
+void client_schedule_reconnect(struct sgc_client *c)
 {
 	unsigned delay;
 	struct timeval tv;
@@ -152,7 +143,7 @@ static void connect_timeout_cb(evutil_socket_t fd, short what, void *arg)
 		client_report_errorf(c, SGC_ERR_TIMEOUT, "connection attempt timed out after %u ms",
 				     c->connect_timeout_ms);
 		if (!c->free_requested && c->gen == gen && c->conn == SGC_CONN_DISCONNECTED)
-			schedule_reconnect(c);
+			client_schedule_reconnect(c);
 	}
 	client_leave(c);
 }
@@ -202,143 +193,5 @@ void sgc_shutdown(struct sgc_client *c)
 	sgc_subs_clear(&c->subs);
 	sgc_disconnect(c);
 	c->auth_state = SGC_UNAUTHORIZED;
-	client_leave(c);
-}
-
-/* Takes the current engine away: graceful (closing list) or at once. */
-void client_retire_engine(struct sgc_client *c, bool graceful)
-{
-	struct sgc_engine *e = c->eng;
-
-	c->eng = NULL;
-	if (e == NULL)
-		return;
-	if (graceful && sgc_engine_is_open(e)) {
-		c->closing = sg_realloc(c->closing, (c->n_closing + 1) * sizeof(*c->closing));
-		c->closing[c->n_closing++] = e;
-		sgc_engine_shutdown(e);
-	} else {
-		sgc_engine_free(e);
-	}
-}
-
-/*
- * Leaves the connected (or connecting) state: forgets the socket id, resets
- * the authentication state, fails pending acks, and, when notify (the
- * namespace was connected), calls on_disconnected(reason) first.  Sets
- * conn to SGC_CONN_DISCONNECTED; the caller decides about reconnecting.
- */
-void client_go_disconnected(struct sgc_client *c, const char *reason, bool notify)
-{
-	struct sgc_pending_ack *acks = c->acks;
-
-	c->acks = NULL;
-	evtimer_del(c->connect_timer);
-	c->conn = SGC_CONN_DISCONNECTED;
-	c->auth_state = SGC_UNAUTHORIZED;
-	c->refreshing = false;
-	free(c->sid);
-	c->sid = NULL;
-	client_bin_reset(c);
-	if (notify && c->cb.on_disconnected)
-		c->cb.on_disconnected(c, reason, c->cb.user);
-	client_fail_acks(c, acks);
-}
-
-/* ------------------------------------------------------------------ errors */
-
-void client_report_error(struct sgc_client *c, int code, const char *msg, const json_t *data)
-{
-	struct sgc_error err;
-
-	if (c->cb.on_error == NULL || c->free_requested)
-		return;
-	err.code = code;
-	err.message = msg ? msg : "";
-	err.data = data;
-	c->cb.on_error(c, &err, c->cb.user);
-}
-
-void client_report_errorf(struct sgc_client *c, int code, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	client_report_error(c, code, msg, NULL);
-}
-
-/* The server broke the Socket.IO protocol: report, drop the connection
- * ("parse error"), reconnect as socket.io-client does. */
-void client_protocol_error(struct sgc_client *c, const char *msg)
-{
-	unsigned gen = c->gen;
-	bool was_connected = c->conn == SGC_CONN_CONNECTED;
-
-	client_retire_engine(c, false);
-	client_report_errorf(c, SGC_ERR_PROTOCOL, "%s", msg);
-	if (c->free_requested || c->gen != gen)
-		return;
-	client_go_disconnected(c, "parse error", was_connected);
-	if (!c->free_requested && c->gen == gen && c->conn == SGC_CONN_DISCONNECTED)
-		schedule_reconnect(c);
-}
-
-/* ------------------------------------------------------------------ engine events */
-
-static void on_eng_open(struct sgc_engine *e, void *arg)
-{
-	struct sgc_client *c = arg;
-	struct sg_buf b;
-
-	client_enter(c);
-	if (e == c->eng && !c->free_requested) {
-		sg_buf_init(&b);
-		sio_packet_encode_head(&b, SIO_CONNECT, c->nsp, 0, -1);
-		if (c->auth)
-			sg_buf_append_str(&b, c->auth);
-		if (sgc_engine_send(e, false, b.data, b.len) != 0) {
-			/* cannot happen: the engine just opened */
-		}
-		sg_buf_fini(&b);
-	}
-	client_leave(c);
-}
-
-static void on_eng_close(struct sgc_engine *e, void *arg, int code, const char *reason,
-			 const char *message)
-{
-	struct sgc_client *c = arg;
-	size_t i;
-	unsigned gen;
-
-	client_enter(c);
-	for (i = 0; i < c->n_closing; i++) {
-		if (c->closing[i] == e) {
-			c->closing[i] = c->closing[--c->n_closing];
-			sgc_engine_free(e);
-			goto out;
-		}
-	}
-	if (e != c->eng || c->free_requested)
-		goto out;
-	client_retire_engine(c, false);
-	gen = c->gen;
-	if (c->conn == SGC_CONN_CONNECTED) {
-		if (code == SGC_ERR_PROTOCOL)
-			client_report_errorf(c, SGC_ERR_PROTOCOL, "%s", message);
-		if (c->free_requested || c->gen != gen)
-			goto out;
-		client_go_disconnected(c, reason, true);
-	} else {
-		client_go_disconnected(c, reason, false);
-		client_report_errorf(c, code < 0 ? code : SGC_ERR_CONNECT, "%s",
-				     message && message[0] ? message : reason);
-	}
-	if (!c->free_requested && c->gen == gen && c->conn == SGC_CONN_DISCONNECTED)
-		schedule_reconnect(c);
-out:
 	client_leave(c);
 }

@@ -1,10 +1,13 @@
 /*
- * client_recv.c: Socket.IO packets from the server to libsiogate-client:
- * decoding the engine's messages (a BINARY_EVENT or BINARY_ACK waits for
- * its attachments), the namespace's CONNECT and CONNECT_ERROR answers,
- * DISCONNECT, events (the helper's authenticated / unauthenticated states
- * and the token:expiring warning, then the subscribed handlers, subs.c) and acks to what the client
- * emitted; and the subscription API.
+ * client_recv.c: what the engine delivers to libsiogate-client (its
+ * callbacks, client_engine_cbs): the open session (the namespace CONNECT
+ * goes out), Socket.IO packets from the server (a BINARY_EVENT or
+ * BINARY_ACK waits for its attachments; the namespace's CONNECT and
+ * CONNECT_ERROR answers, DISCONNECT, events: the helper's authenticated /
+ * unauthenticated states and the token:expiring warning, then the
+ * subscribed handlers, subs.c; acks to what the client emitted), and the
+ * end of the session (report, then reconnect through client_conn.c); and
+ * the subscription API.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +20,12 @@ struct dispatch_ctx {
 	const struct sgc_event *ev;
 };
 
+static void on_eng_open(struct sgc_engine *e, void *arg);
+static void on_eng_message(struct sgc_engine *e, void *arg, bool binary, const char *data,
+			   size_t len);
+static void on_eng_close(struct sgc_engine *e, void *arg, int code, const char *reason,
+			 const char *message);
+static void protocol_error(struct sgc_client *c, const char *msg);
 static void handle_packet(struct sgc_client *c, struct sio_packet *pkt,
 			  const struct sgc_binary *att, size_t n_att);
 static void handle_connect(struct sgc_client *c, const struct sio_packet *pkt);
@@ -27,24 +36,88 @@ static void deliver_ack(struct sgc_client *c, const struct sio_packet *pkt,
 			const struct sgc_binary *att, size_t n_att);
 static void call_handler(const struct sgc_sub *sub, void *arg);
 
-/* ------------------------------------------------------------------ packets in */
+const struct sgc_engine_cbs client_engine_cbs = {
+	.on_open = on_eng_open,
+	.on_message = on_eng_message,
+	.on_close = on_eng_close,
+};
 
-void client_bin_reset(struct sgc_client *c)
+/* ------------------------------------------------------------------ the engine's events */
+
+static void on_eng_open(struct sgc_engine *e, void *arg)
 {
-	size_t i;
+	struct sgc_client *c = arg;
+	struct sg_buf b;
 
-	if (!c->bin_pending)
-		return;
-	sio_packet_fini(&c->bin_pkt);
-	for (i = 0; i < c->bin_n; i++)
-		sg_buf_fini(&c->bin_parts[i]);
-	free(c->bin_parts);
-	c->bin_parts = NULL;
-	c->bin_n = 0;
-	c->bin_pending = false;
+	client_enter(c);
+	if (e == c->eng && !c->free_requested) {
+		sg_buf_init(&b);
+		sio_packet_encode_head(&b, SIO_CONNECT, c->nsp, 0, -1);
+		if (c->auth)
+			sg_buf_append_str(&b, c->auth);
+		if (sgc_engine_send(e, false, b.data, b.len) != 0) {
+			/* cannot happen: the engine just opened */
+		}
+		sg_buf_fini(&b);
+	}
+	client_leave(c);
 }
 
-void client_on_message(struct sgc_engine *e, void *arg, bool binary, const char *data, size_t len)
+static void on_eng_close(struct sgc_engine *e, void *arg, int code, const char *reason,
+			 const char *message)
+{
+	struct sgc_client *c = arg;
+	size_t i;
+	unsigned gen;
+
+	client_enter(c);
+	for (i = 0; i < c->n_closing; i++) {
+		if (c->closing[i] == e) {
+			c->closing[i] = c->closing[--c->n_closing];
+			sgc_engine_free(e);
+			goto out;
+		}
+	}
+	if (e != c->eng || c->free_requested)
+		goto out;
+	client_retire_engine(c, false);
+	gen = c->gen;
+	if (c->conn == SGC_CONN_CONNECTED) {
+		if (code == SGC_ERR_PROTOCOL)
+			client_report_errorf(c, SGC_ERR_PROTOCOL, "%s", message);
+		if (c->free_requested || c->gen != gen)
+			goto out;
+		client_go_disconnected(c, reason, true);
+	} else {
+		client_go_disconnected(c, reason, false);
+		client_report_errorf(c, code < 0 ? code : SGC_ERR_CONNECT, "%s",
+				     message && message[0] ? message : reason);
+	}
+	if (!c->free_requested && c->gen == gen && c->conn == SGC_CONN_DISCONNECTED)
+		client_schedule_reconnect(c);
+out:
+	client_leave(c);
+}
+/* The server broke the Socket.IO protocol: report, drop the connection
+ * ("parse error"), reconnect as socket.io-client does. */
+static void protocol_error(struct sgc_client *c, const char *msg)
+{
+	unsigned gen = c->gen;
+	bool was_connected = c->conn == SGC_CONN_CONNECTED;
+
+	client_retire_engine(c, false);
+	client_report_errorf(c, SGC_ERR_PROTOCOL, "%s", msg);
+	if (c->free_requested || c->gen != gen)
+		return;
+	client_go_disconnected(c, "parse error", was_connected);
+	if (!c->free_requested && c->gen == gen && c->conn == SGC_CONN_DISCONNECTED)
+		client_schedule_reconnect(c);
+}
+
+/* ------------------------------------------------------------------ packets in */
+
+static void on_eng_message(struct sgc_engine *e, void *arg, bool binary, const char *data,
+			   size_t len)
 {
 	struct sgc_client *c = arg;
 	struct sio_packet pkt;
@@ -58,7 +131,7 @@ void client_on_message(struct sgc_engine *e, void *arg, bool binary, const char 
 		size_t i, n;
 
 		if (!c->bin_pending) {
-			client_protocol_error(c, "unexpected binary message");
+			protocol_error(c, "unexpected binary message");
 			goto out;
 		}
 		sg_buf_init(&c->bin_parts[c->bin_n]);
@@ -89,11 +162,11 @@ void client_on_message(struct sgc_engine *e, void *arg, bool binary, const char 
 		goto out;
 	}
 	if (c->bin_pending) {
-		client_protocol_error(c, "text message while binary attachments were expected");
+		protocol_error(c, "text message while binary attachments were expected");
 		goto out;
 	}
 	if (sio_packet_decode(data, len, SGC_MAX_ATTACHMENTS, &pkt, &err) != 0) {
-		client_protocol_error(c, err.msg);
+		protocol_error(c, err.msg);
 		goto out;
 	}
 	if (pkt.nsp_len != strlen(c->nsp) || memcmp(pkt.nsp, c->nsp, pkt.nsp_len) != 0) {
@@ -103,7 +176,7 @@ void client_on_message(struct sgc_engine *e, void *arg, bool binary, const char 
 	if (pkt.type == SIO_BINARY_EVENT || pkt.type == SIO_BINARY_ACK) {
 		if (sio_packet_check_placeholders(&pkt, &err) != 0) {
 			sio_packet_fini(&pkt);
-			client_protocol_error(c, err.msg);
+			protocol_error(c, err.msg);
 			goto out;
 		}
 		c->bin_pkt = pkt;
@@ -155,7 +228,7 @@ static void handle_connect(struct sgc_client *c, const struct sio_packet *pkt)
 	if (c->conn != SGC_CONN_CONNECTING)
 		return; /* a repeated CONNECT changes nothing */
 	if (!json_is_string(sid) || json_string_length(sid) == 0) {
-		client_protocol_error(c, "CONNECT answer without a sid");
+		protocol_error(c, "CONNECT answer without a sid");
 		return;
 	}
 	evtimer_del(c->connect_timer);

@@ -1,8 +1,9 @@
 /*
  * client_send.c: Socket.IO packets from libsiogate-client to the server:
- * events with JSON arguments and binary attachments, acks to the server's
- * requests, the seed's helper requests (authenticate, join, leave), and the
- * acks the client waits for (timeouts, failure when the connection ends).
+ * events with JSON arguments and binary attachments (and the placeholders
+ * that refer to them), acks to the server's requests, the seed's helper
+ * requests (authenticate, join, leave), and the acks the client waits for
+ * (timeouts; client_state.c fails them when the connection ends).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,30 @@ static int rooms_request(struct sgc_client *c, const char *event, const char *co
 static int emit_args(struct sgc_client *c, const char *event, json_t *args, sgc_ack_fn ack,
 		     void *user, unsigned timeout_ms);
 static void ack_timeout_cb(evutil_socket_t fd, short what, void *arg);
+
+/* ------------------------------------------------------------------ placeholders */
+
+json_t *sgc_placeholder(unsigned num)
+{
+	return json_pack("{s:b,s:I}", "_placeholder", 1, "num", (json_int_t)num);
+}
+
+int sgc_placeholder_num(const json_t *value)
+{
+	json_t *num;
+
+	if (!json_is_object(value) || !json_is_true(json_object_get(value, "_placeholder")))
+		return -1;
+	num = json_object_get(value, "num");
+	if (json_is_integer(num) && json_integer_value(num) >= 0 &&
+	    json_integer_value(num) <= SGC_MAX_ATTACHMENTS)
+		return (int)json_integer_value(num);
+	if (json_is_real(num) && json_real_value(num) >= 0 &&
+	    json_real_value(num) <= SGC_MAX_ATTACHMENTS &&
+	    json_real_value(num) == (double)(int)json_real_value(num))
+		return (int)json_real_value(num);
+	return -1;
+}
 
 /* ------------------------------------------------------------------ emitting */
 
@@ -231,18 +256,6 @@ static void ack_timeout_cb(evutil_socket_t fd, short what, void *arg)
 		free(a);
 	}
 	client_leave(c);
-}
-
-void client_fail_acks(struct sgc_client *c, struct sgc_pending_ack *list)
-{
-	while (list != NULL) {
-		struct sgc_pending_ack *a = list;
-		list = a->next;
-		if (a->timer)
-			event_free(a->timer);
-		a->cb(c, SGC_ERR_DISCONNECTED, NULL, a->user);
-		free(a);
-	}
 }
 
 /* ------------------------------------------------------------------ the helper flow */

@@ -4,11 +4,15 @@
  * session (host resolution, the handshake connection), handles failures and
  * the heartbeat (answer every ping; give up after pingInterval + pingTimeout
  * without one), reads the open packet and every packet after it, sends
- * messages on the current transport, and ends the session gracefully.  The
- * connections, the transports and the upgrade are in engine_conn.c,
- * engine_ws.c and engine_polling.c (engine_int.h says what they share, and
- * the invariant all of them keep).
+ * messages on the current transport, decides what a failed connection
+ * means, and ends the session gracefully.  It is the top of the engine's
+ * files: the transports and the upgrade (engine_polling.c, engine_ws.c),
+ * the connections (engine_conn.c) and the guard (engine_core.c) are below
+ * it and reach it only through the table eng_ops registered here
+ * (engine_int.h says what they share, and the invariant all of them keep).
  */
+#include "engine.h"
+
 #include <event2/util.h>
 #include <jansson.h>
 #include <netinet/in.h>
@@ -23,17 +27,33 @@
 static void eng_destroy(struct sgc_engine *e);
 static void eng_kill_conns(struct sgc_engine *e);
 static void eng_cancel_dns(struct sgc_engine *e);
-static void eng_bury(struct sgc_engine *e);
 static void eng_kick_cb(evutil_socket_t fd, short what, void *arg);
 static void eng_fail_cb(evutil_socket_t fd, short what, void *arg);
 static void eng_ping_cb(evutil_socket_t fd, short what, void *arg);
 static void eng_linger_cb(evutil_socket_t fd, short what, void *arg);
 static void eng_dns_cb(int result, struct evutil_addrinfo *res, void *arg);
 static void eng_resolved(struct sgc_engine *e);
+static void eng_fail(struct sgc_engine *e, int code, const char *fmt, ...) SG_PRINTF(3, 4);
+static void eng_lost(struct sgc_engine *e, int code, const char *reason, const char *msg);
+static void eng_on_conn_failed(struct eng_conn *c, int code, const char *msg);
+static void eng_finish_shutdown(struct sgc_engine *e);
 static void eng_reset_ping(struct sgc_engine *e);
 static int eng_handle_open(struct sgc_engine *e, const char *data, size_t len);
+static void eng_on_packet(struct sgc_engine *e, struct eng_conn *from, const struct eio_packet *pk);
 static void eng_send_packet(struct sgc_engine *e, enum eio_type type, bool binary, const void *data,
 			    size_t len);
+
+/* What the files below tell this one (engine_int.h). */
+static const struct eng_ops eng_ops = {
+	.response = eng_http_done,
+	.upgraded = eng_ws_upgraded,
+	.ws_readable = eng_ws_readable,
+	.ws_written = eng_ws_written,
+	.failed = eng_on_conn_failed,
+	.packet = eng_on_packet,
+	.closed = eng_finish_shutdown,
+	.destroy = eng_destroy,
+};
 
 /* ------------------------------------------------------------------ lifecycle */
 
@@ -54,8 +74,9 @@ struct sgc_engine *sgc_engine_new(const struct sgc_engine_params *p,
 	e->headers = sg_strdup(p->headers ? p->headers : "");
 	e->transports = p->transports ? p->transports : SGC_TRANSPORT_WEBSOCKET;
 	e->max_message = p->max_message;
-	e->cbs = *cbs;
+	e->cbs = cbs;
 	e->arg = arg;
+	e->ops = &eng_ops;
 	e->st = ENG_RESOLVING;
 	e->tr = TR_NONE;
 	sg_buf_init(&e->scratch);
@@ -126,38 +147,6 @@ static void eng_cancel_dns(struct sgc_engine *e)
 		return;
 	e->dns_req = NULL; /* eng_dns_cb sees EVUTIL_EAI_CANCEL */
 	evdns_getaddrinfo_cancel(r);
-}
-
-/* Frees the killed connections (no callback of theirs runs). */
-static void eng_bury(struct sgc_engine *e)
-{
-	struct eng_conn *c;
-
-	while ((c = e->graveyard) != NULL) {
-		e->graveyard = c->next;
-		eng_conn_free(c);
-	}
-}
-
-void eng_enter(struct sgc_engine *e)
-{
-	e->depth++;
-}
-
-void eng_leave(struct sgc_engine *e)
-{
-	if (--e->depth > 0)
-		return;
-	if (e->freed) {
-		eng_destroy(e);
-		return;
-	}
-	eng_bury(e);
-}
-
-bool eng_alive(const struct sgc_engine *e)
-{
-	return !e->freed && e->st != ENG_CLOSED;
 }
 
 const char *sgc_engine_transport(const struct sgc_engine *e)
@@ -275,7 +264,8 @@ static void eng_resolved(struct sgc_engine *e)
 
 /* ------------------------------------------------------------------ failures */
 
-void eng_fail(struct sgc_engine *e, int code, const char *fmt, ...)
+/* The session never opened: on_close with code and "transport error". */
+static void eng_fail(struct sgc_engine *e, int code, const char *fmt, ...)
 {
 	char msg[300];
 	va_list ap;
@@ -284,15 +274,6 @@ void eng_fail(struct sgc_engine *e, int code, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	eng_lost(e, code, "transport error", msg);
-}
-
-void eng_fail_later(struct sgc_engine *e, int code, const char *msg)
-{
-	if (e->fail_code != 0)
-		return;
-	e->fail_code = code;
-	snprintf(e->fail_msg, sizeof(e->fail_msg), "%s", msg);
-	event_active(e->fail_ev, 0, 0);
 }
 
 static void eng_fail_cb(evutil_socket_t fd, short what, void *arg)
@@ -316,7 +297,7 @@ static void eng_fail_cb(evutil_socket_t fd, short what, void *arg)
  * A failure during sgc_engine_shutdown still ends with "io client
  * disconnect" (the owner asked for the end).
  */
-void eng_lost(struct sgc_engine *e, int code, const char *reason, const char *msg)
+static void eng_lost(struct sgc_engine *e, int code, const char *reason, const char *msg)
 {
 	bool shutting = e->st == ENG_CLOSING;
 
@@ -328,9 +309,38 @@ void eng_lost(struct sgc_engine *e, int code, const char *reason, const char *ms
 	evtimer_del(e->linger_timer);
 	eng_queue_clear(e);
 	if (shutting)
-		e->cbs.on_close(e, e->arg, 0, "io client disconnect", msg ? msg : "");
+		e->cbs->on_close(e, e->arg, 0, "io client disconnect", msg ? msg : "");
 	else
-		e->cbs.on_close(e, e->arg, code, reason, msg ? msg : "");
+		e->cbs->on_close(e, e->arg, code, reason, msg ? msg : "");
+}
+
+/*
+ * A connection failed (e->ops->failed); what that means depends on its
+ * role.  code is an SGC_ERR_* value, or FAIL_CLOSE / FAIL_ERROR.  While the
+ * session opens, every failure is a connection failure (FAIL_* count as
+ * SGC_ERR_HANDSHAKE); once open, the reason is socket.io-client's.
+ */
+static void eng_on_conn_failed(struct eng_conn *c, int code, const char *msg)
+{
+	struct sgc_engine *e = c->e;
+
+	if (c == e->probe) {
+		eng_drop_probe(e);
+		return;
+	}
+	if (c->kind == CK_POST && e->st == ENG_CLOSING) {
+		eng_conn_kill(c);
+		eng_finish_shutdown(e);
+		return;
+	}
+	if (e->st == ENG_OPENING)
+		eng_lost(e, code < 0 ? code : SGC_ERR_HANDSHAKE, "transport error", msg);
+	else if (code == SGC_ERR_PROTOCOL)
+		eng_lost(e, SGC_ERR_PROTOCOL, "parse error", msg);
+	else if (code == FAIL_CLOSE)
+		eng_lost(e, 0, "transport close", msg);
+	else
+		eng_lost(e, 0, "transport error", msg);
 }
 
 /* ------------------------------------------------------------------ heartbeat */
@@ -400,8 +410,8 @@ static int eng_handle_open(struct sgc_engine *e, const char *data, size_t len)
 	return 0;
 }
 
-/* One Engine.IO packet from connection `from`. */
-void eng_on_packet(struct sgc_engine *e, struct eng_conn *from, const struct eio_packet *pk)
+/* One Engine.IO packet from connection `from` (e->ops->packet). */
+static void eng_on_packet(struct sgc_engine *e, struct eng_conn *from, const struct eio_packet *pk)
 {
 	if (!eng_alive(e))
 		return;
@@ -429,7 +439,7 @@ void eng_on_packet(struct sgc_engine *e, struct eng_conn *from, const struct eio
 			e->hs = NULL;
 		}
 		eng_reset_ping(e);
-		e->cbs.on_open(e, e->arg);
+		e->cbs->on_open(e, e->arg);
 		if (!eng_alive(e))
 			return;
 		if (e->tr == TR_POLLING && e->offers_ws &&
@@ -444,7 +454,7 @@ void eng_on_packet(struct sgc_engine *e, struct eng_conn *from, const struct eio
 		break;
 	case EIO_MESSAGE:
 		if (e->st == ENG_OPEN)
-			e->cbs.on_message(e, e->arg, pk->binary, pk->data, pk->len);
+			e->cbs->on_message(e, e->arg, pk->binary, pk->data, pk->len);
 		break;
 	case EIO_CLOSE:
 		eng_lost(e, 0, "transport close", "the server closed the session");
@@ -530,7 +540,8 @@ static void eng_linger_cb(evutil_socket_t fd, short what, void *arg)
 	eng_leave(e);
 }
 
-void eng_finish_shutdown(struct sgc_engine *e)
+/* The graceful end is complete (e->ops->closed), or the linger ran out. */
+static void eng_finish_shutdown(struct sgc_engine *e)
 {
 	eng_lost(e, 0, "io client disconnect", "");
 }

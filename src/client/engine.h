@@ -58,7 +58,8 @@ struct sgc_engine_cbs {
 };
 
 /* Creates an engine and starts it (at the next loop iteration).  Never
- * fails: errors arrive through on_close.  The caller owns the engine. */
+ * fails: errors arrive through on_close.  The caller owns the engine; cbs is
+ * not copied (a static table: it must outlive the engine). */
 struct sgc_engine *sgc_engine_new(const struct sgc_engine_params *p,
 				  const struct sgc_engine_cbs *cbs, void *arg);
 

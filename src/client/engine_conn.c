@@ -3,9 +3,10 @@
  * carries one HTTP request (a polling GET or POST, or a WebSocket upgrade)
  * over TCP, or TLS through bufferevent_openssl, trying the resolved
  * addresses in turn; its response is read with proto/http_resp_parser.c
- * (a 101 hands the connection to engine_ws.c); a failure means what the
- * connection's role makes it mean.  Dead connections wait in the engine's
- * graveyard until no callback runs (engine_int.h).
+ * and handed up through e->ops (a 101 to the WebSocket transport, any
+ * other response to the polling one, a failure to engine.c, which knows
+ * what it means for the connection's role).  Killed connections wait in the
+ * engine's graveyard until no callback runs (engine_core.c).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -138,44 +139,6 @@ int eng_conn_start(struct eng_conn *c, char *err, size_t errlen)
 	return -1;
 }
 
-/* Ends a connection now: the socket closes, the struct waits in the
- * graveyard until no callback runs. */
-void eng_conn_kill(struct eng_conn *c)
-{
-	struct sgc_engine *e = c->e;
-
-	if (c->st == CS_DEAD)
-		return;
-	c->st = CS_DEAD;
-	if (c->bev) {
-		bufferevent_free(c->bev);
-		c->bev = NULL;
-	}
-	if (e->hs == c)
-		e->hs = NULL;
-	if (e->ws == c)
-		e->ws = NULL;
-	if (e->probe == c)
-		e->probe = NULL;
-	if (e->get == c)
-		e->get = NULL;
-	if (e->post == c)
-		e->post = NULL;
-	c->next = e->graveyard;
-	e->graveyard = c;
-}
-
-void eng_conn_free(struct eng_conn *c)
-{
-	if (c->bev)
-		bufferevent_free(c->bev);
-	if (c->ws)
-		wslay_event_context_free(c->ws);
-	sg_buf_fini(&c->req);
-	http_resp_parser_fini(&c->resp);
-	free(c);
-}
-
 static void conn_tls_error(struct eng_conn *c, char *buf, size_t len)
 {
 	unsigned long err = c->bev ? bufferevent_get_openssl_error(c->bev) : 0;
@@ -197,33 +160,11 @@ static void conn_tls_error(struct eng_conn *c, char *buf, size_t len)
 	}
 }
 
-/*
- * A connection failed; what that means depends on its role.  code is an
- * SGC_ERR_* value, or FAIL_CLOSE / FAIL_ERROR.  While the session opens,
- * every failure is a connection failure (FAIL_* count as SGC_ERR_HANDSHAKE);
- * once open, the reason is socket.io-client's.
- */
+/* A connection failed: code is an SGC_ERR_* value, or FAIL_CLOSE /
+ * FAIL_ERROR; engine.c decides what that means for the connection's role. */
 void eng_conn_failed(struct eng_conn *c, int code, const char *msg)
 {
-	struct sgc_engine *e = c->e;
-
-	if (c == e->probe) {
-		eng_drop_probe(e);
-		return;
-	}
-	if (c->kind == CK_POST && e->st == ENG_CLOSING) {
-		eng_conn_kill(c);
-		eng_finish_shutdown(e);
-		return;
-	}
-	if (e->st == ENG_OPENING)
-		eng_lost(e, code < 0 ? code : SGC_ERR_HANDSHAKE, "transport error", msg);
-	else if (code == SGC_ERR_PROTOCOL)
-		eng_lost(e, SGC_ERR_PROTOCOL, "parse error", msg);
-	else if (code == FAIL_CLOSE)
-		eng_lost(e, 0, "transport close", msg);
-	else
-		eng_lost(e, 0, "transport error", msg);
+	c->e->ops->failed(c, code, msg);
 }
 
 /* ------------------------------------------------------------------ events */
@@ -271,7 +212,7 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		if (c->st == CS_HTTP) {
 			conn_http_readable(c, true);
 		} else if (c->st == CS_WS) {
-			eng_ws_readable(c);
+			e->ops->ws_readable(c);
 			if (c->st == CS_WS)
 				eng_conn_failed(c, FAIL_CLOSE, "the server closed the connection");
 		}
@@ -294,10 +235,8 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 
 	SG_UNUSED(bev);
 	eng_enter(e);
-	/* the close frame of a shutdown is written: done */
-	if (c->st == CS_WS && c == e->ws && e->st == ENG_CLOSING && c->ws != NULL &&
-	    !wslay_event_get_write_enabled(c->ws) && !wslay_event_want_write(c->ws))
-		eng_finish_shutdown(e);
+	if (c->st == CS_WS)
+		e->ops->ws_written(c);
 	eng_leave(e);
 }
 
@@ -311,7 +250,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 	if (c->st == CS_DEAD || !eng_alive(e))
 		goto out;
 	if (c->st == CS_WS)
-		eng_ws_readable(c);
+		e->ops->ws_readable(c);
 	else if (c->st == CS_HTTP)
 		conn_http_readable(c, false);
 out:
@@ -372,10 +311,10 @@ static void conn_http_readable(struct eng_conn *c, bool eof)
 					"(Sec-WebSocket-Accept or Upgrade header)");
 			return;
 		}
-		eng_ws_upgraded(c);
+		c->e->ops->upgraded(c);
 		return;
 	}
-	eng_http_done(c, c->resp.body.data, c->resp.body.len);
+	c->e->ops->response(c, c->resp.body.data, c->resp.body.len);
 }
 
 /* The headers of the answer to a WebSocket upgrade request. */

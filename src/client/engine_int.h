@@ -1,13 +1,18 @@
 /*
  * engine_int.h: what the files of libsiogate-client's Engine.IO engine
  * share (not installed, not exported): the engine and connection structs
- * and the functions one file calls in another.
- *   engine.c          the session: start and DNS, failures, heartbeat,
- *                     packets in and out, shutdown
- *   engine_conn.c     connections: TCP/TLS, their events, requests, and
- *                     reading HTTP responses (proto/http_resp_parser.c)
+ * and the functions one file calls in another.  The files are layered,
+ * highest first; each calls only the ones below it:
+ *   engine.c          the session: start and DNS, what a failure means,
+ *                     heartbeat, packets in and out, shutdown; it fills
+ *                     the engine's ops table (struct eng_ops)
  *   engine_polling.c  the long-polling transport and the upgrade from it
  *   engine_ws.c       the WebSocket transport (wslay, client mode)
+ *   engine_conn.c     connections: TCP/TLS, their events, requests, and
+ *                     reading HTTP responses (proto/http_resp_parser.c)
+ *   engine_core.c     the guard below (enter, leave, alive), the graveyard,
+ *                     the failure deferred to the next loop turn
+ * A lower file tells a higher one what happened only through e->ops.
  *
  * Invariant: nothing is freed under a running callback.  Every libevent
  * callback brackets its work with eng_enter/eng_leave; a connection killed
@@ -20,15 +25,21 @@
 #define SGC_ENGINE_INT_H
 
 #include <event2/bufferevent.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <wslay/wslay.h>
 
-#include "engine.h"
+#include "core/common.h"
 #include "proto/eio_packet.h"
 #include "proto/http_resp_parser.h"
+
+/* The owner's callbacks (engine.h), called from engine.c alone. */
+struct sgc_engine_cbs;
 
 #define ENG_MAX_HEAD 16384
 #define ENG_LINGER_MS 1000
@@ -84,6 +95,32 @@ struct eng_conn {
 	struct eng_conn *next;	/* graveyard link */
 };
 
+/*
+ * How the lower files reach the ones above them: engine.c registers one
+ * table (sgc_engine_new) and every call runs from the event loop.
+ */
+struct eng_ops {
+	/* engine_conn.c: a complete HTTP response, not a 101 (the polling
+	 * transport's) */
+	void (*response)(struct eng_conn *c, const char *body, size_t len);
+	/* engine_conn.c: a checked 101: the connection carries WebSocket
+	 * frames from now on (the WebSocket transport's) */
+	void (*upgraded)(struct eng_conn *c);
+	/* engine_conn.c: bytes, or the end, on an upgraded connection */
+	void (*ws_readable)(struct eng_conn *c);
+	/* engine_conn.c: what an upgraded connection had to write is written */
+	void (*ws_written)(struct eng_conn *c);
+	/* any: the connection failed (an SGC_ERR_* code, FAIL_CLOSE or
+	 * FAIL_ERROR); what that means depends on its role (engine.c) */
+	void (*failed)(struct eng_conn *c, int code, const char *msg);
+	/* the transports: one Engine.IO packet from connection `from` */
+	void (*packet)(struct sgc_engine *e, struct eng_conn *from, const struct eio_packet *pk);
+	/* the transports: the graceful end of sgc_engine_shutdown is complete */
+	void (*closed)(struct sgc_engine *e);
+	/* engine_core.c: the engine was freed and no callback runs any more */
+	void (*destroy)(struct sgc_engine *e);
+};
+
 /* A packet waiting for the polling POST (or for the end of the upgrade). */
 struct eng_pkt {
 	enum eio_type type;
@@ -105,8 +142,9 @@ struct sgc_engine {
 	char *headers;
 	unsigned transports;
 	size_t max_message;
-	struct sgc_engine_cbs cbs;
+	const struct sgc_engine_cbs *cbs; /* the owner's (engine.h; engine.c alone calls it) */
 	void *arg;
+	const struct eng_ops *ops;
 
 	enum eng_state st;
 	int depth;
@@ -145,20 +183,19 @@ struct sgc_engine {
 	struct sg_buf sendbuf; /* one outgoing WebSocket message */
 };
 
-/* engine.c */
+/* engine_core.c */
 void eng_enter(struct sgc_engine *e);
 void eng_leave(struct sgc_engine *e);
 /* Neither freed nor closed: callbacks may still be delivered. */
 bool eng_alive(const struct sgc_engine *e);
-/* The session never opened: on_close with code and "transport error". */
-void eng_fail(struct sgc_engine *e, int code, const char *fmt, ...) SG_PRINTF(3, 4);
-/* eng_fail at the next loop turn (not from inside an API call). */
+/* Ends a connection now: the socket closes, the struct waits in the
+ * graveyard until no callback runs. */
+void eng_conn_kill(struct eng_conn *c);
+/* Frees the connections in the graveyard (no callback of theirs runs). */
+void eng_bury(struct sgc_engine *e);
+/* Ends the session at the next loop turn (engine.c's fail event): for a
+ * failure found inside an API call, where no callback may come. */
 void eng_fail_later(struct sgc_engine *e, int code, const char *msg);
-/* The session is over: every connection and timer dropped, on_close. */
-void eng_lost(struct sgc_engine *e, int code, const char *reason, const char *msg);
-void eng_finish_shutdown(struct sgc_engine *e);
-/* One Engine.IO packet from connection `from`. */
-void eng_on_packet(struct sgc_engine *e, struct eng_conn *from, const struct eio_packet *pk);
 
 /* engine_conn.c */
 /* Appends the request target: path, EIO=4, transport, sid, the query. */
@@ -168,9 +205,17 @@ void eng_add_common_headers(struct sgc_engine *e, struct sg_buf *out);
 /* A connection of that kind (a CK_WS one has its upgrade request ready). */
 struct eng_conn *eng_conn_new(struct sgc_engine *e, enum conn_kind kind);
 int eng_conn_start(struct eng_conn *c, char *err, size_t errlen);
-void eng_conn_kill(struct eng_conn *c);
-void eng_conn_free(struct eng_conn *c);
+/* The connection failed: e->ops->failed. */
 void eng_conn_failed(struct eng_conn *c, int code, const char *msg);
+
+/* engine_ws.c */
+/* The 101 arrived: the connection carries WebSocket frames from now on. */
+void eng_ws_upgraded(struct eng_conn *c);
+void eng_ws_readable(struct eng_conn *c);
+void eng_ws_written(struct eng_conn *c);
+void eng_ws_flush(struct eng_conn *c);
+/* Queues one message: prefix (may be NULL) then data. */
+void eng_ws_send(struct eng_conn *c, bool binary, const char *prefix, const void *data, size_t len);
 
 /* engine_polling.c */
 void eng_queue_push(struct sgc_engine *e, enum eio_type type, bool binary, const void *data,
@@ -182,13 +227,5 @@ void eng_http_done(struct eng_conn *c, const char *body, size_t len);
 void eng_start_probe(struct sgc_engine *e);
 void eng_drop_probe(struct sgc_engine *e);
 void eng_maybe_finish_upgrade(struct sgc_engine *e);
-
-/* engine_ws.c */
-/* The 101 arrived: the connection carries WebSocket frames from now on. */
-void eng_ws_upgraded(struct eng_conn *c);
-void eng_ws_readable(struct eng_conn *c);
-void eng_ws_flush(struct eng_conn *c);
-/* Queues one message: prefix (may be NULL) then data. */
-void eng_ws_send(struct eng_conn *c, bool binary, const char *prefix, const void *data, size_t len);
 
 #endif

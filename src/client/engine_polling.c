@@ -4,7 +4,9 @@
  * POST at a time to send what is queued, split at the server's
  * maxPayload), what the answers to those requests mean, and the upgrade
  * from polling to WebSocket (2probe / 3probe, polling paused, then 5 and
- * the queue moved to the WebSocket).
+ * the queue moved to the WebSocket).  Above the WebSocket transport and the
+ * connections, below engine.c: packets, failures and the end of a shutdown
+ * go up through e->ops.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,7 +137,7 @@ void eng_http_done(struct eng_conn *c, const char *body, size_t len)
 	if (c->kind == CK_POST) {
 		eng_conn_kill(c);
 		if (e->st == ENG_CLOSING && e->close_queued && e->q_n == 0) {
-			eng_finish_shutdown(e);
+			e->ops->closed(e);
 			return;
 		}
 		eng_poll_pump(e);
@@ -150,15 +152,12 @@ void eng_http_done(struct eng_conn *c, const char *body, size_t len)
 	if (!eng_alive(e))
 		return;
 	if (rc < 0) {
-		if (e->st == ENG_OPENING)
-			eng_fail(e, SGC_ERR_PROTOCOL, "invalid Engine.IO polling payload");
-		else
-			eng_lost(e, SGC_ERR_PROTOCOL, "parse error",
-				 "invalid Engine.IO polling payload");
+		eng_conn_failed(c, SGC_ERR_PROTOCOL, "invalid Engine.IO polling payload");
 		return;
 	}
 	if (e->st == ENG_OPENING) {
-		eng_fail(e, SGC_ERR_PROTOCOL, "the polling handshake carried no open packet");
+		eng_conn_failed(c, SGC_ERR_PROTOCOL,
+				"the polling handshake carried no open packet");
 		return;
 	}
 	eng_conn_kill(c);
@@ -170,7 +169,7 @@ static int payload_packet_cb(const struct eio_packet *p, void *arg)
 	struct eng_conn *c = arg;
 	struct sgc_engine *e = c->e;
 
-	eng_on_packet(e, c, p);
+	e->ops->packet(e, c, p);
 	return eng_alive(e) ? 0 : 1;
 }
 

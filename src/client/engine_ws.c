@@ -3,7 +3,9 @@
  * wslay in client mode (RFC 6455 masking keys from RAND_bytes): the
  * connection after its 101, frames in (each text frame one Engine.IO packet,
  * each binary frame one binary message) and messages out.  wslay answers
- * pings and close frames itself.
+ * pings and close frames itself.  Below the polling transport (which sends
+ * the upgrade's probe here) and engine.c; packets, failures and the end of
+ * a shutdown go up through e->ops.
  */
 #include <event2/buffer.h>
 #include <openssl/rand.h>
@@ -68,7 +70,7 @@ void eng_ws_readable(struct eng_conn *c)
 	}
 	if (!wslay_event_get_read_enabled(c->ws)) {
 		if (e->st == ENG_CLOSING && c == e->ws) {
-			eng_finish_shutdown(e);
+			e->ops->closed(e);
 			return;
 		}
 		if (wslay_event_get_status_code_sent(c->ws) == WSLAY_CODE_MESSAGE_TOO_BIG)
@@ -80,6 +82,17 @@ void eng_ws_readable(struct eng_conn *c)
 			eng_conn_failed(c, SGC_ERR_PROTOCOL,
 					"invalid WebSocket data from the server");
 	}
+}
+
+/* What the connection had to write is written: the close frame of a
+ * shutdown ends it. */
+void eng_ws_written(struct eng_conn *c)
+{
+	struct sgc_engine *e = c->e;
+
+	if (c == e->ws && e->st == ENG_CLOSING && c->ws != NULL &&
+	    !wslay_event_get_write_enabled(c->ws) && !wslay_event_want_write(c->ws))
+		e->ops->closed(e);
 }
 
 void eng_ws_flush(struct eng_conn *c)
@@ -162,22 +175,16 @@ static void ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_m
 		pk.binary = true;
 		pk.data = (const char *)m->msg;
 		pk.len = m->msg_length;
-		eng_on_packet(e, c, &pk);
+		e->ops->packet(e, c, &pk);
 	} else if (m->opcode == WSLAY_TEXT_FRAME) {
 		if (eio_packet_decode_any((const char *)m->msg, m->msg_length, &e->scratch, &pk) !=
 		    0) {
-			if (c == e->probe) {
-				eng_drop_probe(e);
-			} else if (e->st == ENG_OPENING) {
-				eng_fail(e, SGC_ERR_PROTOCOL,
-					 "invalid Engine.IO packet from the server");
-			} else {
-				eng_lost(e, SGC_ERR_PROTOCOL, "parse error",
-					 "invalid Engine.IO packet from the server");
-			}
+			/* a dropped probe, or a session that fails */
+			eng_conn_failed(c, SGC_ERR_PROTOCOL,
+					"invalid Engine.IO packet from the server");
 			return;
 		}
-		eng_on_packet(e, c, &pk);
+		e->ops->packet(e, c, &pk);
 	}
 	/* ping, pong and close frames are handled by wslay */
 }

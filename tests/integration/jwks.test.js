@@ -193,7 +193,8 @@ describe('keys from jwks_url', () => {
 		const s = await h.connect(sg.url, { auth: { token: sign(k2) } });
 		await h.delay(1100);
 		idp.keys = [k2, k3];
-		const again = await h.authenticate(s, { token: sign(k3) });
+		/* the fetch may take a while on a loaded machine: the wait is bounded by 10 s */
+		const again = await h.authenticate(s, { token: sign(k3) }, 12000);
 		assert.equal(again.id, s.id);
 	});
 });

@@ -63,8 +63,10 @@ static struct jwks_fetch *fetch_new(const struct sg_config *cfg, struct jwt_remo
 	struct http_client_opts o = {
 		.max_in_flight = 1,
 		.max_queued = 2,
-		.max_idle_per_host = 1,
-		.idle_timeout_ms = 30000,
+		/* a fetch every few minutes at most: no connection is kept
+		 * (none goes stale between two fetches) */
+		.max_idle_per_host = 0,
+		.idle_timeout_ms = 0,
 		.max_response_bytes = JWKS_MAX_BYTES,
 		.ca_file = cfg->auth.jwt.ca_file,
 	};

@@ -61,6 +61,8 @@ static void on_deadline(struct wheel_node *n, void *arg);
 static void authflow_on_event(struct sio_socket *sock, const struct sio_packet *p,
 			      const struct sio_attachment *att, size_t n_att);
 static void authflow_on_close(struct sio_socket *sock, enum sg_close reason);
+static json_t *authflow_on_persist(struct sio_socket *sock);
+static void authflow_on_recovered(struct sio_socket *sock, json_t *kept);
 static void on_timer(evutil_socket_t fd, short what, void *arg);
 static void set_state(struct sio_socket *sock, enum authflow_state st);
 static bool flood_admit(struct sio_socket *sock);
@@ -87,9 +89,13 @@ static const struct sio_handler authflow_handler = {
 	.on_connect = authflow_on_connect,
 	.on_event = authflow_on_event,
 	.on_close = authflow_on_close,
+	.on_persist = authflow_on_persist,
+	.on_recovered = authflow_on_recovered,
 };
 
-static bool authflow_on_connect(struct sio_socket *sock)
+/* A new or recovered socket: unauthorized, a full flood bucket, its timer
+ * made (not armed). */
+static void flow_start(struct sio_socket *sock)
 {
 	struct worker *w = sock->nsp->w;
 
@@ -98,6 +104,13 @@ static bool authflow_on_connect(struct sio_socket *sock)
 	sock->flood_tokens = (int32_t)(w->cfg->limits.burst * 1000);
 	sock->flood_refill_ms = (uint32_t)sg_mono_ms();
 	authflow_of(sock)->timer = event_new(w->base, -1, 0, on_timer, sock);
+}
+
+static bool authflow_on_connect(struct sio_socket *sock)
+{
+	struct worker *w = sock->nsp->w;
+
+	flow_start(sock);
 	event_add(authflow_of(sock)->timer, w->tv_auth_timeout);
 	if (w->cfg->auth.mode == SG_AUTH_CONNECT) {
 		/* the CONNECT waits for the verdict (which may come at once) */
@@ -107,6 +120,44 @@ static bool authflow_on_connect(struct sio_socket *sock)
 	lifecycle_publish(sock, LIFECYCLE_CONNECTED, NULL, NULL);
 	authflow_log(SG_LOG_DEBUG, sock, NULL, "socket connected");
 	return false;
+}
+
+/* Connection state recovery keeps the verified identity of an
+ * authenticated socket (and nothing for one that was not). */
+static json_t *authflow_on_persist(struct sio_socket *sock)
+{
+	struct authflow *f = authflow_of(sock);
+
+	if (f->state != AUTHFLOW_AUTHENTICATED || f->claims == NULL)
+		return NULL;
+	return json_incref(f->claims);
+}
+
+/* A socket recovered its session: authenticated again with the kept
+ * identity, without a second authenticate, unless that identity expired
+ * meanwhile (then it is recovered unauthenticated, and authenticates as a
+ * new socket does within auth.timeout). */
+static void authflow_on_recovered(struct sio_socket *sock, json_t *kept)
+{
+	struct worker *w = sock->nsp->w;
+	struct authflow *f = authflow_of(sock);
+	uint32_t exp = kept ? claims_exp(kept) : 0;
+
+	flow_start(sock);
+	if (kept != NULL &&
+	    (exp == 0 || (int64_t)exp * 1000 + w->cfg->auth.jwt.leeway_ms >= sg_now_ms())) {
+		set_state(sock, AUTHFLOW_AUTHENTICATED);
+		f->claims = kept;
+		f->exp = exp;
+		event_add(f->timer, w->tv_app_ping);
+		schedule_deadline(sock);
+	} else {
+		json_decref(kept);
+		event_add(f->timer, w->tv_auth_timeout);
+	}
+	lifecycle_publish(sock, LIFECYCLE_RECOVERED, NULL, NULL);
+	authflow_log(SG_LOG_DEBUG, sock, NULL, "socket recovered (%s)",
+		     authflow_state_name((enum authflow_state)f->state));
 }
 
 /* limits.events_per_second as a token bucket of depth limits.burst, kept

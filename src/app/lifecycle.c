@@ -18,7 +18,7 @@
 #include "sio/sio.h"
 
 static const char *const type_names[] = {
-	"connected", "authenticated", "joined", "left", "disconnected",
+	"connected", "authenticated", "joined", "left", "disconnected", "recovered",
 };
 
 static void put_string(struct sg_buf *b, const char *key, const char *v);

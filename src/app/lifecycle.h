@@ -2,7 +2,7 @@
  * lifecycle.h: lifecycle events on redis.lifecycle_channel (SPEC.md section
  * 4), the seed's clientConnectedFn generalised so backends can keep
  * presence:
- *   {"type":"connected"|"authenticated"|"joined"|"left"|"disconnected",
+ *   {"type":"connected"|"authenticated"|"joined"|"left"|"disconnected"|"recovered",
  *    "id":<socket id>,"nsp":<namespace>,"server":<server.id>,"user":<sub or null>,
  *    "rooms":[...],"reason":<text or null>,"time":<ISO-8601>}
  * Nothing is published without Redis; a publish that cannot be made is
@@ -21,6 +21,7 @@ enum lifecycle_type {
 	LIFECYCLE_JOINED,	 /* it joined rooms (rooms: those) */
 	LIFECYCLE_LEFT,		 /* it left rooms (rooms: those) */
 	LIFECYCLE_DISCONNECTED,	 /* it is gone (reason says why) */
+	LIFECYCLE_RECOVERED,	 /* it came back with its id, rooms and identity */
 };
 
 /* rooms: the rooms concerned, or NULL for the socket's current rooms (all

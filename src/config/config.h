@@ -141,6 +141,11 @@ struct sg_config {
 	} events;
 
 	struct {
+		bool enabled;
+		int64_t max_disconnection_ms;
+	} recovery;
+
+	struct {
 		unsigned per_ip;
 		unsigned handshakes_per_second;
 		unsigned events_per_second;

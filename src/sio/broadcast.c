@@ -15,6 +15,7 @@
 #include "proto/adapter_codec.h"
 #include "proto/emit_msg.h"
 #include "proto/sio_packet.h"
+#include "sio/recovery.h"
 #include "sio/rooms.h"
 #include "sio/sio.h"
 
@@ -155,6 +156,10 @@ size_t broadcast_adapter_message(struct worker *w, const struct adapter_broadcas
 	sg_buf_init(&b);
 	sio_packet_encode_head(&b, type, nsp->name, (unsigned)n_att, -1);
 	sg_buf_append(&b, m->data_json, m->data_json_len);
+	/* Node's SessionAwareAdapter offsets and logs plain events that are not
+	 * volatile (binary ones are not logged here: see README.md) */
+	if (nsp->recovery != NULL && type == SIO_EVENT && !m->flag_volatile)
+		recovery_stamp(nsp->recovery, &b, &m->rooms, &m->except);
 	packet = frame_new(WS_OP_TEXT, '4', b.data, b.len);
 	sg_buf_fini(&b);
 	for (size_t i = 0; i < n_att; i++)
@@ -202,6 +207,8 @@ size_t broadcast_emit_msg(struct worker *w, const struct emit_msg *m)
 	sg_buf_init(&b);
 	sio_packet_encode_head(&b, SIO_EVENT, nsp->name, 0, -1);
 	sg_buf_append(&b, m->args, m->args_len);
+	if (nsp->recovery != NULL)
+		recovery_stamp(nsp->recovery, &b, &m->to, &m->except);
 	packet = frame_new(WS_OP_TEXT, '4', b.data, b.len);
 	sg_buf_fini(&b);
 	n = broadcast_deliver(w, nsp, &m->to, &m->except, packet, NULL, 0);

@@ -23,6 +23,7 @@ struct worker;
 struct eio_session;
 struct sio_packet;
 struct sio_pending;
+struct recovery;
 struct sio_socket;
 
 /* A binary attachment of a packet (borrowed for the handler call). */
@@ -49,6 +50,17 @@ struct sio_handler {
 	void (*on_event)(struct sio_socket *sock, const struct sio_packet *p,
 			 const struct sio_attachment *att, size_t n_att);
 	void (*on_close)(struct sio_socket *sock, enum sg_close reason);
+	/* Connection state recovery (recovery.enabled; both may be NULL: no
+	 * session is kept).  on_persist: sock ended uncleanly and its session
+	 * is kept; returns the identity to keep with it (a new reference, or
+	 * NULL), called before on_close.  on_recovered: a CONNECT took a kept
+	 * session back: sock has its id and rooms again and is answered by the
+	 * layer (missed broadcasts, then {sid, pid}) once this returns; kept is
+	 * the identity on_persist gave (the reference is the handler's).  It
+	 * replaces on_connect for that socket; sock->broadcasts set here decides
+	 * whether the missed broadcasts are replayed. */
+	json_t *(*on_persist)(struct sio_socket *sock);
+	void (*on_recovered)(struct sio_socket *sock, json_t *kept);
 };
 
 /* An ACK siogate waits for from a client, for the emitter of a packet with
@@ -78,6 +90,7 @@ struct sio_nsp {
 	struct sio_socket *all; /* every socket of the namespace */
 	size_t n_sockets;
 	struct rooms rooms;
+	struct recovery *recovery; /* recovery.enabled: sessions and replay log, else NULL */
 	size_t name_len;
 	char name[];
 };
@@ -103,6 +116,7 @@ struct sio_socket {
 	struct sio_ack_wait *acks; /* ACKs waited for, oldest first (lent, see above) */
 	uint32_t next_ack_id;	   /* ids of the acks siogate asks the client for */
 	char id[SG_ID_LEN + 1];
+	char pid[SG_ID_LEN + 1]; /* private session id (recovery.enabled), "" without */
 };
 
 /* The namespace of w called name (len bytes), or NULL: not configured. */

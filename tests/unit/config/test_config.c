@@ -192,6 +192,8 @@ static void test_defaults(void)
 	CHECK(c->events.forward == NULL);
 	CHECK_INT(c->events.stream_maxlen, 100000);
 	CHECK_INT(c->events.max_pending, 8 << 20);
+	CHECK(!c->recovery.enabled);
+	CHECK_INT(c->recovery.max_disconnection_ms, 120000);
 	CHECK_INT(c->limits.per_ip, 0);
 	CHECK_INT(c->limits.handshakes_per_second, 0);
 	CHECK_INT(c->limits.events_per_second, 50);
@@ -734,12 +736,14 @@ static void test_key_table(void)
 		"auth.jwt.jwks_url",
 		"auth.jwt.ca_file",
 		"auth.jwt.jwks_min_refresh",
+		"recovery.enabled",
+		"recovery.max_disconnection",
 	};
 	size_t n = 0;
 
 	while (config_key_name(n) != NULL)
 		n++;
-	CHECK_INT(n, 74);
+	CHECK_INT(n, 76);
 	CHECK_STR(config_key_name(0), "server.id");
 	CHECK_STR(config_key_name(n - 1), "log.format");
 	CHECK(config_key_name(n) == NULL);

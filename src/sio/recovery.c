@@ -1,0 +1,242 @@
+/*
+ * recovery.c: the session store and the replay log of one namespace of one
+ * worker (see recovery.h).  The log is a ring of entries in offset order;
+ * offsets are a counter of the namespace, written as decimal strings, so
+ * an offset names its position: base + (offset - first offset).
+ */
+#include "sio/recovery.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/hmap.h"
+
+struct recovery_entry {
+	uint64_t offset;
+	int64_t at_ms; /* monotonic */
+	struct sg_strv rooms, except;
+	char *text;
+	size_t len;
+};
+
+struct recovery {
+	int64_t max_ms;
+	struct recovery_entry *ring; /* RECOVERY_LOG_PACKETS slots */
+	size_t head, n, bytes;
+	uint64_t next_offset;
+	struct hmap sessions; /* pid -> struct recovery_session */
+	struct recovery_session *oldest, *newest;
+	size_t n_sessions;
+};
+
+static struct recovery_entry *entry_at(const struct recovery *r, size_t i)
+{
+	return &r->ring[(r->head + i) % RECOVERY_LOG_PACKETS];
+}
+
+static void entry_fini(struct recovery_entry *e)
+{
+	sg_strv_free(&e->rooms);
+	sg_strv_free(&e->except);
+	free(e->text);
+	memset(e, 0, sizeof(*e));
+}
+
+static void drop_oldest_entry(struct recovery *r)
+{
+	struct recovery_entry *e = entry_at(r, 0);
+
+	r->bytes -= e->len;
+	entry_fini(e);
+	r->head = (r->head + 1) % RECOVERY_LOG_PACKETS;
+	r->n--;
+}
+
+static void unlink_session(struct recovery *r, struct recovery_session *s)
+{
+	hmap_del(&r->sessions, s->pid, strlen(s->pid));
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		r->oldest = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	else
+		r->newest = s->prev;
+	s->prev = s->next = NULL;
+	r->n_sessions--;
+}
+
+/* Drops what is older than max_disconnection. */
+static void expire(struct recovery *r, int64_t now)
+{
+	while (r->n > 0 && now - entry_at(r, 0)->at_ms > r->max_ms)
+		drop_oldest_entry(r);
+	while (r->oldest != NULL && now - r->oldest->kept_ms > r->max_ms) {
+		struct recovery_session *s = r->oldest;
+		unlink_session(r, s);
+		recovery_session_free(s);
+	}
+}
+
+struct recovery *recovery_new(int64_t max_disconnection_ms)
+{
+	struct recovery *r = sg_calloc(1, sizeof(*r));
+
+	r->max_ms = max_disconnection_ms;
+	r->ring = sg_calloc(RECOVERY_LOG_PACKETS, sizeof(*r->ring));
+	r->next_offset = 1;
+	hmap_init(&r->sessions);
+	return r;
+}
+
+void recovery_free(struct recovery *r)
+{
+	if (r == NULL)
+		return;
+	while (r->n > 0)
+		drop_oldest_entry(r);
+	while (r->oldest != NULL) {
+		struct recovery_session *s = r->oldest;
+		unlink_session(r, s);
+		recovery_session_free(s);
+	}
+	hmap_fini(&r->sessions);
+	free(r->ring);
+	free(r);
+}
+
+void recovery_session_free(struct recovery_session *s)
+{
+	if (s == NULL)
+		return;
+	sg_strv_free(&s->rooms);
+	json_decref(s->kept);
+	free(s);
+}
+
+void recovery_stamp(struct recovery *r, struct sg_buf *b, const struct sg_strv *rooms,
+		    const struct sg_strv *except)
+{
+	int64_t now = sg_mono_ms();
+	struct recovery_entry *e;
+	char off[24];
+
+	if (b->len < 2 || b->data[b->len - 1] != ']')
+		return; /* not a data array: nothing to offset */
+	snprintf(off, sizeof(off), "%" PRIu64, r->next_offset);
+	b->len--;
+	if (b->data[b->len - 1] != '[')
+		sg_buf_append_char(b, ',');
+	sg_buf_printf(b, "\"%s\"]", off);
+	expire(r, now);
+	while (r->n > 0 && (r->n == RECOVERY_LOG_PACKETS || r->bytes + b->len > RECOVERY_LOG_BYTES))
+		drop_oldest_entry(r);
+	e = entry_at(r, r->n);
+	e->offset = r->next_offset++;
+	e->at_ms = now;
+	if (rooms)
+		sg_strv_copy(&e->rooms, rooms);
+	if (except)
+		sg_strv_copy(&e->except, except);
+	e->text = sg_strndup(b->data, b->len);
+	e->len = b->len;
+	r->bytes += b->len;
+	r->n++;
+}
+
+void recovery_keep(struct recovery *r, const char *pid, const char *sid,
+		   const struct sg_strv *rooms, json_t *kept)
+{
+	struct recovery_session *s = sg_calloc(1, sizeof(*s)), *old;
+
+	expire(r, sg_mono_ms());
+	snprintf(s->pid, sizeof(s->pid), "%s", pid);
+	snprintf(s->sid, sizeof(s->sid), "%s", sid);
+	sg_strv_copy(&s->rooms, rooms);
+	s->kept = kept;
+	s->kept_ms = sg_mono_ms();
+	old = hmap_get(&r->sessions, s->pid, strlen(s->pid));
+	if (old != NULL) { /* cannot happen with random pids; keep the newest */
+		unlink_session(r, old);
+		recovery_session_free(old);
+	}
+	if (r->n_sessions >= RECOVERY_SESSIONS) {
+		old = r->oldest;
+		unlink_session(r, old);
+		recovery_session_free(old);
+	}
+	hmap_put(&r->sessions, s->pid, strlen(s->pid), s);
+	s->prev = r->newest;
+	if (r->newest)
+		r->newest->next = s;
+	else
+		r->oldest = s;
+	r->newest = s;
+	r->n_sessions++;
+}
+
+/* The log position of offset text (untrusted), or -1 when it is not there. */
+static long find_offset(const struct recovery *r, const char *offset, size_t len)
+{
+	uint64_t v = 0, first;
+
+	if (len == 0 || len > 20 || r->n == 0)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (offset[i] < '0' || offset[i] > '9' || (i == 0 && offset[i] == '0'))
+			return -1;
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(offset[i] - '0');
+	}
+	first = entry_at(r, 0)->offset;
+	if (v < first || v - first >= r->n)
+		return -1;
+	return (long)(v - first);
+}
+
+struct recovery_session *recovery_take(struct recovery *r, const char *pid, size_t pid_len,
+				       const char *offset, size_t offset_len)
+{
+	struct recovery_session *s;
+	long at;
+
+	expire(r, sg_mono_ms());
+	s = hmap_get(&r->sessions, pid, pid_len);
+	if (s == NULL)
+		return NULL;
+	/* Node: an offset no longer (or never) in the log cannot recover */
+	at = find_offset(r, offset, offset_len);
+	if (at < 0)
+		return NULL;
+	unlink_session(r, s);
+	s->from = (size_t)at + 1;
+	return s;
+}
+
+static bool in_rooms(const struct recovery_session *s, const struct sg_strv *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (strcmp(set->v[i], s->sid) == 0 || sg_strv_contains(&s->rooms, set->v[i]))
+			return true;
+	return false;
+}
+
+size_t recovery_replay(const struct recovery *r, const struct recovery_session *s,
+		       void (*send)(void *arg, const char *text, size_t len), void *arg)
+{
+	size_t n = 0;
+
+	for (size_t i = s->from; i < r->n; i++) {
+		const struct recovery_entry *e = entry_at(r, i);
+		if ((e->rooms.n == 0 || in_rooms(s, &e->rooms)) && !in_rooms(s, &e->except)) {
+			send(arg, e->text, e->len);
+			n++;
+		}
+	}
+	return n;
+}

@@ -1,0 +1,67 @@
+/*
+ * recovery.h: Socket.IO connection state recovery for one namespace of one
+ * worker (Node's SessionAwareAdapter): a bounded log of the broadcast
+ * events the namespace delivered, each with its offset, and the sessions
+ * kept after an unclean disconnect (pid -> socket id, rooms, the handler's
+ * identity) for max_disconnection.  A reconnecting CONNECT with a known pid
+ * and an offset still in the log takes its session back and replays the
+ * events after that offset that its rooms select, in order.  Bounds: the
+ * log keeps at most RECOVERY_LOG_PACKETS events and RECOVERY_LOG_BYTES
+ * bytes, none older than max_disconnection; at most RECOVERY_SESSIONS
+ * sessions are kept, the oldest dropped first.
+ */
+#ifndef SG_RECOVERY_H
+#define SG_RECOVERY_H
+
+#include <jansson.h>
+
+#include "core/common.h"
+#include "core/ids.h"
+
+#define RECOVERY_LOG_PACKETS 10000
+#define RECOVERY_LOG_BYTES (8u << 20)
+#define RECOVERY_SESSIONS 100000
+
+struct recovery;
+
+/* A session taken back by recovery_take (the caller frees it with
+ * recovery_session_free once it has used it). */
+struct recovery_session {
+	struct recovery_session *prev, *next; /* oldest first, while kept */
+	int64_t kept_ms;		      /* monotonic */
+	size_t from;			      /* log position after the client's offset */
+	struct sg_strv rooms;
+	json_t *kept; /* the handler's identity (a reference), or NULL */
+	char pid[SG_ID_LEN + 1];
+	char sid[SG_ID_LEN + 1];
+};
+
+struct recovery *recovery_new(int64_t max_disconnection_ms);
+void recovery_free(struct recovery *r);
+
+/* Gives the broadcast EVENT packet text in b (its data array last, as
+ * sio_packet_encode_head then the JSON array) the next offset as its last
+ * argument, and logs it with its rooms and except (either may be NULL). */
+void recovery_stamp(struct recovery *r, struct sg_buf *b, const struct sg_strv *rooms,
+		    const struct sg_strv *except);
+
+/* Keeps the session of a socket that ended uncleanly: pid, socket id sid,
+ * its rooms (copied) and kept (the reference is taken; NULL: none). */
+void recovery_keep(struct recovery *r, const char *pid, const char *sid,
+		   const struct sg_strv *rooms, json_t *kept);
+
+/* The session kept for pid, taken out of the store, when it is younger
+ * than max_disconnection and offset is still in the log; else NULL (an
+ * expired session is dropped). */
+struct recovery_session *recovery_take(struct recovery *r, const char *pid, size_t pid_len,
+				       const char *offset, size_t offset_len);
+
+/* Calls send(arg, text, len) with each logged event after the session's
+ * offset that its rooms (and its id room) select, in order.  Returns how
+ * many. */
+size_t recovery_replay(const struct recovery *r, const struct recovery_session *s,
+		       void (*send)(void *arg, const char *text, size_t len), void *arg);
+
+void recovery_session_free(struct recovery_session *s);
+
+#endif

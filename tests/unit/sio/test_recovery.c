@@ -26,8 +26,8 @@ static void on_send(void *arg, const char *text, size_t len)
 }
 
 /* Stamps "42[\"e\",<i>]" for rooms/except (comma-separated, "" = none). */
-static void stamp(struct recovery *r, int i, const char *rooms, const char *except,
-		  char *out, size_t out_len)
+static void stamp(struct recovery *r, int i, const char *rooms, const char *except, char *out,
+		  size_t out_len)
 {
 	struct sg_strv rv = { 0 }, ev = { 0 };
 	struct sg_buf b;

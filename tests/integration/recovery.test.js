@@ -145,3 +145,40 @@ test('the CONNECT answer carries a pid, and a client DISCONNECT keeps no session
 	assert.equal(await kept(), before, 'a client disconnect is not recoverable');
 	raw.close();
 });
+
+test('with recovery.enabled false nothing changes: no pid, no offsets, a cut gives a new socket', async () => {
+	const sg = await h.startSiogate({
+		redis: env.redis,
+		config: { server: { workers: 1 }, rooms: { allow: ['public-*'] } },
+	});
+	try {
+		const raw = await h.rawConnect(sg);
+		raw.send('40');
+		assert.match(await raw.next(), /^40\{"sid":"[A-Za-z0-9_-]{20}"\}$/);
+		raw.close();
+		const room = h.uniq('public-off');
+		const s = await h.connect(sg.url, {
+			auth: { token: h.token({ sub: h.uniq('off') }) },
+			reconnection: true,
+			reconnectionDelay: 300,
+			reconnectionDelayMax: 300,
+			randomizationFactor: 0,
+		});
+		await h.authenticate(s);
+		await s.timeout(3000).emitWithAck('join', { rooms: [room] });
+		const p = h.onceArgs(s, 'n');
+		env.emitter.to(room).emit('n', 1);
+		assert.deepEqual(await p, [1], 'no offset argument');
+		const id = s.id;
+		const reconnected = h.once(s, 'connect', 10000);
+		cut(s);
+		await reconnected;
+		/* the client computes pid && _pid === pid: undefined without a pid, as with Node */
+		assert.ok(!s.recovered);
+		assert.notEqual(s.id, id);
+		s.close();
+	} finally {
+		const exit = await sg.stop('SIGTERM');
+		h.assertCleanLog(sg.log(), exit, 'SIGTERM', { expectCode: 0 });
+	}
+});

@@ -21,6 +21,7 @@ const env = h.useSiogate({
 	config: {
 		server: { workers: 1 },
 		rooms: { allow: ['public-*'] },
+		auth: { jwt: { leeway: 0 } },
 		recovery: { enabled: true, max_disconnection: `${MAX_DISCONNECTION_MS}ms` },
 	},
 });
@@ -28,7 +29,7 @@ const env = h.useSiogate({
 /* Connects with automatic reconnection (a short delay), authenticates and joins room. */
 async function joined(room, opts = {}) {
 	const s = await h.connect(env.sg.url, {
-		auth: { token: h.token({ sub: h.uniq('rec') }), ...(opts.auth || {}) },
+		auth: { token: h.token(opts.claims || { sub: h.uniq('rec') }), ...(opts.auth || {}) },
 		reconnection: opts.reconnection !== false,
 		reconnectionDelay: 300,
 		reconnectionDelayMax: 300,
@@ -132,6 +133,39 @@ test('after recovery.max_disconnection the session is gone: a new socket', async
 	assert.ok((await recoveries('fallback')) > fallbackBefore, 'the fallback is counted');
 	/* a new socket: unauthenticated, out of its room until it authenticates and joins */
 	await h.nothing(s, 'n', 300);
+});
+
+test('a token that expired while away: recovered unauthenticated, in its rooms, authenticates again', async () => {
+	const room = h.uniq('public-x');
+	const sub = h.uniq('exp');
+	const exp = Math.floor(Date.now() / 1000) + 2;
+	const s = await joined(room, { claims: { sub, exp }, reconnection: false });
+	const id = s.id;
+	const got = h.collect(s, 'n');
+	env.emitter.to(room).emit('n', 1);
+	await got.waitFor(1, 5000);
+	const keptBefore = await kept();
+	cut(s);
+	await h.until(async () => (await kept()) > keptBefore, 5000, 'the session to be kept');
+	/* past exp (leeway 0), within max_disconnection of the cut */
+	await h.until(() => Date.now() > exp * 1000 + 100, 5000, 'the token to expire');
+	/* the app gives a fresh token on reconnection (auth is read at each CONNECT) */
+	s.auth = { token: h.token({ sub }) };
+	const reconnected = h.once(s, 'connect', 10000);
+	s.connect();
+	await reconnected;
+	assert.equal(s.recovered, true);
+	assert.equal(s.id, id);
+	/* unauthenticated: broadcasts do not reach it */
+	env.emitter.to(room).emit('n', 2);
+	await h.nothing(s, 'n', 300);
+	/* it authenticates with the fresh token, and it is still in its room */
+	const authed = await h.authenticate(s);
+	assert.equal(authed.id, id);
+	const p = h.once(s, 'n', 5000, { filter: (v) => v === 3 });
+	env.emitter.to(room).emit('n', 3);
+	assert.equal(await p, 3);
+	assert.deepEqual([...got], [1, 3], 'the event sent while unauthenticated is not replayed');
 });
 
 test('the CONNECT answer carries a pid, and a client DISCONNECT keeps no session', async () => {

@@ -156,10 +156,11 @@ size_t broadcast_adapter_message(struct worker *w, const struct adapter_broadcas
 	sg_buf_init(&b);
 	sio_packet_encode_head(&b, type, nsp->name, (unsigned)n_att, -1);
 	sg_buf_append(&b, m->data_json, m->data_json_len);
-	/* Node's SessionAwareAdapter offsets and logs plain events that are not
-	 * volatile (binary ones are not logged here: see README.md) */
-	if (nsp->recovery != NULL && type == SIO_EVENT && !m->flag_volatile)
-		recovery_stamp(nsp->recovery, &b, &m->rooms, &m->except);
+	/* Node's SessionAwareAdapter offsets and logs the events (binary or
+	 * not) that are not volatile */
+	if (nsp->recovery != NULL && (type == SIO_EVENT || type == SIO_BINARY_EVENT) &&
+	    !m->flag_volatile)
+		recovery_stamp(nsp->recovery, &b, &m->rooms, &m->except, m->attachments, n_att);
 	packet = frame_new(WS_OP_TEXT, '4', b.data, b.len);
 	sg_buf_fini(&b);
 	for (size_t i = 0; i < n_att; i++)
@@ -208,7 +209,7 @@ size_t broadcast_emit_msg(struct worker *w, const struct emit_msg *m)
 	sio_packet_encode_head(&b, SIO_EVENT, nsp->name, 0, -1);
 	sg_buf_append(&b, m->args, m->args_len);
 	if (nsp->recovery != NULL)
-		recovery_stamp(nsp->recovery, &b, &m->to, &m->except);
+		recovery_stamp(nsp->recovery, &b, &m->to, &m->except, NULL, 0);
 	packet = frame_new(WS_OP_TEXT, '4', b.data, b.len);
 	sg_buf_fini(&b);
 	n = broadcast_deliver(w, nsp, &m->to, &m->except, packet, NULL, 0);

@@ -20,6 +20,9 @@ struct recovery_entry {
 	struct sg_strv rooms, except;
 	char *text;
 	size_t len;
+	struct adapter_attachment *att; /* copies */
+	size_t n_att;
+	size_t bytes; /* text and attachments */
 };
 
 struct recovery {
@@ -41,6 +44,9 @@ static void entry_fini(struct recovery_entry *e)
 {
 	sg_strv_free(&e->rooms);
 	sg_strv_free(&e->except);
+	for (size_t i = 0; i < e->n_att; i++)
+		free(e->att[i].data);
+	free(e->att);
 	free(e->text);
 	memset(e, 0, sizeof(*e));
 }
@@ -49,7 +55,7 @@ static void drop_oldest_entry(struct recovery *r)
 {
 	struct recovery_entry *e = entry_at(r, 0);
 
-	r->bytes -= e->len;
+	r->bytes -= e->bytes;
 	entry_fini(e);
 	r->head = (r->head + 1) % RECOVERY_LOG_PACKETS;
 	r->n--;
@@ -119,10 +125,12 @@ void recovery_session_free(struct recovery_session *s)
 }
 
 void recovery_stamp(struct recovery *r, struct sg_buf *b, const struct sg_strv *rooms,
-		    const struct sg_strv *except)
+		    const struct sg_strv *except, const struct adapter_attachment *att,
+		    size_t n_att)
 {
 	int64_t now = sg_mono_ms();
 	struct recovery_entry *e;
+	size_t bytes;
 	char off[24];
 
 	if (b->len < 2 || b->data[b->len - 1] != ']')
@@ -132,8 +140,11 @@ void recovery_stamp(struct recovery *r, struct sg_buf *b, const struct sg_strv *
 	if (b->data[b->len - 1] != '[')
 		sg_buf_append_char(b, ',');
 	sg_buf_printf(b, "\"%s\"]", off);
+	bytes = b->len;
+	for (size_t i = 0; i < n_att; i++)
+		bytes += att[i].len;
 	expire(r, now);
-	while (r->n > 0 && (r->n == RECOVERY_LOG_PACKETS || r->bytes + b->len > RECOVERY_LOG_BYTES))
+	while (r->n > 0 && (r->n == RECOVERY_LOG_PACKETS || r->bytes + bytes > RECOVERY_LOG_BYTES))
 		drop_oldest_entry(r);
 	e = entry_at(r, r->n);
 	e->offset = r->next_offset++;
@@ -144,7 +155,19 @@ void recovery_stamp(struct recovery *r, struct sg_buf *b, const struct sg_strv *
 		sg_strv_copy(&e->except, except);
 	e->text = sg_strndup(b->data, b->len);
 	e->len = b->len;
-	r->bytes += b->len;
+	if (n_att > 0) {
+		e->att = sg_calloc(n_att, sizeof(*e->att));
+		for (size_t i = 0; i < n_att; i++) {
+			e->att[i].len = att[i].len;
+			if (att[i].len > 0) {
+				e->att[i].data = sg_malloc(att[i].len);
+				memcpy(e->att[i].data, att[i].data, att[i].len);
+			}
+		}
+		e->n_att = n_att;
+	}
+	e->bytes = bytes;
+	r->bytes += bytes;
 	r->n++;
 }
 
@@ -227,14 +250,17 @@ static bool in_rooms(const struct recovery_session *s, const struct sg_strv *set
 }
 
 size_t recovery_replay(const struct recovery *r, const struct recovery_session *s,
-		       void (*send)(void *arg, const char *text, size_t len), void *arg)
+		       void (*send)(void *arg, bool binary, const char *data, size_t len),
+		       void *arg)
 {
 	size_t n = 0;
 
 	for (size_t i = s->from; i < r->n; i++) {
 		const struct recovery_entry *e = entry_at(r, i);
 		if ((e->rooms.n == 0 || in_rooms(s, &e->rooms)) && !in_rooms(s, &e->except)) {
-			send(arg, e->text, e->len);
+			send(arg, false, e->text, e->len);
+			for (size_t k = 0; k < e->n_att; k++)
+				send(arg, true, (const char *)e->att[k].data, e->att[k].len);
 			n++;
 		}
 	}

@@ -17,6 +17,7 @@
 
 #include "core/common.h"
 #include "core/ids.h"
+#include "proto/adapter_codec.h"
 
 #define RECOVERY_LOG_PACKETS 10000
 #define RECOVERY_LOG_BYTES (8u << 20)
@@ -39,11 +40,13 @@ struct recovery_session {
 struct recovery *recovery_new(int64_t max_disconnection_ms);
 void recovery_free(struct recovery *r);
 
-/* Gives the broadcast EVENT packet text in b (its data array last, as
- * sio_packet_encode_head then the JSON array) the next offset as its last
- * argument, and logs it with its rooms and except (either may be NULL). */
+/* Gives the broadcast EVENT or BINARY_EVENT packet text in b (its data
+ * array last, as sio_packet_encode_head then the JSON array) the next
+ * offset as its last argument, and logs it (with copies of its n_att
+ * binary attachments) with its rooms and except (either may be NULL). */
 void recovery_stamp(struct recovery *r, struct sg_buf *b, const struct sg_strv *rooms,
-		    const struct sg_strv *except);
+		    const struct sg_strv *except, const struct adapter_attachment *att,
+		    size_t n_att);
 
 /* Keeps the session of a socket that ended uncleanly: pid, socket id sid,
  * its rooms (copied) and kept (the reference is taken; NULL: none). */
@@ -56,11 +59,13 @@ void recovery_keep(struct recovery *r, const char *pid, const char *sid,
 struct recovery_session *recovery_take(struct recovery *r, const char *pid, size_t pid_len,
 				       const char *offset, size_t offset_len);
 
-/* Calls send(arg, text, len) with each logged event after the session's
- * offset that its rooms (and its id room) select, in order.  Returns how
- * many. */
+/* Calls send(arg, false, text, len) with each logged event after the
+ * session's offset that its rooms (and its id room) select, in order, each
+ * followed by send(arg, true, ...) with its attachments.  Returns how many
+ * events. */
 size_t recovery_replay(const struct recovery *r, const struct recovery_session *s,
-		       void (*send)(void *arg, const char *text, size_t len), void *arg);
+		       void (*send)(void *arg, bool binary, const char *data, size_t len),
+		       void *arg);
 
 void recovery_session_free(struct recovery_session *s);
 

@@ -37,11 +37,14 @@ struct recovery_session *sio_recover_lookup(struct sio_nsp *nsp, const json_t *p
 	return s;
 }
 
-static void send_text(void *arg, const char *text, size_t len)
+static void send_logged(void *arg, bool binary, const char *data, size_t len)
 {
 	struct sio_socket *sock = arg;
 
-	eio_send_message(sock->eio, text, len);
+	if (binary)
+		eio_send_binary(sock->eio, data, len);
+	else
+		eio_send_message(sock->eio, data, len);
 }
 
 void sio_recover_finish(struct sio_socket *sock, struct recovery_session *sess)
@@ -55,7 +58,7 @@ void sio_recover_finish(struct sio_socket *sock, struct recovery_session *sess)
 	sess->kept = NULL;
 	nsp->w->handler->on_recovered(sock, kept);
 	if (!sock->closing && sock->broadcasts)
-		n = recovery_replay(nsp->recovery, sess, send_text, sock);
+		n = recovery_replay(nsp->recovery, sess, send_logged, sock);
 	eio_log(SG_LOG_DEBUG, sock->eio, NULL, "socket %s of %s recovered, %zu packets replayed",
 		sock->id, nsp->name, n);
 	recovery_session_free(sess);

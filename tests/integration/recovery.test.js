@@ -101,6 +101,30 @@ test('a cut connection recovers: same id, rooms and identity, every message once
 	}
 });
 
+test('a binary broadcast missed while away is replayed with its bytes and its offset', async () => {
+	const room = h.uniq('public-b');
+	const s = await joined(room, { reconnection: false });
+	const seq = [];
+	s.onAny((ev, ...args) => seq.push([ev, ...args]));
+	env.emitter.to(room).emit('n', 1);
+	await h.until(() => seq.length === 1, 5000, 'the first event');
+	const keptBefore = await kept();
+	cut(s);
+	await h.until(async () => (await kept()) > keptBefore, 5000, 'the session to be kept');
+	env.emitter.to(room).emit('bin', Buffer.from([1, 2, 3]));
+	env.emitter.to(room).emit('n', 2);
+	await env.emitter.redis.ping(); /* both published before the reconnection */
+	const reconnected = h.once(s, 'connect', 10000);
+	s.connect();
+	await reconnected;
+	assert.equal(s.recovered, true);
+	await h.until(() => seq.length === 3, 5000, 'the replayed events');
+	assert.deepEqual(seq.map((e) => e[0]), ['n', 'bin', 'n']);
+	assert.deepEqual([...seq[1][1]], [1, 2, 3]);
+	assert.equal(typeof seq[1][2], 'string', 'the offset after the binary argument');
+	assert.equal(seq[2][1], 2);
+});
+
 test('an unknown pid gives a new socket, as Node does', async () => {
 	const before = await recoveries('fallback');
 	const room = h.uniq('public-u');

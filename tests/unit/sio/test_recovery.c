@@ -17,12 +17,14 @@ struct replayed {
 	size_t n;
 };
 
-static void on_send(void *arg, const char *text, size_t len)
+/* Text as is, an attachment as "bin:<bytes>". */
+static void on_send(void *arg, bool binary, const char *data, size_t len)
 {
 	struct replayed *r = arg;
 
-	if (r->n < 16 && len < sizeof(r->text[0]))
-		memcpy(r->text[r->n++], text, len);
+	if (r->n < 16 && len + 4 < sizeof(r->text[0]))
+		snprintf(r->text[r->n++], sizeof(r->text[0]), "%s%.*s", binary ? "bin:" : "",
+			 (int)len, data);
 }
 
 /* Stamps "42[\"e\",<i>]" for rooms/except (comma-separated, "" = none). */
@@ -40,7 +42,7 @@ static void stamp(struct recovery *r, int i, const char *rooms, const char *exce
 	sg_buf_init(&b);
 	snprintf(tmp, sizeof(tmp), "42[\"e\",%d]", i);
 	sg_buf_append_str(&b, tmp);
-	recovery_stamp(r, &b, &rv, &ev);
+	recovery_stamp(r, &b, &rv, &ev, NULL, 0);
 	snprintf(out, out_len, "%.*s", (int)b.len, b.data);
 	sg_buf_fini(&b);
 	sg_strv_free(&rv);
@@ -60,11 +62,11 @@ static void test_offsets(void)
 	/* an empty array gets no comma; a packet without an array is left */
 	sg_buf_init(&b);
 	sg_buf_append_str(&b, "42[]");
-	recovery_stamp(r, &b, NULL, NULL);
+	recovery_stamp(r, &b, NULL, NULL, NULL, 0);
 	CHECK(b.len == 7 && memcmp(b.data, "42[\"3\"]", 7) == 0);
 	sg_buf_reset(&b);
 	sg_buf_append_str(&b, "40");
-	recovery_stamp(r, &b, NULL, NULL);
+	recovery_stamp(r, &b, NULL, NULL, NULL, 0);
 	CHECK(b.len == 2);
 	sg_buf_fini(&b);
 	recovery_free(r);
@@ -109,6 +111,38 @@ static void test_take_and_replay(void)
 	recovery_free(r);
 }
 
+/* A binary event: the offset after its placeholder, its attachment copied
+ * and replayed right after it. */
+static void test_binary(void)
+{
+	struct recovery *r = recovery_new(60000);
+	struct sg_strv none = { 0 };
+	uint8_t bytes[] = { 'x', 'y', 'z' };
+	struct adapter_attachment att = { bytes, sizeof(bytes) };
+	struct recovery_session *s;
+	struct replayed got = { 0 };
+	char out[64];
+	struct sg_buf b;
+
+	stamp(r, 1, "", "", out, sizeof(out));
+	recovery_keep(r, "P", "S", &none, NULL);
+	sg_buf_init(&b);
+	sg_buf_append_str(&b, "451-[\"b\",{\"_placeholder\":true,\"num\":0}]");
+	recovery_stamp(r, &b, NULL, NULL, &att, 1);
+	bytes[0] = 'X'; /* the log kept its own copy */
+	sg_buf_fini(&b);
+	s = recovery_take(r, "P", 1, "1", 1);
+	CHECK(s != NULL);
+	if (s != NULL) {
+		CHECK_INT(recovery_replay(r, s, on_send, &got), 1);
+		CHECK_INT(got.n, 2);
+		CHECK_STR(got.text[0], "451-[\"b\",{\"_placeholder\":true,\"num\":0},\"2\"]");
+		CHECK_STR(got.text[1], "bin:xyz");
+		recovery_session_free(s);
+	}
+	recovery_free(r);
+}
+
 static void test_bounds(void)
 {
 	struct recovery *r = recovery_new(1000);
@@ -141,6 +175,7 @@ int main(void)
 {
 	RUN(test_offsets);
 	RUN(test_take_and_replay);
+	RUN(test_binary);
 	RUN(test_bounds);
 	return UNIT_END();
 }

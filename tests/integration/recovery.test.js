@@ -125,6 +125,14 @@ test('a binary broadcast missed while away is replayed with its bytes and its of
 	assert.equal(seq[2][1], 2);
 });
 
+test('a volatile broadcast gets no offset and is not logged', async () => {
+	const room = h.uniq('public-v');
+	const s = await joined(room, { reconnection: false });
+	const p = h.onceArgs(s, 'v');
+	env.emitter.to(room).volatile.emit('v', 1);
+	assert.deepEqual(await p, [1]);
+});
+
 test('an unknown pid gives a new socket, as Node does', async () => {
 	const before = await recoveries('fallback');
 	const room = h.uniq('public-u');

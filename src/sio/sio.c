@@ -207,10 +207,12 @@ static void on_connect(struct eio_session *s, const struct sio_packet *p)
 	nsp->n_sockets++;
 	sock->eio_next = s->sockets;
 	s->sockets = sock;
-	if (sess != NULL)
+	if (sess != NULL) {
 		sio_recover_finish(sock, sess);
-	else if (!w->handler->on_connect(sock))
 		sio_socket_accept(sock);
+	} else if (!w->handler->on_connect(sock)) {
+		sio_socket_accept(sock);
+	}
 }
 
 void sio_socket_accept(struct sio_socket *sock)

@@ -26,7 +26,7 @@ struct recovery_session *sio_recover_lookup(struct sio_nsp *nsp, const json_t *p
 			  json_string_value(offset), json_string_length(offset));
 	/* the socket id must be free: a session is kept only once its
 	 * socket is gone, but a client could present it twice */
-	if (s != NULL && sio_nsp_socket(nsp, s->sid, strlen(s->sid)) != NULL) {
+	if (s != NULL && hmap_get(&nsp->by_id, s->sid, strlen(s->sid)) != NULL) {
 		recovery_session_free(s);
 		s = NULL;
 	}
@@ -62,7 +62,6 @@ void sio_recover_finish(struct sio_socket *sock, struct recovery_session *sess)
 	eio_log(SG_LOG_DEBUG, sock->eio, NULL, "socket %s of %s recovered, %zu packets replayed",
 		sock->id, nsp->name, n);
 	recovery_session_free(sess);
-	sio_socket_accept(sock);
 }
 
 void sio_recover_keep(struct sio_socket *sock, enum sg_close reason)

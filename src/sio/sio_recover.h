@@ -16,8 +16,8 @@
 struct recovery_session *sio_recover_lookup(struct sio_nsp *nsp, const json_t *p_data);
 
 /* sock (linked with the session's id and pid) gets its rooms back, the
- * handler's on_recovered, its missed broadcasts and then the CONNECT answer.
- * Frees sess. */
+ * handler's on_recovered and its missed broadcasts; the caller answers the
+ * CONNECT after it (as Node does: the replay first).  Frees sess. */
 void sio_recover_finish(struct sio_socket *sock, struct recovery_session *sess);
 
 /* sock is closing for reason: keeps its session when recovery is on, it

@@ -483,9 +483,35 @@ static void dec_flags(struct dec *d, size_t off, struct adapter_broadcast *out)
 	}
 }
 
+/* Where the values of a map's keys named in names[0..n) are: offs[i] is
+ * the offset of names[i]'s value, 0 when absent (never a real offset: the
+ * map's header comes first), the last one when a key is given twice.  The
+ * map has n_items entries from off. */
+static int dec_map_values(struct dec *d, size_t off, size_t n_items, const char *const *names,
+			  size_t *offs, size_t n)
+{
+	struct mp_item k;
+
+	memset(offs, 0, n * sizeof(*offs));
+	for (size_t j = 0; j < n_items; j++) {
+		size_t koff = off;
+
+		if (mp_skip(d->buf, d->len, &off, 0, d->err) < 0)
+			return -1;
+		if (mp_read(d->buf, d->len, &koff, &k, d->err) < 0)
+			return -1;
+		for (size_t i = 0; i < n; i++)
+			if (mp_str_is(&k, names[i]))
+				offs[i] = off;
+		if (mp_skip(d->buf, d->len, &off, 0, d->err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int dec_opts(struct dec *d, size_t off, struct adapter_broadcast *out)
 {
-	struct mp_item it, k;
+	struct mp_item it;
 	size_t rooms_off = 0, except_off = 0, flags_off = 0;
 
 	if (mp_read(d->buf, d->len, &off, &it, d->err) < 0)
@@ -494,21 +520,15 @@ static int dec_opts(struct dec *d, size_t off, struct adapter_broadcast *out)
 		return 0;
 	if (it.kind != MP_MAP)
 		return sg_err_set(d->err, "broadcast opts is not a map");
-	for (size_t j = 0; j < it.n; j++) {
-		size_t koff = off;
+	{
+		static const char *const names[] = { "rooms", "except", "flags" };
+		size_t at[3];
 
-		if (mp_skip(d->buf, d->len, &off, 0, d->err) < 0)
+		if (dec_map_values(d, off, it.n, names, at, 3) < 0)
 			return -1;
-		if (mp_read(d->buf, d->len, &koff, &k, d->err) < 0)
-			return -1;
-		if (mp_str_is(&k, "rooms"))
-			rooms_off = off;
-		else if (mp_str_is(&k, "except"))
-			except_off = off;
-		else if (mp_str_is(&k, "flags"))
-			flags_off = off;
-		if (mp_skip(d->buf, d->len, &off, 0, d->err) < 0)
-			return -1;
+		rooms_off = at[0];
+		except_off = at[1];
+		flags_off = at[2];
 	}
 	/* Offsets are never 0 here: the opts header comes first. */
 	if (rooms_off && dec_room_list(d, rooms_off, &out->rooms, "opts.rooms entry") < 0)
@@ -522,7 +542,7 @@ static int dec_opts(struct dec *d, size_t off, struct adapter_broadcast *out)
 
 static int dec_packet(struct dec *d, size_t off, struct adapter_broadcast *out)
 {
-	struct mp_item it, k, v;
+	struct mp_item it, v;
 	size_t type_off = 0, data_off = 0, nsp_off = 0, voff;
 	int64_t type;
 
@@ -530,21 +550,15 @@ static int dec_packet(struct dec *d, size_t off, struct adapter_broadcast *out)
 		return -1;
 	if (it.kind != MP_MAP)
 		return sg_err_set(d->err, "broadcast packet is not a map");
-	for (size_t j = 0; j < it.n; j++) {
-		size_t koff = off;
+	{
+		static const char *const names[] = { "type", "data", "nsp" };
+		size_t at[3];
 
-		if (mp_skip(d->buf, d->len, &off, 0, d->err) < 0)
+		if (dec_map_values(d, off, it.n, names, at, 3) < 0)
 			return -1;
-		if (mp_read(d->buf, d->len, &koff, &k, d->err) < 0)
-			return -1;
-		if (mp_str_is(&k, "type"))
-			type_off = off;
-		else if (mp_str_is(&k, "data"))
-			data_off = off;
-		else if (mp_str_is(&k, "nsp"))
-			nsp_off = off;
-		if (mp_skip(d->buf, d->len, &off, 0, d->err) < 0)
-			return -1;
+		type_off = at[0];
+		data_off = at[1];
+		nsp_off = at[2];
 	}
 	if (type_off == 0)
 		return sg_err_set(d->err, "broadcast packet has no type");

@@ -131,6 +131,15 @@ struct sg_config {
 		char *json_channel;
 		char *lifecycle_channel;
 		uint64_t max_pending; /* bytes waiting for Redis's reply, per link */
+		char *password;	      /* or read from password_file */
+		size_t password_len;
+		char *password_file;
+		struct {
+			char *ca_file;
+			char *cert_file;
+			char *key_file;
+			char *server_name;
+		} tls;
 	} redis;
 
 	struct {

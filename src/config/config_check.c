@@ -22,7 +22,8 @@
 #define SECRET_MAX_FILE (1u << 20) /* largest secret file read */
 
 static bool auth_configured(struct cfg_loader *ld);
-static void load_secret_file(struct cfg_loader *ld);
+static void load_secret_file(struct cfg_loader *ld, const char *key, const char *file, char **value,
+			     size_t *value_len);
 static void check_secret_strength(struct cfg_loader *ld);
 static void check_token_file(struct cfg_loader *ld);
 
@@ -42,25 +43,26 @@ static bool auth_configured(struct cfg_loader *ld)
 
 /* ---- files the config names ------------------------------------------------------ */
 
-static void load_secret_file(struct cfg_loader *ld)
+/* Reads the secret file named by key `key` (*file) into *value and
+ * *value_len, unless the value itself was given. */
+static void load_secret_file(struct cfg_loader *ld, const char *key, const char *file, char **value,
+			     size_t *value_len)
 {
-	static const char key[] = "auth.jwt.secret_file";
-	struct sg_config *cfg = ld->cfg;
 	struct sg_err err = { 0 };
 	int line = 0, col = 0;
 	struct sg_buf b;
 
-	if (cfg->auth.jwt.secret_file == NULL || cfg->auth.jwt.secret != NULL)
+	if (file == NULL || *value != NULL)
 		return;
 	sg_buf_init(&b);
-	if (cfg_read_secret_file(cfg->auth.jwt.secret_file, SECRET_MAX_FILE, &b, &err) != 0) {
+	if (cfg_read_secret_file(file, SECRET_MAX_FILE, &b, &err) != 0) {
 		(void)cfg_pos_of(ld, key, &line, &col);
 		cfg_add_err(ld, line, col, key, "%s", err.msg);
 		sg_buf_fini(&b);
 		return;
 	}
-	cfg->auth.jwt.secret_len = b.len;
-	cfg->auth.jwt.secret = sg_buf_steal(&b);
+	*value_len = b.len;
+	*value = sg_buf_steal(&b);
 }
 
 /* An HMAC key that is a placeholder, or shorter than the hash of an HS*
@@ -136,9 +138,31 @@ void cfg_check_cross(struct cfg_loader *ld)
 		cfg_add_err(ld, line, col, "auth.jwt.secret_file",
 			    "give either auth.jwt.secret or auth.jwt.secret_file, not both");
 	}
-	load_secret_file(ld);
+	load_secret_file(ld, "auth.jwt.secret_file", cfg->auth.jwt.secret_file,
+			 &cfg->auth.jwt.secret, &cfg->auth.jwt.secret_len);
 	if (cfg->auth.jwt.secret != NULL && cfg->auth.jwt.secret_len == 0)
 		cfg->auth.jwt.secret_len = strlen(cfg->auth.jwt.secret);
+	if (cfg->redis.password != NULL && cfg->redis.password_file != NULL) {
+		(void)cfg_pos_of(ld, "redis.password_file", &line, &col);
+		cfg_add_err(ld, line, col, "redis.password_file",
+			    "give either redis.password or redis.password_file, not both");
+	}
+	load_secret_file(ld, "redis.password_file", cfg->redis.password_file, &cfg->redis.password,
+			 &cfg->redis.password_len);
+	if (cfg->redis.password != NULL && cfg->redis.password_len == 0)
+		cfg->redis.password_len = strlen(cfg->redis.password);
+	if (cfg->redis.password != NULL &&
+	    memchr(cfg->redis.password, '\0', cfg->redis.password_len)) {
+		(void)cfg_pos_of(ld, "redis.password_file", &line, &col);
+		cfg_add_err(ld, line, col, "redis.password_file", "the password holds a NUL byte");
+	}
+	if ((cfg->redis.tls.cert_file == NULL) != (cfg->redis.tls.key_file == NULL)) {
+		const char *k =
+			cfg->redis.tls.cert_file ? "redis.tls.cert_file" : "redis.tls.key_file";
+		(void)cfg_pos_of(ld, k, &line, &col);
+		cfg_add_err(ld, line, col, k,
+			    "redis.tls.cert_file and redis.tls.key_file go together");
+	}
 	check_secret_strength(ld);
 	check_token_file(ld);
 

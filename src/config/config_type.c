@@ -186,40 +186,53 @@ static void print_str(const struct sg_config *cfg, const struct key_def *k, stru
 
 /* ---- the secret -------------------------------------------------------------- */
 
-/* The only SECRET key is auth.jwt.secret: its length, auth.jwt.secret_len,
- * is known (the value may hold NUL bytes when it comes from a file). */
+/* The SECRET keys, auth.jwt.secret and redis.password, each with its
+ * length beside it (the value may hold NUL bytes when it comes from a
+ * file). */
+static size_t *secret_len(struct sg_config *cfg, const struct key_def *k)
+{
+	char **f = config_key_field(cfg, k);
+
+	if (f == &cfg->redis.password)
+		return &cfg->redis.password_len;
+	return &cfg->auth.jwt.secret_len;
+}
 
 static void free_secret(struct sg_config *cfg, const struct key_def *k)
 {
 	char *s = *(char **)config_key_field(cfg, k);
 
 	if (s != NULL)
-		explicit_bzero(s, cfg->auth.jwt.secret_len);
+		explicit_bzero(s, *secret_len(cfg, k));
 	free(s);
 }
 
 static void copy_secret(struct sg_config *dst, const struct sg_config *src, const struct key_def *k)
 {
 	const char *s = *(char **)config_key_field(src, k);
+	size_t len = *secret_len((struct sg_config *)src, k);
 	char *copy = NULL;
 
 	if (s != NULL) {
-		copy = sg_malloc(src->auth.jwt.secret_len + 1);
-		memcpy(copy, s, src->auth.jwt.secret_len);
-		copy[src->auth.jwt.secret_len] = '\0';
+		copy = sg_malloc(len + 1);
+		memcpy(copy, s, len);
+		copy[len] = '\0';
 	}
 	free_secret(dst, k);
 	*(char **)config_key_field(dst, k) = copy;
-	dst->auth.jwt.secret_len = src->auth.jwt.secret_len;
+	*secret_len(dst, k) = len;
 }
 
 static bool equal_secret(const struct sg_config *a, const struct sg_config *b,
 			 const struct key_def *k)
 {
 	const char *sa = *(char **)config_key_field(a, k), *sb = *(char **)config_key_field(b, k);
+	size_t la = *secret_len((struct sg_config *)a, k),
+	       lb = *secret_len((struct sg_config *)b, k);
 
-	return a->auth.jwt.secret_len == b->auth.jwt.secret_len &&
-	       (a->auth.jwt.secret_len == 0 || memcmp(sa, sb, a->auth.jwt.secret_len) == 0);
+	if ((sa == NULL) != (sb == NULL))
+		return false;
+	return la == lb && (la == 0 || memcmp(sa, sb, la) == 0);
 }
 
 static void print_secret(const struct sg_config *cfg, const struct key_def *k, struct sg_buf *out)

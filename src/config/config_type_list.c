@@ -193,14 +193,11 @@ static bool check_redis_url(struct cfg_loader *ld, const char *path, const yaml_
 {
 	char buf[SHOW_MAX + 8];
 
-	if (strncmp(s, "rediss://", 9) == 0) {
-		cfg_node_err(ld, n, path, "TLS to Redis (rediss://) is not supported");
-		return false;
-	}
 	if ((strncmp(s, "redis://", 8) == 0 && s[8] != '\0') ||
+	    (strncmp(s, "rediss://", 9) == 0 && s[9] != '\0') ||
 	    (strncmp(s, "unix://", 7) == 0 && s[7] == '/'))
 		return true;
-	cfg_node_err(ld, n, path, "expected redis://HOST[:PORT][/DB] or unix:///PATH (got '%s')",
+	cfg_node_err(ld, n, path, "expected redis[s]://HOST[:PORT][/DB] or unix:///PATH (got '%s')",
 		     cfg_show(s, buf, sizeof(buf)));
 	return false;
 }

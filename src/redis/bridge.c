@@ -76,8 +76,8 @@ struct bridge {
 
 static void sub_ready(struct redis_link *l, void *arg);
 static void sub_lost(struct redis_link *l, void *arg);
-static void on_message(redisAsyncContext *ac, void *reply, void *arg);
-static void on_published(redisAsyncContext *ac, void *reply, void *arg);
+static void on_message(struct redis_link *l, const redisReply *reply, void *arg);
+static void on_published(struct redis_link *l, redisReply *reply, void *arg);
 static void subscribe_all(struct bridge *b);
 static void on_canary(evutil_socket_t fd, short what, void *arg);
 static void on_heartbeat(evutil_socket_t fd, short what, void *arg);
@@ -87,20 +87,22 @@ static void on_json_message(struct bridge *b, const redisReply *channel, const r
 static const char *request_nsp(const struct bridge *b, const redisReply *ch, size_t *len);
 static bool channel_nsp_served(struct bridge *b, const redisReply *ch);
 static void pub_ready(struct redis_link *l, void *arg);
-static int send_command(struct bridge *b, redisCallbackFn *cb, void *arg, int argc,
-			const char **argv, const size_t *argvlen, enum bridge_drop *why);
+static int send_command(struct bridge *b, redis_link_cb *cb, void *arg, int argc, const char **argv,
+			const size_t *argvlen, enum bridge_drop *why);
 static void count_drop(struct bridge *b, enum bridge_drop d);
 static int publish_with(struct bridge *b, const char *channel, const void *data, size_t len,
-			redisCallbackFn *cb, void *arg, enum bridge_drop *why);
+			redis_link_cb *cb, void *arg, enum bridge_drop *why);
 static void gap_begin(struct bridge *b, int64_t since_mono_ms);
 static void gap_end(struct bridge *b);
 static void gap_note(struct bridge *b0, size_t worker, bool up, int64_t wall_ms, int64_t mono_ms);
 static void on_gap_job(struct worker *w, struct job *j);
 static void gap_announce(struct bridge *b);
-static void on_gap_published(redisAsyncContext *ac, void *reply, void *arg);
+static void on_gap_published(struct redis_link *l, redisReply *reply, void *arg);
 static void on_gap_retry(evutil_socket_t fd, short what, void *arg);
 
-static const struct redis_link_ops sub_ops = { .on_ready = sub_ready, .on_lost = sub_lost };
+static const struct redis_link_ops sub_ops = { .on_ready = sub_ready,
+					       .on_lost = sub_lost,
+					       .on_push = on_message };
 static const struct redis_link_ops pub_ops = { .on_ready = pub_ready };
 
 static const char *const drop_names[BRIDGE_DROP__COUNT] = { "down", "pending", "failed" };
@@ -114,6 +116,8 @@ struct bridge *bridge_new(struct worker *w, const struct bridge_ops *ops, struct
 {
 	const struct sg_config *cfg = w->cfg;
 	struct redis_url *urls;
+	struct redis_link_tls tls = { NULL, cfg->redis.tls.server_name };
+	bool any_tls = false;
 	struct bridge *b;
 	struct sg_buf u;
 
@@ -127,6 +131,15 @@ struct bridge *bridge_new(struct worker *w, const struct bridge_ops *ops, struct
 			free(urls);
 			return NULL;
 		}
+		any_tls |= urls[i].tls;
+	}
+	if (any_tls) {
+		tls.ctx = redis_link_tls_ctx_new(cfg->redis.tls.ca_file, cfg->redis.tls.cert_file,
+						 cfg->redis.tls.key_file, err);
+		if (tls.ctx == NULL) {
+			free(urls);
+			return NULL;
+		}
 	}
 	b = sg_calloc(1, sizeof(*b));
 	b->w = w;
@@ -135,8 +148,11 @@ struct bridge *bridge_new(struct worker *w, const struct bridge_ops *ops, struct
 	 * workers of a process (they are one member of the cluster) */
 	memcpy(b->uid, w->adapter_uid, sizeof(w->adapter_uid));
 	b->primary = w->index == 0;
-	b->sub = redis_link_new(w->base, urls, cfg->redis.url.n, "subscriber", &sub_ops, b);
-	b->pub = redis_link_new(w->base, urls, cfg->redis.url.n, "publisher", &pub_ops, b);
+	b->sub = redis_link_new(w->base, urls, cfg->redis.url.n, cfg->redis.password, &tls,
+				"subscriber", &sub_ops, b);
+	b->pub = redis_link_new(w->base, urls, cfg->redis.url.n, cfg->redis.password, &tls,
+				"publisher", &pub_ops, b);
+	SSL_CTX_free(tls.ctx); /* the links hold their references */
 	free(urls);
 	redis_link_set_max_pending(b->sub, cfg->redis.max_pending);
 	redis_link_set_max_pending(b->pub, cfg->redis.max_pending);
@@ -359,13 +375,13 @@ static void gap_announce(struct bridge *b)
 	sg_buf_fini(&msg);
 }
 
-static void on_gap_published(redisAsyncContext *ac, void *reply, void *arg)
+static void on_gap_published(struct redis_link *l, redisReply *reply, void *arg)
 {
 	struct gap_wait *gw = arg;
 	struct bridge *b = gw->b;
 	redisReply *r = reply;
 
-	SG_UNUSED(ac);
+	SG_UNUSED(l);
 	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
 		count_drop(b, BRIDGE_DROP_FAILED);
 		if (!b->stopping) {
@@ -391,13 +407,29 @@ static void pub_ready(struct redis_link *l, void *arg)
 	gap_announce(arg);
 }
 
+/* Sends KIND CHANNEL... (at most 3) on the subscriber, and counts the
+ * confirmations to wait for. */
+static void sub_send(struct bridge *b, const char *kind, int n, const char *const *chans)
+{
+	const char *argv[4];
+	size_t lens[4];
+
+	argv[0] = kind;
+	lens[0] = strlen(kind);
+	for (int i = 0; i < n && i < 3; i++) {
+		argv[i + 1] = chans[i];
+		lens[i + 1] = strlen(chans[i]);
+	}
+	if (redis_link_subscribe(b->sub, n + 1, argv, lens) == 0)
+		b->pending_subs += (unsigned)n;
+}
+
 static void subscribe_all(struct bridge *b)
 {
 	const struct sg_config *cfg = b->w->cfg;
-	redisAsyncContext *ac = redis_link_context(b->sub);
 	struct sg_buf pat;
 
-	if (ac == NULL)
+	if (!redis_link_ready(b->sub))
 		return;
 	sg_buf_init(&pat);
 	b->pending_subs = 0;
@@ -406,39 +438,46 @@ static void subscribe_all(struct bridge *b)
 	 * once in the log (broadcast_unknown_nsp) instead of vanishing; the
 	 * other workers take only the configured namespaces. */
 	for (size_t i = 0; i < (b->primary ? 1 : cfg->namespaces.n); i++) {
+		const char *pp[1];
 		sg_buf_reset(&pat);
 		if (b->primary)
 			sg_buf_printf(&pat, "%s#*", cfg->redis.prefix);
 		else
 			sg_buf_printf(&pat, "%s#%s#*", cfg->redis.prefix, cfg->namespaces.v[i]);
-		if (redisAsyncCommand(ac, on_message, b, "PSUBSCRIBE %b", pat.data, pat.len) ==
-		    REDIS_OK)
-			b->pending_subs++;
+		pp[0] = pat.data;
+		sub_send(b, "PSUBSCRIBE", 1, pp);
 	}
-	sg_buf_fini(&pat);
 	if (!b->primary) {
 		/* the other workers deliver broadcasts and JSON messages to their
 		 * own clients; the cluster sees only worker 0 */
-		if (redisAsyncCommand(ac, on_message, b, "SUBSCRIBE %s %s", cfg->redis.json_channel,
-				      b->canary_channel) == REDIS_OK)
-			b->pending_subs += 2;
+		sub_send(b, "SUBSCRIBE", 2,
+			 (const char *const[]){ cfg->redis.json_channel, b->canary_channel });
 		sg_buf_fini(&pat);
 		return;
 	}
 	/* The JSON channel and the members channel on one connection: Redis
 	 * delivers them in one order, which the choice of the relay relies on. */
-	if (redisAsyncCommand(ac, on_message, b, "SUBSCRIBE %s %s", cfg->redis.json_channel,
-			      b->members_channel) == REDIS_OK)
-		b->pending_subs += 2;
+	sub_send(b, "SUBSCRIBE", 2,
+		 (const char *const[]){ cfg->redis.json_channel, b->members_channel });
 	/* The adapter's request/response channels: subscribing makes siogate
 	 * count as a server (PUBSUB NUMSUB), so it answers every request. */
 	for (size_t i = 0; i < cfg->namespaces.n; i++) {
 		const char *p = cfg->redis.prefix, *n = cfg->namespaces.v[i];
-		if (redisAsyncCommand(ac, on_message, b,
-				      "SUBSCRIBE %s-request#%s# %s-response#%s# %s-response#%s#%s#",
-				      p, n, p, n, p, n, b->uid) == REDIS_OK)
-			b->pending_subs += 3;
+		char *c[3];
+		sg_buf_reset(&pat);
+		sg_buf_printf(&pat, "%s-request#%s#", p, n);
+		c[0] = sg_strdup(pat.data);
+		sg_buf_reset(&pat);
+		sg_buf_printf(&pat, "%s-response#%s#", p, n);
+		c[1] = sg_strdup(pat.data);
+		sg_buf_reset(&pat);
+		sg_buf_printf(&pat, "%s-response#%s#%s#", p, n, b->uid);
+		c[2] = sg_strdup(pat.data);
+		sub_send(b, "SUBSCRIBE", 3, (const char *const *)c);
+		for (int k = 0; k < 3; k++)
+			free(c[k]);
 	}
+	sg_buf_fini(&pat);
 }
 
 /* "<prefix>-request#<nsp>#": returns the namespace part, or NULL. */
@@ -456,8 +495,8 @@ static const char *request_nsp(const struct bridge *b, const redisReply *ch, siz
 
 /* Sends a command through the publisher link, its bytes charged against
  * redis.max_pending until the reply; -1 with *why when it was not sent. */
-static int send_command(struct bridge *b, redisCallbackFn *cb, void *arg, int argc,
-			const char **argv, const size_t *argvlen, enum bridge_drop *why)
+static int send_command(struct bridge *b, redis_link_cb *cb, void *arg, int argc, const char **argv,
+			const size_t *argvlen, enum bridge_drop *why)
 {
 	enum redis_link_refusal r;
 
@@ -487,7 +526,7 @@ static void count_drop(struct bridge *b, enum bridge_drop d)
 
 /* PUBLISH through send_command, cb getting the reply. */
 static int publish_with(struct bridge *b, const char *channel, const void *data, size_t len,
-			redisCallbackFn *cb, void *arg, enum bridge_drop *why)
+			redis_link_cb *cb, void *arg, enum bridge_drop *why)
 {
 	const char *argv[] = { "PUBLISH", channel, data };
 	size_t argvlen[] = { 7, strlen(channel), len };
@@ -514,13 +553,13 @@ struct xadd_wait {
 	void *arg;
 };
 
-static void on_xadd(redisAsyncContext *ac, void *reply, void *arg)
+static void on_xadd(struct redis_link *l, redisReply *reply, void *arg)
 {
 	struct xadd_wait *x = arg;
 	redisReply *r = reply;
 	bool ok = r != NULL && r->type == REDIS_REPLY_STRING;
 
-	SG_UNUSED(ac);
+	SG_UNUSED(l);
 	if (ok)
 		x->b->stats.published++;
 	else
@@ -588,13 +627,13 @@ struct count_wait {
 	void *arg;
 };
 
-static void on_numsub(redisAsyncContext *ac, void *reply, void *arg)
+static void on_numsub(struct redis_link *l, redisReply *reply, void *arg)
 {
 	struct count_wait *cw = arg;
 	redisReply *r = reply;
 	long long n = -1;
 
-	SG_UNUSED(ac);
+	SG_UNUSED(l);
 	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
 	    r->element[1]->type == REDIS_REPLY_INTEGER && !cw->b->stopping)
 		n = r->element[1]->integer;
@@ -627,27 +666,27 @@ int bridge_count_instances(struct bridge *b, bridge_count_cb cb, void *arg)
 	return b == NULL ? -1 : bridge_numsub(b, b->members_channel, cb, arg);
 }
 
-static void on_published(redisAsyncContext *ac, void *reply, void *arg)
+static void on_published(struct redis_link *l, redisReply *reply, void *arg)
 {
 	struct bridge *b = arg;
 	redisReply *r = reply;
 
-	SG_UNUSED(ac);
+	SG_UNUSED(l);
 	if (r == NULL || r->type == REDIS_REPLY_ERROR)
 		count_drop(b, BRIDGE_DROP_FAILED);
 	else
 		b->stats.published++;
 }
 
-static void on_message(redisAsyncContext *ac, void *reply, void *arg)
+static void on_message(struct redis_link *l, const redisReply *reply, void *arg)
 {
 	struct bridge *b = arg;
-	redisReply *r = reply;
+	const redisReply *r = reply;
 	struct adapter_broadcast m;
 	struct sg_err err = { 0 };
 	const redisReply *kind, *payload;
 
-	SG_UNUSED(ac);
+	SG_UNUSED(l);
 	if (r == NULL || b->stopping || r->type != REDIS_REPLY_ARRAY || r->elements < 3)
 		return;
 	b->stats.received++;

@@ -406,13 +406,14 @@ function fmtExit(info) {
 /**
  * Starts `redis-server` on a free loopback port, no persistence, in the foreground, and waits
  * (10 s at most) for "Ready to accept connections".  Returns {port, url, pid, log(), stop()};
- * stop() sends SIGTERM to that PID and waits for the exit.
+ * stop() sends SIGTERM to that PID and waits for the exit.  opts.port chooses the port; opts.args
+ * are extra directives, later ones winning (e.g. ['--port', '0', '--tls-port', P, ...]: TLS only).
  */
 async function startRedis(opts = {}) {
 	const port = opts.port || await freePort();
 	const dir = makeTempDir('redis');
 	const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-		'--daemonize', 'no', '--dir', dir];
+		'--daemonize', 'no', '--dir', dir, ...(opts.args || [])];
 	const rec = spawnLogged('redis-server', 'redis-server', args, { cwd: dir });
 	try {
 		await rec.waitForLog('Ready to accept connections', START_TIMEOUT_MS);

@@ -738,12 +738,18 @@ static void test_key_table(void)
 		"auth.jwt.jwks_min_refresh",
 		"recovery.enabled",
 		"recovery.max_disconnection",
+		"redis.password",
+		"redis.password_file",
+		"redis.tls.ca_file",
+		"redis.tls.cert_file",
+		"redis.tls.key_file",
+		"redis.tls.server_name",
 	};
 	size_t n = 0;
 
 	while (config_key_name(n) != NULL)
 		n++;
-	CHECK_INT(n, 76);
+	CHECK_INT(n, 82);
 	CHECK_STR(config_key_name(0), "server.id");
 	CHECK_STR(config_key_name(n - 1), "log.format");
 	CHECK(config_key_name(n) == NULL);

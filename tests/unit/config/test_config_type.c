@@ -75,6 +75,12 @@ static const char rich_text[] =
 	"  json_channel: jc\n"
 	"  lifecycle_channel: lc\n"
 	"  max_pending: 65540\n"
+	"  password_file: redispw\n"
+	"  tls:\n"
+	"    ca_file: /etc/redis-ca.pem\n"
+	"    cert_file: /etc/redis-client.pem\n"
+	"    key_file: /etc/redis-client.key\n"
+	"    server_name: redis.internal\n"
 	"events:\n"
 	"  forward:\n"
 	"    - { match: \"room:*\", stream: \"s:ev\" }\n"
@@ -470,6 +476,7 @@ int main(void)
 	write_credential("secret",
 			 "Zq7-mV2xR9pL4sK8wT1nB6yH3cF5jD0gA7uE2iO9qW4rY6tU1pZ8xC3vB5nM7kJ2hG4fD\n");
 	write_credential("token", "Tk5-pR8wQ2mX7nL4vB9cZ3yH6sD1fG0a\n");
+	write_credential("redispw", "Zq7-redis-pw\n");
 
 	RUN(test_table);
 	RUN(test_print);

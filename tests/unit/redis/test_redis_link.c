@@ -39,7 +39,14 @@ static void test_url_parse(void)
 	CHECK(u.unix_socket);
 	CHECK_STR(u.host, "/run/redis.sock");
 	CHECK_INT(u.db, 2);
-	CHECK_INT(redis_url_parse("rediss://x", &u, &err), -1);
+	CHECK_INT(redis_url_parse("rediss://x", &u, &err), 0);
+	CHECK(u.tls);
+	CHECK_INT(redis_url_parse("redis://app%40x:p%3Aw%25@h", &u, &err), 0);
+	CHECK_STR(u.user, "app@x");
+	CHECK_STR(u.password, "p:w%");
+	CHECK_INT(redis_url_parse("redis://a:b%4@h", &u, &err), -1);
+	CHECK_INT(redis_url_parse("redis://a:b%00@h", &u, &err), -1);
+	CHECK_INT(redis_url_parse("http://h", &u, &err), -1);
 	CHECK_INT(redis_url_parse("redis://host:0", &u, &err), -1);
 }
 

@@ -68,5 +68,13 @@ void lifecycle_publish(struct sio_socket *sock, enum lifecycle_type type,
 	put_string(&b, "time", sg_time_iso(when, sg_now_ms()));
 	sg_buf_append_char(&b, '}');
 	(void)bridge_publish(w->bridge, cfg->redis.lifecycle_channel, b.data, b.len);
+	if (cfg->redis.lifecycle_stream != NULL) {
+		/* a failure is counted by the bridge, as a dropped publish is */
+		static const char *const field[] = { "event" };
+		const char *const value[] = { b.data };
+		(void)bridge_xadd(w->bridge, cfg->redis.lifecycle_stream,
+				  cfg->redis.lifecycle_stream_maxlen, field, value, &b.len, 1, NULL,
+				  NULL, NULL);
+	}
 	sg_buf_fini(&b);
 }

@@ -130,6 +130,9 @@ struct sg_config {
 		char *prefix;
 		char *json_channel;
 		char *lifecycle_channel;
+		char *lifecycle_stream; /* NULL: the channel only */
+		uint64_t lifecycle_stream_maxlen;
+		char *ingest_stream;  /* NULL: pub/sub only */
 		uint64_t max_pending; /* bytes waiting for Redis's reply, per link */
 		char *password;	      /* or read from password_file */
 		size_t password_len;

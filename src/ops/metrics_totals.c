@@ -140,6 +140,9 @@ static void bridge_totals(struct metrics_totals *t, const struct sg_buf *parts, 
 		b.gaps += o->gaps;
 		b.reconnects += o->reconnects;
 		b.json_relayed += o->json_relayed;
+		b.ingest_delivered += o->ingest_delivered;
+		b.ingest_duplicates += o->ingest_duplicates;
+		b.ingest_malformed += o->ingest_malformed;
 		b.relay = b.relay || o->relay;
 		b.subscriber_up = b.subscriber_up && o->subscriber_up;
 		b.publisher_up = b.publisher_up && o->publisher_up;
@@ -160,6 +163,9 @@ static void bridge_totals(struct metrics_totals *t, const struct sg_buf *parts, 
 	t->cluster_members_settling = integer(b.members_settling);
 	t->json_relay = integer(b.relay);
 	t->json_relayed = integer(b.json_relayed);
+	t->ingest_delivered = integer(b.ingest_delivered);
+	t->ingest_duplicates = integer(b.ingest_duplicates);
+	t->ingest_malformed = integer(b.ingest_malformed);
 }
 
 /* What the Prometheus client libraries export: resident memory (from

@@ -29,6 +29,7 @@
 #include "proto/members.h"
 #include "proto/sio_packet.h"
 #include "redis/bridge_gap.h"
+#include "redis/ingest.h"
 #include "redis/redis_link.h"
 
 /* The most attachments a relayed broadcast may carry (socket.io-parser's). */
@@ -51,6 +52,7 @@ struct bridge {
 	const struct bridge_ops *ops; /* the layers above (borrowed) */
 	struct redis_link *sub;	      /* SUBSCRIBE/PSUBSCRIBE */
 	struct redis_link *pub;	      /* PUBLISH and other commands */
+	struct ingest *ingest;	      /* redis.ingest_stream's reader, or NULL */
 	size_t pending_subs;	      /* subscription confirmations still expected */
 	bool subscribed;
 	bool ever_subscribed; /* subscribed once: a loss from now on is a gap */
@@ -84,6 +86,7 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg);
 static void on_members_message(struct bridge *b, const redisReply *payload);
 static void relay_json_message(struct bridge *b, const struct emit_msg *m);
 static void on_json_message(struct bridge *b, const redisReply *channel, const redisReply *payload);
+static void on_ingest_message(void *arg, const char *msg, size_t len);
 static const char *request_nsp(const struct bridge *b, const redisReply *ch, size_t *len);
 static bool channel_nsp_served(struct bridge *b, const redisReply *ch);
 static void pub_ready(struct redis_link *l, void *arg);
@@ -152,6 +155,14 @@ struct bridge *bridge_new(struct worker *w, const struct bridge_ops *ops, struct
 				"subscriber", &sub_ops, b);
 	b->pub = redis_link_new(w->base, urls, cfg->redis.url.n, cfg->redis.password, &tls,
 				"publisher", &pub_ops, b);
+	if (cfg->redis.ingest_stream != NULL) {
+		/* a group per worker of each instance: each delivers every entry */
+		char group[300];
+		snprintf(group, sizeof(group), "siogate:%s:%u", cfg->server.id, (unsigned)w->index);
+		b->ingest = ingest_new(w->base, urls, cfg->redis.url.n, cfg->redis.password, &tls,
+				       cfg->redis.ingest_stream, group, "siogate",
+				       on_ingest_message, b);
+	}
 	SSL_CTX_free(tls.ctx); /* the links hold their references */
 	free(urls);
 	redis_link_set_max_pending(b->sub, cfg->redis.max_pending);
@@ -216,6 +227,13 @@ void bridge_get_stats(const struct bridge *b, struct bridge_stats *out)
 	out->members_ready = members_count(b->members, now, true);
 	out->members_settling = members_count(b->members, now, false);
 	out->relay = b->primary && members_is_relay(b->members, now);
+	if (b->ingest != NULL) {
+		struct ingest_stats is;
+		ingest_get_stats(b->ingest, &is);
+		out->ingest_delivered = is.delivered;
+		out->ingest_duplicates = is.duplicates;
+		out->ingest_malformed = is.malformed;
+	}
 }
 
 static void sub_ready(struct redis_link *l, void *arg)
@@ -762,23 +780,26 @@ static bool channel_nsp_served(struct bridge *b, const redisReply *ch)
 	return b->ops->serves_nsp(b->w, nsp, (size_t)(end - nsp), ch->str);
 }
 
-static void on_json_message(struct bridge *b, const redisReply *channel, const redisReply *payload)
+/* A JSON-channel message from `channel` (a channel or the ingest stream);
+ * relay: re-published for Node peers when this instance is the relay. */
+static void handle_json(struct bridge *b, const char *channel, size_t channel_len,
+			const char *payload, size_t payload_len, bool relay)
 {
 	struct sg_err err = { 0 };
 	struct chan_msg m;
 
-	if (chan_msg_parse(payload->str, payload->len, &m, &err) != 0) {
+	if (chan_msg_parse(payload, payload_len, &m, &err) != 0) {
 		b->stats.bad_messages++;
 		if (!m.is_op) {
-			log_warn("bridge: dropped a message on %.*s: %s", (int)channel->len,
-				 channel->str, err.msg);
+			log_warn("bridge: dropped a message on %.*s: %s", (int)channel_len, channel,
+				 err.msg);
 		} else if (b->primary) {
 			/* an operation is counted and named once per instance, and a
 			 * backend repeating a bad one cannot flood the log */
 			b->w->stats.json_op_invalid++;
 			log_limited(&b->bad_op, SG_LOG_WARN, NULL,
-				    "bridge: ignored an operation on %.*s: %s", (int)channel->len,
-				    channel->str, err.msg);
+				    "bridge: ignored an operation on %.*s: %s", (int)channel_len,
+				    channel, err.msg);
 		}
 		return;
 	}
@@ -786,18 +807,34 @@ static void on_json_message(struct bridge *b, const redisReply *channel, const r
 		/* the instance that published it applied it to its sockets already */
 		if (m.op.origin == NULL || strcmp(m.op.origin, b->uid) != 0) {
 			if (b->primary && m.op.nsp != NULL)
-				(void)b->ops->serves_nsp(b->w, m.op.nsp, strlen(m.op.nsp),
-							 channel->str);
+				(void)b->ops->serves_nsp(b->w, m.op.nsp, strlen(m.op.nsp), channel);
 			b->ops->on_op(b->w, &m.op);
 		}
 		chan_msg_fini(&m);
 		return;
 	}
 	if (b->primary)
-		(void)b->ops->serves_nsp(b->w, m.emit.nsp, strlen(m.emit.nsp), channel->str);
+		(void)b->ops->serves_nsp(b->w, m.emit.nsp, strlen(m.emit.nsp), channel);
 	b->ops->on_json(b->w, &m.emit);
-	relay_json_message(b, &m.emit);
+	if (relay)
+		relay_json_message(b, &m.emit);
 	chan_msg_fini(&m);
+}
+
+static void on_json_message(struct bridge *b, const redisReply *channel, const redisReply *payload)
+{
+	handle_json(b, channel->str, channel->len, payload->str, payload->len, true);
+}
+
+/* An entry of redis.ingest_stream: delivered by every worker of every
+ * instance (each reads the stream in a group of its own); Node peers read
+ * streams themselves, so nothing is relayed. */
+static void on_ingest_message(void *arg, const char *msg, size_t len)
+{
+	struct bridge *b = arg;
+	const char *s = b->w->cfg->redis.ingest_stream;
+
+	handle_json(b, s, strlen(s), msg, len, false);
 }
 
 /* Node peers read only the adapter format: the relay re-publishes. */
@@ -859,6 +896,7 @@ void bridge_free(struct bridge *b)
 	event_free(b->heartbeat);
 	if (b->gap_retry != NULL)
 		event_free(b->gap_retry);
+	ingest_free(b->ingest);
 	redis_link_free(b->sub);
 	redis_link_free(b->pub);
 	bridge_gap_free(b->gap);

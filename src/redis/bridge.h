@@ -79,14 +79,17 @@ struct bridge_stats {
 	uint64_t published;		      /* publishes Redis acknowledged */
 	uint64_t publish_dropped;	      /* publishes lost, all reasons */
 	uint64_t dropped[BRIDGE_DROP__COUNT]; /* ... by reason */
-	size_t pending_bytes;	 /* bytes of commands waiting for Redis's reply (both links) */
-	uint64_t gap_ms;	 /* worker 0: the process's subscription gaps, ms (bridge_gap.h) */
-	uint64_t gaps;		 /* worker 0: gaps closed (each announced once) */
-	uint64_t reconnects;	 /* connections lost and re-established */
-	uint64_t json_relayed;	 /* JSON-channel messages re-published in the adapter format */
-	size_t members_ready;	 /* live siogate instances on this Redis (members.h), settled */
-	size_t members_settling; /* ... and still settling */
-	bool relay;		 /* this instance relays JSON-channel messages */
+	size_t pending_bytes;  /* bytes of commands waiting for Redis's reply (both links) */
+	uint64_t gap_ms;       /* worker 0: the process's subscription gaps, ms (bridge_gap.h) */
+	uint64_t gaps;	       /* worker 0: gaps closed (each announced once) */
+	uint64_t reconnects;   /* connections lost and re-established */
+	uint64_t json_relayed; /* JSON-channel messages re-published in the adapter format */
+	uint64_t ingest_delivered;  /* redis.ingest_stream entries delivered */
+	uint64_t ingest_duplicates; /* ... skipped for their idempotency key */
+	uint64_t ingest_malformed;  /* ... without a message field */
+	size_t members_ready;	    /* live siogate instances on this Redis (members.h), settled */
+	size_t members_settling;    /* ... and still settling */
+	bool relay;		    /* this instance relays JSON-channel messages */
 	bool subscriber_up;
 	bool publisher_up;
 };

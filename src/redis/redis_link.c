@@ -395,7 +395,7 @@ static void send_formatted(struct redis_link *l, const char *cmd, size_t len, si
 	bufferevent_write(l->bev, cmd, len);
 }
 
-static void send_setup_argv(struct redis_link *l, int argc, const char **argv)
+static void send_setup_argv(struct redis_link *l, redis_link_cb *cb, int argc, const char **argv)
 {
 	size_t lens[3];
 	char *cmd;
@@ -406,7 +406,7 @@ static void send_setup_argv(struct redis_link *l, int argc, const char **argv)
 	len = redisFormatCommandArgv(&cmd, argc, argv, lens);
 	if (len < 0)
 		sg_fatal("redisFormatCommandArgv failed");
-	send_formatted(l, cmd, (size_t)len, 0, on_setup_reply, l);
+	send_formatted(l, cmd, (size_t)len, 0, cb, l);
 	redisFreeCommand(cmd);
 }
 
@@ -415,20 +415,24 @@ static void send_setup_argv(struct redis_link *l, int argc, const char **argv)
 static void send_setup(struct redis_link *l)
 {
 	const char *pw = l->password ? l->password : l->url.password;
-	char db[16];
+	char db[16], name[64];
 
 	if (pw[0] != '\0') {
 		if (l->url.user[0] != '\0')
-			send_setup_argv(l, 3, (const char *[]){ "AUTH", l->url.user, pw });
+			send_setup_argv(l, on_setup_reply, 3,
+					(const char *[]){ "AUTH", l->url.user, pw });
 		else
-			send_setup_argv(l, 2, (const char *[]){ "AUTH", pw });
+			send_setup_argv(l, on_setup_reply, 2, (const char *[]){ "AUTH", pw });
 	}
 	if (l->url.db != 0) {
 		snprintf(db, sizeof(db), "%d", l->url.db);
-		send_setup_argv(l, 2, (const char *[]){ "SELECT", db });
+		send_setup_argv(l, on_setup_reply, 2, (const char *[]){ "SELECT", db });
 	}
+	/* named in CLIENT LIST; a user not allowed to is not refused for it */
+	snprintf(name, sizeof(name), "siogate-%s", l->name);
+	send_setup_argv(l, NULL, 3, (const char *[]){ "CLIENT", "SETNAME", name });
 	/* PING proves the server answers (not -LOADING) before we are ready. */
-	send_setup_argv(l, 1, (const char *[]){ "PING" });
+	send_setup_argv(l, on_setup_reply, 1, (const char *[]){ "PING" });
 }
 
 static void on_setup_reply(struct redis_link *l, redisReply *r, void *arg)

@@ -744,12 +744,15 @@ static void test_key_table(void)
 		"redis.tls.cert_file",
 		"redis.tls.key_file",
 		"redis.tls.server_name",
+		"redis.lifecycle_stream",
+		"redis.lifecycle_stream_maxlen",
+		"redis.ingest_stream",
 	};
 	size_t n = 0;
 
 	while (config_key_name(n) != NULL)
 		n++;
-	CHECK_INT(n, 82);
+	CHECK_INT(n, 85);
 	CHECK_STR(config_key_name(0), "server.id");
 	CHECK_STR(config_key_name(n - 1), "log.format");
 	CHECK(config_key_name(n) == NULL);

@@ -68,7 +68,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRCS))
 FUZZ_LIB_SRCS := $(SRCS)
 
-.PHONY: all run check unit integration soak fuzz fuzz-run conformance install bench bench-workers deps test-deps clean lint format distclean
+.PHONY: all run check unit integration soak fuzz fuzz-run conformance install bench bench-workers bench-recovery deps test-deps clean lint format distclean
 
 ifneq ($(SANITIZE),)
 # A sanitizer build stays in build-san/; src/siogate remains the plain one.
@@ -245,6 +245,16 @@ bench: build/siogate
 	cp build/siogate build/siogate-bench
 	$(BENCH_ENV) $(BENCH)/run.sh --compare '$(abspath $(BENCH))/siogate-server.sh $(abspath build/siogate-bench) {port} {redis_url}' \
 		--compare-name siogate $(BENCH_ARGS)
+
+# The cost of connection state recovery: the same scenarios with recovery
+# off, then on (fan-out CPU and idle memory per client, in one run), e.g.
+# BENCH_ARGS="--scenarios 'connect:n=5000 fanout:n=1000,r=100'".
+bench-recovery: build/siogate
+	cp build/siogate build/siogate-bench
+	$(BENCH_ENV) $(BENCH)/run.sh --server-cmd '$(abspath tests/bench/siogate-server.sh) $(abspath build/siogate-bench) {port} {redis_url}' \
+		--name recovery-off \
+		--compare '$(abspath tests/bench/siogate-server.sh) $(abspath build/siogate-bench) {port} {redis_url} "recovery: { enabled: true }"' \
+		--compare-name recovery-on $(BENCH_ARGS)
 
 # The same scenarios with server.workers: 1 and server.workers: 2 (the scaling
 # of the worker threads), e.g. BENCH_ARGS="--scenarios 'burst:n=5000'".

@@ -13,6 +13,7 @@
  */
 #include "server.h"
 
+#include <curl/curl.h>
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
 #include <jansson.h>
@@ -128,9 +129,10 @@ static void limit_clients(struct server *srv, size_t n_workers);
 
 char *server_versions(char *buf, size_t size)
 {
-	snprintf(buf, size, "libevent %s, hiredis %d.%d.%d, jansson %s, %s, libyaml %s",
-		 event_get_version(), HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH, JANSSON_VERSION,
-		 OPENSSL_VERSION_TEXT, yaml_get_version_string());
+	snprintf(buf, size, "libevent %s, hiredis %d.%d.%d, libcurl %s, jansson %s, %s, libyaml %s",
+		 event_get_version(), HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH,
+		 curl_version_info(CURLVERSION_NOW)->version, JANSSON_VERSION, OPENSSL_VERSION_TEXT,
+		 yaml_get_version_string());
 	return buf;
 }
 

@@ -1,13 +1,14 @@
 /*
- * http_client.h: siogate's asynchronous HTTP/1.1 client, for the calls it
- * makes to HTTP backends (the HTTP verifier, the room validator, events
- * forwarded to HTTP).  One client belongs to one worker (one event_base, one
- * thread); it never blocks the loop: DNS goes through evdns, connects and
- * TLS handshakes are non-blocking.  It keeps connections alive per
- * scheme+host+port, caps the requests running at once and queues the rest
- * up to a bound (in requests and in bytes), and bounds every response by size
- * and every request by time.
- * The process must ignore SIGPIPE (siogate does).
+ * http_client.h: siogate's asynchronous HTTP client, for the calls it makes
+ * to HTTP backends (the HTTP verifier, the room validator, events forwarded
+ * to HTTP, the issuer's keys).  One client belongs to one event_base (one
+ * thread); it never blocks the loop.  Built on libcurl's multi interface:
+ * connections are kept alive and reused, HTTP/2 is used where a TLS server
+ * offers it, proxies come from the environment (http_proxy, https_proxy,
+ * no_proxy), names are resolved off the loop.  siogate's part: it caps the
+ * requests running at once and queues the rest up to a bound (in requests
+ * and in bytes), bounds every response by size and every request by time,
+ * and calls back only from the loop.
  */
 #ifndef SG_HTTP_CLIENT_H
 #define SG_HTTP_CLIENT_H
@@ -29,11 +30,11 @@ struct http_client_opts {
 	size_t max_pending_bytes;   /* bound on the bytes of the requests (as sent) queued,
 				     * in flight or waiting for their callback; a request that
 				     * would pass it: HC_OVERLOADED (0: no bound) */
-	unsigned max_idle_per_host; /* kept-alive connections per scheme+host+port (0: none) */
-	int64_t idle_timeout_ms;    /* an idle connection is closed after this (<= 0: none kept) */
-	size_t max_response_bytes;  /* larger (head + body as sent): HC_TOO_LARGE (>= 1) */
-	const char *ca_file;	    /* PEM trust anchors; NULL: the system trust store */
-	bool insecure;		    /* true: do not verify certificates (tests only) */
+	unsigned max_idle_per_host; /* kept-alive connections (0: none); the pool holds 4 x this */
+	int64_t idle_timeout_ms; /* an idle connection is not reused after this (<= 0: none kept) */
+	size_t max_response_bytes; /* larger (head + body as sent): HC_TOO_LARGE (>= 1) */
+	const char *ca_file;	   /* PEM trust anchors; NULL: the system trust store */
+	bool insecure;		   /* true: do not verify certificates (tests only) */
 };
 
 enum http_client_error {
@@ -116,18 +117,9 @@ void http_client_get_stats(const struct http_client *hc, struct http_client_stat
 /* The bytes charged against max_pending_bytes now. */
 size_t http_client_pending_bytes(const struct http_client *hc);
 
-/* How many kept-alive connections are idle in the pool right now. */
-unsigned http_client_idle_count(const struct http_client *hc);
-
 /* Checks that url is one http_client_request accepts (for configuration
  * validation).  Returns 0, or -1 with err filled. */
 int http_client_url_check(const char *url, struct sg_err *err) SG_WUR;
-
-/* Replaces the resolver's name servers (from /etc/resolv.conf) with one
- * "ip[:port]" server; /etc/hosts is still consulted first.  Returns 0, or -1
- * with err filled when the address is unusable. */
-int http_client_set_nameserver(struct http_client *hc, const char *ip_port,
-			       struct sg_err *err) SG_WUR;
 
 /* How siogate_*_total{outcome} counts a call without a usable answer: e is
  * the client's error (HC_OK: the answer itself was unusable). */

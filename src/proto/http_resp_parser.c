@@ -370,9 +370,12 @@ static enum http_resp_parser_status on_header_line(struct http_resp_parser *r, c
 	return HRESP_MORE;
 }
 
-/* The directives of a Cache-Control value that bound how long the body
- * may be kept: max-age=N (seconds), no-store and no-cache (0). */
 static void cache_control(struct http_resp_parser *r, const char *v, size_t len)
+{
+	r->max_age = http_cache_max_age(v, len, r->max_age);
+}
+
+int64_t http_cache_max_age(const char *v, size_t len, int64_t max_age)
 {
 	size_t i = 0;
 
@@ -389,7 +392,7 @@ static void cache_control(struct http_resp_parser *r, const char *v, size_t len)
 			end--;
 		if ((end - start == 8 && strncasecmp(v + start, "no-store", 8) == 0) ||
 		    (end - start == 8 && strncasecmp(v + start, "no-cache", 8) == 0)) {
-			r->max_age = 0;
+			max_age = 0;
 		} else if (end - start > 8 && strncasecmp(v + start, "max-age=", 8) == 0) {
 			int64_t n = 0;
 			size_t k = start + 8;
@@ -403,10 +406,11 @@ static void cache_control(struct http_resp_parser *r, const char *v, size_t len)
 					n = n * 10 + (v[k] - '0');
 			if (n > INT64_C(1000000000000))
 				n = INT64_C(1000000000000);
-			if (r->max_age != 0)
-				r->max_age = n;
+			if (max_age != 0)
+				max_age = n;
 		}
 	}
+	return max_age;
 }
 
 static enum http_resp_parser_status on_head_end(struct http_resp_parser *r, struct sg_err *err)

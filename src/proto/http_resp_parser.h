@@ -62,6 +62,11 @@ struct http_resp_parser {
  * (status line, headers, chunk framing and body all count).  head_request:
  * the response answers a HEAD request, so it has no body whatever its
  * headers say.  Never fails. */
+/* The max_age a Cache-Control value v[0..len) leaves, given the one so far
+ * (-1: none): max-age=N (seconds, saturating at 10^12), no-store and
+ * no-cache 0 (which a later max-age does not undo).  Pure. */
+int64_t http_cache_max_age(const char *v, size_t len, int64_t max_age);
+
 void http_resp_parser_init(struct http_resp_parser *r, size_t max_bytes, bool head_request);
 
 /* Options, set after http_resp_parser_init and before the first byte is fed.

@@ -125,13 +125,14 @@ static void on_group(struct redis_link *l, redisReply *r, void *arg)
 
 static void read_next(struct ingest *in)
 {
-	const char *argv[] = { "XREADGROUP", "GROUP", in->group,  in->consumer, "COUNT", "100",
-			       "BLOCK",	     INGEST_BLOCK_MS, "STREAMS", in->stream,   ">" };
+	const char *argv[] = { "XREADGROUP", "GROUP",	 in->group, in->consumer,
+			       "COUNT",	     "100",	 "BLOCK",   INGEST_BLOCK_MS,
+			       "STREAMS",    in->stream, ">" };
 
 	if (in->pending_phase) {
 		/* no BLOCK: the pending entries are there or not */
-		const char *p[] = { "XREADGROUP", "GROUP", in->group,  in->consumer, "COUNT", "100",
-				    "STREAMS",	  in->stream, in->next_id };
+		const char *p[] = { "XREADGROUP", "GROUP",   in->group,	 in->consumer, "COUNT",
+				    "100",	  "STREAMS", in->stream, in->next_id };
 		(void)command(in, on_read, 9, p);
 		return;
 	}

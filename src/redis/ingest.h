@@ -26,7 +26,7 @@ struct ingest;
 #define INGEST_BATCH 100
 
 struct ingest_stats {
-	uint64_t delivered; /* entries handed to on_message */
+	uint64_t delivered;  /* entries handed to on_message */
 	uint64_t duplicates; /* skipped for their key */
 	uint64_t malformed;  /* without a message field */
 };

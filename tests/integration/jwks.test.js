@@ -15,6 +15,7 @@ const assert = require('node:assert/strict');
 const { test, describe, before, after } = require('node:test');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
+const http2 = require('node:http2');
 const https = require('node:https');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
@@ -252,6 +253,40 @@ describe('Cache-Control max-age drives the background refresh', () => {
 		}
 		await sg.waitForLog(/HTTP status 503; keeping the key set in use/, 5000);
 		assert.match(sg.log(), /auth\.jwt\.jwks_url https:\/\/127\.0\.0\.1:\d+\/keys: HTTP status 503; keeping the key set in use/);
+	});
+});
+
+describe('an HTTP/2-only issuer (the outbound client is libcurl)', () => {
+	const k = makeKey('h2');
+	let server;
+	let versions = [];
+	before(async () => {
+		server = http2.createSecureServer({ key: pki.key, cert: pki.cert, allowHTTP1: false }, (req, res) => {
+			versions.push(req.httpVersion);
+			res.writeHead(200, { 'content-type': 'application/json' });
+			res.end(JSON.stringify({ keys: [k.jwk] }));
+		});
+		await new Promise((r) => server.listen(0, '127.0.0.1', r));
+	});
+	after(async () => {
+		h.closeClients(true);
+		await new Promise((r) => server.close(r));
+	});
+
+	test('the key set is fetched over HTTP/2 and its keys verify tokens', async () => {
+		versions = [];
+		const url = `https://127.0.0.1:${server.address().port}/keys`;
+		const sg = await h.startSiogate({
+			config: { auth: { mode: 'connect', jwt: { algorithms: ['ES256'], jwks_url: url, ca_file: pki.ca } } },
+		});
+		try {
+			assert.deepEqual(await tryConnect(sg.url, sign(k)), { ok: true });
+			assert.ok(versions.length >= 1);
+			assert.ok(versions.every((v) => v === '2.0'), `HTTP versions seen: ${versions}`);
+		} finally {
+			h.closeClients(true);
+			await sg.stop();
+		}
 	});
 });
 

@@ -44,9 +44,12 @@ function startVerifier() {
 			}
 		});
 	});
+	const conns = { opened: 0 };
+	server.on('connection', () => { conns.opened++; });
 	return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
 		url: `http://127.0.0.1:${server.address().port}/socket/auth`,
 		calls,
+		conns,
 		close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
 	})));
 }
@@ -168,6 +171,7 @@ describe('1,000 clients at once', () => {
 		watcher.on('tick2', () => { ticks++; });
 		const timer = setInterval(() => ctx.emitter.to(watcher.id).emit('tick2'), 50);
 		const n0 = verifier.calls.length;
+		const c0 = verifier.conns.opened;
 		try {
 			/* distinct tokens: 1,000 real verifier calls, auth.http.max_in_flight at a time */
 			const clients = await Promise.all(Array.from({ length: 1000 }, (_, i) =>
@@ -178,8 +182,46 @@ describe('1,000 clients at once', () => {
 			clearInterval(timer);
 		}
 		assert.equal(verifier.calls.length - n0, 1000);
+		/* kept alive: at most auth.http.max_in_flight (256) connections per worker for 1,000 calls */
+		const opened = verifier.conns.opened - c0;
+		console.log(`# 1,000 verifications over ${opened} connections (${sg.workers} workers)`);
+		assert.ok(opened <= 256 * sg.workers, `${opened} connections opened`);
 		assert.ok(ticks >= 3, `the watcher got ${ticks} messages meanwhile`);
 		assert.ok(watcher.connected);
+	});
+});
+
+describe('a proxy from the environment (http_proxy), as libcurl reads it', () => {
+	let sg;
+	let proxy;
+	const seen = [];
+	before(async () => {
+		/* a forward proxy: absolute-form requests, passed on to their target */
+		proxy = http.createServer((req, res) => {
+			seen.push(req.url);
+			const up = http.request(req.url, { method: req.method, headers: req.headers }, (ur) => {
+				res.writeHead(ur.statusCode, ur.headers);
+				ur.pipe(res);
+			});
+			up.on('error', () => { res.writeHead(502); res.end(); });
+			req.pipe(up);
+		});
+		await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
+		sg = await h.startSiogate({
+			env: { http_proxy: `http://127.0.0.1:${proxy.address().port}`, no_proxy: '' },
+			config: { auth: { verifier: 'http', http: { url: verifier.url, timeout: '2s' } } },
+		});
+	});
+	after(async () => {
+		h.closeClients(true);
+		if (sg) await sg.stop();
+		if (proxy) { proxy.closeAllConnections(); await new Promise((r) => proxy.close(r)); }
+	});
+	test('the verifier is called through the proxy', async () => {
+		const s = await h.connect(sg.url, { auth: { token: 'ok:proxied' } });
+		const ok = await h.authenticate(s);
+		assert.ok(ok);
+		assert.ok(seen.includes(verifier.url), `the proxy saw ${JSON.stringify(seen)}`);
 	});
 });
 

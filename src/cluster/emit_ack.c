@@ -75,9 +75,9 @@ struct emit_ack {
 	long long expected;	     /* counts expected from other members */
 	long long counted;	     /* ... received */
 	unsigned numsub_pending;
-	bool uncounted;	      /* NUMSUB failed: wait for the timeout */
-	bool gathering;	      /* the local gather has not come back */
-	bool finished;	      /* answered (freed when nothing refers to it) */
+	bool uncounted;		 /* NUMSUB failed: wait for the timeout */
+	bool gathering;		 /* the local gather has not come back */
+	bool finished;		 /* answered (freed when nothing refers to it) */
 	char rid[SG_ID_LEN + 1]; /* the requestId */
 };
 
@@ -205,7 +205,6 @@ static void check_done(struct emit_ack *e)
 	if (complete(e))
 		finish(e);
 }
-
 
 static void finish(struct emit_ack *e)
 {

@@ -54,18 +54,7 @@ function runModule(source, args) {
 	fs.mkdirSync(dir, { recursive: true });
 	const file = path.join(dir, `${h.uniq('readme')}.mjs`);
 	fs.writeFileSync(file, source);
-	return new Promise((resolve) => {
-		const child = spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-		let output = '';
-		child.stdout.on('data', (d) => { output += d; });
-		child.stderr.on('data', (d) => { output += d; });
-		const timer = setTimeout(() => child.kill('SIGKILL'), SCRIPT_TIMEOUT_MS);
-		child.on('close', (code, signal) => {
-			clearTimeout(timer);
-			fs.rmSync(file, { force: true });
-			resolve({ code, signal, output });
-		});
-	});
+	return runProgram(process.execPath, [file, ...args]).finally(() => fs.rmSync(file, { force: true }));
 }
 
 const tokenFile = path.join(h.makeTempDir('readme'), 'admin.token');

@@ -280,3 +280,26 @@ test('emit with except and volatile, on the JSON channel and the admin API', asy
 	const bad = await call(a, '/v1/emit', { event: 'v3', volatile: 'yes' });
 	assert.equal(bad.status, 400, bad.text);
 });
+
+test('standalone, two workers: acks gathered across workers; a shutdown with an emit still waiting is clean', async () => {
+	const sg = await h.startSiogate({ config: config('solo') });
+	try {
+		const user = h.uniq('u');
+		const sockets = [];
+		for (let i = 0; i < 4; i++) sockets.push(await h.connectAuthed(sg.url, { claims: { sub: user } }));
+		const ids = sockets.map((s) => s.id);
+		sockets.forEach((s, i) => s.on('n?', (cb) => (i % 2 ? undefined : cb(i))));
+		const res = await call(sg, '/v1/emit?ack=1s', { to: ids, event: 'n?' });
+		assert.deepEqual([...res.json.acks].sort((x, y) => x.args[0] - y.args[0]),
+			[{ id: ids[0], args: [0] }, { id: ids[2], args: [2] }]);
+		assert.deepEqual([...res.json.timeouts].sort(), [ids[1], ids[3]].sort());
+		/* an emit still waiting for the silent sockets (on both workers) when SIGTERM comes */
+		const pending = call(sg, '/v1/emit?ack=8s', { to: ids, event: 'n?' }).catch((err) => err);
+		await h.delay(300);
+		const exit = await sg.stop();
+		h.assertCleanLog(sg.log(), exit, 'SIGTERM', { expectCode: 0 });
+		await pending;
+	} finally {
+		await sg.stop();
+	}
+});

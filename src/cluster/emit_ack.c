@@ -34,6 +34,9 @@
 /* Acks waited for per socket (as for a peer's BROADCAST); past it the
  * oldest wait ends without an answer. */
 #define EMIT_ACK_MAX_PER_SOCKET 16
+/* The answer's acks take at most this many bytes: past it, an ack is
+ * listed with "args": null and the answer says "truncated": true. */
+#define EMIT_ACK_MAX_BYTES (8u << 20)
 /* Adapter request/response types (cluster.c has the full list). */
 #define EMIT_ACK_REQ_BROADCAST 7
 #define EMIT_ACK_RES_COUNT 8
@@ -77,6 +80,7 @@ struct emit_ack {
 	unsigned numsub_pending;
 	bool uncounted;		 /* NUMSUB failed: wait for the timeout */
 	bool gathering;		 /* the local gather has not come back */
+	bool truncated;		 /* an ack's args were left out (EMIT_ACK_MAX_BYTES) */
 	bool finished;		 /* answered (freed when nothing refers to it) */
 	char rid[SG_ID_LEN + 1]; /* the requestId */
 };
@@ -178,7 +182,12 @@ static void record_ack(struct emit_ack *e, const char *sid, size_t sid_len, cons
 	else
 		sg_buf_append_str(&e->acks, "null");
 	sg_buf_append_str(&e->acks, ",\"args\":");
-	sg_buf_append(&e->acks, args, args_len);
+	if (e->acks.len + args_len > EMIT_ACK_MAX_BYTES) {
+		e->truncated = true;
+		sg_buf_append_str(&e->acks, "null");
+	} else {
+		sg_buf_append(&e->acks, args, args_len);
+	}
 	sg_buf_append_char(&e->acks, '}');
 }
 
@@ -237,6 +246,8 @@ static void finish(struct emit_ack *e)
 	unnamed_acks = e->answered - named_acks;
 	if (e->unnamed > unnamed_acks)
 		sg_buf_printf(&out, ",\"unnamed\":%llu", e->unnamed - unnamed_acks);
+	if (e->truncated)
+		sg_buf_append_str(&out, ",\"truncated\":true");
 	sg_buf_append_char(&out, '}');
 	e->done(e->w, out.data, out.len, e->arg);
 	sg_buf_fini(&out);

@@ -13,7 +13,9 @@
  * A Node peer's ack carries its client's first argument only and no socket
  * id: it is listed with "id": null and "args": [that argument], and its
  * clients that did not answer cannot be named (only counted: "unnamed").
- * A socket that disconnects before answering is a timeout.  The answer is
+ * A socket that disconnects before answering is a timeout.  The acks'
+ * arguments take at most 8 MiB of the answer: past it an ack has "args":
+ * null, and the answer "truncated": true.  The answer is
  * given once every client answered, or at the timeout with what came.
  * Requests live on worker 0 (the admin listener and the adapter's response
  * channels are there); at most limits.ack_requests wait at once.

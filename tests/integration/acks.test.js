@@ -293,6 +293,23 @@ test('standalone, two workers: acks gathered across workers; a shutdown with an 
 		assert.deepEqual([...res.json.acks].sort((x, y) => x.args[0] - y.args[0]),
 			[{ id: ids[0], args: [0] }, { id: ids[2], args: [2] }]);
 		assert.deepEqual([...res.json.timeouts].sort(), [ids[1], ids[3]].sort());
+		/* the answer is bounded: 9 answers of 950,000 bytes pass 8 MiB; the last ones lose
+		 * their args, every socket is still listed */
+		const big = [];
+		for (let i = 0; i < 9; i++) {
+			const s = await h.connectAuthed(sg.url, { claims: { sub: user } });
+			s.on('big?', (cb) => cb('x'.repeat(950000)));
+			big.push(s);
+		}
+		const huge = await call(sg, '/v1/emit?ack=5s', { to: big.map((s) => s.id), event: 'big?' });
+		assert.equal(huge.status, 200);
+		assert.equal(huge.json.truncated, true);
+		assert.deepEqual(huge.json.timeouts, []);
+		assert.deepEqual(huge.json.acks.map((e) => e.id).sort(), big.map((s) => s.id).sort());
+		const kept = huge.json.acks.filter((e) => e.args !== null);
+		assert.equal(kept.length, 8);
+		for (const e of kept) assert.equal(e.args[0].length, 950000);
+		for (const s of big) s.disconnect();
 		/* an emit still waiting for the silent sockets (on both workers) when SIGTERM comes */
 		const pending = call(sg, '/v1/emit?ack=8s', { to: ids, event: 'n?' }).catch((err) => err);
 		await h.delay(300);

@@ -289,6 +289,11 @@ static void emit(struct worker *w, struct conn *c, const char *body, size_t len)
 		admin_reply_error(c, 400, body == NULL ? "a JSON body is required" : err.msg);
 		return;
 	}
+	if (m.has_ack) { /* "ack":{"timeout"} in the body, as on the JSON channel */
+		admin_emit_ack(w, c, m.ack_timeout, body, len);
+		emit_msg_fini(&m);
+		return;
+	}
 	(void)broadcast_unknown_nsp(w, m.nsp, strlen(m.nsp), "the admin API");
 	p = hold(c);
 	p->msg = m;

@@ -142,6 +142,9 @@ test('everybody answered: the answer comes before the timeout; nobody selected: 
 	for (const e of res.json.acks) assert.deepEqual(e.args, ['pong', e.id]);
 	const none = await call(a, '/v1/emit?ack=8s', { to: [h.uniq('empty')], event: 'ping?' });
 	assert.deepEqual(none.json, { acks: [], timeouts: [] });
+	/* the timeout in the body, as on the JSON channel, works the same */
+	const inBody = await call(b, '/v1/emit', { to: [x.id], event: 'ping?', ack: { timeout: '8s' } });
+	assert.deepEqual(inBody.json, { acks: [{ id: x.id, args: ['pong', x.id] }], timeouts: [] });
 });
 
 test('the JSON channel: "ack" with reply_to publishes the same answer there', async () => {

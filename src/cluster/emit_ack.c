@@ -593,7 +593,9 @@ void emit_ack_from_channel(struct worker *w, const struct emit_msg *m)
 	struct sg_buf b;
 
 	if (m->ack_reply_to == NULL) {
-		log_warn("json channel: an emit with \"ack\" but no \"ack.reply_to\" was ignored");
+		log_limited(
+			&w->limit_ack_emit, SG_LOG_WARN, NULL,
+			"json channel: an emit with \"ack\" but no \"ack.reply_to\" was ignored");
 		return;
 	}
 	c = sg_calloc(1, sizeof(*c));
@@ -601,7 +603,9 @@ void emit_ack_from_channel(struct worker *w, const struct emit_msg *m)
 	if (emit_ack_timeout(w, m->ack_timeout, &ms, &err) == 0 &&
 	    emit_ack_start(w, m, ms, on_channel_done, c, &err) == 0)
 		return;
-	log_warn("json channel: an emit with acks refused: %s", err.msg);
+	/* a backend repeating it cannot flood the log: it hears why on reply_to */
+	log_limited(&w->limit_ack_emit, SG_LOG_WARN, NULL,
+		    "json channel: an emit with acks refused: %s", err.msg);
 	sg_buf_init(&b);
 	sg_buf_append_str(&b, "{\"error\":");
 	json_js_string(&b, err.msg, strlen(err.msg));

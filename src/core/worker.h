@@ -168,6 +168,7 @@ struct worker {
 	struct log_limit limit_forward;			 /* an events.forward target failed */
 	struct log_limit limit_rooms_http;		 /* rooms.http failed */
 	struct log_limit limit_admin_auth; /* an admin API request without the token */
+	struct log_limit limit_ack_emit;   /* a JSON-channel emit with acks refused */
 	struct conn *dirty;		   /* connections with output queued this turn */
 
 	/* libevent common timeouts: one queue per constant duration. */

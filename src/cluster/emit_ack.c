@@ -108,22 +108,27 @@ static struct sock_entry *entry(struct emit_ack *e, const char *sid, size_t len)
 static void record_ack(struct emit_ack *e, const char *sid, size_t sid_len, const char *args,
 		       size_t args_len);
 
-int emit_ack_timeout(const struct worker *w, const char *text, int64_t *ms, struct sg_err *err)
+int emit_ack_timeout(struct worker *w, const char *text, int64_t *ms, struct sg_err *err)
 {
 	int64_t max = w->cfg->limits.ack_timeout_max_ms;
 	char *end;
 	long long n;
 
-	if (text == NULL || text[0] == '\0')
-		return sg_err_set(err, "the ack timeout is empty");
+	if (text == NULL || text[0] == '\0' || (text[0] == '-')) {
+		w->stats.ack_emit_refused++;
+		return sg_err_set(err, "the ack timeout must be a duration (5s) or milliseconds");
+	}
 	n = strtoll(text, &end, 10);
-	if (*end == '\0' && text[0] != '-') {
+	if (*end == '\0') {
 		*ms = n;
 	} else if (config_parse_duration(text, ms, err) != 0) {
+		w->stats.ack_emit_refused++;
 		return -1;
 	}
-	if (*ms <= 0)
+	if (*ms <= 0) {
+		w->stats.ack_emit_refused++;
 		return sg_err_set(err, "the ack timeout must be more than 0");
+	}
 	if (*ms > max)
 		*ms = max;
 	return 0;
@@ -224,6 +229,7 @@ static void finish(struct emit_ack *e)
 	if (e->finished)
 		return;
 	e->finished = true;
+	e->w->stats.ack_emit_answered++;
 	event_del(e->timer);
 	e->w->n_emit_acks--;
 	sg_buf_init(&out);
@@ -428,9 +434,11 @@ int emit_ack_start(struct worker *w, const struct emit_msg *m, int64_t timeout_m
 	struct emit_ack *e;
 	struct timeval tv;
 
-	if (w->n_emit_acks >= w->cfg->limits.ack_requests)
+	if (w->n_emit_acks >= w->cfg->limits.ack_requests) {
+		w->stats.ack_emit_refused++;
 		return sg_err_set(err, "%zu emits with acks wait already (limits.ack_requests)",
 				  w->n_emit_acks);
+	}
 	e = sg_calloc(1, sizeof(*e));
 	e->w = w;
 	e->done = done;

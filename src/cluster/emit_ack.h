@@ -33,8 +33,9 @@ struct emit_msg;
 typedef void (*emit_ack_done_fn)(struct worker *w, const char *json, size_t len, void *arg);
 
 /* Parses an ack timeout as given ("5s", or digits: milliseconds) and caps
- * it at limits.ack_timeout_max.  Returns 0 with *ms, or -1 with err. */
-int emit_ack_timeout(const struct worker *w, const char *text, int64_t *ms, struct sg_err *err);
+ * it at limits.ack_timeout_max.  Returns 0 with *ms, or -1 with err (counted
+ * as refused, siogate_ack_emits_total). */
+int emit_ack_timeout(struct worker *w, const char *text, int64_t *ms, struct sg_err *err);
 
 /* Emits m (its ack fields are not read) to its sockets across the cluster
  * and gathers their acks for timeout_ms; done gets the answer.  Returns 0,

@@ -163,6 +163,8 @@ test('the bounds: limits.ack_requests (429, an error on reply_to), a bad duratio
 	const user = h.uniq('u');
 	const s = await h.connectAuthed(a.url, { claims: { sub: user } });
 	s.on('question', () => {});
+	const count = async (result) => h.metric(await h.metrics(a), `siogate_ack_emits_total{result="${result}"}`);
+	const [answered0, refused0] = [await count('answered'), await count('refused')];
 	const waiting = [1, 2, 3].map(() => call(a, '/v1/emit?ack=1s', { to: [s.id], event: 'question' }));
 	await h.delay(200);
 	const refused = await call(a, '/v1/emit?ack=1s', { to: [s.id], event: 'question' });
@@ -174,6 +176,9 @@ test('the bounds: limits.ack_requests (429, an error on reply_to), a bad duratio
 	assert.equal(bad.status, 400, bad.text);
 	const zero = await call(a, '/v1/emit?ack=0s', { event: 'question' });
 	assert.equal(zero.status, 400, zero.text);
+	/* counted: three answered, the 429 and the two bad timeouts refused */
+	assert.equal(await count('answered') - answered0, 3);
+	assert.equal(await count('refused') - refused0, 3);
 	/* an hour asked, ack_timeout_max (10s) given: the answer still comes when everyone answered */
 	s.on('q2', (cb) => cb(1));
 	const capped = await call(a, '/v1/emit?ack=1h', { to: [s.id], event: 'q2' });

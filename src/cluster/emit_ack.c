@@ -573,23 +573,47 @@ void emit_ack_fini(struct worker *w)
 /* ---- the JSON channel --------------------------------------------------- */
 
 struct channel_req {
-	char *reply_to;
+	char *reply_to;	    /* PUBLISH there, or */
+	char *reply_stream; /* XADD there */
+	char *id;	    /* the backend's correlation id, or NULL */
 };
 
-static void publish_answer(struct worker *w, const char *channel, const char *json, size_t len)
-{
-	if (w->bridge == NULL || bridge_publish(w->bridge, channel, json, len) != 0)
-		log_warn("json channel: the answer of an emit with acks could not be published "
-			 "to %s",
-			 channel);
-}
-
+/* The answer (json, a JSON object) goes to the request's channel or
+ * stream, with its id when it had one. */
 static void on_channel_done(struct worker *w, const char *json, size_t len, void *arg)
 {
 	struct channel_req *c = arg;
+	const char *where = c->reply_to ? c->reply_to : c->reply_stream;
+	struct sg_buf b;
+	bool sent = false;
 
-	publish_answer(w, c->reply_to, json, len);
+	sg_buf_init(&b);
+	if (c->id != NULL) {
+		sg_buf_append_str(&b, "{\"id\":");
+		json_js_string(&b, c->id, strlen(c->id));
+		if (len > 2)
+			sg_buf_append_char(&b, ',');
+		sg_buf_append(&b, json + 1, len - 1);
+	} else {
+		sg_buf_append(&b, json, len);
+	}
+	if (w->bridge != NULL && c->reply_to != NULL) {
+		sent = bridge_publish(w->bridge, c->reply_to, b.data, b.len) == 0;
+	} else if (w->bridge != NULL) {
+		static const char *const fields[] = { "answer" };
+		const char *values[] = { b.data };
+		size_t lens[] = { b.len };
+		sent = bridge_xadd(w->bridge, c->reply_stream, w->cfg->events.stream_maxlen, fields,
+				   values, lens, 1, NULL, NULL, NULL) == 0;
+	}
+	if (!sent)
+		log_limited(&w->limit_ack_emit, SG_LOG_WARN, NULL,
+			    "json channel: the answer of an emit with acks could not be sent to %s",
+			    where);
+	sg_buf_fini(&b);
 	free(c->reply_to);
+	free(c->reply_stream);
+	free(c->id);
 	free(c);
 }
 
@@ -600,18 +624,20 @@ void emit_ack_from_channel(struct worker *w, const struct emit_msg *m)
 	int64_t ms;
 	struct sg_buf b;
 
-	if (m->ack_reply_to == NULL) {
-		log_limited(
-			&w->limit_ack_emit, SG_LOG_WARN, NULL,
-			"json channel: an emit with \"ack\" but no \"ack.reply_to\" was ignored");
+	if (m->ack_reply_to == NULL && m->ack_reply_stream == NULL) {
+		log_limited(&w->limit_ack_emit, SG_LOG_WARN, NULL,
+			    "json channel: an emit with \"ack\" but neither \"ack.reply_to\" nor "
+			    "\"ack.reply_stream\" was ignored");
 		return;
 	}
 	c = sg_calloc(1, sizeof(*c));
-	c->reply_to = sg_strdup(m->ack_reply_to);
+	c->reply_to = m->ack_reply_to ? sg_strdup(m->ack_reply_to) : NULL;
+	c->reply_stream = m->ack_reply_stream ? sg_strdup(m->ack_reply_stream) : NULL;
+	c->id = m->ack_id ? sg_strdup(m->ack_id) : NULL;
 	if (emit_ack_timeout(w, m->ack_timeout, &ms, &err) == 0 &&
 	    emit_ack_start(w, m, ms, on_channel_done, c, &err) == 0)
 		return;
-	/* a backend repeating it cannot flood the log: it hears why on reply_to */
+	/* a backend repeating it cannot flood the log: it hears why */
 	log_limited(&w->limit_ack_emit, SG_LOG_WARN, NULL,
 		    "json channel: an emit with acks refused: %s", err.msg);
 	sg_buf_init(&b);

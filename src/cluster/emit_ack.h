@@ -44,7 +44,9 @@ int emit_ack_start(struct worker *w, const struct emit_msg *m, int64_t timeout_m
 		   emit_ack_done_fn done, void *arg, struct sg_err *err) SG_WUR;
 
 /* A JSON-channel emit with "ack" (handed to the relay instance only): the
- * answer, or {"error": ...}, is published on its reply_to. */
+ * answer, or {"error": ...}, with "id" first when the ack had one, is
+ * published on its reply_to, or added to its reply_stream (XADD MAXLEN ~
+ * events.stream_maxlen, field "answer"). */
 void emit_ack_from_channel(struct worker *w, const struct emit_msg *m);
 
 /* A message on a response channel of the adapter (JSON or msgpack):

@@ -21,6 +21,7 @@ static const char *const reserved[] = {
 
 static size_t depth_of(const json_t *v, size_t limit);
 static int ack_from_json(const json_t *ack, struct emit_msg *out, struct sg_err *err);
+static int ack_name(const json_t *v, const char *key, char **out, struct sg_err *err);
 
 /* A reply_to or timeout longer than this is refused. */
 #define EMIT_MSG_MAX_ACK_FIELD 256
@@ -100,11 +101,23 @@ int emit_msg_parse(const char *text, size_t len, struct emit_msg *out, struct sg
 	return rc;
 }
 
-/* "ack": {"timeout": "5s" | ms, "reply_to": "channel"}. */
+/* An optional name of "ack" (key): a non-empty string, or absent/null. */
+static int ack_name(const json_t *v, const char *key, char **out, struct sg_err *err)
+{
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) == 0 ||
+	    json_string_length(v) > EMIT_MSG_MAX_ACK_FIELD ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return sg_err_set(err, "'ack.%s' must be a non-empty string", key);
+	*out = sg_strdup(json_string_value(v));
+	return 0;
+}
+
+/* "ack": {"timeout": "5s" | ms, "reply_to" | "reply_stream", "id"}. */
 static int ack_from_json(const json_t *ack, struct emit_msg *out, struct sg_err *err)
 {
 	const json_t *timeout = json_object_get(ack, "timeout");
-	const json_t *reply_to = json_object_get(ack, "reply_to");
 	char num[32];
 
 	if (!json_is_object(ack))
@@ -119,13 +132,13 @@ static int ack_from_json(const json_t *ack, struct emit_msg *out, struct sg_err 
 	} else {
 		return sg_err_set(err, "'ack.timeout' must be a duration (\"5s\") or milliseconds");
 	}
-	if (reply_to != NULL && !json_is_null(reply_to)) {
-		if (!json_is_string(reply_to) || json_string_length(reply_to) == 0 ||
-		    json_string_length(reply_to) > EMIT_MSG_MAX_ACK_FIELD ||
-		    strlen(json_string_value(reply_to)) != json_string_length(reply_to))
-			return sg_err_set(err, "'ack.reply_to' must be a channel name");
-		out->ack_reply_to = sg_strdup(json_string_value(reply_to));
-	}
+	if (ack_name(json_object_get(ack, "reply_to"), "reply_to", &out->ack_reply_to, err) != 0 ||
+	    ack_name(json_object_get(ack, "reply_stream"), "reply_stream", &out->ack_reply_stream,
+		     err) != 0 ||
+	    ack_name(json_object_get(ack, "id"), "id", &out->ack_id, err) != 0)
+		return -1;
+	if (out->ack_reply_to != NULL && out->ack_reply_stream != NULL)
+		return sg_err_set(err, "'ack' takes reply_to or reply_stream, not both");
 	out->has_ack = true;
 	return 0;
 }
@@ -184,6 +197,8 @@ void emit_msg_fini(struct emit_msg *m)
 	free(m->args);
 	free(m->ack_timeout);
 	free(m->ack_reply_to);
+	free(m->ack_reply_stream);
+	free(m->ack_id);
 	sg_strv_free(&m->to);
 	sg_strv_free(&m->except);
 	memset(m, 0, sizeof(*m));

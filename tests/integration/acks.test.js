@@ -157,6 +157,18 @@ test('the JSON channel: "ack" with reply_to publishes the same answer there', as
 	assertAnswer(await answer, who, 'q3');
 	/* one instance (the relay) gathered it: exactly one answer */
 	assert.equal(a.countLog(/emit with acks refused/) + b.countLog(/emit with acks refused/), 0);
+	/* to a stream, with the backend's id: a backend that was not listening finds it there */
+	const stream = h.uniq('answers');
+	await publish({ to: [room], event: 'question', data: 'q4', ack: { timeout: '1500ms', reply_stream: stream, id: 'q-4' } });
+	let entries = [];
+	await h.until(async () => (entries = await emitter.redis.xRange(stream, '-', '+')).length > 0, 5000, 'the answer in the stream');
+	assert.equal(entries.length, 1);
+	const streamed = JSON.parse(entries[0].message.answer);
+	assert.equal(streamed.id, 'q-4');
+	delete streamed.id;
+	/* the quitter is gone since the first question */
+	assert.deepEqual(streamed.acks, [{ id: who.ids[0], args: ['answer', { to: 'q4', by: 'fast' }] }]);
+	assert.deepEqual([...streamed.timeouts].sort(), [who.ids[1], who.ids[2]].sort());
 });
 
 test('the bounds: limits.ack_requests (429, an error on reply_to), a bad duration (400), the timeout capped', async () => {

@@ -112,6 +112,12 @@ static void test_volatile_and_ack(void)
 	CHECK_STR(m.ack_timeout, "1500");
 	CHECK(m.ack_reply_to == NULL);
 	emit_msg_fini(&m);
+	ok = "{\"event\":\"q\",\"ack\":{\"timeout\":\"1s\",\"reply_stream\":\"s\",\"id\":\"x\"}}";
+	CHECK_INT(emit_msg_parse(ok, strlen(ok), &m, &e), 0);
+	CHECK(m.ack_reply_to == NULL);
+	CHECK_STR(m.ack_reply_stream, "s");
+	CHECK_STR(m.ack_id, "x");
+	emit_msg_fini(&m);
 	ok = "{\"event\":\"q\",\"ack\":null,\"volatile\":false}";
 	CHECK_INT(emit_msg_parse(ok, strlen(ok), &m, &e), 0);
 	CHECK(!m.has_ack);
@@ -124,6 +130,8 @@ static void test_volatile_and_ack(void)
 		"{\"event\":\"q\",\"ack\":{\"timeout\":\"\"}}",
 		"{\"event\":\"q\",\"ack\":{\"timeout\":\"1s\",\"reply_to\":\"\"}}",
 		"{\"event\":\"q\",\"ack\":{\"timeout\":\"1s\",\"reply_to\":7}}",
+		"{\"event\":\"q\",\"ack\":{\"timeout\":\"1s\",\"reply_to\":\"c\",\"reply_stream\":\"s\"}}",
+		"{\"event\":\"q\",\"ack\":{\"timeout\":\"1s\",\"id\":5}}",
 		/* an ack parsed, then a bad "to": nothing leaks */
 		"{\"event\":\"q\",\"ack\":{\"timeout\":\"1s\",\"reply_to\":\"c\"},\"to\":[1]}",
 	};

@@ -14,9 +14,11 @@
 #include "app/lifecycle.h"
 #include "cluster/users.h"
 #include "config/config.h"
+#include "core/json_js.h"
 #include "core/log.h"
 #include "core/worker.h"
 #include "proto/chan_op.h"
+#include "redis/bridge.h"
 #include "sio/broadcast.h"
 #include "sio/rooms.h"
 #include "sio/sio.h"
@@ -35,12 +37,12 @@ static const op_fn op_fns[CHAN_OP__COUNT] = {
 	[CHAN_OP_LEAVE] = do_leave,
 };
 
-/* A user's sockets hear that their identity is no longer good; the
- * sockets of rooms are ended as the adapter's disconnectSockets() ends
- * them. */
+/* A user's sockets hear that their identity is no longer good, and so
+ * does any socket when asked ("unauthenticated": true); the others are
+ * ended as the adapter's disconnectSockets() ends them. */
 static bool do_disconnect(struct sio_socket *s, const struct chan_op *op)
 {
-	if (op->user != NULL) {
+	if (chan_op_unauthenticated(op)) {
 		authflow_log(SG_LOG_DEBUG, s, NULL, "revoked by a JSON-channel operation");
 		authflow_revoke(s);
 	} else {
@@ -57,6 +59,7 @@ static bool do_join(struct sio_socket *s, const struct chan_op *op)
 {
 	size_t max = s->nsp->w->cfg->rooms.max_per_client;
 	struct sg_strv joined = { 0 };
+	bool any;
 
 	if (!s->broadcasts)
 		return false;
@@ -70,8 +73,9 @@ static bool do_join(struct sio_socket *s, const struct chan_op *op)
 	}
 	if (joined.n > 0)
 		lifecycle_publish(s, LIFECYCLE_JOINED, &joined, NULL);
-	sg_strv_free(&joined);
-	return joined.n > 0;
+	any = joined.n > 0;
+	sg_strv_free(&joined); /* empties it */
+	return any;
 }
 
 static bool do_leave(struct sio_socket *s, const struct chan_op *op)
@@ -90,23 +94,35 @@ static bool do_leave(struct sio_socket *s, const struct chan_op *op)
 	return any;
 }
 
+/* s is in one of the rooms of except (its own id names its room). */
+static bool excepted(const struct sio_socket *s, const struct sg_strv *except)
+{
+	for (size_t i = 0; i < except->n; i++)
+		if (strcmp(except->v[i], s->id) == 0 || room_set_has(&s->rooms, except->v[i]))
+			return true;
+	return false;
+}
+
 static size_t select_sockets(struct worker *w, const struct chan_op *op, struct sio_socket ***out)
 {
 	const char *name = op->nsp ? op->nsp : "/";
 	struct sio_nsp *nsp;
+	size_t n, kept = 0;
 
 	*out = NULL;
-	if (op->user != NULL)
-		return users_select(w, op->nsp, op->user, out);
-	nsp = sio_nsp_find(w, name, strlen(name));
-	return nsp ? broadcast_select(w, nsp, &op->to, NULL, false, out) : 0;
+	if (op->user == NULL) {
+		nsp = sio_nsp_find(w, name, strlen(name));
+		return nsp ? broadcast_select(w, nsp, &op->to, &op->except, false, out) : 0;
+	}
+	n = users_select(w, op->nsp, op->user, out);
+	for (size_t i = 0; i < n; i++)
+		if (!excepted((*out)[i], &op->except))
+			(*out)[kept++] = (*out)[i];
+	return kept;
 }
 
 size_t chanop_apply(struct worker *w, const struct chan_op *op)
 {
-	struct sio_socket **v;
-	size_t n, done = 0;
-
 	if ((unsigned)op->kind >= CHAN_OP__COUNT)
 		return 0;
 	if (w->index == 0) {
@@ -116,17 +132,58 @@ size_t chanop_apply(struct worker *w, const struct chan_op *op)
 			w->stats.json_op_join++;
 		else
 			w->stats.json_op_leave++;
+		/* the instance that published it told the Node peers itself */
+		if (op->origin == NULL && w->bridge != NULL && bridge_is_relay(w->bridge))
+			(void)chanop_publish_remote(w, op);
 	}
+	return chanop_run(w, op, "json channel");
+}
+
+bool chanop_publish_remote(struct worker *w, const struct chan_op *op)
+{
+	static const int types[CHAN_OP__COUNT] = {
+		[CHAN_OP_JOIN] = 2, [CHAN_OP_LEAVE] = 3, [CHAN_OP_DISCONNECT] = 4
+	};
+	const char *nsp = op->nsp ? op->nsp : "/";
+	struct sg_buf ch, req;
+	bool ok;
+
+	if (op->user != NULL || w->bridge == NULL)
+		return true;
+	sg_buf_init(&ch);
+	sg_buf_init(&req);
+	sg_buf_printf(&ch, "%s-request#%s#", w->cfg->redis.prefix, nsp);
+	sg_buf_printf(&req, "{\"uid\":\"%s%s\",\"type\":%d,\"opts\":{\"rooms\":",
+		      CHANOP_REMOTE_UID_PREFIX, bridge_uid(w->bridge), types[op->kind]);
+	json_js_strv(&req, &op->to);
+	sg_buf_append_str(&req, ",\"except\":");
+	json_js_strv(&req, &op->except);
+	sg_buf_append_str(&req, "},\"rooms\":");
+	json_js_strv(&req, &op->rooms);
+	sg_buf_append_str(&req, ",\"close\":false}");
+	ok = bridge_publish(w->bridge, ch.data, req.data, req.len) == 0;
+	sg_buf_fini(&ch);
+	sg_buf_fini(&req);
+	return ok;
+}
+
+size_t chanop_run(struct worker *w, const struct chan_op *op, const char *by)
+{
+	struct sio_socket **v;
+	size_t n, done = 0;
+
+	if ((unsigned)op->kind >= CHAN_OP__COUNT)
+		return 0;
 	n = select_sockets(w, op, &v);
 	for (size_t i = 0; i < n; i++)
 		if (!v[i]->closing && op_fns[op->kind](v[i], op))
 			done++;
 	free(v);
 	if (done > 0 && op->user != NULL)
-		log_info("json channel: %s of user %s: %zu socket(s) on worker %u",
+		log_info("%s: %s of user %s: %zu socket(s) on worker %u", by,
 			 chan_op_name(op->kind), op->user, done, (unsigned)w->index);
 	else if (done > 0)
-		log_info("json channel: %s: %zu socket(s) on worker %u", chan_op_name(op->kind),
-			 done, (unsigned)w->index);
+		log_info("%s: %s: %zu socket(s) on worker %u", by, chan_op_name(op->kind), done,
+			 (unsigned)w->index);
 	return done;
 }

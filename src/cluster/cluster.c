@@ -17,6 +17,7 @@
 #include "app/ihandshake.h"
 #include "app/lifecycle.h"
 #include "cluster/chanop.h"
+#include "cluster/emit_ack.h"
 #include "cluster/users.h"
 #include "config/config.h"
 #include "core/clock.h"
@@ -251,7 +252,8 @@ static void do_broadcast(struct request *r, struct sio_socket *s)
 	memcpy(a->nsp_request, r->request_id, rl + 1);
 	sio_socket_wait_ack(s, &a->wait, id, sg_mono_ms() + r->timeout_ms,
 			    CLUSTER_MAX_ACKS_PER_SOCKET);
-	r->count++;
+	/* the recipients' ids, for a siogate requester (emit_ack.h) */
+	sg_buf_printf(&r->out, "%s\"%s\"", r->count++ ? "," : "", s->id);
 }
 
 /* A client answered a peer's BROADCAST with an ack (args), or will not
@@ -277,6 +279,13 @@ static void on_client_ack(struct sio_ack_wait *wait, struct sio_socket *sock, co
 		json_js_value(&json, json_array_get(args, 0));
 	else
 		sg_buf_append_str(&json, "null");
+	/* for a siogate requester, which names who answered what (a Node
+	 * requester reads packet only) */
+	sg_buf_printf(&json, ",\"sid\":\"%s\",\"args\":", sock->id);
+	if (json_is_array(args))
+		json_js_value(&json, args);
+	else
+		sg_buf_append_str(&json, "[]");
 	sg_buf_append_char(&json, '}');
 	/* BROADCAST_ACK travels as msgpack (placeholders stay as they are) */
 	if (adapter_codec_json_to_msgpack(&mp, json.data, json.len, NULL, 0, &err) == 0) {
@@ -395,8 +404,12 @@ void cluster_on_request(struct worker *w, struct bridge *b, const char *nsp_name
 	sp->type = json_is_integer(type) ? (int)json_integer_value(type) : -1;
 	if (json_is_string(type) && strcmp(json_string_value(type), CLUSTER_USER_TYPE) == 0)
 		sp->type = REQ_SIOGATE_USER;
-	if (json_is_string(uid) && strcmp(json_string_value(uid), bridge_uid(b)) == 0) {
-		spread_free(sp); /* our own request, come back */
+	if (json_is_string(uid) && (strcmp(json_string_value(uid), bridge_uid(b)) == 0 ||
+				    strncmp(json_string_value(uid), CHANOP_REMOTE_UID_PREFIX,
+					    sizeof(CHANOP_REMOTE_UID_PREFIX) - 1) == 0)) {
+		/* our own request, come back, or an operation for the Node peers
+		 * that siogate instances got on the JSON channel */
+		spread_free(sp);
 		return;
 	}
 	if (json_is_object(opts))
@@ -498,7 +511,6 @@ static void spread_part(struct worker *w, const void *ctx, struct sg_buf *out)
 		break;
 	case REQ_BROADCAST:
 		each_socket(&r, true, do_broadcast);
-		sg_buf_printf(&r.out, "%zu", r.count);
 		break;
 	case REQ_SIOGATE_USER:
 		sg_buf_printf(&r.out, "%zu", users_count(w, r.user));
@@ -538,13 +550,31 @@ static void spread_done(struct worker *w, void *ctx, struct sg_buf *parts, size_
 		sg_buf_append_str(&r->out, "]}");
 		respond(r, r->out.data, r->out.len);
 		break;
-	case REQ_BROADCAST:
+	case REQ_BROADCAST: {
+		/* parts: the recipients' ids, comma-separated JSON strings */
+		struct sg_buf sids;
+		unsigned long long count = 0;
+		sg_buf_init(&sids);
+		for (size_t i = 0; i < n; i++) {
+			if (parts[i].len == 0)
+				continue;
+			if (sids.len > 0)
+				sg_buf_append_char(&sids, ',');
+			sg_buf_append(&sids, parts[i].data, parts[i].len);
+			for (size_t k = 0; k < parts[i].len; k++)
+				count += parts[i].data[k] == ',';
+			count++;
+		}
 		sg_buf_reset(&r->out);
 		sg_buf_printf(&r->out, "{\"type\":8,\"requestId\":");
 		json_js_string(&r->out, r->request_id, r->request_id_len);
-		sg_buf_printf(&r->out, ",\"clientCount\":%llu}", gather_sum(parts, n));
+		sg_buf_printf(&r->out, ",\"clientCount\":%llu,\"sids\":[", count);
+		sg_buf_append(&r->out, sids.data, sids.len);
+		sg_buf_append_str(&r->out, "]}");
+		sg_buf_fini(&sids);
 		respond(r, r->out.data, r->out.len);
 		break;
+	}
 	case REQ_SIOGATE_USER:
 		/* on the requester's own channel: no Node peer hears it */
 		sg_buf_append_str(&r->out, ",\"server\":");
@@ -798,6 +828,8 @@ void cluster_on_response(struct worker *w, const char *payload, size_t len)
 	json_t *doc, *rid;
 	struct cluster_fetch *f;
 
+	if (emit_ack_on_response(w, payload, len))
+		return; /* an answer to an emit with acks of this instance */
 	if (w->fetches == NULL || len == 0 || payload[0] != '{')
 		return; /* nothing of ours in flight, or msgpack (broadcast acks: not ours) */
 	doc = json_loadb(payload, len, 0, NULL);
@@ -815,6 +847,7 @@ void cluster_fini(struct worker *w)
 {
 	while (w->fetches != NULL)
 		fetch_finish(w->fetches, true);
+	emit_ack_fini(w);
 }
 
 /* ---- what the bridge hands up ----------------------------------------- */
@@ -827,6 +860,13 @@ static void deliver_broadcast(struct worker *w, const struct adapter_broadcast *
 static void deliver_json(struct worker *w, const struct emit_msg *m)
 {
 	(void)broadcast_emit_msg(w, m);
+}
+
+static void deliver_json_ack(struct worker *w, const struct emit_msg *m)
+{
+	/* named in the log when unknown; the backend still gets its (empty) answer */
+	(void)broadcast_unknown_nsp(w, m->nsp, strlen(m->nsp), "the JSON channel");
+	emit_ack_from_channel(w, m);
 }
 
 static void deliver_op(struct worker *w, const struct chan_op *op)
@@ -842,6 +882,7 @@ static bool serves_nsp(struct worker *w, const char *nsp, size_t len, const char
 const struct bridge_ops cluster_bridge_ops = {
 	.on_broadcast = deliver_broadcast,
 	.on_json = deliver_json,
+	.on_json_ack = deliver_json_ack,
 	.on_op = deliver_op,
 	.serves_nsp = serves_nsp,
 	.on_request = cluster_on_request,

@@ -172,6 +172,8 @@ struct sg_config {
 		int64_t body_timeout_ms;   /* a request body, whole, after its head */
 		uint64_t body_min_rate; /* bytes/s a body averages after header_timeout; 0 = off */
 		unsigned http_per_ip;	/* connections of one address still in a request */
+		unsigned ack_requests;	/* emits with acks waiting at once, per instance */
+		int64_t ack_timeout_max_ms; /* an emit with acks waits at most this */
 	} limits;
 
 	struct {

@@ -354,3 +354,14 @@ void json_js_value(struct sg_buf *out, const json_t *v)
 		break;
 	}
 }
+
+void json_js_strv(struct sg_buf *out, const struct sg_strv *v)
+{
+	sg_buf_append_char(out, '[');
+	for (size_t i = 0; i < v->n; i++) {
+		if (i > 0)
+			sg_buf_append_char(out, ',');
+		json_js_string(out, v->v[i], strlen(v->v[i]));
+	}
+	sg_buf_append_char(out, ']');
+}

@@ -20,6 +20,8 @@
 void json_js_string(struct sg_buf *out, const char *s, size_t len);
 /* The NUL-terminated s as a JSON string, or null when s is NULL. */
 void json_js_string_or_null(struct sg_buf *out, const char *s);
+/* The strings of v as a JSON array. */
+void json_js_strv(struct sg_buf *out, const struct sg_strv *v);
 
 /* Appends a double as Number.prototype.toString / JSON.stringify would: the
  * shortest digit string that reads back as the same double (the closest one

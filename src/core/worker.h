@@ -128,10 +128,12 @@ struct worker {
 	bool forward_full;		  /* the last event was refused over events.max_pending */
 	struct http_client *rooms_http;	  /* owned, made on first use of rooms.http */
 	struct cluster_fetch *fetches;	  /* cluster-wide fetches in flight (owned, cluster.c) */
-	uint64_t conn_serial;		  /* the last connection serial given */
-	const char *admin_token;	  /* borrowed; NULL: the /v1 API is off */
-	struct ssl_ctx_st *tls;		  /* borrowed server TLS context; NULL: plain */
-	struct sio_nsp **nsps;		  /* one per configured namespace */
+	struct emit_ack *emit_acks;	  /* emits waiting for acks (owned, emit_ack.c) */
+	size_t n_emit_acks;
+	uint64_t conn_serial;	 /* the last connection serial given */
+	const char *admin_token; /* borrowed; NULL: the /v1 API is off */
+	struct ssl_ctx_st *tls;	 /* borrowed server TLS context; NULL: plain */
+	struct sio_nsp **nsps;	 /* one per configured namespace */
 	size_t n_nsps;
 	uint32_t id_counter;
 	uint32_t bcast_stamp; /* dedup stamp for broadcasts */
@@ -166,6 +168,7 @@ struct worker {
 	struct log_limit limit_forward;			 /* an events.forward target failed */
 	struct log_limit limit_rooms_http;		 /* rooms.http failed */
 	struct log_limit limit_admin_auth; /* an admin API request without the token */
+	struct log_limit limit_ack_emit;   /* a JSON-channel emit with acks refused */
 	struct conn *dirty;		   /* connections with output queued this turn */
 
 	/* libevent common timeouts: one queue per constant duration. */

@@ -289,6 +289,11 @@ static void emit(struct worker *w, struct conn *c, const char *body, size_t len)
 		admin_reply_error(c, 400, body == NULL ? "a JSON body is required" : err.msg);
 		return;
 	}
+	if (m.has_ack) { /* "ack":{"timeout"} in the body, as on the JSON channel */
+		admin_emit_ack(w, c, m.ack_timeout, body, len);
+		emit_msg_fini(&m);
+		return;
+	}
 	(void)broadcast_unknown_nsp(w, m.nsp, strlen(m.nsp), "the admin API");
 	p = hold(c);
 	p->msg = m;
@@ -504,7 +509,23 @@ static void on_request(struct worker *w, struct conn *c, const struct http_reque
 	} else if (PATH_IS("/v1/rooms") && admin_is_method(req, "GET")) {
 		gather(w, -1, rooms_part, rooms_done, hold(c));
 	} else if (PATH_IS("/v1/emit") && admin_is_method(req, "POST")) {
-		emit(w, c, body, body_len);
+		struct sg_buf ack;
+		int has_ack;
+		sg_buf_init(&ack);
+		has_ack = http_query_get(req->query, req->query_len, "ack", &ack);
+		if (has_ack < 0)
+			admin_reply_error(c, 400, "bad %-encoding in the query");
+		else if (has_ack == 1)
+			admin_emit_ack(w, c, ack.data, body, body_len);
+		else
+			emit(w, c, body, body_len);
+		sg_buf_fini(&ack);
+	} else if (PATH_IS("/v1/rooms/join") && admin_is_method(req, "POST")) {
+		admin_op_request(w, c, CHAN_OP_JOIN, body, body_len);
+	} else if (PATH_IS("/v1/rooms/leave") && admin_is_method(req, "POST")) {
+		admin_op_request(w, c, CHAN_OP_LEAVE, body, body_len);
+	} else if (PATH_IS("/v1/disconnect") && admin_is_method(req, "POST")) {
+		admin_op_request(w, c, CHAN_OP_DISCONNECT, body, body_len);
 	} else if (pl > 12 && memcmp(p, "/v1/clients/", 12) == 0) {
 		client_request(w, c, req, p + 12, pl - 12);
 	} else if (pl > 10 && memcmp(p, "/v1/users/", 10) == 0) {

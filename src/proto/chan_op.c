@@ -15,6 +15,7 @@
 static const char *const op_names[CHAN_OP__COUNT] = { "disconnect", "join", "leave" };
 
 static int op_from_json(const json_t *root, struct chan_op *op, struct sg_err *err);
+static int op_fields(const json_t *root, struct chan_op *op, struct sg_err *err);
 static int nonempty_strings(const json_t *v, const char *key, struct sg_strv *out,
 			    struct sg_err *err);
 static void write_strings(struct sg_buf *out, const char *key, const struct sg_strv *sv);
@@ -41,10 +42,6 @@ static int nonempty_strings(const json_t *v, const char *key, struct sg_strv *ou
 static int op_from_json(const json_t *root, struct chan_op *op, struct sg_err *err)
 {
 	const json_t *name = json_object_get(root, "op");
-	const json_t *nsp = json_object_get(root, "nsp");
-	const json_t *to = json_object_get(root, "to");
-	const json_t *user = json_object_get(root, "user");
-	const json_t *origin = json_object_get(root, "origin");
 	size_t k;
 
 	if (!json_is_string(name))
@@ -56,6 +53,21 @@ static int op_from_json(const json_t *root, struct chan_op *op, struct sg_err *e
 		return sg_err_set(err, "unknown op '%.40s' (disconnect, join or leave)",
 				  json_string_value(name));
 	op->kind = (enum chan_op_kind)k;
+	return op_fields(root, op, err);
+}
+
+/* The fields of an operation whose kind is set. */
+static int op_fields(const json_t *root, struct chan_op *op, struct sg_err *err)
+{
+	const json_t *nsp = json_object_get(root, "nsp");
+	const json_t *to = json_object_get(root, "to");
+	const json_t *user = json_object_get(root, "user");
+	const json_t *origin = json_object_get(root, "origin");
+	const json_t *unauth = json_object_get(root, "unauthenticated");
+	size_t k = (size_t)op->kind;
+
+	if (!json_is_object(root))
+		return sg_err_set(err, "the operation must be a JSON object");
 	if (nsp != NULL && !json_is_null(nsp) &&
 	    (!json_is_string(nsp) || json_string_value(nsp)[0] != '/'))
 		return sg_err_set(err, "'nsp' must be a string starting with '/'");
@@ -72,6 +84,14 @@ static int op_from_json(const json_t *root, struct chan_op *op, struct sg_err *e
 	if (op->kind != CHAN_OP_DISCONNECT &&
 	    nonempty_strings(json_object_get(root, "rooms"), "rooms", &op->rooms, err) != 0)
 		return -1;
+	if (emit_msg_strings(json_object_get(root, "except"), "except", &op->except, err) != 0)
+		return -1;
+	if (unauth != NULL && !json_is_null(unauth)) {
+		if (!json_is_boolean(unauth) || op->kind != CHAN_OP_DISCONNECT)
+			return sg_err_set(err,
+					  "'unauthenticated' is true or false, for disconnect");
+		op->unauthenticated = json_is_true(unauth) ? CHAN_OP_UNAUTH_YES : CHAN_OP_UNAUTH_NO;
+	}
 	if (origin != NULL && !json_is_null(origin)) {
 		if (!json_is_string(origin))
 			return sg_err_set(err, "'origin' must be a string");
@@ -101,6 +121,31 @@ int chan_msg_parse(const char *text, size_t len, struct chan_msg *out, struct sg
 	return rc;
 }
 
+int chan_op_parse(const char *text, size_t len, enum chan_op_kind kind, struct chan_op *out,
+		  struct sg_err *err)
+{
+	json_t *root = emit_msg_load(text, len, err);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (root == NULL)
+		return -1;
+	out->kind = kind;
+	rc = (unsigned)kind < CHAN_OP__COUNT ? op_fields(root, out, err)
+					     : sg_err_set(err, "unknown operation");
+	json_decref(root);
+	if (rc != 0)
+		chan_op_fini(out);
+	return rc;
+}
+
+bool chan_op_unauthenticated(const struct chan_op *op)
+{
+	return op->unauthenticated == CHAN_OP_UNAUTH_DEFAULT
+		       ? op->user != NULL
+		       : op->unauthenticated == CHAN_OP_UNAUTH_YES;
+}
+
 void chan_msg_fini(struct chan_msg *m)
 {
 	emit_msg_fini(&m->emit);
@@ -109,13 +154,8 @@ void chan_msg_fini(struct chan_msg *m)
 
 static void write_strings(struct sg_buf *out, const char *key, const struct sg_strv *sv)
 {
-	sg_buf_printf(out, ",\"%s\":[", key);
-	for (size_t i = 0; i < sv->n; i++) {
-		if (i > 0)
-			sg_buf_append_char(out, ',');
-		json_js_string(out, sv->v[i], strlen(sv->v[i]));
-	}
-	sg_buf_append_char(out, ']');
+	sg_buf_printf(out, ",\"%s\":", key);
+	json_js_strv(out, sv);
 }
 
 void chan_op_write(struct sg_buf *out, const struct chan_op *op)
@@ -133,6 +173,11 @@ void chan_op_write(struct sg_buf *out, const struct chan_op *op)
 	}
 	if (op->kind != CHAN_OP_DISCONNECT)
 		write_strings(out, "rooms", &op->rooms);
+	if (op->except.n > 0)
+		write_strings(out, "except", &op->except);
+	if (op->unauthenticated != CHAN_OP_UNAUTH_DEFAULT)
+		sg_buf_printf(out, ",\"unauthenticated\":%s",
+			      op->unauthenticated == CHAN_OP_UNAUTH_YES ? "true" : "false");
 	if (op->origin != NULL) {
 		sg_buf_append_str(out, ",\"origin\":");
 		json_js_string(out, op->origin, strlen(op->origin));
@@ -147,5 +192,6 @@ void chan_op_fini(struct chan_op *op)
 	free(op->origin);
 	sg_strv_free(&op->to);
 	sg_strv_free(&op->rooms);
+	sg_strv_free(&op->except);
 	memset(op, 0, sizeof(*op));
 }

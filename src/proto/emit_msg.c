@@ -20,6 +20,11 @@ static const char *const reserved[] = {
 #define EMIT_MSG_MAX_DEPTH 64
 
 static size_t depth_of(const json_t *v, size_t limit);
+static int ack_from_json(const json_t *ack, struct emit_msg *out, struct sg_err *err);
+static int ack_name(const json_t *v, const char *key, char **out, struct sg_err *err);
+
+/* A reply_to or timeout longer than this is refused. */
+#define EMIT_MSG_MAX_ACK_FIELD 256
 
 static size_t depth_of(const json_t *v, size_t limit)
 {
@@ -96,9 +101,51 @@ int emit_msg_parse(const char *text, size_t len, struct emit_msg *out, struct sg
 	return rc;
 }
 
+/* An optional name of "ack" (key): a non-empty string, or absent/null. */
+static int ack_name(const json_t *v, const char *key, char **out, struct sg_err *err)
+{
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) == 0 ||
+	    json_string_length(v) > EMIT_MSG_MAX_ACK_FIELD ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return sg_err_set(err, "'ack.%s' must be a non-empty string", key);
+	*out = sg_strdup(json_string_value(v));
+	return 0;
+}
+
+/* "ack": {"timeout": "5s" | ms, "reply_to" | "reply_stream", "id"}. */
+static int ack_from_json(const json_t *ack, struct emit_msg *out, struct sg_err *err)
+{
+	const json_t *timeout = json_object_get(ack, "timeout");
+	char num[32];
+
+	if (!json_is_object(ack))
+		return sg_err_set(err, "'ack' must be an object {\"timeout\", \"reply_to\"}");
+	if (json_is_integer(timeout) && json_integer_value(timeout) > 0) {
+		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(timeout));
+		out->ack_timeout = sg_strdup(num);
+	} else if (json_is_string(timeout) && json_string_length(timeout) > 0 &&
+		   json_string_length(timeout) <= EMIT_MSG_MAX_ACK_FIELD &&
+		   strlen(json_string_value(timeout)) == json_string_length(timeout)) {
+		out->ack_timeout = sg_strdup(json_string_value(timeout));
+	} else {
+		return sg_err_set(err, "'ack.timeout' must be a duration (\"5s\") or milliseconds");
+	}
+	if (ack_name(json_object_get(ack, "reply_to"), "reply_to", &out->ack_reply_to, err) != 0 ||
+	    ack_name(json_object_get(ack, "reply_stream"), "reply_stream", &out->ack_reply_stream,
+		     err) != 0 ||
+	    ack_name(json_object_get(ack, "id"), "id", &out->ack_id, err) != 0)
+		return -1;
+	if (out->ack_reply_to != NULL && out->ack_reply_stream != NULL)
+		return sg_err_set(err, "'ack' takes reply_to or reply_stream, not both");
+	out->has_ack = true;
+	return 0;
+}
+
 int emit_msg_from_json(const json_t *root, struct emit_msg *out, struct sg_err *err)
 {
-	json_t *nsp, *event, *data;
+	json_t *nsp, *event, *data, *vol, *ack;
 	struct sg_buf args;
 	const char *name;
 
@@ -119,7 +166,13 @@ int emit_msg_from_json(const json_t *root, struct emit_msg *out, struct sg_err *
 	data = json_object_get(root, "data");
 	if (data != NULL && depth_of(data, EMIT_MSG_MAX_DEPTH + 1) > EMIT_MSG_MAX_DEPTH)
 		return sg_err_set(err, "'data' is nested deeper than %d", EMIT_MSG_MAX_DEPTH);
-	if (emit_msg_strings(json_object_get(root, "to"), "to", &out->to, err) != 0 ||
+	vol = json_object_get(root, "volatile");
+	if (vol != NULL && !json_is_null(vol) && !json_is_boolean(vol))
+		return sg_err_set(err, "'volatile' must be true or false");
+	out->is_volatile = json_is_true(vol);
+	ack = json_object_get(root, "ack");
+	if ((ack != NULL && !json_is_null(ack) && ack_from_json(ack, out, err) != 0) ||
+	    emit_msg_strings(json_object_get(root, "to"), "to", &out->to, err) != 0 ||
 	    emit_msg_strings(json_object_get(root, "except"), "except", &out->except, err) != 0) {
 		emit_msg_fini(out);
 		return -1;
@@ -142,6 +195,10 @@ void emit_msg_fini(struct emit_msg *m)
 {
 	free(m->nsp);
 	free(m->args);
+	free(m->ack_timeout);
+	free(m->ack_reply_to);
+	free(m->ack_reply_stream);
+	free(m->ack_id);
 	sg_strv_free(&m->to);
 	sg_strv_free(&m->except);
 	memset(m, 0, sizeof(*m));

@@ -2,8 +2,17 @@
  * emit_msg.h: the JSON emit message that backends without msgpack publish
  * on redis.json_channel and that POST /v1/emit takes (SPEC.md section 4):
  *   {"nsp": "/", "to": ["room-or-socket-id", ...], "except": [...],
- *    "event": "name", "data": <any JSON>}
+ *    "event": "name", "data": <any JSON>, "volatile": bool,
+ *    "ack": {"timeout": "5s" | ms, "reply_to": "redis-channel" |
+ *            "reply_stream": "redis-stream", "id": "correlation"}}
  * "to" omitted means everyone; "to"/"except" may also be a single string.
+ * "volatile" true: the emit is not kept for connection state recovery and
+ * travels with the adapter's volatile flag.  "ack" asks for the clients'
+ * acknowledgements (SPEC.md section 9): its timeout is kept as text (a
+ * duration as the config's, or a whole number of milliseconds) for the
+ * layer that parses durations; reply_to (PUBLISH) and reply_stream (XADD)
+ * are optional here, at most one of them (the admin API answers itself; the
+ * JSON channel needs one); id, optional, is given back with the answer.
  * Unknown fields are ignored.  Pure: no libevent, no globals.
  */
 #ifndef SG_EMIT_MSG_H
@@ -19,6 +28,12 @@ struct emit_msg {
 	struct sg_strv except;
 	char *args; /* the EVENT data as JSON text: ["event", data] or ["event"] */
 	size_t args_len;
+	bool is_volatile;	/* "volatile": true */
+	bool has_ack;		/* "ack" given */
+	char *ack_timeout;	/* has_ack: the timeout as given ("5s", or digits: ms) */
+	char *ack_reply_to;	/* has_ack: the channel the answer goes to, or NULL */
+	char *ack_reply_stream; /* has_ack: ... or the stream, or NULL */
+	char *ack_id;		/* has_ack: the backend's correlation id, or NULL */
 };
 
 /* Parses text[0..len).  Returns 0 with *out filled (emit_msg_fini frees),

@@ -813,6 +813,13 @@ static void handle_json(struct bridge *b, const char *channel, size_t channel_le
 		chan_msg_fini(&m);
 		return;
 	}
+	if (m.emit.has_ack) {
+		/* one instance (the relay) gathers the acks of the whole cluster */
+		if (b->primary && members_is_relay(b->members, sg_mono_ms()))
+			b->ops->on_json_ack(b->w, &m.emit);
+		chan_msg_fini(&m);
+		return;
+	}
 	if (b->primary)
 		(void)b->ops->serves_nsp(b->w, m.emit.nsp, strlen(m.emit.nsp), channel);
 	b->ops->on_json(b->w, &m.emit);
@@ -906,6 +913,11 @@ void bridge_free(struct bridge *b)
 	free(b);
 }
 
+bool bridge_is_relay(const struct bridge *b)
+{
+	return b->primary && members_is_relay(b->members, sg_mono_ms());
+}
+
 bool bridge_publish_emit(struct bridge *b, const struct emit_msg *m, const char *uid)
 {
 	const struct sg_config *cfg = b->w->cfg;
@@ -916,7 +928,7 @@ bool bridge_publish_emit(struct bridge *b, const struct emit_msg *m, const char 
 	sg_buf_init(&mp);
 	sg_buf_init(&ch);
 	if (adapter_codec_encode_broadcast(&mp, uid, m->nsp, SIO_EVENT, m->args, m->args_len, NULL,
-					   0, &m->to, &m->except, false, -1, &err) == 0) {
+					   0, &m->to, &m->except, m->is_volatile, -1, &err) == 0) {
 		adapter_codec_channel(&ch, cfg->redis.prefix, m->nsp, &m->to);
 		published = bridge_publish(b, ch.data, mp.data, mp.len) == 0;
 	} else {

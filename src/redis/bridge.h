@@ -32,6 +32,10 @@ struct bridge_ops {
 	void (*on_broadcast)(struct worker *w, const struct adapter_broadcast *m);
 	/* A JSON-channel message, for the local sockets. */
 	void (*on_json)(struct worker *w, const struct emit_msg *m);
+	/* A JSON-channel emit with "ack" (emit_msg.h): handed to the relay
+	 * instance's worker 0 only, which asks the whole cluster; no worker
+	 * delivers it itself and it is not relayed. */
+	void (*on_json_ack)(struct worker *w, const struct emit_msg *m);
 	/* A JSON-channel operation (chan_op.h), for the local sockets (never
 	 * one this instance published with its uid as origin). */
 	void (*on_op)(struct worker *w, const struct chan_op *op);
@@ -61,6 +65,9 @@ void bridge_leave(struct bridge *b);
  * worker's bridge has the same). */
 #define BRIDGE_UID_MAX 8
 const char *bridge_uid(const struct bridge *b);
+/* Whether this instance relays JSON-channel messages to the adapter
+ * cluster now (members.h): worker 0's bridge of one instance. */
+bool bridge_is_relay(const struct bridge *b);
 
 /* Why a publish (or an XADD) was lost. */
 enum bridge_drop {

@@ -208,7 +208,7 @@ size_t broadcast_emit_msg(struct worker *w, const struct emit_msg *m)
 	sg_buf_init(&b);
 	sio_packet_encode_head(&b, SIO_EVENT, nsp->name, 0, -1);
 	sg_buf_append(&b, m->args, m->args_len);
-	if (nsp->recovery != NULL)
+	if (nsp->recovery != NULL && !m->is_volatile) /* as an adapter message's */
 		recovery_stamp(nsp->recovery, &b, &m->to, &m->except, NULL, 0);
 	packet = frame_new(WS_OP_TEXT, '4', b.data, b.len);
 	sg_buf_fini(&b);

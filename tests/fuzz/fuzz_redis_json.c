@@ -4,7 +4,7 @@
  * (chan_op.c), and a members announcement (members.c).  Checks: a parsed
  * emit message has a namespace starting with '/' and an args array; a
  * parsed operation names its sockets by user or by to (one of them), and
- * join/leave name rooms; one announcement, delivered twice, leaves at most
+ * join/leave name rooms; an emit's "ack" has a timeout; one announcement, delivered twice, leaves at most
  * one member.
  */
 #include <stdlib.h>
@@ -24,8 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct members *mb;
 
 	if (chan_msg_parse((const char *)data, size, &cm, &err) == 0) {
-		if (!cm.is_op && (m->nsp == NULL || m->nsp[0] != '/' || m->args_len < 2 ||
-				  m->args[0] != '[' || m->args[m->args_len - 1] != ']'))
+		if (!cm.is_op &&
+		    (m->nsp == NULL || m->nsp[0] != '/' || m->args_len < 2 || m->args[0] != '[' ||
+		     m->args[m->args_len - 1] != ']' || m->has_ack != (m->ack_timeout != NULL)))
 			__builtin_trap();
 		if (cm.is_op && ((op->user == NULL) == (op->to.n == 0) ||
 				 (op->kind != CHAN_OP_DISCONNECT && op->rooms.n == 0) ||

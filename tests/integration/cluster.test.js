@@ -170,3 +170,72 @@ test('GET /v1/users/{sub} with a Node server in the cluster: it ignores siogate\
 	/* and the Node server is still fine: its own requests complete */
 	assert.equal(await io.of('/').adapter.serverCount(), 2);
 });
+
+/* ---- issue 18: operations and emits with acks reach the Node server's sockets ---- */
+
+async function adminPost(p, body) {
+	const res = await h.withTimeout(fetch(`http://127.0.0.1:${env.sg.adminPort}${p}`, {
+		method: 'POST',
+		headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+		body: JSON.stringify(body),
+	}), 8000, `POST ${p}`);
+	return { status: res.status, json: await res.json() };
+}
+
+async function nodeClientIn(room) {
+	const c = ioClient(peer.url, { transports: ['websocket'], forceNew: true, reconnection: false });
+	await h.withTimeout(new Promise((r) => c.on('connect', r)), 3000, 'node client connect');
+	if (room) {
+		/* the redis adapter's socketsJoin() goes through Redis, even for a local socket */
+		io.in(c.id).socketsJoin(room);
+		await h.until(async () => (io.of('/').adapter.rooms.get(room) || new Set()).has(c.id), 3000,
+			'the Node socket in its room');
+	}
+	return c;
+}
+
+test('POST /v1/emit?ack=: the Node server\'s clients answer too (id null, first argument), its silent ones are counted', async () => {
+	const room = h.uniq('public-ack');
+	const s = await h.connectAuthed(env.sg.url, { claims: { sub: h.uniq('a') } });
+	await s.timeout(3000).emitWithAck('join', { rooms: [room] });
+	s.on('q', (cb) => cb('sg', 2));
+	const talker = await nodeClientIn(room);
+	const silent = await nodeClientIn(room);
+	try {
+		talker.on('q', (cb) => cb('node', 'dropped by the adapter protocol'));
+		silent.on('q', () => {});
+		const res = await adminPost('/v1/emit?ack=1500ms', { to: [room], event: 'q' });
+		assert.equal(res.status, 200);
+		const acks = [...res.json.acks].sort((x, y) => String(x.id).localeCompare(String(y.id)));
+		assert.deepEqual(res.json.timeouts, []);
+		assert.equal(res.json.unnamed, 1);
+		assert.deepEqual(acks, [{ id: s.id, args: ['sg', 2] }, { id: null, args: ['node'] }]
+			.sort((x, y) => String(x.id).localeCompare(String(y.id))));
+	} finally {
+		talker.close();
+		silent.close();
+	}
+});
+
+test('the admin API\'s and the JSON channel\'s operations by room reach the Node server\'s sockets', async () => {
+	const room = h.uniq('public-op');
+	const other = h.uniq('public-op');
+	const c = await nodeClientIn(room);
+	try {
+		const nodeRooms = () => [...(io.of('/').adapter.rooms.get(other) || [])];
+		let res = await adminPost('/v1/rooms/join', { to: [room], rooms: [other] });
+		assert.deepEqual(res.json, { sockets: 0, published: true });
+		await h.until(async () => nodeRooms().includes(c.id), 3000, 'the Node socket joined');
+		/* the JSON channel: siogate (the relay) re-publishes it for Node */
+		await h.until(async () => h.metric(await h.metrics(env.sg), 'siogate_cluster_members{state="ready"}') >= 1,
+			10000, 'siogate settled');
+		await peer.pub.publish('siogate#send', JSON.stringify({ op: 'leave', to: [c.id], rooms: [other] }));
+		await h.until(async () => !nodeRooms().includes(c.id), 3000, 'the Node socket left');
+		const gone = new Promise((r) => c.on('disconnect', r));
+		res = await adminPost('/v1/disconnect', { to: [room] });
+		assert.deepEqual(res.json, { sockets: 0, published: true });
+		assert.equal(await h.withTimeout(gone, 3000, 'the Node socket disconnected'), 'io server disconnect');
+	} finally {
+		c.close();
+	}
+});

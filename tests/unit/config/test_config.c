@@ -206,6 +206,8 @@ static void test_defaults(void)
 	CHECK_INT(c->limits.body_timeout_ms, 60000);
 	CHECK_INT(c->limits.body_min_rate, 1024);
 	CHECK_INT(c->limits.http_per_ip, 256);
+	CHECK_INT(c->limits.ack_requests, 64);
+	CHECK_INT(c->limits.ack_timeout_max_ms, 60000);
 	CHECK_STR(c->admin.listen, "127.0.0.1:9090");
 	CHECK(c->admin.token_file == NULL);
 	CHECK_INT(c->log.level, SG_LOG_INFO);
@@ -752,7 +754,7 @@ static void test_key_table(void)
 
 	while (config_key_name(n) != NULL)
 		n++;
-	CHECK_INT(n, 85);
+	CHECK_INT(n, 87);
 	CHECK_STR(config_key_name(0), "server.id");
 	CHECK_STR(config_key_name(n - 1), "log.format");
 	CHECK(config_key_name(n) == NULL);

@@ -108,6 +108,8 @@ static const char rich_text[] =
 	"  body_timeout: 5s\n"
 	"  body_min_rate: 0\n"
 	"  http_per_ip: 0\n"
+	"  ack_requests: 5\n"
+	"  ack_timeout_max: 2s\n"
 	"admin:\n"
 	"  listen: \"[::1]:9092\"\n"
 	"  token_file: token\n"

@@ -14,6 +14,11 @@ static int parse(const char *s, struct chan_msg *m, struct sg_err *e)
 	return chan_msg_parse(s, strlen(s), m, e);
 }
 
+static int op_parse(const char *s, enum chan_op_kind kind, struct chan_op *op, struct sg_err *e)
+{
+	return chan_op_parse(s, strlen(s), kind, op, e);
+}
+
 static void test_emit_without_op(void)
 {
 	struct chan_msg m;
@@ -118,6 +123,66 @@ static void test_malformed_ops(void)
 	CHECK_STR(e.msg, "unknown op 'explode' (disconnect, join or leave)");
 }
 
+static void test_except_and_unauthenticated(void)
+{
+	struct chan_msg m;
+	struct chan_op op;
+	struct sg_err e = { 0 };
+	struct sg_buf b;
+
+	/* absent: a user's sockets hear unauthenticated, those of to do not */
+	CHECK_INT(parse("{\"op\":\"disconnect\",\"user\":\"u\"}", &m, &e), 0);
+	CHECK(chan_op_unauthenticated(&m.op));
+	chan_msg_fini(&m);
+	CHECK_INT(parse("{\"op\":\"disconnect\",\"to\":\"r\"}", &m, &e), 0);
+	CHECK(!chan_op_unauthenticated(&m.op));
+	chan_msg_fini(&m);
+	CHECK_INT(parse("{\"op\":\"disconnect\",\"to\":\"r\",\"unauthenticated\":true,"
+			"\"except\":[\"a\",\"b\"]}",
+			&m, &e),
+		  0);
+	CHECK(chan_op_unauthenticated(&m.op));
+	CHECK_INT(m.op.except.n, 2);
+	CHECK_STR(m.op.except.v[1], "b");
+	/* written and read back */
+	sg_buf_init(&b);
+	chan_op_write(&b, &m.op);
+	chan_msg_fini(&m);
+	CHECK_INT(chan_msg_parse(b.data, b.len, &m, &e), 0);
+	CHECK(chan_op_unauthenticated(&m.op));
+	CHECK_INT(m.op.except.n, 2);
+	chan_msg_fini(&m);
+	sg_buf_fini(&b);
+	CHECK_INT(parse("{\"op\":\"disconnect\",\"user\":\"u\",\"unauthenticated\":false}", &m, &e),
+		  0);
+	CHECK(!chan_op_unauthenticated(&m.op));
+	sg_buf_init(&b);
+	chan_op_write(&b, &m.op);
+	CHECK(strstr(b.data, "\"unauthenticated\":false") != NULL);
+	sg_buf_fini(&b);
+	chan_msg_fini(&m);
+	/* only for disconnect, only a boolean; except holds strings */
+	CHECK_INT(parse("{\"op\":\"join\",\"to\":\"r\",\"rooms\":\"x\",\"unauthenticated\":true}",
+			&m, &e),
+		  -1);
+	CHECK(m.is_op);
+	CHECK_INT(parse("{\"op\":\"disconnect\",\"to\":\"r\",\"unauthenticated\":1}", &m, &e), -1);
+	CHECK_INT(parse("{\"op\":\"leave\",\"to\":\"r\",\"rooms\":\"x\",\"except\":[1]}", &m, &e),
+		  -1);
+
+	/* the admin API's body: the kind from the path, "op" ignored */
+	CHECK_INT(op_parse("{\"op\":\"leave\",\"user\":\"u\",\"rooms\":[\"r\"]}", CHAN_OP_JOIN, &op,
+			   &e),
+		  0);
+	CHECK_INT(op.kind, CHAN_OP_JOIN);
+	CHECK_STR(op.user, "u");
+	chan_op_fini(&op);
+	CHECK_INT(op_parse("[1]", CHAN_OP_JOIN, &op, &e), -1);
+	CHECK_INT(op_parse("{\"rooms\":[\"r\"]}", CHAN_OP_JOIN, &op, &e), -1);
+	CHECK(strstr(e.msg, "exactly one of") != NULL);
+	CHECK_INT(op_parse("{\"to\":\"r\"}", CHAN_OP__COUNT, &op, &e), -1);
+}
+
 static void test_write_reads_back(void)
 {
 	struct chan_op op = { .kind = CHAN_OP_DISCONNECT };
@@ -161,6 +226,7 @@ int main(void)
 	RUN(test_disconnect);
 	RUN(test_join_leave);
 	RUN(test_malformed_ops);
+	RUN(test_except_and_unauthenticated);
 	RUN(test_write_reads_back);
 	return UNIT_END();
 }

@@ -92,11 +92,59 @@ static void test_depth_bound(void)
 	sg_buf_fini(&b);
 }
 
+static void test_volatile_and_ack(void)
+{
+	struct emit_msg m;
+	struct sg_err e = { 0 };
+	const char *ok = "{\"event\":\"q\",\"volatile\":true,"
+			 "\"ack\":{\"timeout\":\"5s\",\"reply_to\":\"answers\"}}";
+
+	CHECK_INT(emit_msg_parse(ok, strlen(ok), &m, &e), 0);
+	CHECK(m.is_volatile);
+	CHECK(m.has_ack);
+	CHECK_STR(m.ack_timeout, "5s");
+	CHECK_STR(m.ack_reply_to, "answers");
+	emit_msg_fini(&m);
+	/* milliseconds as a number; reply_to optional here */
+	ok = "{\"event\":\"q\",\"ack\":{\"timeout\":1500}}";
+	CHECK_INT(emit_msg_parse(ok, strlen(ok), &m, &e), 0);
+	CHECK(!m.is_volatile);
+	CHECK_STR(m.ack_timeout, "1500");
+	CHECK(m.ack_reply_to == NULL);
+	emit_msg_fini(&m);
+	ok = "{\"event\":\"q\",\"ack\":{\"timeout\":\"1s\",\"reply_stream\":\"s\",\"id\":\"x\"}}";
+	CHECK_INT(emit_msg_parse(ok, strlen(ok), &m, &e), 0);
+	CHECK(m.ack_reply_to == NULL);
+	CHECK_STR(m.ack_reply_stream, "s");
+	CHECK_STR(m.ack_id, "x");
+	emit_msg_fini(&m);
+	ok = "{\"event\":\"q\",\"ack\":null,\"volatile\":false}";
+	CHECK_INT(emit_msg_parse(ok, strlen(ok), &m, &e), 0);
+	CHECK(!m.has_ack);
+	emit_msg_fini(&m);
+	static const char *const bad[] = {
+		"{\"event\":\"q\",\"volatile\":1}",
+		"{\"event\":\"q\",\"ack\":true}",
+		"{\"event\":\"q\",\"ack\":{}}",
+		"{\"event\":\"q\",\"ack\":{\"timeout\":0}}",
+		"{\"event\":\"q\",\"ack\":{\"timeout\":\"\"}}",
+		"{\"event\":\"q\",\"ack\":{\"timeout\":\"1s\",\"reply_to\":\"\"}}",
+		"{\"event\":\"q\",\"ack\":{\"timeout\":\"1s\",\"reply_to\":7}}",
+		"{\"event\":\"q\",\"ack\":{\"timeout\":\"1s\",\"reply_to\":\"c\",\"reply_stream\":\"s\"}}",
+		"{\"event\":\"q\",\"ack\":{\"timeout\":\"1s\",\"id\":5}}",
+		/* an ack parsed, then a bad "to": nothing leaks */
+		"{\"event\":\"q\",\"ack\":{\"timeout\":\"1s\",\"reply_to\":\"c\"},\"to\":[1]}",
+	};
+	for (size_t i = 0; i < SG_ARRAY_LEN(bad); i++)
+		CHECK_INT(emit_msg_parse(bad[i], strlen(bad[i]), &m, &e), -1);
+}
+
 int main(void)
 {
 	RUN(test_full_message);
 	RUN(test_defaults_and_numbers);
 	RUN(test_errors);
 	RUN(test_depth_bound);
+	RUN(test_volatile_and_ack);
 	return UNIT_END();
 }

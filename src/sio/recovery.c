@@ -1,8 +1,9 @@
 /*
  * recovery.c: the session store and the replay log of one namespace of one
  * worker (see recovery.h).  The log is a ring of entries in offset order;
- * offsets are a counter of the namespace, written as decimal strings, so
- * an offset names its position: base + (offset - first offset).
+ * offsets are a counter of the namespace times 256 plus the worker's index,
+ * written as decimal strings, so an offset names its worker and its
+ * position there: base + (counter - first counter).
  */
 #include "sio/recovery.h"
 
@@ -22,14 +23,16 @@ struct recovery_entry {
 	size_t len;
 	struct adapter_attachment *att; /* copies */
 	size_t n_att;
-	size_t bytes; /* text and attachments */
+	size_t bytes;  /* text and attachments */
+	uint64_t hash; /* of its content without the offset (content_hash) */
 };
 
 struct recovery {
 	int64_t max_ms;
 	struct recovery_entry *ring; /* RECOVERY_LOG_PACKETS slots */
 	size_t head, n, bytes;
-	uint64_t next_offset;
+	uint64_t next_offset; /* the counter */
+	unsigned worker;
 	struct hmap sessions; /* pid -> struct recovery_session */
 	struct recovery_session *oldest, *newest;
 	size_t n_sessions;
@@ -88,10 +91,42 @@ static void expire(struct recovery *r, int64_t now)
 	}
 }
 
-struct recovery *recovery_new(int64_t max_disconnection_ms)
+/* FNV-1a, 64 bits, of len bytes, continuing from h. */
+static uint64_t fnv(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static uint64_t strv_hash(uint64_t h, const struct sg_strv *v)
+{
+	for (size_t i = 0; v && i < v->n; i++)
+		h = fnv(h, v->v[i], strlen(v->v[i]) + 1);
+	return fnv(h, "|", 1);
+}
+
+/* What names an event whoever logged it: its packet text before the
+ * offset, its rooms, its except and its attachments. */
+static uint64_t content_hash(const struct sg_buf *b, const struct sg_strv *rooms,
+			     const struct sg_strv *except, const struct adapter_attachment *att,
+			     size_t n_att)
+{
+	uint64_t h = fnv(0xcbf29ce484222325ull, b->data, b->len);
+
+	h = strv_hash(strv_hash(h, rooms), except);
+	for (size_t i = 0; i < n_att; i++)
+		h = fnv(fnv(h, att[i].data, att[i].len), "|", 1);
+	return h;
+}
+
+struct recovery *recovery_new(int64_t max_disconnection_ms, uint8_t worker)
 {
 	struct recovery *r = sg_calloc(1, sizeof(*r));
 
+	r->worker = worker;
 	r->max_ms = max_disconnection_ms;
 	r->ring = sg_calloc(RECOVERY_LOG_PACKETS, sizeof(*r->ring));
 	r->next_offset = 1;
@@ -133,9 +168,12 @@ void recovery_stamp(struct recovery *r, struct sg_buf *b, const struct sg_strv *
 	size_t bytes;
 	char off[24];
 
+	uint64_t hash;
+
 	if (b->len < 2 || b->data[b->len - 1] != ']')
 		return; /* not a data array: nothing to offset */
-	snprintf(off, sizeof(off), "%" PRIu64, r->next_offset);
+	hash = content_hash(b, rooms, except, att, n_att);
+	snprintf(off, sizeof(off), "%" PRIu64, r->next_offset * 256 + r->worker);
 	b->len--;
 	if (b->data[b->len - 1] != '[')
 		sg_buf_append_char(b, ',');
@@ -167,6 +205,7 @@ void recovery_stamp(struct recovery *r, struct sg_buf *b, const struct sg_strv *
 		e->n_att = n_att;
 	}
 	e->bytes = bytes;
+	e->hash = hash;
 	r->bytes += bytes;
 	r->n++;
 }
@@ -216,6 +255,9 @@ static long find_offset(const struct recovery *r, const char *offset, size_t len
 			return -1;
 		v = v * 10 + (uint64_t)(offset[i] - '0');
 	}
+	if (v % 256 != r->worker)
+		return -1; /* another worker's */
+	v /= 256;
 	first = entry_at(r, 0)->offset;
 	if (v < first || v - first >= r->n)
 		return -1;
@@ -249,14 +291,28 @@ static bool in_rooms(const struct recovery_session *s, const struct sg_strv *set
 	return false;
 }
 
+/* Whether the client of an adopted session got the event of hash h on the
+ * worker it came from: h is in the session's hashes not yet matched (used
+ * marks the matched ones, so a repeated event is matched once per copy). */
+static bool got_before(const struct recovery_session *s, uint64_t h, bool *used)
+{
+	for (size_t k = s->n_sig; k-- > 0;)
+		if (!used[k] && s->sig[k] == h)
+			return used[k] = true;
+	return false;
+}
+
 size_t recovery_replay(const struct recovery *r, const struct recovery_session *s,
 		       void (*send)(void *arg, bool binary, const char *data, size_t len),
 		       void *arg)
 {
+	bool used[RECOVERY_SIG] = { false };
 	size_t n = 0;
 
 	for (size_t i = s->from; i < r->n; i++) {
 		const struct recovery_entry *e = entry_at(r, i);
+		if (s->n_sig > 0 && got_before(s, e->hash, used))
+			continue;
 		if ((e->rooms.n == 0 || in_rooms(s, &e->rooms)) && !in_rooms(s, &e->except)) {
 			send(arg, false, e->text, e->len);
 			for (size_t k = 0; k < e->n_att; k++)
@@ -265,4 +321,94 @@ size_t recovery_replay(const struct recovery *r, const struct recovery_session *
 		}
 	}
 	return n;
+}
+
+char *recovery_session_dump(const struct recovery *r, const struct recovery_session *s)
+{
+	json_t *doc = json_object(), *rooms = json_array(), *sig = json_array();
+	size_t last = s->from - 1, first = last + 1 > RECOVERY_SIG ? last + 1 - RECOVERY_SIG : 0;
+	char hex[17];
+	char *text;
+
+	for (size_t i = 0; i < s->rooms.n; i++)
+		json_array_append_new(rooms, json_string(s->rooms.v[i]));
+	for (size_t i = first; i <= last && i < r->n; i++) {
+		snprintf(hex, sizeof(hex), "%016" PRIx64, entry_at(r, i)->hash);
+		json_array_append_new(sig, json_string(hex));
+	}
+	json_object_set_new(doc, "sid", json_string(s->sid));
+	json_object_set_new(doc, "pid", json_string(s->pid));
+	json_object_set_new(doc, "rooms", rooms);
+	json_object_set(doc, "kept", s->kept ? s->kept : json_null());
+	json_object_set_new(doc, "sig", sig);
+	text = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	return text;
+}
+
+static bool copy_id(char out[SG_ID_LEN + 1], const json_t *v)
+{
+	if (!json_is_string(v) || json_string_length(v) != SG_ID_LEN)
+		return false;
+	memcpy(out, json_string_value(v), SG_ID_LEN + 1);
+	return true;
+}
+
+struct recovery_session *recovery_session_load(const char *text, size_t len)
+{
+	json_t *doc = json_loadb(text, len, 0, NULL);
+	const json_t *rooms = json_object_get(doc, "rooms"), *sig = json_object_get(doc, "sig");
+	const json_t *kept = json_object_get(doc, "kept"), *v;
+	struct recovery_session *s = sg_calloc(1, sizeof(*s));
+	bool ok = copy_id(s->sid, json_object_get(doc, "sid")) &&
+		  copy_id(s->pid, json_object_get(doc, "pid")) && json_is_array(rooms) &&
+		  json_is_array(sig) && json_array_size(sig) >= 1 &&
+		  json_array_size(sig) <= RECOVERY_SIG;
+	size_t i;
+
+	json_array_foreach(ok ? rooms : NULL, i, v)
+	{
+		if (!(ok = json_is_string(v)))
+			break;
+		sg_strv_push(&s->rooms, json_string_value(v));
+	}
+	json_array_foreach(ok ? sig : NULL, i, v)
+	{
+		const char *hex = json_string_value(v);
+		char *end = NULL;
+		if (!(ok = hex != NULL && strlen(hex) == 16))
+			break;
+		s->sig[i] = strtoull(hex, &end, 16);
+		ok = *end == '\0';
+		if (!ok)
+			break;
+	}
+	if (ok) {
+		s->n_sig = json_array_size(sig);
+		s->kept = json_is_object(kept) ? json_incref((json_t *)kept) : NULL;
+	}
+	json_decref(doc);
+	if (!ok) {
+		recovery_session_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+bool recovery_adopt(const struct recovery *r, struct recovery_session *s)
+{
+	uint64_t last = s->sig[s->n_sig - 1];
+
+	/* the newest event of that content: with repeats, what the client
+	 * got last is most likely the latest one */
+	for (size_t i = r->n; i-- > 0;) {
+		if (entry_at(r, i)->hash != last)
+			continue;
+		/* and a little before it: what this worker logged in another
+		 * order than the first one (got_before skips what the client
+		 * got) */
+		s->from = i >= RECOVERY_SIG_REORDER ? i + 1 - RECOVERY_SIG_REORDER : 0;
+		return true;
+	}
+	return false;
 }

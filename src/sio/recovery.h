@@ -9,6 +9,19 @@
  * log keeps at most RECOVERY_LOG_PACKETS events and RECOVERY_LOG_BYTES
  * bytes, none older than max_disconnection; at most RECOVERY_SESSIONS
  * sessions are kept, the oldest dropped first.
+ *
+ * Across the workers of a process: every worker logs every broadcast of
+ * the namespace (each gets it on its own), but with its own offsets and
+ * possibly in a slightly different order (a worker's own Redis links, the
+ * admin API's emit reaching each worker's inbox at its time).  A session
+ * kept by worker A and asked for by worker B moves as text
+ * (recovery_session_dump/load) with a content hash of each of the last
+ * RECOVERY_SIG events up to the client's offset; B finds the event the
+ * client got last in its own log by that hash and replays what follows it
+ * there, minus what A's hashes show the client already got
+ * (recovery_adopt), so an order that differs by fewer than
+ * RECOVERY_SIG_REORDER events between the workers loses and repeats
+ * nothing.
  */
 #ifndef SG_RECOVERY_H
 #define SG_RECOVERY_H
@@ -22,6 +35,8 @@
 #define RECOVERY_LOG_PACKETS 10000
 #define RECOVERY_LOG_BYTES (8u << 20)
 #define RECOVERY_SESSIONS 100000
+#define RECOVERY_SIG 32
+#define RECOVERY_SIG_REORDER 16
 
 struct recovery;
 
@@ -31,13 +46,18 @@ struct recovery_session {
 	struct recovery_session *prev, *next; /* oldest first, while kept */
 	int64_t kept_ms;		      /* monotonic */
 	size_t from;			      /* log position after the client's offset */
+	/* a session from another worker: the content hashes of its last
+	 * events up to its offset, newest last (n_sig 0: a local session) */
+	uint64_t sig[RECOVERY_SIG];
+	size_t n_sig;
 	struct sg_strv rooms;
 	json_t *kept; /* the handler's identity (a reference), or NULL */
 	char pid[SG_ID_LEN + 1];
 	char sid[SG_ID_LEN + 1];
 };
 
-struct recovery *recovery_new(int64_t max_disconnection_ms);
+/* The store of worker number worker (its offsets name it). */
+struct recovery *recovery_new(int64_t max_disconnection_ms, uint8_t worker);
 void recovery_free(struct recovery *r);
 
 /* Gives the broadcast EVENT or BINARY_EVENT packet text in b (its data
@@ -68,5 +88,19 @@ size_t recovery_replay(const struct recovery *r, const struct recovery_session *
 		       void *arg);
 
 void recovery_session_free(struct recovery_session *s);
+
+/* A session just taken from r (recovery_take) as JSON text for another
+ * worker: {"sid","pid","rooms":[...],"kept":...,"sig":["hex",...]}.  The
+ * caller frees the text (free()); s is left as it was. */
+char *recovery_session_dump(const struct recovery *r, const struct recovery_session *s);
+
+/* A session from recovery_session_dump's text (len bytes), or NULL when
+ * it is not one. */
+struct recovery_session *recovery_session_load(const char *text, size_t len);
+
+/* Places a loaded session in r's log: true when the event its client got
+ * last is there (recovery_replay then sends what the client missed);
+ * false when it is not (the caller falls back to a new socket). */
+bool recovery_adopt(const struct recovery *r, struct recovery_session *s);
 
 #endif

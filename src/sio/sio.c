@@ -60,7 +60,8 @@ static struct sio_nsp *nsp_new(struct worker *w, const char *name)
 	hmap_init(&nsp->by_id);
 	rooms_init(&nsp->rooms, room_set_of);
 	if (w->cfg->recovery.enabled)
-		nsp->recovery = recovery_new(w->cfg->recovery.max_disconnection_ms);
+		nsp->recovery =
+			recovery_new(w->cfg->recovery.max_disconnection_ms, (uint8_t)w->index);
 	return nsp;
 }
 
@@ -151,11 +152,13 @@ void sio_socket_send_ack(struct sio_socket *sock, int64_t id, const char *args, 
 		send_packet(sock, SIO_ACK, id, args, len, NULL, 0);
 }
 
+static void connect_socket(struct eio_session *s, struct sio_nsp *nsp, const json_t *p_data,
+			   struct recovery_session *sess);
+
 static void on_connect(struct eio_session *s, const struct sio_packet *p)
 {
 	struct worker *w = s->w;
 	struct sio_nsp *nsp = sio_nsp_find(w, p->nsp, p->nsp_len);
-	struct sio_socket *sock;
 	struct recovery_session *sess;
 	struct sg_buf b;
 
@@ -178,11 +181,31 @@ static void on_connect(struct eio_session *s, const struct sio_packet *p)
 		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
 		return;
 	}
+	/* another worker may keep the session: connect_socket runs later */
+	if (!sio_recover_lookup(nsp, s, p->data, connect_socket, &sess))
+		connect_socket(s, nsp, p->data, sess);
+}
+
+/* The CONNECT of s to nsp with auth p_data (borrowed), recovering sess
+ * (NULL: a new socket). */
+static void connect_socket(struct eio_session *s, struct sio_nsp *nsp, const json_t *p_data,
+			   struct recovery_session *sess)
+{
+	struct worker *w = s->w;
+	struct sio_socket *sock;
+
+	if (session_socket(s, nsp) != NULL) {
+		/* a second CONNECT while the other workers were asked */
+		if (sess != NULL)
+			sio_recover_putback(nsp, sess);
+		eio_log(SG_LOG_DEBUG, s, NULL, "second CONNECT to %s", nsp->name);
+		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
+		return;
+	}
 	sock = sg_calloc(1, w->handler->socket_size);
 	sock->magic = SIO_MAGIC;
 	sock->eio = s;
 	sock->nsp = nsp;
-	sess = sio_recover_lookup(nsp, p->data);
 	if (sess != NULL) {
 		memcpy(sock->id, sess->sid, sizeof(sock->id));
 		memcpy(sock->pid, sess->pid, sizeof(sock->pid));
@@ -191,10 +214,10 @@ static void on_connect(struct eio_session *s, const struct sio_packet *p)
 		if (nsp->recovery != NULL)
 			sg_id_new(sock->pid, w->index, &w->id_counter);
 	}
-	if (p->data != NULL) {
+	if (p_data != NULL) {
 		struct sg_buf auth;
 		sg_buf_init(&auth);
-		json_js_value(&auth, p->data);
+		json_js_value(&auth, p_data);
 		sock->auth = sg_buf_steal(&auth);
 	}
 	worker_ids_lock(w);

@@ -1,0 +1,119 @@
+'use strict';
+/*
+ * recovery-workers.test.js: connection state recovery across the workers of one process.  The
+ * kernel spreads a reconnecting client's new TCP connection over the workers (the Engine.IO sid's
+ * worker byte tells which one took it), and the session it recovers was kept by whichever worker
+ * served it before the cut: the worker that gets the CONNECT asks the others for it and replays the
+ * missed broadcasts from its own log (every worker logs every broadcast, with its own offsets).
+ * A real socket.io-client is cut again and again while broadcasts flow to its room, also while it
+ * reconnects; it must end with every message once, in order, the same id, in its room, and at
+ * least one recovery must have crossed workers.
+ */
+
+const assert = require('node:assert/strict');
+const { test } = require('node:test');
+const h = require('./lib/harness');
+
+const WORKERS = 3;
+
+const env = h.useSiogate({
+	redis: true,
+	config: {
+		server: { workers: WORKERS },
+		rooms: { allow: ['public-*'] },
+		recovery: { enabled: true, max_disconnection: '30s' },
+	},
+});
+
+/* The worker byte of an id made by siogate (src/core/ids.c: byte 12 of the 15 decoded bytes). */
+function workerOf(id) {
+	return Buffer.from(id, 'base64url')[12];
+}
+
+function cut(s) {
+	s.io.engine.transport.ws._socket.destroy();
+}
+
+async function counter(name) {
+	return h.metric(await h.metrics(env.sg), name);
+}
+
+test('cut again and again, reconnecting to any worker: every message once, in order, same id and room', async () => {
+	const room = h.uniq('public-w');
+	const s = await h.connect(env.sg.url, {
+		auth: { token: h.token({ sub: h.uniq('w') }) },
+		reconnection: true,
+		reconnectionDelay: 100,
+		reconnectionDelayMax: 100,
+		randomizationFactor: 0,
+	});
+	await h.authenticate(s);
+	await s.timeout(3000).emitWithAck('join', { rooms: [room] });
+	const id = s.id;
+	const got = h.collect(s, 'n');
+	const emitter = env.emitter.to(room);
+	let sent = 0;
+	const emitSome = (k) => {
+		for (let i = 0; i < k; i++)
+			emitter.emit('n', ++sent);
+	};
+	const workers = [workerOf(s.io.engine.id)];
+	let crossed = 0;
+	for (let round = 0; round < 20 && !(round >= 8 && crossed >= 2); round++) {
+		emitSome(3);
+		await got.waitFor(sent, 5000);
+		const keptBefore = await counter('siogate_recovery_sessions_kept_total');
+		const reconnected = h.once(s, 'connect', 10000);
+		cut(s);
+		/* the server has seen the cut: what is published now is missed, then replayed */
+		await h.until(async () => (await counter('siogate_recovery_sessions_kept_total')) > keptBefore,
+			5000, 'the session to be kept');
+		emitSome(5);
+		/* and a flow while the client reconnects: replayed or delivered live, never both */
+		const flow = setInterval(() => emitSome(1), 2);
+		try {
+			await reconnected;
+		} finally {
+			clearInterval(flow);
+		}
+		assert.equal(s.recovered, true, `socket.recovered in round ${round}`);
+		assert.equal(s.id, id, 'the same socket id');
+		const worker = workerOf(s.io.engine.id);
+		if (worker !== workers[workers.length - 1])
+			crossed++;
+		workers.push(worker);
+	}
+	emitSome(3);
+	await got.waitFor(sent, 5000);
+	await h.fence(env.emitter, s);
+	assert.deepEqual([...got], Array.from({ length: sent }, (_, i) => i + 1),
+		'every message once, in order');
+	assert.ok(crossed >= 1, `a recovery crossed workers (workers in turn: ${workers.join(' ')})`);
+	assert.ok(new Set(workers).size >= 2, 'more than one worker served the client');
+	s.close();
+});
+
+test('a session another worker keeps with an offset that is not in its log falls back', async () => {
+	const before = await counter('siogate_recovery_total{result="fallback"}');
+	const room = h.uniq('public-f');
+	const pidOf = async () => {
+		const raw = await h.rawConnect(env.sg);
+		raw.send('40' + JSON.stringify({ token: h.token({ sub: 'raw' }) }));
+		const answer = JSON.parse((await raw.next()).slice(2));
+		return { raw, pid: answer.pid };
+	};
+	const { raw, pid } = await pidOf();
+	const kept = await counter('siogate_recovery_sessions_kept_total');
+	raw.ws._socket.destroy();
+	await h.until(async () => (await counter('siogate_recovery_sessions_kept_total')) > kept, 5000,
+		'the session to be kept');
+	/* the right pid, an offset no worker has logged: whichever worker gets it, a new socket */
+	const s = await h.connect(env.sg.url, {
+		auth: { token: h.token({ sub: h.uniq('f') }), pid, offset: '999999999999' },
+	});
+	assert.equal(s.recovered, false);
+	await h.authenticate(s);
+	await s.timeout(3000).emitWithAck('join', { rooms: [room] });
+	assert.ok((await counter('siogate_recovery_total{result="fallback"}')) > before, 'counted');
+	s.close();
+});

@@ -31,11 +31,20 @@ struct recovery {
 	int64_t max_ms;
 	struct recovery_entry *ring; /* RECOVERY_LOG_PACKETS slots */
 	size_t head, n, bytes;
-	uint64_t next_offset; /* the counter */
-	unsigned worker;
-	struct hmap sessions; /* pid -> struct recovery_session */
+	uint64_t next_offset;  /* the counter */
+	const uint8_t *worker; /* the worker's index (set after the store is made) */
+	struct hmap sessions;  /* pid -> struct recovery_session */
 	struct recovery_session *oldest, *newest;
 	size_t n_sessions;
+	struct hmap moved; /* pid -> struct moved, of the live sockets recovery_moved names */
+};
+
+/* A live socket that recovered here a session of another worker: what its
+ * client got last may still be that worker's event (recovery_moved). */
+struct moved {
+	uint64_t sig[RECOVERY_SIG];
+	size_t n_sig;
+	char pid[SG_ID_LEN + 1];
 };
 
 static struct recovery_entry *entry_at(const struct recovery *r, size_t i)
@@ -122,7 +131,7 @@ static uint64_t content_hash(const struct sg_buf *b, const struct sg_strv *rooms
 	return h;
 }
 
-struct recovery *recovery_new(int64_t max_disconnection_ms, uint8_t worker)
+struct recovery *recovery_new(int64_t max_disconnection_ms, const uint8_t *worker)
 {
 	struct recovery *r = sg_calloc(1, sizeof(*r));
 
@@ -131,11 +140,14 @@ struct recovery *recovery_new(int64_t max_disconnection_ms, uint8_t worker)
 	r->ring = sg_calloc(RECOVERY_LOG_PACKETS, sizeof(*r->ring));
 	r->next_offset = 1;
 	hmap_init(&r->sessions);
+	hmap_init(&r->moved);
 	return r;
 }
 
 void recovery_free(struct recovery *r)
 {
+	const struct hmap_entry *me;
+
 	if (r == NULL)
 		return;
 	while (r->n > 0)
@@ -146,6 +158,9 @@ void recovery_free(struct recovery *r)
 		recovery_session_free(s);
 	}
 	hmap_fini(&r->sessions);
+	for (size_t i = 0; hmap_next(&r->moved, &i, &me);)
+		free(me->value);
+	hmap_fini(&r->moved);
 	free(r->ring);
 	free(r);
 }
@@ -173,7 +188,7 @@ void recovery_stamp(struct recovery *r, struct sg_buf *b, const struct sg_strv *
 	if (b->len < 2 || b->data[b->len - 1] != ']')
 		return; /* not a data array: nothing to offset */
 	hash = content_hash(b, rooms, except, att, n_att);
-	snprintf(off, sizeof(off), "%" PRIu64, r->next_offset * 256 + r->worker);
+	snprintf(off, sizeof(off), "%" PRIu64, r->next_offset * 256 + *r->worker);
 	b->len--;
 	if (b->data[b->len - 1] != '[')
 		sg_buf_append_char(b, ',');
@@ -214,8 +229,14 @@ void recovery_keep(struct recovery *r, const char *pid, const char *sid,
 		   const struct sg_strv *rooms, json_t *kept)
 {
 	struct recovery_session *s = sg_calloc(1, sizeof(*s)), *old;
+	struct moved *m = hmap_del(&r->moved, pid, strlen(pid));
 
 	expire(r, sg_mono_ms());
+	if (m != NULL) {
+		memcpy(s->sig, m->sig, sizeof(s->sig));
+		s->n_sig = m->n_sig;
+		free(m);
+	}
 	snprintf(s->pid, sizeof(s->pid), "%s", pid);
 	snprintf(s->sid, sizeof(s->sid), "%s", sid);
 	sg_strv_copy(&s->rooms, rooms);
@@ -255,7 +276,7 @@ static long find_offset(const struct recovery *r, const char *offset, size_t len
 			return -1;
 		v = v * 10 + (uint64_t)(offset[i] - '0');
 	}
-	if (v % 256 != r->worker)
+	if (v % 256 != *r->worker)
 		return -1; /* another worker's */
 	v /= 256;
 	first = entry_at(r, 0)->offset;
@@ -274,12 +295,17 @@ struct recovery_session *recovery_take(struct recovery *r, const char *pid, size
 	s = hmap_get(&r->sessions, pid, pid_len);
 	if (s == NULL)
 		return NULL;
-	/* Node: an offset no longer (or never) in the log cannot recover */
+	/* Node: an offset no longer (or never) in the log cannot recover;
+	 * but a session that came from another worker may still hold that
+	 * worker's offset (the caller places it: recovery_adopt) */
 	at = find_offset(r, offset, offset_len);
-	if (at < 0)
+	if (at < 0 && s->n_sig == 0)
 		return NULL;
 	unlink_session(r, s);
-	s->from = (size_t)at + 1;
+	if (at >= 0) {
+		s->n_sig = 0;
+		s->from = (size_t)at + 1;
+	}
 	return s;
 }
 
@@ -332,7 +358,11 @@ char *recovery_session_dump(const struct recovery *r, const struct recovery_sess
 
 	for (size_t i = 0; i < s->rooms.n; i++)
 		json_array_append_new(rooms, json_string(s->rooms.v[i]));
-	for (size_t i = first; i <= last && i < r->n; i++) {
+	for (size_t i = 0; i < s->n_sig; i++) { /* its offset is still another worker's */
+		snprintf(hex, sizeof(hex), "%016" PRIx64, s->sig[i]);
+		json_array_append_new(sig, json_string(hex));
+	}
+	for (size_t i = first; s->n_sig == 0 && i <= last && i < r->n; i++) {
 		snprintf(hex, sizeof(hex), "%016" PRIx64, entry_at(r, i)->hash);
 		json_array_append_new(sig, json_string(hex));
 	}
@@ -411,4 +441,22 @@ bool recovery_adopt(const struct recovery *r, struct recovery_session *s)
 		return true;
 	}
 	return false;
+}
+
+void recovery_moved(struct recovery *r, const struct recovery_session *s)
+{
+	struct moved *m;
+
+	if (s->n_sig == 0)
+		return;
+	m = sg_calloc(1, sizeof(*m));
+	memcpy(m->sig, s->sig, sizeof(m->sig));
+	m->n_sig = s->n_sig;
+	memcpy(m->pid, s->pid, sizeof(m->pid));
+	free(hmap_put(&r->moved, m->pid, strlen(m->pid), m));
+}
+
+void recovery_forget(struct recovery *r, const char *pid)
+{
+	free(hmap_del(&r->moved, pid, strlen(pid)));
 }

@@ -56,8 +56,9 @@ struct recovery_session {
 	char sid[SG_ID_LEN + 1];
 };
 
-/* The store of worker number worker (its offsets name it). */
-struct recovery *recovery_new(int64_t max_disconnection_ms, uint8_t worker);
+/* The store of the worker whose index *worker is (its offsets name it),
+ * read when used: a worker learns its index after its modules start. */
+struct recovery *recovery_new(int64_t max_disconnection_ms, const uint8_t *worker);
 void recovery_free(struct recovery *r);
 
 /* Gives the broadcast EVENT or BINARY_EVENT packet text in b (its data
@@ -75,7 +76,10 @@ void recovery_keep(struct recovery *r, const char *pid, const char *sid,
 
 /* The session kept for pid, taken out of the store, when it is younger
  * than max_disconnection and offset is still in the log; else NULL (an
- * expired session is dropped). */
+ * expired session is dropped).  A session that came from another worker
+ * and whose client got nothing here since (recovery_moved) is taken with
+ * any offset, with its hashes (n_sig > 0): the caller places it with
+ * recovery_adopt. */
 struct recovery_session *recovery_take(struct recovery *r, const char *pid, size_t pid_len,
 				       const char *offset, size_t offset_len);
 
@@ -102,5 +106,12 @@ struct recovery_session *recovery_session_load(const char *text, size_t len);
  * last is there (recovery_replay then sends what the client missed);
  * false when it is not (the caller falls back to a new socket). */
 bool recovery_adopt(const struct recovery *r, struct recovery_session *s);
+
+/* The socket of pid recovered here the adopted session s: until it ends,
+ * its client's offset may still be the other worker's, so recovery_keep
+ * keeps s's hashes with its session.  recovery_forget: it ended without a
+ * session kept. */
+void recovery_moved(struct recovery *r, const struct recovery_session *s);
+void recovery_forget(struct recovery *r, const char *pid);
 
 #endif

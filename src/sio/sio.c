@@ -60,8 +60,7 @@ static struct sio_nsp *nsp_new(struct worker *w, const char *name)
 	hmap_init(&nsp->by_id);
 	rooms_init(&nsp->rooms, room_set_of);
 	if (w->cfg->recovery.enabled)
-		nsp->recovery =
-			recovery_new(w->cfg->recovery.max_disconnection_ms, (uint8_t)w->index);
+		nsp->recovery = recovery_new(w->cfg->recovery.max_disconnection_ms, &w->index);
 	return nsp;
 }
 
@@ -88,27 +87,38 @@ struct sio_socket *sio_nsp_socket(const struct sio_nsp *nsp, const char *id, siz
 	return hmap_get(&nsp->by_id, id, len);
 }
 
-bool sio_nsp_id_taken(const struct sio_nsp *nsp, const char *id, size_t len)
+/* Whether worker owner's namespace like nsp has a socket of that id (under
+ * its lock). */
+static bool id_taken_by(struct worker *owner, const struct sio_nsp *nsp, const char *id, size_t len)
 {
-	const struct worker *w = nsp->w;
-	struct worker *owner;
-	const struct sio_nsp *other;
-	int k = sg_id_worker(id, len);
+	const struct sio_nsp *other = sio_nsp_find(owner, nsp->name, nsp->name_len);
 	bool taken;
 
-	if (hmap_get(&nsp->by_id, id, len) != NULL)
-		return true;
-	if (k < 0 || (size_t)k >= w->n_workers || k == w->index)
-		return false;
-	/* the id names another worker: read its table under its lock */
-	owner = w->siblings[k];
-	other = sio_nsp_find(owner, nsp->name, nsp->name_len);
 	if (other == NULL)
 		return false;
 	pthread_rwlock_rdlock(&owner->ids_lock);
 	taken = hmap_get(&other->by_id, id, len) != NULL;
 	pthread_rwlock_unlock(&owner->ids_lock);
 	return taken;
+}
+
+bool sio_nsp_id_taken(const struct sio_nsp *nsp, const char *id, size_t len)
+{
+	const struct worker *w = nsp->w;
+	int k = sg_id_worker(id, len);
+
+	if (hmap_get(&nsp->by_id, id, len) != NULL)
+		return true;
+	if (k < 0 || w->n_workers < 2)
+		return false;
+	/* the id names its worker, but a socket that recovered its session
+	 * on another worker (connection state recovery) keeps its id there */
+	if ((size_t)k < w->n_workers && k != w->index && id_taken_by(w->siblings[k], nsp, id, len))
+		return true;
+	for (size_t i = 0; nsp->recovery != NULL && i < w->n_workers; i++)
+		if ((int)i != k && i != w->index && id_taken_by(w->siblings[i], nsp, id, len))
+			return true;
+	return false;
 }
 
 static struct room_set *room_set_of(struct sio_socket *sock)

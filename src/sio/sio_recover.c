@@ -69,10 +69,11 @@ static void remote_done(struct worker *w, void *ctx, struct sg_buf *parts, size_
 		recovery_session_free(sess);
 		sess = NULL;
 	}
-	if (s == NULL || s->closing || nsp == NULL) {
-		/* gone meanwhile: its offset is another worker's, so the
-		 * session cannot be kept here (the next attempt falls back) */
+	if (nsp == NULL) {
 		recovery_session_free(sess);
+	} else if (s == NULL || s->closing) {
+		if (sess != NULL) /* gone meanwhile: kept here for the next attempt */
+			sio_recover_putback(nsp, sess);
 	} else {
 		count(w, sess != NULL);
 		a->cont(s, nsp, a->data, sess);
@@ -98,6 +99,10 @@ bool sio_recover_lookup(struct sio_nsp *nsp, struct eio_session *s, const json_t
 		return false;
 	sess = recovery_take(nsp->recovery, json_string_value(pid), json_string_length(pid),
 			     json_string_value(offset), json_string_length(offset));
+	if (sess != NULL && sess->n_sig > 0 && !recovery_adopt(nsp->recovery, sess)) {
+		recovery_session_free(sess);
+		sess = NULL;
+	}
 	/* the socket id must be free: a session is kept only once its
 	 * socket is gone, but a client could present it twice */
 	if (sess != NULL && hmap_get(&nsp->by_id, sess->sid, strlen(sess->sid)) != NULL) {
@@ -126,10 +131,8 @@ bool sio_recover_lookup(struct sio_nsp *nsp, struct eio_session *s, const json_t
 
 void sio_recover_putback(struct sio_nsp *nsp, struct recovery_session *sess)
 {
-	if (sess->n_sig == 0) /* its offset is this worker's */
-		recovery_keep(nsp->recovery, sess->pid, sess->sid, &sess->rooms, sess->kept);
-	else
-		json_decref(sess->kept);
+	recovery_moved(nsp->recovery, sess); /* an adopted one keeps its hashes */
+	recovery_keep(nsp->recovery, sess->pid, sess->sid, &sess->rooms, sess->kept);
 	sess->kept = NULL;
 	recovery_session_free(sess);
 }
@@ -153,6 +156,7 @@ void sio_recover_finish(struct sio_socket *sock, struct recovery_session *sess)
 	for (size_t i = 0; i < sess->rooms.n; i++)
 		(void)rooms_join(&nsp->rooms, sock, &sock->rooms, sess->rooms.v[i]);
 	sess->kept = NULL;
+	recovery_moved(nsp->recovery, sess);
 	nsp->w->handler->on_recovered(sock, kept);
 	if (!sock->closing && sock->broadcasts)
 		n = recovery_replay(nsp->recovery, sess, send_logged, sock);
@@ -167,14 +171,16 @@ void sio_recover_keep(struct sio_socket *sock, enum sg_close reason)
 	const struct sio_handler *h = nsp->w->handler;
 	struct sg_strv rooms = { 0 };
 
-	if (nsp->recovery == NULL || !sock->connected || sock->pid[0] == '\0' ||
-	    h->on_persist == NULL || h->on_recovered == NULL)
+	if (nsp->recovery == NULL || sock->pid[0] == '\0')
 		return;
 	/* Node's RECOVERABLE_DISCONNECT_REASONS that siogate has; a shutdown
 	 * takes the process's sessions with it */
-	if (reason != SG_CLOSE_TRANSPORT_CLOSE && reason != SG_CLOSE_TRANSPORT_ERROR &&
-	    reason != SG_CLOSE_PING_TIMEOUT)
+	if (!sock->connected || h->on_persist == NULL || h->on_recovered == NULL ||
+	    (reason != SG_CLOSE_TRANSPORT_CLOSE && reason != SG_CLOSE_TRANSPORT_ERROR &&
+	     reason != SG_CLOSE_PING_TIMEOUT)) {
+		recovery_forget(nsp->recovery, sock->pid);
 		return;
+	}
 	for (size_t i = 0; i < sock->rooms.n; i++)
 		sg_strv_push(&rooms, sock->rooms.v[i].room->name);
 	recovery_keep(nsp->recovery, sock->pid, sock->id, &rooms, h->on_persist(sock));

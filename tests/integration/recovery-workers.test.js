@@ -34,12 +34,9 @@ function cut(s) {
 	s.io.engine.transport.ws._socket.destroy();
 }
 
-async function counter(name) {
-	return h.metric(await h.metrics(env.sg), name);
-}
-
-test('cut again and again, reconnecting to any worker: every message once, in order, same id and room', async () => {
-	const room = h.uniq('public-w');
+/* A client that reconnects at once, authenticated, in a new room named from prefix. */
+async function joined(prefix) {
+	const room = h.uniq(prefix);
 	const s = await h.connect(env.sg.url, {
 		auth: { token: h.token({ sub: h.uniq('w') }) },
 		reconnection: true,
@@ -49,6 +46,15 @@ test('cut again and again, reconnecting to any worker: every message once, in or
 	});
 	await h.authenticate(s);
 	await s.timeout(3000).emitWithAck('join', { rooms: [room] });
+	return { s, room };
+}
+
+async function counter(name) {
+	return h.metric(await h.metrics(env.sg), name);
+}
+
+test('cut again and again, reconnecting to any worker: every message once, in order, same id and room', async () => {
+	const { s, room } = await joined('public-w');
 	const id = s.id;
 	const got = h.collect(s, 'n');
 	const emitter = env.emitter.to(room);
@@ -90,6 +96,35 @@ test('cut again and again, reconnecting to any worker: every message once, in or
 		'every message once, in order');
 	assert.ok(crossed >= 1, `a recovery crossed workers (workers in turn: ${workers.join(' ')})`);
 	assert.ok(new Set(workers).size >= 2, 'more than one worker served the client');
+	s.close();
+});
+
+test('a quiet client cut again and again still recovers: its offset may be another worker\'s', async () => {
+	const { s, room } = await joined('public-q');
+	const id = s.id;
+	const got = h.collect(s, 'n');
+	env.emitter.to(room).emit('n', 1);
+	await got.waitFor(1, 5000);
+	const workers = [workerOf(s.io.engine.id)];
+	/* nothing is published between the cuts: the client keeps the offset of event 1 */
+	for (let round = 0; round < 8; round++) {
+		const keptBefore = await counter('siogate_recovery_sessions_kept_total');
+		const reconnected = h.once(s, 'connect', 10000);
+		cut(s);
+		await h.until(async () => (await counter('siogate_recovery_sessions_kept_total')) > keptBefore,
+			5000, 'the session to be kept');
+		await reconnected;
+		assert.equal(s.recovered, true, `socket.recovered in round ${round} (workers: ${workers.join(' ')})`);
+		assert.equal(s.id, id);
+		workers.push(workerOf(s.io.engine.id));
+	}
+	env.emitter.to(room).emit('n', 2);
+	await got.waitFor(2, 5000);
+	await h.fence(env.emitter, s);
+	assert.deepEqual([...got], [1, 2], 'still in its room, nothing repeated');
+	/* offsets name the worker that sent them (offset % 256) */
+	assert.equal(Number(got.all[1][1]) % 256, workers[workers.length - 1]);
+	assert.ok(new Set(workers).size >= 2, `more than one worker served the client (${workers.join(' ')})`);
 	s.close();
 });
 

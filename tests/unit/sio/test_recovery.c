@@ -13,6 +13,8 @@
 #include "sio/recovery.h"
 #include "unit.h"
 
+static const uint8_t w0 = 0, w1 = 1, w3 = 3;
+
 struct replayed {
 	char text[16][64];
 	size_t n;
@@ -52,7 +54,7 @@ static void stamp(struct recovery *r, int i, const char *rooms, const char *exce
 
 static void test_offsets(void)
 {
-	struct recovery *r = recovery_new(60000, 0);
+	struct recovery *r = recovery_new(60000, &w0);
 	char out[64];
 	struct sg_buf b;
 
@@ -75,7 +77,7 @@ static void test_offsets(void)
 
 static void test_take_and_replay(void)
 {
-	struct recovery *r = recovery_new(60000, 0);
+	struct recovery *r = recovery_new(60000, &w0);
 	struct sg_strv rooms = { 0 };
 	struct recovery_session *s;
 	struct replayed got = { 0 };
@@ -116,7 +118,7 @@ static void test_take_and_replay(void)
  * and replayed right after it. */
 static void test_binary(void)
 {
-	struct recovery *r = recovery_new(60000, 0);
+	struct recovery *r = recovery_new(60000, &w0);
 	struct sg_strv none = { 0 };
 	uint8_t bytes[] = { 'x', 'y', 'z' };
 	struct adapter_attachment att = { bytes, sizeof(bytes) };
@@ -146,7 +148,7 @@ static void test_binary(void)
 
 static void test_bounds(void)
 {
-	struct recovery *r = recovery_new(1000, 0);
+	struct recovery *r = recovery_new(1000, &w0);
 	struct sg_strv rooms = { 0 };
 	struct recovery_session *s;
 	char out[64];
@@ -164,7 +166,7 @@ static void test_bounds(void)
 	recovery_free(r);
 
 	/* a session older than max_disconnection is gone */
-	r = recovery_new(1000, 0);
+	r = recovery_new(1000, &w0);
 	stamp(r, 1, "", "", out, sizeof(out));
 	recovery_keep(r, "P2", "S2", &rooms, json_true());
 	usleep(1100 * 1000);
@@ -176,7 +178,7 @@ static void test_bounds(void)
  * and another worker's offset is not in this log. */
 static void test_worker_offsets(void)
 {
-	struct recovery *r = recovery_new(60000, 3);
+	struct recovery *r = recovery_new(60000, &w3);
 	struct sg_strv none = { 0 };
 	char out[64];
 
@@ -197,7 +199,7 @@ static void test_worker_offsets(void)
  * once. */
 static void test_moved(void)
 {
-	struct recovery *a = recovery_new(60000, 0), *b = recovery_new(60000, 1);
+	struct recovery *a = recovery_new(60000, &w0), *b = recovery_new(60000, &w1);
 	struct sg_strv rooms = { 0 };
 	struct recovery_session *s, *moved;
 	struct replayed got = { 0 };
@@ -254,6 +256,52 @@ static void test_moved(void)
 	recovery_free(b);
 }
 
+/* A session adopted by b whose client got nothing there since still holds
+ * a's offset: kept again by b with a's hashes, it is taken with that
+ * offset and placed again. */
+static void test_moved_quiet(void)
+{
+	struct recovery *a = recovery_new(60000, &w0), *b = recovery_new(60000, &w1);
+	struct sg_strv rooms = { 0 };
+	struct recovery_session *s, *moved = NULL, *again;
+	struct replayed got = { 0 };
+	char out[64], *text;
+
+	for (int i = 1; i <= 4; i++) {
+		stamp(a, i, "", "", out, sizeof(out));
+		stamp(b, i, "", "", out, sizeof(out));
+	}
+	recovery_keep(a, ID_B, ID_A, &rooms, NULL);
+	s = recovery_take(a, ID_B, SG_ID_LEN, "1024", 4);
+	text = s ? recovery_session_dump(a, s) : NULL;
+	moved = text ? recovery_session_load(text, strlen(text)) : NULL;
+	CHECK(moved != NULL && recovery_adopt(b, moved));
+	if (moved != NULL) {
+		CHECK_INT(recovery_replay(b, moved, on_send, &got), 0);
+		recovery_moved(b, moved);
+	}
+	/* its socket on b ends; the session is kept by b */
+	recovery_keep(b, ID_B, ID_A, &rooms, NULL);
+	stamp(b, 5, "", "", out, sizeof(out));
+	again = recovery_take(b, ID_B, SG_ID_LEN, "1024", 4);
+	CHECK(again != NULL && again->n_sig > 0 && recovery_adopt(b, again));
+	if (again != NULL) {
+		CHECK_INT(recovery_replay(b, again, on_send, &got), 1);
+		CHECK_STR(got.text[0], "42[\"e\",5,\"1281\"]");
+	}
+	/* a socket that ends unkept forgets its hashes */
+	recovery_moved(b, again);
+	recovery_forget(b, ID_B);
+	recovery_keep(b, ID_B, ID_A, &rooms, NULL);
+	CHECK(recovery_take(b, ID_B, SG_ID_LEN, "1024", 4) == NULL);
+	recovery_session_free(again);
+	recovery_session_free(moved);
+	recovery_session_free(s);
+	free(text);
+	recovery_free(a);
+	recovery_free(b);
+}
+
 int main(void)
 {
 	RUN(test_offsets);
@@ -262,5 +310,6 @@ int main(void)
 	RUN(test_bounds);
 	RUN(test_worker_offsets);
 	RUN(test_moved);
+	RUN(test_moved_quiet);
 	return UNIT_END();
 }

@@ -479,6 +479,11 @@ static int send_command(struct bridge *b, redisCallbackFn *cb, void *arg, int ar
 	return -1;
 }
 
+struct redis_link *bridge_publisher(struct bridge *b)
+{
+	return b ? b->pub : NULL;
+}
+
 static void count_drop(struct bridge *b, enum bridge_drop d)
 {
 	b->stats.dropped[d]++;

@@ -7,6 +7,7 @@
  */
 #include "sio/recovery.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,7 @@ struct moved {
 	uint64_t sig[RECOVERY_SIG];
 	size_t n_sig;
 	char pid[SG_ID_LEN + 1];
+	char offset[RECOVERY_OFFSET_MAX + 1]; /* the other worker's, its sig's last */
 };
 
 static struct recovery_entry *entry_at(const struct recovery *r, size_t i)
@@ -235,6 +237,7 @@ void recovery_keep(struct recovery *r, const char *pid, const char *sid,
 	if (m != NULL) {
 		memcpy(s->sig, m->sig, sizeof(s->sig));
 		s->n_sig = m->n_sig;
+		memcpy(s->offset, m->offset, sizeof(s->offset));
 		free(m);
 	}
 	snprintf(s->pid, sizeof(s->pid), "%s", pid);
@@ -299,13 +302,15 @@ struct recovery_session *recovery_take(struct recovery *r, const char *pid, size
 	 * but a session that came from another worker may still hold that
 	 * worker's offset (the caller places it: recovery_adopt) */
 	at = find_offset(r, offset, offset_len);
-	if (at < 0 && s->n_sig == 0)
+	if (at < 0 && !(s->n_sig > 0 && strlen(s->offset) == offset_len &&
+			memcmp(s->offset, offset, offset_len) == 0))
 		return NULL;
 	unlink_session(r, s);
 	if (at >= 0) {
 		s->n_sig = 0;
 		s->from = (size_t)at + 1;
 	}
+	snprintf(s->offset, sizeof(s->offset), "%.*s", (int)offset_len, offset);
 	return s;
 }
 
@@ -315,6 +320,12 @@ static bool in_rooms(const struct recovery_session *s, const struct sg_strv *set
 		if (strcmp(set->v[i], s->sid) == 0 || sg_strv_contains(&s->rooms, set->v[i]))
 			return true;
 	return false;
+}
+
+/* Whether the client of s gets e (Node's shouldIncludePacket). */
+static bool selects(const struct recovery_session *s, const struct recovery_entry *e)
+{
+	return (e->rooms.n == 0 || in_rooms(s, &e->rooms)) && !in_rooms(s, &e->except);
 }
 
 /* Whether the client of an adopted session got the event of hash h on the
@@ -328,52 +339,146 @@ static bool got_before(const struct recovery_session *s, uint64_t h, bool *used)
 	return false;
 }
 
-size_t recovery_replay(const struct recovery *r, const struct recovery_session *s,
-		       void (*send)(void *arg, bool binary, const char *data, size_t len),
-		       void *arg)
+/* Sends (send may be NULL) what the client of s missed; adds its bytes to
+ * *bytes (may be NULL); returns how many events. */
+static size_t walk(const struct recovery *r, const struct recovery_session *s,
+		   void (*send)(void *arg, bool binary, const char *data, size_t len), void *arg,
+		   size_t *bytes)
 {
 	bool used[RECOVERY_SIG] = { false };
 	size_t n = 0;
 
 	for (size_t i = s->from; i < r->n; i++) {
 		const struct recovery_entry *e = entry_at(r, i);
-		if (s->n_sig > 0 && got_before(s, e->hash, used))
+		if ((s->n_sig > 0 && got_before(s, e->hash, used)) || !selects(s, e))
 			continue;
-		if ((e->rooms.n == 0 || in_rooms(s, &e->rooms)) && !in_rooms(s, &e->except)) {
-			send(arg, false, e->text, e->len);
-			for (size_t k = 0; k < e->n_att; k++)
-				send(arg, true, (const char *)e->att[k].data, e->att[k].len);
-			n++;
+		for (size_t k = 0; send != NULL && k <= e->n_att; k++) {
+			if (k == 0)
+				send(arg, false, e->text, e->len);
+			else
+				send(arg, true, (const char *)e->att[k - 1].data,
+				     e->att[k - 1].len);
 		}
+		if (bytes != NULL)
+			*bytes += e->bytes;
+		n++;
 	}
 	return n;
 }
 
-char *recovery_session_dump(const struct recovery *r, const struct recovery_session *s)
+size_t recovery_replay(const struct recovery *r, const struct recovery_session *s,
+		       void (*send)(void *arg, bool binary, const char *data, size_t len),
+		       void *arg)
 {
-	json_t *doc = json_object(), *rooms = json_array(), *sig = json_array();
-	size_t last = s->from - 1, first = last + 1 > RECOVERY_SIG ? last + 1 - RECOVERY_SIG : 0;
-	char hex[17];
-	char *text;
+	return walk(r, s, send, arg, NULL);
+}
 
-	for (size_t i = 0; i < s->rooms.n; i++)
-		json_array_append_new(rooms, json_string(s->rooms.v[i]));
-	for (size_t i = 0; i < s->n_sig; i++) { /* its offset is still another worker's */
-		snprintf(hex, sizeof(hex), "%016" PRIx64, s->sig[i]);
-		json_array_append_new(sig, json_string(hex));
+bool recovery_oversized(const struct recovery *r, const struct recovery_session *s)
+{
+	size_t bytes = 0;
+
+	return walk(r, s, NULL, NULL, &bytes) > RECOVERY_REPLAY_EVENTS ||
+	       bytes > RECOVERY_REPLAY_BYTES;
+}
+
+static void append_hex(json_t *a, uint64_t h)
+{
+	char hex[17];
+
+	snprintf(hex, sizeof(hex), "%016" PRIx64, h);
+	json_array_append_new(a, json_string(hex));
+}
+
+/* The log positions of the last n (at most max) events before end that s
+ * selects, oldest first, into at[]. */
+static size_t selected_before(const struct recovery *r, const struct recovery_session *s,
+			      size_t end, size_t *at, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = end; i-- > 0 && n < max;)
+		if (selects(s, entry_at(r, i)))
+			at[n++] = i;
+	for (size_t k = 0; k < n / 2; k++) {
+		size_t t = at[k];
+		at[k] = at[n - 1 - k];
+		at[n - 1 - k] = t;
 	}
-	for (size_t i = first; s->n_sig == 0 && i <= last && i < r->n; i++) {
-		snprintf(hex, sizeof(hex), "%016" PRIx64, entry_at(r, i)->hash);
-		json_array_append_new(sig, json_string(hex));
-	}
-	json_object_set_new(doc, "sid", json_string(s->sid));
-	json_object_set_new(doc, "pid", json_string(s->pid));
-	json_object_set_new(doc, "rooms", rooms);
-	json_object_set(doc, "kept", s->kept ? s->kept : json_null());
-	json_object_set_new(doc, "sig", sig);
-	text = json_dumps(doc, JSON_COMPACT);
+	return n;
+}
+
+/* sid, pid, rooms and kept of s as a new JSON object. */
+static json_t *session_json(const char *pid, const char *sid, const struct sg_strv *rooms,
+			    json_t *kept)
+{
+	json_t *doc = json_object(), *a = json_array();
+
+	for (size_t i = 0; i < rooms->n; i++)
+		json_array_append_new(a, json_string(rooms->v[i]));
+	json_object_set_new(doc, "sid", json_string(sid));
+	json_object_set_new(doc, "pid", json_string(pid));
+	json_object_set_new(doc, "rooms", a);
+	json_object_set(doc, "kept", kept ? kept : json_null());
+	return doc;
+}
+
+static char *dumps_free(json_t *doc)
+{
+	char *text = json_dumps(doc, JSON_COMPACT);
+
 	json_decref(doc);
 	return text;
+}
+
+char *recovery_session_dump(const struct recovery *r, const struct recovery_session *s)
+{
+	json_t *doc = session_json(s->pid, s->sid, &s->rooms, s->kept), *sig = json_array();
+	size_t at[RECOVERY_SIG], n;
+
+	if (s->n_sig > 0) { /* its offset is still another worker's */
+		for (size_t i = 0; i < s->n_sig; i++)
+			append_hex(sig, s->sig[i]);
+	} else {
+		/* the client's last event, and the ones before it that it got */
+		n = selected_before(r, s, s->from - 1, at, RECOVERY_SIG - 1);
+		for (size_t i = 0; i < n; i++)
+			append_hex(sig, entry_at(r, at[i])->hash);
+		append_hex(sig, entry_at(r, s->from - 1)->hash);
+	}
+	json_object_set_new(doc, "sig", sig);
+	json_object_set_new(doc, "offset", json_string(s->offset));
+	return dumps_free(doc);
+}
+
+char *recovery_store_text(struct recovery *r, const char *pid, const char *sid,
+			  const struct sg_strv *rooms, json_t *kept)
+{
+	struct recovery_session s = { 0 };
+	const struct moved *m = hmap_get(&r->moved, pid, strlen(pid));
+	json_t *doc = session_json(pid, sid, rooms, kept), *log = json_array(), *pair, *sig;
+	size_t at[RECOVERY_STORE_LOG], n;
+	char off[24];
+
+	snprintf(s.sid, sizeof(s.sid), "%s", sid);
+	s.rooms = *rooms; /* borrowed: selects() reads it */
+	n = selected_before(r, &s, r->n, at, RECOVERY_STORE_LOG);
+	for (size_t i = 0; i < n; i++) {
+		const struct recovery_entry *e = entry_at(r, at[i]);
+		snprintf(off, sizeof(off), "%" PRIu64, e->offset * 256 + *r->worker);
+		pair = json_array();
+		json_array_append_new(pair, json_string(off));
+		append_hex(pair, e->hash);
+		json_array_append_new(log, pair);
+	}
+	json_object_set_new(doc, "log", log);
+	if (m != NULL) {
+		sig = json_array();
+		for (size_t i = 0; i < m->n_sig; i++)
+			append_hex(sig, m->sig[i]);
+		json_object_set_new(doc, "moved",
+				    json_pack("{s:s,s:o}", "offset", m->offset, "sig", sig));
+	}
+	return dumps_free(doc);
 }
 
 static bool copy_id(char out[SG_ID_LEN + 1], const json_t *v)
@@ -384,16 +489,42 @@ static bool copy_id(char out[SG_ID_LEN + 1], const json_t *v)
 	return true;
 }
 
-struct recovery_session *recovery_session_load(const char *text, size_t len)
+static bool parse_hex(const json_t *v, uint64_t *out)
 {
-	json_t *doc = json_loadb(text, len, 0, NULL);
-	const json_t *rooms = json_object_get(doc, "rooms"), *sig = json_object_get(doc, "sig");
-	const json_t *kept = json_object_get(doc, "kept"), *v;
+	const char *hex = json_string_value(v);
+	char *end = NULL;
+
+	if (hex == NULL || strlen(hex) != 16 || !isxdigit((unsigned char)hex[0]))
+		return false;
+	*out = strtoull(hex, &end, 16);
+	return *end == '\0';
+}
+
+/* s->sig from sig, an array of 1..RECOVERY_SIG hashes. */
+static bool parse_sig(struct recovery_session *s, const json_t *sig)
+{
+	size_t i;
+	const json_t *v;
+
+	if (!json_is_array(sig) || json_array_size(sig) < 1 || json_array_size(sig) > RECOVERY_SIG)
+		return false;
+	json_array_foreach(sig, i, v)
+	{
+		if (!parse_hex(v, &s->sig[i]))
+			return false;
+	}
+	s->n_sig = json_array_size(sig);
+	return true;
+}
+
+/* The session of doc (sid, pid, rooms, kept), without its hashes. */
+static struct recovery_session *parse_session(const json_t *doc)
+{
+	const json_t *rooms = json_object_get(doc, "rooms"), *kept = json_object_get(doc, "kept");
+	const json_t *v;
 	struct recovery_session *s = sg_calloc(1, sizeof(*s));
 	bool ok = copy_id(s->sid, json_object_get(doc, "sid")) &&
-		  copy_id(s->pid, json_object_get(doc, "pid")) && json_is_array(rooms) &&
-		  json_is_array(sig) && json_array_size(sig) >= 1 &&
-		  json_array_size(sig) <= RECOVERY_SIG;
+		  copy_id(s->pid, json_object_get(doc, "pid")) && json_is_array(rooms);
 	size_t i;
 
 	json_array_foreach(ok ? rooms : NULL, i, v)
@@ -402,21 +533,67 @@ struct recovery_session *recovery_session_load(const char *text, size_t len)
 			break;
 		sg_strv_push(&s->rooms, json_string_value(v));
 	}
-	json_array_foreach(ok ? sig : NULL, i, v)
-	{
-		const char *hex = json_string_value(v);
-		char *end = NULL;
-		if (!(ok = hex != NULL && strlen(hex) == 16))
-			break;
-		s->sig[i] = strtoull(hex, &end, 16);
-		ok = *end == '\0';
-		if (!ok)
-			break;
+	if (!ok) {
+		recovery_session_free(s);
+		return NULL;
 	}
-	if (ok) {
-		s->n_sig = json_array_size(sig);
-		s->kept = json_is_object(kept) ? json_incref((json_t *)kept) : NULL;
+	s->kept = json_is_object(kept) ? json_incref((json_t *)kept) : NULL;
+	return s;
+}
+
+struct recovery_session *recovery_session_load(const char *text, size_t len)
+{
+	json_t *doc = json_loadb(text, len, 0, NULL);
+	struct recovery_session *s = parse_session(doc);
+	const json_t *offset = json_object_get(doc, "offset");
+
+	if (s != NULL && (!parse_sig(s, json_object_get(doc, "sig")) || !json_is_string(offset) ||
+			  json_string_length(offset) > RECOVERY_OFFSET_MAX)) {
+		recovery_session_free(s);
+		s = NULL;
+	} else if (s != NULL) {
+		snprintf(s->offset, sizeof(s->offset), "%s", json_string_value(offset));
 	}
+	json_decref(doc);
+	return s;
+}
+
+/* s->sig: the hashes of the pairs of log up to the one of offset. */
+static bool sig_from_log(struct recovery_session *s, const json_t *log, const char *offset,
+			 size_t offset_len)
+{
+	size_t n = json_is_array(log) ? json_array_size(log) : 0, end = n;
+
+	for (size_t i = n; i-- > 0 && end == n;) {
+		const json_t *o = json_array_get(json_array_get(log, i), 0);
+		if (json_is_string(o) && json_string_length(o) == offset_len &&
+		    memcmp(json_string_value(o), offset, offset_len) == 0)
+			end = i;
+	}
+	if (end == n)
+		return false;
+	for (size_t i = end + 1 > RECOVERY_SIG ? end + 1 - RECOVERY_SIG : 0; i <= end; i++)
+		if (!parse_hex(json_array_get(json_array_get(log, i), 1), &s->sig[s->n_sig++]))
+			return false;
+	return true;
+}
+
+struct recovery_session *recovery_store_load(const char *text, size_t len, const char *offset,
+					     size_t offset_len)
+{
+	json_t *doc = json_loadb(text, len, 0, NULL);
+	struct recovery_session *s = parse_session(doc);
+	const json_t *moved = json_object_get(doc, "moved");
+	const json_t *mo = json_object_get(moved, "offset");
+	bool ok = s != NULL;
+
+	if (ok && json_is_string(mo) && json_string_length(mo) == offset_len &&
+	    memcmp(json_string_value(mo), offset, offset_len) == 0)
+		ok = parse_sig(s, json_object_get(moved, "sig"));
+	else if (ok)
+		ok = sig_from_log(s, json_object_get(doc, "log"), offset, offset_len);
+	if (ok)
+		snprintf(s->offset, sizeof(s->offset), "%.*s", (int)offset_len, offset);
 	json_decref(doc);
 	if (!ok) {
 		recovery_session_free(s);
@@ -437,7 +614,10 @@ bool recovery_adopt(const struct recovery *r, struct recovery_session *s)
 		/* and a little before it: what this worker logged in another
 		 * order than the first one (got_before skips what the client
 		 * got) */
-		s->from = i >= RECOVERY_SIG_REORDER ? i + 1 - RECOVERY_SIG_REORDER : 0;
+		s->from = i;
+		for (size_t k = 1; s->from > 0 && k < RECOVERY_SIG_REORDER;)
+			if (selects(s, entry_at(r, --s->from)))
+				k++;
 		return true;
 	}
 	return false;
@@ -453,6 +633,7 @@ void recovery_moved(struct recovery *r, const struct recovery_session *s)
 	memcpy(m->sig, s->sig, sizeof(m->sig));
 	m->n_sig = s->n_sig;
 	memcpy(m->pid, s->pid, sizeof(m->pid));
+	memcpy(m->offset, s->offset, sizeof(m->offset));
 	free(hmap_put(&r->moved, m->pid, strlen(m->pid), m));
 }
 

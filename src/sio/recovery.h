@@ -37,6 +37,10 @@
 #define RECOVERY_SESSIONS 100000
 #define RECOVERY_SIG 32
 #define RECOVERY_SIG_REORDER 16
+#define RECOVERY_STORE_LOG 64
+#define RECOVERY_REPLAY_EVENTS 1000
+#define RECOVERY_REPLAY_BYTES (1u << 20)
+#define RECOVERY_OFFSET_MAX 20
 
 struct recovery;
 
@@ -50,6 +54,9 @@ struct recovery_session {
 	 * events up to its offset, newest last (n_sig 0: a local session) */
 	uint64_t sig[RECOVERY_SIG];
 	size_t n_sig;
+	/* the offset its client gave (taken), or the other worker's offset
+	 * its sig ends with (kept after recovery_moved) */
+	char offset[RECOVERY_OFFSET_MAX + 1];
 	struct sg_strv rooms;
 	json_t *kept; /* the handler's identity (a reference), or NULL */
 	char pid[SG_ID_LEN + 1];
@@ -93,6 +100,11 @@ size_t recovery_replay(const struct recovery *r, const struct recovery_session *
 
 void recovery_session_free(struct recovery_session *s);
 
+/* Whether what the client of s missed is more than one client may be sent
+ * at once (RECOVERY_REPLAY_EVENTS events or RECOVERY_REPLAY_BYTES bytes):
+ * then it gets a new socket instead, as if it came too late. */
+bool recovery_oversized(const struct recovery *r, const struct recovery_session *s);
+
 /* A session just taken from r (recovery_take) as JSON text for another
  * worker: {"sid","pid","rooms":[...],"kept":...,"sig":["hex",...]}.  The
  * caller frees the text (free()); s is left as it was. */
@@ -101,6 +113,20 @@ char *recovery_session_dump(const struct recovery *r, const struct recovery_sess
 /* A session from recovery_session_dump's text (len bytes), or NULL when
  * it is not one. */
 struct recovery_session *recovery_session_load(const char *text, size_t len);
+
+/* A session for Redis (sessions outlive the instance there): what
+ * recovery_keep keeps, with the offsets and hashes of the last
+ * RECOVERY_STORE_LOG events of r that its rooms select (its client got the
+ * last of them, or one a little before), and the hashes it came with when
+ * its socket recovered from elsewhere (recovery_moved).  Text to free(). */
+char *recovery_store_text(struct recovery *r, const char *pid, const char *sid,
+			  const struct sg_strv *rooms, json_t *kept);
+
+/* The session of recovery_store_text's text for a client whose last offset
+ * is offset, ready for recovery_adopt; NULL when that offset is not among
+ * the ones stored (the client fell too far behind) or the text is bad. */
+struct recovery_session *recovery_store_load(const char *text, size_t len, const char *offset,
+					     size_t offset_len);
 
 /* Places a loaded session in r's log: true when the event its client got
  * last is there (recovery_replay then sends what the client missed);

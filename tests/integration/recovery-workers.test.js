@@ -13,6 +13,7 @@
 const assert = require('node:assert/strict');
 const { test } = require('node:test');
 const h = require('./lib/harness');
+const { joinedClient, cut } = require('./lib/recovery');
 
 const WORKERS = 3;
 
@@ -30,23 +31,10 @@ function workerOf(id) {
 	return Buffer.from(id, 'base64url')[12];
 }
 
-function cut(s) {
-	s.io.engine.transport.ws._socket.destroy();
-}
-
 /* A client that reconnects at once, authenticated, in a new room named from prefix. */
 async function joined(prefix) {
 	const room = h.uniq(prefix);
-	const s = await h.connect(env.sg.url, {
-		auth: { token: h.token({ sub: h.uniq('w') }) },
-		reconnection: true,
-		reconnectionDelay: 100,
-		reconnectionDelayMax: 100,
-		randomizationFactor: 0,
-	});
-	await h.authenticate(s);
-	await s.timeout(3000).emitWithAck('join', { rooms: [room] });
-	return { s, room };
+	return { s: await joinedClient(env.sg, room), room };
 }
 
 async function counter(name) {

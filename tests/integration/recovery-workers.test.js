@@ -11,11 +11,19 @@
  */
 
 const assert = require('node:assert/strict');
-const { test } = require('node:test');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { test, after } = require('node:test');
 const h = require('./lib/harness');
 const { joinedClient, cut } = require('./lib/recovery');
 
 const WORKERS = 3;
+const ADMIN_TOKEN = 'recovery-admin-token-0123456789';
+const tokenDir = fs.mkdtempSync(path.join(os.tmpdir(), 'siogate-recovery-'));
+const tokenFile = path.join(tokenDir, 'admin.token');
+fs.writeFileSync(tokenFile, ADMIN_TOKEN + '\n', { mode: 0o600 });
+after(() => fs.rmSync(tokenDir, { recursive: true, force: true }));
 
 const env = h.useSiogate({
 	redis: true,
@@ -23,6 +31,7 @@ const env = h.useSiogate({
 		server: { workers: WORKERS },
 		rooms: { allow: ['public-*'] },
 		recovery: { enabled: true, max_disconnection: '30s' },
+		admin: { token_file: tokenFile },
 	},
 });
 
@@ -84,6 +93,53 @@ test('cut again and again, reconnecting to any worker: every message once, in or
 		'every message once, in order');
 	assert.ok(crossed >= 1, `a recovery crossed workers (workers in turn: ${workers.join(' ')})`);
 	assert.ok(new Set(workers).size >= 2, 'more than one worker served the client');
+	s.close();
+});
+
+test('missed traffic from every sender is replayed: emitter, JSON channel, admin API; volatile is not', async () => {
+	const { s, room } = await joined('public-s');
+	const id = s.id;
+	const got = { e: h.collect(s, 'e'), j: h.collect(s, 'j'), a: h.collect(s, 'a'), v: h.collect(s, 'v') };
+	const jsonSend = (event, data) =>
+		env.emitter.redis.publish('siogate#send', JSON.stringify({ to: [room], event, data }));
+	const adminEmit = async (event, data) => {
+		const res = await fetch(`http://127.0.0.1:${env.sg.adminPort}/v1/emit`, {
+			method: 'POST',
+			headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+			body: JSON.stringify({ to: [room], event, data }),
+		});
+		assert.equal(res.status, 202);
+	};
+	const sendAll = async (i) => {
+		env.emitter.to(room).emit('e', i);
+		await jsonSend('j', i);
+		await adminEmit('a', i);
+	};
+	await sendAll(1);
+	await Promise.all([got.e.waitFor(1, 5000), got.j.waitFor(1, 5000), got.a.waitFor(1, 5000)]);
+	const keptBefore = await counter('siogate_recovery_sessions_kept_total');
+	s.io.reconnection(false);
+	cut(s);
+	await h.until(async () => (await counter('siogate_recovery_sessions_kept_total')) > keptBefore,
+		5000, 'the session to be kept');
+	for (let i = 2; i <= 4; i++)
+		await sendAll(i);
+	env.emitter.to(room).volatile.emit('v', 'lost while away');
+	await env.emitter.redis.ping();
+	const reconnected = h.once(s, 'connect', 10000);
+	s.io.reconnection(true);
+	s.connect();
+	await reconnected;
+	assert.equal(s.recovered, true);
+	assert.equal(s.id, id);
+	await sendAll(5);
+	await Promise.all([got.e.waitFor(5, 5000), got.j.waitFor(5, 5000), got.a.waitFor(5, 5000)]);
+	await h.fence(env.emitter, s);
+	for (const k of ['e', 'j', 'a']) {
+		assert.deepEqual([...got[k]], [1, 2, 3, 4, 5], `${k}: every message once, in order`);
+		assert.ok(got[k].all.every((args) => typeof args[args.length - 1] === 'string'), `${k}: offsets`);
+	}
+	assert.deepEqual([...got.v], [], 'a volatile broadcast is not replayed');
 	s.close();
 });
 

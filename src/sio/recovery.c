@@ -7,52 +7,13 @@
  */
 #include "sio/recovery.h"
 
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
-#include "core/hmap.h"
-
-struct recovery_entry {
-	uint64_t offset;
-	int64_t at_ms; /* monotonic */
-	struct sg_strv rooms, except;
-	char *text;
-	size_t len;
-	struct adapter_attachment *att; /* copies */
-	size_t n_att;
-	size_t bytes;  /* text and attachments */
-	uint64_t hash; /* of its content without the offset (content_hash) */
-};
-
-struct recovery {
-	int64_t max_ms;
-	struct recovery_entry *ring; /* RECOVERY_LOG_PACKETS slots */
-	size_t head, n, bytes;
-	uint64_t next_offset;  /* the counter */
-	const uint8_t *worker; /* the worker's index (set after the store is made) */
-	struct hmap sessions;  /* pid -> struct recovery_session */
-	struct recovery_session *oldest, *newest;
-	size_t n_sessions;
-	struct hmap moved; /* pid -> struct moved, of the live sockets recovery_moved names */
-};
-
-/* A live socket that recovered here a session of another worker: what its
- * client got last may still be that worker's event (recovery_moved). */
-struct moved {
-	uint64_t sig[RECOVERY_SIG];
-	size_t n_sig;
-	char pid[SG_ID_LEN + 1];
-	char offset[RECOVERY_OFFSET_MAX + 1]; /* the other worker's, its sig's last */
-};
-
-static struct recovery_entry *entry_at(const struct recovery *r, size_t i)
-{
-	return &r->ring[(r->head + i) % RECOVERY_LOG_PACKETS];
-}
+#include "sio/recovery_int.h"
 
 static void entry_fini(struct recovery_entry *e)
 {
@@ -67,7 +28,7 @@ static void entry_fini(struct recovery_entry *e)
 
 static void drop_oldest_entry(struct recovery *r)
 {
-	struct recovery_entry *e = entry_at(r, 0);
+	struct recovery_entry *e = recovery_entry_at(r, 0);
 
 	r->bytes -= e->bytes;
 	entry_fini(e);
@@ -93,7 +54,7 @@ static void unlink_session(struct recovery *r, struct recovery_session *s)
 /* Drops what is older than max_disconnection. */
 static void expire(struct recovery *r, int64_t now)
 {
-	while (r->n > 0 && now - entry_at(r, 0)->at_ms > r->max_ms)
+	while (r->n > 0 && now - recovery_entry_at(r, 0)->at_ms > r->max_ms)
 		drop_oldest_entry(r);
 	while (r->oldest != NULL && now - r->oldest->kept_ms > r->max_ms) {
 		struct recovery_session *s = r->oldest;
@@ -201,7 +162,7 @@ void recovery_stamp(struct recovery *r, struct sg_buf *b, const struct sg_strv *
 	expire(r, now);
 	while (r->n > 0 && (r->n == RECOVERY_LOG_PACKETS || r->bytes + bytes > RECOVERY_LOG_BYTES))
 		drop_oldest_entry(r);
-	e = entry_at(r, r->n);
+	e = recovery_entry_at(r, r->n);
 	e->offset = r->next_offset++;
 	e->at_ms = now;
 	if (rooms)
@@ -282,7 +243,7 @@ static long find_offset(const struct recovery *r, const char *offset, size_t len
 	if (v % 256 != *r->worker)
 		return -1; /* another worker's */
 	v /= 256;
-	first = entry_at(r, 0)->offset;
+	first = recovery_entry_at(r, 0)->offset;
 	if (v < first || v - first >= r->n)
 		return -1;
 	return (long)(v - first);
@@ -322,8 +283,7 @@ static bool in_rooms(const struct recovery_session *s, const struct sg_strv *set
 	return false;
 }
 
-/* Whether the client of s gets e (Node's shouldIncludePacket). */
-static bool selects(const struct recovery_session *s, const struct recovery_entry *e)
+bool recovery_selects(const struct recovery_session *s, const struct recovery_entry *e)
 {
 	return (e->rooms.n == 0 || in_rooms(s, &e->rooms)) && !in_rooms(s, &e->except);
 }
@@ -349,8 +309,8 @@ static size_t walk(const struct recovery *r, const struct recovery_session *s,
 	size_t n = 0;
 
 	for (size_t i = s->from; i < r->n; i++) {
-		const struct recovery_entry *e = entry_at(r, i);
-		if ((s->n_sig > 0 && got_before(s, e->hash, used)) || !selects(s, e))
+		const struct recovery_entry *e = recovery_entry_at(r, i);
+		if ((s->n_sig > 0 && got_before(s, e->hash, used)) || !recovery_selects(s, e))
 			continue;
 		for (size_t k = 0; send != NULL && k <= e->n_att; k++) {
 			if (k == 0)
@@ -379,248 +339,6 @@ bool recovery_oversized(const struct recovery *r, const struct recovery_session 
 
 	return walk(r, s, NULL, NULL, &bytes) > RECOVERY_REPLAY_EVENTS ||
 	       bytes > RECOVERY_REPLAY_BYTES;
-}
-
-static void append_hex(json_t *a, uint64_t h)
-{
-	char hex[17];
-
-	snprintf(hex, sizeof(hex), "%016" PRIx64, h);
-	json_array_append_new(a, json_string(hex));
-}
-
-/* The log positions of the last n (at most max) events before end that s
- * selects, oldest first, into at[]. */
-static size_t selected_before(const struct recovery *r, const struct recovery_session *s,
-			      size_t end, size_t *at, size_t max)
-{
-	size_t n = 0;
-
-	for (size_t i = end; i-- > 0 && n < max;)
-		if (selects(s, entry_at(r, i)))
-			at[n++] = i;
-	for (size_t k = 0; k < n / 2; k++) {
-		size_t t = at[k];
-		at[k] = at[n - 1 - k];
-		at[n - 1 - k] = t;
-	}
-	return n;
-}
-
-/* sid, pid, rooms and kept of s as a new JSON object. */
-static json_t *session_json(const char *pid, const char *sid, const struct sg_strv *rooms,
-			    json_t *kept)
-{
-	json_t *doc = json_object(), *a = json_array();
-
-	for (size_t i = 0; i < rooms->n; i++)
-		json_array_append_new(a, json_string(rooms->v[i]));
-	json_object_set_new(doc, "sid", json_string(sid));
-	json_object_set_new(doc, "pid", json_string(pid));
-	json_object_set_new(doc, "rooms", a);
-	json_object_set(doc, "kept", kept ? kept : json_null());
-	return doc;
-}
-
-static char *dumps_free(json_t *doc)
-{
-	char *text = json_dumps(doc, JSON_COMPACT);
-
-	json_decref(doc);
-	return text;
-}
-
-char *recovery_session_dump(const struct recovery *r, const struct recovery_session *s)
-{
-	json_t *doc = session_json(s->pid, s->sid, &s->rooms, s->kept), *sig = json_array();
-	size_t at[RECOVERY_SIG], n;
-
-	if (s->n_sig > 0) { /* its offset is still another worker's */
-		for (size_t i = 0; i < s->n_sig; i++)
-			append_hex(sig, s->sig[i]);
-	} else {
-		/* the client's last event, and the ones before it that it got */
-		n = selected_before(r, s, s->from - 1, at, RECOVERY_SIG - 1);
-		for (size_t i = 0; i < n; i++)
-			append_hex(sig, entry_at(r, at[i])->hash);
-		append_hex(sig, entry_at(r, s->from - 1)->hash);
-	}
-	json_object_set_new(doc, "sig", sig);
-	json_object_set_new(doc, "offset", json_string(s->offset));
-	return dumps_free(doc);
-}
-
-char *recovery_store_text(struct recovery *r, const char *pid, const char *sid,
-			  const struct sg_strv *rooms, json_t *kept)
-{
-	struct recovery_session s = { 0 };
-	const struct moved *m = hmap_get(&r->moved, pid, strlen(pid));
-	json_t *doc = session_json(pid, sid, rooms, kept), *log = json_array(), *pair, *sig;
-	size_t at[RECOVERY_STORE_LOG], n;
-	char off[24];
-
-	snprintf(s.sid, sizeof(s.sid), "%s", sid);
-	s.rooms = *rooms; /* borrowed: selects() reads it */
-	n = selected_before(r, &s, r->n, at, RECOVERY_STORE_LOG);
-	for (size_t i = 0; i < n; i++) {
-		const struct recovery_entry *e = entry_at(r, at[i]);
-		snprintf(off, sizeof(off), "%" PRIu64, e->offset * 256 + *r->worker);
-		pair = json_array();
-		json_array_append_new(pair, json_string(off));
-		append_hex(pair, e->hash);
-		json_array_append_new(log, pair);
-	}
-	json_object_set_new(doc, "log", log);
-	if (m != NULL) {
-		sig = json_array();
-		for (size_t i = 0; i < m->n_sig; i++)
-			append_hex(sig, m->sig[i]);
-		json_object_set_new(doc, "moved",
-				    json_pack("{s:s,s:o}", "offset", m->offset, "sig", sig));
-	}
-	return dumps_free(doc);
-}
-
-static bool copy_id(char out[SG_ID_LEN + 1], const json_t *v)
-{
-	if (!json_is_string(v) || json_string_length(v) != SG_ID_LEN)
-		return false;
-	memcpy(out, json_string_value(v), SG_ID_LEN + 1);
-	return true;
-}
-
-static bool parse_hex(const json_t *v, uint64_t *out)
-{
-	const char *hex = json_string_value(v);
-	char *end = NULL;
-
-	if (hex == NULL || strlen(hex) != 16 || !isxdigit((unsigned char)hex[0]))
-		return false;
-	*out = strtoull(hex, &end, 16);
-	return *end == '\0';
-}
-
-/* s->sig from sig, an array of 1..RECOVERY_SIG hashes. */
-static bool parse_sig(struct recovery_session *s, const json_t *sig)
-{
-	size_t i;
-	const json_t *v;
-
-	if (!json_is_array(sig) || json_array_size(sig) < 1 || json_array_size(sig) > RECOVERY_SIG)
-		return false;
-	json_array_foreach(sig, i, v)
-	{
-		if (!parse_hex(v, &s->sig[i]))
-			return false;
-	}
-	s->n_sig = json_array_size(sig);
-	return true;
-}
-
-/* The session of doc (sid, pid, rooms, kept), without its hashes. */
-static struct recovery_session *parse_session(const json_t *doc)
-{
-	const json_t *rooms = json_object_get(doc, "rooms"), *kept = json_object_get(doc, "kept");
-	const json_t *v;
-	struct recovery_session *s = sg_calloc(1, sizeof(*s));
-	bool ok = copy_id(s->sid, json_object_get(doc, "sid")) &&
-		  copy_id(s->pid, json_object_get(doc, "pid")) && json_is_array(rooms);
-	size_t i;
-
-	json_array_foreach(ok ? rooms : NULL, i, v)
-	{
-		if (!(ok = json_is_string(v)))
-			break;
-		sg_strv_push(&s->rooms, json_string_value(v));
-	}
-	if (!ok) {
-		recovery_session_free(s);
-		return NULL;
-	}
-	s->kept = json_is_object(kept) ? json_incref((json_t *)kept) : NULL;
-	return s;
-}
-
-struct recovery_session *recovery_session_load(const char *text, size_t len)
-{
-	json_t *doc = json_loadb(text, len, 0, NULL);
-	struct recovery_session *s = parse_session(doc);
-	const json_t *offset = json_object_get(doc, "offset");
-
-	if (s != NULL && (!parse_sig(s, json_object_get(doc, "sig")) || !json_is_string(offset) ||
-			  json_string_length(offset) > RECOVERY_OFFSET_MAX)) {
-		recovery_session_free(s);
-		s = NULL;
-	} else if (s != NULL) {
-		snprintf(s->offset, sizeof(s->offset), "%s", json_string_value(offset));
-	}
-	json_decref(doc);
-	return s;
-}
-
-/* s->sig: the hashes of the pairs of log up to the one of offset. */
-static bool sig_from_log(struct recovery_session *s, const json_t *log, const char *offset,
-			 size_t offset_len)
-{
-	size_t n = json_is_array(log) ? json_array_size(log) : 0, end = n;
-
-	for (size_t i = n; i-- > 0 && end == n;) {
-		const json_t *o = json_array_get(json_array_get(log, i), 0);
-		if (json_is_string(o) && json_string_length(o) == offset_len &&
-		    memcmp(json_string_value(o), offset, offset_len) == 0)
-			end = i;
-	}
-	if (end == n)
-		return false;
-	for (size_t i = end + 1 > RECOVERY_SIG ? end + 1 - RECOVERY_SIG : 0; i <= end; i++)
-		if (!parse_hex(json_array_get(json_array_get(log, i), 1), &s->sig[s->n_sig++]))
-			return false;
-	return true;
-}
-
-struct recovery_session *recovery_store_load(const char *text, size_t len, const char *offset,
-					     size_t offset_len)
-{
-	json_t *doc = json_loadb(text, len, 0, NULL);
-	struct recovery_session *s = parse_session(doc);
-	const json_t *moved = json_object_get(doc, "moved");
-	const json_t *mo = json_object_get(moved, "offset");
-	bool ok = s != NULL;
-
-	if (ok && json_is_string(mo) && json_string_length(mo) == offset_len &&
-	    memcmp(json_string_value(mo), offset, offset_len) == 0)
-		ok = parse_sig(s, json_object_get(moved, "sig"));
-	else if (ok)
-		ok = sig_from_log(s, json_object_get(doc, "log"), offset, offset_len);
-	if (ok)
-		snprintf(s->offset, sizeof(s->offset), "%.*s", (int)offset_len, offset);
-	json_decref(doc);
-	if (!ok) {
-		recovery_session_free(s);
-		return NULL;
-	}
-	return s;
-}
-
-bool recovery_adopt(const struct recovery *r, struct recovery_session *s)
-{
-	uint64_t last = s->sig[s->n_sig - 1];
-
-	/* the newest event of that content: with repeats, what the client
-	 * got last is most likely the latest one */
-	for (size_t i = r->n; i-- > 0;) {
-		if (entry_at(r, i)->hash != last)
-			continue;
-		/* and a little before it: what this worker logged in another
-		 * order than the first one (got_before skips what the client
-		 * got) */
-		s->from = i;
-		for (size_t k = 1; s->from > 0 && k < RECOVERY_SIG_REORDER;)
-			if (selects(s, entry_at(r, --s->from)))
-				k++;
-		return true;
-	}
-	return false;
 }
 
 void recovery_moved(struct recovery *r, const struct recovery_session *s)

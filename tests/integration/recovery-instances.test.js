@@ -71,7 +71,8 @@ test('a client cut from instance A recovers on instance B: same id, room, identi
 			'B counted the recovery');
 		s.close();
 	} finally {
-		await a.stop('SIGTERM');
+		const exit = await a.stop('SIGTERM');
+		h.assertCleanLog(a.log(), exit, 'SIGTERM', { expectCode: 0 });
 	}
 });
 
@@ -100,7 +101,7 @@ test('SIGTERM deploy: the clients of A reconnect to B and recover, nothing lost 
 		}
 		const exit = await a.stop('SIGTERM');
 		stopped = true;
-		assert.equal(exit.code, 0, 'A stopped cleanly');
+		h.assertCleanLog(a.log(), exit, 'SIGTERM', { expectCode: 0 });
 		await h.until(() => clients.every((c) => c.s.connected), 15000, 'every client to reconnect to B');
 		await h.delay(200);
 		clearInterval(flow);
@@ -190,6 +191,7 @@ test('Redis down during the reconnection: a new socket, promptly, counted', asyn
 		assert.ok((await counter(sg, 'siogate_recovery_total{result="unavailable"}')) > before, 'counted as unavailable');
 		s.close();
 	} finally {
-		await sg.stop('SIGTERM');
+		const exit = await sg.stop('SIGTERM');
+		h.assertCleanLog(sg.log(), exit, 'SIGTERM', { expectCode: 0 });
 	}
 });

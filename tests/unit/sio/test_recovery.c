@@ -305,6 +305,48 @@ static void test_moved_quiet(void)
 	recovery_free(b);
 }
 
+/* The text kept in Redis: the offsets and hashes of the last events the
+ * session's rooms select; loaded with the client's offset, it is placed in
+ * another log by hash.  An offset not among them cannot be loaded. */
+static void test_store(void)
+{
+	struct recovery *a = recovery_new(60000, &w0), *b = recovery_new(60000, &w1);
+	struct sg_strv rooms = { 0 };
+	struct recovery_session *s;
+	struct replayed got = { 0 };
+	json_t *claims = json_pack("{s:s}", "sub", "u");
+	char out[64], *text;
+
+	sg_strv_push(&rooms, "r");
+	for (int i = 1; i <= 3; i++) {
+		stamp(a, i, "r", "", out, sizeof(out));
+		stamp(a, 100 + i, "other", "", out, sizeof(out)); /* not its rooms: not kept */
+		stamp(b, i, "r", "", out, sizeof(out));
+	}
+	stamp(b, 4, "r", "", out, sizeof(out)); /* a never sent it: the client missed it */
+	text = recovery_store_text(a, ID_B, ID_A, &rooms, claims); /* borrowed */
+	json_decref(claims);
+	CHECK(text != NULL && strstr(text, "\"log\"") != NULL);
+	/* the client got event 2 last: a's offset 3 * 256 (events 1, 101, 2) */
+	CHECK(recovery_store_load(text, strlen(text), "99999", 5) == NULL);
+	s = recovery_store_load(text, strlen(text), "768", 3);
+	CHECK(s != NULL && s->n_sig == 2);
+	if (s != NULL) {
+		CHECK_STR(s->sid, ID_A);
+		CHECK_STR(json_string_value(json_object_get(s->kept, "sub")), "u");
+		CHECK(recovery_adopt(b, s));
+		CHECK_INT(recovery_replay(b, s, on_send, &got), 2);
+		CHECK_STR(got.text[0], "42[\"e\",3,\"769\"]");
+		CHECK_STR(got.text[1], "42[\"e\",4,\"1025\"]");
+	}
+	recovery_session_free(s);
+	free(text);
+	CHECK(recovery_store_load("{\"sid\":1}", 9, "768", 3) == NULL);
+	sg_strv_free(&rooms);
+	recovery_free(a);
+	recovery_free(b);
+}
+
 int main(void)
 {
 	RUN(test_offsets);
@@ -314,5 +356,6 @@ int main(void)
 	RUN(test_worker_offsets);
 	RUN(test_moved);
 	RUN(test_moved_quiet);
+	RUN(test_store);
 	return UNIT_END();
 }

@@ -255,4 +255,3 @@ bool recovery_adopt(const struct recovery *r, struct recovery_session *s)
 	}
 	return false;
 }
-

@@ -10,6 +10,7 @@
  */
 #include "eio/eio.h"
 
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,20 @@ static void on_request(struct worker *w, struct conn *c, const struct http_reque
 		eio_handle_request(w, c, req, body, body_len);
 	else
 		conn_respond(c, 404, "text/plain", NULL, "Not Found\n", 10);
+}
+
+/* A Retry-After header of 1 to 5 seconds at random: the clients refused
+ * together (a reconnection storm after a deploy) come back spread out. */
+static const char *retry_after(void)
+{
+	static const char *const h[] = { "Retry-After: 1\r\n", "Retry-After: 2\r\n",
+					 "Retry-After: 3\r\n", "Retry-After: 4\r\n",
+					 "Retry-After: 5\r\n" };
+	unsigned char j = 0;
+
+	if (RAND_bytes(&j, 1) != 1)
+		j = 0;
+	return h[j % SG_ARRAY_LEN(h)];
 }
 
 void eio_handle_request(struct worker *w, struct conn *c, const struct http_request *req,
@@ -197,7 +212,7 @@ void eio_handle_request(struct worker *w, struct conn *c, const struct http_requ
 		worker_count_close(w, SG_CLOSE_RATE_LIMITED, NULL);
 		conn_log(SG_LOG_DEBUG, c, sg_close_text(SG_CLOSE_RATE_LIMITED),
 			 "handshake refused by limits.handshakes_per_second");
-		conn_respond(c, 503, "application/json", "Retry-After: 1\r\n",
+		conn_respond(c, 503, "application/json", retry_after(),
 			     "{\"code\":3,\"message\":\"Bad request\"}", 34);
 		goto out;
 	}

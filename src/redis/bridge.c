@@ -536,6 +536,11 @@ static int send_command(struct bridge *b, redis_link_cb *cb, void *arg, int argc
 	return -1;
 }
 
+struct redis_link *bridge_publisher(struct bridge *b)
+{
+	return b ? b->pub : NULL;
+}
+
 static void count_drop(struct bridge *b, enum bridge_drop d)
 {
 	b->stats.dropped[d]++;

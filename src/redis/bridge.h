@@ -22,6 +22,7 @@ struct bridge;
 struct adapter_broadcast;
 struct emit_msg;
 struct chan_op;
+struct redis_link;
 
 /* What the bridge hands to the layers above it, given to bridge_new() by
  * the program (the cluster layer's cluster_bridge_ops).  Called from the
@@ -128,6 +129,11 @@ int bridge_numsub(struct bridge *b, const char *channel, bridge_count_cb cb, voi
 /* The siogate instances on this Redis (the subscribers of the members
  * channel, one per instance), counted as bridge_numsub counts. */
 int bridge_count_instances(struct bridge *b, bridge_count_cb cb, void *arg);
+
+/* The publisher link, for the few commands of the layers above that are
+ * not publishes (connection state recovery's sessions: replay_store.h);
+ * NULL when b is NULL. */
+struct redis_link *bridge_publisher(struct bridge *b);
 
 /* Publishes m in the adapter format with the given uid, without local
  * delivery, so every other member of the cluster (siogate or Node)

@@ -60,7 +60,7 @@ static struct sio_nsp *nsp_new(struct worker *w, const char *name)
 	hmap_init(&nsp->by_id);
 	rooms_init(&nsp->rooms, room_set_of);
 	if (w->cfg->recovery.enabled)
-		nsp->recovery = recovery_new(w->cfg->recovery.max_disconnection_ms);
+		nsp->recovery = recovery_new(w->cfg->recovery.max_disconnection_ms, &w->index);
 	return nsp;
 }
 
@@ -87,27 +87,38 @@ struct sio_socket *sio_nsp_socket(const struct sio_nsp *nsp, const char *id, siz
 	return hmap_get(&nsp->by_id, id, len);
 }
 
-bool sio_nsp_id_taken(const struct sio_nsp *nsp, const char *id, size_t len)
+/* Whether worker owner's namespace like nsp has a socket of that id (under
+ * its lock). */
+static bool id_taken_by(struct worker *owner, const struct sio_nsp *nsp, const char *id, size_t len)
 {
-	const struct worker *w = nsp->w;
-	struct worker *owner;
-	const struct sio_nsp *other;
-	int k = sg_id_worker(id, len);
+	const struct sio_nsp *other = sio_nsp_find(owner, nsp->name, nsp->name_len);
 	bool taken;
 
-	if (hmap_get(&nsp->by_id, id, len) != NULL)
-		return true;
-	if (k < 0 || (size_t)k >= w->n_workers || k == w->index)
-		return false;
-	/* the id names another worker: read its table under its lock */
-	owner = w->siblings[k];
-	other = sio_nsp_find(owner, nsp->name, nsp->name_len);
 	if (other == NULL)
 		return false;
 	pthread_rwlock_rdlock(&owner->ids_lock);
 	taken = hmap_get(&other->by_id, id, len) != NULL;
 	pthread_rwlock_unlock(&owner->ids_lock);
 	return taken;
+}
+
+bool sio_nsp_id_taken(const struct sio_nsp *nsp, const char *id, size_t len)
+{
+	const struct worker *w = nsp->w;
+	int k = sg_id_worker(id, len);
+
+	if (hmap_get(&nsp->by_id, id, len) != NULL)
+		return true;
+	if (k < 0 || w->n_workers < 2)
+		return false;
+	/* the id names its worker, but a socket that recovered its session
+	 * on another worker (connection state recovery) keeps its id there */
+	if ((size_t)k < w->n_workers && k != w->index && id_taken_by(w->siblings[k], nsp, id, len))
+		return true;
+	for (size_t i = 0; nsp->recovery != NULL && i < w->n_workers; i++)
+		if ((int)i != k && i != w->index && id_taken_by(w->siblings[i], nsp, id, len))
+			return true;
+	return false;
 }
 
 static struct room_set *room_set_of(struct sio_socket *sock)
@@ -151,11 +162,13 @@ void sio_socket_send_ack(struct sio_socket *sock, int64_t id, const char *args, 
 		send_packet(sock, SIO_ACK, id, args, len, NULL, 0);
 }
 
+static void connect_socket(struct eio_session *s, struct sio_nsp *nsp, const json_t *p_data,
+			   struct recovery_session *sess);
+
 static void on_connect(struct eio_session *s, const struct sio_packet *p)
 {
 	struct worker *w = s->w;
 	struct sio_nsp *nsp = sio_nsp_find(w, p->nsp, p->nsp_len);
-	struct sio_socket *sock;
 	struct recovery_session *sess;
 	struct sg_buf b;
 
@@ -178,11 +191,31 @@ static void on_connect(struct eio_session *s, const struct sio_packet *p)
 		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
 		return;
 	}
+	/* another worker may keep the session: connect_socket runs later */
+	if (!sio_recover_lookup(nsp, s, p->data, connect_socket, &sess))
+		connect_socket(s, nsp, p->data, sess);
+}
+
+/* The CONNECT of s to nsp with auth p_data (borrowed), recovering sess
+ * (NULL: a new socket). */
+static void connect_socket(struct eio_session *s, struct sio_nsp *nsp, const json_t *p_data,
+			   struct recovery_session *sess)
+{
+	struct worker *w = s->w;
+	struct sio_socket *sock;
+
+	if (session_socket(s, nsp) != NULL) {
+		/* a second CONNECT while the other workers were asked */
+		if (sess != NULL)
+			sio_recover_putback(nsp, sess);
+		eio_log(SG_LOG_DEBUG, s, NULL, "second CONNECT to %s", nsp->name);
+		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
+		return;
+	}
 	sock = sg_calloc(1, w->handler->socket_size);
 	sock->magic = SIO_MAGIC;
 	sock->eio = s;
 	sock->nsp = nsp;
-	sess = sio_recover_lookup(nsp, p->data);
 	if (sess != NULL) {
 		memcpy(sock->id, sess->sid, sizeof(sock->id));
 		memcpy(sock->pid, sess->pid, sizeof(sock->pid));
@@ -191,10 +224,10 @@ static void on_connect(struct eio_session *s, const struct sio_packet *p)
 		if (nsp->recovery != NULL)
 			sg_id_new(sock->pid, w->index, &w->id_counter);
 	}
-	if (p->data != NULL) {
+	if (p_data != NULL) {
 		struct sg_buf auth;
 		sg_buf_init(&auth);
-		json_js_value(&auth, p->data);
+		json_js_value(&auth, p_data);
 		sock->auth = sg_buf_steal(&auth);
 	}
 	worker_ids_lock(w);

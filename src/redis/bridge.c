@@ -12,7 +12,6 @@
  */
 #include "redis/bridge.h"
 
-#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,7 +5,6 @@
  */
 #include "redis/replay_store.h"
 
-#include <hiredis/async.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +22,11 @@ static char *key_of(const char *prefix, const char *nsp, const char *pid)
 	return key;
 }
 
-static void on_saved(redisAsyncContext *ac, void *reply, void *arg)
+static void on_saved(struct redis_link *l, redisReply *reply, void *arg)
 {
 	redisReply *r = reply;
 
-	SG_UNUSED(ac);
+	SG_UNUSED(l);
 	SG_UNUSED(arg);
 	if (r != NULL && r->type == REDIS_REPLY_ERROR)
 		log_warn("recovery: Redis refused a session: %s", r->str);
@@ -78,12 +77,12 @@ static void answer(struct take *t, const char *text, size_t len, bool unavailabl
 	t->cb(t->arg, text, len, unavailable);
 }
 
-static void on_taken(redisAsyncContext *ac, void *reply, void *arg)
+static void on_taken(struct redis_link *l, redisReply *reply, void *arg)
 {
 	struct take *t = arg;
 	redisReply *r = reply;
 
-	SG_UNUSED(ac);
+	SG_UNUSED(l);
 	if (r != NULL && r->type == REDIS_REPLY_STRING)
 		answer(t, r->str, r->len, false);
 	else

@@ -743,7 +743,7 @@ static void test_key_table(void)
 
 	while (config_key_name(n) != NULL)
 		n++;
-	CHECK_INT(n, 76);
+	CHECK_INT(n, 82);
 	CHECK_STR(config_key_name(0), "server.id");
 	CHECK_STR(config_key_name(n - 1), "log.format");
 	CHECK(config_key_name(n) == NULL);

@@ -25,7 +25,9 @@
 #include "core/log.h"
 #include "core/worker.h"
 #include "eio/eio.h"
+#include "proto/emit_msg.h"
 #include "proto/sio_packet.h"
+#include "redis/bridge.h"
 #include "sio/rooms.h"
 
 /* Node's admin-ui: server_stats every 2 seconds. */
@@ -49,12 +51,18 @@ enum {
 
 /* An Admin UI's request, applied on every worker. */
 struct action {
-	enum { ACT_DISCONNECT, ACT_JOIN, ACT_LEAVE } kind;
+	enum {
+		ACT_DISCONNECT,
+		ACT_JOIN,
+		ACT_LEAVE
+	} kind;
 	bool close;   /* _disconnect: the whole client, not only the socket */
 	char *nsp;    /* the namespace */
 	char *room;   /* join, leave */
 	char *filter; /* a socket id or a room; NULL: every socket */
 };
+
+static bool publishes(const struct admin_ui *ui);
 
 static struct admin_ui *ui_of(const struct sio_socket *sock)
 {
@@ -157,11 +165,11 @@ static void stats_part(struct worker *w, const void *ctx, struct sg_buf *out)
 	SG_UNUSED(ctx);
 	for (const struct eio_session *s = w->sessions; s; s = s->next)
 		polling += s->transport == EIO_POLLING && !s->closing;
-	sg_buf_printf(out, "%zu %llu %llu %llu %llu %llu %llu", w->n_sessions,
-		      (unsigned long long)polling, (unsigned long long)w->stats.handshakes,
-		      (unsigned long long)w->stats.packets_in,
-		      (unsigned long long)w->stats.packets_out,
-		      (unsigned long long)w->stats.bytes_in, (unsigned long long)w->stats.bytes_out);
+	sg_buf_printf(
+		out, "%zu %llu %llu %llu %llu %llu %llu", w->n_sessions,
+		(unsigned long long)polling, (unsigned long long)w->stats.handshakes,
+		(unsigned long long)w->stats.packets_in, (unsigned long long)w->stats.packets_out,
+		(unsigned long long)w->stats.bytes_in, (unsigned long long)w->stats.bytes_out);
 	for (int r = 0; r < SG_CLOSE__COUNT; r++) {
 		closes = w->stats.closes[r];
 		sg_buf_printf(out, " %llu", (unsigned long long)closes);
@@ -170,8 +178,8 @@ static void stats_part(struct worker *w, const void *ctx, struct sg_buf *out)
 		sg_buf_printf(out, " %zu", w->nsps[i]->n_sockets);
 }
 
-static void aggregated(struct sg_buf *b, bool *first, int64_t ts, const char *type,
-		       const char *sub, uint64_t count)
+static void aggregated(struct sg_buf *b, bool *first, int64_t ts, const char *type, const char *sub,
+		       uint64_t count)
 {
 	if (count == 0)
 		return;
@@ -213,7 +221,8 @@ static void stats_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t
 	json_js_string(&b, host, strlen(host));
 	sg_buf_printf(&b, ",\"pid\":%ld,\"uptime\":", (long)getpid());
 	json_js_number(&b, (double)(sg_mono_ms() - ui->started_ms) / 1000.0);
-	sg_buf_printf(&b, ",\"clientsCount\":%llu,\"pollingClientsCount\":%llu,\"aggregatedEvents\":[",
+	sg_buf_printf(&b,
+		      ",\"clientsCount\":%llu,\"pollingClientsCount\":%llu,\"aggregatedEvents\":[",
 		      (unsigned long long)t[TOT_CLIENTS], (unsigned long long)t[TOT_POLLING]);
 	if (had) {
 		const uint64_t *l = ui->last;
@@ -243,10 +252,24 @@ static void stats_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t
 	sg_buf_append_str(&b, "]}]");
 	for (struct admin_sock *a = ui->admins; a; a = a->next)
 		sio_socket_send_event(&a->sock, b.data, b.len);
+	if (publishes(ui)) {
+		/* to the Admin UIs of the other instances, as Node's
+		 * adminNamespace.emit() reaches them through the adapter */
+		struct emit_msg m = { .nsp = ui->nsp->name, .args = b.data, .args_len = b.len };
+
+		(void)bridge_publish_emit(w->bridge, &m, w->adapter_uid);
+	}
 	sg_buf_fini(&b);
 	free(ui->last);
 	ui->last = t;
 	ui->stats_busy = false;
+}
+
+/* Worker 0 of an instance on Redis sends its server_stats to the cluster,
+ * whether or not an Admin UI is logged in here: another instance's may be. */
+static bool publishes(const struct admin_ui *ui)
+{
+	return ui->w->index == 0 && ui->w->bridge != NULL;
 }
 
 static void stats_now(struct admin_ui *ui)
@@ -259,9 +282,12 @@ static void stats_now(struct admin_ui *ui)
 
 static void on_stats_timer(evutil_socket_t fd, short what, void *arg)
 {
+	struct admin_ui *ui = arg;
+
 	SG_UNUSED(fd);
 	SG_UNUSED(what);
-	stats_now(arg);
+	if (ui->n_admins > 0 || publishes(ui))
+		stats_now(ui);
 }
 
 /* ---- the UI's requests ------------------------------------------------ */
@@ -439,10 +465,10 @@ static bool on_connect(struct sio_socket *sock)
 	if (ui->admins)
 		ui->admins->prev = as;
 	ui->admins = as;
-	if (ui->n_admins++ == 0) {
+	/* the other instances' server_stats come as adapter broadcasts */
+	sock->broadcasts = true;
+	if (ui->n_admins++ == 0)
 		admin_ui_announce(ui);
-		event_add(ui->stats_timer, &(struct timeval){ ADMIN_UI_STATS_MS / 1000, 0 });
-	}
 	if (fresh != NULL) {
 		struct sg_buf b;
 
@@ -477,10 +503,8 @@ static void on_close(struct sio_socket *sock, enum sg_close reason)
 	if (as->next)
 		as->next->prev = as->prev;
 	sg_buf_fini(&as->backlog);
-	if (--ui->n_admins == 0) {
-		event_del(ui->stats_timer);
+	if (--ui->n_admins == 0)
 		admin_ui_announce(ui);
-	}
 }
 
 static const struct sio_handler admin_sockets = {
@@ -510,7 +534,9 @@ static int admin_ui_init(struct worker *w)
 		return -1;
 	}
 	sg_buf_init(&ui->queued);
+	/* idle unless an Admin UI is logged in here, or worker 0 publishes */
 	ui->stats_timer = event_new(w->base, -1, EV_PERSIST, on_stats_timer, ui);
+	event_add(ui->stats_timer, &(struct timeval){ ADMIN_UI_STATS_MS / 1000, 0 });
 	w->admin_ui = ui;
 	return 0;
 }

@@ -16,9 +16,9 @@
 struct admin_sock {
 	struct sio_socket sock; /* first: the socket layer allocates it */
 	struct admin_sock *prev, *next;
-	bool listed;		/* on ui->admins (logged in) */
-	bool synced;		/* all_sockets sent: events go out at once */
-	struct sg_buf backlog;	/* events that came before all_sockets */
+	bool listed;	       /* on ui->admins (logged in) */
+	bool synced;	       /* all_sockets sent: events go out at once */
+	struct sg_buf backlog; /* events that came before all_sockets */
 };
 
 /* The Admin UI's part of a worker (w->admin_ui), when admin_ui.enabled. */
@@ -27,10 +27,10 @@ struct admin_ui {
 	struct sio_nsp *nsp;	   /* admin_ui.namespace */
 	struct admin_sock *admins; /* logged in on this worker */
 	size_t n_admins;
-	uint32_t watchers[256]; /* per worker index: its logged-in Admin UIs, as posted */
-	size_t n_watching;  /* workers with watchers > 0: the observer is on */
-	struct sg_buf queued; /* this turn's events, one JSON array per line */
-	struct event *stats_timer; /* server_stats, while n_admins > 0 */
+	uint32_t watchers[256];	   /* per worker index: its logged-in Admin UIs, as posted */
+	size_t n_watching;	   /* workers with watchers > 0: the observer is on */
+	struct sg_buf queued;	   /* this turn's events, one JSON array per line */
+	struct event *stats_timer; /* server_stats: every 2 s, idle when unused */
 	bool stats_busy;	   /* a server_stats gather in flight */
 	uint64_t *last;		   /* the totals the last server_stats saw */
 	size_t n_last;

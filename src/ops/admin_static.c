@@ -85,7 +85,8 @@ static int relative_path(const struct http_request *req, struct sg_buf *rel)
 
 		if (n == 0 || http_path_decode(p, n, rel) != 0)
 			return -1;
-		if (rel->data[before] == '.' || memchr(rel->data + before, '/', rel->len - before) ||
+		if (rel->data[before] == '.' ||
+		    memchr(rel->data + before, '/', rel->len - before) ||
 		    memchr(rel->data + before, '\\', rel->len - before))
 			return -1;
 		p += n;
@@ -143,11 +144,12 @@ bool admin_static_request(struct worker *w, struct conn *c, const struct http_re
 		if (realpath(path.data, real) != NULL && strncmp(real, root, rl) == 0 &&
 		    real[rl] == '/' && read_file(real, &body) == 0) {
 			bool index = strcmp(rel.data, "index.html") == 0;
-			const char *cache = !index && hashed_name(rel.data)
-						    ? "Cache-Control: public, max-age=31536000, "
-						      "immutable\r\nX-Content-Type-Options: nosniff\r\n"
-						    : "Cache-Control: no-cache\r\nX-Content-Type-Options: "
-						      "nosniff\r\n";
+			const char *cache =
+				!index && hashed_name(rel.data)
+					? "Cache-Control: public, max-age=31536000, "
+					  "immutable\r\nX-Content-Type-Options: nosniff\r\n"
+					: "Cache-Control: no-cache\r\nX-Content-Type-Options: "
+					  "nosniff\r\n";
 
 			conn_reply(c, 200, content_type(real), cache, body.data,
 				   head ? 0 : body.len);

@@ -27,9 +27,9 @@ const missing = web.chromiumMissing();
 
 /* The UI's page is served on the admin port and connects to the client port: CORS with
  * credentials (the UI sets withCredentials) for the admin listener's origin. */
-const config = (readonly) => `
+const config = (readonly, id = `gate-browser${readonly ? '-ro' : ''}`) => `
 server:
-  id: gate-browser${readonly ? '-ro' : ''}
+  id: ${id}
   listen: ["127.0.0.1:{{PORT}}"]
   workers: 2
   shutdown_timeout: 5s
@@ -79,8 +79,9 @@ function browserSuite() {
 			await sg.stop();
 	});
 
-	async function start(readonly) {
-		const sg = await h.startSiogate({ config: config(readonly) });
+	async function start(readonly, id, redis) {
+		const sg = await h.startSiogate({ config: config(readonly, id) + (redis ? `redis:\n  url: "${redis.url}"\n` : ''),
+			waitBridge: Boolean(redis) });
 		started.push(sg);
 		return sg;
 	}
@@ -200,5 +201,24 @@ function browserSuite() {
 		assert.ok(socks.every((s) => s.connected));
 		assert.deepEqual(tab.pageErrors, [], 'uncaught exceptions in the page');
 		await tab.context.close();
+	});
+
+	test('two instances on one Redis show as two servers', { timeout: TEST_TIMEOUT_MS }, async () => {
+		const redis = await h.startRedis();
+		try {
+			const a = await start(false, 'gate-one', redis);
+			const b = await start(false, 'gate-two', redis);
+			const tab = await openUi(a);
+			await login(tab, a, PASSWORD);
+			await go(tab, '#/servers/');
+			await waitForTexts(tab, ['gate-one', String(a.pid), 'gate-two', String(b.pid)], 'both servers');
+			await tab.context.close();
+			await a.stop();
+			await b.stop();
+			started.splice(started.indexOf(a), 1);
+			started.splice(started.indexOf(b), 1);
+		} finally {
+			await redis.stop();
+		}
 	});
 }

@@ -310,3 +310,25 @@ test('config: enabled without a login, a bad hash, or a namespace that is taken 
 		h.removeDir(dir);
 	}
 });
+
+test('two instances on one Redis: the Admin UI of one gets both servers\' server_stats', async () => {
+	const redis = await h.startRedis();
+	const a = await h.startSiogate({ redis, config: { ...adminUi(), server: { id: 'gate-1' } } });
+	const b = await h.startSiogate({ redis, config: { ...adminUi(), server: { id: 'gate-2' } } });
+	try {
+		await h.connectAuthed(b.url, { claims: { sub: 'on-b' } });
+		const { socket, events } = await adminConnect(a, { username: 'ops', password: PASSWORD });
+		const [mine] = await nextEvent(events, 'server_stats', (s) => s.serverId === 'gate-1');
+		assert.equal(mine.pid, a.pid);
+		const [other] = await nextEvent(events, 'server_stats', (s) => s.serverId === 'gate-2', 6000);
+		assert.equal(other.pid, b.pid);
+		assert.ok(other.clientsCount >= 1);
+		assert.ok(other.namespaces.some((n) => n.name === '/' && n.socketsCount >= 1));
+		socket.close();
+	} finally {
+		h.closeClients();
+		await a.stop();
+		await b.stop();
+		await redis.stop();
+	}
+});

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "app/admin_ui_int.h"
+#include "app/auth_throttle.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/gather.h"
@@ -135,10 +136,16 @@ static bool password_ok(const struct sg_config *cfg, const char *password)
 }
 
 /* The CONNECT's auth: a session id, or the user name and the password.
- * *fresh: a new session id to give (the caller frees it). */
-static bool login(const struct sg_config *cfg, const char *auth, char **fresh)
+ * *fresh: a new session id to give (the caller frees it).  Passwords are
+ * throttled per address as tokens are (limits.auth_failures_per_minute):
+ * a guess costs the loop a bcrypt. */
+static bool login(struct sio_socket *sock, char **fresh)
 {
-	json_t *a = auth != NULL ? json_loads(auth, 0, NULL) : NULL;
+	struct worker *w = sock->nsp->w;
+	const struct sg_config *cfg = w->cfg;
+	const char *addr = sock->eio->addr;
+	json_t *a = sock->auth != NULL ? json_loads(sock->auth, 0, NULL) : NULL;
+	enum throttle_admit admit = THROTTLE_CLEAN;
 	const char *sid = json_string_value(json_object_get(a, "sessionId"));
 	const char *user = json_string_value(json_object_get(a, "username"));
 	const char *pass = json_string_value(json_object_get(a, "password"));
@@ -147,10 +154,17 @@ static bool login(const struct sg_config *cfg, const char *auth, char **fresh)
 	*fresh = NULL;
 	if (sid != NULL && session_valid(cfg, sid)) {
 		ok = true;
-	} else if (user != NULL && pass != NULL && strcmp(user, cfg->admin_ui.username) == 0 &&
-		   password_ok(cfg, pass)) {
-		ok = true;
-		*fresh = session_new(cfg);
+	} else if (w->throttle != NULL &&
+		   (admit = auth_throttle_begin(w->throttle, cfg, addr, sg_mono_ms())) ==
+			   THROTTLE_REFUSED) {
+		eio_log(SG_LOG_WARN, sock->eio, NULL, "admin-ui: login throttled");
+	} else {
+		ok = user != NULL && pass != NULL && strcmp(user, cfg->admin_ui.username) == 0 &&
+		     password_ok(cfg, pass);
+		if (ok)
+			*fresh = session_new(cfg);
+		if (w->throttle != NULL)
+			auth_throttle_end(w->throttle, cfg, addr, sg_mono_ms(), admit, !ok);
 	}
 	json_decref(a);
 	return ok;
@@ -450,7 +464,7 @@ static bool on_connect(struct sio_socket *sock)
 	static const char features_ro[] = "[\"config\",{\"supportedFeatures\":["
 					  "\"AGGREGATED_EVENTS\",\"ALL_EVENTS\"]}]";
 
-	if (!login(cfg, sock->auth, &fresh)) {
+	if (!login(sock, &fresh)) {
 		eio_log(SG_LOG_WARN, sock->eio, NULL, "admin-ui: invalid credentials");
 		sio_socket_refuse(sock, "{\"message\":\"invalid credentials\"}", 33,
 				  SG_CLOSE_AUTH_REJECTED);

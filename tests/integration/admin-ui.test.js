@@ -332,3 +332,18 @@ test('two instances on one Redis: the Admin UI of one gets both servers\' server
 		await redis.stop();
 	}
 });
+
+test('password guesses are throttled per address like bad tokens (limits.auth_failures_*)', async () => {
+	const sg = await h.startSiogate({
+		config: { ...adminUi(), limits: { auth_failures_per_minute: 1, auth_failures_burst: 2 } },
+	});
+	try {
+		for (let i = 0; i < 2; i++)
+			await assert.rejects(adminConnect(sg, { username: 'ops', password: `guess ${i}` }), /invalid credentials/);
+		/* the bucket is empty: even the right password is refused, without a bcrypt */
+		await assert.rejects(adminConnect(sg, { username: 'ops', password: PASSWORD }), /invalid credentials/);
+		await sg.waitForLog(/warn admin-ui: login throttled/);
+	} finally {
+		await sg.stop();
+	}
+});

@@ -265,7 +265,7 @@ static void stats_done(struct worker *w, void *ctx, struct sg_buf *parts, size_t
 	}
 	sg_buf_append_str(&b, "]}]");
 	for (struct admin_sock *a = ui->admins; a; a = a->next)
-		sio_socket_send_event(&a->sock, b.data, b.len);
+		sio_socket_send_event(&a->base.sock, b.data, b.len);
 	if (publishes(ui)) {
 		/* to the Admin UIs of the other instances, as Node's
 		 * adminNamespace.emit() reaches them through the adapter */

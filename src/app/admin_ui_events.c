@@ -175,7 +175,7 @@ void admin_ui_send_lines(struct admin_sock *a, const char *data, size_t len)
 		const char *nl = memchr(p, '\n', (size_t)(e - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(e - p);
 
-		sio_socket_send_event(&a->sock, p, n);
+		sio_socket_send_event(&a->base.sock, p, n);
 		p += n + 1;
 	}
 }

@@ -9,12 +9,17 @@
 
 #include <event2/event.h>
 
+#include "app/authflow_socket.h"
 #include "core/common.h"
 #include "sio/sio.h"
 
-/* A socket of the admin namespace: a logged-in Admin UI once accepted. */
+/* A socket of the admin namespace: a logged-in Admin UI once accepted.  It
+ * begins with an authenticate-flow socket whose flow stays zeroed (no
+ * state, no user) so that what reads any socket's flow (the admin API's
+ * client list, the cluster's fetch, a user's sockets) reads "unauthorized,
+ * nobody" for it, never past its end. */
 struct admin_sock {
-	struct sio_socket sock; /* first: the socket layer allocates it */
+	struct authflow_socket base; /* first: the socket layer allocates it */
 	struct admin_sock *prev, *next;
 	bool listed;	       /* on ui->admins (logged in) */
 	bool synced;	       /* all_sockets sent: events go out at once */

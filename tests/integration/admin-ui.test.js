@@ -347,3 +347,32 @@ test('password guesses are throttled per address like bad tokens (limits.auth_fa
 		await sg.stop();
 	}
 });
+
+test('the admin API lists an Admin UI socket as an unauthorized socket of no user', async () => {
+	const TOKEN = 'admin-ui-test-token-0123456789';
+	const sg = await h.startSiogate({
+		config: { ...adminUi(), admin: { ui_dir: uiDir, token_file: 'admin.token' } },
+		files: { 'admin.token': TOKEN + '\n' },
+	});
+	try {
+		const c = await h.connectAuthed(sg.url, { claims: { sub: 'listed' } });
+		const { socket } = await adminConnect(sg, { username: 'ops', password: PASSWORD });
+		const res = await fetch(`http://127.0.0.1:${sg.adminPort}/v1/clients`,
+			{ headers: { authorization: `Bearer ${TOKEN}` } });
+		assert.equal(res.status, 200);
+		const { clients } = await res.json();
+		const ui = clients.find((x) => x.id === socket.id);
+		assert.ok(ui, JSON.stringify(clients));
+		assert.equal(ui.nsp, '/admin');
+		assert.equal(ui.state, 'unauthorized');
+		assert.equal(ui.user, null);
+		assert.equal(clients.find((x) => x.id === c.id).user, 'listed');
+		const users = await fetch(`http://127.0.0.1:${sg.adminPort}/v1/users/listed`,
+			{ headers: { authorization: `Bearer ${TOKEN}` } });
+		assert.equal((await users.json()).sockets, 1);
+		socket.close();
+		c.close();
+	} finally {
+		await sg.stop();
+	}
+});

@@ -387,6 +387,7 @@ static void on_event(struct sio_socket *sock, const struct sio_packet *p,
 {
 	struct admin_sock *as = (struct admin_sock *)sock;
 	const char *name = json_string_value(json_array_get(p->data, 0));
+	const char *why;
 	struct action *a;
 
 	SG_UNUSED(att);
@@ -407,10 +408,12 @@ static void on_event(struct sio_socket *sock, const struct sio_packet *p,
 		action_free(a);
 		return;
 	}
-	if (sock->nsp->w->cfg->admin_ui.readonly || a->nsp == NULL ||
-	    (a->kind != ACT_DISCONNECT && a->room == NULL)) {
-		eio_log(SG_LOG_INFO, sock->eio, NULL, "admin-ui: %s refused (%s)", name,
-			a->nsp == NULL ? "bad arguments" : "admin_ui.readonly");
+	why = sock->nsp->w->cfg->admin_ui.readonly ? "admin_ui.readonly"
+	      : a->nsp == NULL || (a->kind != ACT_DISCONNECT && (a->room == NULL || !a->room[0]))
+		      ? "bad arguments"
+		      : NULL;
+	if (why != NULL) {
+		eio_log(SG_LOG_INFO, sock->eio, NULL, "admin-ui: %s refused (%s)", name, why);
 		action_free(a);
 		return;
 	}

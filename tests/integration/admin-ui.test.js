@@ -229,6 +229,9 @@ test('live: socket_connected, room_joined, room_left, socket_disconnected; join,
 		socket.emit('leave', '/', 'team-admin', target.id);
 		await nextEvent(events, 'room_left', (nsp, room, id) => id === target.id && room === 'team-admin');
 	}
+	/* a request without a room is refused */
+	socket.emit('join', '/', '', clients[0].id);
+	await sg.waitForLog(/admin-ui: join refused \(bad arguments\)/);
 	/* every member of a room at once */
 	socket.emit('join', '/', 'team-y', 'team-x');
 	await nextEvent(events, 'room_joined', (nsp, room, id) => id === c.id && room === 'team-y');

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app/admin_ui.h"
 #include "app/auth_throttle.h"
 #include "app/authflow.h"
 #include "cluster/cluster.h"
@@ -33,8 +34,8 @@
 
 /* The daemon's layers in every worker, lowest first (worker_module). */
 static const struct worker_module *const modules[] = {
-	&conn_module, &proxy_accept_module, &eio_module,
-	&sio_module,  &authflow_module,	    &admin_module,
+	&conn_module,	  &proxy_accept_module, &eio_module,   &sio_module,
+	&authflow_module, &admin_ui_module,	&admin_module,
 };
 
 /* The drain ticks: server.drain_window is cut into slices of this length. */

@@ -21,7 +21,18 @@ static int query_pair(const char *k, size_t kl, const char *v, size_t vl, void *
 struct query_state {
 	struct sg_buf *out;
 	bool first;
+	bool mask; /* a token in the query is shown masked */
 };
+
+static const char masked[] = "\"[masked]\"";
+
+/* A header whose value is a credential: the Admin UI shows it masked. */
+static bool secret_header(const char *name, size_t len)
+{
+	return (len == 13 && memcmp(name, "authorization", 13) == 0) ||
+	       (len == 19 && memcmp(name, "proxy-authorization", 19) == 0) ||
+	       (len == 6 && memcmp(name, "cookie", 6) == 0);
+}
 
 static int query_pair(const char *k, size_t kl, const char *v, size_t vl, void *arg)
 {
@@ -32,15 +43,20 @@ static int query_pair(const char *k, size_t kl, const char *v, size_t vl, void *
 	qs->first = false;
 	json_js_string(qs->out, k, kl);
 	sg_buf_append_char(qs->out, ':');
-	json_js_string(qs->out, v, vl);
+	if (qs->mask && kl == 5 && memcmp(k, "token", 5) == 0)
+		sg_buf_append_str(qs->out, masked);
+	else
+		json_js_string(qs->out, v, vl);
 	return 0;
 }
 
-void ihandshake_json(struct sg_buf *out, const struct sio_socket *sock, const char *auth)
+/* The handshake object without its closing brace; mask: credentials
+ * masked (headers, a query token). */
+static void handshake_open(struct sg_buf *out, const struct sio_socket *sock, bool mask)
 {
 	const struct eio_session *s = sock->eio;
 	struct http_request req;
-	struct query_state qs = { out, true };
+	struct query_state qs = { out, true, mask };
 	char when[96];
 	time_t secs = (time_t)(s->issued_ms / 1000);
 	struct tm tm;
@@ -57,7 +73,10 @@ void ihandshake_json(struct sg_buf *out, const struct sio_socket *sock, const ch
 			sg_buf_append_char(out, ',');
 		json_js_string(out, name, nl);
 		sg_buf_append_char(out, ':');
-		json_js_string(out, req.headers[i].value, req.headers[i].value_len);
+		if (mask && secret_header(name, nl))
+			sg_buf_append_str(out, masked);
+		else
+			json_js_string(out, req.headers[i].value, req.headers[i].value_len);
 	}
 	/* JavaScript's Date.prototype.toString() in UTC */
 	gmtime_r(&secs, &tm);
@@ -70,7 +89,9 @@ void ihandshake_json(struct sg_buf *out, const struct sio_socket *sock, const ch
 	sg_buf_printf(out, ",\"xdomain\":%s,\"secure\":%s,\"issued\":%lld,\"url\":",
 		      have && http_request_header(&req, "origin") ? "true" : "false",
 		      s->secure ? "true" : "false", (long long)s->issued_ms);
-	if (have)
+	if (have && mask && memmem(req.query, req.query_len, "token=", 6) != NULL)
+		json_js_string(out, req.path, req.path_len); /* the token is in the query */
+	else if (have)
 		json_js_string(out, req.target, req.target_len);
 	else
 		sg_buf_append_str(out, "\"\"");
@@ -78,12 +99,24 @@ void ihandshake_json(struct sg_buf *out, const struct sio_socket *sock, const ch
 	if (have && http_query_foreach(req.query, req.query_len, query_pair, &qs) != 0) {
 		/* a query that does not decode was refused at the handshake */
 	}
-	sg_buf_append_str(out, "},\"auth\":");
+	sg_buf_append_char(out, '}');
+}
+
+void ihandshake_json(struct sg_buf *out, const struct sio_socket *sock, const char *auth)
+{
+	handshake_open(out, sock, false);
+	sg_buf_append_str(out, ",\"auth\":");
 	if (auth != NULL)
 		sg_buf_append_str(out, auth);
 	else if (sock->auth != NULL)
 		sg_buf_append_str(out, sock->auth);
 	else
 		sg_buf_append_str(out, "{}");
+	sg_buf_append_char(out, '}');
+}
+
+void ihandshake_json_masked(struct sg_buf *out, const struct sio_socket *sock)
+{
+	handshake_open(out, sock, true);
 	sg_buf_append_char(out, '}');
 }

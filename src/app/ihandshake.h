@@ -15,5 +15,9 @@ struct sio_socket;
  * JSON text auth, or when NULL the CONNECT payload (a token refresh sends
  * the verifier the new {"token"} there). */
 void ihandshake_json(struct sg_buf *out, const struct sio_socket *sock, const char *auth);
+/* The same for the Admin UI's eyes: no "auth", and the credentials in the
+ * headers (authorization, proxy-authorization, cookie) and a "token" in the
+ * query shown as "[masked]". */
+void ihandshake_json_masked(struct sg_buf *out, const struct sio_socket *sock);
 
 #endif

@@ -179,7 +179,16 @@ struct sg_config {
 	struct {
 		char *listen; /* NULL = no admin listener */
 		char *token_file;
+		char *ui_dir; /* static files served on admin.listen; NULL = none */
 	} admin;
+
+	struct {
+		bool enabled;
+		char *namespace;     /* the Admin UI's namespace, not in namespaces */
+		char *username;	     /* NULL: refused when enabled (config check) */
+		char *password_hash; /* bcrypt ($2a$/$2b$/$2y$) */
+		bool readonly;
+	} admin_ui;
 
 	struct {
 		enum sg_log_level level;

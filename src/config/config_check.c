@@ -26,6 +26,7 @@ static void load_secret_file(struct cfg_loader *ld, const char *key, const char 
 			     size_t *value_len);
 static void check_secret_strength(struct cfg_loader *ld);
 static void check_token_file(struct cfg_loader *ld);
+static void check_admin_ui(struct cfg_loader *ld);
 
 /* Did the user configure JWT verification (auth.verifier, or anything under
  * auth.jwt)? */
@@ -107,6 +108,32 @@ static void check_token_file(struct cfg_loader *ld)
 	if (b.data != NULL)
 		explicit_bzero(b.data, b.cap);
 	sg_buf_fini(&b);
+}
+
+/* The Admin UI's namespace is its own, and it logs in with a bcrypt hash. */
+static void check_admin_ui(struct cfg_loader *ld)
+{
+	const struct sg_config *cfg = ld->cfg;
+	const char *nsp = cfg->admin_ui.namespace, *h = cfg->admin_ui.password_hash;
+	int line = 0, col = 0;
+
+	if (!cfg->admin_ui.enabled)
+		return;
+	if (nsp[0] != '/' || sg_strv_contains(&cfg->namespaces, nsp)) {
+		(void)cfg_pos_of(ld, "admin_ui.namespace", &line, &col);
+		cfg_add_err(ld, line, col, "admin_ui.namespace",
+			    "must start with / and not be one of namespaces");
+	}
+	if (cfg->admin_ui.username == NULL || h == NULL) {
+		if (!cfg_pos_of(ld, "admin_ui.enabled", &line, &col))
+			line = col = 0;
+		cfg_add_err(ld, line, col, "admin_ui", "enabled needs username and password_hash");
+	} else if (strlen(h) != 60 || h[0] != '$' || h[1] != '2' ||
+		   (h[2] != 'a' && h[2] != 'b' && h[2] != 'y') || h[3] != '$') {
+		(void)cfg_pos_of(ld, "admin_ui.password_hash", &line, &col);
+		cfg_add_err(ld, line, col, "admin_ui.password_hash",
+			    "not a bcrypt hash ($2b$10$ and 53 more characters)");
+	}
 }
 
 /* ---- cross-key checks -------------------------------------------------------------- */
@@ -206,6 +233,8 @@ void cfg_check_cross(struct cfg_loader *ld)
 			line = col = 0;
 		cfg_add_err(ld, line, col, "auth.http.url", "required when auth.verifier is http");
 	}
+
+	check_admin_ui(ld);
 
 	if (cfg->server.drain_window_ms > cfg->server.shutdown_timeout_ms &&
 	    !cfg_bad(ld, "server.drain_window") && !cfg_bad(ld, "server.shutdown_timeout")) {

@@ -38,6 +38,8 @@ struct key_wait;
 struct http_client;
 struct cluster_fetch;
 struct sio_handler;
+struct sio_observer;
+struct admin_ui;
 struct inbox;
 struct admission;
 struct auth_throttle;
@@ -189,7 +191,9 @@ struct worker {
 	const struct conn_handler *conn_handler[2]; /* [0] client listeners, [1] admin */
 	const struct eio_handler *eio_handler;
 	const struct sio_handler *handler;
-	int64_t connect_timeout_ms; /* no namespace joined in this time -> close */
+	const struct sio_observer *sio_observer; /* NULL: nobody watches (sio_observe) */
+	struct admin_ui *admin_ui;		 /* owned by app/admin_ui.c; NULL: off */
+	int64_t connect_timeout_ms;		 /* no namespace joined in this time -> close */
 
 	bool shutting_down;
 	struct worker_stats stats;

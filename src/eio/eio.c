@@ -536,6 +536,8 @@ static void finish_upgrade(struct eio_session *s)
 	s->transport = EIO_WEBSOCKET;
 	event_free(s->upgrade_timer);
 	s->upgrade_timer = NULL;
+	if (s->w->eio_handler->on_upgraded != NULL)
+		s->w->eio_handler->on_upgraded(s);
 	if (s->get != NULL)
 		eio_poll_answer(s, "6", 1);
 	/* what was queued for polling goes out on the WebSocket, in order */

@@ -36,6 +36,8 @@ struct eio_handler {
 	void (*on_message)(struct eio_session *s, bool binary, const char *data, size_t len);
 	/* s is closing for reason (its transport is still there). */
 	void (*on_closed)(struct eio_session *s, enum sg_close reason);
+	/* s moved from polling to its WebSocket (may be NULL). */
+	void (*on_upgraded)(struct eio_session *s);
 	/* s is being freed: release what the user keeps in it. */
 	void (*on_free)(struct eio_session *s);
 	/* Whether s, open since issued_ms, waited too long for its user to take

@@ -27,6 +27,7 @@
 #include "eio/eio.h"
 #include "net/conn.h"
 #include "ops/admin_int.h"
+#include "ops/admin_static.h"
 #include "ops/metrics.h"
 #include "ops/ready.h"
 #include "proto/emit_msg.h"
@@ -482,7 +483,8 @@ static void on_request(struct worker *w, struct conn *c, const struct http_reque
 		return;
 	}
 	if (pl < 4 || memcmp(p, "/v1/", 4) != 0) {
-		admin_reply_error(c, 404, "not found");
+		if (!admin_static_request(w, c, req))
+			admin_reply_error(c, 404, "not found");
 		return;
 	}
 	if (w->admin_token == NULL) {

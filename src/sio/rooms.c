@@ -78,6 +78,8 @@ int rooms_join(struct rooms *r, struct sio_socket *sock, struct room_set *set, c
 	set->v[set->n].pos = room->n_members;
 	set->n++;
 	room->members[room->n_members++] = sock;
+	if (r->changed != NULL)
+		r->changed(sock, name, len, true);
 	return 1;
 }
 
@@ -105,20 +107,22 @@ int rooms_leave(struct rooms *r, struct sio_socket *sock, struct room_set *set, 
 	struct room_membership *m;
 	uint32_t pos;
 
-	SG_UNUSED(sock);
 	if (room == NULL || (m = find_membership(set, room)) == NULL)
 		return 0;
 	pos = m->pos;
 	*m = set->v[--set->n];
 	remove_member(r, room, pos);
+	if (r->changed != NULL)
+		r->changed(sock, name, strlen(name), false);
 	return 1;
 }
 
 void rooms_leave_all(struct rooms *r, struct sio_socket *sock, struct room_set *set)
 {
-	SG_UNUSED(sock);
 	while (set->n > 0) {
 		struct room_membership m = set->v[--set->n];
+		if (r->changed != NULL)
+			r->changed(sock, m.room->name, m.room->name_len, false);
 		remove_member(r, m.room, m.pos);
 	}
 	free(set->v);

@@ -39,6 +39,10 @@ struct rooms {
 	/* A member's memberships: how removal finds the member moved into the
 	 * hole (rooms never sees struct sio_socket's layout). */
 	struct room_set *(*set_of)(struct sio_socket *sock);
+	/* NULL, or told each time a socket joins or leaves a room, after the
+	 * change (name borrowed): set by the owner only while someone watches
+	 * (the Admin UI), so an unwatched index pays one test. */
+	void (*changed)(struct sio_socket *sock, const char *name, size_t len, bool joined);
 };
 
 void rooms_init(struct rooms *r, struct room_set *(*set_of)(struct sio_socket *sock));

@@ -49,6 +49,20 @@ static void free_deferred(void *arg);
 static struct room_set *room_set_of(struct sio_socket *sock);
 static void pending_free(struct sio_pending *p);
 
+/* The handler of a namespace's sockets. */
+static const struct sio_handler *handler_of(const struct sio_nsp *nsp)
+{
+	return nsp->handler != NULL ? nsp->handler : nsp->w->handler;
+}
+
+static void room_changed(struct sio_socket *sock, const char *name, size_t len, bool joined)
+{
+	const struct sio_observer *obs = sock->nsp->w->sio_observer;
+
+	if (obs != NULL && sock->connected)
+		obs->on_room(sock, name, len, joined);
+}
+
 static struct sio_nsp *nsp_new(struct worker *w, const char *name)
 {
 	size_t len = strlen(name);
@@ -59,6 +73,8 @@ static struct sio_nsp *nsp_new(struct worker *w, const char *name)
 	nsp->name_len = len;
 	hmap_init(&nsp->by_id);
 	rooms_init(&nsp->rooms, room_set_of);
+	if (w->sio_observer != NULL)
+		nsp->rooms.changed = room_changed;
 	if (w->cfg->recovery.enabled)
 		nsp->recovery = recovery_new(w->cfg->recovery.max_disconnection_ms, &w->index);
 	return nsp;
@@ -80,6 +96,29 @@ struct sio_nsp *sio_nsp_find(struct worker *w, const char *name, size_t len)
 		if (w->nsps[i]->name_len == len && memcmp(w->nsps[i]->name, name, len) == 0)
 			return w->nsps[i];
 	return NULL;
+}
+
+struct sio_nsp *sio_nsp_add(struct worker *w, const char *name, const struct sio_handler *handler)
+{
+	struct sio_nsp *nsp;
+
+	if (sio_nsp_find(w, name, strlen(name)) != NULL)
+		return NULL;
+	nsp = nsp_new(w, name);
+	nsp->handler = handler;
+	/* recovery is the worker's handler's (on_persist/on_recovered) */
+	recovery_free(nsp->recovery);
+	nsp->recovery = NULL;
+	w->nsps = sg_realloc(w->nsps, (w->n_nsps + 1) * sizeof(*w->nsps));
+	w->nsps[w->n_nsps++] = nsp;
+	return nsp;
+}
+
+void sio_observe(struct worker *w, const struct sio_observer *obs)
+{
+	w->sio_observer = obs;
+	for (size_t i = 0; i < w->n_nsps; i++)
+		w->nsps[i]->rooms.changed = obs != NULL ? room_changed : NULL;
 }
 
 struct sio_socket *sio_nsp_socket(const struct sio_nsp *nsp, const char *id, size_t len)
@@ -212,7 +251,7 @@ static void connect_socket(struct eio_session *s, struct sio_nsp *nsp, const jso
 		eio_session_close(s, SG_CLOSE_PARSE_ERROR, false);
 		return;
 	}
-	sock = sg_calloc(1, w->handler->socket_size);
+	sock = sg_calloc(1, handler_of(nsp)->socket_size);
 	sock->magic = SIO_MAGIC;
 	sock->eio = s;
 	sock->nsp = nsp;
@@ -243,7 +282,7 @@ static void connect_socket(struct eio_session *s, struct sio_nsp *nsp, const jso
 	if (sess != NULL) {
 		sio_recover_finish(sock, sess);
 		sio_socket_accept(sock);
-	} else if (!w->handler->on_connect(sock)) {
+	} else if (!handler_of(nsp)->on_connect(sock)) {
 		sio_socket_accept(sock);
 	}
 }
@@ -264,6 +303,8 @@ void sio_socket_accept(struct sio_socket *sock)
 		sg_buf_printf(&b, "{\"sid\":\"%s\"}", sock->id);
 	send_packet(sock, SIO_CONNECT, -1, b.data, b.len, NULL, 0);
 	sg_buf_fini(&b);
+	if (sock->nsp->w->sio_observer != NULL)
+		sock->nsp->w->sio_observer->on_connected(sock);
 }
 
 void sio_socket_refuse(struct sio_socket *sock, const char *data, size_t len, enum sg_close reason)
@@ -294,7 +335,7 @@ static void dispatch(struct eio_session *s, const struct sio_packet *p,
 		break;
 	case SIO_EVENT:
 	case SIO_BINARY_EVENT:
-		s->w->handler->on_event(sock, p, att, n_att);
+		handler_of(nsp)->on_event(sock, p, att, n_att);
 		break;
 	case SIO_ACK:
 	case SIO_BINARY_ACK:
@@ -399,7 +440,9 @@ static void socket_close(struct sio_socket *sock, enum sg_close reason)
 		return;
 	sock->closing = true;
 	sio_recover_keep(sock, reason);
-	nsp->w->handler->on_close(sock, reason);
+	handler_of(nsp)->on_close(sock, reason);
+	if (w->sio_observer != NULL && sock->connected)
+		w->sio_observer->on_closed(sock, reason);
 	end_ack_waits(sock);
 	rooms_leave_all(&nsp->rooms, sock, &sock->rooms);
 	worker_ids_lock(nsp->w);
@@ -529,6 +572,15 @@ static void on_message(struct eio_session *s, bool binary, const char *data, siz
 		on_text(s, data, len);
 }
 
+static void on_upgraded(struct eio_session *s)
+{
+	const struct sio_observer *obs = s->w->sio_observer;
+
+	for (struct sio_socket *sock = s->sockets; obs != NULL && sock; sock = sock->eio_next)
+		if (sock->connected)
+			obs->on_upgraded(sock);
+}
+
 static void on_session_free(struct eio_session *s)
 {
 	pending_free(s->pending);
@@ -545,6 +597,7 @@ static const struct eio_handler sessions = {
 	.on_message = on_message,
 	.on_closed = on_session_closed,
 	.on_free = on_session_free,
+	.on_upgraded = on_upgraded,
 	.connect_overdue = connect_overdue,
 };
 

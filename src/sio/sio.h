@@ -63,6 +63,21 @@ struct sio_handler {
 	void (*on_recovered)(struct sio_socket *sock, json_t *kept);
 };
 
+/* Who watches the life of every socket of a worker (the Admin UI), set
+ * with sio_observe() only while someone watches: unwatched, each hook
+ * point costs one pointer test.  Calls come after the change. */
+struct sio_observer {
+	/* sock's CONNECT was answered {sid}. */
+	void (*on_connected)(struct sio_socket *sock);
+	/* A connected sock ends for reason; its rooms are left right after
+	 * (on_room for each). */
+	void (*on_closed)(struct sio_socket *sock, enum sg_close reason);
+	/* sock joined (joined true) or left room name (len bytes, borrowed). */
+	void (*on_room)(struct sio_socket *sock, const char *name, size_t len, bool joined);
+	/* The session of connected sock moved from polling to WebSocket. */
+	void (*on_upgraded)(struct sio_socket *sock);
+};
+
 /* An ACK siogate waits for from a client, for the emitter of a packet with
  * that ack id.  The user embeds it in its own struct (owned by the user,
  * lent to the socket until cb runs): cb runs exactly once, with the ACK's
@@ -86,8 +101,10 @@ extern const struct worker_module sio_module;
 
 struct sio_nsp {
 	struct worker *w;
-	struct hmap by_id;	/* socket id -> struct sio_socket */
-	struct sio_socket *all; /* every socket of the namespace */
+	const struct sio_handler *handler; /* its sockets' handler (sio_nsp_add), else
+					      NULL: the worker's */
+	struct hmap by_id;		   /* socket id -> struct sio_socket */
+	struct sio_socket *all;		   /* every socket of the namespace */
 	size_t n_sockets;
 	struct rooms rooms;
 	struct recovery *recovery; /* recovery.enabled: sessions and replay log, else NULL */
@@ -118,6 +135,15 @@ struct sio_socket {
 	char id[SG_ID_LEN + 1];
 	char pid[SG_ID_LEN + 1]; /* private session id (recovery.enabled), "" without */
 };
+
+/* Adds namespace name to w, its sockets run by handler (borrowed) instead
+ * of the worker's: a namespace of siogate's own (the Admin UI's), added by a
+ * module's init after the Socket.IO layer's, on every worker in the same
+ * order.  NULL: the name is already a namespace. */
+struct sio_nsp *sio_nsp_add(struct worker *w, const char *name, const struct sio_handler *handler);
+
+/* Sets (or clears, obs NULL) who watches w's sockets (borrowed). */
+void sio_observe(struct worker *w, const struct sio_observer *obs);
 
 /* The namespace of w called name (len bytes), or NULL: not configured. */
 struct sio_nsp *sio_nsp_find(struct worker *w, const char *name, size_t len);

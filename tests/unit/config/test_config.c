@@ -754,7 +754,7 @@ static void test_key_table(void)
 
 	while (config_key_name(n) != NULL)
 		n++;
-	CHECK_INT(n, 87);
+	CHECK_INT(n, 93);
 	CHECK_STR(config_key_name(0), "server.id");
 	CHECK_STR(config_key_name(n - 1), "log.format");
 	CHECK(config_key_name(n) == NULL);

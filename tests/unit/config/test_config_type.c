@@ -113,6 +113,13 @@ static const char rich_text[] =
 	"admin:\n"
 	"  listen: \"[::1]:9092\"\n"
 	"  token_file: token\n"
+	"  ui_dir: ui\n"
+	"admin_ui:\n"
+	"  enabled: true\n"
+	"  namespace: /ops\n"
+	"  username: ops\n"
+	"  password_hash: \"$$2b$$04$$abcdefghijklmnopqrstuuVqWaGmz0ifd5xvXV4LJmPBuNVlcVsXG\"\n"
+	"  readonly: true\n"
 	"log: { level: debug, format: json }\n";
 
 /* What print writes for some keys: of the defaults (rich false) and of

@@ -7,7 +7,9 @@
  * test's own structs: the index never looks inside a socket, it asks
  * set_of for its memberships.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sio/rooms.h"
 #include "unit.h"
@@ -185,10 +187,51 @@ static void test_random_sequence(void)
 		free(members[i].set.v);
 }
 
+/* rooms.changed: told each real join and leave (a repeated join or a
+ * leave of a room not held is no change), leave_all included, after the
+ * change; unset, nothing is told. */
+static char changes[256];
+
+static void on_changed(struct sio_socket *sock, const char *name, size_t len, bool joined)
+{
+	char one[48];
+
+	snprintf(one, sizeof(one), "%c%d:%.*s ", joined ? '+' : '-', ((struct member *)sock)->id,
+		 (int)len, name);
+	strncat(changes, one, sizeof(changes) - strlen(changes) - 1);
+}
+
+static void test_changed(void)
+{
+	struct rooms r;
+	struct member *a = &members[0], *b = &members[1];
+
+	memset(members, 0, sizeof(members));
+	a->id = 1;
+	b->id = 2;
+	changes[0] = '\0';
+	rooms_init(&r, set_of);
+	CHECK_INT(rooms_join(&r, sock_of(0), &a->set, "x"), 1);
+	CHECK_STR(changes, "");
+	r.changed = on_changed;
+	CHECK_INT(rooms_join(&r, sock_of(0), &a->set, "y"), 1);
+	CHECK_INT(rooms_join(&r, sock_of(0), &a->set, "y"), 0);
+	CHECK_INT(rooms_join(&r, sock_of(1), &b->set, "y"), 1);
+	CHECK_INT(rooms_leave(&r, sock_of(1), &b->set, "y"), 1);
+	CHECK_INT(rooms_leave(&r, sock_of(1), &b->set, "y"), 0);
+	CHECK_STR(changes, "+1:y +2:y -2:y ");
+	changes[0] = '\0';
+	rooms_leave_all(&r, sock_of(0), &a->set);
+	CHECK_STR(changes, "-1:y -1:x ");
+	CHECK(rooms_find(&r, "x", 1) == NULL && rooms_find(&r, "y", 1) == NULL);
+	rooms_fini(&r);
+}
+
 int main(void)
 {
 	RUN(test_join_leave);
 	RUN(test_names);
 	RUN(test_random_sequence);
+	RUN(test_changed);
 	return UNIT_END();
 }

@@ -271,9 +271,9 @@ static void forward_to(struct worker *w, const struct sg_forward_rule *rule, str
 	}
 	if (w->forward_http == NULL) {
 		struct http_client_opts opts = {
-			.max_in_flight = 256,
+			.max_in_flight = w->cfg->events.max_in_flight,
 			.max_queued = 100000,
-			.max_idle_per_host = 64,
+			.max_idle_per_host = w->cfg->events.max_in_flight,
 			.idle_timeout_ms = 30000,
 			.max_response_bytes = FORWARD_MAX_RESPONSE,
 		};

@@ -50,9 +50,9 @@ void room_check_start(struct sio_socket *sock, json_t *rooms, int64_t ack_id, bo
 	memcpy(rw->id, sock->id, sizeof(rw->id));
 	if (w->rooms_http == NULL) {
 		struct http_client_opts opts = {
-			.max_in_flight = 256,
+			.max_in_flight = cfg->rooms.http.max_in_flight,
 			.max_queued = 100000,
-			.max_idle_per_host = 64,
+			.max_idle_per_host = cfg->rooms.http.max_in_flight,
 			.idle_timeout_ms = 30000,
 			.max_response_bytes = ROOM_CHECK_MAX_RESPONSE,
 			.max_pending_bytes = cfg->rooms.http.max_pending,

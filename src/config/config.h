@@ -121,6 +121,7 @@ struct sg_config {
 			char *url; /* NULL = no call-out */
 			int64_t timeout_ms;
 			uint64_t max_pending; /* bytes of validator requests queued or in flight */
+			unsigned max_in_flight;
 		} http;
 		unsigned max_per_client;
 	} rooms;
@@ -149,7 +150,8 @@ struct sg_config {
 		struct sg_forward_rule *forward;
 		size_t n_forward;
 		uint64_t stream_maxlen;
-		uint64_t max_pending; /* bytes of forwarded events waiting, per worker */
+		uint64_t max_pending;	/* bytes of forwarded events waiting, per worker */
+		unsigned max_in_flight; /* HTTP forwards at once, per worker */
 	} events;
 
 	struct {

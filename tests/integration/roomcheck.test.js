@@ -79,3 +79,37 @@ test('a failing or slow validator refuses every room, and the client stays conne
 	assert.deepEqual(ack, { rooms: [], rejected: ['acme-b', 'slow'] });
 	assert.ok(s.connected);
 });
+
+test('rooms.http.max_in_flight bounds the validator requests at once; the others wait their turn', async () => {
+	let now = 0;
+	let most = 0;
+	const paced = http.createServer((req, res) => {
+		now++;
+		most = Math.max(most, now);
+		req.resume();
+		req.on('end', () => setTimeout(() => {
+			now--;
+			res.writeHead(200, { 'content-type': 'application/json' });
+			res.end('{"rooms":["any-paced"]}');
+		}, 100));
+	});
+	await new Promise((r) => paced.listen(0, '127.0.0.1', r));
+	const one = await h.startSiogate({
+		config: {
+			server: { workers: 1 },
+			rooms: { http: { url: `http://127.0.0.1:${paced.address().port}/rooms`, timeout: '5s', max_in_flight: 2 } },
+		},
+	});
+	try {
+		const clients = await Promise.all(Array.from({ length: 6 }, () =>
+			h.connectAuthed(one.url, { claims: { sub: h.uniq('p'), org: 'acme' } })));
+		const acks = await Promise.all(clients.map((s) => s.timeout(5000).emitWithAck('join', { rooms: ['any-paced'] })));
+		for (const ack of acks) assert.deepEqual(ack, { rooms: ['any-paced'], rejected: [] });
+		assert.equal(most, 2);
+	} finally {
+		h.closeClients(true);
+		await one.stop();
+		paced.closeAllConnections();
+		await new Promise((r) => paced.close(r));
+	}
+});

@@ -749,12 +749,14 @@ static void test_key_table(void)
 		"redis.lifecycle_stream",
 		"redis.lifecycle_stream_maxlen",
 		"redis.ingest_stream",
+		"rooms.http.max_in_flight",
+		"events.max_in_flight",
 	};
 	size_t n = 0;
 
 	while (config_key_name(n) != NULL)
 		n++;
-	CHECK_INT(n, 93);
+	CHECK_INT(n, 95);
 	CHECK_STR(config_key_name(0), "server.id");
 	CHECK_STR(config_key_name(n - 1), "log.format");
 	CHECK(config_key_name(n) == NULL);

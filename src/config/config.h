@@ -188,7 +188,8 @@ struct sg_config {
 		bool enabled;
 		char *namespace;     /* the Admin UI's namespace, not in namespaces */
 		char *username;	     /* NULL: refused when enabled (config check) */
-		char *password_hash; /* bcrypt ($2a$/$2b$/$2y$) */
+		char *password_hash; /* bcrypt ($2a$/$2b$/$2y$); it also keys the sessions */
+		size_t password_hash_len;
 		bool readonly;
 	} admin_ui;
 

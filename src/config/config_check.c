@@ -178,6 +178,8 @@ void cfg_check_cross(struct cfg_loader *ld)
 			 &cfg->redis.password_len);
 	if (cfg->redis.password != NULL && cfg->redis.password_len == 0)
 		cfg->redis.password_len = strlen(cfg->redis.password);
+	if (cfg->admin_ui.password_hash != NULL)
+		cfg->admin_ui.password_hash_len = strlen(cfg->admin_ui.password_hash);
 	if (cfg->redis.password != NULL &&
 	    memchr(cfg->redis.password, '\0', cfg->redis.password_len)) {
 		(void)cfg_pos_of(ld, "redis.password_file", &line, &col);

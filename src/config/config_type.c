@@ -186,15 +186,18 @@ static void print_str(const struct sg_config *cfg, const struct key_def *k, stru
 
 /* ---- the secret -------------------------------------------------------------- */
 
-/* The SECRET keys, auth.jwt.secret and redis.password, each with its
- * length beside it (the value may hold NUL bytes when it comes from a
- * file). */
+/* The SECRET keys, auth.jwt.secret, redis.password and
+ * admin_ui.password_hash (never printed: it signs the Admin UI's sessions),
+ * each with its length beside it (the value may hold NUL bytes when it
+ * comes from a file). */
 static size_t *secret_len(struct sg_config *cfg, const struct key_def *k)
 {
 	char **f = config_key_field(cfg, k);
 
 	if (f == &cfg->redis.password)
 		return &cfg->redis.password_len;
+	if (f == &cfg->admin_ui.password_hash)
+		return &cfg->admin_ui.password_hash_len;
 	return &cfg->auth.jwt.secret_len;
 }
 

@@ -250,8 +250,11 @@ static char *print_doc(const struct sg_config *c, bool jwt)
 		size_t sect = leaf != NULL ? (size_t)(leaf - name) : 0, j = 0, depth = 0;
 		char *v;
 
-		if (k->type == KT_SECRET || (!jwt && (strncmp(name, "auth.jwt.", 9) == 0 ||
-						      strcmp(name, "auth.verifier") == 0)))
+		/* secrets print as "(secret)": those with a file key come back
+		 * through it; the Admin UI's hash (no file key) is written here */
+		if ((k->type == KT_SECRET && strcmp(name, "admin_ui.password_hash") != 0) ||
+		    (!jwt &&
+		     (strncmp(name, "auth.jwt.", 9) == 0 || strcmp(name, "auth.verifier") == 0)))
 			continue;
 		/* the sections still open: whole leading parts shared with prev */
 		while (j < sect && j <= strlen(prev)) {
@@ -270,7 +273,18 @@ static char *print_doc(const struct sg_config *c, bool jwt)
 				      name + j);
 			j = end + 1;
 		}
-		v = print_key(c, k);
+		if (k->type == KT_SECRET) {
+			const char *raw = *(char **)config_key_field(c, k);
+			struct sg_buf q;
+			sg_buf_init(&q);
+			if (raw != NULL)
+				cfg_print_quoted(&q, raw, true);
+			else
+				sg_buf_append_str(&q, "null");
+			v = sg_buf_steal(&q);
+		} else {
+			v = print_key(c, k);
+		}
 		sg_buf_printf(&b, "%*s%s: %s\n", (int)(2 * depth), "", leaf ? leaf + 1 : name, v);
 		free(v);
 		snprintf(prev, sizeof(prev), "%.*s", (int)sect, name);

@@ -148,9 +148,15 @@ test('a backlog over the replay cap falls back to a new socket and is counted', 
 	s.io.reconnection(false);
 	cut(s);
 	await h.until(async () => (await kept(env.sg)) > keptBefore, 5000, 'the session to be kept');
+	const received = 'siogate_redis_messages_total{outcome="received"}';
+	const receivedBefore = await counter(env.sg, received);
 	for (let i = 1; i <= 1100; i++) /* over RECOVERY_REPLAY_EVENTS (1000) */
 		env.emitter.to(room).emit('n', i);
 	await env.emitter.redis.ping();
+	/* every worker has taken the whole backlog into its log (a slow, sanitized build included)
+	 * before the client comes back: each counted message was handled in the same callback */
+	await h.until(async () => (await counter(env.sg, received)) >= receivedBefore + 1100 * env.sg.workers,
+		20000, 'siogate to receive the backlog');
 	s.io.reconnection(true);
 	s.connect();
 	await reconnected;

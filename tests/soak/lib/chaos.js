@@ -25,6 +25,9 @@ async function waitReady(instances, ms) {
 	}
 }
 
+/* How long before a SIGKILL of Redis a PUBLISH it answered may still be lost (see begin()). */
+const KILL_LEAD_MS = 20;
+
 /**
  * The Redis under chaos: holds the current redis handle (h.startRedis) and its state
  * ('up', 'killed', 'stopped').  kill() and stop() run one event each and resolve its record
@@ -39,7 +42,11 @@ function redisChaos(redis, instances, o) {
 		/* an event starts: its record and its outage window, open until finish() */
 		begin(kind, state) {
 			const ev = { kind, at: Date.now(), back: null, ready: null, end: null, error: null };
-			const win = { start: ev.at, end: Infinity };
+			/* Redis answers a PUBLISH before it has written the message to its subscribers'
+			 * sockets (both wait for the end of its event-loop turn): a SIGKILL just after the
+			 * answer loses the message in Redis itself, so a kill's window opens a little
+			 * before the signal.  A SIGSTOP loses nothing: its window opens at the signal. */
+			const win = { start: kind === 'redis-kill' ? ev.at - KILL_LEAD_MS : ev.at, end: Infinity };
 			self.events.push(ev);
 			self.windows.push(win);
 			self.state = state;

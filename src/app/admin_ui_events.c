@@ -54,12 +54,9 @@ void admin_ui_socket_json(struct sg_buf *out, const struct sio_socket *sock)
 	}
 	sg_buf_append_str(out, "},\"handshake\":");
 	ihandshake_json_masked(out, sock);
-	sg_buf_printf(out, ",\"rooms\":[\"%s\"", sock->id);
-	for (uint16_t i = 0; i < sock->rooms.n; i++) {
-		sg_buf_append_char(out, ',');
-		json_js_string(out, sock->rooms.v[i].room->name, sock->rooms.v[i].room->name_len);
-	}
-	sg_buf_append_str(out, "]}");
+	sg_buf_append_str(out, ",\"rooms\":");
+	room_set_json(&sock->rooms, sock->id, out);
+	sg_buf_append_char(out, '}');
 }
 
 void admin_ui_sockets_part(struct worker *w, const void *ctx, struct sg_buf *out)

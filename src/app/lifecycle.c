@@ -48,22 +48,11 @@ void lifecycle_publish(struct sio_socket *sock, enum lifecycle_type type,
 	put_string(&b, "nsp", sock->nsp->name);
 	put_string(&b, "server", cfg->server.id);
 	put_string(&b, "user", user);
-	sg_buf_append_str(&b, ",\"rooms\":[");
-	if (rooms != NULL) {
-		for (size_t i = 0; i < rooms->n; i++) {
-			if (i)
-				sg_buf_append_char(&b, ',');
-			json_js_string(&b, rooms->v[i], strlen(rooms->v[i]));
-		}
-	} else {
-		for (uint16_t i = 0; i < sock->rooms.n; i++) {
-			const struct room *r = sock->rooms.v[i].room;
-			if (i)
-				sg_buf_append_char(&b, ',');
-			json_js_string(&b, r->name, r->name_len);
-		}
-	}
-	sg_buf_append_char(&b, ']');
+	sg_buf_append_str(&b, ",\"rooms\":");
+	if (rooms != NULL)
+		json_js_strv(&b, rooms);
+	else
+		room_set_json(&sock->rooms, NULL, &b);
 	put_string(&b, "reason", reason);
 	put_string(&b, "time", sg_time_iso(when, sg_now_ms()));
 	sg_buf_append_char(&b, '}');

@@ -185,12 +185,9 @@ static void add_description(struct request *r, struct sio_socket *s)
 
 	sg_buf_printf(&r->out, "%s{\"id\":\"%s\",\"handshake\":", r->count++ ? "," : "", s->id);
 	ihandshake_json(&r->out, s, NULL);
-	sg_buf_printf(&r->out, ",\"rooms\":[\"%s\"", s->id);
-	for (uint16_t i = 0; i < s->rooms.n; i++) {
-		sg_buf_append_char(&r->out, ',');
-		json_js_string(&r->out, s->rooms.v[i].room->name, s->rooms.v[i].room->name_len);
-	}
-	sg_buf_printf(&r->out, "],\"data\":{\"state\":\"%s\",\"user\":",
+	sg_buf_append_str(&r->out, ",\"rooms\":");
+	room_set_json(&s->rooms, s->id, &r->out);
+	sg_buf_printf(&r->out, ",\"data\":{\"state\":\"%s\",\"user\":",
 		      authflow_state_name((enum authflow_state)authflow_of(s)->state));
 	json_js_string_or_null(&r->out, user);
 	sg_buf_append_str(&r->out, ",\"claims\":");

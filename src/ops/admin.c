@@ -133,12 +133,9 @@ static void client_json(struct sg_buf *b, struct sio_socket *sock)
 	sg_buf_printf(b, ",\"sid\":\"%s\",\"state\":\"%s\",\"user\":", sock->eio->sid,
 		      authflow_state_name((enum authflow_state)authflow_of(sock)->state));
 	json_js_string_or_null(b, user);
-	sg_buf_printf(b, ",\"rooms\":[\"%s\"", sock->id);
-	for (uint16_t i = 0; i < sock->rooms.n; i++) {
-		sg_buf_append_char(b, ',');
-		json_js_string(b, sock->rooms.v[i].room->name, sock->rooms.v[i].room->name_len);
-	}
-	sg_buf_append_str(b, "],\"address\":");
+	sg_buf_append_str(b, ",\"rooms\":");
+	room_set_json(&sock->rooms, sock->id, b);
+	sg_buf_append_str(b, ",\"address\":");
 	json_js_string(b, sock->eio->addr, strlen(sock->eio->addr));
 	sg_buf_printf(b, ",\"transport\":\"%s\",\"connected\":\"%s\"}",
 		      sock->eio->transport == EIO_POLLING ? "polling" : "websocket",

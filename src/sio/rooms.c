@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_js.h"
+
 static struct room_membership *find_membership(struct room_set *set, const struct room *room);
 
 void rooms_init(struct rooms *r, struct room_set *(*set_of)(struct sio_socket *sock))
@@ -128,4 +130,22 @@ void rooms_leave_all(struct rooms *r, struct sio_socket *sock, struct room_set *
 	free(set->v);
 	set->v = NULL;
 	set->cap = 0;
+}
+
+void room_set_json(const struct room_set *set, const char *own_id, struct sg_buf *out)
+{
+	bool first = true;
+
+	sg_buf_append_char(out, '[');
+	if (own_id != NULL) {
+		json_js_string(out, own_id, strlen(own_id));
+		first = false;
+	}
+	for (uint16_t i = 0; i < set->n; i++) {
+		if (!first)
+			sg_buf_append_char(out, ',');
+		first = false;
+		json_js_string(out, set->v[i].room->name, set->v[i].room->name_len);
+	}
+	sg_buf_append_char(out, ']');
 }

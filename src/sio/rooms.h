@@ -57,5 +57,8 @@ void rooms_leave_all(struct rooms *r, struct sio_socket *sock, struct room_set *
 
 struct room *rooms_find(const struct rooms *r, const char *name, size_t len);
 bool room_set_has(const struct room_set *set, const char *name);
+/* Appends the JSON array of set's rooms, own_id (a socket's own room, or
+ * NULL) first, as the adapter, the admin API and the Admin UI list them. */
+void room_set_json(const struct room_set *set, const char *own_id, struct sg_buf *out);
 
 #endif
